@@ -1,0 +1,15 @@
+/** Size and count limits of the event contract (DESIGN.md, "Events"). */
+export const eventLimits = Object.freeze({
+  /** One event, serialized as JSON. */
+  maxEventBytes: 8 * 1024,
+  /** One ingest request. */
+  maxBatchEvents: 1_000,
+  maxBatchBytes: 1024 * 1024,
+  maxEventIdLength: 64,
+  maxUserIdLength: 128,
+  maxIdLength: 128,
+  maxUserAgentLength: 1_024,
+  maxHrefLength: 2_048,
+  maxAttrs: 64,
+  maxAttrValueLength: 512,
+});

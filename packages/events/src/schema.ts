@@ -1,0 +1,123 @@
+import Type, { type Static, type TSchema } from 'typebox';
+import { eventLimits as L } from './limits.js';
+
+/** Every event type of the contract. */
+export const eventTypes = [
+  'impression',
+  'click',
+  'conversion',
+  'page_view',
+  'element_click',
+  'scroll',
+  'form_interaction',
+  'link_follow',
+  'mouse_move',
+] as const;
+export type EventType = (typeof eventTypes)[number];
+
+/** Touchpoints are the events attribution credits. */
+export const touchpointTypes = ['impression', 'click'] as const;
+export type TouchpointType = (typeof touchpointTypes)[number];
+
+export const formActions = ['focus', 'input', 'submit', 'abandon'] as const;
+export type FormAction = (typeof formActions)[number];
+
+// Printable identifiers: no control characters, so ids are safe in logs and keys.
+const printable = '^[^\\u0000-\\u001f\\u007f]+$';
+const Id = (maxLength: number) => Type.String({ minLength: 1, maxLength, pattern: printable });
+
+/** Fields every event may carry. */
+const common = {
+  event_id: Id(L.maxEventIdLength),
+  user_id: Id(L.maxUserIdLength),
+  /** Event time, integer ms since the epoch. */
+  ts: Type.Integer({ minimum: 0 }),
+  /** Stamped by the collector (ms since the epoch); clients may omit it. */
+  received_at: Type.Optional(Type.Integer({ minimum: 0 })),
+  ip: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: printable })),
+  user_agent: Type.Optional(Type.String({ maxLength: L.maxUserAgentLength })),
+  page_id: Type.Optional(Id(L.maxIdLength)),
+  placement: Type.Optional(Id(L.maxIdLength)),
+  attrs: Type.Optional(
+    Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: L.maxAttrValueLength }), {
+      maxProperties: L.maxAttrs,
+    }),
+  ),
+};
+
+function eventOf<K extends EventType, P extends Record<string, TSchema>>(type: K, properties: P) {
+  return Type.Object({ type: Type.Literal(type), ...common, ...properties }, { additionalProperties: false });
+}
+
+const touchpoint = {
+  campaign_id: Id(L.maxIdLength),
+  ad_id: Id(L.maxIdLength),
+  channel: Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z0-9_-]+$' }),
+};
+
+export const ImpressionEvent = eventOf('impression', touchpoint);
+export const ClickEvent = eventOf('click', touchpoint);
+export const ConversionEvent = eventOf('conversion', {
+  value: Type.Optional(Type.Number({ minimum: 0, maximum: 1e12 })),
+  currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$' })),
+});
+export const PageViewEvent = eventOf('page_view', { page_id: Id(L.maxIdLength) });
+export const ElementClickEvent = eventOf('element_click', { page_id: Id(L.maxIdLength), element_id: Id(L.maxIdLength) });
+export const ScrollEvent = eventOf('scroll', { page_id: Id(L.maxIdLength), depth: Type.Number({ minimum: 0, maximum: 100 }) });
+export const FormInteractionEvent = eventOf('form_interaction', {
+  form_id: Id(L.maxIdLength),
+  action: Type.Union(formActions.map((a) => Type.Literal(a))),
+});
+export const LinkFollowEvent = eventOf('link_follow', { href: Type.String({ minLength: 1, maxLength: L.maxHrefLength }) });
+export const MouseMoveEvent = eventOf('mouse_move', {
+  page_id: Id(L.maxIdLength),
+  x: Type.Number({ minimum: 0, maximum: 100_000 }),
+  y: Type.Number({ minimum: 0, maximum: 100_000 }),
+});
+
+/** One schema per event type; the validator picks by `type`. */
+export const eventSchemas = {
+  impression: ImpressionEvent,
+  click: ClickEvent,
+  conversion: ConversionEvent,
+  page_view: PageViewEvent,
+  element_click: ElementClickEvent,
+  scroll: ScrollEvent,
+  form_interaction: FormInteractionEvent,
+  link_follow: LinkFollowEvent,
+  mouse_move: MouseMoveEvent,
+} as const satisfies Record<EventType, TSchema>;
+
+/** The whole contract as one schema (for OpenAPI documents). */
+export const SigflowEventSchema = Type.Union(eventTypes.map((t) => eventSchemas[t]));
+
+export type ImpressionEvent = Static<typeof ImpressionEvent>;
+export type ClickEvent = Static<typeof ClickEvent>;
+export type ConversionEvent = Static<typeof ConversionEvent>;
+export type PageViewEvent = Static<typeof PageViewEvent>;
+export type ElementClickEvent = Static<typeof ElementClickEvent>;
+export type ScrollEvent = Static<typeof ScrollEvent>;
+export type FormInteractionEvent = Static<typeof FormInteractionEvent>;
+export type LinkFollowEvent = Static<typeof LinkFollowEvent>;
+export type MouseMoveEvent = Static<typeof MouseMoveEvent>;
+
+/** Any event of the contract. */
+export type SigflowEvent =
+  | ImpressionEvent
+  | ClickEvent
+  | ConversionEvent
+  | PageViewEvent
+  | ElementClickEvent
+  | ScrollEvent
+  | FormInteractionEvent
+  | LinkFollowEvent
+  | MouseMoveEvent;
+
+export type TouchpointEvent = ImpressionEvent | ClickEvent;
+
+/** An event as it travels on `events.v1`: the collector has stamped `received_at`. */
+export type ReceivedEvent = SigflowEvent & { received_at: number };
+
+export function isTouchpoint(event: SigflowEvent): event is TouchpointEvent {
+  return event.type === 'impression' || event.type === 'click';
+}

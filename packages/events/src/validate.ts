@@ -1,0 +1,143 @@
+import { Compile } from 'typebox/compile';
+import type { Validator } from 'typebox/compile';
+import { eventLimits } from './limits.js';
+import { eventSchemas, eventTypes, type EventType, type SigflowEvent } from './schema.js';
+
+/** Time limits are relative to `now`; without `now` only the shape is checked (consumers). */
+export interface TimeLimits {
+  readonly now: number;
+  readonly maxFutureMs: number;
+  readonly retentionMs: number;
+}
+
+export type EventCheck =
+  | { readonly ok: true; readonly event: SigflowEvent; /** the event serialized as JSON */ readonly json: string }
+  | { readonly ok: false; readonly reason: string };
+
+export interface AcceptedEvent {
+  readonly index: number;
+  readonly event: SigflowEvent;
+  readonly json: string;
+}
+
+export interface RejectedEvent {
+  readonly index: number;
+  readonly reason: string;
+}
+
+export interface BatchValidation {
+  readonly accepted: AcceptedEvent[];
+  readonly rejected: RejectedEvent[];
+}
+
+const validators = Object.fromEntries(eventTypes.map((t) => [t, Compile(eventSchemas[t])])) as Record<
+  EventType,
+  Validator
+>;
+const typeSet: ReadonlySet<string> = new Set(eventTypes);
+
+/** One readable sentence from the validator's first meaningful error. */
+function describeFirstError(validator: Validator, value: unknown): string {
+  const errors = validator.Errors(value);
+  // The "boolean" entry for an additional property repeats the "additionalProperties" one.
+  const error = errors.find((e) => e.keyword !== 'boolean' && e.keyword !== 'anyOf') ?? errors[0];
+  if (!error) return 'does not match the event schema';
+  const field = error.instancePath ? error.instancePath.slice(1).replaceAll('/', '.') : '';
+  const params = error.params as Record<string, unknown>;
+  if (error.keyword === 'additionalProperties') {
+    return `unknown field ${(params['additionalProperties'] as string[]).join(', ')}`;
+  }
+  if (error.keyword === 'required') {
+    return `missing required field ${(params['requiredProperties'] as string[]).join(', ')}`;
+  }
+  if (error.keyword === 'const' && field === 'action') {
+    return `action must be one of focus, input, submit, abandon`;
+  }
+  if (error.keyword === 'pattern') return `${field} has characters or a form it may not have`;
+  return `${field || 'event'} ${error.message}`;
+}
+
+function checkTime(ts: number, limits: TimeLimits): string | undefined {
+  if (ts > limits.now + limits.maxFutureMs) {
+    const ahead = Math.round((ts - limits.now) / 1000);
+    return `ts is ${ahead} s in the future (limit ${Math.round(limits.maxFutureMs / 1000)} s)`;
+  }
+  if (ts < limits.now - limits.retentionMs) {
+    const days = Math.round(limits.retentionMs / 86_400_000);
+    return `ts is older than the archive's retention (${days} d)`;
+  }
+  return undefined;
+}
+
+/**
+ * Checks one event against the contract: its shape for its `type`, its serialized size,
+ * and (when `limits` are given) its event time. Returns the event's JSON when it is valid.
+ */
+export function validateEvent(value: unknown, limits?: TimeLimits): EventCheck {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, reason: 'event must be a JSON object' };
+  }
+  const type = (value as { type?: unknown }).type;
+  if (typeof type !== 'string' || !typeSet.has(type)) {
+    return {
+      ok: false,
+      reason:
+        type === undefined
+          ? 'missing required field type'
+          : `type must be one of ${eventTypes.join(', ')} (got ${JSON.stringify(type)?.slice(0, 40)})`,
+    };
+  }
+  const validator = validators[type as EventType];
+  if (!validator.Check(value)) return { ok: false, reason: describeFirstError(validator, value) };
+  const json = JSON.stringify(value);
+  // Bytes, not characters: UTF-8 length is what Kafka and the archive store.
+  const bytes = Buffer.byteLength(json);
+  if (bytes > eventLimits.maxEventBytes) {
+    return { ok: false, reason: `event is ${bytes} bytes (limit ${eventLimits.maxEventBytes})` };
+  }
+  const event = value as SigflowEvent;
+  if (limits) {
+    const reason = checkTime(event.ts, limits);
+    if (reason) return { ok: false, reason };
+  }
+  return { ok: true, event, json };
+}
+
+/**
+ * Validates a batch and splits it: accepted events keep their index and JSON, each rejected
+ * one gets its index and a human-readable reason. The batch-level limits (count, bytes) are
+ * the transport's to enforce, before parsing.
+ */
+export function validateBatch(values: readonly unknown[], limits?: TimeLimits): BatchValidation {
+  const accepted: AcceptedEvent[] = [];
+  const rejected: RejectedEvent[] = [];
+  values.forEach((value, index) => {
+    const check = validateEvent(value, limits);
+    if (check.ok) accepted.push({ index, event: check.event, json: check.json });
+    else rejected.push({ index, reason: check.reason });
+  });
+  return { accepted, rejected };
+}
+
+/** Thrown by {@link decodeEvent} for a message that is not a valid event. */
+export class EventDecodeError extends Error {
+  override readonly name = 'EventDecodeError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Parses and validates one message from `events.v1` (shape only; no time limits). */
+export function decodeEvent(payload: Buffer | string | null): SigflowEvent & { received_at: number } {
+  if (payload === null) throw new EventDecodeError('empty message');
+  let value: unknown;
+  try {
+    value = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
+  } catch (cause) {
+    throw new EventDecodeError(`not JSON: ${(cause as Error).message}`, { cause });
+  }
+  const check = validateEvent(value);
+  if (!check.ok) throw new EventDecodeError(check.reason);
+  if (typeof check.event.received_at !== 'number') throw new EventDecodeError('missing received_at');
+  return check.event as SigflowEvent & { received_at: number };
+}
