@@ -17,7 +17,7 @@ export {
 } from './schema.js';
 export type { EventType, TouchpointType, FormAction, SigflowEvent, TouchpointEvent, ReceivedEvent } from './schema.js';
 export { validateEvent, validateBatch, decodeEvent, EventDecodeError } from './validate.js';
-export type { TimeLimits, EventCheck, AcceptedEvent, RejectedEvent, BatchValidation } from './validate.js';
+export type { TimeLimits, RejectionCode, EventCheck, AcceptedEvent, RejectedEvent, BatchValidation } from './validate.js';
 export { eventLimits } from './limits.js';
 export { topicNames, topicsFor } from './topics.js';
 export type { Topics, TopicRole } from './topics.js';

@@ -10,9 +10,12 @@ export interface TimeLimits {
   readonly retentionMs: number;
 }
 
+/** Why an event was rejected, as a bounded code (metrics label); `reason` says it in words. */
+export type RejectionCode = 'not_object' | 'unknown_type' | 'schema' | 'too_large' | 'future' | 'expired';
+
 export type EventCheck =
   | { readonly ok: true; readonly event: SigflowEvent; /** the event serialized as JSON */ readonly json: string }
-  | { readonly ok: false; readonly reason: string };
+  | { readonly ok: false; readonly code: RejectionCode; readonly reason: string };
 
 export interface AcceptedEvent {
   readonly index: number;
@@ -22,6 +25,7 @@ export interface AcceptedEvent {
 
 export interface RejectedEvent {
   readonly index: number;
+  readonly code: RejectionCode;
   readonly reason: string;
 }
 
@@ -57,14 +61,14 @@ function describeFirstError(validator: Validator, value: unknown): string {
   return `${field || 'event'} ${error.message}`;
 }
 
-function checkTime(ts: number, limits: TimeLimits): string | undefined {
+function checkTime(ts: number, limits: TimeLimits): EventCheck | undefined {
   if (ts > limits.now + limits.maxFutureMs) {
     const ahead = Math.round((ts - limits.now) / 1000);
-    return `ts is ${ahead} s in the future (limit ${Math.round(limits.maxFutureMs / 1000)} s)`;
+    return { ok: false, code: 'future', reason: `ts is ${ahead} s in the future (limit ${Math.round(limits.maxFutureMs / 1000)} s)` };
   }
   if (ts < limits.now - limits.retentionMs) {
     const days = Math.round(limits.retentionMs / 86_400_000);
-    return `ts is older than the archive's retention (${days} d)`;
+    return { ok: false, code: 'expired', reason: `ts is older than the archive's retention (${days} d)` };
   }
   return undefined;
 }
@@ -75,12 +79,13 @@ function checkTime(ts: number, limits: TimeLimits): string | undefined {
  */
 export function validateEvent(value: unknown, limits?: TimeLimits): EventCheck {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { ok: false, reason: 'event must be a JSON object' };
+    return { ok: false, code: 'not_object', reason: 'event must be a JSON object' };
   }
   const type = (value as { type?: unknown }).type;
   if (typeof type !== 'string' || !typeSet.has(type)) {
     return {
       ok: false,
+      code: 'unknown_type',
       reason:
         type === undefined
           ? 'missing required field type'
@@ -88,17 +93,17 @@ export function validateEvent(value: unknown, limits?: TimeLimits): EventCheck {
     };
   }
   const validator = validators[type as EventType];
-  if (!validator.Check(value)) return { ok: false, reason: describeFirstError(validator, value) };
+  if (!validator.Check(value)) return { ok: false, code: 'schema', reason: describeFirstError(validator, value) };
   const json = JSON.stringify(value);
   // Bytes, not characters: UTF-8 length is what Kafka and the archive store.
   const bytes = Buffer.byteLength(json);
   if (bytes > eventLimits.maxEventBytes) {
-    return { ok: false, reason: `event is ${bytes} bytes (limit ${eventLimits.maxEventBytes})` };
+    return { ok: false, code: 'too_large', reason: `event is ${bytes} bytes (limit ${eventLimits.maxEventBytes})` };
   }
   const event = value as SigflowEvent;
   if (limits) {
-    const reason = checkTime(event.ts, limits);
-    if (reason) return { ok: false, reason };
+    const rejection = checkTime(event.ts, limits);
+    if (rejection) return rejection;
   }
   return { ok: true, event, json };
 }
@@ -114,7 +119,7 @@ export function validateBatch(values: readonly unknown[], limits?: TimeLimits): 
   values.forEach((value, index) => {
     const check = validateEvent(value, limits);
     if (check.ok) accepted.push({ index, event: check.event, json: check.json });
-    else rejected.push({ index, reason: check.reason });
+    else rejected.push({ index, code: check.code, reason: check.reason });
   });
   return { accepted, rejected };
 }

@@ -1,0 +1,26 @@
+export interface BrokerLayout {
+  dir: string;
+  config: string;
+  data: string;
+  logs: string;
+  stdout: string;
+  pidFile: string;
+}
+export interface StartedBroker {
+  pid: number;
+  port: number;
+  started: boolean;
+  layout: BrokerLayout;
+}
+export declare const libsDir: string;
+export declare function fetchKafkaJars(options?: { log?: (line: string) => void }): string;
+export declare function brokerLayout(dir?: string): BrokerLayout;
+export declare function startKafkaBroker(options?: {
+  dir?: string;
+  port?: number;
+  controllerPort?: number;
+  heap?: string;
+  timeoutMs?: number;
+  log?: (line: string) => void;
+}): Promise<StartedBroker>;
+export declare function stopKafkaBroker(options?: { dir?: string; graceMs?: number; signal?: NodeJS.Signals }): Promise<boolean>;

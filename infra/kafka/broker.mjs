@@ -1,0 +1,187 @@
+// Runs a real Apache Kafka broker (KRaft, combined broker + controller, single node) from
+// the jars Maven fetched from Maven Central, in its own JVM. Node builtins only.
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { repoRoot, varDir, portAnswers, runningPid, spawnDaemon, stopByPidFile, waitFor } from '../lib/process.mjs';
+
+const pom = path.join(repoRoot, 'infra/kafka/pom.xml');
+/** Jars are cached here once (git-ignored). */
+export const libsDir = path.join(repoRoot, '.cache/kafka/libs');
+
+function kafkaVersion() {
+  return /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(fs.readFileSync(pom, 'utf8'))[1];
+}
+
+function java() {
+  return process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin/java') : 'java';
+}
+
+/** Copies the broker's jars (and their dependencies) into the cache, once per version. */
+export function fetchKafkaJars({ log = console.error } = {}) {
+  const version = kafkaVersion();
+  const marker = path.join(libsDir, `.kafka-${version}`);
+  if (fs.existsSync(marker)) return libsDir;
+  log(`fetching Apache Kafka ${version} jars from Maven Central with Maven (once)...`);
+  fs.rmSync(libsDir, { recursive: true, force: true });
+  fs.mkdirSync(libsDir, { recursive: true });
+  execFileSync(
+    'mvn',
+    ['-q', '-B', '-f', pom, 'dependency:copy-dependencies', `-DoutputDirectory=${libsDir}`, '-DincludeScope=runtime'],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  fs.writeFileSync(marker, `${new Date().toISOString()}\n`);
+  return libsDir;
+}
+
+/** A broker's files: config, data, logs and pid under one folder. */
+export function brokerLayout(dir = path.join(varDir, 'kafka')) {
+  return {
+    dir,
+    config: path.join(dir, 'server.properties'),
+    log4j: path.join(dir, 'log4j.properties'),
+    data: path.join(dir, 'data'),
+    logs: path.join(dir, 'logs'),
+    stdout: path.join(dir, 'logs', 'stdout.log'),
+    pidFile: path.join(dir, 'kafka.pid'),
+  };
+}
+
+function writeConfig(layout, { port, controllerPort }) {
+  fs.mkdirSync(layout.logs, { recursive: true });
+  fs.writeFileSync(
+    layout.config,
+    [
+      'process.roles=broker,controller',
+      'node.id=1',
+      `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+      'controller.listener.names=CONTROLLER',
+      'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+      'inter.broker.listener.name=PLAINTEXT',
+      `log.dirs=${layout.data}`,
+      'num.partitions=4',
+      // One node: every internal topic has one replica.
+      'offsets.topic.replication.factor=1',
+      'offsets.topic.num.partitions=10',
+      'transaction.state.log.replication.factor=1',
+      'transaction.state.log.min.isr=1',
+      'min.insync.replicas=1',
+      // Consumer groups start at once instead of waiting 3 s for more members.
+      'group.initial.rebalance.delay.ms=0',
+      // Topics are created explicitly (with their partition counts) by the project.
+      'auto.create.topics.enable=false',
+      'delete.topic.enable=true',
+      'log.retention.hours=168',
+      'num.network.threads=2',
+      'num.io.threads=4',
+      '',
+    ].join('\n'),
+  );
+  fs.writeFileSync(
+    layout.log4j,
+    [
+      'log4j.rootLogger=INFO, file',
+      'log4j.appender.file=org.apache.log4j.RollingFileAppender',
+      `log4j.appender.file.File=${path.join(layout.logs, 'server.log')}`,
+      'log4j.appender.file.MaxFileSize=20MB',
+      'log4j.appender.file.MaxBackupIndex=2',
+      'log4j.appender.file.layout=org.apache.log4j.PatternLayout',
+      'log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n',
+      'log4j.logger.kafka.request.logger=WARN',
+      'log4j.logger.state.change.logger=WARN',
+      'log4j.logger.org.apache.kafka.controller=WARN',
+      '',
+    ].join('\n'),
+  );
+}
+
+function classpath() {
+  return `${libsDir}/*`;
+}
+
+function jvmArgs(layout, heap) {
+  return [
+    `-Xms${heap}`,
+    `-Xmx${heap}`,
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-Djava.awt.headless=true',
+    `-Dlog4j.configuration=file:${layout.log4j}`,
+    `-Dkafka.logs.dir=${layout.logs}`,
+    '-cp',
+    classpath(),
+  ];
+}
+
+/** Formats the KRaft storage unless it is formatted already. */
+function formatStorage(layout) {
+  if (fs.existsSync(path.join(layout.data, 'meta.properties'))) return;
+  // A Kafka cluster id is 16 random bytes in URL-safe base64 without padding.
+  const clusterId = crypto.randomBytes(16).toString('base64url');
+  execFileSync(
+    java(),
+    [...jvmArgs(layout, '128m'), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', layout.config, '--ignore-formatted'],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+}
+
+/**
+ * Starts a broker unless one of ours already runs in `dir`. Resolves once it logged that it
+ * started and its port answers.
+ * @returns {{pid:number, port:number, started:boolean, layout:object}}
+ */
+export async function startKafkaBroker({
+  dir,
+  port = 9092,
+  controllerPort = 9093,
+  heap = '512m',
+  timeoutMs = 90_000,
+  log = console.error,
+} = {}) {
+  const layout = brokerLayout(dir);
+  const existing = runningPid(layout.pidFile, 'kafka.Kafka');
+  if (existing !== undefined) {
+    await waitFor(`Kafka on 127.0.0.1:${port}`, () => portAnswers(port), { timeoutMs });
+    return { pid: existing, port, started: false, layout };
+  }
+  fetchKafkaJars({ log });
+  writeConfig(layout, { port, controllerPort });
+  formatStorage(layout);
+  const serverLog = path.join(layout.logs, 'server.log');
+  const logStart = fs.existsSync(serverLog) ? fs.statSync(serverLog).size : 0;
+  const pid = spawnDaemon(java(), [...jvmArgs(layout, heap), 'kafka.Kafka', layout.config], {
+    logFile: layout.stdout,
+    pidFile: layout.pidFile,
+  });
+  log(`Kafka broker starting (pid ${pid}, 127.0.0.1:${port}, logs ${layout.logs})`);
+  await waitFor(
+    `Kafka broker to start (see ${serverLog})`,
+    async () => {
+      if (runningPid(layout.pidFile) === undefined) {
+        throw new Error(`Kafka exited during start-up; see ${layout.stdout} and ${serverLog}`);
+      }
+      let text = '';
+      try {
+        const fd = fs.openSync(serverLog, 'r');
+        const size = fs.fstatSync(fd).size;
+        const buf = Buffer.alloc(Math.max(0, size - logStart));
+        fs.readSync(fd, buf, 0, buf.length, logStart);
+        fs.closeSync(fd);
+        text = buf.toString('utf8');
+      } catch {
+        return false;
+      }
+      return text.includes('Kafka Server started') && (await portAnswers(port));
+    },
+    { timeoutMs, intervalMs: 250 },
+  );
+  return { pid, port, started: true, layout };
+}
+
+/** Stops the broker recorded in `dir`'s pid file; returns whether one was running. */
+export function stopKafkaBroker({ dir, graceMs = 30_000, signal = 'SIGTERM' } = {}) {
+  return stopByPidFile(brokerLayout(dir).pidFile, { expect: 'kafka.Kafka', graceMs, signal });
+}

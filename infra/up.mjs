@@ -1,0 +1,40 @@
+// Brings up what the platform needs on this machine: Redis, a Kafka broker and the topics.
+// Idempotent: whatever already runs is used as it is. Run after `npm install` and the build.
+import { startKafkaBroker } from './kafka/broker.mjs';
+import { ensureRedis } from './redis/redis.mjs';
+import { portAnswers } from './lib/process.mjs';
+
+function localPort(address, fallback) {
+  const m = /^(?:127\.0\.0\.1|localhost):(\d+)$/.exec(address ?? '');
+  return m ? Number(m[1]) : address === undefined ? fallback : undefined;
+}
+
+/** Ensures Redis, Kafka and the topics; returns where they run. */
+export async function infraUp({ log = console.error } = {}) {
+  const { loadConfig } = await import('@sigflow/config');
+  const config = loadConfig();
+  const redisPort = Number(new URL(config.redis.url).port || 6379);
+  const redis = await ensureRedis({ port: redisPort, log });
+
+  const kafkaPort = localPort(config.kafka.brokers[0], 9092);
+  let kafka = { started: false, port: kafkaPort };
+  if (kafkaPort !== undefined && !(await portAnswers(kafkaPort))) {
+    kafka = await startKafkaBroker({ port: kafkaPort, controllerPort: kafkaPort + 1, log });
+  }
+  const { createKafka, ensureTopics } = await import('@sigflow/kafka');
+  const { topicsFor } = await import('@sigflow/events');
+  const topics = topicsFor(config.kafka.topicPrefix);
+  await ensureTopics(createKafka(config.kafka, { retries: 10 }), topics, {
+    eventPartitions: config.kafka.eventPartitions,
+  });
+  return { redis, kafka, topics, brokers: config.kafka.brokers, redisUrl: config.redis.url };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const up = await infraUp();
+  console.log(
+    `Redis ${up.redisUrl}${up.redis.started ? ' (started)' : ''}; Kafka ${up.brokers.join(',')}${
+      up.kafka.started ? ` (started, pid ${up.kafka.pid})` : ''
+    }; topics ${Object.values(up.topics).join(', ')}`,
+  );
+}

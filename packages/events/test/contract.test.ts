@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { decodeEvent, eventLimits, eventTypes, validateBatch, validateEvent, type TimeLimits } from '../src/index.js';
+import { NOW, oneOfEachType } from './fixtures.js';
+
+const limits: TimeLimits = { now: NOW, maxFutureMs: 5 * 60_000, retentionMs: 90 * 86_400_000 };
+
+function reasonFor(value: unknown, time: TimeLimits | undefined = limits): string {
+  const check = validateEvent(value, time);
+  if (check.ok) throw new Error(`expected a rejection, got acceptance of ${JSON.stringify(value)}`);
+  return check.reason;
+}
+
+describe('event contract', () => {
+  it('accepts one event of every type', () => {
+    const events = oneOfEachType();
+    expect(new Set(events.map((e) => e.type))).toEqual(new Set(eventTypes));
+    const result = validateBatch(events, limits);
+    expect(result.rejected).toEqual([]);
+    expect(result.accepted.map((a) => a.index)).toEqual(events.map((_, i) => i));
+    expect(result.accepted.map((a) => JSON.parse(a.json))).toEqual(events);
+  });
+
+  it.each([
+    ['a number', 42, 'event must be a JSON object'],
+    ['an array', [], 'event must be a JSON object'],
+    ['null', null, 'event must be a JSON object'],
+    ['no type', { event_id: 'e', user_id: 'u', ts: NOW }, 'missing required field type'],
+  ])('rejects %s', (_name, value, reason) => {
+    expect(reasonFor(value)).toBe(reason);
+  });
+
+  it('rejects an unknown type, naming the allowed ones', () => {
+    expect(reasonFor({ event_id: 'e', type: 'purchase', user_id: 'u', ts: NOW })).toMatch(/^type must be one of impression, click/);
+  });
+
+  const valid = () => ({ event_id: 'e-1', type: 'click', user_id: 'u-1', ts: NOW, campaign_id: 'c', ad_id: 'a', channel: 'search' });
+
+  it.each([
+    ['missing event_id', (e: Record<string, unknown>) => delete e['event_id'], /missing required field event_id/],
+    ['empty event_id', (e: Record<string, unknown>) => (e['event_id'] = ''), /event_id must not have fewer than 1 characters/],
+    ['event_id of 65 chars', (e: Record<string, unknown>) => (e['event_id'] = 'x'.repeat(65)), /event_id must not have more than 64/],
+    ['user_id of 129 chars', (e: Record<string, unknown>) => (e['user_id'] = 'u'.repeat(129)), /user_id must not have more than 128/],
+    ['user_id with a control character', (e: Record<string, unknown>) => (e['user_id'] = 'a\nb'), /user_id has characters/],
+    ['ts as a string', (e: Record<string, unknown>) => (e['ts'] = '2026-11-21'), /ts must be integer/],
+    ['fractional ts', (e: Record<string, unknown>) => (e['ts'] = NOW + 0.5), /ts must be integer/],
+    ['click without campaign_id', (e: Record<string, unknown>) => delete e['campaign_id'], /missing required field campaign_id/],
+    ['click with an unknown field', (e: Record<string, unknown>) => (e['price'] = 3), /unknown field price/],
+    ['channel in capitals', (e: Record<string, unknown>) => (e['channel'] = 'Search'), /channel has characters/],
+    ['attrs with a nested object', (e: Record<string, unknown>) => (e['attrs'] = { a: { b: 1 } }), /attrs\.a must be string/],
+  ])('rejects a click with %s', (_name, mutate, reason) => {
+    const event = valid();
+    mutate(event);
+    expect(reasonFor(event)).toMatch(reason);
+  });
+
+  it.each([
+    ['scroll depth over 100', { type: 'scroll', page_id: 'p', depth: 101 }, /depth must be less or equal to 100|depth must/],
+    ['scroll without page_id', { type: 'scroll', depth: 10 }, /missing required field page_id/],
+    ['negative conversion value', { type: 'conversion', value: -1 }, /value must/],
+    ['lower-case currency', { type: 'conversion', value: 1, currency: 'eur' }, /currency has characters/],
+    ['unknown form action', { type: 'form_interaction', form_id: 'f', action: 'click' }, /action must be one of focus, input, submit, abandon/],
+    ['element_click without element_id', { type: 'element_click', page_id: 'p' }, /missing required field element_id/],
+    ['link_follow without href', { type: 'link_follow' }, /missing required field href/],
+    ['mouse_move with negative x', { type: 'mouse_move', page_id: 'p', x: -1, y: 2 }, /x must/],
+  ])('rejects %s', (_name, fields, reason) => {
+    expect(reasonFor({ event_id: 'e-1', user_id: 'u-1', ts: NOW, ...fields })).toMatch(reason);
+  });
+
+  it('rejects an event over 8 KiB and accepts one just under', () => {
+    const event = { event_id: 'e-1', type: 'link_follow', user_id: 'u-1', ts: NOW, href: '' };
+    const overhead = Buffer.byteLength(JSON.stringify(event));
+    const size = (e: unknown) => Buffer.byteLength(JSON.stringify(e));
+    const attrs: Record<string, string> = {};
+    const fits = { ...event, href: 'h'.repeat(eventLimits.maxHrefLength), attrs };
+    for (let i = 0; size(fits) + 520 < eventLimits.maxEventBytes; i++) attrs[`k${i}`] = 'v'.repeat(500);
+    attrs['last'] = '';
+    attrs['last'] = 'v'.repeat(eventLimits.maxEventBytes - size(fits));
+    expect(overhead).toBeLessThan(100);
+    expect(Buffer.byteLength(JSON.stringify(fits))).toBe(eventLimits.maxEventBytes);
+    expect(validateEvent(fits, limits).ok).toBe(true);
+    const over = { ...fits, attrs: { ...fits.attrs, z: 'x' } };
+    expect(reasonFor(over)).toMatch(/^event is \d+ bytes \(limit 8192\)$/);
+  });
+
+  it('counts bytes, not characters, toward the size limit', () => {
+    const event = { event_id: 'e-1', type: 'link_follow', user_id: 'u-1', ts: NOW, href: '€'.repeat(2_000) };
+    // 2,000 characters but 6,000 bytes of href: under the 2,048-character limit, and the event is still < 8 KiB.
+    expect(validateEvent(event, limits).ok).toBe(true);
+    const attrs = { a: '€'.repeat(500), b: '€'.repeat(500) };
+    expect(reasonFor({ ...event, attrs })).toMatch(/bytes \(limit 8192\)/);
+  });
+
+  it('rejects ts more than 5 minutes in the future, accepts exactly 5 minutes', () => {
+    const at = (ts: number) => ({ event_id: 'e', type: 'page_view', user_id: 'u', ts, page_id: 'p' });
+    expect(validateEvent(at(NOW + 5 * 60_000), limits).ok).toBe(true);
+    expect(reasonFor(at(NOW + 5 * 60_000 + 1))).toBe('ts is 300 s in the future (limit 300 s)');
+    expect(reasonFor(at(NOW + 3_600_000))).toBe('ts is 3600 s in the future (limit 300 s)');
+  });
+
+  it('rejects ts older than the retention, accepts the oldest retained instant', () => {
+    const at = (ts: number) => ({ event_id: 'e', type: 'page_view', user_id: 'u', ts, page_id: 'p' });
+    expect(validateEvent(at(NOW - limits.retentionMs), limits).ok).toBe(true);
+    expect(reasonFor(at(NOW - limits.retentionMs - 1))).toBe("ts is older than the archive's retention (90 d)");
+  });
+
+  it('reports the index and reason of each rejected event in a mixed batch', () => {
+    const [good1, good2] = oneOfEachType();
+    const result = validateBatch([good1, { type: 'nope' }, good2, 'x'], limits);
+    expect(result.accepted.map((a) => a.index)).toEqual([0, 2]);
+    expect(result.rejected).toEqual([
+      { index: 1, code: 'unknown_type', reason: expect.stringMatching(/^type must be one of/) },
+      { index: 3, code: 'not_object', reason: 'event must be a JSON object' },
+    ]);
+  });
+
+  it('decodes a Kafka message and refuses poison', () => {
+    const [event] = oneOfEachType();
+    const message = JSON.stringify({ ...event, received_at: NOW });
+    expect(decodeEvent(Buffer.from(message))).toEqual({ ...event, received_at: NOW });
+    expect(() => decodeEvent(Buffer.from('{"type":'))).toThrow(/not JSON/);
+    expect(() => decodeEvent(JSON.stringify(event))).toThrow(/missing received_at/);
+    expect(() => decodeEvent(null)).toThrow(/empty message/);
+  });
+});

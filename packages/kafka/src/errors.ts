@@ -1,0 +1,11 @@
+/**
+ * Kafka did not acknowledge a produce in time or refused it. The caller must treat the
+ * messages as NOT written (they may or may not be; the idempotent producer makes a
+ * client-side retry of the same request safe).
+ */
+export class KafkaUnavailableError extends Error {
+  override readonly name = 'KafkaUnavailableError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,34 @@
+// `npm test`: the same set-up as `npm start` (deps, build, Redis, Kafka), then through turbo
+// every workspace's typecheck, lint and tests (the integration suites in test/ included),
+// and one closing line with the totals of all vitest runs.
+import fs from 'node:fs';
+import path from 'node:path';
+import { root, run, setUp } from './lib.mjs';
+
+await setUp();
+
+const reports = path.join(root, 'var/test-reports', String(Date.now()));
+fs.mkdirSync(reports, { recursive: true });
+const env = {
+  ...process.env,
+  SIGFLOW_TEST_REPORT: reports,
+  SIGFLOW_LOG_LEVEL: process.env.SIGFLOW_LOG_LEVEL ?? 'warn',
+};
+const extra = process.argv.slice(2);
+const code = await run(
+  'npx',
+  ['turbo', 'run', 'typecheck', 'lint', 'test', '--concurrency=2', '--output-logs=new-only', ...extra],
+  { env },
+);
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const file of fs.readdirSync(reports)) {
+  const report = JSON.parse(fs.readFileSync(path.join(reports, file), 'utf8'));
+  passed += report.numPassedTests ?? 0;
+  failed += report.numFailedTests ?? 0;
+  skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+}
+console.log(`\ntests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(code !== 0 ? code : failed > 0 ? 1 : 0);

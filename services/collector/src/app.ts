@@ -1,0 +1,93 @@
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Registry } from 'prom-client';
+import type { SigflowConfig } from '@sigflow/config';
+import { eventLimits } from '@sigflow/events';
+import { createMetricsRegistry, type Logger } from '@sigflow/observability';
+import { collectorMetrics } from './collector-metrics.js';
+import { parseJsonArrayBody, parseNdjsonBody } from './ingest/event-body.js';
+import { registerIngestRoute, type EventSink } from './routes/ingest-route.js';
+
+export interface CollectorDeps {
+  readonly config: SigflowConfig;
+  readonly sink: EventSink;
+  /** Kafka reachable? (for `/readyz`) */
+  readonly kafkaReady: () => Promise<boolean>;
+  readonly logger: Logger;
+  readonly registry?: Registry;
+  /** The clock that stamps `received_at` (tests pin it). */
+  readonly now?: () => number;
+}
+
+const ndjsonTypes = ['application/x-ndjson', 'application/ndjson', 'application/jsonl'];
+
+/** Builds the collector's HTTP app (not listening yet). */
+export async function buildCollector(deps: CollectorDeps): Promise<FastifyInstance> {
+  const registry = deps.registry ?? createMetricsRegistry('collector');
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the cast keeps fastify's default generics.
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: eventLimits.maxBatchBytes,
+    disableRequestLogging: true,
+    ajv: { customOptions: { allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Bodies are parsed here (not by fastify's JSON parser) so malformed input gets its position.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonArrayBody(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+  app.addContentTypeParser(ndjsonTypes, { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseNdjsonBody(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const statusCode = err.statusCode ?? 500;
+    if (statusCode >= 500) request.log.error({ err }, 'request failed');
+    const error =
+      err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+        ? `unsupported content-type ${JSON.stringify(request.headers['content-type'] ?? '')}: use application/json (array) or application/x-ndjson`
+        : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+          ? `request body over ${eventLimits.maxBatchBytes} bytes`
+          : statusCode >= 500
+            ? 'internal error'
+            : err.message;
+    reply.code(statusCode).send({ error, statusCode });
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'sigflow collector', version: '1.0.0', description: 'HTTP ingest of ad and web events into Kafka.' },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const metrics = collectorMetrics(registry);
+  registerIngestRoute(app, {
+    collector: deps.config.collector,
+    limits: deps.config.limits,
+    sink: deps.sink,
+    metrics,
+    now: deps.now ?? Date.now,
+  });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+    const ok = await deps.kafkaReady().catch(() => false);
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'Kafka unreachable' });
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) =>
+    reply.header('content-type', registry.contentType).send(await registry.metrics()),
+  );
+  return app;
+}
