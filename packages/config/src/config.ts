@@ -70,6 +70,8 @@ export interface ApiConfig {
 
 export interface SigflowConfig {
   readonly logLevel: string;
+  /** Interface the services without an HTTP API bind their /metrics, /healthz, /readyz to. */
+  readonly metricsHost: string;
   readonly kafka: KafkaConfig;
   readonly redis: RedisConfig;
   readonly limits: EventLimitsConfig;
@@ -126,6 +128,7 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
   const r = new EnvReader(env);
   return {
     logLevel: r.oneOf('SIGFLOW_LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    metricsHost: r.string('SIGFLOW_METRICS_HOST', '127.0.0.1'),
     kafka: {
       brokers: r.list('SIGFLOW_KAFKA_BROKERS', ['127.0.0.1:9092']),
       clientId: r.string('SIGFLOW_KAFKA_CLIENT_ID', 'sigflow'),

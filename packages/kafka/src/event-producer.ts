@@ -1,4 +1,4 @@
-import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { KafkaUnavailableError } from './errors.js';
 
 export interface EventMessage {
@@ -16,13 +16,34 @@ export interface EventProducerOptions {
   /** Fail a send that Kafka has not acknowledged within this time. */
   readonly timeoutMs?: number;
   readonly compression?: 'none' | 'gzip';
+  /**
+   * While Kafka is slow or down, sends beyond this many queued messages fail at once
+   * instead of growing memory without bound.
+   */
+  readonly maxQueuedMessages?: number;
 }
 
-/** Produces events to one topic and resolves only once Kafka acknowledged them. */
+interface Waiter {
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+}
+
+/**
+ * Produces events to one topic and resolves only once Kafka acknowledged them.
+ *
+ * Concurrent sends are grouped: while one produce request is in flight, later calls queue
+ * and go out together in the next request (group commit). An idempotent producer allows one
+ * request in flight, so without grouping every HTTP request would wait for a full broker
+ * round trip of its own.
+ */
 export class EventProducer {
   private readonly producer: Producer;
   private readonly timeoutMs: number;
   private readonly compression: CompressionTypes;
+  private queued: EventMessage[] = [];
+  private waiters: Waiter[] = [];
+  private inFlight = false;
+  private readonly maxQueued: number;
 
   constructor(
     kafka: Kafka,
@@ -34,9 +55,13 @@ export class EventProducer {
       idempotent,
       maxInFlightRequests: idempotent ? 1 : 5,
       allowAutoTopicCreation: false,
-      retry: { retries: idempotent ? 5 : 3 },
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // The idempotent producer keeps kafkajs's unbounded retries (bounding them voids its
+      // guarantees); the timeout below bounds what a caller waits.
+      ...(idempotent ? {} : { retry: { retries: 3 } }),
     });
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.maxQueued = options.maxQueuedMessages ?? 200_000;
     this.compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
   }
 
@@ -50,10 +75,43 @@ export class EventProducer {
 
   /**
    * Sends messages with acks from all in-sync replicas. Throws
-   * {@link KafkaUnavailableError} when Kafka does not acknowledge in time.
+   * {@link KafkaUnavailableError} when Kafka does not acknowledge in time; the messages
+   * must then be treated as not written.
    */
-  async send(messages: readonly EventMessage[]): Promise<void> {
-    if (messages.length === 0) return;
+  send(messages: readonly EventMessage[]): Promise<void> {
+    if (messages.length === 0) return Promise.resolve();
+    if (this.queued.length + messages.length > this.maxQueued) {
+      return Promise.reject(
+        new KafkaUnavailableError(`Kafka is behind: ${this.queued.length} messages already wait for a produce`),
+      );
+    }
+    const done = new Promise<void>((resolve, reject) => {
+      for (const m of messages) this.queued.push(m);
+      this.waiters.push({ resolve, reject });
+    });
+    if (!this.inFlight) void this.flush();
+    return this.withTimeout(done);
+  }
+
+  private async flush(): Promise<void> {
+    this.inFlight = true;
+    while (this.queued.length > 0) {
+      const messages = this.queued;
+      const waiters = this.waiters;
+      this.queued = [];
+      this.waiters = [];
+      try {
+        await this.producer.send({ topic: this.topic, acks: -1, compression: this.compression, messages });
+        for (const w of waiters) w.resolve();
+      } catch (cause) {
+        const err = new KafkaUnavailableError(`Kafka refused the produce: ${(cause as Error).message}`, { cause });
+        for (const w of waiters) w.reject(err);
+      }
+    }
+    this.inFlight = false;
+  }
+
+  private async withTimeout(done: Promise<void>): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -62,18 +120,7 @@ export class EventProducer {
       );
     });
     try {
-      await Promise.race([
-        this.producer.send({
-          topic: this.topic,
-          acks: -1,
-          compression: this.compression,
-          messages: messages as EventMessage[],
-        }),
-        timeout,
-      ]);
-    } catch (cause) {
-      if (cause instanceof KafkaUnavailableError) throw cause;
-      throw new KafkaUnavailableError(`Kafka refused the produce: ${(cause as Error).message}`, { cause });
+      await Promise.race([done, timeout]);
     } finally {
       clearTimeout(timer);
     }

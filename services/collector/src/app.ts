@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -30,7 +30,8 @@ export async function buildCollector(deps: CollectorDeps): Promise<FastifyInstan
     // pino's Logger is a FastifyBaseLogger; the cast keeps fastify's default generics.
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: eventLimits.maxBatchBytes,
-    disableRequestLogging: true,
+    // Per-request lines would dominate the log at thousands of requests a second; metrics count them.
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 

@@ -1,0 +1,45 @@
+// Helpers shared by the benchmarks.
+import { spawn } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const root = path.resolve(new URL('..', import.meta.url).pathname);
+
+/** Starts a service from its built entry point with extra env; resolves once /healthz answers. */
+export async function startService(entry, { env = {}, url }) {
+  const child = spawn(process.execPath, [path.join(root, entry)], {
+    cwd: root,
+    env: { ...process.env, SIGFLOW_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  for (let i = 0; i < 150; i++) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return child;
+    } catch {
+      // not yet listening
+    }
+    if (child.exitCode !== null) throw new Error(`${entry} exited with ${child.exitCode}`);
+    await sleep(200);
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${entry} did not become healthy at ${url}`);
+}
+
+export async function stopService(child) {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
+}
+
+/** Median of numbers. */
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** The machine's load, to read figures against (2 shared cores). */
+export function load() {
+  return { loadavg1m: os.loadavg()[0], cpus: os.cpus().length };
+}

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/index.js';
+
+describe('loadConfig', () => {
+  it('gives the documented defaults with an empty environment', () => {
+    const config = loadConfig({});
+    expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
+    expect(config.kafka.eventPartitions).toBe(4);
+    expect(config.redis.url).toBe('redis://127.0.0.1:6379');
+    expect([config.api.port, config.collector.port, config.speed.metricsPort, config.archiver.metricsPort, config.batch.metricsPort]).toEqual([
+      7000, 7001, 7002, 7003, 7004,
+    ]);
+    expect(config.rules.windowMs).toBe(60_000);
+    expect(config.rules.sessionGapMs).toBe(30 * 60_000);
+    expect(config.limits.maxFutureMs).toBe(300_000);
+  });
+
+  it('reads overrides, lists and API keys with roles', () => {
+    const config = loadConfig({
+      SIGFLOW_KAFKA_BROKERS: 'a:1, b:2',
+      SIGFLOW_RULE_SESSION_GAP_MS: '60000',
+      SIGFLOW_API_KEYS: 'r1:reader,a1:analyst,o:1:ops',
+    });
+    expect(config.kafka.brokers).toEqual(['a:1', 'b:2']);
+    expect(config.rules.sessionGapMs).toBe(60_000);
+    expect([...config.api.apiKeys]).toEqual([
+      ['r1', 'reader'],
+      ['a1', 'analyst'],
+      ['o:1', 'ops'],
+    ]);
+  });
+
+  it.each([
+    [{ SIGFLOW_API_PORT: 'seven' }, 'SIGFLOW_API_PORT: expected an integer, got "seven"'],
+    [{ SIGFLOW_API_PORT: '70000' }, 'SIGFLOW_API_PORT: expected 0..65535, got 70000'],
+    [{ SIGFLOW_LOG_LEVEL: 'loud' }, /SIGFLOW_LOG_LEVEL: expected one of fatal, error/],
+    [{ SIGFLOW_API_KEYS: 'k:admin' }, /SIGFLOW_API_KEYS: expected "key:role"/],
+    [{ SIGFLOW_RULE_WINDOW_MS: '10' }, /SIGFLOW_RULE_WINDOW_MS: expected 1000\.\./],
+  ])('names the variable of an unusable value (%o)', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});

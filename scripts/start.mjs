@@ -1,0 +1,111 @@
+// `npm start`: installs what is missing, starts Redis and Kafka when they are not running,
+// every service that exists, and the traffic generator at a demo rate. Ctrl-C stops what it
+// started (services, generator, and the Kafka/Redis it started itself).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { root, setUp } from './lib.mjs';
+
+const log = (line) => console.log(`[start] ${line}`);
+const infra = await setUp({ log });
+
+const env = { ...process.env };
+const port = (name, fallback) => Number(env[name] ?? fallback);
+/** The platform's services, in start order; those not built yet are skipped. */
+const services = [
+  { name: 'collector', dir: 'services/collector', url: `http://127.0.0.1:${port('SIGFLOW_COLLECTOR_PORT', 7001)}`, what: 'HTTP ingest (POST /v1/events, /docs, /metrics)' },
+  { name: 'speed', dir: 'services/speed', url: `http://127.0.0.1:${port('SIGFLOW_SPEED_METRICS_PORT', 7002)}`, what: 'speed layer (/metrics, /healthz)' },
+  { name: 'archiver', dir: 'services/archiver', url: `http://127.0.0.1:${port('SIGFLOW_ARCHIVER_METRICS_PORT', 7003)}`, what: 'Parquet archiver (/metrics)' },
+  { name: 'batch', dir: 'jobs/batch', url: `http://127.0.0.1:${port('SIGFLOW_BATCH_METRICS_PORT', 7004)}`, what: 'batch scheduler + workers (/metrics)' },
+  { name: 'api', dir: 'services/api', url: `http://127.0.0.1:${port('SIGFLOW_API_PORT', 7000)}`, what: 'serving API + dashboard' },
+].filter((s) => fs.existsSync(path.join(root, s.dir, 'dist/main.js')));
+
+const logDir = path.join(root, 'var/logs');
+fs.mkdirSync(logDir, { recursive: true });
+const children = [];
+
+function launch(name, args, cwd = root) {
+  const out = fs.openSync(path.join(logDir, `${name}.log`), 'a');
+  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', out, out] });
+  fs.closeSync(out);
+  child.on('exit', (code, signal) => {
+    if (!stopping) log(`${name} exited (${signal ?? code}); see var/logs/${name}.log`);
+  });
+  children.push({ name, child });
+  return child;
+}
+
+async function waitHealthy(url, name) {
+  for (let i = 0; i < 100; i++) {
+    try {
+      const res = await fetch(`${url}/healthz`);
+      if (res.ok) return true;
+    } catch {
+      // not listening yet
+    }
+    await sleep(200);
+  }
+  log(`${name} did not answer ${url}/healthz; see var/logs/${name}.log`);
+  return false;
+}
+
+for (const s of services) {
+  launch(s.name, [path.join(root, s.dir, 'dist/main.js')]);
+  await waitHealthy(s.url, s.name);
+}
+
+const rate = Number(env.SIGFLOW_DEMO_RATE ?? 200);
+const generator = path.join(root, 'packages/loadgen/dist/cli.js');
+const collector = services.find((s) => s.name === 'collector');
+if (fs.existsSync(generator) && collector) {
+  launch('generator', [
+    generator, '--sink', 'http', '--collector', collector.url, '--rate', String(rate), '--duration', '86400',
+    '--seed', String(Date.now() % 100000), '--late', '0.01', '--duplicates', '0.01', '--bots', '0.02',
+    '--floods', '0.005', '--orphans', '0.005', '--out-of-order', '0.02',
+  ]);
+}
+
+console.log('\nsigflow is running:');
+console.log(`  Kafka   ${infra.brokers.join(',')}${infra.kafka.started ? ' (started by npm start)' : ''}   topics ${Object.values(infra.topics).join(', ')}`);
+console.log(`  Redis   ${infra.redisUrl}${infra.redis.started ? ' (started by npm start)' : ''}`);
+for (const s of services) console.log(`  ${s.name.padEnd(9)} ${s.url}   ${s.what}`);
+if (children.some((c) => c.name === 'generator')) console.log(`  generator ${rate} events/s through the collector (demo traffic)`);
+console.log(`  logs    var/logs/*.log\nCtrl-C stops what npm start started.\n`);
+
+// A status line: how many events have reached Kafka, so a user sees traffic flowing.
+const { loadConfig } = await import('@sigflow/config');
+const { createKafka } = await import('@sigflow/kafka');
+const admin = createKafka(loadConfig().kafka, { retries: 1 }).admin();
+await admin.connect().catch(() => undefined);
+let stopping = false;
+let last;
+const status = setInterval(async () => {
+  try {
+    const offsets = await admin.fetchTopicOffsets(infra.topics.events);
+    const total = offsets.reduce((sum, p) => sum + Number(p.high), 0);
+    const rateNow = last === undefined ? '' : `, ${Math.round((total - last) / 5)} events/s`;
+    last = total;
+    log(`${infra.topics.events}: ${total} events in Kafka${rateNow}`);
+  } catch (err) {
+    log(`Kafka status unavailable: ${err.message}`);
+  }
+}, 5_000);
+
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  clearInterval(status);
+  log('stopping...');
+  await admin.disconnect().catch(() => undefined);
+  for (const { child } of children.reverse()) child.kill('SIGTERM');
+  await Promise.all(children.map(({ child }) => (child.exitCode === null ? new Promise((r) => child.once('exit', r)) : null)));
+  const { stopKafkaBroker } = await import('../infra/kafka/broker.mjs');
+  const { stopRedisServer } = await import('../infra/redis/redis.mjs');
+  if (infra.kafka.started) await stopKafkaBroker();
+  if (infra.redis.started) await stopRedisServer({ dir: infra.redis.dir });
+  log('stopped');
+  process.exit(0);
+}
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
