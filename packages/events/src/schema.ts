@@ -66,7 +66,8 @@ export const ElementClickEvent = eventOf('element_click', { page_id: Id(L.maxIdL
 export const ScrollEvent = eventOf('scroll', { page_id: Id(L.maxIdLength), depth: Type.Number({ minimum: 0, maximum: 100 }) });
 export const FormInteractionEvent = eventOf('form_interaction', {
   form_id: Id(L.maxIdLength),
-  action: Type.Union(formActions.map((a) => Type.Literal(a))),
+  // Spelled out: a mapped union would lose the literal types.
+  action: Type.Union([Type.Literal('focus'), Type.Literal('input'), Type.Literal('submit'), Type.Literal('abandon')]),
 });
 export const LinkFollowEvent = eventOf('link_follow', { href: Type.String({ minLength: 1, maxLength: L.maxHrefLength }) });
 export const MouseMoveEvent = eventOf('mouse_move', {

@@ -1,0 +1,103 @@
+// The public surface of @sigflow/core: pure business rules shared by the speed and batch layers.
+
+export { defaultRuleSettings, type RuleSettings } from './rule-settings.js';
+export { checkRuleSettings } from './check-rule-settings.js';
+
+export { InvalidShapleyTableError } from './errors/invalid-shapley-table-error.js';
+export { InvalidStateError } from './errors/invalid-state-error.js';
+export { InvalidRuleSettingsError } from './errors/invalid-rule-settings-error.js';
+
+export { compareCodePoints, compareEventKeys, compareUserEventOrder, type EventKey } from './ordering/event-order.js';
+
+// Validity
+export {
+  compareCopies,
+  firstCopyWins,
+  classifyCopy,
+  isDuplicateVerdict,
+  rememberCopyUntil,
+  pickFirstCopies,
+  type EventCopy,
+  type CopyVerdict,
+} from './validity/first-copy.js';
+export { invalidReasons, type InvalidReason } from './validity/invalid-reason.js';
+export { isBotUserAgent } from './validity/bot-rule.js';
+export { isFloodClick, floodedIpClicks } from './validity/flood-rule.js';
+export { isOrphanClick } from './validity/orphan-rule.js';
+export { isTooFastClick } from './validity/too-fast-rule.js';
+export { classifyEvent, type RuleFindings } from './validity/classify-event.js';
+
+// Windows, watermark, sessions, join
+export { windowStart, windowEnd } from './windows/tumbling-window.js';
+export {
+  createPartitionState,
+  parsePartitionState,
+  currentWatermark,
+  advanceWatermark,
+  isLateEvent,
+  type PartitionState,
+} from './windows/watermark.js';
+export { addToSessions, sessionWindows, type Session, type SessionChange } from './sessions/session-windows.js';
+export { findJoinImpression, joinOf, type JoinImpression, type ClickJoin } from './join/impression-click-join.js';
+
+// Attribution
+export { directCredit, type Touchpoint, type Credit } from './attribution/touchpoint.js';
+export { channelSetKey, channelsOfKey } from './attribution/channel-set.js';
+export {
+  trainShapleyTable,
+  parseShapleyTable,
+  coalitionValue,
+  type ShapleyTable,
+  type ShapleyTrainingUser,
+} from './attribution/shapley-table.js';
+export { shapleyValues, shapleyChannelCredit, maxShapleyChannels, type ShapleyFallback } from './attribution/shapley.js';
+export {
+  trainMarkovChain,
+  conversionProbability,
+  markovFractions,
+  markovStates,
+  type MarkovModel,
+  type MarkovPath,
+  type MarkovTransition,
+} from './attribution/markov.js';
+export {
+  attributeConversion,
+  attributionPath,
+  realTimeModels,
+  type AttributionModel,
+  type RealTimeModel,
+  type ModelCredits,
+  type ConversionAttribution,
+  type AttributionOptions,
+} from './attribution/attribute-conversion.js';
+
+// Engagement and heatmaps
+export {
+  engagementWeights,
+  createEngagement,
+  absorbEngagement,
+  engagementAt,
+  type EngagementState,
+} from './engagement/engagement-score.js';
+export { pageHeatmap, type ElementClicks, type HeatmapCell } from './heatmap/page-heatmap.js';
+
+// The keyed stream processor
+export { stateLimits } from './processor/state-limits.js';
+export { createUserState, parseUserState, type UserState } from './processor/user-state.js';
+export { createIpState, parseIpState, type IpState } from './processor/ip-state.js';
+export { processEvent, type ProcessContext } from './processor/process-event.js';
+export { processBatch, type BatchRunOptions } from './processor/process-batch.js';
+export type {
+  EventOutcome,
+  UserSignal,
+  WindowMetrics,
+  HeatmapIncrement,
+  UserProfile,
+} from './processor/event-outcome.js';
+
+// View folds
+export { foldWindowMetrics, clickThroughRate } from './views/window-metrics.js';
+export { attributionRows, foldAttribution, type AttributionDelta } from './views/attribution-deltas.js';
+export { foldHeatmap } from './views/heatmap-deltas.js';
+export { foldInvalidTraffic, type InvalidTrafficCount } from './views/invalid-traffic.js';
+export { foldOutcomes, type ViewDeltas } from './views/fold-outcomes.js';

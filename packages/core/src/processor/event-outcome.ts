@@ -1,0 +1,86 @@
+import type { EventType } from '@sigflow/events';
+import type { InvalidReason } from '../validity/invalid-reason.js';
+import type { ClickJoin } from '../join/impression-click-join.js';
+import type { ConversionAttribution } from '../attribution/attribute-conversion.js';
+import type { SessionChange } from '../sessions/session-windows.js';
+import type { EngagementState } from '../engagement/engagement-score.js';
+import type { Touchpoint } from '../attribution/touchpoint.js';
+
+/** An entry of a user's append-only signal log: every non-duplicate event, late and invalid ones too. */
+export interface UserSignal {
+  readonly event_id: string;
+  readonly type: EventType;
+  readonly ts: number;
+  /** Touchpoints. */
+  readonly campaign_id?: string;
+  readonly ad_id?: string;
+  readonly channel?: string;
+  /** Any event that names its page; element_click names the element. */
+  readonly page_id?: string;
+  readonly element_id?: string;
+  /** Conversions with a value. */
+  readonly value?: number;
+  readonly invalid: boolean;
+  readonly reason: InvalidReason | null;
+  readonly late: boolean;
+}
+
+/**
+ * Windowed touchpoint counts of one (window, campaign, ad). As an increment exactly one count
+ * is 1; folded, they are sums. `impressions` and `clicks` count valid events only (CTR);
+ * invalid ones are counted apart.
+ */
+export interface WindowMetrics {
+  readonly windowStart: number;
+  readonly campaign_id: string;
+  readonly ad_id: string;
+  readonly impressions: number;
+  readonly clicks: number;
+  readonly invalidImpressions: number;
+  readonly invalidClicks: number;
+}
+
+/** Valid element_clicks of one element of a page in one window. */
+export interface HeatmapIncrement {
+  readonly page_id: string;
+  readonly windowStart: number;
+  readonly element_id: string;
+  readonly clicks: number;
+}
+
+/** The user's profile after an event that changed it (any valid event). */
+export interface UserProfile {
+  readonly engagement: EngagementState;
+  readonly lastTouch: Touchpoint | null;
+  readonly conversions: { readonly count: number; readonly value: number };
+}
+
+/** What one event did: the single value both layers aggregate into views. */
+export interface EventOutcome {
+  readonly event_id: string;
+  readonly user_id: string;
+  readonly type: EventType;
+  readonly ts: number;
+  /** Tumbling window of `ts`. */
+  readonly windowStart: number;
+  /** `duplicate`: a later copy; nothing else in the outcome is set and no state changed. */
+  readonly status: 'valid' | 'invalid' | 'duplicate';
+  /** Set when status is `invalid`. */
+  readonly reason: InvalidReason | null;
+  /** Speed layer only: the event's window closed before it arrived (the batch layer passes no watermark). */
+  readonly late: boolean;
+  /** Every non-duplicate event, late ones too. */
+  readonly signal: UserSignal | null;
+  /** Impressions and clicks (valid or invalid) that are not late. */
+  readonly windowMetric: WindowMetrics | null;
+  /** Clicks: the impression the join found (also for invalid clicks), null when none. */
+  readonly join: ClickJoin | null;
+  /** Valid conversions that are not late. */
+  readonly attribution: ConversionAttribution | null;
+  /** Valid element_clicks that are not late. */
+  readonly heatmap: HeatmapIncrement | null;
+  /** Valid events: how the user's sessions changed. */
+  readonly session: SessionChange | null;
+  /** Valid events: the profile afterwards. */
+  readonly profile: UserProfile | null;
+}

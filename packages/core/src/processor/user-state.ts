@@ -1,0 +1,67 @@
+import type { EventKey } from '../ordering/event-order.js';
+import type { JoinImpression } from '../join/impression-click-join.js';
+import type { Touchpoint } from '../attribution/touchpoint.js';
+import type { Session } from '../sessions/session-windows.js';
+import { createEngagement, type EngagementState } from '../engagement/engagement-score.js';
+import { InvalidStateError } from '../errors/invalid-state-error.js';
+
+/**
+ * The keyed state of one user (plain JSON, bounded by `stateLimits`). Only the user's own
+ * events (and the IP flood verdicts of its clicks) change it, so it evolves identically
+ * whether the user's events are interleaved with other users' (speed) or not (batch).
+ */
+export interface UserState {
+  /** Schema version of the persisted JSON. */
+  readonly v: 1;
+  /** Newest event time of the user (any non-duplicate event); prunes the lists below. */
+  maxTs: number | null;
+  /** (ts, event_id) of the user's recent non-duplicate clicks, valid or not: the flood rule. */
+  recentClicks: EventKey[];
+  /** Recent valid impressions: the impression-click join (orphan, too_fast). */
+  recentImpressions: JoinImpression[];
+  /** Valid touchpoints of the attribution lookback, sorted by (ts, event_id). */
+  path: Touchpoint[];
+  /** Recent sessions of valid events, sorted by start. */
+  sessions: Session[];
+  /** Engagement of valid events. */
+  engagement: EngagementState;
+  /** The latest valid touchpoint by (ts, event_id). */
+  lastTouch: Touchpoint | null;
+  /** Valid conversions: how many, and the sum of their values (currencies are not converted). */
+  conversions: { count: number; value: number };
+}
+
+/** A user with no history. */
+export function createUserState(): UserState {
+  return {
+    v: 1,
+    maxTs: null,
+    recentClicks: [],
+    recentImpressions: [],
+    path: [],
+    sessions: [],
+    engagement: createEngagement(),
+    lastTouch: null,
+    conversions: { count: 0, value: 0 },
+  };
+}
+
+/**
+ * Checks state read back from JSON (Redis) and returns it typed. Throws
+ * {@link InvalidStateError} when it was written by another schema version or is malformed.
+ */
+export function parseUserState(value: unknown): UserState {
+  const s = value as Partial<UserState> | null;
+  const ok =
+    typeof s === 'object' &&
+    s !== null &&
+    s.v === 1 &&
+    (s.maxTs === null || typeof s.maxTs === 'number') &&
+    [s.recentClicks, s.recentImpressions, s.path, s.sessions].every(Array.isArray) &&
+    typeof s.engagement?.score === 'number' &&
+    typeof s.engagement.asOf === 'number' &&
+    typeof s.conversions?.count === 'number' &&
+    (s.lastTouch === null || typeof s.lastTouch === 'object');
+  if (!ok) throw new InvalidStateError('user state is not a v1 UserState');
+  return s as UserState;
+}

@@ -1,0 +1,47 @@
+import type { AttributionModel } from '../attribution/attribute-conversion.js';
+import type { EventOutcome } from '../processor/event-outcome.js';
+import { sumByKey } from './sum-by-key.js';
+
+/**
+ * Attributed conversions and revenue per window of the conversion's time, model, and the
+ * credited touchpoint's campaign and channel (DESIGN.md "Windows").
+ */
+export interface AttributionDelta {
+  readonly windowStart: number;
+  readonly model: AttributionModel;
+  readonly campaign_id: string;
+  readonly channel: string;
+  /** Sum of credit fractions: attributed conversions. */
+  readonly conversions: number;
+  readonly revenue: number;
+}
+
+/** One row per credit of every attributed conversion in `outcomes` (not folded). */
+export function attributionRows(outcomes: Iterable<EventOutcome>): AttributionDelta[] {
+  const rows: AttributionDelta[] = [];
+  for (const o of outcomes) {
+    if (!o.attribution) continue;
+    for (const [model, credits] of Object.entries(o.attribution.credits) as [AttributionModel, typeof o.attribution.credits.linear][]) {
+      for (const c of credits) {
+        rows.push({
+          windowStart: o.windowStart,
+          model,
+          campaign_id: c.campaign_id,
+          channel: c.channel,
+          conversions: c.fraction,
+          revenue: c.revenue,
+        });
+      }
+    }
+  }
+  return rows;
+}
+
+/** Sums attribution rows per (windowStart, model, campaign_id, channel), sorted by that key. */
+export function foldAttribution(rows: Iterable<AttributionDelta>): AttributionDelta[] {
+  return sumByKey(
+    rows,
+    (r) => [r.windowStart, r.model, r.campaign_id, r.channel],
+    (t, r) => ({ ...t, conversions: t.conversions + r.conversions, revenue: t.revenue + r.revenue }),
+  );
+}

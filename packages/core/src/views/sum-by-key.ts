@@ -1,0 +1,30 @@
+import { compareCodePoints } from '../ordering/event-order.js';
+
+/** A row's identity: the tuple of its key fields (numbers and strings). */
+export type KeyTuple = readonly (string | number)[];
+
+function compareTuples(a: KeyTuple, b: KeyTuple): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as string | number;
+    const y = b[i] as string | number;
+    const c = typeof x === 'number' && typeof y === 'number' ? x - y : compareCodePoints(String(x), String(y));
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
+/**
+ * Sums rows that share a key: `keyOf` names the key, `add` folds a row into the running total
+ * (a fresh copy of the first row). Output is sorted by key, so both layers produce the same
+ * rows in the same order. Internal helper of the view folds.
+ */
+export function sumByKey<T>(rows: Iterable<T>, keyOf: (row: T) => KeyTuple, add: (total: T, row: T) => T): T[] {
+  const totals = new Map<string, { key: KeyTuple; total: T }>();
+  for (const row of rows) {
+    const key = keyOf(row);
+    const id = JSON.stringify(key);
+    const current = totals.get(id);
+    totals.set(id, { key, total: current ? add(current.total, row) : { ...row } });
+  }
+  return [...totals.values()].sort((a, b) => compareTuples(a.key, b.key)).map((e) => e.total);
+}
