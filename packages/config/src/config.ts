@@ -40,6 +40,21 @@ export interface EventLimitsConfig {
 export interface SpeedConfig {
   readonly metricsPort: number;
   readonly groupId: string;
+  /** Partitions one instance processes at once (their Redis round trips overlap). */
+  readonly concurrency: number;
+  /** Windowed speed views live this long (until batch views have replaced them). */
+  readonly viewTtlMs: number;
+  /** A user's keyed state and signal log expire this long after the user's last event. */
+  readonly userTtlMs: number;
+  /** Signals kept per user (the newest). */
+  readonly signalsCap: number;
+  /**
+   * How long event ids are remembered to drop duplicates (wall clock). Copies further apart
+   * are counted twice by the speed layer; the batch layer deduplicates the whole archive.
+   */
+  readonly dedupeTtlMs: number;
+  /** How often the published Shapley table version is checked. */
+  readonly shapleyRefreshMs: number;
 }
 
 export interface ArchiverConfig {
@@ -156,6 +171,12 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
     speed: {
       metricsPort: r.int('SIGFLOW_SPEED_METRICS_PORT', 7002, 0, 65535),
       groupId: r.string('SIGFLOW_SPEED_GROUP', 'speed'),
+      concurrency: r.int('SIGFLOW_SPEED_CONCURRENCY', 4, 1, 64),
+      viewTtlMs: r.int('SIGFLOW_SPEED_VIEW_TTL_MS', 8 * DAY, 60_000),
+      userTtlMs: r.int('SIGFLOW_SPEED_USER_TTL_MS', 30 * DAY, 60_000),
+      signalsCap: r.int('SIGFLOW_SPEED_SIGNALS_CAP', 1_000, 1, 100_000),
+      dedupeTtlMs: r.int('SIGFLOW_SPEED_DEDUPE_TTL_MS', 3_600_000, 1_000),
+      shapleyRefreshMs: r.int('SIGFLOW_SPEED_SHAPLEY_REFRESH_MS', 5_000, 100),
     },
     archiver: {
       metricsPort: r.int('SIGFLOW_ARCHIVER_METRICS_PORT', 7003, 0, 65535),

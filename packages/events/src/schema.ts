@@ -1,4 +1,4 @@
-import Type, { type Static, type TSchema } from 'typebox';
+import Type, { type Static, type TLiteral, type TSchema } from 'typebox';
 import { eventLimits as L } from './limits.js';
 
 /** Every event type of the contract. */
@@ -46,7 +46,14 @@ const common = {
 };
 
 function eventOf<K extends EventType, P extends Record<string, TSchema>>(type: K, properties: P) {
-  return Type.Object({ type: Type.Literal(type), ...common, ...properties }, { additionalProperties: false });
+  // A type's own definition of a common field (page_id is required on page events) replaces
+  // the optional one; spelled out because a spread of a generic would intersect the two.
+  const base = Object.fromEntries(Object.entries(common).filter(([name]) => !(name in properties))) as Omit<
+    typeof common,
+    keyof P
+  >;
+  const shape = { type: Type.Literal(type), ...base, ...properties } as { type: TLiteral<K> } & Omit<typeof common, keyof P> & P;
+  return Type.Object(shape, { additionalProperties: false });
 }
 
 const touchpoint = {

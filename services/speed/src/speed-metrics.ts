@@ -1,0 +1,55 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { latencyBuckets } from '@sigflow/observability';
+
+/** The speed layer's series (process metrics come with the registry). */
+export function speedMetrics(registry: Registry) {
+  return {
+    events: new Counter({
+      name: 'sigflow_speed_events_total',
+      help: 'Events processed, by outcome (valid, invalid, duplicate) and lateness',
+      labelNames: ['status', 'late'] as const,
+      registers: [registry],
+    }),
+    deadLetters: new Counter({
+      name: 'sigflow_speed_dead_letters_total',
+      help: 'Messages sent to the dead-letter topic',
+      registers: [registry],
+    }),
+    lag: new Gauge({
+      name: 'sigflow_speed_consumer_lag',
+      help: 'Messages in the partition not yet processed (high watermark - next offset)',
+      labelNames: ['partition'] as const,
+      registers: [registry],
+    }),
+    eventToView: new Histogram({
+      name: 'sigflow_speed_event_to_view_seconds',
+      help: 'From the collector stamping received_at to the Redis commit that contains the event',
+      buckets: latencyBuckets,
+      registers: [registry],
+    }),
+    batchSeconds: new Histogram({
+      name: 'sigflow_speed_batch_seconds',
+      help: 'Time to process and commit one partition batch',
+      buckets: latencyBuckets,
+      registers: [registry],
+    }),
+    batchEvents: new Histogram({
+      name: 'sigflow_speed_batch_events',
+      help: 'Messages per partition batch',
+      buckets: [1, 10, 100, 500, 1000, 2500, 5000, 10000],
+      registers: [registry],
+    }),
+    fenced: new Counter({
+      name: 'sigflow_speed_fenced_batches_total',
+      help: 'Batches dropped because another consumer had committed the partition (rebalance)',
+      registers: [registry],
+    }),
+    eventsPerSecond: new Gauge({
+      name: 'sigflow_speed_events_per_second',
+      help: 'Events processed per second over the last 10 s',
+      registers: [registry],
+    }),
+  };
+}
+
+export type SpeedMetrics = ReturnType<typeof speedMetrics>;

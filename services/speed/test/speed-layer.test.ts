@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, type SigflowConfig } from '@sigflow/config';
+import { topicsFor, type SigflowEvent } from '@sigflow/events';
+import { createKafka, deleteTopics, ensureTopics, EventProducer } from '@sigflow/kafka';
+import { createLogger, createMetricsRegistry } from '@sigflow/observability';
+import { createRedis, field, hourStart, StoreKeys } from '@sigflow/store';
+import { SpeedLayer } from '../src/index.js';
+
+const T0 = Date.UTC(2026, 10, 21, 9, 0, 0);
+const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';
+const BOT = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)';
+
+async function waitUntil<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function readTopic(kafka: Kafka, topic: string, count: number): Promise<string[]> {
+  const consumer = kafka.consumer({ groupId: `reader-${randomUUID()}` });
+  const values: string[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`read ${values.length} of ${count} from ${topic}`)), 20_000);
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        values.push(message.value?.toString('utf8') ?? '');
+        if (values.length >= count) {
+          clearTimeout(timer);
+          resolve();
+        }
+      },
+    });
+  });
+  await consumer.disconnect();
+  return values;
+}
+
+async function deleteByPrefix(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+}
+
+describe('speed layer against real Kafka and Redis', () => {
+  const id = randomUUID().slice(0, 8);
+  let config: SigflowConfig;
+  let kafka: Kafka;
+  let redis: Redis;
+  let speed: SpeedLayer;
+  let producer: EventProducer;
+  let keys: StoreKeys;
+  const topics = () => topicsFor(config.kafka.topicPrefix);
+
+  beforeAll(async () => {
+    config = loadConfig({
+      ...process.env,
+      SIGFLOW_TOPIC_PREFIX: `t-speed-${id}-`,
+      SIGFLOW_REDIS_PREFIX: `t-speed-${id}`,
+      SIGFLOW_SPEED_GROUP: `t-speed-${id}`,
+    });
+    kafka = createKafka(config.kafka);
+    await ensureTopics(kafka, topics(), { eventPartitions: 2 });
+    redis = createRedis(config.redis);
+    keys = new StoreKeys(config.redis.keyPrefix);
+    speed = new SpeedLayer({ config, kafka, redis, logger: createLogger('speed-test', 'silent'), registry: createMetricsRegistry('speed') });
+    await speed.start();
+    producer = new EventProducer(kafka, topics().events);
+    await producer.connect();
+  });
+
+  afterAll(async () => {
+    await speed?.stop();
+    await producer?.disconnect();
+    await deleteTopics(kafka, Object.values(topics()));
+    await deleteByPrefix(redis, config.redis.keyPrefix);
+    redis.disconnect();
+  });
+
+  const send = (events: SigflowEvent[], receivedAt = T0 + 3_600_000) =>
+    producer.send(events.map((e) => ({ key: e.user_id, value: JSON.stringify({ ...e, received_at: receivedAt }) })));
+
+  it('turns events into windowed metrics, signals, attribution and counters, once each', async () => {
+    const tp = { campaign_id: 'c-1', ad_id: 'a-1', channel: 'search' } as const;
+    const events: SigflowEvent[] = [
+      { event_id: `${id}-i1`, type: 'impression', user_id: 'alice', ts: T0, ...tp, ip: '203.0.113.1', user_agent: UA },
+      { event_id: `${id}-c1`, type: 'click', user_id: 'alice', ts: T0 + 5_000, ...tp, ip: '203.0.113.1', user_agent: UA },
+      // A copy of the click: counted as a duplicate, nothing else.
+      { event_id: `${id}-c1`, type: 'click', user_id: 'alice', ts: T0 + 5_000, ...tp, ip: '203.0.113.1', user_agent: UA },
+      { event_id: `${id}-e1`, type: 'element_click', user_id: 'alice', ts: T0 + 9_000, page_id: 'home', element_id: 'buy', user_agent: UA },
+      { event_id: `${id}-v1`, type: 'conversion', user_id: 'alice', ts: T0 + 20_000, value: 40, currency: 'EUR', user_agent: UA },
+      // A bot's impression and click: invalid, reason bot.
+      { event_id: `${id}-i2`, type: 'impression', user_id: 'crawler', ts: T0 + 1_000, ...tp, user_agent: BOT },
+      { event_id: `${id}-c2`, type: 'click', user_id: 'crawler', ts: T0 + 3_000, ...tp, user_agent: BOT },
+      // An orphan click.
+      { event_id: `${id}-c3`, type: 'click', user_id: 'bob', ts: T0 + 4_000, ...tp, ip: '203.0.113.2', user_agent: UA },
+    ];
+    await send(events);
+
+    const counters = await waitUntil('8 events processed', () => redis.hgetall(keys.speedCounters()), (c) => Number(c['events'] ?? 0) + Number(c['duplicates'] ?? 0) >= 8);
+    expect(counters).toMatchObject({ events: '7', duplicates: '1', 'invalid:bot': '2', 'invalid:orphan': '1' });
+
+    const metrics = await redis.hgetall(keys.speedMetrics('c-1', hourStart(T0)));
+    expect(metrics).toEqual({
+      [field(T0, 'a-1', 'impressions')]: '1',
+      [field(T0, 'a-1', 'clicks')]: '1',
+      [field(T0, 'a-1', 'invalid_impressions')]: '1',
+      [field(T0, 'a-1', 'invalid_clicks')]: '2',
+    });
+
+    const signals = (await redis.lrange(keys.signals('alice'), 0, -1)).map((s) => JSON.parse(s));
+    expect(signals.map((s) => s.event_id)).toEqual([`${id}-v1`, `${id}-e1`, `${id}-c1`, `${id}-i1`]);
+    const bob = (await redis.lrange(keys.signals('bob'), 0, -1)).map((s) => JSON.parse(s));
+    expect(bob).toEqual([expect.objectContaining({ type: 'click', invalid: true, reason: 'orphan' })]);
+
+    const lastTouch = await redis.hgetall(keys.speedAttribution('last_touch', hourStart(T0)));
+    expect(lastTouch).toEqual({ [field(T0, 'c-1', 'search', 'c')]: '1', [field(T0, 'c-1', 'search', 'r')]: '40' });
+    expect(await redis.hgetall(keys.speedHeatmap('home', hourStart(T0)))).toEqual({ [field(T0, 'buy')]: '1' });
+  });
+
+  it('sends a poison message to the dead-letter topic and keeps going', async () => {
+    await producer.send([{ key: 'mallory', value: '{"this is": not json' }]);
+    await send([{ event_id: `${id}-p1`, type: 'page_view', user_id: 'mallory', ts: T0 + 30_000, page_id: 'home' }]);
+    await waitUntil('the page view after the poison message', () => redis.llen(keys.signals('mallory')), (n) => n === 1);
+    expect(await redis.hget(keys.speedCounters(), 'dlq')).toBe('1');
+    const [dead] = await readTopic(kafka, topics().deadLetters, 1);
+    expect(JSON.parse(dead!)).toMatchObject({ topic: topics().events, reason: expect.stringMatching(/^not JSON/), payload: '{"this is": not json' });
+  });
+
+  it('publishes each attributed conversion to analytics.v1 with every model and the Shapley version used', async () => {
+    const [message] = await readTopic(kafka, topics().analytics, 1);
+    const conversion = JSON.parse(message!);
+    expect(conversion).toMatchObject({ conversion_event_id: `${id}-v1`, user_id: 'alice', value: 40, shapley_version: null, shapley_fallback: 'no_table' });
+    expect(Object.keys(conversion.credits).sort()).toEqual(['first_touch', 'last_touch', 'linear', 'position_based', 'shapley', 'time_decay']);
+    // The outbox is drained once the messages are in Kafka.
+    expect(await redis.llen(keys.speedOutbox(topics().events, 0)) + (await redis.llen(keys.speedOutbox(topics().events, 1)))).toBe(0);
+  });
+});
