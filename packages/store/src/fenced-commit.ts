@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis, Result } from 'ioredis';
 import type { RedisCommand } from './view-commands.js';
 
 /**
@@ -37,7 +37,7 @@ export class OffsetFenceError extends Error {
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    sigflowFencedCommit(offsetKey: string, ...args: (string | number)[]): import('ioredis').Result<string, Context>;
+    sigflowFencedCommit(offsetKey: string, ...args: (string | number)[]): Result<string, Context>;
   }
 }
 
