@@ -56,9 +56,9 @@ export class EventProducer {
       maxInFlightRequests: idempotent ? 1 : 5,
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
-      // The idempotent producer keeps kafkajs's unbounded retries (bounding them voids its
-      // guarantees); the timeout below bounds what a caller waits.
-      ...(idempotent ? {} : { retry: { retries: 3 } }),
+      // The idempotent producer retries without bound (bounding it voids its guarantees); the
+      // timeout below bounds what a caller waits.
+      retry: idempotent ? { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 2_000 } : { retries: 3 },
     });
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.maxQueued = options.maxQueuedMessages ?? 200_000;

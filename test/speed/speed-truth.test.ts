@@ -1,0 +1,104 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { EventStream, KafkaSink, runGenerator, type GeneratorOptions, type TruthFile } from '@sigflow/loadgen';
+import { Scenario } from '../support/scenario.js';
+import { waitUntil } from '../support/redis-keys.js';
+import { expectedSpeedViews, readSpeedViews, viewDifferences } from '../support/speed-truth.js';
+import type { ServiceProcess } from '../support/services.js';
+
+const START = Date.UTC(2026, 10, 20, 8, 0, 0);
+
+/** The hard cases on, late events off: on in-order input the speed views must equal the truth. */
+const inOrder: GeneratorOptions = {
+  seed: 7,
+  events: 24_000,
+  start: START,
+  span: 3 * 3_600_000,
+  partitions: 4,
+  duplicates: 0.02,
+  bots: 0.02,
+  floods: 0.01,
+  orphans: 0.01,
+  tooFast: 0.01,
+};
+
+async function produce(scenario: Scenario, options: GeneratorOptions, rate = 0): Promise<TruthFile> {
+  const sink = new KafkaSink({ kafka: scenario.kafka, topic: scenario.topics.events, partitions: 4 });
+  const stream = new EventStream({ ...options, rules: scenario.config.rules });
+  try {
+    const stats = await runGenerator({ stream, sink, rate, truth: true });
+    if (stats.failed > 0) throw new Error(`the generator failed to send ${stats.failed} events: ${stats.lastError}`);
+    return stats.truth!.toJSON();
+  } finally {
+    await sink.close();
+  }
+}
+
+async function expectViewsEqualTruth(scenario: Scenario, truth: TruthFile): Promise<void> {
+  const counters = await waitUntil(
+    `the speed layer to process ${truth.totals.sent} events`,
+    () => scenario.redis.hgetall(scenario.keys.speedCounters()),
+    (c) => Number(c['events'] ?? 0) + Number(c['duplicates'] ?? 0) >= truth.totals.sent,
+    120_000,
+  );
+  expect(Number(counters['events'])).toBe(truth.totals.unique);
+  expect(Number(counters['duplicates'])).toBe(truth.totals.duplicates);
+  for (const [reason, n] of Object.entries(truth.totals.invalid)) expect(Number(counters[`invalid:${reason}`] ?? 0), reason).toBe(n);
+  const expected = expectedSpeedViews(truth, scenario.config.rules.windowMs);
+  const actual = await readSpeedViews(scenario.redis, scenario.keys, truth);
+  expect(viewDifferences(expected.metrics, actual.metrics)).toEqual([]);
+  expect(viewDifferences(expected.heatmap, actual.heatmap)).toEqual([]);
+  expect(viewDifferences(expected.attribution, actual.attribution, 1e-9)).toEqual([]);
+  expect(expected.metrics.size).toBeGreaterThan(100);
+  expect(expected.attribution.size).toBeGreaterThan(10);
+}
+
+describe('speed layer end to end (real Kafka, Redis, speed process)', () => {
+  let scenario: Scenario;
+  afterEach(async () => scenario?.tearDown());
+
+  it('equals the generator truth on in-order traffic with duplicates, bots, floods and orphans', async () => {
+    scenario = new Scenario('speed-truth');
+    await scenario.setUp();
+    const speed = await scenario.speed();
+    await speed.start();
+    await speed.ready();
+    const truth = await produce(scenario, inOrder);
+    expect(truth.totals.duplicates).toBeGreaterThan(0);
+    expect(truth.totals.invalid.flood).toBeGreaterThan(0);
+    await expectViewsEqualTruth(scenario, truth);
+  });
+
+  it('loses and double-counts nothing when killed with SIGKILL at random moments under traffic', async () => {
+    scenario = new Scenario('speed-crash');
+    await scenario.setUp();
+    const speed = await scenario.speed();
+    await speed.start();
+    const traffic = produce(scenario, { ...inOrder, seed: 11, events: 30_000 }, 3_000);
+    let kills = 0;
+    // Kill at random points while traffic flows; restart each time.
+    for (let i = 0; i < 4; i++) {
+      await new Promise((r) => setTimeout(r, 1_000 + Math.random() * 1_500));
+      await speed.kill9();
+      kills++;
+      await speed.start();
+    }
+    const truth = await traffic;
+    expect(kills).toBe(4);
+    await expectViewsEqualTruth(scenario, truth);
+  });
+
+  it('keeps totals exact while a second instance joins and leaves the group', async () => {
+    scenario = new Scenario('speed-rebalance');
+    await scenario.setUp();
+    const first = await scenario.speed('speed-a');
+    const second: ServiceProcess = await scenario.speed('speed-b');
+    await first.start();
+    const traffic = produce(scenario, { ...inOrder, seed: 13, events: 30_000 }, 3_000);
+    await new Promise((r) => setTimeout(r, 2_500));
+    await second.start();
+    await new Promise((r) => setTimeout(r, 4_000));
+    await second.stop();
+    const truth = await traffic;
+    await expectViewsEqualTruth(scenario, truth);
+  });
+});

@@ -1,0 +1,82 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const repoRoot = path.resolve(import.meta.dirname, '../..');
+
+/** A platform service run as its own process, as `npm start` runs it. */
+export class ServiceProcess {
+  private child: ChildProcess | undefined;
+  readonly log: string;
+
+  constructor(
+    readonly name: string,
+    private readonly entry: string,
+    private readonly env: Record<string, string>,
+    readonly metricsPort: number,
+  ) {
+    this.log = path.join(repoRoot, 'var/test-logs', `${name}.log`);
+    fs.mkdirSync(path.dirname(this.log), { recursive: true });
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Starts the process and resolves once its /healthz answers. */
+  async start(): Promise<void> {
+    const out = fs.openSync(this.log, 'a');
+    this.child = spawn(process.execPath, [path.join(repoRoot, this.entry)], {
+      cwd: repoRoot,
+      env: { ...process.env, SIGFLOW_LOG_LEVEL: 'info', ...this.env },
+      stdio: ['ignore', out, out],
+    });
+    fs.closeSync(out);
+    for (let i = 0; i < 300; i++) {
+      if (!this.running) throw new Error(`${this.name} exited during start-up; see ${this.log}`);
+      try {
+        if ((await fetch(`http://127.0.0.1:${this.metricsPort}/healthz`)).ok) return;
+      } catch {
+        // not listening yet
+      }
+      await sleep(100);
+    }
+    throw new Error(`${this.name} did not answer /healthz; see ${this.log}`);
+  }
+
+  /** Resolves once /readyz answers 200 (e.g. the consumer joined its group). */
+  async ready(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      try {
+        if ((await fetch(`http://127.0.0.1:${this.metricsPort}/readyz`)).ok) return;
+      } catch {
+        // not yet
+      }
+      await sleep(100);
+    }
+    throw new Error(`${this.name} was not ready within ${timeoutMs} ms; see ${this.log}`);
+  }
+
+  /** kill -9: no shutdown hook runs, whatever the process was doing. */
+  async kill9(): Promise<void> {
+    await this.signal('SIGKILL');
+  }
+
+  async stop(): Promise<void> {
+    await this.signal('SIGTERM');
+  }
+
+  private async signal(signal: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    if (!child || !this.running) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+  }
+}
