@@ -23,6 +23,7 @@ const inOrder: GeneratorOptions = {
 
 async function produce(scenario: Scenario, options: GeneratorOptions, rate = 0): Promise<TruthFile> {
   const sink = new KafkaSink({ kafka: scenario.kafka, topic: scenario.topics.events, partitions: 4 });
+  await sink.connect();
   const stream = new EventStream({ ...options, rules: scenario.config.rules });
   try {
     const stats = await runGenerator({ stream, sink, rate, truth: true });

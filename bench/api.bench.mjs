@@ -1,0 +1,131 @@
+// Serving API: GET /v1/users/:id/signals for random users with 100 signals each (the
+// recommendation hot path) and campaign metrics for one day at minute granularity (1,440
+// windows x 10 ads, half batch, half speed). Targets on the 2-core machine: signals >= 15,000
+// requests/s with p99 < 10 ms; metrics p99 < 50 ms. autocannon, the API process and Redis share
+// the two cores, so the figures are bounded by the machine, not by one component.
+import { randomBytes, randomUUID } from 'node:crypto';
+import autocannon from 'autocannon';
+import { loadConfig } from '@sigflow/config';
+import { createRedis, StoreKeys, windowViewCommands, hourStart } from '@sigflow/store';
+import { freePort } from '../infra/lib/process.mjs';
+import { load, startService, stopService } from './lib.mjs';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const USERS = 2_000;
+const SIGNALS = 100;
+const ADS = 10;
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+
+function signal(user, i, ts) {
+  const kind = i % 4;
+  const base = { event_id: `${user}-${i}`, ts, invalid: i % 50 === 7, reason: i % 50 === 7 ? 'bot' : null, late: false };
+  if (kind === 0) return { ...base, type: 'page_view', page_id: `p-${i % 20}` };
+  return { ...base, type: kind === 1 ? 'click' : 'impression', campaign_id: `c-${i % 20}`, ad_id: `a-${i % 100}`, channel: 'search' };
+}
+
+async function seed(redis, keys, day) {
+  let pipe = redis.pipeline();
+  for (let u = 0; u < USERS; u++) {
+    const user = `bench-user-${u}`;
+    const list = Array.from({ length: SIGNALS }, (_, i) => JSON.stringify(signal(user, i, day + i * 1_000)));
+    pipe.lpush(keys.signals(user), ...list);
+    if (u % 200 === 199) {
+      await pipe.exec();
+      pipe = redis.pipeline();
+    }
+  }
+  await pipe.exec();
+  // One campaign-day of windowed metrics in both layers; the batch covers the first 12 hours.
+  const rows = [];
+  for (let w = day; w < day + DAY; w += 60_000) {
+    for (let a = 0; a < ADS; a++) rows.push({ windowStart: w, campaign_id: 'bench-campaign', ad_id: `ad-${a}`, impressions: 50 + a, clicks: 3, invalidImpressions: 1, invalidClicks: 1 });
+  }
+  const deltas = (r) => ({ windowMetrics: r, attribution: [], heatmap: [], invalidTraffic: [], counts: { events: 0, duplicates: 0, late: 0, invalid: 0 } });
+  const speed = { metrics: (c, h) => keys.speedMetrics(c, h), attribution: (m, h) => keys.speedAttribution(m, h), heatmap: (p, h) => keys.speedHeatmap(p, h) };
+  const batch = { metrics: (c, h) => keys.batchMetrics(c, h, 'bench'), attribution: (m, h) => keys.batchAttribution(m, h, 'bench'), heatmap: (p, h) => keys.batchHeatmap(p, h, 'bench') };
+  const watermark = day + 12 * HOUR;
+  for (const [space, part] of [[speed, rows], [batch, rows.filter((r) => r.windowStart < watermark)]]) {
+    const p = redis.pipeline();
+    for (const [command, ...args] of windowViewCommands(space, deltas(part), 3 * 3600)) p.call(command, ...args);
+    await p.exec();
+  }
+  for (let h = day; h < watermark; h += HOUR) {
+    await redis.hset(keys.batchHours(), String(h), JSON.stringify({ version: 'bench', computedAt: Date.now(), asOf: Date.now(), rows: 1, duplicates: 0, shapleyVersion: null, markovVersion: null, computedBy: 'bench' }));
+  }
+  await redis.set(keys.batchWatermark(), String(watermark));
+}
+
+async function measure(name, options) {
+  // Warm-up (JIT, connections), then the measured run.
+  await autocannon({ ...options, duration: 2 });
+  const r = await autocannon({ ...options, duration: SECONDS });
+  const out = {
+    connections: options.connections,
+    seconds: SECONDS,
+    requests2xx: r['2xx'],
+    non2xx: r.non2xx,
+    errors: r.errors,
+    requestsPerSecond: Math.round(r['2xx'] / SECONDS),
+    latencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max },
+    bytesPerSecond: Math.round(r.throughput.average),
+  };
+  console.log(`${name}: ${out.requestsPerSecond} req/s, p50 ${out.latencyMs.p50} ms, p99 ${out.latencyMs.p99} ms, non-2xx ${out.non2xx}, ${(out.bytesPerSecond / 1e6).toFixed(1)} MB/s`);
+  return out;
+}
+
+async function deletePrefix(redis, prefix) {
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (found.length) await redis.del(...found);
+  } while (cursor !== '0');
+}
+
+export async function run() {
+  const prefix = `bench-api-${randomUUID().slice(0, 8)}`;
+  const key = randomBytes(18).toString('base64url');
+  const port = await freePort();
+  const env = {
+    SIGFLOW_REDIS_PREFIX: prefix,
+    SIGFLOW_API_PORT: String(port),
+    SIGFLOW_API_KEYS: `${key}:analyst`,
+    SIGFLOW_API_RATE_LIMIT_PER_MINUTE: '1000000000',
+  };
+  const config = loadConfig({ ...process.env, ...env });
+  const redis = createRedis(config.redis);
+  const keys = new StoreKeys(prefix);
+  const day = hourStart(Date.now()) - 2 * DAY - ((hourStart(Date.now()) - 2 * DAY) % DAY);
+  const url = `http://127.0.0.1:${port}`;
+  const before = load();
+  await seed(redis, keys, day);
+  const api = await startService('services/api/dist/main.js', { env, url });
+  try {
+    const headers = { 'x-api-key': key };
+    const randomUser = (limit) => (req) => ({ ...req, path: `/v1/users/bench-user-${Math.floor(Math.random() * USERS)}/signals${limit ? `?limit=${limit}` : ''}` });
+    const signals = await measure('signals (limit 100 = whole list)', { url, connections: 32, headers, requests: [{ method: 'GET', setupRequest: randomUser(0) }] });
+    const signals20 = await measure('signals (limit 20)', { url, connections: 32, headers, requests: [{ method: 'GET', setupRequest: randomUser(20) }] });
+    const metrics = await measure('campaign metrics, 1 day by minute', {
+      url: `${url}/v1/campaigns/bench-campaign/metrics?from=${day}&to=${day + DAY}&granularity=minute`,
+      // An analyst query, not a fan-out: two at a time.
+      connections: 2,
+      headers,
+    });
+    const sample = await (await fetch(`${url}/v1/campaigns/bench-campaign/metrics?from=${day}&to=${day + DAY}&granularity=minute`, { headers })).json();
+    const during = load();
+    return {
+      loadBefore: before,
+      loadDuringRuns: during,
+      loadAfter: load(),
+      setup: { users: USERS, signalsPerUser: SIGNALS, metricsRowsPerAnswer: sample.rows.length, adsPerCampaign: ADS, metricsFieldsPerDay: 1440 * ADS * 4 },
+      signals: { ...signals, target: { requestsPerSecond: 15_000, p99Ms: 10 } },
+      signalsLimit20: signals20,
+      metrics: { ...metrics, target: { p99Ms: 50 } },
+    };
+  } finally {
+    await stopService(api);
+    await deletePrefix(redis, prefix);
+    redis.disconnect();
+  }
+}

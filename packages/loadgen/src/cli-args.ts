@@ -1,0 +1,231 @@
+import { parseArgs } from 'node:util';
+import type { GeneratorOptions } from './generate-events.js';
+
+/** A bad command line; the message says which flag and why. */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+}
+
+export type SinkKind = 'kafka' | 'http' | 'none';
+
+/** The command line, checked and with defaults applied. */
+export interface CliSettings {
+  readonly help: boolean;
+  readonly generator: GeneratorOptions;
+  /** Wall-clock pacing, events/s (0 = as fast as possible). */
+  readonly rate: number;
+  readonly sink: SinkKind;
+  readonly collector: string | undefined;
+  readonly apiKey: string | undefined;
+  readonly concurrency: number | undefined;
+  readonly brokers: string | undefined;
+  readonly topicPrefix: string | undefined;
+  readonly producer: 'wire' | 'kafkajs';
+  readonly sendSize: number | undefined;
+  readonly inFlight: number | undefined;
+  readonly truth: string | undefined;
+  readonly quiet: boolean;
+}
+
+export const usage = `Usage: sigflow-generate [options]   (npm run generate -- [options])
+
+Generates deterministic, labelled ad and web traffic and writes it to Kafka (default) or
+through the collector; --truth writes the expected results.
+
+Volume and time
+  --events N            total events (default: rate x duration)
+  --rate N              events per second of wall clock, 0 = as fast as possible (default 1000)
+  --duration D          wall-clock length (default 60s); D is 500ms, 90s, 15m, 2h, 7d or seconds
+  --span D              event-time length of the stream (default: duration; with --rate 0,
+                        events x 10 ms, at least 1h, at most 7d)
+  --start T             event time of the stream start: ms since the epoch or an ISO date
+                        (default now; with --rate 0, now - span)
+  --seed N              PRNG seed (default 1): same seed and options, same events
+Catalogue
+  --users N             number of users (default: as many as the event count needs)
+  --campaigns N         campaigns (default 12)
+  --ads-per-campaign N  ads per campaign (default 4)
+  --pages N             landing pages (default 20)
+  --partitions N        partitions of the events topic (default: the topic's, else config)
+  --max-pending N       bound on planned, not yet sent events (default 200000)
+Hard cases (fractions in [0, 1], default 0)
+  --bots F              share of events from crawlers (bot user agents)
+  --floods F            share of events in click floods (one user, or a botnet on one IP)
+  --late F              share of events uploaded late (journey tails held back minutes to hours)
+  --out-of-order F      share of events arriving 1-20 s behind (never late)
+  --duplicates F        share of events that are re-sent copies
+  --orphans F           share of human clicks on an ad the user never saw
+  --too-fast F          share of human clicks less than 1 s after the impression
+Output
+  --sink S              kafka (default), http (through the collector) or none (generate only)
+  --brokers LIST        Kafka brokers (default SIGFLOW_KAFKA_BROKERS or 127.0.0.1:9092)
+  --topic-prefix P      topic prefix (default SIGFLOW_TOPIC_PREFIX)
+  --producer P          Kafka: wire (default; the sink's own pipelined produce requests) or
+                        kafkajs (EventProducer; slower)
+  --send-size N         Kafka: messages per produce request, at most
+  --in-flight N         Kafka: produce requests in flight (default 8 wire, 4 kafkajs)
+  --collector URL       http: collector base URL (default http://127.0.0.1:7001 from config)
+  --api-key KEY         http: x-api-key (default: the first of SIGFLOW_COLLECTOR_API_KEYS)
+  --concurrency N       http: requests in flight (default 1, keeps the generated order)
+  --truth FILE          write the truth file (expected counts) to FILE
+  --quiet               no progress lines
+  --help                this text
+
+Progress goes to stderr once a second; a JSON summary goes to stdout at the end.`;
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/;
+const UNIT: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "90s", "15m", "2h", "7d", "500ms" or plain seconds, in ms. */
+export function parseDuration(flag: string, text: string): number {
+  const m = DURATION.exec(text.trim());
+  if (!m) throw new CliError(`--${flag} must be a duration like 60, 90s, 15m, 2h or 7d (got "${text}")`);
+  const ms = Math.round(Number(m[1]) * (UNIT[m[2] ?? 's'] as number));
+  if (ms <= 0) throw new CliError(`--${flag} must be positive (got "${text}")`);
+  return ms;
+}
+
+function parseCount(flag: string, text: string | undefined, min = 1): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text.replaceAll('_', ''));
+  if (!Number.isSafeInteger(n) || n < min) throw new CliError(`--${flag} must be an integer >= ${min} (got "${text}")`);
+  return n;
+}
+
+function parseFraction(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) {
+    throw new CliError(`--${flag} must be a fraction between 0 and 1 (got "${text}")`);
+  }
+  return n;
+}
+
+function parseStart(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (/^\d+$/.test(text)) return Number(text);
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) throw new CliError(`--start must be ms since the epoch or an ISO date (got "${text}")`);
+  return ms;
+}
+
+/** Parses the command line (without the node and script arguments). Throws {@link CliError}. */
+export function parseCliArgs(argv: readonly string[], now = Date.now()): CliSettings {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        events: { type: 'string' },
+        rate: { type: 'string' },
+        duration: { type: 'string' },
+        span: { type: 'string' },
+        start: { type: 'string' },
+        seed: { type: 'string' },
+        users: { type: 'string' },
+        campaigns: { type: 'string' },
+        'ads-per-campaign': { type: 'string' },
+        pages: { type: 'string' },
+        partitions: { type: 'string' },
+        'max-pending': { type: 'string' },
+        bots: { type: 'string' },
+        floods: { type: 'string' },
+        late: { type: 'string' },
+        'out-of-order': { type: 'string' },
+        duplicates: { type: 'string' },
+        orphans: { type: 'string' },
+        'too-fast': { type: 'string' },
+        sink: { type: 'string' },
+        brokers: { type: 'string' },
+        'topic-prefix': { type: 'string' },
+        producer: { type: 'string' },
+        'send-size': { type: 'string' },
+        'in-flight': { type: 'string' },
+        collector: { type: 'string' },
+        'api-key': { type: 'string' },
+        concurrency: { type: 'string' },
+        truth: { type: 'string' },
+        quiet: { type: 'boolean' },
+      },
+    }));
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  const help = values.help ?? false;
+  const rateText = values.rate;
+  const rate = rateText === undefined ? 1_000 : Number(rateText);
+  if (!Number.isFinite(rate) || rate < 0) throw new CliError(`--rate must be a number >= 0 (got "${rateText}")`);
+  const duration = values.duration === undefined ? undefined : parseDuration('duration', values.duration);
+  let events = parseCount('events', values.events, 1);
+  if (events === undefined) {
+    if (rate === 0) throw new CliError('--rate 0 (as fast as possible) needs --events');
+    events = Math.round((rate * (duration ?? 60_000)) / 1000);
+    if (events < 1) throw new CliError('rate x duration gives no events');
+  }
+  const span =
+    values.span !== undefined
+      ? parseDuration('span', values.span)
+      : (duration ??
+        (rate > 0
+          ? Math.max(1, Math.round((events / rate) * 1000))
+          : // As fast as possible: 10 ms of event time per event, 1 h to 7 d (few journeys in flight, dense partitions).
+            Math.min(7 * 86_400_000, Math.max(3_600_000, events * 10))));
+  const start = parseStart(values.start) ?? (rate > 0 ? now : now - span);
+  const seedText = values.seed;
+  const seed = seedText === undefined ? 1 : Number(seedText);
+  if (!Number.isSafeInteger(seed)) throw new CliError(`--seed must be an integer (got "${seedText}")`);
+  const sink = (values.sink ?? 'kafka') as SinkKind;
+  if (!['kafka', 'http', 'none'].includes(sink)) throw new CliError(`--sink must be kafka, http or none (got "${values.sink}")`);
+  const producer = (values.producer ?? 'wire') as 'wire' | 'kafkajs';
+  if (!['wire', 'kafkajs'].includes(producer)) throw new CliError(`--producer must be wire or kafkajs (got "${values.producer}")`);
+  if (values.collector !== undefined) {
+    try {
+      new URL(values.collector);
+    } catch {
+      throw new CliError(`--collector must be a URL like http://127.0.0.1:7001 (got "${values.collector}")`);
+    }
+  }
+  const fractions = {
+    bots: parseFraction('bots', values.bots),
+    floods: parseFraction('floods', values.floods),
+    late: parseFraction('late', values.late),
+    outOfOrder: parseFraction('out-of-order', values['out-of-order']),
+    duplicates: parseFraction('duplicates', values.duplicates),
+    orphans: parseFraction('orphans', values.orphans),
+    tooFast: parseFraction('too-fast', values['too-fast']),
+  };
+  const generator: GeneratorOptions = Object.fromEntries(
+    Object.entries({
+      seed,
+      events,
+      start,
+      span,
+      users: parseCount('users', values.users),
+      campaigns: parseCount('campaigns', values.campaigns),
+      adsPerCampaign: parseCount('ads-per-campaign', values['ads-per-campaign']),
+      pages: parseCount('pages', values.pages, 2),
+      partitions: parseCount('partitions', values.partitions),
+      maxPending: parseCount('max-pending', values['max-pending']),
+      ...fractions,
+    }).filter(([, v]) => v !== undefined),
+  );
+  return {
+    help,
+    generator,
+    rate,
+    sink,
+    collector: values.collector,
+    apiKey: values['api-key'],
+    concurrency: parseCount('concurrency', values.concurrency),
+    brokers: values.brokers,
+    topicPrefix: values['topic-prefix'],
+    producer,
+    sendSize: parseCount('send-size', values['send-size']),
+    inFlight: parseCount('in-flight', values['in-flight']),
+    truth: values.truth,
+    quiet: values.quiet ?? false,
+  };
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { generateEvents } from '../src/generate-events.js';
+import type { GeneratedEvent } from '../src/generated-event.js';
+import { runGenerator, type Progress } from '../src/run-generator.js';
+import type { EventSink } from '../src/sinks/event-sink.js';
+import { NullSink } from '../src/sinks/null-sink.js';
+import { TruthRecorder } from '../src/truth.js';
+import { HOUR, allKnobs, collect, rules, start } from './helpers.js';
+
+class RecordingSink extends NullSink implements EventSink {
+  readonly seen: GeneratedEvent[] = [];
+  override async write(events: readonly GeneratedEvent[]): Promise<void> {
+    this.seen.push(...events);
+    await super.write(events);
+  }
+}
+
+describe('runGenerator', () => {
+  const options = { seed: 71, events: 20_000, start, rules, partitions: 4, span: 4 * HOUR, ...allKnobs };
+
+  it('hands the whole stream to the sink in order and records the same truth', async () => {
+    const sink = new RecordingSink();
+    const stats = await runGenerator({ options, sink, truth: true });
+    const expected = collect(options);
+    expect(sink.seen.map((e) => e.json)).toEqual(expected.map((e) => e.json));
+    expect(stats).toMatchObject({ generated: 20_000, sent: 20_000, failed: 0 });
+    const reference = new TruthRecorder(generateEvents(options));
+    for (const ev of expected) reference.record(ev);
+    expect(stats.truth!.toJSON().totals).toEqual(reference.totals());
+    expect(stats.stream.emitted).toBe(20_000);
+  });
+
+  it('paces to the wall-clock rate and reports progress', async () => {
+    const progress: Progress[] = [];
+    const began = performance.now();
+    const stats = await runGenerator({
+      options: { ...options, events: 3_000 },
+      sink: new NullSink(),
+      rate: 5_000,
+      onProgress: (p) => progress.push(p),
+      progressIntervalMs: 100,
+    });
+    const took = performance.now() - began;
+    expect(stats.sent).toBe(3_000);
+    expect(took).toBeGreaterThan(550);
+    expect(took).toBeLessThan(3_000);
+    expect(progress.length).toBeGreaterThanOrEqual(4);
+    expect(progress.at(-1)).toMatchObject({ sent: 3_000, generated: 3_000, errors: 0 });
+  });
+
+  it('stops early when aborted', async () => {
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 200);
+    const stats = await runGenerator({ options: { ...options, events: 1_000_000 }, sink: new NullSink(), rate: 10_000, signal: abort.signal });
+    expect(stats.generated).toBeGreaterThan(500);
+    expect(stats.generated).toBeLessThan(10_000);
+    expect(stats.sent).toBe(stats.generated);
+  });
+});

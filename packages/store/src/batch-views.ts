@@ -1,0 +1,193 @@
+import type { Redis, Result } from 'ioredis';
+import type { MarkovModel } from '@sigflow/core';
+import type { StoreKeys } from './store-keys.js';
+import type { WindowViewKeyspace } from './view-commands.js';
+
+/**
+ * What `StoreKeys.batchHours()` holds per hour (JSON): the version the hour serves and how it
+ * was computed. `asOf` is when the computation started reading the archive: a switch never
+ * replaces an entry computed from a later read (two jobs racing on one hour).
+ */
+export interface BatchHourEntry {
+  readonly version: string;
+  /** When the version was switched in (ms). */
+  readonly computedAt: number;
+  /** When its computation started reading the archive (ms). */
+  readonly asOf: number;
+  /** Non-duplicate events of the hour. */
+  readonly rows: number;
+  /** Later copies dropped by the dedupe. */
+  readonly duplicates: number;
+  /** Shapley table and Markov model the hour's attribution used (null: none published). */
+  readonly shapleyVersion: string | null;
+  readonly markovVersion: string | null;
+  /** The BullMQ job (or caller) that computed it. */
+  readonly computedBy: string;
+}
+
+/** Parses a {@link BatchHourEntry}; null for a missing or unreadable entry. */
+export function parseBatchHourEntry(json: string | null | undefined): BatchHourEntry | null {
+  if (!json) return null;
+  try {
+    const value = JSON.parse(json) as Partial<BatchHourEntry>;
+    if (typeof value.version !== 'string' || typeof value.computedAt !== 'number') return null;
+    return {
+      version: value.version,
+      computedAt: value.computedAt,
+      asOf: typeof value.asOf === 'number' ? value.asOf : value.computedAt,
+      rows: typeof value.rows === 'number' ? value.rows : 0,
+      duplicates: typeof value.duplicates === 'number' ? value.duplicates : 0,
+      shapleyVersion: typeof value.shapleyVersion === 'string' ? value.shapleyVersion : null,
+      markovVersion: typeof value.markovVersion === 'string' ? value.markovVersion : null,
+      computedBy: typeof value.computedBy === 'string' ? value.computedBy : '',
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** The entries of the given hours (missing hours are left out). */
+export async function readBatchHourEntries(redis: Redis, keys: StoreKeys, hours: readonly number[]): Promise<Map<number, BatchHourEntry>> {
+  const result = new Map<number, BatchHourEntry>();
+  if (hours.length === 0) return result;
+  const values = await redis.hmget(keys.batchHours(), ...hours.map(String));
+  hours.forEach((h, i) => {
+    const entry = parseBatchHourEntry(values[i]);
+    if (entry) result.set(h, entry);
+  });
+  return result;
+}
+
+/** The batch watermark (ms), or null before the first switch. */
+export async function readBatchWatermark(redis: Redis, keys: StoreKeys): Promise<number | null> {
+  const value = await redis.get(keys.batchWatermark());
+  return value === null ? null : Number(value);
+}
+
+/** The windowed views of one batch version: the keyspace `windowViewCommands` writes into. */
+export function batchKeyspace(keys: StoreKeys, version: string): WindowViewKeyspace {
+  return {
+    metrics: (campaign, hour) => keys.batchMetrics(campaign, hour, version),
+    attribution: (model, hour) => keys.batchAttribution(model, hour, version),
+    heatmap: (page, hour) => keys.batchHeatmap(page, hour, version),
+  };
+}
+
+/**
+ * SET of every key one batch version of one hour wrote (views, quality, changes): the switch
+ * gives them their long TTL, a later switch expires them.
+ */
+export function batchVersionKeysKey(keys: StoreKeys, hourStart: number, version: string): string {
+  return `${keys.prefix}:batch:keys:${hourStart}:${version}`;
+}
+
+/**
+ * The atomic switch of recomputed hours (one Lua script = one atomic step):
+ * KEYS = batchHours, dirtyHours, batchWatermark; ARGV = asOf, watermark candidate ('' = leave
+ * it), then pairs (hourStart, entry JSON).
+ * Per hour: replaces the entry unless the current one was computed from a later read, and
+ * clears the dirty mark if no file landed since `asOf`. Then watermark = min(candidate, every
+ * hour still dirty). Returns [hour, previous entry ('' = none), replaced (1/0)] triples.
+ */
+const switchScript = `
+local asOf = tonumber(ARGV[1])
+local out = {}
+for i = 3, #ARGV, 2 do
+  local hour = ARGV[i]
+  local current = redis.call('HGET', KEYS[1], hour)
+  local replace = 1
+  if current then
+    local ok, c = pcall(cjson.decode, current)
+    if ok and type(c) == 'table' and tonumber(c.asOf) and tonumber(c.asOf) > asOf then replace = 0 end
+  end
+  if replace == 1 then
+    redis.call('HSET', KEYS[1], hour, ARGV[i + 1])
+    local score = redis.call('ZSCORE', KEYS[2], hour)
+    if score and tonumber(score) <= asOf then redis.call('ZREM', KEYS[2], hour) end
+  end
+  table.insert(out, hour)
+  table.insert(out, current or '')
+  table.insert(out, replace)
+end
+if ARGV[2] ~= '' then
+  local wm = tonumber(ARGV[2])
+  local dirty = redis.call('ZRANGE', KEYS[2], 0, -1)
+  for _, h in ipairs(dirty) do
+    local x = tonumber(h)
+    if x and x < wm then wm = x end
+  end
+  redis.call('SET', KEYS[3], string.format('%d', wm))
+end
+return out
+`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    sigflowBatchSwitch(k1: string, k2: string, k3: string, ...args: (string | number)[]): Result<(string | number)[], Context>;
+  }
+}
+
+/** One hour of a switch: its new entry. */
+export interface BatchSwitchHour {
+  readonly hourStart: number;
+  readonly entry: BatchHourEntry;
+}
+
+/** What a switch did for one hour. */
+export interface BatchSwitchResult {
+  readonly hourStart: number;
+  /** The entry that served before (null: none). */
+  readonly previous: BatchHourEntry | null;
+  /** False when a computation from a later read had already switched in: the new version is unused. */
+  readonly replaced: boolean;
+}
+
+/**
+ * Switches recomputed hours in atomically with the watermark (see the script above). The new
+ * version's keys must all be written before; the caller expires the replaced versions' keys.
+ */
+export async function switchBatchHours(
+  redis: Redis,
+  keys: StoreKeys,
+  asOf: number,
+  watermarkCandidate: number | null,
+  hours: readonly BatchSwitchHour[],
+): Promise<BatchSwitchResult[]> {
+  if (typeof (redis as Partial<Redis>).sigflowBatchSwitch !== 'function') {
+    redis.defineCommand('sigflowBatchSwitch', { numberOfKeys: 3, lua: switchScript });
+  }
+  const args: (string | number)[] = [asOf, watermarkCandidate === null ? '' : Math.floor(watermarkCandidate)];
+  for (const h of hours) args.push(h.hourStart, JSON.stringify(h.entry));
+  const out = await redis.sigflowBatchSwitch(keys.batchHours(), keys.dirtyHours(), keys.batchWatermark(), ...args);
+  const results: BatchSwitchResult[] = [];
+  for (let i = 0; i < out.length; i += 3) {
+    results.push({
+      hourStart: Number(out[i]),
+      previous: parseBatchHourEntry(String(out[i + 1] ?? '')),
+      replaced: Number(out[i + 2]) === 1,
+    });
+  }
+  return results;
+}
+
+/** What `StoreKeys.markovModel()` holds (JSON): the trained chain with its version. */
+export interface PublishedMarkovModel {
+  readonly version: string;
+  /** Training period [from, to) (ms). */
+  readonly from: number;
+  readonly to: number;
+  readonly model: MarkovModel;
+}
+
+/** The published Markov model, or null when none is (or it is unreadable). */
+export async function readMarkovModel(redis: Redis, keys: StoreKeys): Promise<PublishedMarkovModel | null> {
+  const json = await redis.get(keys.markovModel());
+  if (json === null) return null;
+  try {
+    const value = JSON.parse(json) as PublishedMarkovModel;
+    if (typeof value.version !== 'string' || !Array.isArray(value.model?.removalEffects)) return null;
+    return value;
+  } catch {
+    return null;
+  }
+}

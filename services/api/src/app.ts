@@ -1,0 +1,127 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import rateLimit from '@fastify/rate-limit';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Redis } from 'ioredis';
+import type { Queue } from 'bullmq';
+import type { Registry } from 'prom-client';
+import type { SigflowConfig } from '@sigflow/config';
+import { StoreKeys } from '@sigflow/store';
+import { createMetricsRegistry, type Logger } from '@sigflow/observability';
+import { KeyRing } from './auth/api-keys.js';
+import { credentialOf, installAuth } from './auth/auth-hooks.js';
+import { installRequestMetrics } from './api-metrics.js';
+import type { ApiContext } from './context.js';
+import { handleError } from './http/errors.js';
+import { registerUserRoutes } from './routes/users-routes.js';
+import { registerAnalyticsRoutes } from './routes/analytics-routes.js';
+import { registerExportRoutes } from './routes/export-routes.js';
+import { registerJobRoutes } from './routes/jobs-routes.js';
+import { registerOpsBoard } from './routes/ops-board.js';
+import { registerDashboardRoutes } from './routes/dashboard-routes.js';
+
+export interface ApiDeps {
+  readonly config: SigflowConfig;
+  /** Signals, profiles and small reads (ioredis; auto-pipelining on is what the hot path wants). */
+  readonly redis: Redis;
+  /**
+   * Analyst reads (multi-megabyte replies for a day of windows); a connection of their own keeps
+   * them from delaying the recommendation hot path's replies. Defaults to `redis`.
+   */
+  readonly analyticsRedis?: Redis;
+  /** The batch layer's BullMQ queue (`config.batch.queueName`, prefix `<keyPrefix>:bull`). */
+  readonly queue: Queue;
+  readonly logger: Logger;
+  readonly registry?: Registry;
+  /** The clock (tests pin it). */
+  readonly now?: () => number;
+  /** Reconciliation campaign-hours per request (each is two hashes per layer); default 20,000. */
+  readonly maxCampaignHours?: number;
+}
+
+/** Builds the serving API (not listening yet). */
+export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const registry = deps.registry ?? createMetricsRegistry('api');
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the cast keeps fastify's default generics.
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: 64 * 1024,
+    // Ids are up to 128 characters, percent-encoded up to 3 bytes each: let the schema judge them (400).
+    routerOptions: { maxParamLength: 1_024 },
+    // Per-request lines would dominate the log at thousands of requests a second; metrics count them.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Unknown parameters are errors (400 naming them), not silently dropped.
+    ajv: { customOptions: { allErrors: false, removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setErrorHandler((err: FastifyError, request, reply) => handleError(err, request, reply));
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}`, statusCode: 404 });
+  });
+
+  installRequestMetrics(app, registry);
+  await app.register(rateLimit, {
+    global: true,
+    max: config.api.rateLimitPerMinute,
+    timeWindow: 60_000,
+    // Per API key (its digest); callers without a key are counted per address.
+    keyGenerator: (request) => credentialOf(request).bucket,
+    errorResponseBuilder: (_request, context) =>
+      Object.assign(new Error(`rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`), { statusCode: 429 }),
+  });
+  installAuth(app, new KeyRing(config.api.apiKeys));
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'sigflow serving API',
+        version: '1.0.0',
+        description:
+          'Merged speed and batch views (Lambda architecture), user signals for recommendation services, reconciliation, ' +
+          'exports and batch job control. Every route but the dashboard, /docs and the probes needs an API key ' +
+          '(x-api-key header or Authorization: Bearer); roles: reader (users), analyst (+ analytics, exports), ops (+ jobs, /ops/queues).',
+      },
+      components: { securitySchemes: { apiKey: { type: 'apiKey', name: 'x-api-key', in: 'header' } } },
+      tags: [
+        { name: 'users', description: 'Recommendation services (role reader)' },
+        { name: 'analytics', description: 'Analysts (role analyst)' },
+        { name: 'export', description: 'Files (role analyst)' },
+        { name: 'jobs', description: 'Batch jobs and schedules (role ops)' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const ctx: ApiContext = {
+    config,
+    redis: deps.redis,
+    analyticsRedis: deps.analyticsRedis ?? deps.redis,
+    keys: new StoreKeys(config.redis.keyPrefix),
+    queue: deps.queue,
+    now: deps.now ?? Date.now,
+    maxCampaignHours: deps.maxCampaignHours ?? 20_000,
+  };
+  registerUserRoutes(app, ctx);
+  registerAnalyticsRoutes(app, ctx);
+  registerExportRoutes(app, ctx);
+  registerJobRoutes(app, ctx);
+  await registerOpsBoard(app, deps.queue);
+  registerDashboardRoutes(app);
+
+  const probe = { schema: { hide: true }, config: { rateLimit: false } } as const;
+  app.get('/healthz', probe, async () => ({ status: 'ok' }));
+  app.get('/readyz', probe, async (_req, reply) => {
+    const ok = await Promise.race([
+      deps.redis.ping().then(
+        (pong) => pong === 'PONG',
+        () => false,
+      ),
+      new Promise<boolean>((resolve) => setTimeout(resolve, 1_000, false).unref()),
+    ]);
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'Redis unreachable' });
+  });
+  app.get('/metrics', probe, async (_req, reply) => reply.header('content-type', registry.contentType).send(await registry.metrics()));
+  return app;
+}

@@ -1,0 +1,64 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Role } from '@sigflow/config';
+import { keyDigest, presentedKey, roleAllows, type KeyRing } from './api-keys.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The least role a route needs; routes without one are public. */
+    role?: Role;
+    /** Answer 401 with a Basic challenge, so a browser asks for the key (the ops board). */
+    basicChallenge?: boolean;
+  }
+}
+
+interface Credential {
+  /** SHA-256 of the presented key; null when none was presented. */
+  readonly digest: Buffer | null;
+  /** What rate limiting counts against: the key's digest, else the client address. */
+  readonly bucket: string;
+}
+
+const credentials = new WeakMap<FastifyRequest, Credential>();
+
+/** The request's credential, hashed once per request (rate limiting and auth share it). */
+export function credentialOf(request: FastifyRequest): Credential {
+  let credential = credentials.get(request);
+  if (!credential) {
+    const key = presentedKey(request.headers);
+    const digest = key === undefined ? null : keyDigest(key);
+    credential = { digest, bucket: digest ? `key:${digest.toString('base64url')}` : `ip:${request.ip}` };
+    credentials.set(request, credential);
+  }
+  return credential;
+}
+
+/** The role a request authenticated with (set for protected routes). */
+export function roleOfRequest(request: FastifyRequest): Role | null {
+  return roleOf.get(request) ?? null;
+}
+const roleOf = new WeakMap<FastifyRequest, Role>();
+
+/**
+ * Checks the API key of every route that declares `config.role`: 401 without a known key,
+ * 403 when the key's role is below the route's. Runs before validation, so an unauthenticated
+ * caller learns nothing about parameters.
+ */
+export function installAuth(app: FastifyInstance, ring: KeyRing): void {
+  app.addHook('preValidation', async (request: FastifyRequest, reply: FastifyReply) => {
+    const need = request.routeOptions.config.role;
+    if (!need) return;
+    const { digest } = credentialOf(request);
+    const role = digest ? ring.roleOf(digest) : null;
+    if (!role) {
+      if (request.routeOptions.config.basicChallenge) reply.header('www-authenticate', 'Basic realm="sigflow ops", charset="UTF-8"');
+      return reply.code(401).send({
+        error: digest ? 'unknown API key' : 'missing API key: send it in the x-api-key header or as Authorization: Bearer <key>',
+        statusCode: 401,
+      });
+    }
+    if (!roleAllows(role, need)) {
+      return reply.code(403).send({ error: `this route needs the ${need} role; the key has the ${role} role`, statusCode: 403 });
+    }
+    roleOf.set(request, role);
+  });
+}

@@ -1,0 +1,21 @@
+// The part of parquetjs-lite (no bundled types) the exports use.
+declare module 'parquetjs-lite' {
+  import type { Writable } from 'node:stream';
+
+  export interface FieldDefinition {
+    type: 'UTF8' | 'INT64' | 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMP_MILLIS' | 'INT32';
+    optional?: boolean;
+    compression?: 'UNCOMPRESSED' | 'GZIP' | 'SNAPPY';
+  }
+  export class ParquetSchema {
+    constructor(fields: Record<string, FieldDefinition>);
+  }
+  export class ParquetWriter {
+    static openStream(schema: ParquetSchema, stream: Writable, opts?: { rowGroupSize?: number; useDataPageV2?: boolean }): Promise<ParquetWriter>;
+    appendRow(row: Record<string, unknown>): Promise<void>;
+    setMetadata(key: string, value: string): void;
+    close(): Promise<void>;
+  }
+  const parquet: { ParquetSchema: typeof ParquetSchema; ParquetWriter: typeof ParquetWriter };
+  export default parquet;
+}

@@ -1,0 +1,40 @@
+import { randomBytes } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { loadConfig, type Role, type SigflowConfig } from '@sigflow/config';
+import { createRedis } from '@sigflow/store';
+import { createLogger, onShutdown } from '@sigflow/observability';
+import { buildApi } from './app.js';
+
+const loaded = loadConfig();
+const logger = createLogger('api', loaded.logLevel);
+
+// Without configured keys the API is not left open: it makes one ops key for this process and
+// logs the dashboard address with it (development; production sets SIGFLOW_API_KEYS).
+let config: SigflowConfig = loaded;
+let devKey: string | null = null;
+if (loaded.api.apiKeys.size === 0) {
+  devKey = randomBytes(18).toString('base64url');
+  config = { ...loaded, api: { ...loaded.api, apiKeys: new Map<string, Role>([[devKey, 'ops']]) } };
+}
+
+const redis = createRedis(config.redis);
+// Analyst reads get their own connection: a day of windows is a multi-megabyte reply.
+const analyticsRedis = createRedis(config.redis);
+// BullMQ gets its own connection (no auto-pipelining, its own retry behaviour).
+const queueRedis = createRedis(config.redis, { enableAutoPipelining: false, maxRetriesPerRequest: null });
+const queue = new Queue(config.batch.queueName, { connection: queueRedis, prefix: `${config.redis.keyPrefix}:bull` });
+const app = await buildApi({ config, redis, analyticsRedis, queue, logger });
+await app.listen({ host: config.api.host, port: config.api.port });
+const base = `http://${config.api.host}:${config.api.port}`;
+logger.info({ port: config.api.port, keys: config.api.apiKeys.size }, 'api listening');
+if (devKey) {
+  logger.warn(`SIGFLOW_API_KEYS is empty: generated an ops key for this process. Dashboard: ${base}/#key=${devKey}`);
+}
+
+onShutdown(logger, async () => {
+  await app.close();
+  await queue.close();
+  redis.disconnect();
+  analyticsRedis.disconnect();
+  queueRedis.disconnect();
+});

@@ -1,0 +1,151 @@
+import Type from 'typebox';
+import type { FastifyInstance } from 'fastify';
+import { engagementAt } from '@sigflow/core';
+import { eventTypes } from '@sigflow/events';
+import { readSignals, readUserState } from '@sigflow/store';
+import type { ApiContext } from '../context.js';
+import { parseTime, parseTypes } from '../http/params.js';
+import { Id, Nullable, TimeParam, errorResponses } from '../http/schemas.js';
+
+const Signal = Type.Object(
+  {
+    event_id: Type.String(),
+    type: Type.Enum([...eventTypes]),
+    ts: Type.Integer({ description: 'Event time (ms)' }),
+    campaign_id: Type.Optional(Type.String()),
+    ad_id: Type.Optional(Type.String()),
+    channel: Type.Optional(Type.String()),
+    page_id: Type.Optional(Type.String()),
+    element_id: Type.Optional(Type.String()),
+    value: Type.Optional(Type.Number()),
+    invalid: Type.Boolean({ description: 'Invalid traffic (excluded unless includeInvalid=true)' }),
+    reason: Nullable(Type.String({ description: 'bot | flood | orphan | too_fast' })),
+    late: Type.Boolean({ description: 'Arrived after its window closed (kept out of speed views, corrected by batch)' }),
+  },
+  { additionalProperties: true },
+);
+
+const SignalsReply = Type.Object({
+  userId: Type.String(),
+  count: Type.Integer(),
+  signals: Type.Array(Signal, { description: 'Newest first (arrival order at the speed layer)' }),
+});
+
+const Session = Type.Object({
+  start: Type.Integer(),
+  end: Type.Integer({ description: 'ts of the last event' }),
+  events: Type.Integer(),
+  open: Type.Boolean({ description: 'No gap of rules.sessionGapMs since its last event yet' }),
+});
+
+const Touchpoint = Type.Object({
+  event_id: Type.String(),
+  ts: Type.Integer(),
+  type: Type.String(),
+  campaign_id: Type.String(),
+  ad_id: Type.String(),
+  channel: Type.String(),
+});
+
+const ProfileReply = Type.Object({
+  userId: Type.String(),
+  known: Type.Boolean({ description: 'False for a user the speed layer holds no state for (all values empty)' }),
+  asOf: Type.Integer({ description: 'The time the engagement score is decayed to (now)' }),
+  engagement: Type.Object({
+    score: Type.Number({ description: 'sum of w(type) * 2^(-(now - ts) / halfLife) over valid events' }),
+    halfLifeMs: Type.Integer(),
+  }),
+  lastEventAt: Nullable(Type.Integer()),
+  sessions: Type.Array(Session, { description: 'Recent sessions, newest first' }),
+  lastTouch: Nullable(Touchpoint),
+  conversions: Type.Object({ count: Type.Integer(), value: Type.Number() }),
+});
+
+const UserParams = Type.Object({ userId: Id('User id (1-128 printable characters)') });
+
+/** Recommendation-service reads: one Redis round trip each in the common case. */
+export function registerUserRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const { redis, keys, config } = ctx;
+  app.get(
+    '/v1/users/:userId/signals',
+    {
+      config: { role: 'reader' },
+      schema: {
+        tags: ['users'],
+        summary: "A user's signals, newest first",
+        description:
+          'The append-only signal log the speed layer keeps per user (bounded length and TTL): every non-duplicate event, ' +
+          'late ones flagged. Invalid traffic is excluded unless includeInvalid=true. An unknown user has no signals (200).',
+        security: [{ apiKey: [] }],
+        params: UserParams,
+        querystring: Type.Object(
+          {
+            types: Type.Optional(Type.String({ maxLength: 200, description: `Comma list of event types (${eventTypes.join(', ')})` })),
+            since: Type.Optional(TimeParam('Only signals with ts >= since')),
+            limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+            includeInvalid: Type.Boolean({ default: false }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: SignalsReply, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { userId } = request.params as { userId: string };
+      const q = request.query as { types?: string; since?: string; limit: number; includeInvalid: boolean };
+      const signals = await readSignals(redis, keys, userId, {
+        types: parseTypes(q.types),
+        since: q.since === undefined ? undefined : parseTime(q.since, 'since'),
+        includeInvalid: q.includeInvalid,
+        limit: q.limit,
+      });
+      // The stored JSON is passed through as is: no parse-and-serialize of every signal.
+      const body = `{"userId":${JSON.stringify(userId)},"count":${signals.length},"signals":[${signals.join(',')}]}`;
+      return reply.type('application/json; charset=utf-8').send(body);
+    },
+  );
+
+  app.get(
+    '/v1/users/:userId/profile',
+    {
+      config: { role: 'reader' },
+      schema: {
+        tags: ['users'],
+        summary: "A user's profile: engagement decayed to now, recent sessions, last touch, conversions",
+        security: [{ apiKey: [] }],
+        params: UserParams,
+        response: { 200: ProfileReply, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { userId } = request.params as { userId: string };
+      const now = ctx.now();
+      const state = await readUserState(redis, keys, userId);
+      const halfLifeMs = config.rules.engagementHalfLifeMs;
+      if (!state) {
+        return {
+          userId,
+          known: false,
+          asOf: now,
+          engagement: { score: 0, halfLifeMs },
+          lastEventAt: null,
+          sessions: [],
+          lastTouch: null,
+          conversions: { count: 0, value: 0 },
+        };
+      }
+      return {
+        userId,
+        known: true,
+        asOf: now,
+        engagement: { score: engagementAt(state.engagement, now, halfLifeMs), halfLifeMs },
+        lastEventAt: state.maxTs,
+        sessions: [...state.sessions]
+          .sort((a, b) => b.start - a.start)
+          .map((s) => ({ start: s.start, end: s.end, events: s.events, open: now < s.end + config.rules.sessionGapMs })),
+        lastTouch: state.lastTouch,
+        conversions: { count: state.conversions.count, value: state.conversions.value },
+      };
+    },
+  );
+}

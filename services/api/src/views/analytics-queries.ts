@@ -1,0 +1,129 @@
+import {
+  attributionRowsOf,
+  attributionViewKeys,
+  bucketSource,
+  heatmapOf,
+  heatmapViewKeys,
+  mergedCells,
+  metricsRows,
+  metricsViewKeys,
+  readReconciliation,
+  readWindowedView,
+  reconciliationRows,
+  ReadLimitError,
+  type AttributionGroupBy,
+  type AttributionRow,
+  type Granularity,
+  type HeatmapElement,
+  type MetricsRow,
+  type ReconciliationRow,
+  type RowSource,
+  type TimeRange,
+} from '@sigflow/store';
+import type { ApiContext } from '../context.js';
+import { BadParameterError } from '../http/errors.js';
+
+/**
+ * The analyst queries, shared by the JSON routes and the exports. Each reads its hashes in two
+ * pipelined round trips (batch versions, then the hashes) and merges them with the pure
+ * functions of `@sigflow/store` (merge rule: see `merge-views.ts`).
+ */
+
+export interface MetricsAnswer {
+  campaignId: string;
+  from: number;
+  to: number;
+  granularity: Granularity;
+  windowMs: number;
+  batchWatermark: number | null;
+  rows: MetricsRow[];
+}
+
+export async function campaignMetrics(ctx: ApiContext, campaignId: string, range: TimeRange, granularity: Granularity): Promise<MetricsAnswer> {
+  const windowMs = ctx.config.rules.windowMs;
+  const view = await readWindowedView(ctx.analyticsRedis, ctx.keys, metricsViewKeys(ctx.keys, campaignId), range, windowMs);
+  const rows = metricsRows(view, { range, granularity, windowMs, watermark: view.watermark });
+  return { campaignId, from: range.from, to: range.to, granularity, windowMs, batchWatermark: view.watermark, rows };
+}
+
+export interface AttributionAnswer {
+  model: string;
+  groupBy: AttributionGroupBy;
+  granularity: Granularity;
+  from: number;
+  to: number;
+  windowMs: number;
+  batchWatermark: number | null;
+  rows: AttributionRow[];
+}
+
+export async function attribution(
+  ctx: ApiContext,
+  model: string,
+  groupBy: AttributionGroupBy,
+  range: TimeRange,
+  granularity: Granularity,
+): Promise<AttributionAnswer> {
+  const windowMs = ctx.config.rules.windowMs;
+  const view = await readWindowedView(ctx.analyticsRedis, ctx.keys, attributionViewKeys(ctx.keys, model), range, windowMs);
+  const rows = attributionRowsOf(mergedCells(view, range, windowMs), { range, granularity, windowMs, watermark: view.watermark, groupBy });
+  return { model, groupBy, granularity, from: range.from, to: range.to, windowMs, batchWatermark: view.watermark, rows };
+}
+
+export interface HeatmapAnswer {
+  pageId: string;
+  from: number;
+  to: number;
+  batchWatermark: number | null;
+  source: RowSource;
+  totalClicks: number;
+  elements: HeatmapElement[];
+}
+
+export async function pageHeatmapOver(ctx: ApiContext, pageId: string, range: TimeRange): Promise<HeatmapAnswer> {
+  const windowMs = ctx.config.rules.windowMs;
+  const view = await readWindowedView(ctx.analyticsRedis, ctx.keys, heatmapViewKeys(ctx.keys, pageId), range, windowMs);
+  const elements = heatmapOf(mergedCells(view, range, windowMs));
+  return {
+    pageId,
+    from: range.from,
+    to: range.to,
+    batchWatermark: view.watermark,
+    source: bucketSource({ start: range.from, end: range.to }, range, windowMs, view.watermark),
+    totalClicks: elements.reduce((sum, e) => sum + e.clicks, 0),
+    elements,
+  };
+}
+
+export interface ReconciliationAnswer {
+  from: number;
+  to: number;
+  model: string;
+  batchWatermark: number | null;
+  shapleyVersion: string | null;
+  rows: ReconciliationRow[];
+}
+
+export async function reconciliation(ctx: ApiContext, range: TimeRange, campaignId: string | null, model: string): Promise<ReconciliationAnswer> {
+  // Whole hours: the layers are compared per hour.
+  const hourly = { from: Math.floor(range.from / 3_600_000) * 3_600_000, to: Math.ceil(range.to / 3_600_000) * 3_600_000 };
+  try {
+    const data = await readReconciliation(ctx.analyticsRedis, ctx.keys, {
+      range: hourly,
+      campaigns: campaignId === null ? 'all' : [campaignId],
+      model,
+      maxCampaignHours: ctx.maxCampaignHours,
+    });
+    return {
+      from: hourly.from,
+      to: hourly.to,
+      model,
+      batchWatermark: data.watermark,
+      shapleyVersion: data.shapleyVersion,
+      rows: reconciliationRows(data, campaignId),
+    };
+  } catch (err) {
+    if (err instanceof ReadLimitError) throw new BadParameterError('to', `${err.message}: narrow from..to or name a campaignId`);
+    throw err;
+  }
+}

@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { Queue } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig, type SigflowConfig } from '@sigflow/config';
+import type { AttributionDelta, HeatmapIncrement, ViewDeltas, WindowMetrics } from '@sigflow/core';
+import { createRedis, StoreKeys, windowViewCommands, type WindowViewKeyspace } from '@sigflow/store';
+import { createLogger } from '@sigflow/observability';
+import { buildApi, type ApiDeps } from '../src/index.js';
+
+export const MIN = 60_000;
+export const HOUR = 3_600_000;
+export const keysByRole = { reader: 'test-reader-key', analyst: 'test-analyst-key', ops: 'test-ops-key' } as const;
+
+/** A config with its own Redis prefix and one key per role. */
+export function testConfig(env: Record<string, string> = {}): SigflowConfig {
+  return loadConfig({
+    ...process.env,
+    SIGFLOW_REDIS_PREFIX: `t-api-${randomUUID().slice(0, 8)}`,
+    SIGFLOW_API_KEYS: Object.entries(keysByRole)
+      .map(([role, key]) => `${key}:${role}`)
+      .join(','),
+    ...env,
+  });
+}
+
+export interface TestApi {
+  app: FastifyInstance;
+  redis: Redis;
+  queue: Queue;
+  keys: StoreKeys;
+  config: SigflowConfig;
+  close(): Promise<void>;
+}
+
+/** The API over a real Redis; `close` also deletes every key of the config's prefix. */
+export async function startTestApi(config: SigflowConfig, extra: Partial<ApiDeps> = {}): Promise<TestApi> {
+  const redis = createRedis(config.redis);
+  const queueRedis = createRedis(config.redis, { enableAutoPipelining: false, maxRetriesPerRequest: null });
+  const queue = new Queue(config.batch.queueName, {
+    connection: queueRedis,
+    prefix: `${config.redis.keyPrefix}:bull`,
+  });
+  const app = await buildApi({ config, redis, queue, logger: createLogger('api-test', 'silent'), ...extra });
+  return {
+    app,
+    redis,
+    queue,
+    keys: new StoreKeys(config.redis.keyPrefix),
+    config,
+    async close() {
+      await app.close();
+      await queue.close();
+      await deletePrefix(redis, config.redis.keyPrefix);
+      redis.disconnect();
+      queueRedis.disconnect();
+    },
+  };
+}
+
+export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (found.length > 0) await redis.del(...found);
+  } while (cursor !== '0');
+}
+
+export function speedSpace(keys: StoreKeys): WindowViewKeyspace {
+  return {
+    metrics: (c, h) => keys.speedMetrics(c, h),
+    attribution: (m, h) => keys.speedAttribution(m, h),
+    heatmap: (p, h) => keys.speedHeatmap(p, h),
+  };
+}
+
+export function batchSpace(keys: StoreKeys, version: string): WindowViewKeyspace {
+  return {
+    metrics: (c, h) => keys.batchMetrics(c, h, version),
+    attribution: (m, h) => keys.batchAttribution(m, h, version),
+    heatmap: (p, h) => keys.batchHeatmap(p, h, version),
+  };
+}
+
+/** View deltas by hand (windowViewCommands reads only the windowed parts). */
+export function deltas(parts: { windowMetrics?: WindowMetrics[]; attribution?: AttributionDelta[]; heatmap?: HeatmapIncrement[] }): ViewDeltas {
+  return {
+    windowMetrics: parts.windowMetrics ?? [],
+    attribution: parts.attribution ?? [],
+    heatmap: parts.heatmap ?? [],
+    invalidTraffic: [],
+    counts: { events: 0, duplicates: 0, late: 0, invalid: 0 },
+  };
+}
+
+/** Writes view deltas with the one writer both layers use. */
+export async function writeViews(redis: Redis, space: WindowViewKeyspace, d: ViewDeltas): Promise<void> {
+  const pipe = redis.pipeline();
+  for (const [command, ...args] of windowViewCommands(space, d, 3_600)) pipe.call(command, ...args);
+  const results = (await pipe.exec()) ?? [];
+  for (const [err] of results) if (err) throw err;
+}
+
+/** Makes `version` the served batch version of `hour`. */
+export async function setBatchHour(redis: Redis, keys: StoreKeys, hour: number, version: string, shapleyVersion: string | null = null): Promise<void> {
+  await redis.hset(
+    keys.batchHours(),
+    String(hour),
+    JSON.stringify({ version, computedAt: hour + 2 * HOUR, asOf: hour + 2 * HOUR, rows: 1, duplicates: 0, shapleyVersion, markovVersion: null, computedBy: 'test' }),
+  );
+}
+
+/** Windows of one campaign and ad, each minute of [from, to) with the same counts. */
+export function minuteMetrics(campaign: string, ad: string, from: number, to: number, counts: Partial<Omit<WindowMetrics, 'windowStart' | 'campaign_id' | 'ad_id'>>): WindowMetrics[] {
+  const rows: WindowMetrics[] = [];
+  for (let t = from; t < to; t += MIN) {
+    rows.push({ windowStart: t, campaign_id: campaign, ad_id: ad, impressions: 0, clicks: 0, invalidImpressions: 0, invalidClicks: 0, ...counts });
+  }
+  return rows;
+}
+
+export function withKey(role: keyof typeof keysByRole | null): Record<string, string> {
+  return role ? { 'x-api-key': keysByRole[role] } : {};
+}

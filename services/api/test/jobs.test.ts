@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UnrecoverableError, Worker } from 'bullmq';
+import { createRedis } from '@sigflow/store';
+import { startTestApi, testConfig, withKey, type TestApi } from './helpers.js';
+
+const ops = withKey('ops');
+const H = Date.UTC(2026, 0, 5, 10);
+const HOUR = 3_600_000;
+
+describe('batch jobs and schedules through BullMQ', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi(testConfig());
+  });
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  const reprocess = (from: unknown, to: unknown) =>
+    api.app.inject({ method: 'POST', url: '/v1/jobs/reprocess', headers: ops, payload: { from, to } });
+
+  it('reprocess enqueues a recompute over whole hours; a waiting job can be cancelled', async () => {
+    const res = await reprocess('2026-01-05T10:20Z', H + 3 * HOUR + 10 * 60_000);
+    expect(res.statusCode).toBe(202);
+    const job = res.json();
+    expect(job).toMatchObject({ name: 'recompute', state: 'waiting', progress: 0, attempts: 3, data: { from: H, to: H + 4 * HOUR } });
+    const list = (await api.app.inject({ url: '/v1/jobs?state=waiting', headers: ops })).json();
+    expect(list.jobs.map((j: { id: string }) => j.id)).toContain(job.id);
+    expect((await api.app.inject({ url: `/v1/jobs/${job.id}`, headers: ops })).json()).toMatchObject({ id: job.id, state: 'waiting' });
+
+    const cancel = await api.app.inject({ method: 'DELETE', url: `/v1/jobs/${job.id}`, headers: ops });
+    expect(cancel.json()).toEqual({ id: job.id, cancelled: true, state: 'waiting' });
+    expect((await api.app.inject({ url: `/v1/jobs/${job.id}`, headers: ops })).statusCode).toBe(404);
+    expect((await api.app.inject({ method: 'DELETE', url: `/v1/jobs/${job.id}`, headers: ops })).statusCode).toBe(404);
+  });
+
+  it('shows progress, results and errors of processed jobs; finished jobs cannot be cancelled', async () => {
+    const ok = (await reprocess(H, H + HOUR)).json();
+    const bad = (await reprocess(H + HOUR, H + 2 * HOUR)).json();
+    const workerRedis = createRedis(api.config.redis, { maxRetriesPerRequest: null });
+    const worker = new Worker(
+      api.config.batch.queueName,
+      async (job) => {
+        await job.updateProgress(50);
+        if (job.data.from === H + HOUR) throw new UnrecoverableError('archive hour missing');
+        await job.updateProgress(100);
+        return { hours: 1 };
+      },
+      { connection: workerRedis, prefix: `${api.config.redis.keyPrefix}:bull` },
+    );
+    try {
+      const settled = async (id: string) => {
+        for (let i = 0; i < 100; i++) {
+          const j = (await api.app.inject({ url: `/v1/jobs/${id}`, headers: ops })).json();
+          if (j.state === 'completed' || j.state === 'failed') return j;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        throw new Error(`job ${id} did not finish`);
+      };
+      expect(await settled(ok.id)).toMatchObject({ state: 'completed', progress: 100, returnValue: { hours: 1 }, failedReason: null });
+      expect(await settled(bad.id)).toMatchObject({ state: 'failed', progress: 50, failedReason: 'archive hour missing', attemptsMade: 1 });
+      const cancel = await api.app.inject({ method: 'DELETE', url: `/v1/jobs/${ok.id}`, headers: ops });
+      expect(cancel.statusCode).toBe(409);
+      const finished = (await api.app.inject({ url: '/v1/jobs?state=completed,failed&limit=10', headers: ops })).json();
+      expect(finished.jobs.map((j: { id: string; state: string }) => [j.id, j.state]).sort()).toEqual([
+        [ok.id, 'completed'],
+        [bad.id, 'failed'],
+      ].sort());
+    } finally {
+      await worker.close();
+      workerRedis.disconnect();
+    }
+  });
+
+  it('schedules: create with a cron pattern, change to an interval keeping the job, list', async () => {
+    const put = (name: string, payload: object) => api.app.inject({ method: 'PUT', url: `/v1/schedules/${name}`, headers: ops, payload });
+    const created = await put('recompute-dirty', { pattern: '*/5 * * * *', jobName: 'recompute', data: { dirty: true } });
+    expect(created.statusCode).toBe(200);
+    expect(created.json()).toMatchObject({ id: 'recompute-dirty', jobName: 'recompute', pattern: '*/5 * * * *', every: null, data: { dirty: true } });
+    const changed = (await put('recompute-dirty', { every: 600_000 })).json();
+    expect(changed).toMatchObject({ id: 'recompute-dirty', jobName: 'recompute', every: 600_000, pattern: null, data: { dirty: true } });
+    expect((await put('train-attribution', { pattern: '15 3 * * *', tz: 'Europe/Berlin' })).json()).toMatchObject({ jobName: 'train-attribution', tz: 'Europe/Berlin' });
+    const list = (await api.app.inject({ url: '/v1/schedules', headers: ops })).json();
+    expect(list.schedules.map((s: { id: string }) => s.id).sort()).toEqual(['recompute-dirty', 'train-attribution']);
+    expect(list.schedules.every((s: { next: number | null }) => typeof s.next === 'number')).toBe(true);
+  });
+});
