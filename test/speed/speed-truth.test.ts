@@ -88,6 +88,34 @@ describe('speed layer end to end (real Kafka, Redis, speed process)', () => {
     await expectViewsEqualTruth(scenario, truth);
   });
 
+  it('keeps late events out of windows and attribution, counts them, and still appends them to signals', async () => {
+    scenario = new Scenario('speed-late');
+    await scenario.setUp();
+    const speed = await scenario.speed();
+    await speed.start();
+    await speed.ready();
+    const truth = await produce(scenario, { ...inOrder, seed: 17, events: 20_000, late: 0.05 });
+    expect(truth.totals.late).toBeGreaterThan(500);
+    await expectViewsEqualTruth(scenario, truth);
+    const counters = await scenario.redis.hgetall(scenario.keys.speedCounters());
+    expect(Number(counters['late'])).toBe(truth.totals.late);
+    // Every first copy is a signal, late ones included (flagged).
+    let signals = 0;
+    let lateSignals = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await scenario.redis.scan(cursor, 'MATCH', scenario.keys.signals('*'), 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) {
+        const list = await scenario.redis.lrange(key, 0, -1);
+        signals += list.length;
+        lateSignals += list.filter((s) => JSON.parse(s).late === true).length;
+      }
+    } while (cursor !== '0');
+    expect(signals).toBe(truth.totals.unique);
+    expect(lateSignals).toBe(truth.totals.late);
+  });
+
   it('keeps totals exact while a second instance joins and leaves the group', async () => {
     scenario = new Scenario('speed-rebalance');
     await scenario.setUp();
