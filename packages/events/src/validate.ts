@@ -1,7 +1,7 @@
 import { Compile } from 'typebox/compile';
 import type { Validator } from 'typebox/compile';
 import { eventLimits } from './limits.js';
-import { eventSchemas, eventTypes, type EventType, type SigflowEvent } from './schema.js';
+import { eventSchemas, eventTypes, type EventType, type ReceivedEvent, type SigflowEvent } from './schema.js';
 
 /** Time limits are relative to `now`; without `now` only the shape is checked (consumers). */
 export interface TimeLimits {
@@ -73,11 +73,10 @@ function checkTime(ts: number, limits: TimeLimits): EventCheck | undefined {
   return undefined;
 }
 
-/**
- * Checks one event against the contract: its shape for its `type`, its serialized size,
- * and (when `limits` are given) its event time. Returns the event's JSON when it is valid.
- */
-export function validateEvent(value: unknown, limits?: TimeLimits): EventCheck {
+type ShapeCheck = { readonly ok: true; readonly event: SigflowEvent } | { readonly ok: false; readonly code: RejectionCode; readonly reason: string };
+
+/** The shape of one event for its `type` (no size or time checks). */
+function checkShape(value: unknown): ShapeCheck {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, code: 'not_object', reason: 'event must be a JSON object' };
   }
@@ -94,18 +93,26 @@ export function validateEvent(value: unknown, limits?: TimeLimits): EventCheck {
   }
   const validator = validators[type as EventType];
   if (!validator.Check(value)) return { ok: false, code: 'schema', reason: describeFirstError(validator, value) };
+  return { ok: true, event: value as SigflowEvent };
+}
+
+function tooLarge(bytes: number): EventCheck | undefined {
+  return bytes > eventLimits.maxEventBytes
+    ? { ok: false, code: 'too_large', reason: `event is ${bytes} bytes (limit ${eventLimits.maxEventBytes})` }
+    : undefined;
+}
+
+/**
+ * Checks one event against the contract: its shape for its `type`, its serialized size,
+ * and (when `limits` are given) its event time. Returns the event's JSON when it is valid.
+ */
+export function validateEvent(value: unknown, limits?: TimeLimits): EventCheck {
+  const shape = checkShape(value);
+  if (!shape.ok) return shape;
   const json = JSON.stringify(value);
   // Bytes, not characters: UTF-8 length is what Kafka and the archive store.
-  const bytes = Buffer.byteLength(json);
-  if (bytes > eventLimits.maxEventBytes) {
-    return { ok: false, code: 'too_large', reason: `event is ${bytes} bytes (limit ${eventLimits.maxEventBytes})` };
-  }
-  const event = value as SigflowEvent;
-  if (limits) {
-    const rejection = checkTime(event.ts, limits);
-    if (rejection) return rejection;
-  }
-  return { ok: true, event, json };
+  const rejection = tooLarge(Buffer.byteLength(json)) ?? (limits ? checkTime(shape.event.ts, limits) : undefined);
+  return rejection ?? { ok: true, event: shape.event, json };
 }
 
 /**
@@ -132,17 +139,28 @@ export class EventDecodeError extends Error {
   }
 }
 
-/** Parses and validates one message from `events.v1` (shape only; no time limits). */
-export function decodeEvent(payload: Buffer | string | null): SigflowEvent & { received_at: number } {
+/**
+ * Parses and validates one message from `events.v1` (shape and size; no time limits: the
+ * collector checked them on arrival). Throws {@link EventDecodeError} for a poison message.
+ */
+export function decodeEvent(payload: Buffer | string | null): ReceivedEvent {
   if (payload === null) throw new EventDecodeError('empty message');
+  const text = typeof payload === 'string' ? payload : payload.toString('utf8');
+  // The stored message is the event plus received_at: allow for that field in the size.
+  const bytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+  const size = tooLarge(bytes - receivedAtOverhead);
+  if (size && !size.ok) throw new EventDecodeError(size.reason);
   let value: unknown;
   try {
-    value = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
+    value = JSON.parse(text);
   } catch (cause) {
     throw new EventDecodeError(`not JSON: ${(cause as Error).message}`, { cause });
   }
-  const check = validateEvent(value);
-  if (!check.ok) throw new EventDecodeError(check.reason);
-  if (typeof check.event.received_at !== 'number') throw new EventDecodeError('missing received_at');
-  return check.event as SigflowEvent & { received_at: number };
+  const shape = checkShape(value);
+  if (!shape.ok) throw new EventDecodeError(shape.reason);
+  if (typeof shape.event.received_at !== 'number') throw new EventDecodeError('missing received_at');
+  return shape.event as ReceivedEvent;
 }
+
+/** `,"received_at":<13 digits>` */
+const receivedAtOverhead = 30;

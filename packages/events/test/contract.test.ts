@@ -120,5 +120,7 @@ describe('event contract', () => {
     expect(() => decodeEvent(Buffer.from('{"type":'))).toThrow(/not JSON/);
     expect(() => decodeEvent(JSON.stringify(event))).toThrow(/missing received_at/);
     expect(() => decodeEvent(null)).toThrow(/empty message/);
+    const huge = JSON.stringify({ ...event, attrs: { a: 'x'.repeat(500) }, received_at: NOW }).replace('"a":', `"a":"${'y'.repeat(9000)}","b":`);
+    expect(() => decodeEvent(huge)).toThrow(/bytes \(limit 8192\)/);
   });
 });

@@ -53,20 +53,24 @@ function touchpointOf(event: SigflowEvent): Touchpoint | null {
 }
 
 function signalOf(event: SigflowEvent, reason: UserSignal['reason'], late: boolean): UserSignal {
-  return {
+  // Built by assignment rather than conditional spreads: this runs once per event.
+  const signal: { -readonly [K in keyof UserSignal]: UserSignal[K] } = {
     event_id: event.event_id,
     type: event.type,
     ts: event.ts,
-    ...(event.type === 'impression' || event.type === 'click'
-      ? { campaign_id: event.campaign_id, ad_id: event.ad_id, channel: event.channel }
-      : {}),
-    ...(event.page_id !== undefined ? { page_id: event.page_id } : {}),
-    ...(event.type === 'element_click' ? { element_id: event.element_id } : {}),
-    ...(event.type === 'conversion' && event.value !== undefined ? { value: event.value } : {}),
     invalid: reason !== null,
     reason,
     late,
   };
+  if (event.type === 'impression' || event.type === 'click') {
+    signal.campaign_id = event.campaign_id;
+    signal.ad_id = event.ad_id;
+    signal.channel = event.channel;
+  }
+  if (event.page_id !== undefined) signal.page_id = event.page_id;
+  if (event.type === 'element_click') signal.element_id = event.element_id;
+  if (event.type === 'conversion' && event.value !== undefined) signal.value = event.value;
+  return signal;
 }
 
 function pruneUser(user: UserState, settings: RuleSettings): void {
@@ -105,10 +109,14 @@ function pruneUser(user: UserState, settings: RuleSettings): void {
 export function processEvent(ctx: ProcessContext, event: SigflowEvent): EventOutcome {
   const { user, settings } = ctx;
   const ws = windowStart(event.ts, settings.windowMs);
-  const base = { event_id: event.event_id, user_id: event.user_id, type: event.type, ts: event.ts, windowStart: ws };
   if (ctx.isDuplicate) {
+    // Object literals spelled out (no spread): this runs once per event on the hot path.
     return {
-      ...base,
+      event_id: event.event_id,
+      user_id: event.user_id,
+      type: event.type,
+      ts: event.ts,
+      windowStart: ws,
       status: 'duplicate',
       reason: null,
       late: false,
@@ -211,7 +219,11 @@ export function processEvent(ctx: ProcessContext, event: SigflowEvent): EventOut
 
   pruneUser(user, settings);
   return {
-    ...base,
+    event_id: event.event_id,
+    user_id: event.user_id,
+    type: event.type,
+    ts: event.ts,
+    windowStart: ws,
     status: valid ? 'valid' : 'invalid',
     reason,
     late,

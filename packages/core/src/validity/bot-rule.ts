@@ -5,5 +5,17 @@ import { isbot } from 'isbot';
  * type. An event without a user agent is not a bot (isbot says so too; stated for clarity).
  */
 export function isBotUserAgent(userAgent: string | undefined): boolean {
-  return userAgent !== undefined && userAgent !== '' && isbot(userAgent);
+  if (userAgent === undefined || userAgent === '') return false;
+  // isbot runs one large regular expression; traffic repeats a few thousand user agents, so
+  // remembering verdicts saves most of that work (the cache is bounded and rebuilt when full).
+  let verdict = verdicts.get(userAgent);
+  if (verdict === undefined) {
+    verdict = isbot(userAgent);
+    if (verdicts.size >= maxRememberedUserAgents) verdicts.clear();
+    verdicts.set(userAgent, verdict);
+  }
+  return verdict;
 }
+
+const maxRememberedUserAgents = 10_000;
+const verdicts = new Map<string, boolean>();

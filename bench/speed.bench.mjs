@@ -1,0 +1,183 @@
+// Speed layer: sustained throughput (the highest generator rate at which consumer lag stays
+// bounded for 60 s) and event-to-view latency p50/p99/p999 at 10,000 events/s and at 50 % of
+// the sustained maximum. Targets: sustained >= 100,000 events/s; p99 < 100 ms at 10,000/s.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadConfig } from '@sigflow/config';
+import { topicsFor } from '@sigflow/events';
+import { createKafka, deleteTopics, ensureTopics } from '@sigflow/kafka';
+import { EventStream, KafkaSink, runGenerator } from '@sigflow/loadgen';
+import { createRedis, StoreKeys } from '@sigflow/store';
+import { freePort } from '../infra/lib/process.mjs';
+import { load, startService, stopService } from './lib.mjs';
+
+const SUSTAIN_SECONDS = Number(process.env.BENCH_SUSTAIN_SECONDS ?? 60);
+const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 30);
+const CATCH_UP_EVENTS = Number(process.env.BENCH_CATCH_UP_EVENTS ?? 1_000_000);
+
+/** Bucket counts of the event-to-view histogram, by upper bound (seconds). */
+async function latencyBuckets(url) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const buckets = new Map();
+  for (const m of text.matchAll(/^sigflow_speed_event_to_view_seconds_bucket\{le="([^"]+)"[^}]*\} (\d+)/gm)) {
+    buckets.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
+  }
+  return buckets;
+}
+
+/** Percentiles (ms) of the observations between two histogram snapshots, interpolated in buckets. */
+function percentiles(before, after, qs) {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const counts = bounds.map((b) => after.get(b) - (before.get(b) ?? 0));
+  const total = counts[counts.length - 1];
+  return Object.fromEntries(
+    qs.map((q) => {
+      const rank = q * total;
+      let i = counts.findIndex((c) => c >= rank);
+      if (i < 0) i = counts.length - 1;
+      const lower = i === 0 ? 0 : bounds[i - 1];
+      const upper = bounds[i] === Infinity ? lower : bounds[i];
+      const below = i === 0 ? 0 : counts[i - 1];
+      const within = counts[i] - below;
+      const ms = (lower + (within > 0 ? ((rank - below) / within) * (upper - lower) : 0)) * 1000;
+      return [`p${String(q * 100).replace('.', '')}`, Math.round(ms * 10) / 10];
+    }),
+  ).valueOf();
+}
+
+class Lab {
+  constructor(name) {
+    this.id = `bench-${name}-${randomUUID().slice(0, 8)}`;
+    this.env = { SIGFLOW_TOPIC_PREFIX: `${this.id}-`, SIGFLOW_REDIS_PREFIX: this.id, SIGFLOW_SPEED_GROUP: `${this.id}-speed`, SIGFLOW_EVENT_PARTITIONS: '4' };
+    this.config = loadConfig({ ...process.env, ...this.env });
+    this.kafka = createKafka(this.config.kafka);
+    this.topics = topicsFor(this.config.kafka.topicPrefix);
+    this.redis = createRedis(this.config.redis);
+    this.keys = new StoreKeys(this.config.redis.keyPrefix);
+  }
+  async setUp() {
+    await ensureTopics(this.kafka, this.topics, { eventPartitions: 4 });
+    this.admin = this.kafka.admin();
+    await this.admin.connect();
+  }
+  async startSpeed() {
+    const port = await freePort();
+    this.url = `http://127.0.0.1:${port}`;
+    this.speed = await startService('services/speed/dist/main.js', { env: { ...this.env, SIGFLOW_SPEED_METRICS_PORT: String(port) }, url: this.url });
+  }
+  /** Messages in Kafka not yet committed to Redis by the speed layer. */
+  async lag() {
+    const high = await this.admin.fetchTopicOffsets(this.topics.events);
+    const stored = await this.redis.mget(...high.map((p) => this.keys.speedOffset(this.topics.events, p.partition)));
+    return high.reduce((sum, p, i) => sum + Math.max(0, Number(p.high) - Number(stored[i] ?? 0)), 0);
+  }
+  async generate(events, rate, seed) {
+    const sink = new KafkaSink({ kafka: this.kafka, topic: this.topics.events, partitions: 4 });
+    await sink.connect();
+    const day = 86_400_000;
+    const stream = new EventStream({ seed, events, start: Date.now() - day, span: day, partitions: 4, duplicates: 0.01, bots: 0.01, floods: 0.002, orphans: 0.005 });
+    try {
+      return await runGenerator({ stream, sink, rate });
+    } finally {
+      await sink.close();
+    }
+  }
+  async tearDown() {
+    if (this.speed) await stopService(this.speed);
+    await this.admin?.disconnect();
+    await deleteTopics(this.kafka, Object.values(this.topics)).catch(() => undefined);
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.id}:*`, 'COUNT', 5000);
+      cursor = next;
+      if (keys.length) await this.redis.unlink(...keys);
+    } while (cursor !== '0');
+    this.redis.disconnect();
+  }
+}
+
+/** Catch-up: a backlog in Kafka, then the speed layer drains it as fast as it can. */
+async function catchUp() {
+  const lab = new Lab('catchup');
+  await lab.setUp();
+  try {
+    await lab.generate(CATCH_UP_EVENTS, 0, 3);
+    await lab.startSpeed();
+    const started = Date.now();
+    let lag = await lab.lag();
+    while (lag > 0) {
+      await sleep(250);
+      lag = await lab.lag();
+      if (Date.now() - started > 600_000) throw new Error(`catch-up did not finish: lag ${lag}`);
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const eventsPerSecond = Math.round(CATCH_UP_EVENTS / seconds);
+    console.log(`catch-up: ${CATCH_UP_EVENTS} events in ${seconds.toFixed(1)} s = ${eventsPerSecond} events/s`);
+    return { events: CATCH_UP_EVENTS, seconds, eventsPerSecond };
+  } finally {
+    await lab.tearDown();
+  }
+}
+
+/** Live traffic at `rate` for `seconds`: lag samples every second, and latency percentiles. */
+async function live(rate, seconds, seed) {
+  const lab = new Lab(`live${rate}`);
+  await lab.setUp();
+  try {
+    await lab.startSpeed();
+    await sleep(1_000);
+    const before = await latencyBuckets(lab.url);
+    const samples = [];
+    const traffic = lab.generate(rate * seconds, rate, seed);
+    const sampler = (async () => {
+      for (let s = 0; s < seconds; s++) {
+        await sleep(1_000);
+        samples.push(await lab.lag());
+      }
+    })();
+    const stats = await traffic;
+    await sampler;
+    // Drain, so the latency of every event is in the histogram.
+    const drainStart = Date.now();
+    while ((await lab.lag()) > 0 && Date.now() - drainStart < 120_000) await sleep(200);
+    const after = await latencyBuckets(lab.url);
+    const latencyMs = percentiles(before, after, [0.5, 0.99, 0.999]);
+    const tail = samples.slice(-Math.ceil(samples.length / 2));
+    const bounded = Math.max(...tail) <= Math.max(rate * 2, 5_000) && tail[tail.length - 1] <= tail[0] + rate;
+    const result = { targetRate: rate, achievedRate: Math.round(stats.eventsPerSecond), seconds, lagSamples: samples, maxLag: Math.max(...samples), bounded, latencyMs, drainMs: Date.now() - drainStart };
+    console.log(`live ${rate}/s (achieved ${result.achievedRate}/s): max lag ${result.maxLag}, bounded ${bounded}, latency ${JSON.stringify(latencyMs)}`);
+    return result;
+  } finally {
+    await lab.tearDown();
+  }
+}
+
+export async function run() {
+  const loadBefore = load();
+  const catchUpResult = await catchUp();
+  // Sustained: start at 90 % of the catch-up rate; step down 20 % until lag stays bounded.
+  const attempts = [];
+  let rate = Math.round((catchUpResult.eventsPerSecond * 0.9) / 1000) * 1000;
+  let sustained = null;
+  for (let i = 0; i < 4 && rate >= 1_000; i++) {
+    const result = await live(rate, SUSTAIN_SECONDS, 20 + i);
+    attempts.push(result);
+    if (result.bounded && result.achievedRate >= rate * 0.95) {
+      sustained = result;
+      break;
+    }
+    rate = Math.round((Math.min(rate, result.achievedRate) * 0.8) / 1000) * 1000;
+  }
+  const at10k = await live(10_000, LATENCY_SECONDS, 40);
+  const half = sustained ? Math.round(sustained.targetRate / 2 / 1000) * 1000 : null;
+  const atHalf = half ? await live(half, LATENCY_SECONDS, 41) : null;
+  const summary = {
+    catchUpEventsPerSecond: catchUpResult.eventsPerSecond,
+    sustainedEventsPerSecond: sustained?.targetRate ?? null,
+    latencyAt10kMs: at10k.latencyMs,
+    latencyAtHalfMs: atHalf?.latencyMs ?? null,
+    targets: { sustained: 100_000, p99At10kMs: 100 },
+  };
+  console.log(`speed: sustained ${summary.sustainedEventsPerSecond} events/s (catch-up ${summary.catchUpEventsPerSecond}/s); at 10k/s p50 ${at10k.latencyMs.p50} ms, p99 ${at10k.latencyMs.p99} ms, p999 ${at10k.latencyMs.p999} ms`);
+  return { loadBefore, loadAfter: load(), summary, catchUp: catchUpResult, sustainedAttempts: attempts, at10k, atHalf };
+}
