@@ -11,6 +11,9 @@ const log = (line) => console.log(`[start] ${line}`);
 const infra = await setUp({ log });
 
 const env = { ...process.env };
+// A local demo needs keys to open the dashboard and the API; real deployments set their own.
+const demoKeys = env.SIGFLOW_API_KEYS === undefined;
+if (demoKeys) env.SIGFLOW_API_KEYS = 'demo-reader:reader,demo-analyst:analyst,demo-ops:ops';
 const port = (name, fallback) => Number(env[name] ?? fallback);
 /** The platform's services, in start order; those not built yet are skipped. */
 const services = [
@@ -71,6 +74,11 @@ console.log(`  Kafka   ${infra.brokers.join(',')}${infra.kafka.started ? ' (star
 console.log(`  Redis   ${infra.redisUrl}${infra.redis.started ? ' (started by npm start)' : ''}`);
 for (const s of services) console.log(`  ${s.name.padEnd(9)} ${s.url}   ${s.what}`);
 if (children.some((c) => c.name === 'generator')) console.log(`  generator ${rate} events/s through the collector (demo traffic)`);
+const api = services.find((s) => s.name === 'api');
+if (api) {
+  console.log(`\n  dashboard  ${api.url}/#key=${demoKeys ? 'demo-ops' : '<an ops or analyst key from SIGFLOW_API_KEYS>'}`);
+  console.log(`  API docs   ${api.url}/docs${demoKeys ? '   (demo keys: demo-reader, demo-analyst, demo-ops)' : ''}`);
+}
 console.log(`  logs    var/logs/*.log\nCtrl-C stops what npm start started.\n`);
 
 // A status line: how many events have reached Kafka, so a user sees traffic flowing.
