@@ -65,7 +65,12 @@ export async function readSpeedViews(redis: Redis, keys: StoreKeys, truth: Truth
     const rows: ViewRows = new Map();
     const pipeline = redis.pipeline();
     const index: string[] = [];
-    for (const name of names) for (const h of hours) (pipeline.hgetall(keyOf(name, h)), index.push(name));
+    for (const name of names) {
+      for (const h of hours) {
+        pipeline.hgetall(keyOf(name, h));
+        index.push(name);
+      }
+    }
     const results = (await pipeline.exec()) ?? [];
     results.forEach(([err, value], i) => {
       if (err) throw err;

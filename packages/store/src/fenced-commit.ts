@@ -8,6 +8,9 @@ import type { RedisCommand } from './view-commands.js';
  *
  * KEYS[1] = offset key; ARGV[1] = expected offset ('' = none stored yet), ARGV[2] = new
  * offset, then each command as <word count> <words...>.
+ *
+ * Redis runs the script atomically but does not undo writes made before a command fails;
+ * the key layout gives every key one type, so a failure means a bug, and the offset stays put.
  */
 const script = `
 local current = redis.call('GET', KEYS[1])

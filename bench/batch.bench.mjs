@@ -1,0 +1,398 @@
+// Batch layer: (1) archiver rows/s into Parquet — the writer alone (decode + DuckDB appender +
+// COPY zstd + fsync + rename, flushes of 50,000) and end to end from Kafka; (2) recompute of a
+// simulated day (default 10 million events, written straight into the archive layout with
+// DuckDB): wall time and events/s end to end, DuckDB scan rows/s, and the worker's peak memory
+// (run in a child process, peak RSS). Targets: archiver >= 200,000 rows/s; recompute >= 200,000
+// events/s; scan >= 20 million rows/s.
+//
+//   npm run bench batch                         (BENCH_EVENTS / BENCH_ARCHIVER_EVENTS to resize)
+//   node bench/batch.bench.mjs --events 1000000 (a quick run)
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { loadConfig } from '@sigflow/config';
+import { topicsFor } from '@sigflow/events';
+import { createKafka, deleteTopics, ensureTopics, EventProducer } from '@sigflow/kafka';
+import { Archiver, ArchiveWriter, archiveColumns, archiveFileName, hourFolder } from '@sigflow/archiver';
+import { createLogger, createMetricsRegistry } from '@sigflow/observability';
+import { createRedis } from '@sigflow/store';
+import { load, root } from './lib.mjs';
+
+const HOUR = 3_600_000;
+const DAY_START = Date.UTC(2026, 10, 18);
+const CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';
+const BOT = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)';
+const channels = ['search', 'display', 'social', 'video', 'email', 'affiliate'];
+
+function benchEvent(n, ts) {
+  const user = `bench-user-${n % 20_000}`;
+  const base = { event_id: `w-${n}`, user_id: user, ts, received_at: ts + 120, ip: `10.1.${n % 200}.${n % 7}`, user_agent: CHROME };
+  switch (n % 5) {
+    case 0:
+    case 1:
+      return { ...base, type: 'impression', campaign_id: `c-${n % 20}`, ad_id: `a-${n % 100}`, channel: channels[n % 6], placement: 'feed' };
+    case 2:
+      return { ...base, type: 'click', campaign_id: `c-${n % 20}`, ad_id: `a-${n % 100}`, channel: channels[n % 6] };
+    case 3:
+      return { ...base, type: 'page_view', page_id: `p-${n % 50}`, attrs: { ref: 'bench' } };
+    default:
+      return { ...base, type: 'element_click', page_id: `p-${n % 50}`, element_id: `el-${n % 9}` };
+  }
+}
+
+async function timed(fn) {
+  const t = performance.now();
+  const value = await fn();
+  return { value, ms: performance.now() - t };
+}
+
+/**
+ * The archive writer alone, from Kafka message bytes: append the raw values, DuckDB parses the
+ * JSON into typed columns, COPY zstd per (partition, hour), fsync, rename.
+ */
+async function archiveWriterBench(events) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-bench-writer-'));
+  const flush = 50_000;
+  const messages = Array.from({ length: events }, (_, n) => Buffer.from(JSON.stringify(benchEvent(n, DAY_START + 10 * HOUR + n * 3))));
+  const writer = await ArchiveWriter.open({ root: dir, threads: 1 });
+  let files = 0;
+  const { ms } = await timed(async () => {
+    for (let i = 0; i < events; i += flush) {
+      const batch = messages.slice(i, i + flush).map((value, k) => ({ value, partition: k % 4, offset: String(i + k) }));
+      files += (await writer.writeMessages(batch)).files.length;
+    }
+  });
+  await writer.close();
+  const bytes = fs.readdirSync(path.join(dir, 'events'), { recursive: true }).reduce((a, f) => {
+    const p = path.join(dir, 'events', f);
+    return fs.statSync(p).isFile() ? a + fs.statSync(p).size : a;
+  }, 0);
+  fs.rmSync(dir, { recursive: true, force: true });
+  return {
+    events,
+    flushEvents: flush,
+    duckdbThreads: 1,
+    files,
+    parquetBytesPerRow: Math.round((bytes / events) * 10) / 10,
+    seconds: Math.round(ms) / 1000,
+    rowsPerSecond: Math.round(events / (ms / 1000)),
+    target: 200_000,
+  };
+}
+
+/** The archiver service in-process, from a topic already holding `events` messages. */
+async function archiverEndToEnd(events) {
+  const id = randomUUID().slice(0, 8);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-bench-archiver-'));
+  const config = loadConfig({
+    ...process.env,
+    SIGFLOW_TOPIC_PREFIX: `bench-${id}-`,
+    SIGFLOW_REDIS_PREFIX: `bench-${id}`,
+    SIGFLOW_ARCHIVE_DIR: dir,
+    SIGFLOW_ARCHIVER_GROUP: `bench-archiver-${id}`,
+    SIGFLOW_ARCHIVER_FLUSH_EVENTS: '50000',
+    // The last partial flush waits for this; 1 s keeps it from dominating a short run.
+    SIGFLOW_ARCHIVER_FLUSH_MS: '1000',
+  });
+  const kafka = createKafka(config.kafka);
+  const topics = topicsFor(config.kafka.topicPrefix);
+  await ensureTopics(kafka, topics, { eventPartitions: 4 });
+  const redis = createRedis(config.redis);
+  try {
+    const producer = new EventProducer(kafka, topics.events, { idempotent: false, timeoutMs: 60_000, maxQueuedMessages: 2_000_000 });
+    await producer.connect();
+    const produce = await timed(async () => {
+      // 8,000 messages a request: about 2,000 per partition, under the broker's 1 MB batch limit.
+      for (let i = 0; i < events; i += 8_000) {
+        const batch = [];
+        for (let n = i; n < Math.min(events, i + 8_000); n++) {
+          const e = benchEvent(n, DAY_START + 10 * HOUR + n * 3);
+          batch.push({ key: e.user_id, value: JSON.stringify(e) });
+        }
+        await producer.send(batch);
+      }
+    });
+    await producer.disconnect();
+    const registry = createMetricsRegistry('bench-archiver');
+    const logger = createLogger('bench-archiver', 'warn');
+    const started = performance.now();
+    const archiver = await Archiver.start({ config, kafka, redis, logger, registry });
+    let firstMessage = 0;
+    for (;;) {
+      const rows = (await archiver.metrics.rows.get()).values[0]?.value ?? 0;
+      const buffered = (await archiver.metrics.buffered.get()).values[0]?.value ?? 0;
+      if (!firstMessage && (rows > 0 || buffered > 0)) firstMessage = performance.now();
+      if (rows >= events) break;
+      if (performance.now() - started > 600_000) throw new Error(`archiver: ${rows} of ${events} after 10 min`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const ms = performance.now() - started;
+    const streamingMs = performance.now() - firstMessage;
+    const files = (await archiver.metrics.files.get()).values[0]?.value ?? 0;
+    await archiver.stop();
+    return {
+      events,
+      produceSeconds: Math.round(produce.ms) / 1000,
+      secondsFromStart: Math.round(ms) / 1000,
+      secondsFromFirstMessage: Math.round(streamingMs) / 1000,
+      rowsPerSecond: Math.round(events / (streamingMs / 1000)),
+      rowsPerSecondFromStart: Math.round(events / (ms / 1000)),
+      files,
+      note: 'kafkajs fetch -> raw values appended -> DuckDB from_json + COPY zstd per (partition, hour) -> fsync + rename -> Redis dirty marks -> offset commit; from start includes joining the consumer group',
+      target: 200_000,
+    };
+  } finally {
+    await deleteTopics(kafka, Object.values(topics)).catch(() => undefined);
+    const keys = await redis.keys(`${config.redis.keyPrefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A simulated day in the archive layout, written with DuckDB: `events` rows (1 % are duplicate
+ * copies) of 200 events/user on average, 4 partitions, per (partition, hour) one file named
+ * p<partition>-<first>-<last>.parquet.
+ */
+export async function writeSyntheticDay(archiveRoot, events) {
+  const db = await DuckDBInstance.create(':memory:', {
+    threads: '2',
+    preserve_insertion_order: 'false',
+    memory_limit: '3GB',
+    temp_directory: path.join(os.tmpdir(), 'sigflow-bench-duckdb'),
+  });
+  const conn = await db.connect();
+  const users = Math.max(100, Math.floor(events / 50));
+  const unique = Math.floor(events / 1.01);
+  const columns = archiveColumns.map((c) => c.name).join(', ');
+  await conn.run(`SELECT setseed(0.42)`);
+  await conn.run(
+    `CREATE TABLE base AS
+     WITH r AS (SELECT range AS i, random() AS t, random() AS k, random() AS j FROM range($unique))
+     SELECT
+       'e' || i AS event_id,
+       CASE WHEN t < 0.40 THEN 'impression' WHEN t < 0.50 THEN 'click' WHEN t < 0.52 THEN 'conversion'
+            WHEN t < 0.70 THEN 'page_view' WHEN t < 0.80 THEN 'element_click' WHEN t < 0.88 THEN 'scroll'
+            ELSE 'mouse_move' END AS type,
+       (i % $users) AS u,
+       $day + (k * 86399999)::BIGINT AS ts,
+       (j * 2000)::BIGINT AS delay,
+       i
+     FROM r`,
+    { unique, users, day: DAY_START },
+  );
+  await conn.run(
+    `CREATE TABLE day AS
+     WITH copies AS (
+       SELECT *, 0 AS copy FROM base
+       UNION ALL SELECT *, 1 AS copy FROM base WHERE i % 100 = 7)
+     SELECT
+       event_id, type, 'user-' || u AS user_id, ts,
+       ts + delay + copy * 1000 AS received_at,
+       (hash('user-' || u) % 4)::INTEGER AS kafka_partition,
+       CASE WHEN type IN ('impression', 'click') THEN ('10.' || (u % 250) || '.' || (u // 250 % 250) || '.1') END AS ip,
+       CASE WHEN u % 100 = 0 THEN $bot ELSE $chrome END AS user_agent,
+       CASE WHEN type IN ('page_view', 'element_click', 'scroll', 'mouse_move') THEN 'p' || (i % 50) END AS page_id,
+       NULL::VARCHAR AS placement,
+       CASE WHEN type IN ('impression', 'click') THEN 'c' || (i % 20) END AS campaign_id,
+       CASE WHEN type IN ('impression', 'click') THEN 'a' || (i % 100) END AS ad_id,
+       CASE WHEN type IN ('impression', 'click') THEN ['search', 'display', 'social', 'video', 'email', 'affiliate'][(u + i % 3) % 6 + 1] END AS channel,
+       CASE WHEN type = 'element_click' THEN 'el' || (i % 10) END AS element_id,
+       CASE WHEN type = 'conversion' THEN (i % 100)::DOUBLE END AS value,
+       CASE WHEN type = 'conversion' THEN 'EUR' END AS currency,
+       NULL::VARCHAR AS form_id, NULL::VARCHAR AS action,
+       CASE WHEN type = 'scroll' THEN (i % 101)::DOUBLE END AS depth,
+       NULL::VARCHAR AS href,
+       CASE WHEN type = 'mouse_move' THEN (i % 1000)::DOUBLE END AS x,
+       CASE WHEN type = 'mouse_move' THEN (i % 700)::DOUBLE END AS y,
+       NULL::VARCHAR AS attrs
+     FROM copies`,
+    { bot: BOT, chrome: CHROME },
+  );
+  await conn.run(
+    `CREATE TABLE archive AS SELECT *, (row_number() OVER (PARTITION BY kafka_partition ORDER BY received_at, event_id) - 1)::BIGINT AS kafka_offset FROM day`,
+  );
+  await conn.run('DROP TABLE base');
+  await conn.run('DROP TABLE day');
+  const rows = Number((await conn.runAndReadAll('SELECT count(*) FROM archive')).getRows()[0][0]);
+  for (let h = 0; h < 24; h++) {
+    const hour = DAY_START + h * HOUR;
+    for (let p = 0; p < 4; p++) {
+      const range = (await conn.runAndReadAll(
+        'SELECT min(kafka_offset)::VARCHAR, max(kafka_offset)::VARCHAR FROM archive WHERE kafka_partition = $p AND ts >= $from AND ts < $to',
+        { p, from: hour, to: hour + HOUR },
+      )).getRows()[0];
+      if (range[0] === null) continue;
+      const file = path.join(hourFolder(archiveRoot, hour), archiveFileName(p, range[0], range[1]));
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      await conn.run(
+        `COPY (SELECT ${columns} FROM archive WHERE kafka_partition = $p AND ts >= $from AND ts < $to ORDER BY user_id, ts, event_id)
+         TO $file (FORMAT parquet, COMPRESSION zstd)`,
+        { p, from: hour, to: hour + HOUR, file },
+      );
+    }
+  }
+  conn.closeSync();
+  db.closeSync();
+  return { rows, users };
+}
+
+/**
+ * A full scan of the day's archive with DuckDB: every column the recompute reads, decoded and
+ * summed (no grouping, no sort), all cores.
+ */
+async function scanBench(archiveRoot, threads) {
+  const db = await DuckDBInstance.create(':memory:', { threads: String(threads) });
+  const conn = await db.connect();
+  const glob = path.join(archiveRoot, 'events', '**', '*.parquet');
+  const scan = await timed(() =>
+    conn.runAndReadAll(
+      `SELECT count(*), sum(ts), sum(received_at), sum(kafka_offset), sum(length(event_id)), sum(length(user_id)),
+              sum(length(type)), count(ip), count(user_agent), count(campaign_id), count(ad_id), count(channel),
+              count(page_id), count(element_id), sum(value)
+       FROM read_parquet($glob, hive_partitioning = false)`,
+      { glob },
+    ),
+  );
+  const rows = Number(scan.value.getRows()[0][0]);
+  conn.closeSync();
+  db.closeSync();
+  return { rows, seconds: Math.round(scan.ms) / 1000, rowsPerSecond: Math.round(rows / (scan.ms / 1000)), threads, target: 20_000_000 };
+}
+
+/** Runs recomputeHours over the day in a child process (the worker), reporting its result and peak RSS. */
+function recomputeInChild(env) {
+  const code = `
+    import { loadConfig } from '@sigflow/config';
+    import { createRedis, StoreKeys } from '@sigflow/store';
+    import { trainMarkovChain, trainShapleyTable } from '@sigflow/core';
+    import { recomputeHours } from '@sigflow/batch';
+    const config = loadConfig();
+    const redis = createRedis(config.redis);
+    const keys = new StoreKeys(config.redis.keyPrefix);
+    // Published models, so every model (Shapley and Markov included) is computed.
+    const cs = ['search', 'display', 'social', 'video', 'email', 'affiliate'];
+    const users = cs.flatMap((a, i) => cs.slice(i).map((b, j) => ({ channels: [a, b], converted: (i + j) % 3 === 0 })));
+    const table = trainShapleyTable(users, 'bench-table');
+    await redis.set(keys.shapleyTable(), JSON.stringify(table));
+    await redis.set(keys.shapleyVersion(), table.version);
+    await redis.set(keys.markovModel(), JSON.stringify({ version: 'bench-markov', from: 0, to: 1, model: trainMarkovChain(users) }));
+    let peakHeap = 0;
+    const timer = setInterval(() => { peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed); }, 200);
+    const from = Number(process.env.BENCH_FROM);
+    const t = performance.now();
+    const result = await recomputeHours({ config, redis, from, to: from + 24 * 3600000, computedBy: 'bench' });
+    const ms = performance.now() - t;
+    clearInterval(timer);
+    redis.disconnect();
+    const { hours, ...rest } = result;
+    console.log(JSON.stringify({
+      ...rest,
+      wallMs: Math.round(ms),
+      hours: hours.length,
+      events: hours.reduce((a, h) => a + h.events, 0),
+      duplicates: hours.reduce((a, h) => a + h.duplicates, 0),
+      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      peakHeapMb: Math.round(peakHeap / 1048576),
+    }));
+  `;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+      cwd: root,
+      env: { ...process.env, SIGFLOW_LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`recompute child exited with ${code}`));
+      resolve(JSON.parse(out.trim().split('\n').at(-1)));
+    });
+  });
+}
+
+async function recomputeBench(events) {
+  const id = randomUUID().slice(0, 8);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-bench-day-'));
+  const env = {
+    SIGFLOW_REDIS_PREFIX: `bench-${id}`,
+    SIGFLOW_ARCHIVE_DIR: dir,
+    SIGFLOW_BATCH_VIEW_PARQUET: 'true',
+    BENCH_FROM: String(DAY_START),
+  };
+  const redis = createRedis(loadConfig({ ...process.env, ...env }).redis);
+  try {
+    const written = await timed(() => writeSyntheticDay(dir, events));
+    console.log(`synthetic day: ${written.value.rows} rows (${written.value.users} users) written in ${(written.ms / 1000).toFixed(1)} s`);
+    const scan = await scanBench(dir, os.cpus().length);
+    console.log(`scan: ${scan.rowsPerSecond} rows/s (${scan.rows} rows in ${scan.seconds} s)`);
+    const loadBefore = load();
+    const r = await recomputeInChild(env);
+    const recompute = {
+      archiveRows: written.value.rows,
+      events: r.events,
+      duplicates: r.duplicates,
+      hours: r.hours,
+      rowsRead: r.rowsRead,
+      eventsThroughRules: r.eventsProcessed,
+      wallSeconds: r.wallMs / 1000,
+      eventsPerSecond: Math.round(r.events / (r.wallMs / 1000)),
+      timingsSeconds: {
+        duckdbReadDedupe: Math.round(r.timings.scanMs) / 1000,
+        duckdbIpFloodPass: Math.round(r.timings.floodMs) / 1000,
+        duckdbSortByUser: Math.round(r.timings.sortMs) / 1000,
+        waitForChunks: Math.round(r.timings.waitMs) / 1000,
+        duckdbValuesToJsEvents: Math.round(r.timings.convertMs) / 1000,
+        jsRules: Math.round(r.timings.rulesJsMs) / 1000,
+        rulesTotal: Math.round(r.timings.rulesMs) / 1000,
+        redisAndParquetWrites: Math.round(r.timings.writeMs) / 1000,
+      },
+      duckdbReadRowsPerSecond: Math.round(r.rowsRead / (r.timings.scanMs / 1000)),
+      jsRulesEventsPerSecond: Math.round(r.eventsProcessed / (r.timings.rulesJsMs / 1000)),
+      peakRssMb: r.peakRssMb,
+      peakHeapMb: r.peakHeapMb,
+      loadBefore,
+      loadAfter: load(),
+      target: 200_000,
+    };
+    console.log(
+      `recompute: ${recompute.eventsPerSecond} events/s end to end (${recompute.wallSeconds} s); read+dedupe ${recompute.timingsSeconds.duckdbReadDedupe} s, rules ${recompute.timingsSeconds.rulesTotal} s (JS ${recompute.timingsSeconds.jsRules} s), writes ${recompute.timingsSeconds.redisAndParquetWrites} s; peak RSS ${recompute.peakRssMb} MB`,
+    );
+    return { scan, recompute };
+  } finally {
+    const keys = await redis.keys(`bench-${id}:*`);
+    for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
+    redis.disconnect();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function run() {
+  const events = Number(process.env.BENCH_EVENTS ?? 10_000_000);
+  const archiverEvents = Number(process.env.BENCH_ARCHIVER_EVENTS ?? 500_000);
+  const before = load();
+  const writer = await archiveWriterBench(archiverEvents);
+  console.log(`archive writer: ${writer.rowsPerSecond} rows/s`);
+  const archiver = await archiverEndToEnd(archiverEvents);
+  console.log(`archiver from Kafka: ${archiver.rowsPerSecond} rows/s from the first message (${archiver.events} events; ${archiver.secondsFromStart} s with the group join)`);
+  const { scan, recompute } = await recomputeBench(events);
+  return { loadBefore: before, loadAfter: load(), machine: { cpus: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30) }, archiveWriter: writer, archiver, scan, recompute };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const at = process.argv.indexOf('--events');
+  if (at > 0) process.env.BENCH_EVENTS = process.argv[at + 1];
+  const at2 = process.argv.indexOf('--archiver-events');
+  if (at2 > 0) process.env.BENCH_ARCHIVER_EVENTS = process.argv[at2 + 1];
+  const result = await run();
+  // The same file `npm run bench batch` writes.
+  const file = path.join(root, 'bench', 'results', 'batch.json');
+  const machine = { cpus: os.cpus().length, loadavg: os.loadavg(), node: process.version };
+  fs.writeFileSync(file, `${JSON.stringify({ bench: 'batch', at: new Date().toISOString(), machine, ...result }, null, 2)}\n`);
+  console.log(`results written to ${path.relative(process.cwd(), file)}`);
+  process.exit(0);
+}

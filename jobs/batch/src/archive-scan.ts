@@ -1,0 +1,87 @@
+import type { DuckDBConnection, DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
+import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
+import { archiveColumns, archiveColumnsDdl, eventsOfColumns } from '@sigflow/archiver';
+import type { ReceivedEvent } from '@sigflow/events';
+import { ArchiveScanError } from './errors.js';
+
+const allColumns = archiveColumns.map((c) => c.name).join(', ');
+
+/** `read_parquet` over a bound list of files (paths are bound, never spliced into SQL). */
+export const readFiles = (param: string) => `read_parquet($${param}, union_by_name = true, hive_partitioning = false)`;
+
+/** The archive columns, comma-separated, in schema order. */
+export const archiveColumnList = allColumns;
+
+/** Binds a file list for {@link readFiles}. */
+export function filesParam(files: readonly string[]) {
+  return { value: listValue([...files]), type: LIST(VARCHAR) };
+}
+
+/** Creates an empty temp table with the archive schema. */
+export async function createEmptyArchiveTable(conn: DuckDBConnection, table: string): Promise<void> {
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${table} (${archiveColumnsDdl()})`);
+}
+
+/**
+ * Creates temp table `table` from the archive rows of `files` that match `where` (SQL over
+ * the archive columns with named parameters), or an empty one when there are no files.
+ */
+export async function loadArchiveRows(
+  conn: DuckDBConnection,
+  table: string,
+  files: readonly string[],
+  where: string,
+  params: Record<string, number | string>,
+): Promise<void> {
+  if (files.length === 0) return createEmptyArchiveTable(conn, table);
+  const f = filesParam(files);
+  try {
+    await conn.run(
+      `CREATE OR REPLACE TEMP TABLE ${table} AS SELECT ${allColumns} FROM ${readFiles('files')} WHERE ${where}`,
+      { ...params, files: f.value },
+      { files: f.type },
+    );
+  } catch (cause) {
+    throw new ArchiveScanError(`reading ${files.length} archive files failed: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/**
+ * The batch rule of first copies, in SQL (mirrors core's `compareCopies`): per event_id the
+ * copy with the earliest received_at, then the lowest Kafka offset (partition breaks exact ties,
+ * i.e. replays of the same message, deterministically).
+ */
+export const firstCopyQualify =
+  'QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY received_at, kafka_offset, kafka_partition) = 1';
+
+/** Row count of a table. */
+export async function countRows(conn: DuckDBConnection, table: string): Promise<number> {
+  const reader = await conn.runAndReadAll(`SELECT count(*) FROM ${table}`);
+  return Number(reader.getRows()[0]?.[0] ?? 0);
+}
+
+/** Columns the rules read, with BIGINT times as DOUBLE (exact below 2^53; cheaper to convert). */
+export const eventSelect = archiveColumns
+  .filter((c) => c.name !== 'kafka_offset')
+  .map((c) => (c.type === 'BIGINT' ? `${c.name}::DOUBLE AS ${c.name}` : c.name))
+  .join(', ');
+
+/**
+ * Streams a query's rows as events, chunk by chunk, fetching the next chunk while the caller
+ * processes the current one (DuckDB produces on its threads while JS runs the rules).
+ */
+export async function* streamEvents(result: DuckDBResult, stats?: { waitMs: number; convertMs: number }): AsyncGenerator<ReceivedEvent[]> {
+  const names = result.columnNames();
+  let next = result.fetchChunk();
+  for (;;) {
+    let t = performance.now();
+    const chunk: DuckDBDataChunk | null = await next;
+    if (stats) stats.waitMs += performance.now() - t;
+    if (!chunk || chunk.rowCount === 0) return;
+    next = result.fetchChunk();
+    t = performance.now();
+    const events = eventsOfColumns(names, chunk.getColumns(), chunk.rowCount);
+    if (stats) stats.convertMs += performance.now() - t;
+    yield events;
+  }
+}

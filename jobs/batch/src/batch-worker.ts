@@ -1,0 +1,180 @@
+import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import { listHourFiles } from '@sigflow/archiver';
+import { archiveSealedThrough, isHourSealed, readArchiveWatermarks } from '@sigflow/store';
+import type { Logger } from '@sigflow/observability';
+import type { BatchContext } from './batch-context.js';
+import { bullConnection, bullPrefix } from './batch-queue.js';
+import { batchMetrics, type BatchMetrics } from './batch-metrics.js';
+import { compactHour } from './compact-hour.js';
+import { DuckDBSession } from './duckdb-session.js';
+import { InvalidJobDataError } from './errors.js';
+import { parseJobRequest, type JobRequest } from './job-kinds.js';
+import { recomputeDirtyHours } from './recompute-dirty.js';
+import { recomputeHours, type JobProgress } from './recompute-hours.js';
+import { reconcileHours } from './reconcile-hours.js';
+import { trainAttribution } from './train-attribution.js';
+
+export interface BatchWorkerDeps {
+  readonly context: BatchContext;
+  readonly registry: Registry;
+  readonly logger: Logger;
+  /** Where follow-up jobs go (compaction of sealed hours with many files); none: no follow-ups. */
+  readonly queue?: Queue;
+  /** Sealed hours with at least this many files get a `compact` job after their recompute. */
+  readonly compactFromFiles?: number;
+  /** BullMQ connection (default: a new one from the configuration). */
+  readonly connection?: Redis;
+}
+
+/** The running worker. */
+export interface BatchWorker {
+  readonly worker: Worker;
+  readonly metrics: BatchMetrics;
+  close(): Promise<void>;
+}
+
+/**
+ * Runs one job request and returns a small JSON summary (BullMQ keeps it as the return value).
+ * Exposed so tests and the CLI can run a kind without a queue.
+ */
+export async function runJobRequest(
+  request: JobRequest,
+  ctx: BatchContext,
+  options: { duckdb?: DuckDBSession; onProgress?: (p: JobProgress) => void | Promise<void>; computedBy?: string } = {},
+): Promise<Record<string, unknown> & { rowsRead: number; recomputedHours?: number[] }> {
+  const { duckdb, onProgress, computedBy } = options;
+  switch (request.kind) {
+    case 'recompute': {
+      const r = await recomputeHours({ context: ctx, from: request.from, to: request.to, duckdb, onProgress, computedBy });
+      return {
+        hours: r.hours.length,
+        replaced: r.hours.filter((h) => h.replaced).length,
+        versions: [...new Set(r.hours.map((h) => h.version))],
+        events: r.hours.reduce((a, h) => a + h.events, 0),
+        rowsRead: r.rowsRead,
+        eventsProcessed: r.eventsProcessed,
+        timings: r.timings,
+        recomputedHours: r.hours.filter((h) => h.replaced).map((h) => h.hourStart),
+      };
+    }
+    case 'recompute-dirty': {
+      const r = await recomputeDirtyHours({ context: ctx, duckdb, onProgress, computedBy });
+      return {
+        dirty: r.dirty,
+        hours: r.hours.length,
+        ranges: r.ranges.length,
+        rowsRead: r.rowsRead,
+        recomputedHours: r.hours.filter((h) => h.replaced).map((h) => h.hourStart),
+      };
+    }
+    case 'train-attribution': {
+      const r = await trainAttribution({ context: ctx, from: request.from, to: request.to, duckdb, onProgress });
+      return {
+        from: r.from,
+        to: r.to,
+        shapleyVersion: r.shapley.version,
+        markovVersion: r.markov.version,
+        coalitions: Object.keys(r.shapley.values).length,
+        users: r.users,
+        convertedUsers: r.convertedUsers,
+        rowsRead: r.rowsRead,
+      };
+    }
+    case 'reconcile': {
+      const r = await reconcileHours({ context: ctx, from: request.from, to: request.to, onProgress });
+      return { ...r, rowsRead: 0 };
+    }
+    case 'compact': {
+      const r = await compactHour({ context: ctx, hour: request.hour, force: request.force, duckdb });
+      await onProgress?.({ hoursDone: 1, hoursTotal: 1, rowsRead: r.rows, percent: 100 });
+      return { ...r, rowsRead: r.rows };
+    }
+  }
+}
+
+/**
+ * Starts the BullMQ worker of the batch queue: one job at a time (DuckDB uses the cores), with a
+ * DuckDB session kept across jobs. Malformed job data fails at once (UnrecoverableError); any
+ * other error is retried with the queue's exponential backoff until the attempts run out, and a
+ * failed job never touches the serving version (it only switches in after everything is written).
+ */
+export function startBatchWorker(deps: BatchWorkerDeps): BatchWorker {
+  const { context: ctx, logger } = deps;
+  const metrics = batchMetrics(deps.registry);
+  let session: DuckDBSession | undefined;
+  const processor = async (job: Job): Promise<unknown> => {
+    const kind = job.name;
+    const end = metrics.jobDuration.startTimer({ kind });
+    let request: JobRequest;
+    try {
+      request = parseJobRequest(job.name, job.data);
+    } catch (err) {
+      metrics.jobs.inc({ kind, outcome: 'invalid' });
+      end({ outcome: 'invalid' });
+      if (err instanceof InvalidJobDataError) throw new UnrecoverableError(err.message);
+      throw err;
+    }
+    try {
+      session ??= await DuckDBSession.open({ threads: ctx.options.duckdbThreads, memoryLimit: ctx.options.duckdbMemoryLimit || undefined });
+      let lastRows = 0;
+      const result = await runJobRequest(request, ctx, {
+        duckdb: session,
+        computedBy: `job:${job.id ?? '?'}`,
+        onProgress: async (p) => {
+          metrics.rowsRead.inc({ kind }, Math.max(0, p.rowsRead - lastRows));
+          lastRows = Math.max(lastRows, p.rowsRead);
+          await job.updateProgress({ ...p });
+        },
+      });
+      const recomputed = result.recomputedHours ?? [];
+      metrics.hoursRecomputed.inc(recomputed.length);
+      await job.updateProgress({ hoursDone: Number(result['hours'] ?? 1), hoursTotal: Number(result['hours'] ?? 1), rowsRead: result.rowsRead, percent: 100 });
+      if (deps.queue && recomputed.length > 0) await enqueueCompactions(deps, recomputed);
+      metrics.jobs.inc({ kind, outcome: 'completed' });
+      end({ outcome: 'completed' });
+      return result;
+    } catch (err) {
+      if (err instanceof InvalidJobDataError) {
+        metrics.jobs.inc({ kind, outcome: 'invalid' });
+        end({ outcome: 'invalid' });
+        throw new UnrecoverableError(err.message);
+      }
+      const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      metrics.jobs.inc({ kind, outcome: last ? 'failed' : 'retrying' });
+      end({ outcome: 'error' });
+      logger.warn({ err, job: job.id, kind, attempt: job.attemptsMade + 1 }, last ? 'batch job failed' : 'batch job failed; will retry');
+      throw err;
+    }
+  };
+  const worker = new Worker(ctx.config.batch.queueName, processor, {
+    connection: deps.connection ?? bullConnection(ctx.config),
+    prefix: bullPrefix(ctx.config),
+    concurrency: 1,
+    lockDuration: 120_000,
+    autorun: true,
+  });
+  worker.on('error', (err) => logger.error({ err }, 'batch worker error'));
+  return {
+    worker,
+    metrics,
+    close: async () => {
+      await worker.close();
+      session?.close();
+      session = undefined;
+    },
+  };
+}
+
+async function enqueueCompactions(deps: BatchWorkerDeps, hours: readonly number[]): Promise<void> {
+  const ctx = deps.context;
+  const threshold = deps.compactFromFiles ?? 12;
+  const sealed = archiveSealedThrough(await readArchiveWatermarks(ctx.redis, ctx.keys, ctx.topic), ctx.settings);
+  for (const hour of hours) {
+    if (!isHourSealed(hour, sealed)) continue;
+    if ((await listHourFiles(ctx.root, hour)).length < threshold) continue;
+    // At most one compaction per archive hour per wall-clock hour: the job id dedupes.
+    await deps.queue?.add('compact', { hour }, { jobId: `compact-${hour}-${Math.floor(Date.now() / 3_600_000)}` });
+  }
+}

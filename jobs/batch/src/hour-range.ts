@@ -1,0 +1,56 @@
+import { InvalidJobDataError } from './errors.js';
+
+/** One hour in ms. */
+export const HOUR_MS = 3_600_000;
+
+/** Start of the hour containing `ts`. */
+export function floorHour(ts: number): number {
+  return ts - (((ts % HOUR_MS) + HOUR_MS) % HOUR_MS);
+}
+
+/** Start of the first hour at or after `ts`. */
+export function ceilHour(ts: number): number {
+  const f = floorHour(ts);
+  return f === ts ? ts : f + HOUR_MS;
+}
+
+/** The hour starts of [from, to). */
+export function hoursOf(from: number, to: number): number[] {
+  const hours: number[] = [];
+  for (let h = floorHour(from); h < to; h += HOUR_MS) hours.push(h);
+  return hours;
+}
+
+/** Groups sorted hour starts into runs of consecutive hours: [from, to) ranges. */
+export function contiguousRanges(hours: readonly number[]): { from: number; to: number }[] {
+  const sorted = [...new Set(hours)].sort((a, b) => a - b);
+  const ranges: { from: number; to: number }[] = [];
+  for (const h of sorted) {
+    const last = ranges.at(-1);
+    if (last && last.to === h) last.to = h + HOUR_MS;
+    else ranges.push({ from: h, to: h + HOUR_MS });
+  }
+  return ranges;
+}
+
+/**
+ * A time given as ms since the epoch or as an ISO 8601 string; `2026-11-20T10:00Z` (no seconds)
+ * is accepted too. Throws {@link InvalidJobDataError} naming `what` otherwise.
+ */
+export function parseTime(value: unknown, what: string): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  if (typeof value === 'string' && value.trim() !== '') {
+    const text = value.trim();
+    if (/^\d+$/.test(text)) return Number(text);
+    // Date.parse wants seconds in ISO strings; add ":00" to "...T10:00Z" / "...T10:00+01:00".
+    const withSeconds = text.replace(/T(\d{2}):(\d{2})(Z|[+-]\d{2}:?\d{2})?$/, (_m, h: string, m: string, z: string | undefined) => `T${h}:${m}:00${z ?? 'Z'}`);
+    const ms = Date.parse(withSeconds);
+    if (Number.isFinite(ms) && ms >= 0) return ms;
+  }
+  throw new InvalidJobDataError(`${what} must be an ISO time (e.g. 2026-11-20T10:00Z) or ms since the epoch, got ${JSON.stringify(value)}`);
+}
+
+/** ISO form of an hour start for logs and job names, e.g. 2026-11-20T10:00Z. */
+export function isoHour(ts: number): string {
+  return new Date(ts).toISOString().replace(':00.000Z', 'Z');
+}

@@ -1,0 +1,32 @@
+// The batch layer's public surface: the recompute as a library function (the cross-layer test
+// calls it), the other jobs, the queue and worker, and the CLI entry for tests.
+export { recomputeHours } from './recompute-hours.js';
+export type { RecomputeHoursOptions, RecomputeResult, RecomputedHour, JobProgress } from './recompute-hours.js';
+export { recomputeDirtyHours } from './recompute-dirty.js';
+export type { RecomputeDirtyResult } from './recompute-dirty.js';
+export { trainAttribution } from './train-attribution.js';
+export type { TrainAttributionOptions, TrainAttributionResult } from './train-attribution.js';
+export { reconcileHours } from './reconcile-hours.js';
+export type { ReconcileResult } from './reconcile-hours.js';
+export { compactHour } from './compact-hour.js';
+export type { CompactResult } from './compact-hour.js';
+export { hourChangeCommands, reconciledModel } from './hour-changes.js';
+export type { CampaignChange, CampaignTotals } from './hour-changes.js';
+export { recomputeWindow } from './recompute-input.js';
+export type { RecomputeWindow } from './recompute-input.js';
+export { runRules, floodedClicksOf } from './run-rules.js';
+export { batchWatermarkCandidate } from './batch-watermark.js';
+export { createBatchContext, defaultBatchOptions, batchOptionsFromEnv } from './batch-context.js';
+export type { BatchContext, BatchOptions } from './batch-context.js';
+export { DuckDBSession } from './duckdb-session.js';
+export type { DuckDBSessionOptions } from './duckdb-session.js';
+export { createBatchQueue, installSchedulers, bullPrefix, bullConnection, schedulerIds, defaultJobOptions } from './batch-queue.js';
+export { startBatchWorker, runJobRequest } from './batch-worker.js';
+export type { BatchWorker, BatchWorkerDeps } from './batch-worker.js';
+export { jobKinds, parseJobRequest } from './job-kinds.js';
+export type { JobKind, JobRequest } from './job-kinds.js';
+export { runCli, progressBar } from './cli-commands.js';
+export type { CliOutput } from './cli-commands.js';
+export { viewFolder } from './view-parquet.js';
+export { InvalidJobDataError, ArchiveScanError } from './errors.js';
+export { HOUR_MS, floorHour, hoursOf, parseTime, isoHour, contiguousRanges } from './hour-range.js';

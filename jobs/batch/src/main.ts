@@ -1,0 +1,34 @@
+import { loadConfig } from '@sigflow/config';
+import { createRedis } from '@sigflow/store';
+import { createLogger, createMetricsRegistry, onShutdown, startHealthServer } from '@sigflow/observability';
+import { batchOptionsFromEnv, createBatchContext } from './batch-context.js';
+import { createBatchQueue, installSchedulers } from './batch-queue.js';
+import { startBatchWorker } from './batch-worker.js';
+
+const config = loadConfig();
+const logger = createLogger('batch', config.logLevel);
+const registry = createMetricsRegistry('batch');
+const redis = createRedis(config.redis);
+const options = batchOptionsFromEnv(config);
+const context = createBatchContext(config, redis, options);
+
+const queue = createBatchQueue(config, options);
+await installSchedulers(queue, config, options);
+const worker = startBatchWorker({ context, registry, logger, queue });
+const health = await startHealthServer({
+  host: config.metricsHost,
+  port: config.batch.metricsPort,
+  registry,
+  ready: async () => worker.worker.isRunning() && (await redis.ping()) === 'PONG',
+});
+logger.info(
+  { queue: config.batch.queueName, recomputeEvery: config.batch.recomputeEvery, retrainEvery: config.batch.retrainEvery, archive: context.root, port: health.port },
+  'batch worker running',
+);
+
+onShutdown(logger, async () => {
+  await worker.close();
+  await queue.close();
+  await health.close();
+  redis.disconnect();
+});

@@ -1,0 +1,181 @@
+import type { Redis } from 'ioredis';
+import type { SigflowConfig } from '@sigflow/config';
+import type { MarkovModel, ShapleyTable } from '@sigflow/core';
+import { StagingArea } from '@sigflow/archiver';
+import { createBatchContext, type BatchContext, type BatchOptions } from './batch-context.js';
+import { DuckDBSession } from './duckdb-session.js';
+import { InvalidJobDataError } from './errors.js';
+import { floorHour, HOUR_MS } from './hour-range.js';
+import { HourViewsAccumulator } from './hour-views.js';
+import { loadPublishedModels } from './published-models.js';
+import { newVersion, switchHours, writeHourVersion, type WrittenHour } from './publish-version.js';
+import { dropRecomputeInput, loadRecomputeInput, recomputeWindow, viewEventFilter } from './recompute-input.js';
+import { runRules } from './run-rules.js';
+import { writeViewParquet } from './view-parquet.js';
+
+/** Progress of a job, as `job.updateProgress` publishes it. */
+export interface JobProgress {
+  readonly hoursDone: number;
+  readonly hoursTotal: number;
+  /** Archive rows read so far (range copies + context rows). */
+  readonly rowsRead: number;
+  /** 0..100. */
+  readonly percent: number;
+}
+
+/** Outcome of one recomputed hour. */
+export interface RecomputedHour {
+  readonly hourStart: number;
+  readonly version: string;
+  /** Non-duplicate events and dropped later copies of the hour. */
+  readonly events: number;
+  readonly duplicates: number;
+  /** False when a computation from a later read of the archive had switched in already. */
+  readonly replaced: boolean;
+}
+
+export interface RecomputeResult {
+  readonly hours: RecomputedHour[];
+  readonly rowsRead: number;
+  /** Events run through the rules (range + context, first copies). */
+  readonly eventsProcessed: number;
+  readonly files: number;
+  /** Where the time went (ms): DuckDB scan/dedupe, rules in JS (with DuckDB sort + streaming), Redis and Parquet writes. */
+  readonly timings: {
+    readonly scanMs: number;
+    readonly rulesMs: number;
+    /** Parts of rulesMs: DuckDB sorts (IP flood pass, then by user) and JS (events, processEvent, folds). */
+    readonly floodMs: number;
+    readonly sortMs: number;
+    readonly rulesJsMs: number;
+    readonly waitMs: number;
+    readonly convertMs: number;
+    readonly writeMs: number;
+    readonly totalMs: number;
+  };
+}
+
+export interface RecomputeHoursOptions {
+  /** Range of event time [from, to), ms; widened to whole hours. */
+  readonly from: number;
+  readonly to: number;
+  /** Either a context, or the configuration and a Redis client to make one. */
+  readonly context?: BatchContext;
+  readonly config?: SigflowConfig;
+  readonly redis?: Redis;
+  readonly options?: Partial<BatchOptions>;
+  /** Models to apply; default: the published ones (null = explicitly none). */
+  readonly shapley?: ShapleyTable | null;
+  readonly markov?: MarkovModel | null;
+  /** Recorded in each hour's entry (the BullMQ job id). */
+  readonly computedBy?: string;
+  readonly onProgress?: (progress: JobProgress) => void | Promise<void>;
+  /** Reuse a DuckDB session (the worker keeps one); default: one for this call. */
+  readonly duckdb?: DuckDBSession;
+  readonly now?: () => number;
+}
+
+/**
+ * Recomputes the batch views of the hours [from, to) from the Parquet archive and switches each
+ * hour's new version in atomically with the batch watermark. Per pass of up to `hoursPerPass`
+ * hours: DuckDB reads the range and the context it needs (see `recomputeWindow`), dedupes by
+ * event_id, sorts by (user_id, ts, event_id); the SAME core rules as the speed layer run over
+ * it; the outcomes of the range are folded per hour and written as a new version. Idempotent:
+ * the same archive gives the same views (a new version id each time).
+ */
+export async function recomputeHours(input: RecomputeHoursOptions): Promise<RecomputeResult> {
+  const ctx = input.context ?? contextOf(input);
+  const now = input.now ?? Date.now;
+  const from = floorHour(input.from);
+  const to = floorHour(input.to) === input.to ? input.to : floorHour(input.to) + HOUR_MS;
+  if (!(Number.isFinite(from) && Number.isFinite(to)) || to <= from) {
+    throw new InvalidJobDataError(`recompute needs from < to, got [${input.from}, ${input.to})`);
+  }
+  const started = now();
+  const hoursTotal = (to - from) / HOUR_MS;
+  const session = input.duckdb ?? (await DuckDBSession.open({ threads: ctx.options.duckdbThreads, memoryLimit: ctx.options.duckdbMemoryLimit || undefined }));
+  const staging = ctx.options.writeViewParquet ? await StagingArea.open(ctx.root) : undefined;
+  const timings = { scanMs: 0, rulesMs: 0, floodMs: 0, sortMs: 0, rulesJsMs: 0, waitMs: 0, convertMs: 0, writeMs: 0 };
+  const hours: RecomputedHour[] = [];
+  let rowsRead = 0;
+  let eventsProcessed = 0;
+  let files = 0;
+  try {
+    const published = await loadPublishedModels(ctx.redis, ctx.keys);
+    const shapley = input.shapley !== undefined ? input.shapley : published.shapley;
+    const markov = input.markov !== undefined ? input.markov : published.markov;
+    const markovVersion = input.markov !== undefined ? null : published.markovVersion;
+    const report = (hoursDone: number, fraction: number) =>
+      input.onProgress?.({
+        hoursDone,
+        hoursTotal,
+        rowsRead,
+        percent: Math.min(100, Math.round(((hoursDone + fraction) / hoursTotal) * 1000) / 10),
+      });
+    await report(0, 0);
+    for (let passFrom = from; passFrom < to; passFrom += ctx.options.hoursPerPass * HOUR_MS) {
+      const passTo = Math.min(to, passFrom + ctx.options.hoursPerPass * HOUR_MS);
+      const passHours = (passTo - passFrom) / HOUR_MS;
+      const hoursDone = (passFrom - from) / HOUR_MS;
+      const asOf = now();
+      const conn = session.connection;
+
+      let t = performance.now();
+      const loaded = await loadRecomputeInput(conn, ctx.root, recomputeWindow(passFrom, passTo, ctx.settings), ctx.settings);
+      timings.scanMs += performance.now() - t;
+      rowsRead += loaded.rangeCopies + loaded.contextRows;
+      files += loaded.files;
+      await report(hoursDone, 0.1 * passHours);
+
+      t = performance.now();
+      const acc = new HourViewsAccumulator(passFrom, passTo, loaded.duplicates, loaded.eventsPerHour);
+      const fed = Math.max(1, loaded.fedEvents);
+      const stats = await runRules(conn, 'fed', {
+        settings: ctx.settings,
+        shapley,
+        markov,
+        where: ctx.options.viewEventsOnly ? viewEventFilter : undefined,
+        onOutcome: (outcome, event) => acc.add(outcome, event),
+        onChunk: (processed) => (processed % 262_144 < 2_048 ? report(hoursDone, passHours * (0.1 + (0.8 * processed) / fed)) : undefined),
+      });
+      eventsProcessed += stats.processed;
+      timings.floodMs += stats.floodMs;
+      timings.sortMs += stats.sortMs;
+      timings.rulesJsMs += stats.rulesJsMs;
+      timings.waitMs += stats.waitMs;
+      timings.convertMs += stats.convertMs;
+      const views = acc.finish();
+      await dropRecomputeInput(conn);
+      timings.rulesMs += performance.now() - t;
+
+      t = performance.now();
+      const version = newVersion(asOf);
+      const info = {
+        version,
+        asOf,
+        computedBy: input.computedBy ?? 'library',
+        shapleyVersion: shapley?.version ?? null,
+        markovVersion: markov ? markovVersion : null,
+      };
+      const written: WrittenHour[] = [];
+      for (const v of views) written.push(await writeHourVersion(ctx, v, info));
+      const results = await switchHours(ctx, asOf, written, now());
+      for (const r of results) {
+        const w = written.find((x) => x.hourStart === r.hourStart) as WrittenHour;
+        hours.push({ hourStart: r.hourStart, version, events: w.entry.rows, duplicates: w.entry.duplicates, replaced: r.replaced });
+        if (r.replaced && staging) await writeViewParquet(conn, staging, ctx.root, w.views, version);
+      }
+      timings.writeMs += performance.now() - t;
+      await report(hoursDone + passHours, 0);
+    }
+  } finally {
+    await staging?.close();
+    if (!input.duckdb) session.close();
+  }
+  return { hours, rowsRead, eventsProcessed, files, timings: { ...timings, totalMs: now() - started } };
+}
+
+function contextOf(input: RecomputeHoursOptions): BatchContext {
+  if (!input.config || !input.redis) throw new InvalidJobDataError('recomputeHours needs a context or a config and a Redis client');
+  return createBatchContext(input.config, input.redis, input.options);
+}

@@ -1,0 +1,150 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { listRangeFiles } from '@sigflow/archiver';
+import type { RuleSettings } from '@sigflow/core';
+import { archiveColumnList, filesParam, firstCopyQualify, loadArchiveRows, countRows, readFiles } from './archive-scan.js';
+import { ArchiveScanError } from './errors.js';
+import { floorHour, HOUR_MS } from './hour-range.js';
+
+/**
+ * What a recompute of [from, to) reads, and why (DESIGN.md: the same rules as the speed layer,
+ * which has all history in its keyed state). The views of the range depend on events before
+ * `from` only through:
+ * - joins and floods of clicks in the range: the impressions of [from - joinWindow, from) and
+ *   the clicks of [from - floodWindow, from), of every user (the "near" context);
+ * - attribution of conversions in the range: the path is the converting user's valid
+ *   touchpoints of [t - lookback, t]; their validity needs their own join and flood context. So
+ *   for users with a conversion in the range only: their impressions and clicks back to
+ *   `from - lookback - max(joinWindow, floodWindow)` (the "far" context), plus, for the IP half of
+ *   the flood rule, the other clicks of the same (partition, IP) in the flood window before each
+ *   of those clicks.
+ * Sessions, engagement and conversions before `from` do not reach any view, so they are not read.
+ * A day's recompute therefore reads the day, half an hour before it, and the week before it
+ * only for converting users' touchpoints — not 7 days of everything.
+ *
+ * Copies of one event share its ts (a copy is the same event delivered again), so the dedupe
+ * over this window sees every copy of every event it keeps.
+ */
+export interface RecomputeWindow {
+  readonly from: number;
+  readonly to: number;
+  /** Start of the near context (all users' touchpoints). */
+  readonly nearFrom: number;
+  /** Start of the far context (converting users' touchpoints). */
+  readonly contextFrom: number;
+}
+
+export function recomputeWindow(from: number, to: number, settings: RuleSettings): RecomputeWindow {
+  const ruleWindow = Math.max(settings.joinWindowMs, settings.floodWindowMs);
+  return { from, to, nearFrom: from - ruleWindow, contextFrom: from - settings.attributionLookbackMs - ruleWindow };
+}
+
+/** What loading the input found. */
+export interface RecomputeInput {
+  /** Archive files read (range and context). */
+  readonly files: number;
+  /** Copies read from the range, and context rows read. */
+  readonly rangeCopies: number;
+  readonly contextRows: number;
+  /** Events fed to the rules (first copies, range + context). */
+  readonly fedEvents: number;
+  /** Later copies in the range per hour and campaign ('*' for events without a campaign). */
+  readonly duplicates: Map<number, Map<string, number>>;
+  /** Events (first copies) in the range per hour, every type. */
+  readonly eventsPerHour: Map<number, number>;
+}
+
+/**
+ * The event types whose outcomes reach a batch view: touchpoints (window metrics, paths, joins,
+ * floods), conversions (attribution) and element clicks (heatmaps). The other types (page views,
+ * scrolls, form and link events, mouse moves) only feed sessions, engagement and signals, which
+ * are speed-layer outputs; in the keyed state they only move `maxTs`, which decides when old
+ * entries are pruned, never which entries a rule sees inside its window. So the recompute runs
+ * the rules over these types only (`BatchOptions.viewEventsOnly`, on by default), and a test
+ * proves the views equal those of running every event.
+ */
+export const viewEventTypes = ['impression', 'click', 'conversion', 'element_click'] as const;
+export const viewEventFilter = `type IN (${viewEventTypes.map((t) => `'${t}'`).join(', ')})`;
+
+/**
+ * Builds temp table `fed`: the first copies of the range's events and of the context above,
+ * ready to be sorted and fed to the rules.
+ */
+export async function loadRecomputeInput(
+  conn: DuckDBConnection,
+  root: string,
+  window: RecomputeWindow,
+  settings: RuleSettings,
+): Promise<RecomputeInput> {
+  const rangeFiles = await listRangeFiles(root, window.from, window.to);
+  const contextFiles = await listRangeFiles(root, floorHour(window.contextFrom - settings.floodWindowMs), window.from);
+
+  await loadArchiveRows(conn, 'range_copies', rangeFiles, 'ts >= $from AND ts < $to', { from: window.from, to: window.to });
+  await conn.run('CREATE OR REPLACE TEMP TABLE converters AS SELECT DISTINCT user_id FROM range_copies WHERE type = $t', { t: 'conversion' });
+  await loadArchiveRows(
+    conn,
+    'ctx_copies',
+    contextFiles,
+    `ts >= $contextFrom AND ts < $from AND type IN ('impression', 'click')
+     AND (ts >= $nearFrom OR user_id IN (SELECT user_id FROM converters))`,
+    { contextFrom: window.contextFrom, from: window.from, nearFrom: window.nearFrom },
+  );
+  if (contextFiles.length > 0) {
+    // IP neighbours of the converting users' context clicks (the IP flood rule is per partition).
+    const f = filesParam(contextFiles);
+    try {
+      await conn.run(
+        `INSERT INTO ctx_copies
+         SELECT n.* FROM (SELECT ${archiveColumnList} FROM ${readFiles('files')}
+                          WHERE type = 'click' AND ip IS NOT NULL AND ts >= $lo AND ts < $nearFrom
+                            AND user_id NOT IN (SELECT user_id FROM converters)) n
+         SEMI JOIN (SELECT kafka_partition, ip, ts FROM ctx_copies
+                    WHERE type = 'click' AND ip IS NOT NULL AND user_id IN (SELECT user_id FROM converters)) k
+           ON n.kafka_partition = k.kafka_partition AND n.ip = k.ip AND n.ts >= k.ts - $flood AND n.ts <= k.ts`,
+        { files: f.value, lo: window.contextFrom - settings.floodWindowMs, nearFrom: window.nearFrom, flood: settings.floodWindowMs },
+        { files: f.type },
+      );
+    } catch (cause) {
+      throw new ArchiveScanError(`reading IP flood context failed: ${(cause as Error).message}`, { cause });
+    }
+  }
+  await conn.run(
+    `CREATE OR REPLACE TEMP TABLE fed AS
+     SELECT * FROM (SELECT * FROM range_copies UNION ALL SELECT * FROM ctx_copies) ${firstCopyQualify}`,
+  );
+
+  // Duplicates = distinct Kafka messages beyond the first per event_id (exact replays of one
+  // message by the archiver are not duplicates of the producer).
+  const dup = await conn.runAndReadAll(
+    `SELECT hour, campaign, (count(*) - count(DISTINCT event_id))::BIGINT AS duplicates
+     FROM (SELECT DISTINCT event_id, kafka_partition, kafka_offset,
+                  (ts - ts % ${HOUR_MS})::BIGINT AS hour,
+                  CASE WHEN type IN ('impression', 'click') THEN campaign_id ELSE '*' END AS campaign
+           FROM range_copies)
+     GROUP BY hour, campaign HAVING count(*) > count(DISTINCT event_id)`,
+  );
+  const perHour = await conn.runAndReadAll(
+    `SELECT (ts - ts % ${HOUR_MS})::DOUBLE AS hour, count(*)::DOUBLE FROM fed WHERE ts >= $from AND ts < $to GROUP BY hour`,
+    { from: window.from, to: window.to },
+  );
+  const eventsPerHour = new Map((perHour.getRows() as [number, number][]).map(([h, n]) => [h, n]));
+  const duplicates = new Map<number, Map<string, number>>();
+  for (const [hour, campaign, n] of dup.getRows()) {
+    const h = Number(hour);
+    const byCampaign = duplicates.get(h) ?? new Map<string, number>();
+    byCampaign.set(String(campaign), Number(n));
+    duplicates.set(h, byCampaign);
+  }
+  const counts = {
+    rangeCopies: await countRows(conn, 'range_copies'),
+    contextRows: await countRows(conn, 'ctx_copies'),
+    fedEvents: await countRows(conn, 'fed'),
+  };
+  // Only `fed` is read from here on: free the copies now (memory peak).
+  for (const t of ['ctx_copies', 'converters', 'range_copies']) await conn.run(`DROP TABLE IF EXISTS ${t}`);
+  return { files: rangeFiles.length + contextFiles.length, ...counts, duplicates, eventsPerHour };
+}
+
+/** Drops the temp tables of a recompute pass. */
+export async function dropRecomputeInput(conn: DuckDBConnection): Promise<void> {
+  for (const t of ['fed', 'ctx_copies', 'converters', 'range_copies']) await conn.run(`DROP TABLE IF EXISTS ${t}`);
+}

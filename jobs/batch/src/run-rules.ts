@@ -1,0 +1,120 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import {
+  createUserState,
+  floodedIpClicks,
+  processEvent,
+  type EventOutcome,
+  type MarkovModel,
+  type RuleSettings,
+  type ShapleyTable,
+  type UserState,
+} from '@sigflow/core';
+import type { ReceivedEvent } from '@sigflow/events';
+import { eventSelect, streamEvents } from './archive-scan.js';
+
+/** What the rules need besides the events. */
+export interface RuleRunOptions {
+  readonly settings: RuleSettings;
+  readonly shapley?: ShapleyTable | null | undefined;
+  readonly markov?: MarkovModel | null | undefined;
+  /** Called for every event in (user_id, ts, event_id) order with what the rules made of it. */
+  readonly onOutcome: (outcome: EventOutcome, event: ReceivedEvent) => void;
+  /** SQL filter on the table's rows (default: every row). */
+  readonly where?: string;
+  /** Called after each chunk with the number of events processed so far. */
+  readonly onChunk?: (processed: number) => void | Promise<void>;
+}
+
+/**
+ * The IP half of the flood rule over the clicks of `table`, by core's `floodedIpClicks`. DuckDB
+ * sorts the clicks by (partition, IP); each (partition, IP) group is handed to the rule whole,
+ * so JS holds one IP's clicks at a time. Partition-local like the speed layer's IP state.
+ */
+export async function floodedClicksOf(conn: DuckDBConnection, table: string, settings: RuleSettings): Promise<Set<string>> {
+  const result = await conn.stream(
+    `SELECT kafka_partition, ip, ts::DOUBLE AS ts, event_id FROM ${table}
+     WHERE type = 'click' AND ip IS NOT NULL ORDER BY kafka_partition, ip`,
+  );
+  const flooded = new Set<string>();
+  let group: { ts: number; event_id: string; ip: string; partition: number }[] = [];
+  const close = () => {
+    if (group.length > settings.floodThreshold) for (const id of floodedIpClicks(group, settings)) flooded.add(id);
+    group = [];
+  };
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    const [partitions, ips, tss, ids] = chunk.getColumns() as [number[], string[], number[], string[]];
+    for (let i = 0; i < chunk.rowCount; i++) {
+      const first = group[0];
+      const partition = partitions[i] as number;
+      const ip = ips[i] as string;
+      if (first && (first.partition !== partition || first.ip !== ip)) close();
+      group.push({ ts: tss[i] as number, event_id: ids[i] as string, ip, partition });
+    }
+  }
+  close();
+  return flooded;
+}
+
+/**
+ * Runs the shared rules over the events of `table`, the batch layer's execution of core
+ * (see `processBatch`): IP flood verdicts first ({@link floodedClicksOf}), then every event
+ * through `processEvent` in (user_id, ts, event_id) order, no watermark (nothing is late).
+ * Unlike `processBatch` it streams: DuckDB sorts, JS holds one user's state at a time, so a
+ * day of events runs in bounded memory. Returns how many events it processed and where the time went.
+ */
+export async function runRules(conn: DuckDBConnection, table: string, options: RuleRunOptions): Promise<RuleRunStats> {
+  const { settings, shapley, markov, onOutcome } = options;
+  const t0 = performance.now();
+  const flooded = await floodedClicksOf(conn, table, settings);
+  const t1 = performance.now();
+  const result = await conn.stream(`SELECT ${eventSelect} FROM ${table} WHERE ${options.where ?? 'true'} ORDER BY user_id, ts, event_id`);
+  let userId: string | undefined;
+  let user: UserState = createUserState();
+  let processed = 0;
+  let jsMs = 0;
+  let firstChunkMs = -1;
+  const stream = { waitMs: 0, convertMs: 0 };
+  for await (const events of streamEvents(result, stream)) {
+    const t = performance.now();
+    if (firstChunkMs < 0) firstChunkMs = t - t1;
+    for (const event of events) {
+      if (event.user_id !== userId) {
+        userId = event.user_id;
+        user = createUserState();
+      }
+      const outcome = processEvent(
+        {
+          user,
+          ipFlood: event.type === 'click' ? flooded.has(event.event_id) : undefined,
+          settings,
+          shapley,
+          markov,
+          isDuplicate: false,
+        },
+        event,
+      );
+      onOutcome(outcome, event);
+    }
+    processed += events.length;
+    jsMs += performance.now() - t;
+    await options.onChunk?.(processed);
+  }
+  return { processed, floodMs: t1 - t0, sortMs: Math.max(0, firstChunkMs), rulesJsMs: jsMs, ...stream, totalMs: performance.now() - t0 };
+}
+
+/** Where the time of {@link runRules} went (ms). */
+export interface RuleRunStats {
+  readonly processed: number;
+  /** The IP flood pass (DuckDB sort by partition, IP + core's rule). */
+  readonly floodMs: number;
+  /** Until the first sorted chunk arrived (DuckDB's sort by user, ts, event_id). */
+  readonly sortMs: number;
+  /** JS: `processEvent` and folding outcomes. */
+  readonly rulesJsMs: number;
+  /** Waiting for DuckDB's next chunk, and turning chunks into events (DuckDB values -> JS). */
+  readonly waitMs: number;
+  readonly convertMs: number;
+  readonly totalMs: number;
+}

@@ -1,0 +1,171 @@
+// Shared by the batch tests: configuration per test run, event builders, archive writing
+// through the archiver's own writer, expected views, and Redis clean-up.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { loadConfig, type SigflowConfig } from '@sigflow/config';
+import type { ReceivedEvent } from '@sigflow/events';
+import type { ViewDeltas } from '@sigflow/core';
+import { ArchiveWriter, type ArchivedEvent } from '@sigflow/archiver';
+import { batchVersionKeysKey, windowViewCommands, type StoreKeys, type WindowViewKeyspace } from '@sigflow/store';
+
+export const SECOND = 1_000;
+export const MINUTE = 60 * SECOND;
+export const HOUR = 60 * MINUTE;
+export const DAY = 24 * HOUR;
+/** 2026-11-20 10:00 UTC. */
+export const T0 = Date.UTC(2026, 10, 20, 10);
+
+export const CHROME_UA =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
+export const GOOGLEBOT_UA = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)';
+
+/** A configuration with its own topics, Redis prefix and archive folder. */
+export function testConfig(name: string, env: Record<string, string> = {}): { config: SigflowConfig; dir: string; id: string } {
+  const id = `${name}-${randomUUID().slice(0, 8)}`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `sigflow-${name}-`));
+  const config = loadConfig({
+    ...process.env,
+    SIGFLOW_TOPIC_PREFIX: `t-${id}-`,
+    SIGFLOW_REDIS_PREFIX: `t-${id}`,
+    SIGFLOW_ARCHIVE_DIR: path.join(dir, 'archive'),
+    SIGFLOW_BATCH_QUEUE: `batch-${id}`,
+    ...env,
+  });
+  return { config, dir, id };
+}
+
+/** Deletes every key under a prefix. */
+export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+}
+
+interface Common {
+  id: string;
+  ts: number;
+  user?: string;
+  ip?: string;
+  ua?: string;
+  received_at?: number;
+}
+
+function common(o: Common) {
+  return {
+    event_id: o.id,
+    user_id: o.user ?? 'u1',
+    ts: o.ts,
+    received_at: o.received_at ?? o.ts + 100,
+    user_agent: o.ua ?? CHROME_UA,
+    ...(o.ip !== undefined ? { ip: o.ip } : {}),
+  };
+}
+
+type TouchOpts = Common & { ad?: string; campaign?: string; channel?: string };
+
+export const impression = (o: TouchOpts): ReceivedEvent => ({
+  ...common(o),
+  type: 'impression',
+  campaign_id: o.campaign ?? 'c1',
+  ad_id: o.ad ?? 'a1',
+  channel: o.channel ?? 'search',
+});
+export const click = (o: TouchOpts): ReceivedEvent => ({
+  ...common(o),
+  type: 'click',
+  campaign_id: o.campaign ?? 'c1',
+  ad_id: o.ad ?? 'a1',
+  channel: o.channel ?? 'search',
+});
+export const conversion = (o: Common & { value?: number }): ReceivedEvent => ({
+  ...common(o),
+  type: 'conversion',
+  ...(o.value !== undefined ? { value: o.value, currency: 'EUR' } : {}),
+});
+export const elementClick = (o: Common & { page: string; element: string }): ReceivedEvent => ({
+  ...common(o),
+  type: 'element_click',
+  page_id: o.page,
+  element_id: o.element,
+});
+export const pageView = (o: Common & { page: string }): ReceivedEvent => ({ ...common(o), type: 'page_view', page_id: o.page });
+
+/** mulberry32: a tiny seeded PRNG so random tests are reproducible. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Writes events into the archive with the archiver's writer (partition and offsets as given). */
+export async function writeArchive(root: string, events: readonly ArchivedEvent[]): Promise<void> {
+  const writer = await ArchiveWriter.open({ root });
+  try {
+    // One flush per partition keeps file names (offset ranges) like the archiver's.
+    const byPartition = new Map<number, ArchivedEvent[]>();
+    for (const e of events) byPartition.set(e.partition, [...(byPartition.get(e.partition) ?? []), e]);
+    for (const list of byPartition.values()) await writer.write(list);
+  } finally {
+    await writer.close();
+  }
+}
+
+/** Symbolic view keys, `metrics:<campaign>:<hour>` etc., the same for expected and actual. */
+const symbolic: WindowViewKeyspace = {
+  metrics: (c, h) => `metrics:${c}:${h}`,
+  attribution: (m, h) => `attribution:${m}:${h}`,
+  heatmap: (p, h) => `heatmap:${p}:${h}`,
+};
+
+export type Hashes = Map<string, Map<string, number>>;
+
+/** What `windowViewCommands` writes for `deltas`, applied to empty hashes. */
+export function expectedHashes(deltas: ViewDeltas): Hashes {
+  const hashes: Hashes = new Map();
+  for (const c of windowViewCommands(symbolic, deltas, 60)) {
+    if (c[0] !== 'HINCRBY' && c[0] !== 'HINCRBYFLOAT') continue;
+    const [, key, f, n] = c as [string, string, string, number];
+    const h = hashes.get(key) ?? new Map<string, number>();
+    h.set(f, (h.get(f) ?? 0) + Number(n));
+    hashes.set(key, h);
+  }
+  return hashes;
+}
+
+/** The view hashes of one batch version of one hour, under symbolic names. */
+export async function actualHashes(redis: Redis, keys: StoreKeys, hour: number, version: string): Promise<Hashes> {
+  const hashes: Hashes = new Map();
+  const members = await redis.smembers(batchVersionKeysKey(keys, hour, version));
+  const head = `${keys.prefix}:batch:`;
+  const tail = `:${version}`;
+  for (const key of members) {
+    if (!key.startsWith(head) || !key.endsWith(tail)) continue;
+    const name = key.slice(head.length, key.length - tail.length);
+    if (!/^(metrics|attribution|heatmap):/.test(name)) continue;
+    const all = await redis.hgetall(key);
+    hashes.set(name, new Map(Object.entries(all).map(([f, v]) => [f, Number(v)])));
+  }
+  return hashes;
+}
+
+/** Hashes with floats rounded (credits are float sums in another order). */
+export function rounded(hashes: Hashes, digits = 6): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const [k, h] of [...hashes].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const fields: Record<string, number> = {};
+    for (const [f, v] of [...h].sort(([a], [b]) => (a < b ? -1 : 1))) fields[f] = Number(v.toFixed(digits));
+    out[k] = fields;
+  }
+  return out;
+}

@@ -1,0 +1,249 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SigflowConfig } from '@sigflow/config';
+import type { ReceivedEvent } from '@sigflow/events';
+import { foldOutcomes, pickFirstCopies, processBatch, trainMarkovChain, trainShapleyTable, type EventOutcome } from '@sigflow/core';
+import { createRedis, readBatchHourEntries, StoreKeys } from '@sigflow/store';
+import { listHourFiles, type ArchivedEvent } from '@sigflow/archiver';
+import { compactHour, createBatchContext, DuckDBSession, recomputeHours, viewFolder } from '../src/index.js';
+import {
+  DAY,
+  GOOGLEBOT_UA,
+  HOUR,
+  MINUTE,
+  SECOND,
+  T0,
+  actualHashes,
+  click,
+  conversion,
+  deleteKeys,
+  elementClick,
+  expectedHashes,
+  impression,
+  pageView,
+  rounded,
+  seededRandom,
+  testConfig,
+  writeArchive,
+} from './helpers.js';
+
+const ads = [
+  { ad: 'a1', campaign: 'c1', channel: 'search' },
+  { ad: 'a2', campaign: 'c1', channel: 'display' },
+  { ad: 'a3', campaign: 'c2', channel: 'social' },
+  { ad: 'a4', campaign: 'c2', channel: 'email' },
+];
+
+/** One user's events over [T0 - 2 d, T0 + 3 h): old touchpoints, then busy hours with every rule. */
+function userEvents(user: string, ip: string, random: () => number): ReceivedEvent[] {
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)] as T;
+  const events: ReceivedEvent[] = [];
+  let seq = 0;
+  const id = () => `${user}-${(seq++).toString().padStart(4, '0')}`;
+  const base = (ts: number) => ({ id: id(), ts, user, ip, ...(random() < 0.03 ? { ua: GOOGLEBOT_UA } : {}) });
+  // Touchpoints two days before: only attribution of later conversions needs them.
+  for (let i = 0; i < 3; i++) {
+    const ad = pick(ads);
+    const ts = T0 - 2 * DAY + Math.floor(random() * HOUR);
+    events.push(impression({ ...base(ts), ...ad }), click({ ...base(ts + 5 * SECOND), ...ad }));
+  }
+  let ts = T0 + Math.floor(random() * 10 * MINUTE);
+  let lastAd = pick(ads);
+  while (ts < T0 + 3 * HOUR) {
+    const kind = random();
+    if (kind < 0.3) {
+      lastAd = pick(ads);
+      events.push(impression({ ...base(ts), ...lastAd }));
+      // Too fast to be human.
+      if (random() < 0.1) events.push(click({ ...base((ts += 400)), ...lastAd }));
+    } else if (kind < 0.5) {
+      events.push(click({ ...base(ts), ...(random() < 0.85 ? lastAd : pick(ads)) }));
+    } else if (kind < 0.53) {
+      for (let k = 0; k < 12; k++) events.push(click({ ...base((ts += 400)), ...lastAd }));
+    } else if (kind < 0.63) {
+      events.push(conversion({ ...base(ts), ...(random() < 0.7 ? { value: Math.floor(random() * 100) } : {}) }));
+    } else if (kind < 0.8) {
+      events.push(elementClick({ ...base(ts), page: pick(['home', 'pricing']), element: pick(['buy', 'nav', 'logo']) }));
+    } else {
+      events.push(pageView({ ...base(ts), page: 'home' }));
+    }
+    ts += Math.floor(random() * 90 * SECOND) + (random() < 0.05 ? 40 * MINUTE : 0);
+  }
+  return events;
+}
+
+/** Events of 12 users over 2 partitions (IPs shared within a partition), with duplicate copies. */
+function dataset(seed: number): { copies: ArchivedEvent[]; replays: ArchivedEvent[] } {
+  const random = seededRandom(seed);
+  const copies: ArchivedEvent[] = [];
+  const offsets = [0, 0];
+  const byPartition: ReceivedEvent[][] = [[], []];
+  for (let u = 0; u < 12; u++) {
+    const partition = u % 2;
+    const ip = `10.0.${partition}.${u % 3}`;
+    for (const e of userEvents(`user${u}`, ip, random)) {
+      (byPartition[partition] as ReceivedEvent[]).push(e);
+      // A later copy (a client retry), sometimes stamped earlier by another collector.
+      if (random() < 0.04) (byPartition[partition] as ReceivedEvent[]).push({ ...e, received_at: e.received_at + (random() < 0.5 ? 900 : -1) });
+    }
+  }
+  byPartition.forEach((events, partition) => {
+    for (const event of events.sort((a, b) => a.received_at - b.received_at)) {
+      copies.push({ event, partition, offset: String(offsets[partition]!++) });
+    }
+  });
+  // Exact replays of some messages (the archiver wrote them twice after a crash).
+  const replays = copies.filter((_, i) => i % 50 === 7);
+  return { copies, replays };
+}
+
+/** The speed-equivalent truth: first copies, core's processBatch per partition, outcomes of [from, to). */
+function expectedOutcomes(copies: readonly ArchivedEvent[], from: number, to: number, options: Parameters<typeof processBatch>[1]): EventOutcome[] {
+  const outcomes: EventOutcome[] = [];
+  for (const partition of [0, 1]) {
+    const mine = copies.filter((c) => c.partition === partition).map((c) => ({ ...c, received_at: c.event.received_at, event_id: c.event.event_id }));
+    const first = pickFirstCopies(mine).first.map((c) => c.event);
+    outcomes.push(...processBatch(first, options).outcomes.filter((o) => o.ts >= from && o.ts < to));
+  }
+  return outcomes;
+}
+
+describe('recomputeHours over the Parquet archive', () => {
+  let config: SigflowConfig;
+  let dir: string;
+  let redis: Redis;
+  let keys: StoreKeys;
+  let duckdb: DuckDBSession;
+  const data = dataset(11);
+  const shapley = trainShapleyTable(
+    [
+      { channels: ['search'], converted: true },
+      { channels: ['search', 'display'], converted: true },
+      { channels: ['display'], converted: false },
+      { channels: ['social', 'email'], converted: true },
+      { channels: ['email'], converted: false },
+    ],
+    'test-table-1',
+  );
+  const markov = trainMarkovChain([
+    { channels: ['search', 'display'], converted: true },
+    { channels: ['social'], converted: false },
+    { channels: ['email', 'search'], converted: true },
+    { channels: ['display'], converted: false },
+  ]);
+
+  beforeAll(async () => {
+    ({ config, dir } = testConfig('recompute'));
+    redis = createRedis(config.redis);
+    keys = new StoreKeys(config.redis.keyPrefix);
+    await redis.set(keys.shapleyTable(), JSON.stringify(shapley));
+    await redis.set(keys.shapleyVersion(), shapley.version);
+    await redis.set(keys.markovModel(), JSON.stringify({ version: 'm-test', from: 0, to: 1, model: markov }));
+    await writeArchive(config.archiver.dir, data.copies);
+    await writeArchive(config.archiver.dir, data.replays);
+    duckdb = await DuckDBSession.open({ threads: 2 });
+  });
+
+  afterAll(async () => {
+    duckdb?.close();
+    if (redis) {
+      await deleteKeys(redis, config.redis.keyPrefix);
+      redis.disconnect();
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('one hour in the middle, with its context read from before it, equals core processBatch over everything', async () => {
+    const from = T0 + HOUR;
+    const to = T0 + 2 * HOUR;
+    const result = await recomputeHours({ config, redis, from, to, duckdb, computedBy: 'test' });
+    expect(result.hours).toHaveLength(1);
+    let [hour] = result.hours;
+    expect(hour?.replaced).toBe(true);
+
+    const outcomes = expectedOutcomes(data.copies, from, to, { settings: config.rules, shapley, markov });
+    const deltas = foldOutcomes(outcomes);
+    // The data exercises the rules and the old context.
+    expect(new Set(outcomes.map((o) => o.reason))).toEqual(new Set([null, 'bot', 'flood', 'orphan', 'too_fast']));
+    expect(outcomes.some((o) => o.attribution?.credits.markov && o.attribution.pathLength > 0)).toBe(true);
+    expect(outcomes.some((o) => o.attribution?.credits.last_touch.some((c) => c.touchpoint_ts !== null && c.touchpoint_ts < T0))).toBe(true);
+
+    const actual = await actualHashes(redis, keys, from, hour!.version);
+    expect(rounded(actual)).toEqual(rounded(expectedHashes(deltas)));
+    // Running every event through the rules (not only the view types) gives the same views.
+    const [all] = (await recomputeHours({ config, redis, from, to, duckdb, options: { viewEventsOnly: false, writeViewParquet: false } })).hours;
+    expect(rounded(await actualHashes(redis, keys, from, all!.version))).toEqual(rounded(actual));
+    expect((await readBatchHourEntries(redis, keys, [from])).get(from)?.rows).toBe(deltas.counts.events);
+    // Serve (and write Parquet for) the default run again for the checks below.
+    [hour] = (await recomputeHours({ config, redis, from, to, duckdb, computedBy: 'test' })).hours;
+
+    const entry = (await readBatchHourEntries(redis, keys, [from])).get(from);
+    const copiesInHour = data.copies.filter((c) => c.event.ts >= from && c.event.ts < to);
+    expect(entry).toMatchObject({
+      version: hour!.version,
+      rows: deltas.counts.events,
+      duplicates: copiesInHour.length - new Set(copiesInHour.map((c) => c.event.event_id)).size,
+      shapleyVersion: 'test-table-1',
+      markovVersion: 'm-test',
+      computedBy: 'test',
+    });
+    expect(entry!.duplicates).toBeGreaterThan(0);
+
+    // Analysts' Parquet copy of the same hour.
+    const metricsFile = path.join(viewFolder(config.archiver.dir, 'window_metrics', from), 'data.parquet');
+    const reader = await duckdb.connection.runAndReadAll(
+      'SELECT sum(impressions)::BIGINT, sum(clicks)::BIGINT, any_value(version) FROM read_parquet($f)',
+      { f: metricsFile },
+    );
+    const [[impressions, clicks, version]] = reader.getRowsJS() as [[bigint, bigint, string]];
+    expect(Number(impressions)).toBe(deltas.windowMetrics.reduce((a, m) => a + m.impressions, 0));
+    expect(Number(clicks)).toBe(deltas.windowMetrics.reduce((a, m) => a + m.clicks, 0));
+    expect(version).toBe(hour!.version);
+  });
+
+  it('is idempotent: a second run writes a new version with the same views and retires the old one', async () => {
+    const from = T0;
+    const to = T0 + 3 * HOUR;
+    const first = await recomputeHours({ config, redis, from, to, duckdb });
+    const second = await recomputeHours({ config, redis, from, to, duckdb });
+    expect(first.hours.map((h) => h.hourStart)).toEqual([T0, T0 + HOUR, T0 + 2 * HOUR]);
+    for (let i = 0; i < 3; i++) {
+      const a = first.hours[i]!;
+      const b = second.hours[i]!;
+      expect(b.version).not.toBe(a.version);
+      expect(rounded(await actualHashes(redis, keys, b.hourStart, b.version))).toEqual(
+        rounded(await actualHashes(redis, keys, a.hourStart, a.version)),
+      );
+      // The replaced version stays readable for a while, then expires.
+      const ttl = await redis.ttl(keys.batchMetrics('c1', a.hourStart, a.version));
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(3600);
+      expect(await redis.ttl(keys.batchMetrics('c1', b.hourStart, b.version))).toBeGreaterThan(3600);
+    }
+    const entries = await readBatchHourEntries(redis, keys, [T0, T0 + HOUR, T0 + 2 * HOUR]);
+    expect([...entries.values()].map((e) => e.version)).toEqual(second.hours.map((h) => h.version));
+    // Three hours straight equal three separate one-hour truths.
+    for (const h of second.hours) {
+      const deltas = foldOutcomes(expectedOutcomes(data.copies, h.hourStart, h.hourStart + HOUR, { settings: config.rules, shapley, markov }));
+      expect(rounded(await actualHashes(redis, keys, h.hourStart, h.version))).toEqual(rounded(expectedHashes(deltas)));
+    }
+  });
+
+  it('compaction merges an hour into one file per partition without changing its views', async () => {
+    const ctx = createBatchContext(config, redis, { writeViewParquet: false });
+    const before = await listHourFiles(config.archiver.dir, T0);
+    expect(before.length).toBe(4); // first writes and replays, two partitions
+    const result = await compactHour({ context: ctx, hour: T0, force: true, duckdb });
+    expect(result).toMatchObject({ filesBefore: 4, filesAfter: 2 });
+    const inHour = data.copies.filter((c) => c.event.ts >= T0 && c.event.ts < T0 + HOUR);
+    expect(result.rows).toBe(inHour.length); // exact replays kept once, real copies kept
+    const served = (await readBatchHourEntries(redis, keys, [T0])).get(T0)!;
+    const [again] = (await recomputeHours({ context: ctx, from: T0, to: T0 + HOUR, duckdb })).hours;
+    expect(rounded(await actualHashes(redis, keys, T0, again!.version))).toEqual(rounded(await actualHashes(redis, keys, T0, served.version)));
+    expect((await readBatchHourEntries(redis, keys, [T0])).get(T0)).toMatchObject({ rows: served.rows, duplicates: served.duplicates });
+    // Not sealed (no archive watermark reported): the scheduled kind leaves it alone.
+    expect(await compactHour({ context: ctx, hour: T0 + HOUR, duckdb })).toMatchObject({ skipped: 'not sealed' });
+  });
+});

@@ -1,0 +1,76 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { stagingRoot } from './archive-layout.js';
+
+/** Flushes a file or folder to disk (a rename is only as durable as what it points at). */
+async function fsyncPath(p: string): Promise<void> {
+  const handle = await fs.open(p, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Makes a complete file visible under its final name in one step: fsync the staged file,
+ * rename it (atomic on one filesystem: readers see the old state or the whole new file, never
+ * a part), then fsync the folder so the new name survives a machine crash.
+ */
+export async function publishFile(staged: string, final: string): Promise<void> {
+  await fsyncPath(staged);
+  await fs.mkdir(path.dirname(final), { recursive: true });
+  await fs.rename(staged, final);
+  await fsyncPath(path.dirname(final));
+}
+
+/** A staging folder of this process: `_staging/<host>--<pid>--<random>` (one per writer). */
+export class StagingArea {
+  private constructor(readonly dir: string) {}
+
+  /**
+   * Creates a staging folder for this writer after removing the folders of dead processes of
+   * this host (a kill -9 mid-write leaves a partial file there; it was never visible under
+   * `events/`, and its events were not committed, so they are read again).
+   */
+  static async open(root: string): Promise<StagingArea> {
+    const base = stagingRoot(root);
+    await fs.mkdir(base, { recursive: true });
+    await removeDeadStaging(base);
+    const dir = path.join(base, `${os.hostname()}--${process.pid}--${randomUUID().slice(0, 8)}`);
+    await fs.mkdir(dir, { recursive: true });
+    return new StagingArea(dir);
+  }
+
+  /** A fresh temporary path in the staging folder. */
+  tempPath(suffix = '.parquet.tmp'): string {
+    return path.join(this.dir, `${randomUUID()}${suffix}`);
+  }
+
+  /** Removes the folder (clean shutdown). */
+  async close(): Promise<void> {
+    await fs.rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function removeDeadStaging(base: string): Promise<void> {
+  const host = os.hostname();
+  for (const name of await fs.readdir(base)) {
+    const parts = name.split('--');
+    if (parts.length < 3) continue;
+    const pid = Number(parts.at(-2));
+    if (parts.slice(0, -2).join('--') !== host || !Number.isInteger(pid) || pid === process.pid) continue;
+    if (!isAlive(pid)) await fs.rm(path.join(base, name), { recursive: true, force: true });
+  }
+}
