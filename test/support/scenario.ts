@@ -52,6 +52,33 @@ export class Scenario {
     return service;
   }
 
+  /** An archiver process of this scenario writing to `archiveDir` (not started). */
+  async archiver(archiveDir: string, name = 'archiver'): Promise<ServiceProcess> {
+    const port = await freePort();
+    const service = new ServiceProcess(
+      `${name}-${this.id}`,
+      'services/archiver/dist/main.js',
+      { ...this.env, SIGFLOW_ARCHIVE_DIR: archiveDir, SIGFLOW_ARCHIVER_FLUSH_MS: '500', SIGFLOW_ARCHIVER_METRICS_PORT: String(port) },
+      port,
+    );
+    this.services.push(service);
+    return service;
+  }
+
+  /** Messages of the events topic that consumer group `groupId` has not committed yet. */
+  async groupLag(groupId: string): Promise<number> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const high = await admin.fetchTopicOffsets(this.topics.events);
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [this.topics.events] });
+      const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+      return high.reduce((sum, p) => sum + Number(p.high) - Math.max(0, at.get(p.partition) ?? 0), 0);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   async tearDown(): Promise<void> {
     for (const s of this.services) await s.stop();
     await deleteTopics(this.kafka, Object.values(this.topics)).catch(() => undefined);

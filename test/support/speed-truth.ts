@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { windowStart } from '@sigflow/core';
 import type { TruthFile } from '@sigflow/loadgen';
-import { field, hourStart, type StoreKeys } from '@sigflow/store';
+import { field, hourStart, type StoreKeys, type WindowViewKeyspace } from '@sigflow/store';
 
 /** Rows keyed by hash field, for one kind of view. */
 export type ViewRows = Map<string, number>;
@@ -55,34 +55,48 @@ export function truthHours(truth: TruthFile): number[] {
   return [...hours].sort((a, b) => a - b);
 }
 
-/** Reads the speed views a truth file talks about, keyed like {@link expectedSpeedViews}. */
-export async function readSpeedViews(redis: Redis, keys: StoreKeys, truth: TruthFile) {
+/** Which keyspace serves an hour (speed views, or the batch version switched in for it). */
+export type KeyspaceOfHour = (hour: number) => WindowViewKeyspace | null;
+
+/** Reads the views a truth file talks about, keyed like {@link expectedSpeedViews}. */
+export async function readViews(redis: Redis, spaceOf: KeyspaceOfHour, truth: TruthFile, models = ['last_touch', 'first_touch', 'linear']) {
   const hours = truthHours(truth);
   const campaigns = truth.catalogue.campaigns.map((c) => c.campaign_id).concat('none');
   const pages = truth.catalogue.pages.map((p) => p.page_id);
-  const models = ['last_touch', 'first_touch', 'linear'];
-  const read = async (names: string[], keyOf: (name: string, hour: number) => string, parse = Number) => {
+  const read = async (names: string[], keyOf: (space: WindowViewKeyspace, name: string, hour: number) => string) => {
     const rows: ViewRows = new Map();
     const pipeline = redis.pipeline();
     const index: string[] = [];
     for (const name of names) {
       for (const h of hours) {
-        pipeline.hgetall(keyOf(name, h));
+        const space = spaceOf(h);
+        if (!space) continue;
+        pipeline.hgetall(keyOf(space, name, h));
         index.push(name);
       }
     }
     const results = (await pipeline.exec()) ?? [];
     results.forEach(([err, value], i) => {
       if (err) throw err;
-      for (const [f, v] of Object.entries(value as Record<string, string>)) add(rows, field(index[i]!, f), parse(v));
+      for (const [f, v] of Object.entries(value as Record<string, string>)) add(rows, field(index[i]!, f), Number(v));
     });
     return rows;
   };
   return {
-    metrics: await read(campaigns, (c, h) => keys.speedMetrics(c, h)),
-    attribution: await read(models, (m, h) => keys.speedAttribution(m, h)),
-    heatmap: await read(pages, (p, h) => keys.speedHeatmap(p, h)),
+    metrics: await read(campaigns, (s, c, h) => s.metrics(c, h)),
+    attribution: await read(models, (s, m, h) => s.attribution(m, h)),
+    heatmap: await read(pages, (s, p, h) => s.heatmap(p, h)),
   };
+}
+
+/** Reads the speed views a truth file talks about. */
+export function readSpeedViews(redis: Redis, keys: StoreKeys, truth: TruthFile) {
+  const space: WindowViewKeyspace = {
+    metrics: (c, h) => keys.speedMetrics(c, h),
+    attribution: (m, h) => keys.speedAttribution(m, h),
+    heatmap: (p, h) => keys.speedHeatmap(p, h),
+  };
+  return readViews(redis, () => space, truth);
 }
 
 /** Differences between two view row sets (relative tolerance for float sums), at most `max` listed. */

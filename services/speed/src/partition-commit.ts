@@ -128,6 +128,8 @@ export function buildPartitionCommit(
     if (event.type === 'impression' || event.type === 'click') campaigns.add(event.campaign_id);
     if (event.type === 'element_click') pages.add(event.page_id);
     if (outcome.attribution) {
+      // Which Shapley table each conversion used, per hour: reconciliation names it as a cause.
+      bump(quality, field(hour, '*', `shapley:${outcome.attribution.shapleyVersion ?? 'none'}`));
       analytics.push({
         key: event.user_id,
         value: JSON.stringify({

@@ -127,6 +127,7 @@ describe('speed layer against real Kafka and Redis', () => {
     const lastTouch = await redis.hgetall(keys.speedAttribution('last_touch', hourStart(T0)));
     expect(lastTouch).toEqual({ [field(T0, 'c-1', 'search', 'c')]: '1', [field(T0, 'c-1', 'search', 'r')]: '40' });
     expect(await redis.hgetall(keys.speedHeatmap('home', hourStart(T0)))).toEqual({ [field(T0, 'buy')]: '1' });
+    expect(await redis.hget(keys.speedQuality(hourStart(T0)), field('*', 'shapley:none'))).toBe('1');
   });
 
   it('sends a poison message to the dead-letter topic and keeps going', async () => {
