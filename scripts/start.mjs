@@ -14,6 +14,8 @@ const env = { ...process.env };
 // A local demo needs keys to open the dashboard and the API; real deployments set their own.
 const demoKeys = env.SIGFLOW_API_KEYS === undefined;
 if (demoKeys) env.SIGFLOW_API_KEYS = 'demo-reader:reader,demo-analyst:analyst,demo-ops:ops';
+// The demo recomputes dirty hours every minute (the default schedule is every 5 minutes).
+env.SIGFLOW_BATCH_RECOMPUTE_EVERY ??= '* * * * *';
 const port = (name, fallback) => Number(env[name] ?? fallback);
 /** The platform's services, in start order; those not built yet are skipped. */
 const services = [
@@ -27,13 +29,14 @@ const services = [
 const logDir = path.join(root, 'var/logs');
 fs.mkdirSync(logDir, { recursive: true });
 const children = [];
+let stopping = false;
 
 function launch(name, args, cwd = root) {
   const out = fs.openSync(path.join(logDir, `${name}.log`), 'a');
   const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', out, out] });
   fs.closeSync(out);
   child.on('exit', (code, signal) => {
-    if (!stopping) log(`${name} exited (${signal ?? code}); see var/logs/${name}.log`);
+    if (!stopping && (code !== 0 || signal)) log(`${name} exited (${signal ?? code}); see var/logs/${name}.log`);
   });
   children.push({ name, child });
   return child;
@@ -59,13 +62,25 @@ for (const s of services) {
 }
 
 const rate = Number(env.SIGFLOW_DEMO_RATE ?? 200);
+const hardCases = ['--duplicates', '0.01', '--bots', '0.02', '--floods', '0.005', '--orphans', '0.005', '--too-fast', '0.005'];
+// History first: the last few hours of traffic, straight to Kafka, so the batch layer has
+// closed hours to recompute and the dashboard shows batch views replacing speed views.
+const backfillHours = Number(env.SIGFLOW_DEMO_BACKFILL_HOURS ?? 3);
 const generator = path.join(root, 'packages/loadgen/dist/cli.js');
 const collector = services.find((s) => s.name === 'collector');
+if (fs.existsSync(generator) && backfillHours > 0) {
+  log(`backfilling ${backfillHours} h of history into Kafka...`);
+  const span = backfillHours * 3_600_000;
+  const backfill = launch('backfill', [
+    generator, '--sink', 'kafka', '--rate', '0', '--events', String(40_000 * backfillHours), '--seed', '1',
+    '--start', new Date(Date.now() - span - 60_000).toISOString(), '--span', `${backfillHours}h`, '--late', '0.02', '--quiet', ...hardCases,
+  ]);
+  await new Promise((resolve) => backfill.once('exit', resolve));
+}
 if (fs.existsSync(generator) && collector) {
   launch('generator', [
     generator, '--sink', 'http', '--collector', collector.url, '--rate', String(rate), '--duration', '86400',
-    '--seed', String(Date.now() % 100000), '--late', '0.01', '--duplicates', '0.01', '--bots', '0.02',
-    '--floods', '0.005', '--orphans', '0.005', '--out-of-order', '0.02',
+    '--seed', String(Date.now() % 100000), '--late', '0.01', '--out-of-order', '0.02', ...hardCases,
   ]);
 }
 
@@ -86,7 +101,6 @@ const { loadConfig } = await import('@sigflow/config');
 const { createKafka } = await import('@sigflow/kafka');
 const admin = createKafka(loadConfig().kafka, { retries: 1 }).admin();
 await admin.connect().catch(() => undefined);
-let stopping = false;
 let last;
 const status = setInterval(async () => {
   try {
@@ -106,8 +120,19 @@ async function stop() {
   clearInterval(status);
   log('stopping...');
   await admin.disconnect().catch(() => undefined);
-  for (const { child } of children.reverse()) child.kill('SIGTERM');
-  await Promise.all(children.map(({ child }) => (child.exitCode === null ? new Promise((r) => child.once('exit', r)) : null)));
+  // Last started, first stopped, one at a time: the generator must be gone before the
+  // collector it sends to, the services before Kafka and Redis.
+  for (const { name, child } of children.reverse()) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => {
+      log(`${name} did not stop within 15 s; killing it`);
+      child.kill('SIGKILL');
+    }, 15_000);
+    await exited;
+    clearTimeout(timer);
+  }
   const { stopKafkaBroker } = await import('../infra/kafka/broker.mjs');
   const { stopRedisServer } = await import('../infra/redis/redis.mjs');
   if (infra.kafka.started) await stopKafkaBroker();
