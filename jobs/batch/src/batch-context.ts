@@ -6,8 +6,8 @@ import { topicsFor } from '@sigflow/events';
 import { StoreKeys } from '@sigflow/store';
 
 /**
- * Knobs of the batch layer that are not (yet) in `@sigflow/config`; each has a default here and
- * an environment variable the worker reads (see `batchOptionsFromEnv`).
+ * The batch layer's knobs in the units its code uses. Their defaults and environment variables
+ * are in `@sigflow/config` (section `batch`); tests override single fields.
  */
 export interface BatchOptions {
   /** TTL of a serving batch version's keys (default: the event retention). */
@@ -32,48 +32,25 @@ export interface BatchOptions {
   readonly maxDirtyHoursPerRun: number;
 }
 
-export const defaultBatchOptions = (config: SigflowConfig): BatchOptions =>
-  Object.freeze({
-    viewTtlSeconds: Math.ceil(config.limits.retentionMs / 1000),
-    pendingTtlSeconds: 6 * 3600,
-    oldVersionTtlSeconds: 3600,
-    hoursPerPass: 24,
-    duckdbThreads: 2,
-    duckdbMemoryLimit: '2GB',
-    viewEventsOnly: true,
-    writeViewParquet: true,
-    attempts: 3,
-    backoffMs: 2_000,
-    maxDirtyHoursPerRun: 168,
+const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+
+/** The configured {@link BatchOptions}. */
+export const defaultBatchOptions = (config: SigflowConfig): BatchOptions => {
+  const b = config.batch;
+  return Object.freeze({
+    viewTtlSeconds: seconds(b.viewTtlMs),
+    pendingTtlSeconds: seconds(b.pendingTtlMs),
+    oldVersionTtlSeconds: seconds(b.oldVersionTtlMs),
+    hoursPerPass: b.hoursPerPass,
+    duckdbThreads: b.duckdbThreads,
+    duckdbMemoryLimit: b.duckdbMemoryLimit,
+    viewEventsOnly: b.viewEventsOnly,
+    writeViewParquet: b.writeViewParquet,
+    attempts: b.attempts,
+    backoffMs: b.backoffMs,
+    maxDirtyHoursPerRun: b.maxDirtyHoursPerRun,
   });
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-function int(env: Env, name: string, fallback: number, min: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new Error(`${name}: expected an integer >= ${min}, got "${raw}"`);
-  return n;
-}
-
-/** {@link BatchOptions} with overrides from SIGFLOW_BATCH_* environment variables. */
-export function batchOptionsFromEnv(config: SigflowConfig, env: Env = process.env): BatchOptions {
-  const d = defaultBatchOptions(config);
-  return {
-    viewTtlSeconds: int(env, 'SIGFLOW_BATCH_VIEW_TTL_S', d.viewTtlSeconds, 60),
-    pendingTtlSeconds: int(env, 'SIGFLOW_BATCH_PENDING_TTL_S', d.pendingTtlSeconds, 60),
-    oldVersionTtlSeconds: int(env, 'SIGFLOW_BATCH_OLD_VERSION_TTL_S', d.oldVersionTtlSeconds, 1),
-    hoursPerPass: int(env, 'SIGFLOW_BATCH_HOURS_PER_PASS', d.hoursPerPass, 1),
-    duckdbThreads: int(env, 'SIGFLOW_BATCH_DUCKDB_THREADS', d.duckdbThreads, 1),
-    duckdbMemoryLimit: env['SIGFLOW_BATCH_DUCKDB_MEMORY'] ?? d.duckdbMemoryLimit,
-    viewEventsOnly: !/^(0|false|no|off)$/i.test(env['SIGFLOW_BATCH_VIEW_EVENTS_ONLY'] ?? 'true'),
-    writeViewParquet: !/^(0|false|no|off)$/i.test(env['SIGFLOW_BATCH_VIEW_PARQUET'] ?? 'true'),
-    attempts: int(env, 'SIGFLOW_BATCH_ATTEMPTS', d.attempts, 1),
-    backoffMs: int(env, 'SIGFLOW_BATCH_BACKOFF_MS', d.backoffMs, 0),
-    maxDirtyHoursPerRun: int(env, 'SIGFLOW_BATCH_MAX_DIRTY_HOURS', d.maxDirtyHoursPerRun, 1),
-  };
-}
+};
 
 /** Everything a batch job works with. */
 export interface BatchContext {

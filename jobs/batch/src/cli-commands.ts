@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Job, Queue } from 'bullmq';
 import type { SigflowConfig } from '@sigflow/config';
-import { batchOptionsFromEnv } from './batch-context.js';
+import { defaultBatchOptions } from './batch-context.js';
 import { bullConnection, createBatchQueue } from './batch-queue.js';
 import { InvalidJobDataError } from './errors.js';
 import { isoHour } from './hour-range.js';
@@ -147,7 +147,7 @@ export async function runCli(argv: readonly string[], config: SigflowConfig, out
   }
 
   const connection = bullConnection(config);
-  const queue = createBatchQueue(config, batchOptionsFromEnv(config), connection);
+  const queue = createBatchQueue(config, defaultBatchOptions(config), connection);
   try {
     if (kind) {
       const job = await queue.add(kind, data);

@@ -1,7 +1,7 @@
 import { loadConfig } from '@sigflow/config';
 import { createRedis } from '@sigflow/store';
 import { createLogger, createMetricsRegistry, onShutdown, startHealthServer } from '@sigflow/observability';
-import { batchOptionsFromEnv, createBatchContext } from './batch-context.js';
+import { createBatchContext, defaultBatchOptions } from './batch-context.js';
 import { createBatchQueue, installSchedulers } from './batch-queue.js';
 import { startBatchWorker } from './batch-worker.js';
 
@@ -9,7 +9,7 @@ const config = loadConfig();
 const logger = createLogger('batch', config.logLevel);
 const registry = createMetricsRegistry('batch');
 const redis = createRedis(config.redis);
-const options = batchOptionsFromEnv(config);
+const options = defaultBatchOptions(config);
 const context = createBatchContext(config, redis, options);
 
 const queue = createBatchQueue(config, options);

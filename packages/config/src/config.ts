@@ -63,13 +63,40 @@ export interface ArchiverConfig {
   readonly dir: string;
   readonly flushEvents: number;
   readonly flushMs: number;
+  /** How often consumer lag is polled (metrics, idle-partition watermarks). */
+  readonly lagPollMs: number;
+  /** A partition with nothing left to read has archive watermark "now - this". */
+  readonly idleWatermarkDelayMs: number;
+  readonly duckdbThreads: number;
+  readonly sessionTimeoutMs: number;
 }
 
 export interface BatchConfig {
   readonly metricsPort: number;
   readonly queueName: string;
+  /** Cron pattern of the dirty-hours recompute and of the attribution retraining. */
   readonly recomputeEvery: string;
   readonly retrainEvery: string;
+  /** Batch views live this long (default: the archive's retention). */
+  readonly viewTtlMs: number;
+  /** Keys of a version being written expire after this unless switched in. */
+  readonly pendingTtlMs: number;
+  /** A replaced version stays readable this long (readers mid-flight). */
+  readonly oldVersionTtlMs: number;
+  /** Hours recomputed per DuckDB pass. */
+  readonly hoursPerPass: number;
+  readonly duckdbThreads: number;
+  /** DuckDB memory limit ('' = DuckDB's default); beyond it DuckDB spills to disk. */
+  readonly duckdbMemoryLimit: string;
+  /** Run the rules only over the event types that reach views. */
+  readonly viewEventsOnly: boolean;
+  /** Also write batch views as Parquet under `views/` for analysts. */
+  readonly writeViewParquet: boolean;
+  /** Job attempts and the first (exponential) backoff delay. */
+  readonly attempts: number;
+  readonly backoffMs: number;
+  /** Dirty hours recomputed per scheduled run at most (oldest first). */
+  readonly maxDirtyHoursPerRun: number;
 }
 
 export type Role = 'reader' | 'analyst' | 'ops';
@@ -80,6 +107,8 @@ export interface ApiConfig {
   /** key -> role. */
   readonly apiKeys: ReadonlyMap<string, Role>;
   readonly maxRangeMs: number;
+  /** Campaign x hour reads one reconciliation request may make at most. */
+  readonly maxCampaignHours: number;
   readonly rateLimitPerMinute: number;
 }
 
@@ -141,6 +170,7 @@ function ruleSettings(r: EnvReader): RuleSettings {
  */
 export function loadConfig(env: Env = process.env): SigflowConfig {
   const r = new EnvReader(env);
+  const retentionMs = r.int('SIGFLOW_RETENTION_MS', 90 * DAY, 60_000);
   return {
     logLevel: r.oneOf('SIGFLOW_LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     metricsHost: r.string('SIGFLOW_METRICS_HOST', '127.0.0.1'),
@@ -157,7 +187,7 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
       keyPrefix: r.string('SIGFLOW_REDIS_PREFIX', 'sigflow'),
     },
     limits: {
-      retentionMs: r.int('SIGFLOW_RETENTION_MS', 90 * DAY, 60_000),
+      retentionMs,
       maxFutureMs: r.int('SIGFLOW_MAX_FUTURE_MS', 5 * 60_000, 0),
     },
     rules: ruleSettings(r),
@@ -184,18 +214,34 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
       dir: r.string('SIGFLOW_ARCHIVE_DIR', 'var/archive'),
       flushEvents: r.int('SIGFLOW_ARCHIVER_FLUSH_EVENTS', 50_000, 1),
       flushMs: r.int('SIGFLOW_ARCHIVER_FLUSH_MS', 5_000, 10),
+      lagPollMs: r.int('SIGFLOW_ARCHIVER_LAG_POLL_MS', 5_000, 100),
+      idleWatermarkDelayMs: r.int('SIGFLOW_ARCHIVER_IDLE_WATERMARK_DELAY_MS', 300_000, 0),
+      duckdbThreads: r.int('SIGFLOW_ARCHIVER_DUCKDB_THREADS', 1, 1, 64),
+      sessionTimeoutMs: r.int('SIGFLOW_ARCHIVER_SESSION_TIMEOUT_MS', 30_000, 1_000),
     },
     batch: {
       metricsPort: r.int('SIGFLOW_BATCH_METRICS_PORT', 7004, 0, 65535),
       queueName: r.string('SIGFLOW_BATCH_QUEUE', 'batch'),
       recomputeEvery: r.string('SIGFLOW_BATCH_RECOMPUTE_EVERY', '*/5 * * * *'),
       retrainEvery: r.string('SIGFLOW_BATCH_RETRAIN_EVERY', '15 3 * * *'),
+      viewTtlMs: r.int('SIGFLOW_BATCH_VIEW_TTL_MS', retentionMs, 60_000),
+      pendingTtlMs: r.int('SIGFLOW_BATCH_PENDING_TTL_MS', 6 * 3_600_000, 60_000),
+      oldVersionTtlMs: r.int('SIGFLOW_BATCH_OLD_VERSION_TTL_MS', 3_600_000, 1_000),
+      hoursPerPass: r.int('SIGFLOW_BATCH_HOURS_PER_PASS', 24, 1, 24 * 31),
+      duckdbThreads: r.int('SIGFLOW_BATCH_DUCKDB_THREADS', 2, 1, 64),
+      duckdbMemoryLimit: r.string('SIGFLOW_BATCH_DUCKDB_MEMORY', '2GB'),
+      viewEventsOnly: r.bool('SIGFLOW_BATCH_VIEW_EVENTS_ONLY', true),
+      writeViewParquet: r.bool('SIGFLOW_BATCH_VIEW_PARQUET', true),
+      attempts: r.int('SIGFLOW_BATCH_ATTEMPTS', 3, 1, 100),
+      backoffMs: r.int('SIGFLOW_BATCH_BACKOFF_MS', 2_000, 0),
+      maxDirtyHoursPerRun: r.int('SIGFLOW_BATCH_MAX_DIRTY_HOURS', 168, 1),
     },
     api: {
       host: r.string('SIGFLOW_API_HOST', '127.0.0.1'),
       port: r.int('SIGFLOW_API_PORT', 7000, 0, 65535),
       apiKeys: parseApiKeys('SIGFLOW_API_KEYS', r.list('SIGFLOW_API_KEYS', [])),
       maxRangeMs: r.int('SIGFLOW_API_MAX_RANGE_MS', 31 * DAY, 60_000),
+      maxCampaignHours: r.int('SIGFLOW_API_MAX_CAMPAIGN_HOURS', 20_000, 1),
       rateLimitPerMinute: r.int('SIGFLOW_API_RATE_LIMIT_PER_MINUTE', 600_000, 1),
     },
   };

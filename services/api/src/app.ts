@@ -101,7 +101,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     keys: new StoreKeys(config.redis.keyPrefix),
     queue: deps.queue,
     now: deps.now ?? Date.now,
-    maxCampaignHours: deps.maxCampaignHours ?? 20_000,
+    maxCampaignHours: deps.maxCampaignHours ?? deps.config.api.maxCampaignHours,
   };
   registerUserRoutes(app, ctx);
   registerAnalyticsRoutes(app, ctx);

@@ -36,29 +36,6 @@ export interface ArchiverDeps {
   readonly now?: () => number;
 }
 
-/**
- * Archiver knobs not (yet) in `@sigflow/config`, from SIGFLOW_ARCHIVER_LAG_POLL_MS,
- * SIGFLOW_ARCHIVER_IDLE_WATERMARK_DELAY_MS, SIGFLOW_ARCHIVER_DUCKDB_THREADS and
- * SIGFLOW_ARCHIVER_SESSION_TIMEOUT_MS (defaults 5000, 300000, 1 and 30000).
- */
-export function archiverOptionsFromEnv(
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): Pick<ArchiverDeps, 'lagPollMs' | 'idleWatermarkDelayMs' | 'duckdbThreads' | 'sessionTimeoutMs'> {
-  const int = (name: string, fallback: number, min: number) => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min) throw new Error(`${name}: expected an integer >= ${min}, got "${raw}"`);
-    return n;
-  };
-  return {
-    lagPollMs: int('SIGFLOW_ARCHIVER_LAG_POLL_MS', 5_000, 100),
-    idleWatermarkDelayMs: int('SIGFLOW_ARCHIVER_IDLE_WATERMARK_DELAY_MS', 300_000, 0),
-    duckdbThreads: int('SIGFLOW_ARCHIVER_DUCKDB_THREADS', 1, 1),
-    sessionTimeoutMs: int('SIGFLOW_ARCHIVER_SESSION_TIMEOUT_MS', 30_000, 1_000),
-  };
-}
-
 /** Messages of one flush and the consumed position of every partition they cover. */
 interface Snapshot {
   readonly events: ArchivedMessage[];
@@ -109,7 +86,7 @@ export class Archiver {
   /** Opens the writer, joins the consumer group and starts consuming. */
   static async start(deps: ArchiverDeps): Promise<Archiver> {
     const root = deps.root ?? path.resolve(deps.config.archiver.dir);
-    const writer = await ArchiveWriter.open({ root, threads: deps.duckdbThreads ?? 1 });
+    const writer = await ArchiveWriter.open({ root, threads: deps.duckdbThreads ?? deps.config.archiver.duckdbThreads });
     const archiver = new Archiver(deps, writer);
     await archiver.run();
     return archiver;
@@ -122,7 +99,7 @@ export class Archiver {
 
   private async run(): Promise<void> {
     const { config, kafka, logger } = this.deps;
-    const sessionTimeout = this.deps.sessionTimeoutMs ?? 30_000;
+    const sessionTimeout = this.deps.sessionTimeoutMs ?? this.deps.config.archiver.sessionTimeoutMs;
     const consumer = kafka.consumer({
       groupId: config.archiver.groupId,
       sessionTimeout,
@@ -157,7 +134,7 @@ export class Archiver {
     }, Math.max(10, Math.min(config.archiver.flushMs, 1_000)));
     const lagEvery = setInterval(() => {
       this.pollLag().catch((err: unknown) => logger.warn({ err }, 'reading consumer lag failed'));
-    }, this.deps.lagPollMs ?? 5_000);
+    }, this.deps.lagPollMs ?? this.deps.config.archiver.lagPollMs);
     this.timers.push(flushEvery, lagEvery);
   }
 
@@ -299,7 +276,7 @@ export class Archiver {
     const committed = new Map<number, bigint>();
     for (const t of groupOffsets) for (const p of t.partitions) committed.set(p.partition, BigInt(p.offset));
     const idle = new Map<number, number>();
-    const idleAt = this.now() - (this.deps.idleWatermarkDelayMs ?? 300_000);
+    const idleAt = this.now() - (this.deps.idleWatermarkDelayMs ?? this.deps.config.archiver.idleWatermarkDelayMs);
     for (const p of topicOffsets) {
       const high = BigInt(p.high);
       const c = committed.get(p.partition) ?? -1n;

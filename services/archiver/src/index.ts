@@ -1,6 +1,6 @@
 // The archiver's public surface: the service (for tests and embedding) and the archive format,
 // which the batch layer reads.
-export { Archiver, archiverOptionsFromEnv } from './archiver.js';
+export { Archiver } from './archiver.js';
 export type { ArchiverDeps } from './archiver.js';
 export { ArchiveWriter } from './archive-writer.js';
 export type { WrittenFile, ArchiveWriterOptions, FlushResult, RejectedMessage } from './archive-writer.js';

@@ -2,7 +2,7 @@ import { loadConfig } from '@sigflow/config';
 import { createKafka, KafkaProbe } from '@sigflow/kafka';
 import { createRedis } from '@sigflow/store';
 import { createLogger, createMetricsRegistry, onShutdown, startHealthServer } from '@sigflow/observability';
-import { Archiver, archiverOptionsFromEnv } from './archiver.js';
+import { Archiver } from './archiver.js';
 
 const config = loadConfig();
 const logger = createLogger('archiver', config.logLevel);
@@ -19,7 +19,7 @@ const health = await startHealthServer({
   registry,
   ready: async () => (started.archiver?.ready() ?? false) && (await probe.reachable()),
 });
-started.archiver = await Archiver.start({ config, kafka, redis, logger, registry, ...archiverOptionsFromEnv() });
+started.archiver = await Archiver.start({ config, kafka, redis, logger, registry });
 logger.info({ dir: config.archiver.dir, port: health.port }, 'archiver running');
 
 onShutdown(logger, async () => {
