@@ -76,13 +76,45 @@ async function collectorBench(config) {
   };
 }
 
+/**
+ * The generator straight to Kafka: (a) generating and sending together, as `npm run generate`
+ * does; (b) the sink alone over pre-generated events (what the producer path can carry).
+ */
 async function directBench(config) {
-  const { benchmarkDirectProduce } = await import('@sigflow/loadgen').catch(() => ({}));
-  if (!benchmarkDirectProduce) return { skipped: 'the loadgen package exposes no benchmarkDirectProduce yet' };
-  const runs = [];
-  for (let i = 0; i < 3; i++) runs.push(await benchmarkDirectProduce({ config, events: 1_000_000, seed: 7 + i }));
-  for (const r of runs) console.log(`direct produce: ${r.eventsPerSecond} events/s`);
-  return { runs, medianEventsPerSecond: median(runs.map((r) => r.eventsPerSecond)), target: 200_000 };
+  const { EventStream, KafkaSink, runGenerator } = await import('@sigflow/loadgen');
+  const kafka = createKafka(config.kafka);
+  const topic = topicsFor(config.kafka.topicPrefix).events;
+  const day = 86_400_000;
+  const options = (seed, events) => ({ seed, events, start: Date.now() - day, span: day, partitions: config.kafka.eventPartitions, rules: config.rules });
+  const EVENTS = Number(process.env.BENCH_DIRECT_EVENTS ?? 1_000_000);
+  const endToEnd = [];
+  const sinkOnly = [];
+  for (let i = 0; i < 3; i++) {
+    const sink = new KafkaSink({ kafka, topic, partitions: config.kafka.eventPartitions });
+    await sink.connect();
+    const stats = await runGenerator({ stream: new EventStream(options(7 + i, EVENTS)), sink, rate: 0 });
+    await sink.close();
+    endToEnd.push(Math.round(stats.eventsPerSecond));
+
+    const events = [...new EventStream(options(17 + i, EVENTS))].map((e) => ({ key: e.key, partition: e.partition, json: e.json }));
+    const only = new KafkaSink({ kafka, topic, partitions: config.kafka.eventPartitions });
+    await only.connect();
+    const started = performance.now();
+    for (let k = 0; k < events.length; k += 20_000) await only.write(events.slice(k, k + 20_000));
+    await only.flush();
+    sinkOnly.push(Math.round(events.length / ((performance.now() - started) / 1000)));
+    await only.close();
+    console.log(`direct run ${i + 1}: generate+send ${endToEnd.at(-1)} events/s, sink alone ${sinkOnly.at(-1)} events/s`);
+  }
+  return {
+    events: EVENTS,
+    producer: 'loadgen wire producer (Produce v3 record batches); kafkajs EventProducer measured ~56k events/s, see packages/loadgen/README.md',
+    generateAndSendEventsPerSecond: endToEnd,
+    sinkOnlyEventsPerSecond: sinkOnly,
+    medianEventsPerSecond: median(endToEnd),
+    medianSinkOnlyEventsPerSecond: median(sinkOnly),
+    target: 200_000,
+  };
 }
 
 export async function run() {
@@ -97,7 +129,7 @@ export async function run() {
     console.log(
       `collector: median ${collector.medianEventsPerSecond} events/s (target 50,000), p50 ${collector.medianP50Ms} ms, p99 ${collector.medianP99Ms} ms`,
     );
-    if (direct.medianEventsPerSecond) console.log(`direct produce: median ${direct.medianEventsPerSecond} events/s (target 200,000)`);
+    console.log(`direct produce: median ${direct.medianEventsPerSecond} events/s generate+send, ${direct.medianSinkOnlyEventsPerSecond} sink alone (target 200,000)`);
     return { loadBefore: before, loadAfter: load(), collector, direct };
   } finally {
     await deleteTopics(kafka, Object.values(topics));
