@@ -60,10 +60,17 @@ class Lab {
     this.admin = this.kafka.admin();
     await this.admin.connect();
   }
-  async startSpeed() {
-    const port = await freePort();
-    this.url = `http://127.0.0.1:${port}`;
-    this.speed = await startService('services/speed/dist/main.js', { env: { ...this.env, SIGFLOW_SPEED_METRICS_PORT: String(port) }, url: this.url });
+  /** Starts `instances` speed processes in one consumer group (they split the partitions). */
+  async startSpeed(instances = 1) {
+    this.speeds = [];
+    this.urls = [];
+    for (let i = 0; i < instances; i++) {
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      this.urls.push(url);
+      this.speeds.push(await startService('services/speed/dist/main.js', { env: { ...this.env, SIGFLOW_SPEED_METRICS_PORT: String(port) }, url }));
+    }
+    this.url = this.urls[0];
   }
   /** Messages in Kafka not yet committed to Redis by the speed layer. */
   async lag() {
@@ -83,7 +90,7 @@ class Lab {
     }
   }
   async tearDown() {
-    if (this.speed) await stopService(this.speed);
+    for (const speed of this.speeds ?? []) await stopService(speed);
     await this.admin?.disconnect();
     await deleteTopics(this.kafka, Object.values(this.topics)).catch(() => undefined);
     let cursor = '0';
@@ -96,13 +103,13 @@ class Lab {
   }
 }
 
-/** Catch-up: a backlog in Kafka, then the speed layer drains it as fast as it can. */
-async function catchUp() {
+/** Catch-up: a backlog in Kafka, then `instances` speed processes drain it as fast as they can. */
+async function catchUp(instances) {
   const lab = new Lab('catchup');
   await lab.setUp();
   try {
     await lab.generate(CATCH_UP_EVENTS, 0, 3);
-    await lab.startSpeed();
+    await lab.startSpeed(instances);
     const started = Date.now();
     let lag = await lab.lag();
     while (lag > 0) {
@@ -112,21 +119,27 @@ async function catchUp() {
     }
     const seconds = (Date.now() - started) / 1000;
     const eventsPerSecond = Math.round(CATCH_UP_EVENTS / seconds);
-    console.log(`catch-up: ${CATCH_UP_EVENTS} events in ${seconds.toFixed(1)} s = ${eventsPerSecond} events/s`);
-    return { events: CATCH_UP_EVENTS, seconds, eventsPerSecond };
+    console.log(`catch-up (${instances} instance${instances > 1 ? 's' : ''}): ${CATCH_UP_EVENTS} events in ${seconds.toFixed(1)} s = ${eventsPerSecond} events/s`);
+    return { instances, events: CATCH_UP_EVENTS, seconds, eventsPerSecond };
   } finally {
     await lab.tearDown();
   }
 }
 
 /** Live traffic at `rate` for `seconds`: lag samples every second, and latency percentiles. */
-async function live(rate, seconds, seed) {
+async function live(rate, seconds, seed, instances = 1) {
   const lab = new Lab(`live${rate}`);
   await lab.setUp();
   try {
-    await lab.startSpeed();
+    await lab.startSpeed(instances);
     await sleep(1_000);
-    const before = await latencyBuckets(lab.url);
+    const snapshot = async () => Promise.all(lab.urls.map((u) => latencyBuckets(u)));
+    const merge = (snaps) => {
+      const total = new Map();
+      for (const snap of snaps) for (const [le, n] of snap) total.set(le, (total.get(le) ?? 0) + n);
+      return total;
+    };
+    const before = merge(await snapshot());
     const samples = [];
     const traffic = lab.generate(rate * seconds, rate, seed);
     const sampler = (async () => {
@@ -140,11 +153,11 @@ async function live(rate, seconds, seed) {
     // Drain, so the latency of every event is in the histogram.
     const drainStart = Date.now();
     while ((await lab.lag()) > 0 && Date.now() - drainStart < 120_000) await sleep(200);
-    const after = await latencyBuckets(lab.url);
+    const after = merge(await snapshot());
     const latencyMs = percentiles(before, after, [0.5, 0.99, 0.999]);
     const tail = samples.slice(-Math.ceil(samples.length / 2));
     const bounded = Math.max(...tail) <= Math.max(rate * 2, 5_000) && tail[tail.length - 1] <= tail[0] + rate;
-    const result = { targetRate: rate, achievedRate: Math.round(stats.eventsPerSecond), seconds, lagSamples: samples, maxLag: Math.max(...samples), bounded, latencyMs, drainMs: Date.now() - drainStart };
+    const result = { instances, targetRate: rate, achievedRate: Math.round(stats.eventsPerSecond), seconds, lagSamples: samples, maxLag: Math.max(...samples), bounded, latencyMs, drainMs: Date.now() - drainStart };
     console.log(`live ${rate}/s (achieved ${result.achievedRate}/s): max lag ${result.maxLag}, bounded ${bounded}, latency ${JSON.stringify(latencyMs)}`);
     return result;
   } finally {
@@ -154,13 +167,16 @@ async function live(rate, seconds, seed) {
 
 export async function run() {
   const loadBefore = load();
-  const catchUpResult = await catchUp();
-  // Sustained: start at 90 % of the catch-up rate; step down 20 % until lag stays bounded.
+  // Scale-out: one process per core is what the consumer group allows on this machine.
+  const catchUps = [await catchUp(1), await catchUp(2)];
+  const best = catchUps.reduce((a, b) => (b.eventsPerSecond > a.eventsPerSecond ? b : a));
+  const catchUpResult = best;
+  // Sustained: start at 90 % of the best catch-up rate; step down 20 % until lag stays bounded.
   const attempts = [];
   let rate = Math.round((catchUpResult.eventsPerSecond * 0.9) / 1000) * 1000;
   let sustained = null;
   for (let i = 0; i < 4 && rate >= 1_000; i++) {
-    const result = await live(rate, SUSTAIN_SECONDS, 20 + i);
+    const result = await live(rate, SUSTAIN_SECONDS, 20 + i, best.instances);
     attempts.push(result);
     if (result.bounded && result.achievedRate >= rate * 0.95) {
       sustained = result;
@@ -172,12 +188,13 @@ export async function run() {
   const half = sustained ? Math.round(sustained.targetRate / 2 / 1000) * 1000 : null;
   const atHalf = half ? await live(half, LATENCY_SECONDS, 41) : null;
   const summary = {
-    catchUpEventsPerSecond: catchUpResult.eventsPerSecond,
+    catchUpEventsPerSecond: Object.fromEntries(catchUps.map((c) => [`${c.instances}_instance`, c.eventsPerSecond])),
+    sustainedInstances: best.instances,
     sustainedEventsPerSecond: sustained?.targetRate ?? null,
     latencyAt10kMs: at10k.latencyMs,
     latencyAtHalfMs: atHalf?.latencyMs ?? null,
     targets: { sustained: 100_000, p99At10kMs: 100 },
   };
-  console.log(`speed: sustained ${summary.sustainedEventsPerSecond} events/s (catch-up ${summary.catchUpEventsPerSecond}/s); at 10k/s p50 ${at10k.latencyMs.p50} ms, p99 ${at10k.latencyMs.p99} ms, p999 ${at10k.latencyMs.p999} ms`);
-  return { loadBefore, loadAfter: load(), summary, catchUp: catchUpResult, sustainedAttempts: attempts, at10k, atHalf };
+  console.log(`speed: sustained ${summary.sustainedEventsPerSecond} events/s with ${best.instances} instance(s) (catch-up ${JSON.stringify(summary.catchUpEventsPerSecond)}); at 10k/s p50 ${at10k.latencyMs.p50} ms, p99 ${at10k.latencyMs.p99} ms, p999 ${at10k.latencyMs.p999} ms`);
+  return { loadBefore, loadAfter: load(), summary, catchUp: catchUps, sustainedAttempts: attempts, at10k, atHalf };
 }

@@ -10,6 +10,7 @@ import type { ReceivedEvent } from '@sigflow/events';
 import type { ViewDeltas } from '@sigflow/core';
 import { ArchiveWriter, type ArchivedEvent } from '@sigflow/archiver';
 import { batchVersionKeysKey, windowViewCommands, type StoreKeys, type WindowViewKeyspace } from '@sigflow/store';
+import { deleteKeysWithPrefix } from '@sigflow/store';
 
 export const SECOND = 1_000;
 export const MINUTE = 60 * SECOND;
@@ -38,14 +39,7 @@ export function testConfig(name: string, env: Record<string, string> = {}): { co
 }
 
 /** Deletes every key under a prefix. */
-export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-}
+export const deleteKeys = deleteKeysWithPrefix;
 
 interface Common {
   id: string;

@@ -7,3 +7,5 @@ export type { EventMessage, EventProducerOptions } from './event-producer.js';
 export { partitionOf } from './partitioner.js';
 export { KafkaUnavailableError } from './errors.js';
 export { KafkaProbe } from './kafka-probe.js';
+export { readTopicMessages } from './read-topic.js';
+export type { ReadMessage } from './read-topic.js';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
 import { loadConfig } from '@sigflow/config';
 import { decodeEvent, topicsFor } from '@sigflow/events';
-import { createKafka, deleteTopics, ensureTopics, partitionOf } from '@sigflow/kafka';
+import { createKafka, deleteTopics, ensureTopics, partitionOf, readTopicMessages } from '@sigflow/kafka';
 import { generateEvents } from '../src/generate-events.js';
 import type { GeneratedEvent } from '../src/generated-event.js';
 import { runGenerator } from '../src/run-generator.js';
@@ -25,29 +25,8 @@ interface Consumed {
 
 /** Reads every message of a topic from the beginning until `count` arrived. */
 async function consumeAll(topic: string, count: number): Promise<Consumed[]> {
-  const consumer = kafka.consumer({ groupId: `t-loadgen-${runId}-${topic}` });
-  const messages: Consumed[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`only ${messages.length} of ${count} messages arrived`)), 60_000);
-      void consumer.run({
-        eachBatch: async ({ batch }) => {
-          for (const m of batch.messages) {
-            messages.push({ partition: batch.partition, offset: Number(m.offset), key: m.key!.toString(), value: m.value!.toString() });
-          }
-          if (messages.length >= count) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
-      });
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return messages;
+  const read = await readTopicMessages(kafka, topic, count, 60_000);
+  return read.map((m) => ({ ...m, offset: Number(m.offset) }));
 }
 
 async function produce(producer: 'wire' | 'kafkajs', events: number) {

@@ -83,3 +83,4 @@ export type {
   ReconciliationQuery,
   ServingStatus,
 } from './view-readers.js';
+export { deleteKeysWithPrefix } from './key-cleanup.js';

@@ -7,6 +7,7 @@ import type { AttributionDelta, HeatmapIncrement, ViewDeltas, WindowMetrics } fr
 import { createRedis, StoreKeys, windowViewCommands, type WindowViewKeyspace } from '@sigflow/store';
 import { createLogger } from '@sigflow/observability';
 import { buildApi, type ApiDeps } from '../src/index.js';
+import { deleteKeysWithPrefix } from '@sigflow/store';
 
 export const MIN = 60_000;
 export const HOUR = 3_600_000;
@@ -58,14 +59,7 @@ export async function startTestApi(config: SigflowConfig, extra: Partial<ApiDeps
   };
 }
 
-export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (found.length > 0) await redis.del(...found);
-  } while (cursor !== '0');
-}
+export const deletePrefix = deleteKeysWithPrefix;
 
 export function speedSpace(keys: StoreKeys): WindowViewKeyspace {
   return {

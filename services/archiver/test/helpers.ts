@@ -5,10 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { Redis } from 'ioredis';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
 import type { ReceivedEvent } from '@sigflow/events';
 import type { EventProducer } from '@sigflow/kafka';
+import { deleteKeysWithPrefix } from '@sigflow/store';
 
 /** A configuration with its own topics, Redis prefix, consumer group and archive folder. */
 export function testConfig(name: string, env: Record<string, string> = {}): { config: SigflowConfig; env: Record<string, string>; dir: string } {
@@ -26,14 +26,7 @@ export function testConfig(name: string, env: Record<string, string> = {}): { co
 }
 
 /** Deletes every key under a prefix. */
-export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-}
+export const deleteKeys = deleteKeysWithPrefix;
 
 /** `n` events of several types and users, event times from `start`, stamped as the collector would. */
 export function makeEvents(n: number, start: number, prefix = randomUUID().slice(0, 6)): ReceivedEvent[] {

@@ -4,10 +4,9 @@ import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
 import { topicsFor, type SigflowEvent } from '@sigflow/events';
-import { createKafka, deleteTopics, ensureTopics, EventProducer, KafkaProbe } from '@sigflow/kafka';
+import { createKafka, deleteTopics, ensureTopics, EventProducer, KafkaProbe, readTopicMessages } from '@sigflow/kafka';
 import { createLogger } from '@sigflow/observability';
 import { buildCollector } from '../src/index.js';
-import { readTopic } from './kafka-helpers.js';
 
 const NOW = Date.now();
 
@@ -74,7 +73,7 @@ describe('collector against a real Kafka broker', () => {
     expect(res.statusCode).toBe(202);
     expect(res.json()).toEqual({ accepted: 45, rejected: [] });
 
-    const read = await readTopic(kafka, topic, 45);
+    const read = await readTopicMessages(kafka, topic, 45);
     const byId = new Map(read.map((m) => [JSON.parse(m.value).event_id as string, m]));
     for (const event of batch) {
       const message = byId.get(event.event_id);

@@ -6,12 +6,11 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@sigflow/config';
 import { topicsFor, type SigflowEvent } from '@sigflow/events';
-import { createKafka, ensureTopics, EventProducer, KafkaProbe } from '@sigflow/kafka';
+import { createKafka, ensureTopics, EventProducer, KafkaProbe, readTopicMessages } from '@sigflow/kafka';
 import { createLogger } from '@sigflow/observability';
 import { startKafkaBroker, stopKafkaBroker } from '../../../infra/kafka/broker.mjs';
 import { freePort } from '../../../infra/lib/process.mjs';
 import { buildCollector } from '../src/index.js';
-import { readTopic } from './kafka-helpers.js';
 
 // This suite stops and restarts a broker, so it runs its own on spare ports: the shared
 // broker stays up for every other suite.
@@ -84,8 +83,8 @@ describe('collector while Kafka is down', () => {
     expect((await app.inject({ method: 'POST', url: '/v1/events', payload: after })).statusCode).toBe(202);
     expect((await app.inject('/readyz')).statusCode).toBe(200);
 
-    const kafka = (globalThis as { outageKafka?: Parameters<typeof readTopic>[0] }).outageKafka!;
-    const read = await readTopic(kafka, producer.topic, 60);
+    const kafka = (globalThis as { outageKafka?: Parameters<typeof readTopicMessages>[0] }).outageKafka!;
+    const read = await readTopicMessages(kafka, producer.topic, 60);
     const ids = new Set(read.map((m) => JSON.parse(m.value).event_id as string));
     for (const e of [...before, ...during, ...after]) expect(ids.has(e.event_id)).toBe(true);
   }, 120_000);

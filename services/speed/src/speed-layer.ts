@@ -56,8 +56,8 @@ export class SpeedLayer {
     this.topics = topicsFor(config.kafka.topicPrefix);
     this.consumer = kafka.consumer({
       groupId: config.speed.groupId,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: config.speed.sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.min(3_000, Math.floor(config.speed.sessionTimeoutMs / 3))),
       maxBytesPerPartition: 1024 * 1024,
       retry: { retries: 10 },
     });

@@ -4,9 +4,9 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
 import { topicsFor, type SigflowEvent } from '@sigflow/events';
-import { createKafka, deleteTopics, ensureTopics, EventProducer } from '@sigflow/kafka';
+import { createKafka, deleteTopics, ensureTopics, EventProducer, readTopicMessages } from '@sigflow/kafka';
 import { createLogger, createMetricsRegistry } from '@sigflow/observability';
-import { createRedis, field, hourStart, StoreKeys } from '@sigflow/store';
+import { createRedis, deleteKeysWithPrefix, field, hourStart, StoreKeys } from '@sigflow/store';
 import { SpeedLayer } from '../src/index.js';
 
 const T0 = Date.UTC(2026, 10, 21, 9, 0, 0);
@@ -21,36 +21,6 @@ async function waitUntil<T>(what: string, read: () => Promise<T>, done: (v: T) =
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(value)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-async function readTopic(kafka: Kafka, topic: string, count: number): Promise<string[]> {
-  const consumer = kafka.consumer({ groupId: `reader-${randomUUID()}` });
-  const values: string[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`read ${values.length} of ${count} from ${topic}`)), 20_000);
-    void consumer.run({
-      eachMessage: async ({ message }) => {
-        values.push(message.value?.toString('utf8') ?? '');
-        if (values.length >= count) {
-          clearTimeout(timer);
-          resolve();
-        }
-      },
-    });
-  });
-  await consumer.disconnect();
-  return values;
-}
-
-async function deleteByPrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
 }
 
 describe('speed layer against real Kafka and Redis', () => {
@@ -84,7 +54,7 @@ describe('speed layer against real Kafka and Redis', () => {
     await speed?.stop();
     await producer?.disconnect();
     await deleteTopics(kafka, Object.values(topics()));
-    await deleteByPrefix(redis, config.redis.keyPrefix);
+    await deleteKeysWithPrefix(redis, config.redis.keyPrefix);
     redis.disconnect();
   });
 
@@ -135,13 +105,13 @@ describe('speed layer against real Kafka and Redis', () => {
     await send([{ event_id: `${id}-p1`, type: 'page_view', user_id: 'mallory', ts: T0 + 30_000, page_id: 'home' }]);
     await waitUntil('the page view after the poison message', () => redis.llen(keys.signals('mallory')), (n) => n === 1);
     expect(await redis.hget(keys.speedCounters(), 'dlq')).toBe('1');
-    const [dead] = await readTopic(kafka, topics().deadLetters, 1);
-    expect(JSON.parse(dead!)).toMatchObject({ topic: topics().events, reason: expect.stringMatching(/^not JSON/), payload: '{"this is": not json' });
+    const [dead] = await readTopicMessages(kafka, topics().deadLetters, 1);
+    expect(JSON.parse(dead!.value)).toMatchObject({ topic: topics().events, reason: expect.stringMatching(/^not JSON/), payload: '{"this is": not json' });
   });
 
   it('publishes each attributed conversion to analytics.v1 with every model and the Shapley version used', async () => {
-    const [message] = await readTopic(kafka, topics().analytics, 1);
-    const conversion = JSON.parse(message!);
+    const [message] = await readTopicMessages(kafka, topics().analytics, 1);
+    const conversion = JSON.parse(message!.value);
     expect(conversion).toMatchObject({ conversion_event_id: `${id}-v1`, user_id: 'alice', value: 40, shapley_version: null, shapley_fallback: 'no_table' });
     expect(Object.keys(conversion.credits).sort()).toEqual(['first_touch', 'last_touch', 'linear', 'position_based', 'shapley', 'time_decay']);
     // The outbox is drained once the messages are in Kafka.
