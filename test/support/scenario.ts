@@ -65,6 +65,35 @@ export class Scenario {
     return service;
   }
 
+  /** A collector process of this scenario (not started); its probes are on its HTTP port. */
+  async collector(name = 'collector', env: Record<string, string> = {}): Promise<ServiceProcess> {
+    const port = await freePort();
+    const service = new ServiceProcess(`${name}-${this.id}`, 'services/collector/dist/main.js', { ...this.env, SIGFLOW_COLLECTOR_PORT: String(port), ...env }, port);
+    this.services.push(service);
+    return service;
+  }
+
+  /** A serving API process of this scenario (not started), with the ops key `k`. */
+  async api(name = 'api', env: Record<string, string> = {}): Promise<ServiceProcess> {
+    const port = await freePort();
+    const service = new ServiceProcess(`${name}-${this.id}`, 'services/api/dist/main.js', { SIGFLOW_API_KEYS: 'k:ops', ...this.env, SIGFLOW_API_PORT: String(port), ...env }, port);
+    this.services.push(service);
+    return service;
+  }
+
+  /** A batch worker process of this scenario reading `archiveDir` (not started). */
+  async batchWorker(archiveDir: string, name = 'batch', env: Record<string, string> = {}): Promise<ServiceProcess> {
+    const port = await freePort();
+    const service = new ServiceProcess(
+      `${name}-${this.id}`,
+      'jobs/batch/dist/main.js',
+      { ...this.env, SIGFLOW_ARCHIVE_DIR: archiveDir, SIGFLOW_BATCH_METRICS_PORT: String(port), ...env },
+      port,
+    );
+    this.services.push(service);
+    return service;
+  }
+
   /** Messages of the events topic that consumer group `groupId` has not committed yet. */
   async groupLag(groupId: string): Promise<number> {
     const admin = this.kafka.admin();

@@ -152,7 +152,11 @@ export function startBatchWorker(deps: BatchWorkerDeps): BatchWorker {
     connection: deps.connection ?? bullConnection(ctx.config),
     prefix: bullPrefix(ctx.config),
     concurrency: 1,
-    lockDuration: 120_000,
+    lockDuration: ctx.config.batch.lockDurationMs,
+    stalledInterval: ctx.config.batch.stalledIntervalMs,
+    // A job whose worker died is handed out again; BullMQ's default (once) would fail an ops
+    // recompute for good after a second crash. Jobs are idempotent: allow as many as attempts.
+    maxStalledCount: Math.max(1, ctx.options.attempts),
     autorun: true,
   });
   worker.on('error', (err) => logger.error({ err }, 'batch worker error'));

@@ -1,5 +1,5 @@
 import { loadConfig } from '@sigflow/config';
-import { createRedis } from '@sigflow/store';
+import { createRedis, redisAnswers } from '@sigflow/store';
 import { createLogger, createMetricsRegistry, onShutdown, startHealthServer } from '@sigflow/observability';
 import { createBatchContext, defaultBatchOptions } from './batch-context.js';
 import { createBatchQueue, installSchedulers } from './batch-queue.js';
@@ -19,7 +19,7 @@ const health = await startHealthServer({
   host: config.metricsHost,
   port: config.batch.metricsPort,
   registry,
-  ready: async () => worker.worker.isRunning() && (await redis.ping()) === 'PONG',
+  ready: async () => worker.worker.isRunning() && (await redisAnswers(redis, 1_000)),
 });
 logger.info(
   { queue: config.batch.queueName, recomputeEvery: config.batch.recomputeEvery, retrainEvery: config.batch.retrainEvery, archive: context.root, port: health.port },

@@ -55,6 +55,11 @@ export interface SpeedConfig {
   readonly dedupeTtlMs: number;
   /** How often the published Shapley table version is checked. */
   readonly shapleyRefreshMs: number;
+  /**
+   * Kafka group session timeout: how long a crashed (kill -9) instance holds its partitions
+   * before the group hands them to another member (or to itself, restarted).
+   */
+  readonly sessionTimeoutMs: number;
 }
 
 export interface ArchiverConfig {
@@ -97,6 +102,13 @@ export interface BatchConfig {
   readonly backoffMs: number;
   /** Dirty hours recomputed per scheduled run at most (oldest first). */
   readonly maxDirtyHoursPerRun: number;
+  /**
+   * BullMQ job lock (renewed while the job runs): a worker that dies (kill -9) holds its job
+   * this long before a worker's stalled-job check hands it out again.
+   */
+  readonly lockDurationMs: number;
+  /** How often workers look for stalled jobs (jobs whose worker died). */
+  readonly stalledIntervalMs: number;
 }
 
 export type Role = 'reader' | 'analyst' | 'ops';
@@ -110,6 +122,12 @@ export interface ApiConfig {
   /** Campaign x hour reads one reconciliation request may make at most. */
   readonly maxCampaignHours: number;
   readonly rateLimitPerMinute: number;
+  /**
+   * A Redis command the API waits longer for fails (answered 503): while Redis is unreachable
+   * (e.g. a network partition) requests are answered instead of hanging. With auto-pipelining a
+   * command may first wait for the pipeline ahead of it, so a request waits about twice this.
+   */
+  readonly redisTimeoutMs: number;
 }
 
 export interface SigflowConfig {
@@ -195,7 +213,8 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
       host: r.string('SIGFLOW_COLLECTOR_HOST', '127.0.0.1'),
       port: r.int('SIGFLOW_COLLECTOR_PORT', 7001, 0, 65535),
       apiKeys: r.list('SIGFLOW_COLLECTOR_API_KEYS', []),
-      produceTimeoutMs: r.int('SIGFLOW_COLLECTOR_PRODUCE_TIMEOUT_MS', 10_000, 100),
+      // Under the 5 s a client may wait for an answer: past it, a clear 503 beats a hang.
+      produceTimeoutMs: r.int('SIGFLOW_COLLECTOR_PRODUCE_TIMEOUT_MS', 4_000, 100),
       retryAfterSeconds: r.int('SIGFLOW_COLLECTOR_RETRY_AFTER_S', 5, 1),
     },
     speed: {
@@ -207,6 +226,7 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
       signalsCap: r.int('SIGFLOW_SPEED_SIGNALS_CAP', 1_000, 1, 100_000),
       dedupeTtlMs: r.int('SIGFLOW_SPEED_DEDUPE_TTL_MS', 3_600_000, 1_000),
       shapleyRefreshMs: r.int('SIGFLOW_SPEED_SHAPLEY_REFRESH_MS', 5_000, 100),
+      sessionTimeoutMs: r.int('SIGFLOW_SPEED_SESSION_TIMEOUT_MS', 30_000, 1_000),
     },
     archiver: {
       metricsPort: r.int('SIGFLOW_ARCHIVER_METRICS_PORT', 7003, 0, 65535),
@@ -235,6 +255,8 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
       attempts: r.int('SIGFLOW_BATCH_ATTEMPTS', 3, 1, 100),
       backoffMs: r.int('SIGFLOW_BATCH_BACKOFF_MS', 2_000, 0),
       maxDirtyHoursPerRun: r.int('SIGFLOW_BATCH_MAX_DIRTY_HOURS', 168, 1),
+      lockDurationMs: r.int('SIGFLOW_BATCH_LOCK_MS', 120_000, 1_000),
+      stalledIntervalMs: r.int('SIGFLOW_BATCH_STALLED_INTERVAL_MS', 30_000, 500),
     },
     api: {
       host: r.string('SIGFLOW_API_HOST', '127.0.0.1'),
@@ -243,6 +265,7 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
       maxRangeMs: r.int('SIGFLOW_API_MAX_RANGE_MS', 31 * DAY, 60_000),
       maxCampaignHours: r.int('SIGFLOW_API_MAX_CAMPAIGN_HOURS', 20_000, 1),
       rateLimitPerMinute: r.int('SIGFLOW_API_RATE_LIMIT_PER_MINUTE', 600_000, 1),
+      redisTimeoutMs: r.int('SIGFLOW_API_REDIS_TIMEOUT_MS', 1_500, 100),
     },
   };
 }

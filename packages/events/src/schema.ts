@@ -39,8 +39,10 @@ const common = {
   page_id: Type.Optional(Id(L.maxIdLength)),
   placement: Type.Optional(Id(L.maxIdLength)),
   attrs: Type.Optional(
+    // The key's length goes in propertyNames: a Record's key schema becomes a pattern and drops maxLength.
     Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: L.maxAttrValueLength }), {
       maxProperties: L.maxAttrs,
+      propertyNames: { maxLength: 64 },
     }),
   ),
 };

@@ -67,10 +67,17 @@ function checkTime(ts: number, limits: TimeLimits): EventCheck | undefined {
     return { ok: false, code: 'future', reason: `ts is ${ahead} s in the future (limit ${Math.round(limits.maxFutureMs / 1000)} s)` };
   }
   if (ts < limits.now - limits.retentionMs) {
-    const days = Math.round(limits.retentionMs / 86_400_000);
-    return { ok: false, code: 'expired', reason: `ts is older than the archive's retention (${days} d)` };
+    return { ok: false, code: 'expired', reason: `ts is older than the archive's retention (${duration(limits.retentionMs)})` };
   }
   return undefined;
+}
+
+/** A duration in its largest whole unit: `90 d`, `6 h`, `10 min`, `45 s` (a retention under a day is not "0 d"). */
+function duration(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['min', 60_000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size} ${unit}`;
+  }
+  return ms >= 86_400_000 ? `${Math.round(ms / 86_400_000)} d` : `${Math.round(ms / 1000)} s`;
 }
 
 type ShapeCheck = { readonly ok: true; readonly event: SigflowEvent } | { readonly ok: false; readonly code: RejectionCode; readonly reason: string };
@@ -102,6 +109,25 @@ function tooLarge(bytes: number): EventCheck | undefined {
     : undefined;
 }
 
+const unpairedSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * The first field (or `attrs` key/value) holding an unpaired surrogate. Such a string has no
+ * UTF-8 form: Kafka keys and Redis get U+FFFD instead, and DuckDB's JSON reader refuses it,
+ * so the archive would drop an event the speed layer counted.
+ */
+function unpairedSurrogateField(value: Record<string, unknown>, prefix = ''): string | undefined {
+  for (const [key, v] of Object.entries(value)) {
+    if (unpairedSurrogate.test(key)) return `${prefix}${key.replace(unpairedSurrogate, '\ufffd')}`;
+    if (typeof v === 'string' && unpairedSurrogate.test(v)) return `${prefix}${key}`;
+    if (typeof v === 'object' && v !== null) {
+      const inner = unpairedSurrogateField(v as Record<string, unknown>, `${prefix}${key}.`);
+      if (inner !== undefined) return inner;
+    }
+  }
+  return undefined;
+}
+
 /**
  * Checks one event against the contract: its shape for its `type`, its serialized size,
  * and (when `limits` are given) its event time. Returns the event's JSON when it is valid.
@@ -110,6 +136,13 @@ export function validateEvent(value: unknown, limits?: TimeLimits): EventCheck {
   const shape = checkShape(value);
   if (!shape.ok) return shape;
   const json = JSON.stringify(value);
+  // JSON.stringify escapes only unpaired surrogates as \udXXX: look closer only then.
+  if (json.includes('\\ud')) {
+    const field = unpairedSurrogateField(value as Record<string, unknown>);
+    if (field !== undefined) {
+      return { ok: false, code: 'schema', reason: `${field} is not valid Unicode (an unpaired UTF-16 surrogate)` };
+    }
+  }
   // Bytes, not characters: UTF-8 length is what Kafka and the archive store.
   const rejection = tooLarge(Buffer.byteLength(json)) ?? (limits ? checkTime(shape.event.ts, limits) : undefined);
   return rejection ?? { ok: true, event: shape.event, json };

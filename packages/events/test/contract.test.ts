@@ -101,6 +101,9 @@ describe('event contract', () => {
     const at = (ts: number) => ({ event_id: 'e', type: 'page_view', user_id: 'u', ts, page_id: 'p' });
     expect(validateEvent(at(NOW - limits.retentionMs), limits).ok).toBe(true);
     expect(reasonFor(at(NOW - limits.retentionMs - 1))).toBe("ts is older than the archive's retention (90 d)");
+    // A retention under a day is named in its own unit (not "0 d").
+    const short = { ...limits, retentionMs: 10 * 60_000 };
+    expect(reasonFor(at(NOW - short.retentionMs - 1), short)).toBe("ts is older than the archive's retention (10 min)");
   });
 
   it('reports the index and reason of each rejected event in a mixed batch', () => {

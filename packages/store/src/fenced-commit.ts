@@ -40,7 +40,8 @@ export class OffsetFenceError extends Error {
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    sigflowFencedCommit(offsetKey: string, ...args: (string | number)[]): Result<string, Context>;
+    /** `args` as one array: ioredis flattens it into the command. */
+    sigflowFencedCommit(offsetKey: string, args: (string | number)[]): Result<string, Context>;
   }
 }
 
@@ -64,6 +65,8 @@ export async function fencedCommit(
   defineScript(redis);
   const args: (string | number)[] = [expected ?? '', next];
   for (const c of commands) args.push(c.length, ...c);
-  const result = await redis.sigflowFencedCommit(offsetKey, ...args);
+  // One array argument (ioredis flattens it): spreading a big batch's words into the call would
+  // exceed V8's argument limit (RangeError: Maximum call stack size exceeded).
+  const result = await redis.sigflowFencedCommit(offsetKey, args);
   if (result !== 'OK') throw new OffsetFenceError(offsetKey, expected ?? '', result);
 }

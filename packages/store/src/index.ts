@@ -2,7 +2,7 @@ export { StoreKeys, hourStart, field, fieldParts, FIELD_SEPARATOR, windowMetricF
 export { windowViewCommands } from './view-commands.js';
 export type { RedisCommand, WindowViewKeyspace } from './view-commands.js';
 export { fencedCommit, OffsetFenceError } from './fenced-commit.js';
-export { createRedis } from './redis-client.js';
+export { createRedis, redisAnswers } from './redis-client.js';
 export {
   archiveWatermarksKey,
   archiveWatermarkField,

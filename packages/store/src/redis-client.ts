@@ -14,3 +14,19 @@ export function createRedis(config: RedisConfig, options: RedisOptions = {}): Re
     ...options,
   });
 }
+
+/**
+ * Readiness probes: true when Redis answers PING within `timeoutMs`. A frozen or partitioned
+ * Redis keeps the connection open and never answers, so a bare `ping()` would hang the probe.
+ */
+export async function redisAnswers(redis: Redis, timeoutMs = 1_000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs, '');
+  });
+  try {
+    return (await Promise.race([redis.ping().catch(() => ''), timeout])) === 'PONG';
+  } finally {
+    clearTimeout(timer);
+  }
+}

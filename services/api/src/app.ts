@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
 import type { Redis } from 'ioredis';
 import type { Queue } from 'bullmq';
 import type { Registry } from 'prom-client';
@@ -13,7 +14,7 @@ import { KeyRing } from './auth/api-keys.js';
 import { credentialOf, installAuth } from './auth/auth-hooks.js';
 import { installRequestMetrics } from './api-metrics.js';
 import type { ApiContext } from './context.js';
-import { handleError } from './http/errors.js';
+import { BadParameterError, handleError } from './http/errors.js';
 import { registerUserRoutes } from './routes/users-routes.js';
 import { registerAnalyticsRoutes } from './routes/analytics-routes.js';
 import { registerExportRoutes } from './routes/export-routes.js';
@@ -57,6 +58,22 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setErrorHandler((err: FastifyError, request, reply) => handleError(err, request, reply));
+  // A route that takes no query parameters still refuses unknown ones (400 naming them).
+  app.addHook('onRoute', (route) => {
+    if (route.config?.role && route.schema && !route.schema.hide && route.schema.querystring === undefined) {
+      route.schema.querystring = Type.Object({}, { additionalProperties: false });
+    }
+  });
+  // ajv coerces "Infinity" and "1e309" to Infinity for integer parameters and body fields and
+  // then skips minimum/maximum (it checks those on finite numbers only): refuse them here.
+  app.addHook('preHandler', async (request) => {
+    for (const part of [request.query, request.body]) {
+      if (typeof part !== 'object' || part === null || Array.isArray(part)) continue;
+      for (const [name, value] of Object.entries(part)) {
+        if (typeof value === 'number' && !Number.isFinite(value)) throw new BadParameterError(name, `parameter "${name}" must be a finite number`);
+      }
+    }
+  });
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}`, statusCode: 404 });
   });

@@ -17,11 +17,13 @@ if (loaded.api.apiKeys.size === 0) {
   config = { ...loaded, api: { ...loaded.api, apiKeys: new Map<string, Role>([[devKey, 'ops']]) } };
 }
 
-const redis = createRedis(config.redis);
+// A command that gets no answer within the timeout fails (503), so a request never hangs on Redis.
+const redis = createRedis(config.redis, { commandTimeout: config.api.redisTimeoutMs });
 // Analyst reads get their own connection: a day of windows is a multi-megabyte reply.
-const analyticsRedis = createRedis(config.redis);
+const analyticsRedis = createRedis(config.redis, { commandTimeout: config.api.redisTimeoutMs });
 // BullMQ gets its own connection (no auto-pipelining, its own retry behaviour).
-const queueRedis = createRedis(config.redis, { enableAutoPipelining: false, maxRetriesPerRequest: null });
+// The same command timeout: job routes answer 503 instead of hanging while Redis does not answer.
+const queueRedis = createRedis(config.redis, { enableAutoPipelining: false, maxRetriesPerRequest: null, commandTimeout: config.api.redisTimeoutMs });
 const queue = new Queue(config.batch.queueName, { connection: queueRedis, prefix: `${config.redis.keyPrefix}:bull` });
 const app = await buildApi({ config, redis, analyticsRedis, queue, logger });
 await app.listen({ host: config.api.host, port: config.api.port });

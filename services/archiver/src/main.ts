@@ -1,6 +1,6 @@
 import { loadConfig } from '@sigflow/config';
 import { createKafka, KafkaProbe } from '@sigflow/kafka';
-import { createRedis } from '@sigflow/store';
+import { createRedis, redisAnswers } from '@sigflow/store';
 import { createLogger, createMetricsRegistry, onShutdown, startHealthServer } from '@sigflow/observability';
 import { Archiver } from './archiver.js';
 
@@ -17,7 +17,8 @@ const health = await startHealthServer({
   host: config.metricsHost,
   port: config.archiver.metricsPort,
   registry,
-  ready: async () => (started.archiver?.ready() ?? false) && (await probe.reachable()),
+  // Flushes need Redis too (dirty marks, watermarks): a frozen Redis stalls them.
+  ready: async () => (started.archiver?.ready() ?? false) && (await probe.reachable()) && (await redisAnswers(redis, 1_000)),
 });
 started.archiver = await Archiver.start({ config, kafka, redis, logger, registry });
 logger.info({ dir: config.archiver.dir, port: health.port }, 'archiver running');

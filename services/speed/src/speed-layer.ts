@@ -3,7 +3,7 @@ import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { SigflowConfig } from '@sigflow/config';
 import { decodeEvent, topicsFor, type Topics } from '@sigflow/events';
 import { EventProducer } from '@sigflow/kafka';
-import { fencedCommit, OffsetFenceError, StoreKeys } from '@sigflow/store';
+import { fencedCommit, OffsetFenceError, redisAnswers, StoreKeys } from '@sigflow/store';
 import type { Logger } from '@sigflow/observability';
 import type { Registry } from 'prom-client';
 import { loadPartitionState } from './partition-state-loader.js';
@@ -68,10 +68,10 @@ export class SpeedLayer {
     this.metrics = speedMetrics(deps.registry);
   }
 
-  /** Ready = in the consumer group and Redis answers. */
+  /** Ready = in the consumer group and Redis answers (within a second: a frozen Redis is not ready). */
   async ready(): Promise<boolean> {
     if (!this.joined) return false;
-    return (await this.deps.redis.ping().catch(() => '')) === 'PONG';
+    return redisAnswers(this.deps.redis, 1_000);
   }
 
   async start(): Promise<void> {

@@ -51,8 +51,26 @@ export function describeValidationError(context: string | undefined, error: AjvE
   }
 }
 
+/**
+ * Redis did not answer: a command timed out (`commandTimeout`), or ioredis gave up on a request
+ * while reconnecting, or the connection closed under it. Not a bug of the request: 503.
+ */
+export function isRedisUnavailable(err: Error): boolean {
+  return (
+    err.name === 'MaxRetriesPerRequestError' ||
+    err.message === 'Command timed out' ||
+    err.message === 'Connection is closed.' ||
+    err.message.startsWith('Stream isn\'t writeable')
+  );
+}
+
 /** One error handler for every route: 4xx say what is wrong, 5xx are logged and say little. */
 export function handleError(err: FastifyError & { parameter?: string }, request: FastifyRequest, reply: FastifyReply): void {
+  if (isRedisUnavailable(err)) {
+    request.log.warn({ err }, 'Redis unavailable; answered 503');
+    reply.code(503).header('retry-after', '1').send({ error: 'Redis is unavailable; retry later', statusCode: 503 } satisfies ErrorBody);
+    return;
+  }
   if (err.validation && err.validation.length > 0) {
     const { parameter, message } = describeValidationError(err.validationContext, err.validation[0] as unknown as AjvError);
     reply.code(400).send({ error: message, statusCode: 400, parameter } satisfies ErrorBody);

@@ -36,6 +36,7 @@ export const errorResponses = {
   403: ErrorReply,
   429: ErrorReply,
   500: ErrorReply,
+  503: ErrorReply,
 };
 
 export const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);

@@ -43,7 +43,9 @@ const ScheduleView = Type.Object({
 
 const JobId = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9:_.-]+$', description: 'BullMQ job id' });
 const ScheduleName = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9:_.-]+$', description: 'Job scheduler id' });
-const TimeValue = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ minLength: 1, maxLength: 40 })], {
+// At most 15 digits, like the string form (parseTime): later times have no date (8.64e15 is the
+// last), so the batch layer could not name their hour's archive folder.
+const TimeValue = Type.Union([Type.Integer({ minimum: 0, maximum: 999_999_999_999_999 }), Type.String({ minLength: 1, maxLength: 40 })], {
   description: 'epoch ms or ISO-8601',
 });
 
@@ -98,6 +100,15 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ApiContext): void {
         security,
         body: Type.Object({ from: TimeValue, to: TimeValue }, { additionalProperties: false }),
         response: { 202: JobView, ...errorResponses },
+      },
+      // Before the schema: its type coercion would turn null, true and blank strings into 0 or 1.
+      preValidation: async (request) => {
+        const body = request.body as Record<string, unknown> | null;
+        for (const name of ['from', 'to']) {
+          const value = body?.[name];
+          if (value === undefined || typeof value === 'number' || (typeof value === 'string' && value.trim() !== '')) continue;
+          throw new BadParameterError(name, `${name} must be epoch milliseconds or an ISO-8601 time, got ${JSON.stringify(value)}`);
+        }
       },
     },
     async (request, reply) => {
@@ -253,6 +264,14 @@ export function registerJobRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const body = request.body as { pattern?: string; every?: number; tz?: string; jobName?: string; data?: Record<string, unknown> };
       if ((body.pattern === undefined) === (body.every === undefined)) {
         throw new BadParameterError('pattern', 'give exactly one of pattern (cron) and every (ms)');
+      }
+      if (body.tz !== undefined) {
+        // An unknown zone would otherwise surface as a cron error, blamed on the pattern.
+        try {
+          new Intl.DateTimeFormat('en-US', { timeZone: body.tz });
+        } catch {
+          throw new BadParameterError('tz', `tz is not a known time zone (an IANA name such as Europe/Berlin), got ${JSON.stringify(body.tz)}`);
+        }
       }
       const existing = await queue.getJobScheduler(name);
       const jobName = body.jobName ?? existing?.name ?? ((batchJobNames as readonly string[]).includes(name) ? name : undefined);

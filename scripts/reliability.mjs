@@ -1,0 +1,21 @@
+// `npm run test:reliability`: the set-up of `npm test` (deps, build, Redis, Kafka), then only the
+// suites in test/reliability (faults, input, load), then the table of the run (also kept in
+// bench/results/reliability.json). Extra arguments go to vitest (e.g. `-- reliability/faults`).
+import path from 'node:path';
+import { root, run, setUp } from './lib.mjs';
+
+await setUp();
+
+const runId = new Date().toISOString().replace(/[:.]/g, '-');
+const env = {
+  ...process.env,
+  SIGFLOW_RELIABILITY_RUN: runId,
+  SIGFLOW_LOG_LEVEL: process.env.SIGFLOW_LOG_LEVEL ?? 'warn',
+};
+const filters = process.argv.slice(2);
+const code = await run('npx', ['vitest', 'run', ...(filters.length > 0 ? filters : ['reliability/'])], {
+  cwd: path.join(root, 'test'),
+  env,
+});
+const printed = await run('node', [path.join(root, 'test/reliability/support/print-table.mjs'), runId], { env });
+process.exit(code !== 0 ? code : printed);

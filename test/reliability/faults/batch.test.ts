@@ -1,0 +1,171 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Job, Queue } from 'bullmq';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createBatchQueue, recomputeHours } from '@sigflow/batch';
+import { hourFolder } from '@sigflow/archiver';
+import { Scenario } from '../../support/scenario.js';
+import type { ServiceProcess } from '../../support/services.js';
+import { truthHours } from '../../support/speed-truth.js';
+import { fastGroupEnv, faultScenario, noteRecovery, seededRandom, timeUntil } from './lib/fault-run.js';
+import { metricSum } from './lib/metrics.js';
+import { faultTraffic, sendToKafka, type Sent } from './lib/traffic.js';
+import { batchTally } from './lib/views.js';
+
+const HOUR = 3_600_000;
+
+/** The worker of these scenarios: one hour per pass (progress to kill in the middle of), quick stalled-job checks, no schedules. */
+const workerEnv: Record<string, string> = {
+  SIGFLOW_BATCH_HOURS_PER_PASS: '1',
+  SIGFLOW_BATCH_LOCK_MS: '4000',
+  SIGFLOW_BATCH_STALLED_INTERVAL_MS: '1000',
+  SIGFLOW_BATCH_ATTEMPTS: '3',
+  SIGFLOW_BATCH_BACKOFF_MS: '200',
+  SIGFLOW_BATCH_RECOMPUTE_EVERY: '0 0 1 1 *',
+  SIGFLOW_BATCH_RETRAIN_EVERY: '0 0 1 1 *',
+  SIGFLOW_BATCH_VIEW_PARQUET: 'false',
+};
+
+async function progressOf(job: Job): Promise<number> {
+  const p = job.progress as { hoursDone?: number } | number | undefined;
+  return typeof p === 'object' && p ? (p.hoursDone ?? 0) : 0;
+}
+
+// The batch layer under faults: a worker killed (kill -9) in the middle of a recompute, twice,
+// must still finish the job (BullMQ hands a dead worker's job out again) with views equal to the
+// truth; a job that fails on one hour keeps the served version, is retried and reported failed.
+describe('faults: batch layer', () => {
+  let scenario: Scenario;
+  let archiveDir: string;
+  let sent: Sent;
+  let hours: number[];
+  let queue: Queue | undefined;
+  let worker: ServiceProcess | undefined;
+
+  beforeAll(async () => {
+    archiveDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-fault-batch-'));
+    scenario = new Scenario('f-batch', { ...fastGroupEnv, SIGFLOW_ARCHIVE_DIR: archiveDir });
+    await scenario.setUp();
+    const archiver = await scenario.archiver(archiveDir);
+    await archiver.start();
+    sent = await sendToKafka(scenario, faultTraffic(103, 30_000, { span: 6 * HOUR }));
+    const group = scenario.env['SIGFLOW_ARCHIVER_GROUP']!;
+    await timeUntil('the archiver to commit everything', async () => (await scenario.groupLag(group)) === 0, 60_000, 250);
+    await archiver.stop();
+    hours = truthHours(sent.truth);
+  });
+  afterEach(async () => {
+    await worker?.stop();
+    worker = undefined;
+    await queue?.close();
+    queue = undefined;
+  });
+  afterAll(async () => {
+    await scenario?.tearDown();
+    if (archiveDir) fs.rmSync(archiveDir, { recursive: true, force: true });
+  });
+
+  const range = () => ({ from: hours[0]!, to: hours[hours.length - 1]! + HOUR });
+  const newQueue = () => createBatchQueue(scenario.config, { attempts: 3, backoffMs: 200 });
+
+  it('worker killed twice during a recompute: the job completes and batch views equal the truth', () =>
+    faultScenario('kill -9 batch worker mid-job (x2)', async (row) => {
+      worker = await scenario.batchWorker(archiveDir, 'batch', workerEnv);
+      await worker.start();
+      await worker.ready();
+      queue = newQueue();
+      const job = await queue.add('recompute', range());
+      const random = seededRandom(103);
+      const pickups: number[] = [];
+      for (let i = 0; i < 2; i++) {
+        // Kill somewhere in the middle: after the first or second hour of this run of the job.
+        const after = 1 + Math.floor(random() * 2);
+        await timeUntil(`the job to reach hour ${after}`, async () => {
+          const j = await queue!.getJob(job.id!);
+          return j !== undefined && (await j.getState()) === 'active' && (await progressOf(j)) >= after;
+        }, 60_000, 25);
+        const killedAt = Date.now();
+        await worker.kill9();
+        await worker.start();
+        // Recovered = the job runs again, on the restarted worker.
+        await timeUntil('the job to be picked up again', async () => {
+          const j = await queue!.getJob(job.id!);
+          return j !== undefined && (j.processedOn ?? 0) > killedAt;
+        }, 60_000, 50);
+        pickups.push(Date.now() - killedAt);
+        noteRecovery(row, Date.now() - killedAt);
+      }
+      await timeUntil('the job to finish', async () => ['completed', 'failed'].includes(await job.getState()), 60_000, 100);
+      const finished = (await queue.getJob(job.id!))!;
+      const state = await finished.getState();
+      const tally = await batchTally(scenario.redis, scenario, sent.truth);
+      Object.assign(row, { eventsSent: sent.truth.totals.sent, eventsInViews: tally.served, lost: tally.lost, doubleCounted: tally.doubleCounted });
+      row.details = { kills: 2, pickupsMs: pickups, state, attemptsMade: finished.attemptsMade, failedReason: finished.failedReason, hours: hours.length, diffs: tally.diffs };
+      expect(state, finished.failedReason).toBe('completed');
+      expect(tally.versions.size).toBe(hours.length);
+      expect(tally.diffs).toEqual([]);
+      expect(tally.served).toBe(sent.truth.totals.unique);
+    }));
+
+  it('a job that fails on one hour: retried, reported failed, the served version of that hour stays', () =>
+    faultScenario('batch job fails on one hour', async (row) => {
+      // A served version of every hour to begin with.
+      const baseline = await batchTally(scenario.redis, scenario, sent.truth);
+      if (baseline.versions.size < hours.length || baseline.diffs.length > 0) {
+        await recomputeHours({ ...range(), config: scenario.config, redis: scenario.redis, options: { writeViewParquet: false } });
+      }
+      const before = await batchTally(scenario.redis, scenario, sent.truth);
+      expect(before.diffs).toEqual([]);
+
+      // One hour of the archive holds a file that is not Parquet.
+      const bad = hours[Math.floor(hours.length / 2)]!;
+      const corrupt = path.join(hourFolder(archiveDir, bad), 'p0-999999990-999999999.parquet');
+      fs.writeFileSync(corrupt, 'this is not a parquet file\n');
+      let api: ServiceProcess | undefined;
+      try {
+        worker = await scenario.batchWorker(archiveDir, 'batch-2', workerEnv);
+        api = await scenario.api('api-jobs');
+        await Promise.all([worker.start(), api.start()]);
+        await worker.ready();
+        queue = newQueue();
+        const job = await queue.add('recompute', range());
+        await timeUntil('the job to fail for good', async () => (await job.getState()) === 'failed', 60_000, 100);
+        const res = await fetch(`http://127.0.0.1:${api.metricsPort}/v1/jobs/${job.id}`, { headers: { 'x-api-key': 'k' } });
+        const reported = (await res.json()) as { state: string; attemptsMade: number; attempts: number; failedReason: string | null };
+        const failedCount = await metricSum(worker.metricsPort, 'sigflow_batch_jobs_total', 'outcome="failed"');
+        const retryingCount = await metricSum(worker.metricsPort, 'sigflow_batch_jobs_total', 'outcome="retrying"');
+        const during = await batchTally(scenario.redis, scenario, sent.truth);
+
+        // The fix: the bad file goes, the job is enqueued again and switches new versions in.
+        fs.rmSync(corrupt);
+        const fixedAt = Date.now();
+        const again = await queue.add('recompute', range());
+        await timeUntil('the job to complete', async () => ['completed', 'failed'].includes(await again.getState()), 60_000, 100);
+        noteRecovery(row, Date.now() - fixedAt);
+        const after = await batchTally(scenario.redis, scenario, sent.truth);
+        Object.assign(row, { eventsSent: sent.truth.totals.sent, eventsInViews: after.served, lost: during.lost + after.lost, doubleCounted: during.doubleCounted + after.doubleCounted });
+        row.details = {
+          badHour: new Date(bad).toISOString(),
+          reported,
+          metrics: { failed: failedCount, retrying: retryingCount },
+          badHourVersion: { before: before.versions.get(bad), duringFailure: during.versions.get(bad), afterFix: after.versions.get(bad) },
+          diffs: [...during.diffs, ...after.diffs],
+        };
+        expect(reported.state).toBe('failed');
+        expect(reported.attemptsMade).toBe(3);
+        expect(reported.failedReason).toBeTruthy();
+        expect(failedCount).toBe(1);
+        expect(retryingCount).toBe(2);
+        // The failed hour still serves the version from before; every hour still equals the truth.
+        expect(during.versions.get(bad)).toBe(before.versions.get(bad));
+        expect(during.diffs).toEqual([]);
+        expect(await again.getState()).toBe('completed');
+        expect(after.versions.get(bad)).not.toBe(before.versions.get(bad));
+        expect(after.diffs).toEqual([]);
+      } finally {
+        fs.rmSync(corrupt, { force: true });
+        await api?.stop();
+      }
+    }));
+});

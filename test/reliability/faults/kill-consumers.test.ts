@@ -1,0 +1,76 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Scenario } from '../../support/scenario.js';
+import { fastGroupEnv, faultScenario, noteRecovery, seededRandom, sleep, timeUntil } from './lib/fault-run.js';
+import { faultTraffic, sendToKafka } from './lib/traffic.js';
+import { archiveTally, speedTally, waitSpeedCaughtUp } from './lib/views.js';
+
+// kill -9 of the two consumers of events.v1 at random moments while the generator sends:
+// the speed layer's views must equal the truth exactly (offsets live with the views in Redis),
+// the archive must hold every event (offsets are committed after the files are in place).
+describe('faults: kill -9 of the consumers under traffic', () => {
+  let scenario: Scenario | undefined;
+  let archiveDir: string | undefined;
+  afterEach(async () => {
+    await scenario?.tearDown();
+    scenario = undefined;
+    if (archiveDir) fs.rmSync(archiveDir, { recursive: true, force: true });
+    archiveDir = undefined;
+  });
+
+  it('speed layer: nothing lost or double-counted after three kills', () =>
+    faultScenario('kill -9 speed layer (x3)', async (row) => {
+      scenario = new Scenario('f-kill-speed', fastGroupEnv);
+      await scenario.setUp();
+      const speed = await scenario.speed();
+      await speed.start();
+      await speed.ready();
+      const random = seededRandom(61);
+      const traffic = sendToKafka(scenario, faultTraffic(61, 30_000), 1_500);
+      for (let i = 0; i < 3; i++) {
+        await sleep(1_000 + random() * 2_000);
+        const killedAt = Date.now();
+        await speed.kill9();
+        await speed.start();
+        await speed.ready(30_000);
+        noteRecovery(row, Date.now() - killedAt);
+      }
+      const sent = await traffic;
+      const sentAt = Date.now();
+      await waitSpeedCaughtUp(scenario, 60_000);
+      const tally = await speedTally(scenario, sent.truth);
+      Object.assign(row, { eventsSent: sent.truth.totals.sent, eventsInViews: tally.served, lost: tally.lost, doubleCounted: tally.doubleCounted });
+      row.details = { kills: 3, catchUpAfterTrafficMs: Date.now() - sentAt, diffs: tally.diffs };
+      expect(tally.diffs).toEqual([]);
+    }));
+
+  it('archiver: every event archived after three kills', () =>
+    faultScenario('kill -9 archiver (x3)', async (row) => {
+      archiveDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-fault-archive-'));
+      scenario = new Scenario('f-kill-archiver', fastGroupEnv);
+      await scenario.setUp();
+      const archiver = await scenario.archiver(archiveDir);
+      await archiver.start();
+      await archiver.ready();
+      const random = seededRandom(67);
+      const traffic = sendToKafka(scenario, faultTraffic(67, 30_000), 1_500);
+      for (let i = 0; i < 3; i++) {
+        await sleep(1_000 + random() * 2_000);
+        const killedAt = Date.now();
+        await archiver.kill9();
+        await archiver.start();
+        await archiver.ready(30_000);
+        noteRecovery(row, Date.now() - killedAt);
+      }
+      const sent = await traffic;
+      const group = scenario.env['SIGFLOW_ARCHIVER_GROUP']!;
+      const catchUp = await timeUntil('the archiver to commit everything', async () => (await scenario!.groupLag(group)) === 0, 60_000, 250);
+      const tally = await archiveTally(archiveDir, sent.ids);
+      Object.assign(row, { eventsSent: sent.truth.totals.sent, eventsInViews: tally.served, lost: tally.lost, doubleCounted: tally.doubleCounted });
+      row.details = { kills: 3, catchUpAfterTrafficMs: catchUp, messages: tally.messages, copiesSent: tally.copiesSent, replayedRows: tally.replayedRows, diffs: tally.diffs };
+      expect(tally.diffs).toEqual([]);
+      expect(tally.messages).toBe(sent.truth.totals.sent);
+    }));
+});

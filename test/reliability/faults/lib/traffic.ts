@@ -1,0 +1,103 @@
+// Traffic for the fault scenarios: the generator with a fixed seed, straight to Kafka or
+// through the collector, remembering which event ids went out (the archive check needs them).
+import { EventStream, HttpSink, KafkaSink, runGenerator, type EventSink, type GeneratorOptions, type RunStats, type SinkEvent, type TruthFile } from '@sigflow/loadgen';
+import type { Scenario } from '../../../support/scenario.js';
+
+const HOUR = 3_600_000;
+
+/** Event time of the Kafka-direct runs (fixed: the same seed gives the same stream). */
+export const FAULT_START = Date.UTC(2026, 10, 20, 8, 0, 0);
+
+/**
+ * In-order traffic with the hard cases on (duplicates, bots, floods, orphans, too-fast clicks),
+ * no late events: after any fault the speed views must equal the truth exactly.
+ */
+export function faultTraffic(seed: number, events: number, overrides: GeneratorOptions = {}): GeneratorOptions {
+  return {
+    seed,
+    events,
+    start: FAULT_START,
+    span: 2 * HOUR,
+    partitions: 4,
+    duplicates: 0.02,
+    bots: 0.02,
+    floods: 0.01,
+    orphans: 0.01,
+    tooFast: 0.01,
+    ...overrides,
+  };
+}
+
+/**
+ * The start of traffic sent through the collector: it rejects events older than the retention
+ * or in the future, so the stream lies in the last hours (whole hours: runs of one seed within
+ * the same hour are identical).
+ */
+export function recentStart(spanMs = 2 * HOUR): number {
+  return Math.floor(Date.now() / HOUR) * HOUR - spanMs - HOUR;
+}
+
+/** Copies per event id that a sink handed on (duplicates the generator injects included). */
+export type SentIds = Map<string, number>;
+
+const idPattern = /"event_id":"([^"]+)"/;
+
+/** Passes events on to `inner` and counts the event ids it was given. */
+export class RecordingSink implements EventSink {
+  readonly ids: SentIds = new Map();
+  constructor(private readonly inner: EventSink) {}
+  get stats() {
+    return this.inner.stats;
+  }
+  write(events: readonly SinkEvent[]): Promise<void> {
+    for (const e of events) {
+      const id = idPattern.exec(e.json)?.[1];
+      if (id) this.ids.set(id, (this.ids.get(id) ?? 0) + 1);
+    }
+    return this.inner.write(events);
+  }
+  flush(): Promise<void> {
+    return this.inner.flush();
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+export interface Sent {
+  readonly truth: TruthFile;
+  readonly ids: SentIds;
+  readonly stats: RunStats;
+}
+
+async function run(sink: RecordingSink, scenario: Scenario, options: GeneratorOptions, rate: number): Promise<Sent> {
+  const stream = new EventStream({ ...options, rules: scenario.config.rules });
+  const stats = await runGenerator({ stream, sink, rate, truth: true });
+  if (stats.failed > 0) throw new Error(`the generator gave up on ${stats.failed} events: ${stats.lastError}`);
+  return { truth: stats.truth!.toJSON(), ids: sink.ids, stats };
+}
+
+/** Sends a stream straight to the scenario's events topic at `rate` events/s (0 = at once). */
+export async function sendToKafka(scenario: Scenario, options: GeneratorOptions, rate = 0): Promise<Sent> {
+  const kafkaSink = new KafkaSink({ kafka: scenario.kafka, topic: scenario.topics.events, partitions: 4 });
+  await kafkaSink.connect();
+  const sink = new RecordingSink(kafkaSink);
+  try {
+    return await run(sink, scenario, options, rate);
+  } finally {
+    await kafkaSink.close();
+  }
+}
+
+/**
+ * Sends a stream through a collector (HttpSink: batches of `batchSize`, one request in flight,
+ * retries 503 and connection errors), so the events keep their order per partition.
+ */
+export async function sendThroughCollector(scenario: Scenario, url: string, options: GeneratorOptions, rate: number, batchSize = 200): Promise<Sent> {
+  const sink = new RecordingSink(new HttpSink({ url, batchSize, maxRetries: 60, timeoutMs: 15_000, lingerMs: 50 }));
+  try {
+    return await run(sink, scenario, options, rate);
+  } finally {
+    await sink.close();
+  }
+}

@@ -1,0 +1,170 @@
+// The served views against the generator's truth, as the reliability table counts them:
+// lost = expected - served where positive, double-counted = served - expected where positive,
+// summed over the compared counters and view cells.
+import path from 'node:path';
+import { DuckDBInstance, LIST, VARCHAR, listValue } from '@duckdb/node-api';
+import type { Redis } from 'ioredis';
+import type { TruthFile } from '@sigflow/loadgen';
+import { batchKeyspace, readBatchHourEntries } from '@sigflow/store';
+import type { Scenario } from '../../../support/scenario.js';
+import { expectedSpeedViews, readSpeedViews, readViews, truthHours, type ViewRows } from '../../../support/speed-truth.js';
+import type { SentIds } from './traffic.js';
+
+export interface Tally {
+  /** Distinct events the truth says the views must count. */
+  readonly expected: number;
+  /** Distinct events the views count. */
+  readonly served: number;
+  readonly lost: number;
+  readonly doubleCounted: number;
+  /** The first differences, readable. */
+  readonly diffs: string[];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+class Counter {
+  lost = 0;
+  doubleCounted = 0;
+  readonly diffs: string[] = [];
+  /** Adds the difference of one cell (`tolerance` relative, for float sums). */
+  cell(name: string, expected: number, served: number, tolerance = 0): void {
+    if (Math.abs(expected - served) <= tolerance * Math.max(1, Math.abs(expected))) return;
+    if (expected > served) this.lost += expected - served;
+    else this.doubleCounted += served - expected;
+    if (this.diffs.length < 20) this.diffs.push(`${name.replaceAll('\t', ' | ')}: expected ${expected}, got ${served}`);
+  }
+  rows(kind: string, expected: ViewRows, served: ViewRows, filter: (key: string) => boolean = () => true, tolerance = 0): void {
+    for (const key of new Set([...expected.keys(), ...served.keys()])) {
+      if (filter(key)) this.cell(`${kind} ${key}`, expected.get(key) ?? 0, served.get(key) ?? 0, tolerance);
+    }
+  }
+  tally(expected: number, served: number): Tally {
+    const round = (n: number) => Math.round(n * 1000) / 1000;
+    return { expected, served, lost: round(this.lost), doubleCounted: round(this.doubleCounted), diffs: this.diffs };
+  }
+}
+
+/** Attribution cells compared: conversion credits (revenue cells follow them). */
+const creditCells = (key: string) => key.endsWith('\tc');
+
+/** Partitions whose stored speed offset is behind the log end, summed (0 = caught up). */
+export async function speedBehind(scenario: Scenario): Promise<number> {
+  const admin = scenario.kafka.admin();
+  await admin.connect();
+  try {
+    const high = await admin.fetchTopicOffsets(scenario.topics.events);
+    const stored = await scenario.redis.mget(...high.map((p) => scenario.keys.speedOffset(scenario.topics.events, p.partition)));
+    return high.reduce((sum, p, i) => sum + Math.max(0, Number(p.high) - Number(stored[i] ?? 0)), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Waits until the speed layer committed every message of the events topic (its offsets in Redis). */
+export async function waitSpeedCaughtUp(scenario: Scenario, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let behind = Infinity;
+  while (Date.now() < deadline) {
+    behind = await speedBehind(scenario).catch(() => Infinity);
+    if (behind === 0) return;
+    await sleep(250);
+  }
+  throw new Error(`the speed layer is still ${behind} messages behind after ${timeoutMs} ms`);
+}
+
+/**
+ * Speed views and counters against the truth. `exactDuplicates`: the duplicate counter must
+ * equal the truth's (false when clients re-sent batches: those extra copies are dropped as
+ * duplicates, and only the first copies must count).
+ */
+export async function speedTally(scenario: Scenario, truth: TruthFile, { exactDuplicates = true } = {}): Promise<Tally & { duplicates: number }> {
+  const counters = await scenario.redis.hgetall(scenario.keys.speedCounters());
+  const c = new Counter();
+  const served = Number(counters['events'] ?? 0);
+  c.cell('counter events', truth.totals.unique, served);
+  const duplicates = Number(counters['duplicates'] ?? 0);
+  if (exactDuplicates) c.cell('counter duplicates', truth.totals.duplicates, duplicates);
+  else c.cell('counter duplicates (at least)', truth.totals.duplicates, Math.min(duplicates, truth.totals.duplicates));
+  for (const [reason, n] of Object.entries(truth.totals.invalid)) c.cell(`counter invalid:${reason}`, n, Number(counters[`invalid:${reason}`] ?? 0));
+  const expected = expectedSpeedViews(truth, scenario.config.rules.windowMs);
+  const actual = await readSpeedViews(scenario.redis, scenario.keys, truth);
+  c.rows('metrics', expected.metrics, actual.metrics);
+  c.rows('heatmap', expected.heatmap, actual.heatmap);
+  c.rows('attribution', expected.attribution, actual.attribution, creditCells, 1e-9);
+  // Revenue only as a check (its unit is money, not events).
+  const revenue = new Counter();
+  revenue.rows('attribution', expected.attribution, actual.attribution, (k) => k.endsWith('\tr'), 1e-9);
+  return { ...c.tally(truth.totals.unique, served), diffs: [...c.diffs, ...revenue.diffs], duplicates };
+}
+
+/** Batch views of the truth's hours (the versions switched in) against the truth (no late events: batch = speed truth). */
+export async function batchTally(redis: Redis, scenario: Scenario, truth: TruthFile): Promise<Tally & { versions: Map<number, string> }> {
+  const hours = truthHours(truth);
+  const entries = await readBatchHourEntries(redis, scenario.keys, hours);
+  const versions = new Map([...entries].map(([h, e]) => [h, e.version]));
+  const c = new Counter();
+  for (const h of hours) if (!entries.has(h)) c.diffs.push(`hour ${new Date(h).toISOString()} has no batch version`);
+  const expected = expectedSpeedViews(truth, scenario.config.rules.windowMs);
+  const actual = await readViews(redis, (h) => (entries.has(h) ? batchKeyspace(scenario.keys, entries.get(h)!.version) : null), truth);
+  c.rows('metrics', expected.metrics, actual.metrics);
+  c.rows('heatmap', expected.heatmap, actual.heatmap);
+  c.rows('attribution', expected.attribution, actual.attribution, creditCells, 1e-9);
+  const rows = [...entries.values()].reduce((a, e) => a + e.rows, 0);
+  return { ...c.tally(truth.totals.unique, rows), versions };
+}
+
+export interface ArchiveTally extends Tally {
+  /** Distinct Kafka messages (partition, offset) archived. */
+  readonly messages: number;
+  /** Rows beyond the distinct messages: replays of a message (at-least-once, deduplicated later). */
+  readonly replayedRows: number;
+  /** Messages the sink handed on (copies included). */
+  readonly copiesSent: number;
+}
+
+/**
+ * The Parquet archive against the ids sent: every id present exactly once after the batch
+ * layer's dedupe (by event_id), with as many distinct messages as copies were sent
+ * (`extraCopies`: clients re-sent batches, so more messages are fine).
+ */
+export async function archiveTally(archiveDir: string, sent: SentIds, { extraCopies = false } = {}): Promise<ArchiveTally> {
+  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const conn = await instance.connect();
+  try {
+    const glob = path.join(archiveDir, 'events', '*', '*', '*.parquet');
+    const files = { files: listValue([glob]) };
+    const types = { files: LIST(VARCHAR) };
+    const source = `read_parquet($files, union_by_name = true, hive_partitioning = false)`;
+    const totals = (
+      await conn.runAndReadAll(
+        `SELECT count(*)::DOUBLE, count(DISTINCT (kafka_partition, kafka_offset))::DOUBLE FROM ${source}`,
+        files,
+        types,
+      )
+    ).getRows()[0] as [number, number];
+    const perId = (
+      await conn.runAndReadAll(
+        `SELECT event_id, count(DISTINCT (kafka_partition, kafka_offset))::DOUBLE FROM ${source} GROUP BY event_id`,
+        files,
+        types,
+      )
+    ).getRows() as [string, number][];
+    const archived = new Map(perId);
+    const c = new Counter();
+    let copiesSent = 0;
+    for (const [id, copies] of sent) {
+      copiesSent += copies;
+      const got = archived.get(id) ?? 0;
+      if (got === 0) c.cell(`event ${id}`, 1, 0);
+      else if (got < copies) c.cell(`copies of ${id}`, copies, got);
+      else if (got > copies && !extraCopies) c.cell(`copies of ${id}`, copies, got);
+    }
+    for (const id of archived.keys()) if (!sent.has(id)) c.cell(`unknown event ${id}`, 0, 1);
+    const [rows, messages] = totals;
+    return { ...c.tally(sent.size, archived.size), messages, replayedRows: rows - messages, copiesSent };
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
