@@ -13,7 +13,15 @@ export function ensureDeps({ log = console.error } = {}) {
     fs.existsSync(installed) && fs.existsSync(lock) && fs.statSync(installed).mtimeMs >= fs.statSync(lock).mtimeMs;
   if (fresh) return false;
   log('installing npm dependencies (npm ci)...');
-  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: 'inherit' });
+  try {
+    execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: 'inherit' });
+  } catch {
+    // npm 11 here writes locks without the other platforms' optional packages (turbo's
+    // darwin/windows binaries) and then refuses `npm ci` on them; `npm install` honours the
+    // same lock and installs the same versions.
+    log('npm ci refused the lock; installing with npm install instead...');
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: 'inherit' });
+  }
   return true;
 }
 
