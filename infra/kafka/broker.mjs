@@ -119,8 +119,11 @@ function jvmArgs(layout, heap) {
 /** Formats the KRaft storage unless it is formatted already. */
 function formatStorage(layout) {
   if (fs.existsSync(path.join(layout.data, 'meta.properties'))) return;
-  // A Kafka cluster id is 16 random bytes in URL-safe base64 without padding.
-  const clusterId = crypto.randomBytes(16).toString('base64url');
+  // A Kafka cluster id is 16 random bytes in URL-safe base64 without padding; like Kafka's own
+  // Uuid.randomUuid, never one starting with '-', which the tool's argument parser takes for a flag.
+  let clusterId;
+  do clusterId = crypto.randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-'));
   execFileSync(
     java(),
     [...jvmArgs(layout, '128m'), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', layout.config, '--ignore-formatted'],
