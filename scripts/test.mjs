@@ -17,7 +17,8 @@ const env = {
 const extra = process.argv.slice(2);
 const code = await run(
   'npx',
-  ['turbo', 'run', 'typecheck', 'lint', 'test', '--concurrency=2', '--output-logs=new-only', ...extra],
+  // --continue: one failing workspace must not hide the results of the others.
+  ['turbo', 'run', 'typecheck', 'lint', 'test', '--concurrency=2', '--continue', '--output-logs=new-only', ...extra],
   { env },
 );
 
@@ -28,6 +29,10 @@ for (const file of fs.readdirSync(reports)) {
   const report = JSON.parse(fs.readFileSync(path.join(reports, file), 'utf8'));
   passed += report.numPassedTests ?? 0;
   failed += report.numFailedTests ?? 0;
+  // A file whose set-up failed has no failed test of its own: count it as one failure.
+  for (const file of report.testResults ?? []) {
+    if (file.status === 'failed' && !(file.assertionResults ?? []).some((a) => a.status === 'failed')) failed += 1;
+  }
   skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
 }
 console.log(`\ntests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
