@@ -133,6 +133,8 @@ describe(`collector ${name}: ${RATE} events/s for ${SECONDS} s with the speed la
       return high.reduce((sum, p, i) => sum + Math.max(0, p.high - Number(stored[i] ?? 0)), 0);
     };
 
+    const resultFile = path.join(repoRoot, `bench/results/reliability-${name}.json`);
+    fs.mkdirSync(path.dirname(resultFile), { recursive: true });
     const sink = new HttpSink({ url: `http://127.0.0.1:${port}`, batchSize: 500, concurrency: 4, maxRetries: 60 });
     const runId = `ld${sc.id}`;
     const samples: Sample[] = [];
@@ -149,6 +151,10 @@ describe(`collector ${name}: ${RATE} events/s for ${SECONDS} s with the speed la
           lag: await lag().catch(() => NaN),
           accepted: sink.stats.sent,
         });
+        // The series so far, so a run that is cut short still leaves its figures.
+        if (samples.length % 12 === 0) {
+          fs.writeFileSync(resultFile, `${JSON.stringify({ bench: `reliability-${name}`, partial: true, at: new Date().toISOString(), rateTarget: RATE, seconds: SECONDS, samples }, null, 2)}\n`);
+        }
       }
     })();
 
@@ -222,8 +228,7 @@ describe(`collector ${name}: ${RATE} events/s for ${SECONDS} s with the speed la
       alive,
       samples,
     };
-    fs.mkdirSync(path.join(repoRoot, 'bench/results'), { recursive: true });
-    fs.writeFileSync(path.join(repoRoot, `bench/results/reliability-${name}.json`), `${JSON.stringify(result, null, 2)}\n`);
+    fs.writeFileSync(resultFile, `${JSON.stringify(result, null, 2)}\n`);
     recordScenario({
       suite: 'load',
       scenario: `collector-${name} (${RATE}/s x ${SECONDS} s, RSS ${round(secondMedian, 0)} -> ${round(lastMedian, 0)} MiB)`,
