@@ -6,6 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
 import { loadConfig } from '@sigflow/config';
+import { userPartition } from '@sigflow/events';
 import { createRedis, StoreKeys, windowViewCommands, hourStart } from '@sigflow/store';
 import { freePort } from '../infra/lib/process.mjs';
 import { load, startService, stopService } from './lib.mjs';
@@ -16,6 +17,7 @@ const SIGNALS = 100;
 const ADS = 10;
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
+const PARTITIONS = 4;
 
 function signal(user, i, ts) {
   const kind = i % 4;
@@ -29,7 +31,7 @@ async function seed(redis, keys, day) {
   for (let u = 0; u < USERS; u++) {
     const user = `bench-user-${u}`;
     const list = Array.from({ length: SIGNALS }, (_, i) => JSON.stringify(signal(user, i, day + i * 1_000)));
-    pipe.lpush(keys.signals(user), ...list);
+    pipe.lpush(keys.signals(userPartition(user, PARTITIONS), user), ...list);
     if (u % 200 === 199) {
       await pipe.exec();
       pipe = redis.pipeline();
@@ -42,10 +44,12 @@ async function seed(redis, keys, day) {
     for (let a = 0; a < ADS; a++) rows.push({ windowStart: w, campaign_id: 'bench-campaign', ad_id: `ad-${a}`, impressions: 50 + a, clicks: 3, invalidImpressions: 1, invalidClicks: 1 });
   }
   const deltas = (r) => ({ windowMetrics: r, attribution: [], heatmap: [], invalidTraffic: [], counts: { events: 0, duplicates: 0, late: 0, invalid: 0 } });
-  const speed = { metrics: (c, h) => keys.speedMetrics(c, h), attribution: (m, h) => keys.speedAttribution(m, h), heatmap: (p, h) => keys.speedHeatmap(p, h) };
+  // The speed layer writes one hash per Kafka partition: the ads' events land on every partition.
+  const speedOf = (partition) => ({ metrics: (c, h) => keys.speedMetrics(partition, c, h), attribution: (m, h) => keys.speedAttribution(partition, m, h), heatmap: (p, h) => keys.speedHeatmap(partition, p, h) });
   const batch = { metrics: (c, h) => keys.batchMetrics(c, h, 'bench'), attribution: (m, h) => keys.batchAttribution(m, h, 'bench'), heatmap: (p, h) => keys.batchHeatmap(p, h, 'bench') };
   const watermark = day + 12 * HOUR;
-  for (const [space, part] of [[speed, rows], [batch, rows.filter((r) => r.windowStart < watermark)]]) {
+  const speedParts = Array.from({ length: PARTITIONS }, (_, p) => [speedOf(p), rows.filter((_, i) => i % PARTITIONS === p)]);
+  for (const [space, part] of [...speedParts, [batch, rows.filter((r) => r.windowStart < watermark)]]) {
     const p = redis.pipeline();
     for (const [command, ...args] of windowViewCommands(space, deltas(part), 3 * 3600)) p.call(command, ...args);
     await p.exec();

@@ -1,5 +1,6 @@
 // Helpers shared by the benchmarks.
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -7,8 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export const root = path.resolve(new URL('..', import.meta.url).pathname);
 
 /** Starts a service from its built entry point with extra env; resolves once /healthz answers. */
-export async function startService(entry, { env = {}, url }) {
-  const child = spawn(process.execPath, [path.join(root, entry)], {
+export async function startService(entry, { env = {}, url, nodeArgs = [] }) {
+  const child = spawn(process.execPath, [...nodeArgs, path.join(root, entry)], {
     cwd: root,
     env: { ...process.env, SIGFLOW_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -30,6 +31,16 @@ export async function stopService(child) {
   if (child.exitCode !== null) return;
   child.kill('SIGTERM');
   await new Promise((resolve) => child.once('exit', resolve));
+}
+
+/** CPU seconds (user + system) a child process has used so far (Linux /proc). */
+export function cpuSeconds(pid) {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
 }
 
 /** Median of numbers. */

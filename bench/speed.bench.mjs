@@ -1,6 +1,10 @@
-// Speed layer: sustained throughput (the highest generator rate at which consumer lag stays
-// bounded for 60 s) and event-to-view latency p50/p99/p999 at 10,000 events/s and at 50 % of
-// the sustained maximum. Targets: sustained >= 100,000 events/s; p99 < 100 ms at 10,000/s.
+// Speed layer: catch-up of a 2,000,000-event backlog (1 % duplicates, 1 % bots, 0.2 % floods,
+// 0.5 % orphans: the mix a Flink 1.20 job drained at 30,800 events/s here with parallelism 1 and
+// 35,100 with 2) by 1 and 2 instances; sustained throughput (the highest generator rate at which
+// consumer lag stays bounded for 60 s); event-to-view latency p50/p99/p999 at 10,000 events/s;
+// the dedupe store's Redis bytes per remembered id; the speed process's CPU per event.
+// Targets (issue 10): sustained >= 60,000 events/s, p99 < 100 ms at 10k/s, dedupe <= 24 bytes.
+// BENCH_PROFILE=1 writes a CPU profile of the catch-up processes to bench/results/profiles/.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '@sigflow/config';
@@ -9,11 +13,13 @@ import { createKafka, deleteTopics, ensureTopics } from '@sigflow/kafka';
 import { EventStream, KafkaSink, runGenerator } from '@sigflow/loadgen';
 import { createRedis, StoreKeys } from '@sigflow/store';
 import { freePort } from '../infra/lib/process.mjs';
-import { load, startService, stopService } from './lib.mjs';
+import path from 'node:path';
+import { cpuSeconds, load, root, startService, stopService } from './lib.mjs';
 
 const SUSTAIN_SECONDS = Number(process.env.BENCH_SUSTAIN_SECONDS ?? 60);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 30);
-const CATCH_UP_EVENTS = Number(process.env.BENCH_CATCH_UP_EVENTS ?? 1_000_000);
+const CATCH_UP_EVENTS = Number(process.env.BENCH_CATCH_UP_EVENTS ?? 2_000_000);
+const PROFILE_DIR = process.env.BENCH_PROFILE ? path.join(root, 'bench/results/profiles') : null;
 
 /** Bucket counts of the event-to-view histogram, by upper bound (seconds). */
 async function latencyBuckets(url) {
@@ -61,25 +67,43 @@ class Lab {
     await this.admin.connect();
   }
   /** Starts `instances` speed processes in one consumer group (they split the partitions). */
-  async startSpeed(instances = 1) {
+  async startSpeed(instances = 1, nodeArgs = []) {
     this.speeds = [];
     this.urls = [];
     for (let i = 0; i < instances; i++) {
       const port = await freePort();
       const url = `http://127.0.0.1:${port}`;
       this.urls.push(url);
-      this.speeds.push(await startService('services/speed/dist/main.js', { env: { ...this.env, SIGFLOW_SPEED_METRICS_PORT: String(port) }, url }));
+      const env = { ...this.env, SIGFLOW_SPEED_METRICS_PORT: String(port), SIGFLOW_SPEED_INSTANCE_ID: `${this.id}-${i}` };
+      this.speeds.push(await startService('services/speed/dist/main.js', { env, url, nodeArgs }));
     }
     this.url = this.urls[0];
   }
   /** Messages in Kafka not yet committed to Redis by the speed layer. */
   async lag() {
     const high = await this.admin.fetchTopicOffsets(this.topics.events);
-    const stored = await this.redis.mget(...high.map((p) => this.keys.speedOffset(this.topics.events, p.partition)));
+    const stored = await this.redis.mget(...high.map((p) => this.keys.speedOffset(p.partition)));
     return high.reduce((sum, p, i) => sum + Math.max(0, Number(p.high) - Number(stored[i] ?? 0)), 0);
   }
+  /** Redis bytes of the dedupe store per id it holds (8-byte hashes in per-partition hour strings). */
+  async dedupeBytesPerEvent() {
+    let bytes = 0;
+    let ids = 0;
+    for (let p = 0; p < 4; p++) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.redis.scan(cursor, 'MATCH', this.keys.seenEvents(p, '*'), 'COUNT', 1000);
+        cursor = next;
+        for (const key of keys) {
+          bytes += Number(await this.redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'));
+          ids += (await this.redis.strlen(key)) / 8;
+        }
+      } while (cursor !== '0');
+    }
+    return ids > 0 ? { ids, bytes, bytesPerEvent: Math.round((bytes / ids) * 100) / 100 } : null;
+  }
   async generate(events, rate, seed) {
-    const sink = new KafkaSink({ kafka: this.kafka, topic: this.topics.events, partitions: 4 });
+    const sink = new KafkaSink({ brokers: this.config.kafka.brokers, topic: this.topics.events, partitions: 4 });
     await sink.connect();
     const day = 86_400_000;
     const stream = new EventStream({ seed, events, start: Date.now() - day, span: day, partitions: 4, duplicates: 0.01, bots: 0.01, floods: 0.002, orphans: 0.005 });
@@ -104,12 +128,14 @@ class Lab {
 }
 
 /** Catch-up: a backlog in Kafka, then `instances` speed processes drain it as fast as they can. */
-async function catchUp(instances) {
+export async function catchUp(instances) {
   const lab = new Lab('catchup');
   await lab.setUp();
   try {
     await lab.generate(CATCH_UP_EVENTS, 0, 3);
-    await lab.startSpeed(instances);
+    const nodeArgs = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+    await lab.startSpeed(instances, nodeArgs);
+    const cpuAtStart = lab.speeds.map((s) => cpuSeconds(s.pid) ?? 0);
     const started = Date.now();
     let lag = await lab.lag();
     while (lag > 0) {
@@ -119,15 +145,18 @@ async function catchUp(instances) {
     }
     const seconds = (Date.now() - started) / 1000;
     const eventsPerSecond = Math.round(CATCH_UP_EVENTS / seconds);
-    console.log(`catch-up (${instances} instance${instances > 1 ? 's' : ''}): ${CATCH_UP_EVENTS} events in ${seconds.toFixed(1)} s = ${eventsPerSecond} events/s`);
-    return { instances, events: CATCH_UP_EVENTS, seconds, eventsPerSecond };
+    const cpu = lab.speeds.reduce((sum, s, i) => sum + (cpuSeconds(s.pid) ?? 0) - (cpuAtStart[i] ?? 0), 0);
+    const cpuMicrosPerEvent = Math.round((cpu / CATCH_UP_EVENTS) * 1e7) / 10;
+    const dedupe = await lab.dedupeBytesPerEvent();
+    console.log(`catch-up (${instances} instance${instances > 1 ? 's' : ''}): ${CATCH_UP_EVENTS} events in ${seconds.toFixed(1)} s = ${eventsPerSecond} events/s; speed CPU ${cpuMicrosPerEvent} µs/event; dedupe ${dedupe?.bytesPerEvent} B/id`);
+    return { instances, events: CATCH_UP_EVENTS, seconds, eventsPerSecond, cpuMicrosPerEvent, dedupe };
   } finally {
     await lab.tearDown();
   }
 }
 
 /** Live traffic at `rate` for `seconds`: lag samples every second, and latency percentiles. */
-async function live(rate, seconds, seed, instances = 1) {
+export async function live(rate, seconds, seed, instances = 1) {
   const lab = new Lab(`live${rate}`);
   await lab.setUp();
   try {
@@ -188,13 +217,17 @@ export async function run() {
   const half = sustained ? Math.round(sustained.targetRate / 2 / 1000) * 1000 : null;
   const atHalf = half ? await live(half, LATENCY_SECONDS, 41) : null;
   const summary = {
-    catchUpEventsPerSecond: Object.fromEntries(catchUps.map((c) => [`${c.instances}_instance`, c.eventsPerSecond])),
+    instances: best.instances,
+    catchUpEventsPerSecond: best.eventsPerSecond,
+    runs: catchUps.map((c) => ({ instances: c.instances, catchUpEventsPerSecond: c.eventsPerSecond, cpuMicrosPerEvent: c.cpuMicrosPerEvent })),
     sustainedInstances: best.instances,
     sustainedEventsPerSecond: sustained?.targetRate ?? null,
     latencyAt10kMs: at10k.latencyMs,
     latencyAtHalfMs: atHalf?.latencyMs ?? null,
-    targets: { sustained: 100_000, p99At10kMs: 100 },
+    dedupeBytesPerEvent: best.dedupe?.bytesPerEvent ?? null,
+    flinkReference: { '1_instance': 30_800, '2_instances': 35_100 },
+    targets: { sustainedEventsPerSecond: 60_000, p99At10kMs: 100, dedupeBytesPerEvent: 24 },
   };
-  console.log(`speed: sustained ${summary.sustainedEventsPerSecond} events/s with ${best.instances} instance(s) (catch-up ${JSON.stringify(summary.catchUpEventsPerSecond)}); at 10k/s p50 ${at10k.latencyMs.p50} ms, p99 ${at10k.latencyMs.p99} ms, p999 ${at10k.latencyMs.p999} ms`);
+  console.log(`speed: catch-up ${JSON.stringify(summary.runs)}; sustained ${summary.sustainedEventsPerSecond} events/s with ${best.instances} instance(s); at 10k/s p50 ${at10k.latencyMs.p50} ms, p99 ${at10k.latencyMs.p99} ms, p999 ${at10k.latencyMs.p999} ms; dedupe ${summary.dedupeBytesPerEvent} B/id`);
   return { loadBefore, loadAfter: load(), summary, catchUp: catchUps, sustainedAttempts: attempts, at10k, atHalf };
 }

@@ -13,15 +13,10 @@ export function ensureDeps({ log = console.error } = {}) {
     fs.existsSync(installed) && fs.existsSync(lock) && fs.statSync(installed).mtimeMs >= fs.statSync(lock).mtimeMs;
   if (fresh) return false;
   log('installing npm dependencies (npm ci)...');
-  try {
-    execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: 'inherit' });
-  } catch {
-    // npm 11 here writes locks without the other platforms' optional packages (turbo's
-    // darwin/windows binaries) and then refuses `npm ci` on them; `npm install` honours the
-    // same lock and installs the same versions.
-    log('npm ci refused the lock; installing with npm install instead...');
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: 'inherit' });
-  }
+  // npm ci only: it installs exactly the lock or fails. The lock records every platform's
+  // optional packages (turbo's darwin/windows binaries too, see scripts/lock-platforms.mjs),
+  // so it is accepted on every host.
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: 'inherit' });
   return true;
 }
 

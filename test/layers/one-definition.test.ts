@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { realTimeModels } from '@sigflow/core';
 import { recomputeHours } from '@sigflow/batch';
 import { EventStream, KafkaSink, runGenerator, type TruthFile } from '@sigflow/loadgen';
-import { batchKeyspace, readBatchHourEntries, type WindowViewKeyspace } from '@sigflow/store';
+import { batchKeyspace, readBatchHourEntries } from '@sigflow/store';
 import { Scenario } from '../support/scenario.js';
 import { waitUntil } from '../support/redis-keys.js';
 import { readViews, truthHours, viewDifferences } from '../support/speed-truth.js';
@@ -31,7 +31,7 @@ describe('speed views equal batch views on in-order data', () => {
     const archiver = await scenario.archiver(archiveDir);
     await Promise.all([speed.start(), archiver.start()]);
 
-    const sink = new KafkaSink({ kafka: scenario.kafka, topic: scenario.topics.events, partitions: 4 });
+    const sink = new KafkaSink({ brokers: scenario.config.kafka.brokers, topic: scenario.topics.events, partitions: 4 });
     await sink.connect();
     const stream = new EventStream({
       seed: 23,
@@ -50,7 +50,7 @@ describe('speed views equal batch views on in-order data', () => {
     await sink.close();
     const truth: TruthFile = run.truth!.toJSON();
 
-    await waitUntil('the speed layer to process everything', () => scenario.redis.hgetall(scenario.keys.speedCounters()), (c) => Number(c['events'] ?? 0) + Number(c['duplicates'] ?? 0) >= truth.totals.sent, 120_000);
+    await waitUntil('the speed layer to process everything', () => scenario.speedCounters(), (c) => (c['events'] ?? 0) + (c['duplicates'] ?? 0) >= truth.totals.sent, 120_000);
     await waitUntil('the archiver to commit everything', () => scenario.groupLag(scenario.env['SIGFLOW_ARCHIVER_GROUP']!), (lag) => lag === 0, 120_000);
 
     const hours = truthHours(truth);
@@ -60,12 +60,7 @@ describe('speed views equal batch views on in-order data', () => {
     const versions = await readBatchHourEntries(scenario.redis, scenario.keys, hours);
     expect(versions.size).toBe(hours.length);
     const models = [...realTimeModels];
-    const speedSpace: WindowViewKeyspace = {
-      metrics: (c, h) => scenario.keys.speedMetrics(c, h),
-      attribution: (m, h) => scenario.keys.speedAttribution(m, h),
-      heatmap: (p, h) => scenario.keys.speedHeatmap(p, h),
-    };
-    const speedViews = await readViews(scenario.redis, () => speedSpace, truth, models);
+    const speedViews = await readViews(scenario.redis, () => scenario.speedKeyspaces(), truth, models);
     const batchViews = await readViews(scenario.redis, (h) => batchKeyspace(scenario.keys, versions.get(h)!.version), truth, models);
 
     expect(speedViews.metrics.size).toBeGreaterThan(100);

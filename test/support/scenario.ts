@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
-import { topicsFor, type Topics } from '@sigflow/events';
+import { topicsFor, userPartition, type Topics } from '@sigflow/events';
 import { createKafka, deleteTopics, ensureTopics } from '@sigflow/kafka';
-import { createRedis, StoreKeys } from '@sigflow/store';
+import { createRedis, speedPartitions, StoreKeys, type WindowViewKeyspace } from '@sigflow/store';
 import { freePort } from '../../infra/lib/process.mjs';
 import { deleteByPrefix } from './redis-keys.js';
 import { ServiceProcess } from './services.js';
@@ -44,10 +44,14 @@ export class Scenario {
     await ensureTopics(this.kafka, this.topics, { eventPartitions: this.config.kafka.eventPartitions });
   }
 
-  /** A speed layer process of this scenario (not started). */
+  /**
+   * A speed layer process of this scenario (not started). Its static group membership id is its
+   * name: started again after a kill, it takes its partitions back at once.
+   */
   async speed(name = 'speed'): Promise<ServiceProcess> {
     const port = await freePort();
-    const service = new ServiceProcess(`${name}-${this.id}`, 'services/speed/dist/main.js', { ...this.env, SIGFLOW_SPEED_METRICS_PORT: String(port) }, port);
+    const env = { ...this.env, SIGFLOW_SPEED_METRICS_PORT: String(port), SIGFLOW_SPEED_INSTANCE_ID: `${name}-${this.id}` };
+    const service = new ServiceProcess(`${name}-${this.id}`, 'services/speed/dist/main.js', env, port);
     this.services.push(service);
     return service;
   }
@@ -92,6 +96,52 @@ export class Scenario {
     );
     this.services.push(service);
     return service;
+  }
+
+  /** The partitions of the events topic. */
+  get partitions(): number[] {
+    return speedPartitions(this.config.kafka.eventPartitions);
+  }
+
+  /** The speed layer's running counters, summed over its partitions. */
+  async speedCounters(): Promise<Record<string, number>> {
+    const sums: Record<string, number> = {};
+    for (const hash of await Promise.all(this.partitions.map((p) => this.redis.hgetall(this.keys.speedCounters(p))))) {
+      for (const [f, v] of Object.entries(hash)) sums[f] = (sums[f] ?? 0) + Number(v);
+    }
+    return sums;
+  }
+
+  /** The next offset the speed layer stored per partition (0 where none). */
+  async speedOffsets(): Promise<number[]> {
+    return (await this.redis.mget(...this.partitions.map((p) => this.keys.speedOffset(p)))).map((o) => Number(o ?? 0));
+  }
+
+  /** Messages of the events topic the speed layer has not committed yet. */
+  async speedLag(): Promise<number> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const high = await admin.fetchTopicOffsets(this.topics.events);
+      const stored = await this.speedOffsets();
+      return high.reduce((sum, p) => sum + Math.max(0, Number(p.high) - (stored[p.partition] ?? 0)), 0);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** The key of a user's signal list (in its Kafka partition's keyspace). */
+  signalsKey(userId: string): string {
+    return this.keys.signals(userPartition(userId, this.config.kafka.eventPartitions), userId);
+  }
+
+  /** The speed layer's view keyspaces, one per partition (readers sum them). */
+  speedKeyspaces(): WindowViewKeyspace[] {
+    return this.partitions.map((p) => ({
+      metrics: (c: string, h: number) => this.keys.speedMetrics(p, c, h),
+      attribution: (m: string, h: number) => this.keys.speedAttribution(p, m, h),
+      heatmap: (page: string, h: number) => this.keys.speedHeatmap(p, page, h),
+    }));
   }
 
   /** Messages of the events topic that consumer group `groupId` has not committed yet. */

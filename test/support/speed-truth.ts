@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { windowStart } from '@sigflow/core';
 import type { TruthFile } from '@sigflow/loadgen';
-import { field, hourStart, type StoreKeys, type WindowViewKeyspace } from '@sigflow/store';
+import { field, hourStart, type WindowViewKeyspace } from '@sigflow/store';
 
 /** Rows keyed by hash field, for one kind of view. */
 export type ViewRows = Map<string, number>;
@@ -55,8 +55,11 @@ export function truthHours(truth: TruthFile): number[] {
   return [...hours].sort((a, b) => a - b);
 }
 
-/** Which keyspace serves an hour (speed views, or the batch version switched in for it). */
-export type KeyspaceOfHour = (hour: number) => WindowViewKeyspace | null;
+/**
+ * Which keyspaces serve an hour: the speed views (one keyspace per partition, summed), or the
+ * batch version switched in for it; none when nothing does.
+ */
+export type KeyspaceOfHour = (hour: number) => readonly WindowViewKeyspace[] | WindowViewKeyspace | null;
 
 /** Reads the views a truth file talks about, keyed like {@link expectedSpeedViews}. */
 export async function readViews(redis: Redis, spaceOf: KeyspaceOfHour, truth: TruthFile, models = ['last_touch', 'first_touch', 'linear']) {
@@ -69,10 +72,11 @@ export async function readViews(redis: Redis, spaceOf: KeyspaceOfHour, truth: Tr
     const index: string[] = [];
     for (const name of names) {
       for (const h of hours) {
-        const space = spaceOf(h);
-        if (!space) continue;
-        pipeline.hgetall(keyOf(space, name, h));
-        index.push(name);
+        const spaces = spaceOf(h);
+        for (const space of spaces === null ? [] : Array.isArray(spaces) ? spaces : [spaces as WindowViewKeyspace]) {
+          pipeline.hgetall(keyOf(space, name, h));
+          index.push(name);
+        }
       }
     }
     const results = (await pipeline.exec()) ?? [];
@@ -89,14 +93,9 @@ export async function readViews(redis: Redis, spaceOf: KeyspaceOfHour, truth: Tr
   };
 }
 
-/** Reads the speed views a truth file talks about. */
-export function readSpeedViews(redis: Redis, keys: StoreKeys, truth: TruthFile) {
-  const space: WindowViewKeyspace = {
-    metrics: (c, h) => keys.speedMetrics(c, h),
-    attribution: (m, h) => keys.speedAttribution(m, h),
-    heatmap: (p, h) => keys.speedHeatmap(p, h),
-  };
-  return readViews(redis, () => space, truth);
+/** Reads the speed views (every partition's part, summed) a truth file talks about. */
+export function readSpeedViews(redis: Redis, spaces: readonly WindowViewKeyspace[], truth: TruthFile) {
+  return readViews(redis, () => spaces, truth);
 }
 
 /** Differences between two view row sets (relative tolerance for float sums), at most `max` listed. */

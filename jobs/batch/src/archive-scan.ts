@@ -1,6 +1,6 @@
 import type { DuckDBConnection, DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
 import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
-import { archiveColumns, archiveColumnsDdl, eventsOfColumns } from '@sigflow/archiver';
+import { archiveColumns, archiveColumnsDdl, eventsOfColumns } from '@sigflow/archive';
 import type { ReceivedEvent } from '@sigflow/events';
 import { ArchiveScanError } from './errors.js';
 

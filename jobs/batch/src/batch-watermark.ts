@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
-import { listHourFiles } from '@sigflow/archiver';
+import { archiveSealedThrough, listHourFiles } from '@sigflow/archive';
 import type { RuleSettings } from '@sigflow/core';
-import { archiveSealedThrough, readArchiveWatermarks, readBatchWatermark, type StoreKeys } from '@sigflow/store';
+import { readArchiveWatermarks, readBatchWatermark, type StoreKeys } from '@sigflow/store';
 import { floorHour, HOUR_MS } from './hour-range.js';
 
 /**

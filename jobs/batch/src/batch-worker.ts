@@ -1,16 +1,14 @@
 import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
-import { listHourFiles } from '@sigflow/archiver';
-import { archiveSealedThrough, isHourSealed, readArchiveWatermarks } from '@sigflow/store';
+import { archiveSealedThrough, isHourSealed, listHourFiles } from '@sigflow/archive';
+import { readArchiveWatermarks } from '@sigflow/store';
 import type { Logger } from '@sigflow/observability';
 import type { BatchContext } from './batch-context.js';
-import { bullConnection, bullPrefix } from './batch-queue.js';
+import { bullConnection, bullPrefix, InvalidJobDataError, parseJobRequest, type JobRequest } from '@sigflow/batch-jobs';
 import { batchMetrics, type BatchMetrics } from './batch-metrics.js';
 import { compactHour } from './compact-hour.js';
 import { DuckDBSession } from './duckdb-session.js';
-import { InvalidJobDataError } from './errors.js';
-import { parseJobRequest, type JobRequest } from './job-kinds.js';
 import { recomputeDirtyHours } from './recompute-dirty.js';
 import { recomputeHours, type JobProgress } from './recompute-hours.js';
 import { reconcileHours } from './reconcile-hours.js';
@@ -20,10 +18,11 @@ export interface BatchWorkerDeps {
   readonly context: BatchContext;
   readonly registry: Registry;
   readonly logger: Logger;
-  /** Where follow-up jobs go (compaction of sealed hours with many files); none: no follow-ups. */
+  /**
+   * Where follow-up jobs go: a sealed hour with `batch.compactFromFiles` files or more gets a
+   * `compact` job after its recompute. None: no follow-ups.
+   */
   readonly queue?: Queue;
-  /** Sealed hours with at least this many files get a `compact` job after their recompute. */
-  readonly compactFromFiles?: number;
   /** BullMQ connection (default: a new one from the configuration). */
   readonly connection?: Redis;
 }
@@ -101,51 +100,20 @@ export async function runJobRequest(
  * failed job never touches the serving version (it only switches in after everything is written).
  */
 export function startBatchWorker(deps: BatchWorkerDeps): BatchWorker {
-  const { context: ctx, logger } = deps;
+  const { context: ctx } = deps;
   const metrics = batchMetrics(deps.registry);
   let session: DuckDBSession | undefined;
   const processor = async (job: Job): Promise<unknown> => {
-    const kind = job.name;
-    const end = metrics.jobDuration.startTimer({ kind });
-    let request: JobRequest;
+    const end = metrics.jobDuration.startTimer({ kind: job.name });
     try {
-      request = parseJobRequest(job.name, job.data);
-    } catch (err) {
-      metrics.jobs.inc({ kind, outcome: 'invalid' });
-      end({ outcome: 'invalid' });
-      if (err instanceof InvalidJobDataError) throw new UnrecoverableError(err.message);
-      throw err;
-    }
-    try {
-      session ??= await DuckDBSession.open({ threads: ctx.options.duckdbThreads, memoryLimit: ctx.options.duckdbMemoryLimit || undefined });
-      let lastRows = 0;
-      const result = await runJobRequest(request, ctx, {
-        duckdb: session,
-        computedBy: `job:${job.id ?? '?'}`,
-        onProgress: async (p) => {
-          metrics.rowsRead.inc({ kind }, Math.max(0, p.rowsRead - lastRows));
-          lastRows = Math.max(lastRows, p.rowsRead);
-          await job.updateProgress({ ...p });
-        },
-      });
-      const recomputed = result.recomputedHours ?? [];
-      metrics.hoursRecomputed.inc(recomputed.length);
-      await job.updateProgress({ hoursDone: Number(result['hours'] ?? 1), hoursTotal: Number(result['hours'] ?? 1), rowsRead: result.rowsRead, percent: 100 });
-      if (deps.queue && recomputed.length > 0) await enqueueCompactions(deps, recomputed);
-      metrics.jobs.inc({ kind, outcome: 'completed' });
+      const request = parseJobRequest(job.name, job.data);
+      session ??= await DuckDBSession.forBatch(ctx.config.batch);
+      const result = await runQueuedJob(deps, metrics, job, request, session);
+      metrics.jobs.inc({ kind: job.name, outcome: 'completed' });
       end({ outcome: 'completed' });
       return result;
     } catch (err) {
-      if (err instanceof InvalidJobDataError) {
-        metrics.jobs.inc({ kind, outcome: 'invalid' });
-        end({ outcome: 'invalid' });
-        throw new UnrecoverableError(err.message);
-      }
-      const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      metrics.jobs.inc({ kind, outcome: last ? 'failed' : 'retrying' });
-      end({ outcome: 'error' });
-      logger.warn({ err, job: job.id, kind, attempt: job.attemptsMade + 1 }, last ? 'batch job failed' : 'batch job failed; will retry');
-      throw err;
+      throw jobFailure(deps, metrics, job, err, end);
     }
   };
   const worker = new Worker(ctx.config.batch.queueName, processor, {
@@ -156,10 +124,10 @@ export function startBatchWorker(deps: BatchWorkerDeps): BatchWorker {
     stalledInterval: ctx.config.batch.stalledIntervalMs,
     // A job whose worker died is handed out again; BullMQ's default (once) would fail an ops
     // recompute for good after a second crash. Jobs are idempotent: allow as many as attempts.
-    maxStalledCount: Math.max(1, ctx.options.attempts),
+    maxStalledCount: Math.max(1, ctx.config.batch.attempts),
     autorun: true,
   });
-  worker.on('error', (err) => logger.error({ err }, 'batch worker error'));
+  worker.on('error', (err) => deps.logger.error({ err }, 'batch worker error'));
   return {
     worker,
     metrics,
@@ -171,14 +139,53 @@ export function startBatchWorker(deps: BatchWorkerDeps): BatchWorker {
   };
 }
 
+/** Runs a checked request for a queued job: progress to the job, rows to the metrics, follow-ups. */
+async function runQueuedJob(deps: BatchWorkerDeps, metrics: BatchMetrics, job: Job, request: JobRequest, duckdb: DuckDBSession): Promise<unknown> {
+  const kind = job.name;
+  let lastRows = 0;
+  const result = await runJobRequest(request, deps.context, {
+    duckdb,
+    computedBy: `job:${job.id ?? '?'}`,
+    onProgress: async (p) => {
+      metrics.rowsRead.inc({ kind }, Math.max(0, p.rowsRead - lastRows));
+      lastRows = Math.max(lastRows, p.rowsRead);
+      await job.updateProgress({ ...p });
+    },
+  });
+  const recomputed = result.recomputedHours ?? [];
+  metrics.hoursRecomputed.inc(recomputed.length);
+  await job.updateProgress({ hoursDone: Number(result['hours'] ?? 1), hoursTotal: Number(result['hours'] ?? 1), rowsRead: result.rowsRead, percent: 100 });
+  if (deps.queue && recomputed.length > 0) await enqueueCompactions(deps, recomputed);
+  return result;
+}
+
+/**
+ * The error a failed job is failed with, counted once: malformed data becomes an
+ * UnrecoverableError (no retry: it cannot succeed); anything else is retried until the attempts
+ * run out.
+ */
+function jobFailure(deps: BatchWorkerDeps, metrics: BatchMetrics, job: Job, err: unknown, end: (labels: { outcome: string }) => void): unknown {
+  const kind = job.name;
+  if (err instanceof InvalidJobDataError) {
+    metrics.jobs.inc({ kind, outcome: 'invalid' });
+    end({ outcome: 'invalid' });
+    return new UnrecoverableError(err.message);
+  }
+  const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+  metrics.jobs.inc({ kind, outcome: last ? 'failed' : 'retrying' });
+  end({ outcome: 'error' });
+  deps.logger.warn({ err, job: job.id, kind, attempt: job.attemptsMade + 1 }, last ? 'batch job failed' : 'batch job failed; will retry');
+  return err;
+}
+
 async function enqueueCompactions(deps: BatchWorkerDeps, hours: readonly number[]): Promise<void> {
   const ctx = deps.context;
-  const threshold = deps.compactFromFiles ?? 12;
+  const threshold = ctx.config.batch.compactFromFiles;
   const sealed = archiveSealedThrough(await readArchiveWatermarks(ctx.redis, ctx.keys, ctx.topic), ctx.settings);
   for (const hour of hours) {
     if (!isHourSealed(hour, sealed)) continue;
     if ((await listHourFiles(ctx.root, hour)).length < threshold) continue;
     // At most one compaction per archive hour per wall-clock hour: the job id dedupes.
-    await deps.queue?.add('compact', { hour }, { jobId: `compact-${hour}-${Math.floor(Date.now() / 3_600_000)}` });
+    await deps.queue?.add('compact', { hour, requestedBy: 'batch:recompute' }, { jobId: `compact-${hour}-${Math.floor(Date.now() / 3_600_000)}` });
   }
 }

@@ -3,13 +3,15 @@ import path from 'node:path';
 import {
   archiveColumns,
   archiveFileName,
+  archiveSealedThrough,
+  isHourSealed,
   hourFolder,
   listHourFiles,
   parseArchiveFileName,
   publishFile,
   StagingArea,
-} from '@sigflow/archiver';
-import { archiveSealedThrough, isHourSealed, readArchiveWatermarks } from '@sigflow/store';
+} from '@sigflow/archive';
+import { readArchiveWatermarks } from '@sigflow/store';
 import type { BatchContext } from './batch-context.js';
 import { filesParam, readFiles } from './archive-scan.js';
 import { DuckDBSession } from './duckdb-session.js';
@@ -66,7 +68,7 @@ export async function compactHour(options: {
   const groups = [...byPartition].filter(([, list]) => list.length > 1);
   if (groups.length === 0) return result('nothing to merge');
 
-  const session = options.duckdb ?? (await DuckDBSession.open({ threads: ctx.options.duckdbThreads }));
+  const session = options.duckdb ?? (await DuckDBSession.open({ threads: ctx.config.batch.duckdbThreads }));
   const staging = await StagingArea.open(ctx.root);
   let rows = 0;
   try {

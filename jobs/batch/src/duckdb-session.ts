@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { BatchConfig } from '@sigflow/config';
 
 export interface DuckDBSessionOptions {
   /** Worker threads (default: the machine's cores). */
@@ -29,6 +30,11 @@ export class DuckDBSession {
     if (options.memoryLimit) settings['memory_limit'] = options.memoryLimit;
     const instance = await DuckDBInstance.create(':memory:', settings);
     return new DuckDBSession(instance, await instance.connect());
+  }
+
+  /** A session with the batch layer's configured threads and memory limit (`batch.duckdb*`). */
+  static forBatch(batch: Pick<BatchConfig, 'duckdbThreads' | 'duckdbMemoryLimit'>): Promise<DuckDBSession> {
+    return DuckDBSession.open({ threads: batch.duckdbThreads, memoryLimit: batch.duckdbMemoryLimit || undefined });
   }
 
   close(): void {

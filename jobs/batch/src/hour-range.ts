@@ -1,24 +1,7 @@
-import { InvalidJobDataError } from './errors.js';
+import { floorHour, HOUR_MS } from '@sigflow/batch-jobs';
 
-/** One hour in ms. */
-export const HOUR_MS = 3_600_000;
-
-/** The last time a Date can hold (year 275760): hours beyond have no `dt=` folder name. */
-const MAX_TIME_MS = 8_640_000_000_000_000;
-
-/** ISO 8601: a date, optionally a time (minutes at least) and an offset. */
-const isoTime = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}:?\d{2})?$/;
-
-/** Start of the hour containing `ts`. */
-export function floorHour(ts: number): number {
-  return ts - (((ts % HOUR_MS) + HOUR_MS) % HOUR_MS);
-}
-
-/** Start of the first hour at or after `ts`. */
-export function ceilHour(ts: number): number {
-  const f = floorHour(ts);
-  return f === ts ? ts : f + HOUR_MS;
-}
+// Hour arithmetic of job data lives with the job contract; the batch layer's ranges use it too.
+export { ceilHour, floorHour, HOUR_MS } from '@sigflow/batch-jobs';
 
 /** The hour starts of [from, to). */
 export function hoursOf(from: number, to: number): number[] {
@@ -37,27 +20,6 @@ export function contiguousRanges(hours: readonly number[]): { from: number; to: 
     else ranges.push({ from: h, to: h + HOUR_MS });
   }
   return ranges;
-}
-
-/**
- * A time given as ms since the epoch or as an ISO 8601 string; `2026-11-20T10:00Z` (no seconds)
- * is accepted too. Throws {@link InvalidJobDataError} naming `what` otherwise.
- */
-export function parseTime(value: unknown, what: string): number {
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= MAX_TIME_MS) return value;
-  if (typeof value === 'string' && value.trim() !== '') {
-    const text = value.trim();
-    if (/^\d+$/.test(text)) {
-      if (Number(text) <= MAX_TIME_MS) return Number(text);
-    } else if (isoTime.test(text)) {
-      // Only ISO forms reach Date.parse: it also reads free text ("x 1" is 2001, "../../etc/passwd 2020" is 2020).
-      // Date.parse wants seconds in ISO strings; add ":00" to "...T10:00Z" / "...T10:00+01:00".
-      const withSeconds = text.replace(/T(\d{2}):(\d{2})(Z|[+-]\d{2}:?\d{2})?$/, (_m, h: string, m: string, z: string | undefined) => `T${h}:${m}:00${z ?? 'Z'}`);
-      const ms = Date.parse(withSeconds);
-      if (Number.isFinite(ms) && ms >= 0) return ms;
-    }
-  }
-  throw new InvalidJobDataError(`${what} must be an ISO time (e.g. 2026-11-20T10:00Z) or ms since the epoch, got ${JSON.stringify(value)}`);
 }
 
 /** ISO form of an hour start for logs and job names, e.g. 2026-11-20T10:00Z. */

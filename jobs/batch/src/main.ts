@@ -1,19 +1,18 @@
 import { loadConfig } from '@sigflow/config';
 import { createRedis, redisAnswers } from '@sigflow/store';
 import { createLogger, createMetricsRegistry, onShutdown, startHealthServer } from '@sigflow/observability';
-import { createBatchContext, defaultBatchOptions } from './batch-context.js';
-import { createBatchQueue, installSchedulers } from './batch-queue.js';
+import { installSchedulers, openBatchQueue } from '@sigflow/batch-jobs';
+import { createBatchContext } from './batch-context.js';
 import { startBatchWorker } from './batch-worker.js';
 
 const config = loadConfig();
 const logger = createLogger('batch', config.logLevel);
 const registry = createMetricsRegistry('batch');
 const redis = createRedis(config.redis);
-const options = defaultBatchOptions(config);
-const context = createBatchContext(config, redis, options);
+const context = createBatchContext(config, redis);
 
-const queue = createBatchQueue(config, options);
-await installSchedulers(queue, config, options);
+const queue = openBatchQueue(config);
+await installSchedulers(queue, config);
 const worker = startBatchWorker({ context, registry, logger, queue });
 const health = await startHealthServer({
   host: config.metricsHost,

@@ -8,7 +8,7 @@ import {
   type BatchSwitchResult,
   type RedisCommand,
 } from '@sigflow/store';
-import type { BatchContext } from './batch-context.js';
+import { ttlSeconds, type BatchContext } from './batch-context.js';
 import { batchWatermarkCandidate } from './batch-watermark.js';
 import { hourChangeCommands } from './hour-changes.js';
 import type { HourViews } from './hour-views.js';
@@ -69,6 +69,8 @@ export interface VersionInfo {
   readonly computedBy: string;
   readonly shapleyVersion: string | null;
   readonly markovVersion: string | null;
+  /** The `isbot` version the bot rule used (core's `isbotVersion`). */
+  readonly isbotVersion: string;
 }
 
 /**
@@ -77,21 +79,21 @@ export interface VersionInfo {
  * reads them until {@link switchHours}; a job that fails here leaves the serving version as it was.
  */
 export async function writeHourVersion(ctx: BatchContext, views: HourViews, info: VersionInfo): Promise<WrittenHour> {
-  const { redis, keys, options } = ctx;
+  const { redis, keys } = ctx;
   const { version } = info;
   const h = views.hourStart;
-  const ttl = options.pendingTtlSeconds;
+  const ttl = ttlSeconds(ctx.config.batch.pendingTtlMs);
   const commands: RedisCommand[] = freshKeyCommands(windowViewCommands(batchKeyspace(keys, version), views.deltas, ttl));
   const qualityKey = keys.batchQuality(h, version);
   for (const [f, n] of views.quality) commands.push(['HSET', qualityKey, f, n]);
   if (views.quality.size > 0) commands.push(['EXPIRE', qualityKey, ttl]);
   const campaigns = [...new Set(views.deltas.windowMetrics.map((m) => m.campaign_id))];
   const pages = [...new Set(views.deltas.heatmap.map((x) => x.page_id))];
-  if (campaigns.length > 0) commands.push(['SADD', keys.campaigns(), ...campaigns]);
-  if (pages.length > 0) commands.push(['SADD', keys.pages(), ...pages]);
+  if (campaigns.length > 0) commands.push(['SADD', keys.batchCampaigns(), ...campaigns]);
+  if (pages.length > 0) commands.push(['SADD', keys.batchPages(), ...pages]);
   await sendCommands(redis, commands);
 
-  const changes = await hourChangeCommands(redis, keys, h, version, campaigns, info.shapleyVersion, ttl);
+  const changes = await hourChangeCommands(redis, keys, h, version, campaigns, info.shapleyVersion, ttl, ctx.config.kafka.eventPartitions);
   await sendCommands(redis, changes.commands);
 
   const written = new Set<string>();
@@ -115,6 +117,7 @@ export async function writeHourVersion(ctx: BatchContext, views: HourViews, info
       duplicates: views.deltas.counts.duplicates,
       shapleyVersion: info.shapleyVersion,
       markovVersion: info.markovVersion,
+      isbotVersion: info.isbotVersion,
       computedBy: info.computedBy,
     },
   };
@@ -134,8 +137,9 @@ async function expireKeys(ctx: BatchContext, keys: readonly string[], seconds: n
  * them). With no hours it only advances the watermark.
  */
 export async function switchHours(ctx: BatchContext, asOf: number, hours: readonly WrittenHour[], now = Date.now()): Promise<BatchSwitchResult[]> {
-  const { redis, keys, options } = ctx;
-  await expireKeys(ctx, hours.flatMap((h) => h.keys), options.viewTtlSeconds);
+  const { redis, keys } = ctx;
+  const { viewTtlMs, oldVersionTtlMs } = ctx.config.batch;
+  await expireKeys(ctx, hours.flatMap((h) => h.keys), ttlSeconds(viewTtlMs));
   const candidate = await batchWatermarkCandidate(redis, keys, {
     root: ctx.root,
     topic: ctx.topic,
@@ -153,10 +157,10 @@ export async function switchHours(ctx: BatchContext, asOf: number, hours: readon
     if (r.replaced && r.previous && r.previous.version !== '') {
       const setKey = batchVersionKeysKey(keys, r.hourStart, r.previous.version);
       const previousKeys = await redis.smembers(setKey);
-      await expireKeys(ctx, [...previousKeys, setKey], options.oldVersionTtlSeconds);
+      await expireKeys(ctx, [...previousKeys, setKey], ttlSeconds(oldVersionTtlMs));
     } else if (!r.replaced) {
       const mine = hours.find((h) => h.hourStart === r.hourStart);
-      if (mine) await expireKeys(ctx, mine.keys, options.oldVersionTtlSeconds);
+      if (mine) await expireKeys(ctx, mine.keys, ttlSeconds(oldVersionTtlMs));
     }
   }
   return results;

@@ -28,7 +28,7 @@ export async function recomputeDirtyHours(options: {
   const now = options.now ?? Date.now;
   const members = (await ctx.redis.zrange(ctx.keys.dirtyHours(), 0, -1)).map(Number).filter(Number.isFinite);
   const dirty = members.sort((a, b) => a - b);
-  const picked = dirty.slice(0, ctx.options.maxDirtyHoursPerRun);
+  const picked = dirty.slice(0, ctx.config.batch.maxDirtyHoursPerRun);
   const ranges = contiguousRanges(picked);
   if (ranges.length === 0) {
     await switchHours(ctx, now(), [], now());

@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
 import type { SigflowConfig } from '@sigflow/config';
-import type { MarkovModel, ShapleyTable } from '@sigflow/core';
-import { StagingArea } from '@sigflow/archiver';
-import { createBatchContext, type BatchContext, type BatchOptions } from './batch-context.js';
+import { isbotVersion, type MarkovModel, type ShapleyTable } from '@sigflow/core';
+import { StagingArea } from '@sigflow/archive';
+import { createBatchContext, type BatchContext } from './batch-context.js';
 import { DuckDBSession } from './duckdb-session.js';
-import { InvalidJobDataError } from './errors.js';
+import { InvalidJobDataError } from '@sigflow/batch-jobs';
 import { floorHour, HOUR_MS } from './hour-range.js';
 import { HourViewsAccumulator } from './hour-views.js';
 import { loadPublishedModels } from './published-models.js';
@@ -63,7 +63,6 @@ export interface RecomputeHoursOptions {
   readonly context?: BatchContext;
   readonly config?: SigflowConfig;
   readonly redis?: Redis;
-  readonly options?: Partial<BatchOptions>;
   /** Models to apply; default: the published ones (null = explicitly none). */
   readonly shapley?: ShapleyTable | null;
   readonly markov?: MarkovModel | null;
@@ -93,8 +92,9 @@ export async function recomputeHours(input: RecomputeHoursOptions): Promise<Reco
   }
   const started = now();
   const hoursTotal = (to - from) / HOUR_MS;
-  const session = input.duckdb ?? (await DuckDBSession.open({ threads: ctx.options.duckdbThreads, memoryLimit: ctx.options.duckdbMemoryLimit || undefined }));
-  const staging = ctx.options.writeViewParquet ? await StagingArea.open(ctx.root) : undefined;
+  const batch = ctx.config.batch;
+  const session = input.duckdb ?? (await DuckDBSession.forBatch(batch));
+  const staging = batch.writeViewParquet ? await StagingArea.open(ctx.root) : undefined;
   const timings = { scanMs: 0, rulesMs: 0, floodMs: 0, sortMs: 0, rulesJsMs: 0, waitMs: 0, convertMs: 0, writeMs: 0 };
   const hours: RecomputedHour[] = [];
   let rowsRead = 0;
@@ -113,8 +113,8 @@ export async function recomputeHours(input: RecomputeHoursOptions): Promise<Reco
         percent: Math.min(100, Math.round(((hoursDone + fraction) / hoursTotal) * 1000) / 10),
       });
     await report(0, 0);
-    for (let passFrom = from; passFrom < to; passFrom += ctx.options.hoursPerPass * HOUR_MS) {
-      const passTo = Math.min(to, passFrom + ctx.options.hoursPerPass * HOUR_MS);
+    for (let passFrom = from; passFrom < to; passFrom += batch.hoursPerPass * HOUR_MS) {
+      const passTo = Math.min(to, passFrom + batch.hoursPerPass * HOUR_MS);
       const passHours = (passTo - passFrom) / HOUR_MS;
       const hoursDone = (passFrom - from) / HOUR_MS;
       const asOf = now();
@@ -134,7 +134,7 @@ export async function recomputeHours(input: RecomputeHoursOptions): Promise<Reco
         settings: ctx.settings,
         shapley,
         markov,
-        where: ctx.options.viewEventsOnly ? viewEventFilter : undefined,
+        where: batch.viewEventsOnly ? viewEventFilter : undefined,
         onOutcome: (outcome, event) => acc.add(outcome, event),
         onChunk: (processed) => (processed % 262_144 < 2_048 ? report(hoursDone, passHours * (0.1 + (0.8 * processed) / fed)) : undefined),
       });
@@ -156,6 +156,7 @@ export async function recomputeHours(input: RecomputeHoursOptions): Promise<Reco
         computedBy: input.computedBy ?? 'library',
         shapleyVersion: shapley?.version ?? null,
         markovVersion: markov ? markovVersion : null,
+        isbotVersion,
       };
       const written: WrittenHour[] = [];
       for (const v of views) written.push(await writeHourVersion(ctx, v, info));
@@ -177,5 +178,5 @@ export async function recomputeHours(input: RecomputeHoursOptions): Promise<Reco
 
 function contextOf(input: RecomputeHoursOptions): BatchContext {
   if (!input.config || !input.redis) throw new InvalidJobDataError('recomputeHours needs a context or a config and a Redis client');
-  return createBatchContext(input.config, input.redis, input.options);
+  return createBatchContext(input.config, input.redis);
 }

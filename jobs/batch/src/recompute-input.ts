@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { listRangeFiles } from '@sigflow/archiver';
+import { listRangeFiles } from '@sigflow/archive';
 import type { RuleSettings } from '@sigflow/core';
 import { archiveColumnList, filesParam, firstCopyQualify, loadArchiveRows, countRows, readFiles } from './archive-scan.js';
 import { ArchiveScanError } from './errors.js';
@@ -59,7 +59,7 @@ export interface RecomputeInput {
  * scrolls, form and link events, mouse moves) only feed sessions, engagement and signals, which
  * are speed-layer outputs; in the keyed state they only move `maxTs`, which decides when old
  * entries are pruned, never which entries a rule sees inside its window. So the recompute runs
- * the rules over these types only (`BatchOptions.viewEventsOnly`, on by default), and a test
+ * the rules over these types only (`config.batch.viewEventsOnly`, on by default), and a test
  * proves the views equal those of running every event.
  */
 export const viewEventTypes = ['impression', 'click', 'conversion', 'element_click'] as const;

@@ -1,5 +1,6 @@
 import { batchVersionKeysKey, readBatchHourEntries } from '@sigflow/store';
-import type { BatchContext } from './batch-context.js';
+import { layersDiffer } from '@sigflow/serving';
+import { ttlSeconds, type BatchContext } from './batch-context.js';
 import { hourChangeCommands } from './hour-changes.js';
 import { hoursOf } from './hour-range.js';
 import type { JobProgress } from './recompute-hours.js';
@@ -48,12 +49,13 @@ export async function reconcileHours(options: {
         entry.version,
         batchCampaigns,
         entry.shapleyVersion,
-        ctx.options.viewTtlSeconds,
+        ttlSeconds(ctx.config.batch.viewTtlMs),
+        ctx.config.kafka.eventPartitions,
       );
       commands.push(['SADD', setKey, keys.batchChanges(hour, entry.version)]);
       await sendCommands(redis, commands);
       campaigns += changes.length;
-      differing += changes.filter((c) => Object.values(c.diff).some((d) => d !== 0)).length;
+      differing += changes.filter(layersDiffer).length;
     }
     done++;
     await options.onProgress?.({ hoursDone: done, hoursTotal: hours.length, rowsRead: 0, percent: Math.round((done / hours.length) * 1000) / 10 });

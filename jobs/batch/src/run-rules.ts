@@ -26,17 +26,15 @@ export interface RuleRunOptions {
 }
 
 /**
- * The IP half of the flood rule over the clicks of `table`, by core's `floodedIpClicks`. DuckDB
- * sorts the clicks by (partition, IP); each (partition, IP) group is handed to the rule whole,
- * so JS holds one IP's clicks at a time. Partition-local like the speed layer's IP state.
+ * The IP half of the flood rule over the clicks of `table`, by core's `floodedIpClicks`: per IP
+ * across every Kafka partition (DESIGN.md: the users behind one IP land in different partitions).
+ * DuckDB sorts the clicks by IP; each IP's clicks are handed to the rule whole, so JS holds one
+ * IP's clicks at a time. The table holds the range plus the lookback, which covers the flood window.
  */
 export async function floodedClicksOf(conn: DuckDBConnection, table: string, settings: RuleSettings): Promise<Set<string>> {
-  const result = await conn.stream(
-    `SELECT kafka_partition, ip, ts::DOUBLE AS ts, event_id FROM ${table}
-     WHERE type = 'click' AND ip IS NOT NULL ORDER BY kafka_partition, ip`,
-  );
+  const result = await conn.stream(`SELECT ip, ts::DOUBLE AS ts, event_id FROM ${table} WHERE type = 'click' AND ip IS NOT NULL ORDER BY ip`);
   const flooded = new Set<string>();
-  let group: { ts: number; event_id: string; ip: string; partition: number }[] = [];
+  let group: { ts: number; event_id: string; ip: string }[] = [];
   const close = () => {
     if (group.length > settings.floodThreshold) for (const id of floodedIpClicks(group, settings)) flooded.add(id);
     group = [];
@@ -44,13 +42,11 @@ export async function floodedClicksOf(conn: DuckDBConnection, table: string, set
   for (;;) {
     const chunk = await result.fetchChunk();
     if (!chunk || chunk.rowCount === 0) break;
-    const [partitions, ips, tss, ids] = chunk.getColumns() as [number[], string[], number[], string[]];
+    const [ips, tss, ids] = chunk.getColumns() as [string[], number[], string[]];
     for (let i = 0; i < chunk.rowCount; i++) {
-      const first = group[0];
-      const partition = partitions[i] as number;
       const ip = ips[i] as string;
-      if (first && (first.partition !== partition || first.ip !== ip)) close();
-      group.push({ ts: tss[i] as number, event_id: ids[i] as string, ip, partition });
+      if (group[0] && group[0].ip !== ip) close();
+      group.push({ ts: tss[i] as number, event_id: ids[i] as string, ip });
     }
   }
   close();
@@ -107,7 +103,7 @@ export async function runRules(conn: DuckDBConnection, table: string, options: R
 /** Where the time of {@link runRules} went (ms). */
 export interface RuleRunStats {
   readonly processed: number;
-  /** The IP flood pass (DuckDB sort by partition, IP + core's rule). */
+  /** The IP flood pass (DuckDB sort by IP + core's rule). */
   readonly floodMs: number;
   /** Until the first sorted chunk arrived (DuckDB's sort by user, ts, event_id). */
   readonly sortMs: number;

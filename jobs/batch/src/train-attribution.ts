@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { listRangeFiles } from '@sigflow/archiver';
+import { listRangeFiles } from '@sigflow/archive';
 import { trainMarkovChain, trainShapleyTable, type MarkovModel, type MarkovPath, type ShapleyTable } from '@sigflow/core';
 import type { PublishedMarkovModel } from '@sigflow/store';
 import type { BatchContext } from './batch-context.js';
 import { countRows, firstCopyQualify, loadArchiveRows } from './archive-scan.js';
 import { DuckDBSession } from './duckdb-session.js';
-import { InvalidJobDataError } from './errors.js';
+import { InvalidJobDataError } from '@sigflow/batch-jobs';
 import { floorHour, HOUR_MS } from './hour-range.js';
 import type { JobProgress } from './recompute-hours.js';
 import { runRules } from './run-rules.js';
@@ -60,7 +60,7 @@ export async function trainAttribution(options: TrainAttributionOptions): Promis
   const to = options.to ?? floorHour(now());
   const from = options.from ?? to - ctx.settings.shapleyTrainingMs;
   if (!(to > from)) throw new InvalidJobDataError(`training needs from < to, got [${from}, ${to})`);
-  const session = options.duckdb ?? (await DuckDBSession.open({ threads: ctx.options.duckdbThreads, memoryLimit: ctx.options.duckdbMemoryLimit || undefined }));
+  const session = options.duckdb ?? (await DuckDBSession.forBatch(ctx.config.batch));
   const hoursTotal = Math.ceil((to - from) / HOUR_MS);
   let rowsRead = 0;
   const progress = (fraction: number) =>

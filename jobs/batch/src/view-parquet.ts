@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { hourPartitionPath, publishFile, type StagingArea } from '@sigflow/archiver';
+import { hourPartitionPath, publishFile, type StagingArea } from '@sigflow/archive';
 import { fieldParts } from '@sigflow/store';
 import type { HourViews } from './hour-views.js';
 

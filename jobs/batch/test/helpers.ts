@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
 import type { ReceivedEvent } from '@sigflow/events';
 import type { ViewDeltas } from '@sigflow/core';
-import { ArchiveWriter, type ArchivedEvent } from '@sigflow/archiver';
+import { ArchiveWriter, type ArchivedEvent } from '@sigflow/archive';
 import { batchVersionKeysKey, windowViewCommands, type StoreKeys, type WindowViewKeyspace } from '@sigflow/store';
 import { deleteKeysWithPrefix } from '@sigflow/store';
 
@@ -36,6 +36,11 @@ export function testConfig(name: string, env: Record<string, string> = {}): { co
     ...env,
   });
   return { config, dir, id };
+}
+
+/** The configuration with some batch settings changed (what a test would set by environment). */
+export function withBatch(config: SigflowConfig, batch: Partial<SigflowConfig['batch']>): SigflowConfig {
+  return { ...config, batch: { ...config.batch, ...batch } };
 }
 
 /** Deletes every key under a prefix. */

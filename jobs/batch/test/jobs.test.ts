@@ -5,15 +5,12 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
 import type { ReceivedEvent } from '@sigflow/events';
-import { hourFolder } from '@sigflow/archiver';
+import { hourFolder } from '@sigflow/archive';
 import { createLogger, createMetricsRegistry } from '@sigflow/observability';
 import { createRedis, readBatchHourEntries, StoreKeys } from '@sigflow/store';
+import { bullConnection, bullPrefix, installSchedulers, openBatchQueue } from '@sigflow/batch-jobs';
 import {
-  bullConnection,
-  bullPrefix,
   createBatchContext,
-  createBatchQueue,
-  installSchedulers,
   runCli,
   startBatchWorker,
   type BatchContext,
@@ -53,15 +50,22 @@ describe('batch jobs on BullMQ', () => {
   let worker: BatchWorker;
 
   beforeAll(async () => {
-    ({ config, dir } = testConfig('jobs', { SIGFLOW_BATCH_RECOMPUTE_EVERY: '*/5 * * * *', SIGFLOW_BATCH_RETRAIN_EVERY: '15 3 * * *' }));
+    ({ config, dir } = testConfig('jobs', {
+      SIGFLOW_BATCH_RECOMPUTE_EVERY: '*/5 * * * *',
+      SIGFLOW_BATCH_RETRAIN_EVERY: '15 3 * * *',
+      SIGFLOW_BATCH_ATTEMPTS: '2',
+      SIGFLOW_BATCH_BACKOFF_MS: '100',
+      SIGFLOW_BATCH_HOURS_PER_PASS: '1',
+      SIGFLOW_BATCH_VIEW_PARQUET: 'false',
+    }));
     redis = createRedis(config.redis);
     keys = new StoreKeys(config.redis.keyPrefix);
-    ctx = createBatchContext(config, redis, { attempts: 2, backoffMs: 100, hoursPerPass: 1, writeViewParquet: false });
+    ctx = createBatchContext(config, redis);
     await writeArchive(
       config.archiver.dir,
       traffic().map((event, i) => ({ event, partition: i % 2, offset: String(i) })),
     );
-    queue = createBatchQueue(config, ctx.options);
+    queue = openBatchQueue(config);
     events = new QueueEvents(config.batch.queueName, { connection: bullConnection(config), prefix: bullPrefix(config) });
     await events.waitUntilReady();
     worker = startBatchWorker({ context: ctx, registry: createMetricsRegistry('batch-test'), logger: createLogger('batch-test', 'silent') });
@@ -155,7 +159,7 @@ describe('batch jobs on BullMQ', () => {
     expect(list.lines.some((l) => l.startsWith(id) && l.includes('completed'))).toBe(true);
     expect(list.lines.some((l) => l.includes('failed') && l.includes('archive files failed'))).toBe(true);
 
-    await installSchedulers(queue, config, ctx.options);
+    await installSchedulers(queue, config);
     const schedules = capture();
     expect(await runCli(['schedules'], config, schedules.out)).toBe(0);
     expect(schedules.lines.join('\n')).toMatch(/recompute-dirty\s+recompute-dirty\s+\*\/5 \* \* \* \*/);

@@ -6,7 +6,7 @@ import type { SigflowConfig } from '@sigflow/config';
 import type { ReceivedEvent } from '@sigflow/events';
 import { foldOutcomes, pickFirstCopies, processBatch, trainMarkovChain, trainShapleyTable, type EventOutcome } from '@sigflow/core';
 import { createRedis, readBatchHourEntries, StoreKeys } from '@sigflow/store';
-import { listHourFiles, type ArchivedEvent } from '@sigflow/archiver';
+import { listHourFiles, type ArchivedEvent } from '@sigflow/archive';
 import { compactHour, createBatchContext, DuckDBSession, recomputeHours, viewFolder } from '../src/index.js';
 import {
   DAY,
@@ -26,6 +26,7 @@ import {
   rounded,
   seededRandom,
   testConfig,
+  withBatch,
   writeArchive,
 } from './helpers.js';
 
@@ -100,6 +101,12 @@ function dataset(seed: number): { copies: ArchivedEvent[]; replays: ArchivedEven
 }
 
 /** The speed-equivalent truth: first copies, core's processBatch per partition, outcomes of [from, to). */
+/** The installed isbot's version, from its package.json (the workspace's hoisted copy). */
+function installedIsbotVersion(): string {
+  const file = path.resolve(import.meta.dirname, '../../../node_modules/isbot/package.json');
+  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
+}
+
 function expectedOutcomes(copies: readonly ArchivedEvent[], from: number, to: number, options: Parameters<typeof processBatch>[1]): EventOutcome[] {
   const outcomes: EventOutcome[] = [];
   for (const partition of [0, 1]) {
@@ -173,7 +180,7 @@ describe('recomputeHours over the Parquet archive', () => {
     const actual = await actualHashes(redis, keys, from, hour!.version);
     expect(rounded(actual)).toEqual(rounded(expectedHashes(deltas)));
     // Running every event through the rules (not only the view types) gives the same views.
-    const [all] = (await recomputeHours({ config, redis, from, to, duckdb, options: { viewEventsOnly: false, writeViewParquet: false } })).hours;
+    const [all] = (await recomputeHours({ config: withBatch(config, { viewEventsOnly: false, writeViewParquet: false }), redis, from, to, duckdb })).hours;
     expect(rounded(await actualHashes(redis, keys, from, all!.version))).toEqual(rounded(actual));
     expect((await readBatchHourEntries(redis, keys, [from])).get(from)?.rows).toBe(deltas.counts.events);
     // Serve (and write Parquet for) the default run again for the checks below.
@@ -187,8 +194,11 @@ describe('recomputeHours over the Parquet archive', () => {
       duplicates: copiesInHour.length - new Set(copiesInHour.map((c) => c.event.event_id)).size,
       shapleyVersion: 'test-table-1',
       markovVersion: 'm-test',
+      // The bot list the rules ran with, as installed (read here from the package itself).
+      isbotVersion: installedIsbotVersion(),
       computedBy: 'test',
     });
+    expect(entry?.isbotVersion).toMatch(/^\d+\.\d+\.\d+/);
     expect(entry!.duplicates).toBeGreaterThan(0);
 
     // Analysts' Parquet copy of the same hour.
@@ -232,7 +242,7 @@ describe('recomputeHours over the Parquet archive', () => {
   });
 
   it('compaction merges an hour into one file per partition without changing its views', async () => {
-    const ctx = createBatchContext(config, redis, { writeViewParquet: false });
+    const ctx = createBatchContext(withBatch(config, { writeViewParquet: false }), redis);
     const before = await listHourFiles(config.archiver.dir, T0);
     expect(before.length).toBe(4); // first writes and replays, two partitions
     const result = await compactHour({ context: ctx, hour: T0, force: true, duckdb });

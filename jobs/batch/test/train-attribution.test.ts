@@ -50,10 +50,10 @@ describe('train-attribution: from archive rows to the published models', () => {
   let ctx: BatchContext;
 
   beforeAll(async () => {
-    ({ config, dir } = testConfig('train'));
+    ({ config, dir } = testConfig('train', { SIGFLOW_BATCH_VIEW_PARQUET: 'false' }));
     redis = createRedis(config.redis);
     keys = new StoreKeys(config.redis.keyPrefix);
-    ctx = createBatchContext(config, redis, { writeViewParquet: false });
+    ctx = createBatchContext(config, redis);
     await writeArchive(
       config.archiver.dir,
       trainingEvents().map((event, i) => ({ event, partition: 0, offset: String(i) })),

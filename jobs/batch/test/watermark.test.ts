@@ -26,11 +26,11 @@ describe('batch watermark and the versioned switch', () => {
   const recompute = (from: number, to: number) => recomputeHours({ context: ctx, from, to, duckdb });
 
   beforeAll(async () => {
-    ({ config, dir } = testConfig('watermark'));
+    ({ config, dir } = testConfig('watermark', { SIGFLOW_BATCH_VIEW_PARQUET: 'false' }));
     redis = createRedis(config.redis);
     keys = new StoreKeys(config.redis.keyPrefix);
     topic = topicsFor(config.kafka.topicPrefix).events;
-    ctx = createBatchContext(config, redis, { writeViewParquet: false });
+    ctx = createBatchContext(config, redis);
     duckdb = await DuckDBSession.open({ threads: 1 });
     // Events in hours T0 .. T0+3h (hour T0+4h stays empty).
     const events: ReceivedEvent[] = [0, 1, 2, 3].map((h) => impression({ id: `e${h}`, user: `u${h}`, ts: T0 + h * HOUR + 10 * MINUTE }));

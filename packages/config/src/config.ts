@@ -1,4 +1,6 @@
+import { availableParallelism } from 'node:os';
 import { defaultRuleSettings, type RuleSettings } from '@sigflow/core';
+import { hostname } from 'node:os';
 import { EnvReader, ConfigError, type Env } from './env.js';
 
 /** Kafka connection and topic naming. */
@@ -28,6 +30,11 @@ export interface CollectorConfig {
   readonly produceTimeoutMs: number;
   /** Seconds a client is told to wait (Retry-After) while Kafka is unavailable. */
   readonly retryAfterSeconds: number;
+  /**
+   * Server processes sharing the port (`node:cluster`), each with its own Kafka producer.
+   * Default: one per core (`os.availableParallelism()`); 1 runs the server in the one process.
+   */
+  readonly processes: number;
 }
 
 export interface EventLimitsConfig {
@@ -40,8 +47,12 @@ export interface EventLimitsConfig {
 export interface SpeedConfig {
   readonly metricsPort: number;
   readonly groupId: string;
-  /** Partitions one instance processes at once (their Redis round trips overlap). */
-  readonly concurrency: number;
+  /**
+   * Static group membership id (KIP-345), stable per instance: a member restarted with the
+   * same id takes its partitions back at once, with no rebalance. Default: host name plus
+   * `SIGFLOW_SPEED_INSTANCE_SLOT` (0); give each instance on one host its own slot.
+   */
+  readonly instanceId: string;
   /** Windowed speed views live this long (until batch views have replaced them). */
   readonly viewTtlMs: number;
   /** A user's keyed state and signal log expire this long after the user's last event. */
@@ -49,17 +60,26 @@ export interface SpeedConfig {
   /** Signals kept per user (the newest). */
   readonly signalsCap: number;
   /**
-   * How long event ids are remembered to drop duplicates (wall clock). Copies further apart
-   * are counted twice by the speed layer; the batch layer deduplicates the whole archive.
+   * A user's state snapshot is rewritten after this many of its signals (default 32); between
+   * snapshots the signals themselves are the state's durable delta.
    */
-  readonly dedupeTtlMs: number;
+  readonly snapshotEvery: number;
+  /** Users kept in memory per owned partition (default 250,000); others reload from Redis. */
+  readonly cachedUsersPerPartition: number;
   /** How often the published Shapley table version is checked. */
   readonly shapleyRefreshMs: number;
   /**
-   * Kafka group session timeout: how long a crashed (kill -9) instance holds its partitions
-   * before the group hands them to another member (or to itself, restarted).
+   * Kafka group session timeout (default 6 s): how long a crashed instance that does not come
+   * back holds its partitions before the group hands them to another member. A restarted one
+   * takes them back at once (static membership), so this only bounds failover.
    */
   readonly sessionTimeoutMs: number;
+  /** Group heartbeat (default 500 ms): how fast a member notices a rebalance (graceful handover). */
+  readonly heartbeatIntervalMs: number;
+  /** How long the broker may hold a fetch when there is nothing new (default 100 ms). */
+  readonly fetchMaxWaitMs: number;
+  /** Bytes fetched per partition per round (default 1 MiB, ~3,000 events). */
+  readonly fetchMaxBytesPerPartition: number;
 }
 
 export interface ArchiverConfig {
@@ -76,38 +96,55 @@ export interface ArchiverConfig {
   readonly sessionTimeoutMs: number;
 }
 
+/**
+ * The batch layer (`jobs/batch`) and its job queue. Each field names its variable and default;
+ * times are ms.
+ */
 export interface BatchConfig {
+  /** Port of the worker's /metrics, /healthz, /readyz (`SIGFLOW_BATCH_METRICS_PORT`, 7004). */
   readonly metricsPort: number;
+  /** BullMQ queue name (`SIGFLOW_BATCH_QUEUE`, `batch`); the key prefix is `<redis prefix>:bull`. */
   readonly queueName: string;
-  /** Cron pattern of the dirty-hours recompute and of the attribution retraining. */
+  /** Cron pattern of the dirty-hours recompute (`SIGFLOW_BATCH_RECOMPUTE_EVERY`, every 5 minutes). */
   readonly recomputeEvery: string;
+  /** Cron pattern of the attribution retraining (`SIGFLOW_BATCH_RETRAIN_EVERY`, 03:15 daily). */
   readonly retrainEvery: string;
-  /** Batch views live this long (default: the archive's retention). */
+  /** Batch views live this long (`SIGFLOW_BATCH_VIEW_TTL_MS`, default: the archive's retention). */
   readonly viewTtlMs: number;
-  /** Keys of a version being written expire after this unless switched in. */
+  /** Keys of a version being written expire after this unless switched in (`SIGFLOW_BATCH_PENDING_TTL_MS`, 6 h). */
   readonly pendingTtlMs: number;
-  /** A replaced version stays readable this long (readers mid-flight). */
+  /** A replaced version stays readable this long, for readers mid-flight (`SIGFLOW_BATCH_OLD_VERSION_TTL_MS`, 1 h). */
   readonly oldVersionTtlMs: number;
-  /** Hours recomputed per DuckDB pass. */
+  /** Hours recomputed per DuckDB pass; bounds memory (`SIGFLOW_BATCH_HOURS_PER_PASS`, 24). */
   readonly hoursPerPass: number;
+  /** DuckDB threads of the worker (`SIGFLOW_BATCH_DUCKDB_THREADS`, 2). */
   readonly duckdbThreads: number;
-  /** DuckDB memory limit ('' = DuckDB's default); beyond it DuckDB spills to disk. */
+  /** DuckDB memory limit, '' = DuckDB's default; beyond it DuckDB spills to disk (`SIGFLOW_BATCH_DUCKDB_MEMORY`, 2GB). */
   readonly duckdbMemoryLimit: string;
-  /** Run the rules only over the event types that reach views. */
+  /** Run the rules only over the event types that reach views (`SIGFLOW_BATCH_VIEW_EVENTS_ONLY`, true). */
   readonly viewEventsOnly: boolean;
-  /** Also write batch views as Parquet under `views/` for analysts. */
+  /** Also write batch views as Parquet under `views/` for analysts (`SIGFLOW_BATCH_VIEW_PARQUET`, true). */
   readonly writeViewParquet: boolean;
-  /** Job attempts and the first (exponential) backoff delay. */
+  /** Attempts of every batch job (`SIGFLOW_BATCH_ATTEMPTS`, 3). */
   readonly attempts: number;
+  /** First delay of the exponential backoff between attempts (`SIGFLOW_BATCH_BACKOFF_MS`, 2000). */
   readonly backoffMs: number;
-  /** Dirty hours recomputed per scheduled run at most (oldest first). */
+  /** Completed jobs are kept this long for `jobs list/status` (`SIGFLOW_BATCH_KEEP_COMPLETED_MS`, 7 days). */
+  readonly keepCompletedJobsMs: number;
+  /** Failed jobs are kept this long (`SIGFLOW_BATCH_KEEP_FAILED_MS`, 30 days). */
+  readonly keepFailedJobsMs: number;
+  /** At most this many completed, and this many failed, jobs are kept (`SIGFLOW_BATCH_KEEP_JOBS`, 1000). */
+  readonly keepJobs: number;
+  /** Dirty hours recomputed per scheduled run at most, oldest first (`SIGFLOW_BATCH_MAX_DIRTY_HOURS`, 168). */
   readonly maxDirtyHoursPerRun: number;
+  /** A sealed hour with at least this many archive files gets a `compact` job after its recompute (`SIGFLOW_BATCH_COMPACT_FROM_FILES`, 12). */
+  readonly compactFromFiles: number;
   /**
-   * BullMQ job lock (renewed while the job runs): a worker that dies (kill -9) holds its job
-   * this long before a worker's stalled-job check hands it out again.
+   * BullMQ job lock, renewed while the job runs: a worker that dies (kill -9) holds its job
+   * this long before a worker's stalled-job check hands it out again (`SIGFLOW_BATCH_LOCK_MS`, 120000).
    */
   readonly lockDurationMs: number;
-  /** How often workers look for stalled jobs (jobs whose worker died). */
+  /** How often workers look for stalled jobs, jobs whose worker died (`SIGFLOW_BATCH_STALLED_INTERVAL_MS`, 30000). */
   readonly stalledIntervalMs: number;
 }
 
@@ -216,17 +253,22 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
       // Under the 5 s a client may wait for an answer: past it, a clear 503 beats a hang.
       produceTimeoutMs: r.int('SIGFLOW_COLLECTOR_PRODUCE_TIMEOUT_MS', 4_000, 100),
       retryAfterSeconds: r.int('SIGFLOW_COLLECTOR_RETRY_AFTER_S', 5, 1),
+      processes: r.int('SIGFLOW_COLLECTOR_PROCESSES', availableParallelism(), 1, 256),
     },
     speed: {
       metricsPort: r.int('SIGFLOW_SPEED_METRICS_PORT', 7002, 0, 65535),
       groupId: r.string('SIGFLOW_SPEED_GROUP', 'speed'),
-      concurrency: r.int('SIGFLOW_SPEED_CONCURRENCY', 4, 1, 64),
+      instanceId: r.string('SIGFLOW_SPEED_INSTANCE_ID', `${hostname()}-speed-${r.int('SIGFLOW_SPEED_INSTANCE_SLOT', 0, 0, 1_000)}`),
       viewTtlMs: r.int('SIGFLOW_SPEED_VIEW_TTL_MS', 8 * DAY, 60_000),
       userTtlMs: r.int('SIGFLOW_SPEED_USER_TTL_MS', 30 * DAY, 60_000),
       signalsCap: r.int('SIGFLOW_SPEED_SIGNALS_CAP', 1_000, 1, 100_000),
-      dedupeTtlMs: r.int('SIGFLOW_SPEED_DEDUPE_TTL_MS', 3_600_000, 1_000),
+      snapshotEvery: r.int('SIGFLOW_SPEED_SNAPSHOT_EVERY', 32, 1, 10_000),
+      cachedUsersPerPartition: r.int('SIGFLOW_SPEED_CACHED_USERS_PER_PARTITION', 250_000, 1),
       shapleyRefreshMs: r.int('SIGFLOW_SPEED_SHAPLEY_REFRESH_MS', 5_000, 100),
-      sessionTimeoutMs: r.int('SIGFLOW_SPEED_SESSION_TIMEOUT_MS', 30_000, 1_000),
+      sessionTimeoutMs: r.int('SIGFLOW_SPEED_SESSION_TIMEOUT_MS', 6_000, 1_000),
+      heartbeatIntervalMs: r.int('SIGFLOW_SPEED_HEARTBEAT_MS', 500, 100),
+      fetchMaxWaitMs: r.int('SIGFLOW_SPEED_FETCH_MAX_WAIT_MS', 100, 1),
+      fetchMaxBytesPerPartition: r.int('SIGFLOW_SPEED_FETCH_MAX_BYTES_PER_PARTITION', 1_048_576, 1_024),
     },
     archiver: {
       metricsPort: r.int('SIGFLOW_ARCHIVER_METRICS_PORT', 7003, 0, 65535),
@@ -254,7 +296,11 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
       writeViewParquet: r.bool('SIGFLOW_BATCH_VIEW_PARQUET', true),
       attempts: r.int('SIGFLOW_BATCH_ATTEMPTS', 3, 1, 100),
       backoffMs: r.int('SIGFLOW_BATCH_BACKOFF_MS', 2_000, 0),
+      keepCompletedJobsMs: r.int('SIGFLOW_BATCH_KEEP_COMPLETED_MS', 7 * DAY, 1_000),
+      keepFailedJobsMs: r.int('SIGFLOW_BATCH_KEEP_FAILED_MS', 30 * DAY, 1_000),
+      keepJobs: r.int('SIGFLOW_BATCH_KEEP_JOBS', 1_000, 1),
       maxDirtyHoursPerRun: r.int('SIGFLOW_BATCH_MAX_DIRTY_HOURS', 168, 1),
+      compactFromFiles: r.int('SIGFLOW_BATCH_COMPACT_FROM_FILES', 12, 2),
       lockDurationMs: r.int('SIGFLOW_BATCH_LOCK_MS', 120_000, 1_000),
       stalledIntervalMs: r.int('SIGFLOW_BATCH_STALLED_INTERVAL_MS', 30_000, 500),
     },

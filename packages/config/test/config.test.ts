@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/index.js';
 
@@ -13,6 +14,12 @@ describe('loadConfig', () => {
     expect(config.rules.windowMs).toBe(60_000);
     expect(config.rules.sessionGapMs).toBe(30 * 60_000);
     expect(config.limits.maxFutureMs).toBe(300_000);
+    expect(config.collector.processes).toBe(availableParallelism());
+  });
+
+  it('reads the collector process count, at least 1', () => {
+    expect(loadConfig({ SIGFLOW_COLLECTOR_PROCESSES: '3' }).collector.processes).toBe(3);
+    expect(() => loadConfig({ SIGFLOW_COLLECTOR_PROCESSES: '0' })).toThrow(ConfigError);
   });
 
   it('reads overrides, lists and API keys with roles', () => {

@@ -22,6 +22,7 @@ export {
 } from './validity/first-copy.js';
 export { invalidReasons, type InvalidReason } from './validity/invalid-reason.js';
 export { isBotUserAgent } from './validity/bot-rule.js';
+export { isbotVersion } from './validity/bot-list-version.js';
 export { isFloodClick, floodedIpClicks } from './validity/flood-rule.js';
 export { isOrphanClick } from './validity/orphan-rule.js';
 export { isTooFastClick } from './validity/too-fast-rule.js';
@@ -82,17 +83,23 @@ export {
 export { pageHeatmap, type ElementClicks, type HeatmapCell } from './heatmap/page-heatmap.js';
 
 // The keyed stream processor
-export { stateLimits } from './processor/state-limits.js';
+export { stateLimits, ipClickRetentionMs } from './processor/state-limits.js';
 export { createUserState, parseUserState, type UserState } from './processor/user-state.js';
 export { createIpState, parseIpState, type IpState } from './processor/ip-state.js';
 export { processEvent, type ProcessContext } from './processor/process-event.js';
+export { encodeSignal } from './processor/user-signal.js';
+export {
+  encodeUserSnapshot,
+  restoreUserState,
+  type UserSnapshot,
+  type RestoredUserState,
+} from './processor/user-state-snapshot.js';
 export { processBatch, type BatchRunOptions } from './processor/process-batch.js';
 export type {
   EventOutcome,
   UserSignal,
   WindowMetrics,
   HeatmapIncrement,
-  UserProfile,
 } from './processor/event-outcome.js';
 
 // View folds

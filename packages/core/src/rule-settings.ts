@@ -27,7 +27,11 @@ export interface RuleSettings {
   readonly shapleyTrainingMs: number;
   /** Engagement score decay 2^(-(now - ts) / halfLife). */
   readonly engagementHalfLifeMs: number;
-  /** How long an event id is remembered for de-duplication. */
+  /**
+   * The speed layer remembers the ids of events within this much event time of its partition's
+   * newest event (8 bytes an id in Redis); copies of older events are corrected by the batch
+   * layer, which deduplicates the whole archive.
+   */
   readonly dedupeHorizonMs: number;
 }
 
@@ -49,5 +53,5 @@ export const defaultRuleSettings: RuleSettings = Object.freeze({
   timeDecayHalfLifeMs: 7 * DAY,
   shapleyTrainingMs: 28 * DAY,
   engagementHalfLifeMs: 3 * DAY,
-  dedupeHorizonMs: 7 * DAY,
+  dedupeHorizonMs: HOUR,
 });

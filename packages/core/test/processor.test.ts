@@ -24,7 +24,7 @@ describe('processEvent outcome', () => {
     { jsonRoundTrip: true },
   );
 
-  it('a valid click: signal, window metric, join, session, profile', () => {
+  it('a valid click: signal, window metric, join, session; the profile is the keyed state', () => {
     expect(outcomeOf(outcomes, 'k1')).toEqual({
       event_id: 'k1',
       user_id: 'u1',
@@ -44,13 +44,16 @@ describe('processEvent outcome', () => {
         before: { start: T0, end: T0, events: 1 },
         after: { start: T0, end: T0 + 5 * SECOND, events: 2 },
       },
-      profile: {
-        // The impression (0.1) decayed over 5 s, plus the click (1).
-        engagement: { score: expect.closeTo(1 + 0.1 * 2 ** (-5 * SECOND / settings.engagementHalfLifeMs), 12), asOf: T0 + 5 * SECOND },
-        lastTouch: { event_id: 'k1', ts: T0 + 5 * SECOND, type: 'click', campaign_id: 'c1', ad_id: 'a1', channel: 'search' },
-        conversions: { count: 0, value: 0 },
-      },
     });
+  });
+
+  it('the profile after the click is the keyed state: engagement, last touch, conversions', () => {
+    const { users } = runSpeed([impression({ id: 'i1', ts: T0, channel: 'search' }), click({ id: 'k1', ts: T0 + 5 * SECOND, channel: 'search' })], { jsonRoundTrip: true });
+    const state = users.get('u1')!;
+    // The impression (0.1) decayed over 5 s, plus the click (1).
+    expect(state.engagement).toEqual({ score: expect.closeTo(1 + 0.1 * 2 ** (-5 * SECOND / settings.engagementHalfLifeMs), 12), asOf: T0 + 5 * SECOND });
+    expect(state.lastTouch).toEqual({ event_id: 'k1', ts: T0 + 5 * SECOND, type: 'click', campaign_id: 'c1', ad_id: 'a1', channel: 'search' });
+    expect(state.conversions).toEqual({ count: 0, value: 0 });
   });
 
   it('a valid conversion is attributed in its window, without a table by the equal split', () => {

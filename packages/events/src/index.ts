@@ -21,3 +21,4 @@ export type { TimeLimits, RejectionCode, EventCheck, AcceptedEvent, RejectedEven
 export { eventLimits } from './limits.js';
 export { topicNames, topicsFor } from './topics.js';
 export type { Topics, TopicRole } from './topics.js';
+export { userPartition } from './user-partition.js';

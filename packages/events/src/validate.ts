@@ -1,6 +1,7 @@
 import { Compile } from 'typebox/compile';
 import type { Validator } from 'typebox/compile';
 import { eventLimits } from './limits.js';
+import { consumedEventProblem } from './consumed-event.js';
 import { eventSchemas, eventTypes, type EventType, type ReceivedEvent, type SigflowEvent } from './schema.js';
 
 /** Time limits are relative to `now`; without `now` only the shape is checked (consumers). */
@@ -173,8 +174,9 @@ export class EventDecodeError extends Error {
 }
 
 /**
- * Parses and validates one message from `events.v1` (shape and size; no time limits: the
- * collector checked them on arrival). Throws {@link EventDecodeError} for a poison message.
+ * Parses one message from `events.v1` and checks the structure consumers rely on
+ * ({@link consumedEventProblem}; the collector applied the whole contract on the way in, and
+ * nothing here depends on the time limits). Throws {@link EventDecodeError} for a poison message.
  */
 export function decodeEvent(payload: Buffer | string | null): ReceivedEvent {
   if (payload === null) throw new EventDecodeError('empty message');
@@ -189,10 +191,9 @@ export function decodeEvent(payload: Buffer | string | null): ReceivedEvent {
   } catch (cause) {
     throw new EventDecodeError(`not JSON: ${(cause as Error).message}`, { cause });
   }
-  const shape = checkShape(value);
-  if (!shape.ok) throw new EventDecodeError(shape.reason);
-  if (typeof shape.event.received_at !== 'number') throw new EventDecodeError('missing received_at');
-  return shape.event as ReceivedEvent;
+  const problem = consumedEventProblem(value);
+  if (problem !== null) throw new EventDecodeError(problem);
+  return value as ReceivedEvent;
 }
 
 /** `,"received_at":<13 digits>` */

@@ -121,7 +121,7 @@ describe('event contract', () => {
     const message = JSON.stringify({ ...event, received_at: NOW });
     expect(decodeEvent(Buffer.from(message))).toEqual({ ...event, received_at: NOW });
     expect(() => decodeEvent(Buffer.from('{"type":'))).toThrow(/not JSON/);
-    expect(() => decodeEvent(JSON.stringify(event))).toThrow(/missing received_at/);
+    expect(() => decodeEvent(JSON.stringify(event))).toThrow(/missing required field received_at/);
     expect(() => decodeEvent(null)).toThrow(/empty message/);
     const huge = JSON.stringify({ ...event, attrs: { a: 'x'.repeat(500) }, received_at: NOW }).replace('"a":', `"a":"${'y'.repeat(9000)}","b":`);
     expect(() => decodeEvent(huge)).toThrow(/bytes \(limit 8192\)/);

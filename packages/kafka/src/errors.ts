@@ -9,3 +9,15 @@ export class KafkaUnavailableError extends Error {
     super(message, options);
   }
 }
+
+/** The events topic exists with a partition count other than the configured one. */
+export class TopicLayoutError extends Error {
+  override readonly name = 'TopicLayoutError';
+  constructor(
+    readonly topic: string,
+    readonly found: number,
+    readonly configured: number,
+  ) {
+    super(`topic ${topic} has ${found} partitions but SIGFLOW_EVENT_PARTITIONS is ${configured}: set it to ${found}`);
+  }
+}

@@ -1,22 +1,9 @@
-import { Partitioners } from 'kafkajs';
-
-const partitioner = Partitioners.DefaultPartitioner();
+import { userPartition } from '@sigflow/events';
 
 /**
- * The partition kafkajs's default (Java-compatible murmur2) partitioner picks for a key.
- * Lets the generator know which events share a partition, for partition-local rules.
+ * The partition Kafka's default (Java-compatible murmur2) partitioner picks for a key: where the
+ * producers put a user's events. Lets the generator know which events share a partition.
  */
 export function partitionOf(key: string, partitions: number): number {
-  return partitioner({
-    topic: 'any',
-    partitionMetadata: Array.from({ length: partitions }, (_, i) => ({
-      partitionErrorCode: 0,
-      partitionId: i,
-      leader: 0,
-      replicas: [0],
-      isr: [0],
-      offlineReplicas: [],
-    })),
-    message: { key, value: null },
-  });
+  return userPartition(key, partitions);
 }

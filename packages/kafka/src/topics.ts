@@ -1,5 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import type { Topics } from '@sigflow/events';
+import { TopicLayoutError } from './errors.js';
 
 export interface TopicLayout {
   /** Partitions of the events topic (the unit of parallelism). */
@@ -8,7 +9,9 @@ export interface TopicLayout {
 
 /**
  * Creates the platform's topics if they do not exist; existing topics are left as they
- * are, so calling it again is harmless.
+ * are, so calling it again is harmless. Throws {@link TopicLayoutError} when the events topic
+ * exists with another partition count than configured: the speed layer places each user's keys
+ * by partition, and readers find them by the configured count.
  */
 export async function ensureTopics(kafka: Kafka, topics: Topics, layout: TopicLayout): Promise<void> {
   const admin = kafka.admin();
@@ -26,6 +29,9 @@ export async function ensureTopics(kafka: Kafka, topics: Topics, layout: TopicLa
         waitForLeaders: true,
       });
     }
+    const [events] = (await admin.fetchTopicMetadata({ topics: [topics.events] })).topics;
+    const partitions = events?.partitions.length ?? 0;
+    if (partitions !== layout.eventPartitions) throw new TopicLayoutError(topics.events, partitions, layout.eventPartitions);
   } finally {
     await admin.disconnect();
   }

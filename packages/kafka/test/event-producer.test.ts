@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '@sigflow/config';
-import { topicsFor } from '@sigflow/events';
 import { createKafka, deleteTopics, ensureTopics, EventProducer, KafkaProbe, KafkaUnavailableError, partitionOf } from '../src/index.js';
+import { suiteKafka } from './fixture.js';
 
 describe('kafka wiring against the real broker', () => {
-  const config = loadConfig({ ...process.env, SIGFLOW_TOPIC_PREFIX: `t-kafka-${randomUUID().slice(0, 8)}-` });
-  const kafka = createKafka(config.kafka);
-  const topics = topicsFor(config.kafka.topicPrefix);
+  const { config, kafka, topics } = suiteKafka('kafka');
   let producer: EventProducer;
 
   beforeAll(async () => {

@@ -20,7 +20,7 @@ export interface CliSettings {
   readonly concurrency: number | undefined;
   readonly brokers: string | undefined;
   readonly topicPrefix: string | undefined;
-  readonly producer: 'wire' | 'kafkajs';
+  readonly producerThreads: number | undefined;
   readonly sendSize: number | undefined;
   readonly inFlight: number | undefined;
   readonly truth: string | undefined;
@@ -50,7 +50,11 @@ Catalogue
   --max-pending N       bound on planned, not yet sent events (default 200000)
 Hard cases (fractions in [0, 1], default 0)
   --bots F              share of events from crawlers (bot user agents)
-  --floods F            share of events in click floods (one user, or a botnet on one IP)
+  --floods F            share of events in click floods (one user, or a botnet on one IP
+                        with users on every partition)
+  --nats F              share of events from NATs: 14-30 people behind one IP, one click
+                        each within a minute (the IP's clicks past the 10th are floods)
+  --botnet-users N      users per botnet (default: partitions to twice that, at least 3)
   --late F              share of events uploaded late (journey tails held back minutes to hours)
   --out-of-order F      share of events arriving 1-20 s behind (never late)
   --duplicates F        share of events that are re-sent copies
@@ -60,10 +64,9 @@ Output
   --sink S              kafka (default), http (through the collector) or none (generate only)
   --brokers LIST        Kafka brokers (default SIGFLOW_KAFKA_BROKERS or 127.0.0.1:9092)
   --topic-prefix P      topic prefix (default SIGFLOW_TOPIC_PREFIX)
-  --producer P          Kafka: wire (default; the sink's own pipelined produce requests) or
-                        kafkajs (EventProducer; slower)
+  --producer-threads N  Kafka: producer threads, each owning some partitions (default: cores, at most 2)
   --send-size N         Kafka: messages per produce request, at most
-  --in-flight N         Kafka: produce requests in flight (default 8 wire, 4 kafkajs)
+  --in-flight N         Kafka: produce requests in flight per producer thread (default 4)
   --collector URL       http: collector base URL (default http://127.0.0.1:7001 from config)
   --api-key KEY         http: x-api-key (default: the first of SIGFLOW_COLLECTOR_API_KEYS)
   --concurrency N       http: requests in flight (default 1, keeps the generated order)
@@ -109,123 +112,107 @@ function parseStart(text: string | undefined): number | undefined {
   return ms;
 }
 
-/** Parses the command line (without the node and script arguments). Throws {@link CliError}. */
-export function parseCliArgs(argv: readonly string[], now = Date.now()): CliSettings {
-  let values;
+/** Flags that take a value (all read as strings, then checked). */
+const valueFlags = [
+  'events', 'rate', 'duration', 'span', 'start', 'seed', 'users', 'campaigns', 'ads-per-campaign', 'pages',
+  'partitions', 'max-pending', 'bots', 'floods', 'nats', 'botnet-users', 'late', 'out-of-order', 'duplicates',
+  'orphans', 'too-fast', 'sink', 'brokers', 'topic-prefix', 'producer-threads', 'send-size', 'in-flight',
+  'collector', 'api-key', 'concurrency', 'truth',
+] as const;
+
+type Flags = { readonly [K in (typeof valueFlags)[number]]?: string } & { readonly help?: boolean; readonly quiet?: boolean };
+
+/** The flags as given; unknown flags and positionals are errors. */
+function readFlags(argv: readonly string[]): Flags {
+  const options = {
+    help: { type: 'boolean' as const, short: 'h' },
+    quiet: { type: 'boolean' as const },
+    ...Object.fromEntries(valueFlags.map((flag) => [flag, { type: 'string' as const }])),
+  };
   try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        events: { type: 'string' },
-        rate: { type: 'string' },
-        duration: { type: 'string' },
-        span: { type: 'string' },
-        start: { type: 'string' },
-        seed: { type: 'string' },
-        users: { type: 'string' },
-        campaigns: { type: 'string' },
-        'ads-per-campaign': { type: 'string' },
-        pages: { type: 'string' },
-        partitions: { type: 'string' },
-        'max-pending': { type: 'string' },
-        bots: { type: 'string' },
-        floods: { type: 'string' },
-        late: { type: 'string' },
-        'out-of-order': { type: 'string' },
-        duplicates: { type: 'string' },
-        orphans: { type: 'string' },
-        'too-fast': { type: 'string' },
-        sink: { type: 'string' },
-        brokers: { type: 'string' },
-        'topic-prefix': { type: 'string' },
-        producer: { type: 'string' },
-        'send-size': { type: 'string' },
-        'in-flight': { type: 'string' },
-        collector: { type: 'string' },
-        'api-key': { type: 'string' },
-        concurrency: { type: 'string' },
-        truth: { type: 'string' },
-        quiet: { type: 'boolean' },
-      },
-    }));
+    return parseArgs({ args: [...argv], strict: true, allowPositionals: false, options }).values as Flags;
   } catch (err) {
     throw new CliError((err as Error).message);
   }
-  const help = values.help ?? false;
-  const rateText = values.rate;
-  const rate = rateText === undefined ? 1_000 : Number(rateText);
-  if (!Number.isFinite(rate) || rate < 0) throw new CliError(`--rate must be a number >= 0 (got "${rateText}")`);
-  const duration = values.duration === undefined ? undefined : parseDuration('duration', values.duration);
-  let events = parseCount('events', values.events, 1);
+}
+
+/** Pacing, volume and event time: --rate, --events, --duration, --span, --start, --seed. */
+function parseVolume(flags: Flags, now: number) {
+  const rate = flags.rate === undefined ? 1_000 : Number(flags.rate);
+  if (!Number.isFinite(rate) || rate < 0) throw new CliError(`--rate must be a number >= 0 (got "${flags.rate}")`);
+  const duration = flags.duration === undefined ? undefined : parseDuration('duration', flags.duration);
+  let events = parseCount('events', flags.events, 1);
   if (events === undefined) {
     if (rate === 0) throw new CliError('--rate 0 (as fast as possible) needs --events');
     events = Math.round((rate * (duration ?? 60_000)) / 1000);
     if (events < 1) throw new CliError('rate x duration gives no events');
   }
   const span =
-    values.span !== undefined
-      ? parseDuration('span', values.span)
+    flags.span !== undefined
+      ? parseDuration('span', flags.span)
       : (duration ??
         (rate > 0
           ? Math.max(1, Math.round((events / rate) * 1000))
           : // As fast as possible: 10 ms of event time per event, 1 h to 7 d (few journeys in flight, dense partitions).
             Math.min(7 * 86_400_000, Math.max(3_600_000, events * 10))));
-  const start = parseStart(values.start) ?? (rate > 0 ? now : now - span);
-  const seedText = values.seed;
-  const seed = seedText === undefined ? 1 : Number(seedText);
-  if (!Number.isSafeInteger(seed)) throw new CliError(`--seed must be an integer (got "${seedText}")`);
-  const sink = (values.sink ?? 'kafka') as SinkKind;
-  if (!['kafka', 'http', 'none'].includes(sink)) throw new CliError(`--sink must be kafka, http or none (got "${values.sink}")`);
-  const producer = (values.producer ?? 'wire') as 'wire' | 'kafkajs';
-  if (!['wire', 'kafkajs'].includes(producer)) throw new CliError(`--producer must be wire or kafkajs (got "${values.producer}")`);
-  if (values.collector !== undefined) {
-    try {
-      new URL(values.collector);
-    } catch {
-      throw new CliError(`--collector must be a URL like http://127.0.0.1:7001 (got "${values.collector}")`);
-    }
-  }
-  const fractions = {
-    bots: parseFraction('bots', values.bots),
-    floods: parseFraction('floods', values.floods),
-    late: parseFraction('late', values.late),
-    outOfOrder: parseFraction('out-of-order', values['out-of-order']),
-    duplicates: parseFraction('duplicates', values.duplicates),
-    orphans: parseFraction('orphans', values.orphans),
-    tooFast: parseFraction('too-fast', values['too-fast']),
+  const start = parseStart(flags.start) ?? (rate > 0 ? now : now - span);
+  const seed = flags.seed === undefined ? 1 : Number(flags.seed);
+  if (!Number.isSafeInteger(seed)) throw new CliError(`--seed must be an integer (got "${flags.seed}")`);
+  return { rate, generator: { seed, events, start, span } };
+}
+
+/** The catalogue, partitions, memory bound and hard cases, as generator options (unset ones left out). */
+function parseShape(flags: Flags): Partial<GeneratorOptions> {
+  const shape = {
+    users: parseCount('users', flags.users),
+    campaigns: parseCount('campaigns', flags.campaigns),
+    adsPerCampaign: parseCount('ads-per-campaign', flags['ads-per-campaign']),
+    pages: parseCount('pages', flags.pages, 2),
+    partitions: parseCount('partitions', flags.partitions),
+    botnetUsers: parseCount('botnet-users', flags['botnet-users']),
+    maxPending: parseCount('max-pending', flags['max-pending']),
+    bots: parseFraction('bots', flags.bots),
+    floods: parseFraction('floods', flags.floods),
+    nats: parseFraction('nats', flags.nats),
+    late: parseFraction('late', flags.late),
+    outOfOrder: parseFraction('out-of-order', flags['out-of-order']),
+    duplicates: parseFraction('duplicates', flags.duplicates),
+    orphans: parseFraction('orphans', flags.orphans),
+    tooFast: parseFraction('too-fast', flags['too-fast']),
   };
-  const generator: GeneratorOptions = Object.fromEntries(
-    Object.entries({
-      seed,
-      events,
-      start,
-      span,
-      users: parseCount('users', values.users),
-      campaigns: parseCount('campaigns', values.campaigns),
-      adsPerCampaign: parseCount('ads-per-campaign', values['ads-per-campaign']),
-      pages: parseCount('pages', values.pages, 2),
-      partitions: parseCount('partitions', values.partitions),
-      maxPending: parseCount('max-pending', values['max-pending']),
-      ...fractions,
-    }).filter(([, v]) => v !== undefined),
-  );
+  return Object.fromEntries(Object.entries(shape).filter(([, v]) => v !== undefined));
+}
+
+/** Where events go and how: --sink and the Kafka and HTTP settings. */
+function parseOutput(flags: Flags) {
+  const sink = (flags.sink ?? 'kafka') as SinkKind;
+  if (!['kafka', 'http', 'none'].includes(sink)) throw new CliError(`--sink must be kafka, http or none (got "${flags.sink}")`);
+  if (flags.collector !== undefined && !URL.canParse(flags.collector)) {
+    throw new CliError(`--collector must be a URL like http://127.0.0.1:7001 (got "${flags.collector}")`);
+  }
   return {
-    help,
-    generator,
-    rate,
     sink,
-    collector: values.collector,
-    apiKey: values['api-key'],
-    concurrency: parseCount('concurrency', values.concurrency),
-    brokers: values.brokers,
-    topicPrefix: values['topic-prefix'],
-    producer,
-    sendSize: parseCount('send-size', values['send-size']),
-    inFlight: parseCount('in-flight', values['in-flight']),
-    truth: values.truth,
-    quiet: values.quiet ?? false,
+    collector: flags.collector,
+    apiKey: flags['api-key'],
+    concurrency: parseCount('concurrency', flags.concurrency),
+    brokers: flags.brokers,
+    topicPrefix: flags['topic-prefix'],
+    producerThreads: parseCount('producer-threads', flags['producer-threads']),
+    sendSize: parseCount('send-size', flags['send-size']),
+    inFlight: parseCount('in-flight', flags['in-flight']),
+  };
+}
+
+/** Parses the command line (without the node and script arguments). Throws {@link CliError}. */
+export function parseCliArgs(argv: readonly string[], now = Date.now()): CliSettings {
+  const flags = readFlags(argv);
+  const { rate, generator } = parseVolume(flags, now);
+  return {
+    help: flags.help ?? false,
+    generator: { ...generator, ...parseShape(flags) },
+    rate,
+    ...parseOutput(flags),
+    truth: flags.truth,
+    quiet: flags.quiet ?? false,
   };
 }

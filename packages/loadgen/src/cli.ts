@@ -37,6 +37,14 @@ async function prepareKafka(settings: CliSettings, config: SigflowConfig): Promi
   }
 }
 
+function startLine(stream: EventStream, rate: number, target: string): string {
+  const o = stream.options;
+  return (
+    `[loadgen] ${fmt.format(o.events)} events, seed ${o.seed}, span ${o.span / 1000}s from ${new Date(o.start).toISOString()}, ` +
+    `${rate > 0 ? `${fmt.format(rate)}/s` : 'as fast as possible'} -> ${target}`
+  );
+}
+
 /** Knob settings that will deliver fewer cases than asked. */
 function warnings(stream: EventStream): string[] {
   const o = stream.options;
@@ -50,80 +58,78 @@ function warnings(stream: EventStream): string[] {
   return out;
 }
 
-async function main(argv: string[]): Promise<number> {
-  let settings: CliSettings;
+/** The settings, or the exit code when there is nothing to run (a bad flag, --help). */
+function readSettings(argv: string[]): CliSettings | number {
   try {
-    settings = parseCliArgs(argv);
-  } catch (err) {
-    if (err instanceof CliError) {
-      process.stderr.write(`sigflow-generate: ${err.message}\nTry --help.\n`);
-      return 2;
-    }
-    throw err;
-  }
-  if (settings.help) {
+    const settings = parseCliArgs(argv);
+    if (!settings.help) return settings;
     process.stdout.write(`${usage}\n`);
     return 0;
+  } catch (err) {
+    if (!(err instanceof CliError)) throw err;
+    process.stderr.write(`sigflow-generate: ${err.message}\nTry --help.\n`);
+    return 2;
   }
+}
+
+/** The configuration, with --brokers and --topic-prefix over the environment. */
+function configFor(settings: CliSettings): SigflowConfig {
   const env = { ...process.env };
   if (settings.brokers !== undefined) env['SIGFLOW_KAFKA_BROKERS'] = settings.brokers;
   if (settings.topicPrefix !== undefined) env['SIGFLOW_TOPIC_PREFIX'] = settings.topicPrefix;
-  const config = loadConfig(env);
-  // Check the generator options before connecting anything.
-  resolveGeneratorOptions({ ...settings.generator, rules: config.rules, partitions: settings.generator.partitions ?? 1 });
+  return loadConfig(env);
+}
 
-  let sink: EventSink;
-  let generator = { ...settings.generator, rules: config.rules };
-  let target: string;
-  if (settings.sink === 'kafka') {
-    const { topic, partitions } = await prepareKafka(settings, config);
-    if (settings.generator.partitions !== undefined && settings.generator.partitions !== partitions) {
-      throw new CliError(`--partitions ${settings.generator.partitions} but topic ${topic} has ${partitions} partitions`);
-    }
-    generator = { ...generator, partitions };
-    const kafkaSink = new KafkaSink({
-      kafka: createKafka(config.kafka, { clientId: 'sigflow-loadgen' }),
-      topic,
-      partitions,
-      producer: settings.producer,
-      ...(settings.sendSize !== undefined ? { sendSize: settings.sendSize } : {}),
-      ...(settings.inFlight !== undefined ? { inFlight: settings.inFlight } : {}),
-    });
-    await kafkaSink.connect();
-    sink = kafkaSink;
-    target = `kafka ${config.kafka.brokers.join(',')} topic ${topic}`;
-  } else if (settings.sink === 'http') {
-    const url = settings.collector ?? `http://${config.collector.host}:${config.collector.port}`;
-    const apiKey = settings.apiKey ?? config.collector.apiKeys[0];
-    sink = new HttpSink({
-      url,
-      ...(apiKey !== undefined ? { apiKey } : {}),
-      ...(settings.concurrency !== undefined ? { concurrency: settings.concurrency } : {}),
-    });
-    target = `collector ${url}`;
-    generator = { ...generator, partitions: generator.partitions ?? config.kafka.eventPartitions };
-  } else {
-    sink = new NullSink();
-    target = 'none';
+interface OpenSink {
+  readonly sink: EventSink;
+  /** Where the events go, for the summary. */
+  readonly target: string;
+  /** The partition count the labels must assume, when the sink decides it. */
+  readonly partitions: number | undefined;
+}
+
+async function openKafkaSink(settings: CliSettings, config: SigflowConfig): Promise<OpenSink> {
+  const { topic, partitions } = await prepareKafka(settings, config);
+  if (settings.generator.partitions !== undefined && settings.generator.partitions !== partitions) {
+    throw new CliError(`--partitions ${settings.generator.partitions} but topic ${topic} has ${partitions} partitions`);
   }
+  const sink = new KafkaSink({
+    brokers: config.kafka.brokers,
+    topic,
+    partitions,
+    ...(settings.producerThreads !== undefined ? { workers: settings.producerThreads } : {}),
+    ...(settings.sendSize !== undefined ? { sendSize: settings.sendSize } : {}),
+    ...(settings.inFlight !== undefined ? { inFlight: settings.inFlight } : {}),
+  });
+  await sink.connect();
+  return { sink, target: `kafka ${config.kafka.brokers.join(',')} topic ${topic}`, partitions };
+}
 
-  const stream = new EventStream(generator);
-  for (const warning of warnings(stream)) if (!settings.quiet) process.stderr.write(`[loadgen] warning: ${warning}\n`);
-  const truth = settings.truth ? new TruthRecorder(stream) : undefined;
+function openHttpSink(settings: CliSettings, config: SigflowConfig): OpenSink {
+  const url = settings.collector ?? `http://${config.collector.host}:${config.collector.port}`;
+  const apiKey = settings.apiKey ?? config.collector.apiKeys[0];
+  const sink = new HttpSink({
+    url,
+    ...(apiKey !== undefined ? { apiKey } : {}),
+    ...(settings.concurrency !== undefined ? { concurrency: settings.concurrency } : {}),
+  });
+  return { sink, target: `collector ${url}`, partitions: settings.generator.partitions ?? config.kafka.eventPartitions };
+}
+
+function openSink(settings: CliSettings, config: SigflowConfig): Promise<OpenSink> | OpenSink {
+  if (settings.sink === 'kafka') return openKafkaSink(settings, config);
+  if (settings.sink === 'http') return openHttpSink(settings, config);
+  return { sink: new NullSink(), target: 'none', partitions: settings.generator.partitions };
+}
+
+/** Runs the generator until done or SIGINT / SIGTERM, then closes the sink. */
+async function runUntilStopped(settings: CliSettings, stream: EventStream, sink: EventSink, truth: TruthRecorder | undefined) {
   const abort = new AbortController();
   const stop = () => abort.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  const o = stream.options;
-  if (!settings.quiet) {
-    process.stderr.write(
-      `[loadgen] ${fmt.format(o.events)} events, seed ${o.seed}, span ${o.span / 1000}s from ${new Date(o.start).toISOString()}, ` +
-        `${settings.rate > 0 ? `${fmt.format(settings.rate)}/s` : 'as fast as possible'} -> ${target}\n`,
-    );
-  }
-  let stats;
   try {
-    stats = await runGenerator({
+    const stats = await runGenerator({
       stream,
       sink,
       rate: settings.rate,
@@ -131,18 +137,23 @@ async function main(argv: string[]): Promise<number> {
       signal: abort.signal,
       ...(settings.quiet ? {} : { onProgress: (p: Progress) => process.stderr.write(`${progressLine(p)}\n`) }),
     });
+    return { stats, aborted: abort.signal.aborted };
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     await sink.close();
   }
-  if (truth && settings.truth) await truth.writeFile(settings.truth);
-  const { truth: _recorder, ...rest } = stats;
-  const summary = {
+}
+
+/** The JSON summary printed at the end. */
+function summary(settings: CliSettings, stream: EventStream, run: Awaited<ReturnType<typeof runUntilStopped>>, target: string) {
+  const o = stream.options;
+  const { truth: _recorder, ...rest } = run.stats;
+  return {
     ...rest,
-    durationMs: Math.round(stats.durationMs),
-    eventsPerSecond: Math.round(stats.eventsPerSecond),
-    aborted: abort.signal.aborted,
+    durationMs: Math.round(run.stats.durationMs),
+    eventsPerSecond: Math.round(run.stats.eventsPerSecond),
+    aborted: run.aborted,
     sink: settings.sink,
     target,
     truthFile: settings.truth ?? null,
@@ -159,13 +170,29 @@ async function main(argv: string[]): Promise<number> {
         duplicates: o.duplicates,
         bots: o.bots,
         floods: o.floods,
+        nats: o.nats,
         orphans: o.orphans,
         tooFast: o.tooFast,
       },
     },
   };
-  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-  return stats.failed > 0 ? 1 : 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const settings = readSettings(argv);
+  if (typeof settings === 'number') return settings;
+  const config = configFor(settings);
+  // Check the generator options before connecting anything.
+  resolveGeneratorOptions({ ...settings.generator, rules: config.rules, partitions: settings.generator.partitions ?? 1 });
+  const { sink, target, partitions } = await openSink(settings, config);
+  const stream = new EventStream({ ...settings.generator, rules: config.rules, ...(partitions !== undefined ? { partitions } : {}) });
+  if (!settings.quiet) for (const warning of warnings(stream)) process.stderr.write(`[loadgen] warning: ${warning}\n`);
+  const truth = settings.truth ? new TruthRecorder(stream) : undefined;
+  if (!settings.quiet) process.stderr.write(`${startLine(stream, settings.rate, target)}\n`);
+  const run = await runUntilStopped(settings, stream, sink, truth);
+  if (truth && settings.truth) await truth.writeFile(settings.truth);
+  process.stdout.write(`${JSON.stringify(summary(settings, stream, run, target), null, 2)}\n`);
+  return run.stats.failed > 0 ? 1 : 0;
 }
 
 main(process.argv.slice(2)).then(

@@ -31,6 +31,11 @@ export interface GeneratorOptions extends Partial<Knobs> {
   readonly pages?: number;
   /** Partitions of the events topic, for partition-local facts. Default: the configured count. */
   readonly partitions?: number;
+  /**
+   * Users per botnet (the `floods` knob's IP floods), e.g. 50. Default: the partition count
+   * plus up to as many again, at least 3. Botnets always cover every partition.
+   */
+  readonly botnetUsers?: number;
   /** The rule parameters to label by. Default: the configured rules (`loadConfig().rules`). */
   readonly rules?: GeneratorRules;
   /**
@@ -52,6 +57,7 @@ export interface ResolvedGeneratorOptions extends Knobs {
   readonly adsPerCampaign: number;
   readonly pages: number;
   readonly partitions: number;
+  readonly botnetUsers: number | undefined;
   readonly rules: GeneratorRules;
   readonly maxPending: number;
 }
@@ -88,7 +94,7 @@ const bumpMs = 5_000;
 // Up to two hours of event time (a partition that is silent that long keeps the event at the margin).
 const maxBumps = 1_440;
 
-const knobNames = ['late', 'outOfOrder', 'duplicates', 'bots', 'floods', 'orphans', 'tooFast'] as const;
+const knobNames = ['late', 'outOfOrder', 'duplicates', 'bots', 'floods', 'nats', 'orphans', 'tooFast'] as const;
 
 function positiveInt(name: string, value: number, min = 1): number {
   if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`${name} must be an integer >= ${min} (got ${value})`);
@@ -113,9 +119,10 @@ export function resolveGeneratorOptions(options: GeneratorOptions = {}): Resolve
     if (!(value >= 0 && value <= 1)) throw new RangeError(`${name} must be a fraction in [0, 1] (got ${value})`);
     knobs[name] = value;
   }
-  if (knobs.bots + knobs.floods > 1) throw new RangeError('bots + floods must not exceed 1');
-  if (knobs.late + knobs.outOfOrder > 0.5 * (1 - knobs.bots - knobs.floods) + 1e-9) {
-    throw new RangeError('late + outOfOrder must not exceed half of the human share (1 - bots - floods) / 2');
+  const crafted = knobs.bots + knobs.floods + knobs.nats;
+  if (crafted > 1) throw new RangeError('bots + floods + nats must not exceed 1');
+  if (knobs.late + knobs.outOfOrder > 0.5 * (1 - crafted) + 1e-9) {
+    throw new RangeError('late + outOfOrder must not exceed half of the human share (1 - bots - floods - nats) / 2');
   }
   if (knobs.orphans + knobs.tooFast > 1) throw new RangeError('orphans + tooFast must not exceed 1');
   if (knobs.duplicates >= 1) throw new RangeError('duplicates must be below 1');
@@ -132,6 +139,7 @@ export function resolveGeneratorOptions(options: GeneratorOptions = {}): Resolve
     adsPerCampaign: positiveInt('adsPerCampaign', options.adsPerCampaign ?? 4),
     pages: positiveInt('pages', options.pages ?? 20, 2),
     partitions: positiveInt('partitions', options.partitions ?? config?.kafka.eventPartitions ?? 4),
+    botnetUsers: options.botnetUsers === undefined ? undefined : positiveInt('botnetUsers', options.botnetUsers),
     rules,
     maxPending: positiveInt('maxPending', options.maxPending ?? 200_000),
     ...knobs,
@@ -151,7 +159,7 @@ export class EventStream implements IterableIterator<GeneratedEvent> {
     duplicates: 0,
     late: 0,
     outOfOrder: 0,
-    journeys: { human: 0, bot: 0, user_flood: 0, ip_flood: 0 },
+    journeys: { human: 0, bot: 0, user_flood: 0, ip_flood: 0, nat: 0 },
     bumps: 0,
     marginViolations: 0,
   };
@@ -183,6 +191,7 @@ export class EventStream implements IterableIterator<GeneratedEvent> {
       span: o.span,
       events: o.events,
       maxPending: o.maxPending,
+      botnetUsers: o.botnetUsers,
     });
     this.duplicateRng = new Prng(o.seed, 0xd0b1e);
     // A copy after p of the originals makes duplicates / sent = p / (1 + p) = `duplicates`.

@@ -31,6 +31,12 @@ export interface GeneratedEvent {
   /** Validity per the shared rules (for a duplicate: that of the original). */
   readonly validity: Validity;
   /**
+   * Validity by the rules other than `flood` (bot, orphan, too_fast, or valid): what the event
+   * would be if the flood rule did not exist. The truth recorder computes floods itself, over
+   * all partitions, and takes the other reasons from here.
+   */
+  readonly validityWithoutFlood: Validity;
+  /**
    * Its window (+ allowed lateness) had closed on its partition's watermark when it
    * was emitted: the speed layer leaves it out of windowed metrics and attribution.
    */
@@ -71,6 +77,7 @@ export class PlannedEvent implements GeneratedEvent {
   late = false;
   outOfOrder = false;
   path: readonly GeneratedEvent[] = noPath;
+  validityWithoutFlood: Validity;
   private built: SigflowEvent | undefined;
 
   /**
@@ -89,7 +96,9 @@ export class PlannedEvent implements GeneratedEvent {
     readonly action: string | undefined,
     readonly n1: number,
     readonly n2: number,
-  ) {}
+  ) {
+    this.validityWithoutFlood = validity;
+  }
 
   get key(): string {
     return this.actor.userId;
@@ -201,6 +210,9 @@ export class DuplicateEvent implements GeneratedEvent {
   }
   get validity(): Validity {
     return this.original.validity;
+  }
+  get validityWithoutFlood(): Validity {
+    return this.original.validityWithoutFlood;
   }
   get ts(): number {
     return this.original.ts;

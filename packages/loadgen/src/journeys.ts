@@ -11,7 +11,10 @@ import { botUserAgents, browserUserAgents } from './user-agents.js';
  * The hard cases, each a fraction in [0, 1]; all 0 (off) unless asked for.
  * - `bots`: share of events sent by crawlers (bot user agents);
  * - `floods`: share of events that belong to click floods (half by one user, half by a
- *   botnet sharing one IP);
+ *   botnet of users on every partition sharing one IP);
+ * - `nats`: share of events from NAT bursts: many people behind one IP, each shown an ad
+ *   and clicking it once, all within one flood window (the IP's clicks past the threshold
+ *   are `flood`);
  * - `late`: share of events in tails of human journeys uploaded late (an offline device),
  *   delayed by minutes to hours of event time;
  * - `outOfOrder`: share of events in tails of human journeys that arrive 1-20 s behind (at
@@ -27,15 +30,16 @@ export interface Knobs {
   readonly duplicates: number;
   readonly bots: number;
   readonly floods: number;
+  readonly nats: number;
   readonly orphans: number;
   readonly tooFast: number;
 }
 
 /** The kinds of journeys the generator plans. */
-export type JourneyKind = 'human' | 'bot' | 'user_flood' | 'ip_flood';
+export type JourneyKind = 'human' | 'bot' | 'user_flood' | 'ip_flood' | 'nat';
 
 /**
- * One actor's planned events (a user; for an IP flood, the botnet's users), in ts order.
+ * One actor's planned events (a user; for an IP flood or a NAT, the users behind the IP), in ts order.
  * The generator emits them in that order; events from `tailFrom` on are held back by
  * `tailDelay` ms of event time.
  */
@@ -59,6 +63,7 @@ export interface Journey {
 export interface JourneyMix {
   readonly bot: number;
   readonly flood: number;
+  readonly nat: number;
   readonly late: number;
   readonly outOfOrder: number;
 }
@@ -79,6 +84,8 @@ export interface PlannerContext {
    * span short), users' think times shrink (never the gaps the rules look at).
    */
   readonly maxPending: number;
+  /** Users per botnet; undefined: the partition count plus 0-100 % more, at least 3. */
+  readonly botnetUsers: number | undefined;
 }
 
 const SECOND = 1_000;
@@ -134,6 +141,11 @@ function botnetIp(k: number): string {
   return `100.${64 + ((k >>> 16) & 63)}.${(k >>> 8) & 255}.${k & 255}`;
 }
 
+/** One shared address per NAT, in 198.18/15, which no user or botnet gets. */
+function natIp(k: number): string {
+  return `198.${18 + ((k >>> 16) & 1)}.${(k >>> 8) & 255}.${k & 255}`;
+}
+
 /**
  * Builds one user's timeline: strictly increasing ts (no two events of a user share a ts),
  * click spacing, the ads seen, the valid touchpoints (for attribution paths). Each planned
@@ -178,8 +190,11 @@ class Timeline {
     return planned;
   }
 
-  click(ad: Ad, ts: number, validity: Validity): PlannedEvent {
+  /** A click; `withoutFlood`: its validity by the other rules (given for a `flood` click). */
+  click(ad: Ad, ts: number, validity: Validity, withoutFlood: Validity = validity): PlannedEvent {
+    if (withoutFlood === 'flood') throw new Error('a flood click needs its validity without the flood rule');
     const planned = this.add('click', ts, validity, ad, undefined);
+    planned.validityWithoutFlood = withoutFlood;
     if (validity === 'valid') this.touchpoints.push(planned);
     this.lastClickTs = this.lastTs;
     this.clicks++;
@@ -230,6 +245,7 @@ export class JourneyPlanner {
   private readonly idPrefix: string;
   private userCounter = 0;
   private botnetCounter = 0;
+  private natCounter = 0;
   private eventCounter = 0;
 
   /** `sampler`: a planner used only to measure journeys (no mix, realistic pace). */
@@ -242,7 +258,7 @@ export class JourneyPlanner {
     this.idPrefix = `${ctx.seed}-`;
     if (sampler) {
       this.pace = 1;
-      this.mix = { bot: 0, flood: 0, late: 0, outOfOrder: 0 };
+      this.mix = { bot: 0, flood: 0, nat: 0, late: 0, outOfOrder: 0 };
     } else {
       const sample = new JourneyPlanner(ctx, true).measure();
       this.pace = JourneyPlanner.paceFor(ctx, sample);
@@ -251,7 +267,7 @@ export class JourneyPlanner {
   }
 
   /** Mean events and mean first-session length (ms) per kind, from a sample. */
-  private measure(): Record<'human' | 'bot' | 'flood', { events: number; durationMs: number }> {
+  private measure(): Record<'human' | 'bot' | 'flood' | 'nat', { events: number; durationMs: number }> {
     const { ctx } = this;
     const mean = (kinds: readonly JourneyKind[], samples: number) => {
       let events = 0;
@@ -272,6 +288,7 @@ export class JourneyPlanner {
       human: mean(['human'], 1_000),
       bot: mean(['bot'], 200),
       flood: mean(['user_flood', 'ip_flood'], 50),
+      nat: mean(['nat'], 20),
     };
   }
 
@@ -289,14 +306,16 @@ export class JourneyPlanner {
   /** Journey-level probabilities that give the knobs' shares of events. */
   private static mixFor(ctx: PlannerContext, sample: ReturnType<JourneyPlanner['measure']>): JourneyMix {
     const { knobs } = ctx;
-    const human = 1 - knobs.bots - knobs.floods;
+    const human = 1 - knobs.bots - knobs.floods - knobs.nats;
     const wBot = knobs.bots / sample.bot.events;
     const wFlood = knobs.floods / sample.flood.events;
+    const wNat = knobs.nats / sample.nat.events;
     const wHuman = human / sample.human.events;
-    const sum = wBot + wFlood + wHuman;
+    const sum = wBot + wFlood + wNat + wHuman;
     return {
       bot: wBot / sum,
       flood: wFlood / sum,
+      nat: wNat / sum,
       late: human > 0 ? knobs.late / human : 0,
       outOfOrder: human > 0 ? knobs.outOfOrder / human : 0,
     };
@@ -336,6 +355,7 @@ export class JourneyPlanner {
     const u = rng.float();
     if (u < mix.bot) return this.planKind('bot', arrival, end);
     if (u < mix.bot + mix.flood) return this.planKind(rng.chance(0.5) ? 'user_flood' : 'ip_flood', arrival, end);
+    if (u < mix.bot + mix.flood + mix.nat) return this.planKind('nat', arrival, end);
     const events = this.humanJourney(arrival, end);
     // A tail from a uniform cut holds (n + 1) / 2n of the journey on average.
     const n = events.length;
@@ -361,6 +381,8 @@ export class JourneyPlanner {
         return this.finish(kind, this.userFlood(arrival));
       case 'ip_flood':
         return this.finish(kind, this.ipFlood(arrival));
+      case 'nat':
+        return this.finish(kind, this.nat(arrival));
       default:
         return this.finish(kind, this.humanJourney(arrival, end));
     }
@@ -503,10 +525,10 @@ export class JourneyPlanner {
     return line.events;
   }
 
-  /** Clicks of a flood: `floodThreshold` + 10-20 of them, all inside one flood window. */
-  private floodClicks(): { count: number; spacing: number } {
+  /** Clicks of a flood: `floodThreshold` + 10-20 of them (at least `atLeast`), all inside one flood window. */
+  private floodClicks(atLeast = 0): { count: number; spacing: number } {
     const { floodThreshold, floodWindowMs } = this.ctx.rules;
-    const count = floodThreshold + this.rng.int(10, 20);
+    const count = Math.max(atLeast, floodThreshold + this.rng.int(10, 20));
     const spacing = Math.max(1, Math.min(2 * SECOND, Math.floor((floodWindowMs - SECOND) / (count - 1))));
     return { count, spacing };
   }
@@ -522,33 +544,67 @@ export class JourneyPlanner {
     const { count, spacing } = this.floodClicks();
     const first = imp.ts + this.timing.clickDelayMin;
     for (let k = 1; k <= count; k++) {
-      line.click(ad, first + (k - 1) * spacing, k <= this.ctx.rules.floodThreshold ? 'valid' : 'flood');
+      line.click(ad, first + (k - 1) * spacing, k <= this.ctx.rules.floodThreshold ? 'valid' : 'flood', 'valid');
     }
     return line.events;
   }
 
   /**
-   * A botnet floods an ad from one IP: several users (browser user agents, all in one
-   * partition, since the rules are partition-local) click without impressions. The first
-   * `floodThreshold` clicks of the IP are `orphan`, the rest `flood`.
+   * `size` users sharing `ip`, on consecutive partitions (user j on partition (p0 + j) mod
+   * partitions, p0 drawn): a crowd of at least `partitions` users covers every partition,
+   * as users behind one address do, since Kafka is keyed by user.
    */
-  private ipFlood(arrival: number): PlannedEvent[] {
-    const { rng } = this;
-    const ip = botnetIp(++this.botnetCounter);
-    const partition = rng.int(0, this.ctx.partitions - 1);
-    const size = rng.int(3, 6);
+  private crowd(size: number, ip: string): Timeline[] {
+    const { partitions } = this.ctx;
+    const first = this.rng.int(0, partitions - 1);
     const lines: Timeline[] = [];
     while (lines.length < size) {
       const actor = this.newEventActor('valid', browserUserAgents);
-      if (actor.partition === partition) lines.push(new Timeline(this, { ...actor, ip }));
+      if (actor.partition === (first + lines.length) % partitions) lines.push(new Timeline(this, { ...actor, ip }));
     }
+    return lines;
+  }
+
+  /**
+   * A botnet floods an ad from one IP: its users (browser user agents, on every partition;
+   * `botnetUsers` of them, by default the partition count plus up to as many again, at
+   * least 3) take turns clicking without impressions, every user at least once, all within
+   * one flood window. The IP's first `floodThreshold` clicks are `orphan`, the rest `flood`.
+   */
+  private ipFlood(arrival: number): PlannedEvent[] {
+    const { rng } = this;
+    const { partitions, botnetUsers, rules } = this.ctx;
+    const size = botnetUsers ?? Math.max(3, partitions + rng.int(0, partitions));
+    const lines = this.crowd(size, botnetIp(++this.botnetCounter));
     const ad = this.adPicker.pick(rng);
-    const { count, spacing } = this.floodClicks();
+    const { count, spacing } = this.floodClicks(size);
     const events: PlannedEvent[] = [];
     for (let k = 1; k <= count; k++) {
       const line = lines[(k - 1) % size] as Timeline;
-      events.push(line.click(ad, arrival + (k - 1) * spacing, k <= this.ctx.rules.floodThreshold ? 'orphan' : 'flood'));
+      events.push(line.click(ad, arrival + (k - 1) * spacing, k <= rules.floodThreshold ? 'orphan' : 'flood', 'orphan'));
     }
     return events;
+  }
+
+  /**
+   * A NAT: `floodThreshold` + 4-20 people (at least one per partition) behind one IP, each
+   * shown an ad and clicking it once, 1.5-20 s later; the clicks follow each other within
+   * one flood window. The IP's first `floodThreshold` clicks are valid, the rest `flood`.
+   */
+  private nat(arrival: number): PlannedEvent[] {
+    const { rng, timing } = this;
+    const { floodThreshold, floodWindowMs } = this.ctx.rules;
+    const size = Math.max(this.ctx.partitions, floodThreshold + rng.int(4, 20));
+    const lines = this.crowd(size, natIp(++this.natCounter));
+    const spacing = Math.max(1, Math.min(3 * SECOND, Math.floor((floodWindowMs - SECOND) / Math.max(1, size - 1))));
+    const firstClick = arrival + timing.clickDelayMax;
+    const events: PlannedEvent[] = [];
+    lines.forEach((line, k) => {
+      const ad = this.adPicker.pick(rng);
+      const clickTs = firstClick + k * spacing;
+      events.push(line.impression(ad, clickTs - rng.int(timing.clickDelayMin, timing.clickDelayMax)));
+      events.push(line.click(ad, clickTs, k < floodThreshold ? 'valid' : 'flood', 'valid'));
+    });
+    return events.sort((a, b) => a.ts - b.ts);
   }
 }

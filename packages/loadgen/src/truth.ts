@@ -2,7 +2,8 @@ import { open } from 'node:fs/promises';
 import { eventTypes, type EventType } from '@sigflow/events';
 import { elementNames, type Catalogue } from './catalogue.js';
 import type { ResolvedGeneratorOptions, StreamStats } from './generate-events.js';
-import type { GeneratedEvent, InvalidReason } from './generated-event.js';
+import { floodFlags, type FloodClick } from './flood-truth.js';
+import type { GeneratedEvent, InvalidReason, Validity } from './generated-event.js';
 
 /** Counts over everything sent. */
 export interface TruthTotals {
@@ -24,6 +25,14 @@ export interface TruthTotals {
   late: number;
   /** Non-duplicate events with a ts older than the newest already sent on their partition. */
   out_of_order: number;
+  /**
+   * Of the flood clicks, those that are floods only because of clicks of their IP in other
+   * partitions (counting each partition apart would not flag them), by what they would be
+   * without the flood rule. A layer that shares per-IP state by arrival order (the speed
+   * layer) flags between `flood - cross_partition_floods.total` and `flood` clicks; those it
+   * does not flag keep their other reason.
+   */
+  cross_partition_floods: { total: number; valid: number; orphan: number; too_fast: number };
   /** Valid conversions and the sum of their values. */
   conversions: number;
   revenue: number;
@@ -111,10 +120,46 @@ function zeroByType(): Record<EventType, number> {
   return Object.fromEntries(eventTypes.map((t) => [t, 0])) as Record<EventType, number>;
 }
 
+/** A non-duplicate click, kept until the flood rule can be applied over the whole stream. */
+interface RecordedClick extends FloodClick {
+  readonly partition: number;
+  readonly withoutFlood: Validity;
+  readonly late: boolean;
+  readonly windowKey: number;
+}
+
+/** Totals, windows and click verdicts with the flood rule applied to every click so far. */
+interface Settled {
+  readonly clicks: number;
+  readonly totals: TruthTotals;
+  readonly windows: Map<number, Uint32Array>;
+  readonly clickVerdicts: Map<string, Validity>;
+}
+
+type Touch = GeneratedEvent['event'] & { campaign_id: string; ad_id: string; channel: string };
+
+/** Counts a touchpoint (impression or click) in its window's counters. */
+function countTouch(windows: Map<number, Uint32Array>, key: number, valid: boolean, click: 0 | 1, late: boolean): void {
+  let counts = windows.get(key);
+  if (!counts) windows.set(key, (counts = new Uint32Array(8)));
+  counts[(valid ? IMP : INV_IMP) + click]!++;
+  if (late) counts[(valid ? LATE_IMP : LATE_INV_IMP) + click]!++;
+}
+
+function countValidity(t: TruthTotals, validity: Validity): void {
+  if (validity === 'valid') t.valid++;
+  else t.invalid[validity]++;
+}
+
 /**
  * Builds the expected results from the labelled stream, in compact aggregates (counters
  * per window and ad, per window, page and element; one row per valid conversion), so a
  * 10-million-event run fits in memory. Feed it every event sent, in order.
+ *
+ * Clicks are judged here, not taken from the labels: the flood rule is applied over every
+ * click of the stream by (ts, event_id), per user and per IP, whatever the partition
+ * (`floodFlags`, apart from `packages/core`); the other reasons come from the generator
+ * (`validityWithoutFlood`: bot, orphan, too_fast are known by construction).
  */
 export class TruthRecorder {
   private readonly totalsData: TruthTotals;
@@ -122,9 +167,12 @@ export class TruthRecorder {
   private readonly adIndex = new Map<string, number>();
   private readonly pageIndex = new Map<string, number>();
   private readonly elementIndex = new Map<string, number>();
+  /** Impressions only; clicks are added when settled. */
   private readonly windows = new Map<number, Uint32Array>();
   private readonly heat = new Map<number, Uint32Array>();
   private readonly conversionRows: ConversionTruth[] = [];
+  private readonly clicks: RecordedClick[] = [];
+  private settledCache: Settled | undefined;
 
   constructor(private readonly source: TruthSource) {
     const { options, catalogue } = source;
@@ -143,6 +191,7 @@ export class TruthRecorder {
       invalid: { bot: 0, flood: 0, orphan: 0, too_fast: 0 },
       late: 0,
       out_of_order: 0,
+      cross_partition_floods: { total: 0, valid: 0, orphan: 0, too_fast: 0 },
       conversions: 0,
       revenue: 0,
     };
@@ -161,76 +210,129 @@ export class TruthRecorder {
     }
     t.unique++;
     t.unique_by_type[e.type]++;
-    const valid = ev.validity === 'valid';
-    if (valid) t.valid++;
-    else t.invalid[ev.validity]++;
     if (ev.late) t.late++;
     if (ev.outOfOrder) t.out_of_order++;
-    const windowIndex = Math.floor(e.ts / this.windowMs);
-    switch (e.type) {
-      case 'impression':
-      case 'click': {
-        const ad = this.adIndex.get(e.ad_id) ?? 0;
-        const key = windowIndex * this.adIndex.size + ad;
-        let counts = this.windows.get(key);
-        if (!counts) this.windows.set(key, (counts = new Uint32Array(8)));
-        const click = e.type === 'click' ? 1 : 0;
-        counts[(valid ? IMP : INV_IMP) + click]!++;
-        if (ev.late) counts[(valid ? LATE_IMP : LATE_INV_IMP) + click]!++;
-        break;
-      }
-      case 'element_click': {
-        if (!valid) break;
-        let element = this.elementIndex.get(e.element_id);
-        if (element === undefined) this.elementIndex.set(e.element_id, (element = this.elementIndex.size));
-        const page = this.pageIndex.get(e.page_id ?? '') ?? 0;
-        const key = (windowIndex * this.pageIndex.size + page) * 4096 + element;
-        let counts = this.heat.get(key);
-        if (!counts) this.heat.set(key, (counts = new Uint32Array(2)));
-        counts[0]!++;
-        if (ev.late) counts[1]!++;
-        break;
-      }
-      case 'conversion': {
-        if (!valid) break;
-        t.conversions++;
-        t.revenue += e.value ?? 0;
-        this.conversionRows.push({
-          event_id: e.event_id,
-          user_id: e.user_id,
-          ts: e.ts,
-          value: e.value ?? 0,
-          currency: e.currency ?? 'EUR',
-          late: ev.late,
-          path: ev.path.map((tp) => {
-            const te = tp.event as GeneratedEvent['event'] & { campaign_id: string; ad_id: string; channel: string };
-            return {
-              event_id: te.event_id,
-              type: te.type as 'impression' | 'click',
-              ts: te.ts,
-              campaign_id: te.campaign_id,
-              ad_id: te.ad_id,
-              channel: te.channel,
-              late: tp.late,
-            };
-          }),
-        });
-        break;
-      }
-      default:
-        break;
+    if (e.type === 'click') {
+      this.clicks.push({
+        ts: e.ts,
+        eventId: e.event_id,
+        userId: e.user_id,
+        ip: e.ip,
+        partition: ev.partition,
+        withoutFlood: ev.validityWithoutFlood,
+        late: ev.late,
+        windowKey: this.windowKey(e as Touch),
+      });
+      return;
     }
+    countValidity(t, ev.validity);
+    if (e.type === 'impression') countTouch(this.windows, this.windowKey(e as Touch), ev.validity === 'valid', 0, ev.late);
+    else if (ev.validity === 'valid' && e.type === 'element_click') this.recordHeat(ev);
+    else if (ev.validity === 'valid' && e.type === 'conversion') this.recordConversion(ev);
+  }
+
+  private windowKey(e: Touch): number {
+    return Math.floor(e.ts / this.windowMs) * this.adIndex.size + (this.adIndex.get(e.ad_id) ?? 0);
+  }
+
+  private recordHeat(ev: GeneratedEvent): void {
+    const e = ev.event as GeneratedEvent['event'] & { element_id: string };
+    let element = this.elementIndex.get(e.element_id);
+    if (element === undefined) this.elementIndex.set(e.element_id, (element = this.elementIndex.size));
+    const page = this.pageIndex.get(e.page_id ?? '') ?? 0;
+    const key = (Math.floor(e.ts / this.windowMs) * this.pageIndex.size + page) * 4096 + element;
+    let counts = this.heat.get(key);
+    if (!counts) this.heat.set(key, (counts = new Uint32Array(2)));
+    counts[0]!++;
+    if (ev.late) counts[1]!++;
+  }
+
+  private recordConversion(ev: GeneratedEvent): void {
+    const e = ev.event as GeneratedEvent['event'] & { value?: number; currency?: string };
+    this.totalsData.conversions++;
+    this.totalsData.revenue += e.value ?? 0;
+    this.conversionRows.push({
+      event_id: e.event_id,
+      user_id: e.user_id,
+      ts: e.ts,
+      value: e.value ?? 0,
+      currency: e.currency ?? 'EUR',
+      late: ev.late,
+      path: ev.path.map((tp) => {
+        const te = tp.event as Touch;
+        return {
+          event_id: te.event_id,
+          type: te.type as 'impression' | 'click',
+          ts: te.ts,
+          campaign_id: te.campaign_id,
+          ad_id: te.ad_id,
+          channel: te.channel,
+          late: tp.late,
+        };
+      }),
+    });
+  }
+
+  /** Applies the flood rule to every click recorded so far (again only when clicks came since). */
+  private settled(): Settled {
+    if (this.settledCache?.clicks === this.clicks.length) return this.settledCache;
+    const { floodThreshold, floodWindowMs } = this.source.options.rules;
+    const flags = floodFlags(this.clicks, floodThreshold, floodWindowMs);
+    const local = this.partitionLocalFloods(floodThreshold, floodWindowMs);
+    const t = this.totalsData;
+    const totals = { ...t, invalid: { ...t.invalid }, cross_partition_floods: { total: 0, valid: 0, orphan: 0, too_fast: 0 } };
+    const windows = new Map([...this.windows].map(([key, counts]) => [key, counts.slice()]));
+    const clickVerdicts = new Map<string, Validity>();
+    this.clicks.forEach((click, i) => {
+      const validity = click.withoutFlood === 'bot' ? 'bot' : flags[i] ? 'flood' : click.withoutFlood;
+      clickVerdicts.set(click.eventId, validity);
+      countValidity(totals, validity);
+      if (validity === 'flood' && !local.has(click)) {
+        totals.cross_partition_floods.total++;
+        totals.cross_partition_floods[click.withoutFlood as 'valid' | 'orphan' | 'too_fast']++;
+      }
+      countTouch(windows, click.windowKey, validity === 'valid', 1, click.late);
+    });
+    this.settledCache = { clicks: this.clicks.length, totals, windows, clickVerdicts };
+    return this.settledCache;
+  }
+
+  /** The clicks the flood rule flags when each partition's clicks are counted apart. */
+  private partitionLocalFloods(threshold: number, windowMs: number): Set<RecordedClick> {
+    const flagged = new Set<RecordedClick>();
+    const byPartition = new Map<number, RecordedClick[]>();
+    for (const click of this.clicks) {
+      let list = byPartition.get(click.partition);
+      if (!list) byPartition.set(click.partition, (list = []));
+      list.push(click);
+    }
+    for (const list of byPartition.values()) {
+      const flags = floodFlags(list, threshold, windowMs);
+      list.forEach((click, i) => {
+        if (flags[i]) flagged.add(click);
+      });
+    }
+    return flagged;
+  }
+
+  /**
+   * The truth's verdict on every non-duplicate click recorded so far, by event id: `bot`,
+   * else `flood` as computed over all partitions, else the generator's other reason or valid.
+   */
+  clickVerdicts(): ReadonlyMap<string, Validity> {
+    return this.settled().clickVerdicts;
   }
 
   /** Totals so far (revenue rounded to cents). */
   totals(): TruthTotals {
-    const t = this.totalsData;
+    const t = this.settled().totals;
     return {
       ...t,
       by_type: { ...t.by_type },
       by_partition: [...t.by_partition],
       unique_by_type: { ...t.unique_by_type },
       invalid: { ...t.invalid },
+      cross_partition_floods: { ...t.cross_partition_floods },
       revenue: Math.round(t.revenue * 100) / 100,
     };
   }
@@ -239,10 +341,11 @@ export class TruthRecorder {
   windowRows(): WindowTruth[] {
     const ads = this.source.catalogue.ads;
     const n = ads.length;
-    return [...this.windows.keys()]
+    const windows = this.settled().windows;
+    return [...windows.keys()]
       .sort((a, b) => a - b)
       .map((key) => {
-        const c = this.windows.get(key) as Uint32Array;
+        const c = windows.get(key) as Uint32Array;
         const ad = ads[key - Math.floor(key / n) * n]!;
         return {
           window_start: Math.floor(key / n) * this.windowMs,
@@ -261,9 +364,13 @@ export class TruthRecorder {
       });
   }
 
-  /** Valid conversions ordered by (ts, event_id). */
+  /** Valid conversions ordered by (ts, event_id); paths leave out the clicks judged floods. */
   conversions(): ConversionTruth[] {
-    return [...this.conversionRows].sort((a, b) => a.ts - b.ts || (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0));
+    const verdicts = this.settled().clickVerdicts;
+    const valid = (tp: PathTouchpoint) => tp.type !== 'click' || verdicts.get(tp.event_id) === 'valid';
+    return this.conversionRows
+      .map((row) => (row.path.every(valid) ? row : { ...row, path: row.path.filter(valid) }))
+      .sort((a, b) => a.ts - b.ts || (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0));
   }
 
   /** Per (page, window, element) valid element clicks, ordered by page, window, element id. */
@@ -311,9 +418,11 @@ export class TruthRecorder {
         duplicates: o.duplicates,
         bots: o.bots,
         floods: o.floods,
+        nats: o.nats,
         orphans: o.orphans,
         too_fast: o.tooFast,
       },
+      botnet_users: o.botnetUsers ?? null,
       rules: { ...o.rules },
       ...(this.source.stats
         ? {

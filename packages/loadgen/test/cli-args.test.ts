@@ -17,17 +17,21 @@ describe('parseCliArgs', () => {
         '--events', '1000', '--rate', '0', '--span', '2h', '--start', '2025-03-01T00:00:00Z', '--users', '50',
         '--campaigns', '3', '--ads-per-campaign', '2', '--pages', '5', '--partitions', '8', '--late', '0.1',
         '--out-of-order', '0.05', '--duplicates', '0.01', '--bots', '0.02', '--floods', '0.03', '--orphans', '0.04',
-        '--too-fast', '0.05', '--sink', 'http', '--collector', 'http://127.0.0.1:7001', '--api-key', 'k',
-        '--concurrency', '2', '--truth', 'out.json', '--quiet',
+        '--too-fast', '0.05', '--nats', '0.06', '--botnet-users', '50', '--sink', 'http', '--collector', 'http://127.0.0.1:7001',
+        '--api-key', 'k', '--concurrency', '2', '--producer-threads', '3', '--send-size', '900', '--in-flight', '6',
+        '--truth', 'out.json', '--quiet',
       ],
       now,
     );
     expect(s.generator).toEqual({
       seed: 1, events: 1000, start: Date.UTC(2025, 2, 1), span: 7_200_000, users: 50, campaigns: 3, adsPerCampaign: 2,
       pages: 5, partitions: 8, bots: 0.02, floods: 0.03, late: 0.1, outOfOrder: 0.05, duplicates: 0.01, orphans: 0.04,
-      tooFast: 0.05,
+      tooFast: 0.05, nats: 0.06, botnetUsers: 50,
     });
-    expect(s).toMatchObject({ rate: 0, sink: 'http', collector: 'http://127.0.0.1:7001', apiKey: 'k', concurrency: 2, truth: 'out.json', quiet: true });
+    expect(s).toMatchObject({
+      rate: 0, sink: 'http', collector: 'http://127.0.0.1:7001', apiKey: 'k', concurrency: 2, truth: 'out.json', quiet: true,
+      producerThreads: 3, sendSize: 900, inFlight: 6,
+    });
   });
 
   it('puts an as-fast-as-possible run in the past, spanning 10 ms per event (1 h to 7 d)', () => {

@@ -22,6 +22,7 @@ export const allKnobs = {
   duplicates: 0.03,
   bots: 0.06,
   floods: 0.04,
+  nats: 0.03,
   orphans: 0.08,
   tooFast: 0.08,
 } as const;

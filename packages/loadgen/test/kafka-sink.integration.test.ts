@@ -29,12 +29,12 @@ async function consumeAll(topic: string, count: number): Promise<Consumed[]> {
   return read.map((m) => ({ ...m, offset: Number(m.offset) }));
 }
 
-async function produce(producer: 'wire' | 'kafkajs', events: number) {
-  const topics = topicsFor(`t-loadgen-${runId}-${producer}-`);
+async function produce(workers: number, events: number) {
+  const topics = topicsFor(`t-loadgen-${runId}-w${workers}-`);
   await ensureTopics(kafka, topics, { eventPartitions: 4 });
   created.push(...Object.values(topics));
   const options = { seed: 81, events, start, rules, partitions: 4, span: 3 * HOUR, ...allKnobs };
-  const sink = new KafkaSink({ kafka, topic: topics.events, partitions: 4, producer });
+  const sink = new KafkaSink({ brokers: config.kafka.brokers, topic: topics.events, partitions: 4, workers, sendSize: 1_000 });
   await sink.connect();
   const began = Date.now();
   let stats;
@@ -68,14 +68,14 @@ afterAll(async () => {
 });
 
 describe.each([
-  ['wire', 30_000],
-  ['kafkajs', 6_000],
-] as const)('KafkaSink (%s producer) against the broker', (producer, events) => {
+  [2, 30_000],
+  [1, 6_000],
+] as const)('KafkaSink (%i producer threads) against the broker', (workers, events) => {
   let run: Awaited<ReturnType<typeof produce>>;
   let consumed: Consumed[];
 
   beforeAll(async () => {
-    run = await produce(producer, events);
+    run = await produce(workers, events);
     consumed = await consumeAll(run.topic, events);
   }, 120_000);
 

@@ -1,7 +1,9 @@
 import { isbot } from 'isbot';
 import { describe, expect, it } from 'vitest';
+import { floodFlags } from '../src/flood-truth.js';
 import { generateEvents, lateMarginMs } from '../src/generate-events.js';
 import type { GeneratedEvent, Validity } from '../src/generated-event.js';
+import { TruthRecorder } from '../src/truth.js';
 import { HOUR, allKnobs, byTsThenId, groupBy, rules, start } from './helpers.js';
 
 type Touch = GeneratedEvent & { event: { campaign_id: string; ad_id: string } };
@@ -46,6 +48,16 @@ function expectedValidity(events: readonly GeneratedEvent[]): Map<GeneratedEvent
     }
   }
   return expected;
+}
+
+/** A botnet's (100.64/10) or a NAT's (198.18/15) address, shared by several users. */
+const sharedIp = (e: GeneratedEvent) => /^(100\.|198\.1[89]\.)/.test(e.event.ip ?? '');
+
+/** The clicks of one shared IP: from every partition, the first `floodThreshold` labelled `first`, then `flood`. */
+function expectCrowdClicks(list: GeneratedEvent[], first: Validity): void {
+  expect(new Set(list.map((e) => e.partition))).toEqual(new Set([0, 1, 2, 3]));
+  list.sort(byTsThenId);
+  list.forEach((c, i) => expect(c.validity).toBe(i < rules.floodThreshold ? first : 'flood'));
 }
 
 describe('labels', () => {
@@ -96,14 +108,14 @@ describe('labels', () => {
     }
   });
 
-  it('flood a user with valid clicks 1-10 then floods, and an IP from one partition with orphans then floods', () => {
+  it('flood a user with valid clicks 1-10 then floods, and an IP from every partition with orphans then floods', () => {
     const clicksByUser = groupBy(
       originals.filter((e) => e.event.type === 'click'),
       (e) => e.event.user_id,
     );
     let userFloods = 0;
     for (const [, list] of clicksByUser) {
-      if (!list.some((c) => c.validity === 'flood') || list[0]!.event.ip!.startsWith('100.')) continue;
+      if (!list.some((c) => c.validity === 'flood') || sharedIp(list[0]!)) continue;
       userFloods++;
       list.sort(byTsThenId);
       list.forEach((c, i) => expect(c.validity).toBe(i < rules.floodThreshold ? 'valid' : 'flood'));
@@ -116,9 +128,7 @@ describe('labels', () => {
     expect(botnets.size).toBeGreaterThan(5);
     for (const [, list] of botnets) {
       expect(new Set(list.map((e) => e.event.user_id)).size).toBeGreaterThan(2);
-      expect(new Set(list.map((e) => e.partition)).size).toBe(1);
-      list.sort(byTsThenId);
-      list.forEach((c, i) => expect(c.validity).toBe(i < rules.floodThreshold ? 'orphan' : 'flood'));
+      expectCrowdClicks(list, 'orphan');
     }
   });
 
@@ -168,6 +178,55 @@ describe('labels', () => {
   it('never give two events of one user the same ts', () => {
     for (const [, list] of groupBy(originals, (e) => e.event.user_id)) {
       expect(new Set(list.map((e) => e.event.ts)).size).toBe(list.length);
+    }
+  });
+});
+
+describe('IP crowds (NATs and botnets) under normal traffic', () => {
+  const options = { seed: 23, events: 40_000, start, rules, partitions: 4, span: 4 * HOUR, nats: 0.05, floods: 0.05, botnetUsers: 50 };
+  const stream = generateEvents(options);
+  const truth = new TruthRecorder(stream);
+  const events = [...stream].filter((e) => !e.duplicate);
+  for (const ev of events) truth.record(ev);
+  const clicks = events.filter((e) => e.event.type === 'click');
+  const byIp = groupBy(clicks.filter(sharedIp), (e) => e.event.ip!);
+  const nats = [...byIp].filter(([ip]) => ip.startsWith('198.'));
+  const botnets = [...byIp].filter(([ip]) => ip.startsWith('100.'));
+
+  it('puts a NAT\'s people on every partition, one click each within a minute: 1-10 valid, then flood', () => {
+    expect(nats.length).toBeGreaterThan(5);
+    for (const [, list] of nats) {
+      const users = new Set(list.map((e) => e.event.user_id));
+      expect(users.size).toBe(list.length);
+      expect(users.size).toBeGreaterThanOrEqual(rules.floodThreshold + 4);
+      expectCrowdClicks(list, 'valid');
+      expect(list.at(-1)!.event.ts - list[0]!.event.ts).toBeLessThanOrEqual(rules.floodWindowMs);
+    }
+  });
+
+  it('gives a botnet of 50 users on one IP, every user clicking, on every partition', () => {
+    expect(botnets.length).toBeGreaterThan(5);
+    for (const [, list] of botnets) {
+      expect(new Set(list.map((e) => e.event.user_id)).size).toBe(50);
+      expectCrowdClicks(list, 'orphan');
+    }
+  });
+
+  it('has the labels, the truth and a recount agree, and a per-partition count miss NAT floods', () => {
+    const expected = expectedValidity(events);
+    const verdicts = truth.clickVerdicts();
+    for (const ev of events) {
+      expect(ev.validity, ev.json).toBe(expected.get(ev));
+      if (ev.event.type === 'click') expect(verdicts.get(ev.event.event_id), ev.json).toBe(ev.validity);
+    }
+    // Counting each partition's clicks apart finds none of a NAT's floods (7-8 clicks a partition).
+    const asFloodClicks = (list: GeneratedEvent[]) => list.map((e) => ({ ts: e.event.ts, eventId: e.event.event_id, userId: e.event.user_id, ip: e.event.ip }));
+    const natFloods = nats.reduce((n, [, list]) => n + list.filter((e) => e.validity === 'flood').length, 0);
+    expect(truth.totals().cross_partition_floods.valid).toBe(natFloods);
+    for (const [, list] of nats) {
+      const perPartition = [...groupBy(list, (e) => e.partition).values()].map((part) => floodFlags(asFloodClicks(part), rules.floodThreshold, rules.floodWindowMs));
+      expect(perPartition.every((flags) => flags.every((f) => f === 0))).toBe(true);
+      expect(list.filter((e) => e.validity === 'flood').length).toBeGreaterThan(0);
     }
   });
 });

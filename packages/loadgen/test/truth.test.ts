@@ -139,3 +139,34 @@ describe('truth', () => {
     }
   });
 });
+
+describe('truth of IP floods', () => {
+  const { options, catalogue } = generateEvents({ seed: 5, events: 1, start, rules, partitions: 4 });
+  const ad = catalogue.ads[0]!;
+  /** A click as the generator would hand it over, labelled `label` whatever the rules say. */
+  const click = (n: number, ts: number, ip: string, label: 'valid' | 'orphan'): GeneratedEvent => {
+    const event = { event_id: `x-${n}`, type: 'click', user_id: `nat-user-${n}`, ts, ip, campaign_id: ad.campaignId, ad_id: ad.adId, channel: ad.channel } as GeneratedEvent['event'];
+    return { event, json: JSON.stringify(event), key: event.user_id, partition: n % 4, seq: n, emitAt: ts, duplicate: false, validity: label, validityWithoutFlood: label, late: false, outOfOrder: false, path: [] };
+  };
+
+  it('judges floods itself, over all partitions, and keeps the other reasons from the generator', () => {
+    const truth = new TruthRecorder({ options, catalogue });
+    const minute = start - (start % rules.windowMs);
+    // 12 users behind one IP (partitions 0-3), one click each 3 s apart, all labelled valid:
+    // the 11th and 12th have ten earlier clicks of the IP within 60 s.
+    for (let n = 0; n < 12; n++) truth.record(click(n, minute + n * 3_000, '198.18.7.7', 'valid'));
+    // 11 orphan clicks on another IP, recorded out of ts order: the one at the latest ts is a flood.
+    for (let n = 0; n < 11; n++) truth.record(click(100 + n, minute + 50_000 - n * 1_000, '100.64.1.1', 'orphan'));
+    const t = truth.totals();
+    expect(t.valid).toBe(10);
+    expect(t.invalid).toEqual({ bot: 0, flood: 2 + 1, orphan: 10, too_fast: 0 });
+    // Three clicks a partition at most: each flood needs the other partitions' clicks.
+    expect(t.cross_partition_floods).toEqual({ total: 3, valid: 2, orphan: 1, too_fast: 0 });
+    expect(truth.clickVerdicts().get('x-10')).toBe('flood');
+    expect(truth.clickVerdicts().get('x-100')).toBe('flood');
+    expect(truth.clickVerdicts().get('x-101')).toBe('orphan');
+    expect(truth.toJSON().windows).toEqual([
+      expect.objectContaining({ window_start: minute, ad_id: ad.adId, clicks: 10, invalid_clicks: 13, impressions: 0 }),
+    ]);
+  });
+});

@@ -1,6 +1,5 @@
 import type { Redis, Result } from 'ioredis';
-import type { RuleSettings } from '@sigflow/core';
-import { field, hourStart, type StoreKeys } from './store-keys.js';
+import { field, type StoreKeys } from './store-keys.js';
 import type { RedisCommand } from './view-commands.js';
 
 /**
@@ -78,20 +77,4 @@ export async function readArchiveWatermarks(redis: Redis, keys: StoreKeys, topic
     result.set(Number(f.slice(at + 1)), Number(v));
   }
   return result;
-}
-
-/**
- * Event time up to which the archive is sealed: every partition's watermark, less the
- * watermark delay and the allowed lateness of the rules (the same slack the speed layer gives a
- * window before it calls an event late). An hour [h, h + 1 h) is sealed when h + 1 h <= this.
- * Null while no partition has reported.
- */
-export function archiveSealedThrough(watermarks: ReadonlyMap<number, number>, settings: RuleSettings): number | null {
-  if (watermarks.size === 0) return null;
-  return Math.min(...watermarks.values()) - settings.watermarkDelayMs - settings.allowedLatenessMs;
-}
-
-/** True when the hour containing `hour` is sealed at `sealedThrough`. */
-export function isHourSealed(hour: number, sealedThrough: number | null): boolean {
-  return sealedThrough !== null && hourStart(hour) + 3_600_000 <= sealedThrough;
 }

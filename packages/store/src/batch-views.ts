@@ -21,6 +21,11 @@ export interface BatchHourEntry {
   /** Shapley table and Markov model the hour's attribution used (null: none published). */
   readonly shapleyVersion: string | null;
   readonly markovVersion: string | null;
+  /**
+   * The `isbot` package version whose list decided the `bot` rule (its list decides which events
+   * count as bots; a new one can change old hours). Null for entries written before it was recorded.
+   */
+  readonly isbotVersion: string | null;
   /** The BullMQ job (or caller) that computed it. */
   readonly computedBy: string;
 }
@@ -39,6 +44,7 @@ export function parseBatchHourEntry(json: string | null | undefined): BatchHourE
       duplicates: typeof value.duplicates === 'number' ? value.duplicates : 0,
       shapleyVersion: typeof value.shapleyVersion === 'string' ? value.shapleyVersion : null,
       markovVersion: typeof value.markovVersion === 'string' ? value.markovVersion : null,
+      isbotVersion: typeof value.isbotVersion === 'string' ? value.isbotVersion : null,
       computedBy: typeof value.computedBy === 'string' ? value.computedBy : '',
     };
   } catch {

@@ -1,32 +1,46 @@
-import type { Redis, Result } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { LuaScript } from './lua-script.js';
+import { packForLua } from './lua-msgpack.js';
 import type { RedisCommand } from './view-commands.js';
 
 /**
- * Applies a batch of commands and moves a partition's offset in ONE atomic Redis step,
- * only if the stored offset is still the one the writer started from. A consumer that lost
- * its partition in a rebalance (a zombie) finds the offset moved and writes nothing.
+ * Applies a batch of commands and moves a partition's offset in ONE atomic Redis step, only if
+ * the stored offset is still the one the writer started from and the partition's owner epoch
+ * is still the writer's. A consumer that lost its partition (a zombie) finds either moved and
+ * writes nothing.
  *
- * KEYS[1] = offset key; ARGV[1] = expected offset ('' = none stored yet), ARGV[2] = new
- * offset, then each command as <word count> <words...>.
+ * Every key is declared (Redis Cluster): KEYS[1] = offset, KEYS[2] = epoch, then the keys of
+ * the commands. ARGV[1] = expected offset ('' = none stored yet), ARGV[2] = expected epoch,
+ * ARGV[3] = new offset, ARGV[4] = the commands as ONE MessagePack array of
+ * [name, key index, args...] (the key is each command's first argument): one argument instead
+ * of tens of thousands keeps the client's encoding cost low. Keys of one commit share the
+ * partition's hash tag.
  *
  * Redis runs the script atomically but does not undo writes made before a command fails;
  * the key layout gives every key one type, so a failure means a bug, and the offset stays put.
  */
-const script = `
+const commitScript = new LuaScript(`
 local current = redis.call('GET', KEYS[1])
-if (current or '') ~= ARGV[1] then return current or '' end
-local i = 3
-local n = #ARGV
-while i <= n do
-  local count = tonumber(ARGV[i])
-  redis.call(unpack(ARGV, i + 1, i + count))
-  i = i + count + 1
+if (current or '') ~= ARGV[1] then return 'offset:' .. (current or '') end
+local epoch = redis.call('GET', KEYS[2])
+if (epoch or '') ~= ARGV[2] then return 'epoch:' .. (epoch or '') end
+local commands = cmsgpack.unpack(ARGV[4])
+for i = 1, #commands do
+  local c = commands[i]
+  redis.call(c[1], KEYS[c[2]], unpack(c, 3))
 end
-redis.call('SET', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[1], ARGV[3])
 return 'OK'
-`;
+`);
 
-/** Thrown when the stored offset moved: another consumer owns the partition now. */
+/** Trims `count` drained messages off an outbox, only while the epoch is the drainer's. */
+const trimScript = new LuaScript(`
+if (redis.call('GET', KEYS[1]) or '') ~= ARGV[1] then return 0 end
+redis.call('LTRIM', KEYS[2], ARGV[2], -1)
+return 1
+`);
+
+/** Thrown when the stored offset or epoch moved: another consumer owns the partition now. */
 export class OffsetFenceError extends Error {
   override readonly name = 'OffsetFenceError';
   constructor(
@@ -34,39 +48,48 @@ export class OffsetFenceError extends Error {
     readonly expected: string,
     readonly found: string,
   ) {
-    super(`offset ${offsetKey} is ${found || 'unset'}, expected ${expected || 'unset'}: another consumer committed`);
+    super(`${offsetKey}: found ${found}, expected offset ${expected || 'unset'}: another consumer committed`);
   }
 }
 
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    /** `args` as one array: ioredis flattens it into the command. */
-    sigflowFencedCommit(offsetKey: string, args: (string | number)[]): Result<string, Context>;
-  }
-}
-
-function defineScript(redis: Redis): void {
-  if (typeof (redis as Partial<Redis>).sigflowFencedCommit !== 'function') {
-    redis.defineCommand('sigflowFencedCommit', { numberOfKeys: 1, lua: script });
-  }
+/** Where a partition's commit is fenced: its offset and owner epoch keys, and the epoch held. */
+export interface CommitFence {
+  readonly offsetKey: string;
+  readonly epochKey: string;
+  readonly epoch: string;
 }
 
 /**
  * Commits `commands` with the offset move from `expected` to `next`. Throws
- * {@link OffsetFenceError} (and writes nothing) when the stored offset is not `expected`.
+ * {@link OffsetFenceError} (and writes nothing) when the stored offset is not `expected` or the
+ * stored epoch is not `fence.epoch`.
  */
 export async function fencedCommit(
   redis: Redis,
-  offsetKey: string,
+  fence: CommitFence,
   expected: string | null,
   next: string,
   commands: readonly RedisCommand[],
 ): Promise<void> {
-  defineScript(redis);
-  const args: (string | number)[] = [expected ?? '', next];
-  for (const c of commands) args.push(c.length, ...c);
-  // One array argument (ioredis flattens it): spreading a big batch's words into the call would
-  // exceed V8's argument limit (RangeError: Maximum call stack size exceeded).
-  const result = await redis.sigflowFencedCommit(offsetKey, args);
-  if (result !== 'OK') throw new OffsetFenceError(offsetKey, expected ?? '', result);
+  const keys = [fence.offsetKey, fence.epochKey];
+  const index = new Map<string, number>();
+  const packed: (string | number | Buffer)[][] = [];
+  for (const c of commands) {
+    const key = c[1] as string;
+    let at = index.get(key);
+    if (at === undefined) {
+      at = keys.push(key);
+      index.set(key, at);
+    }
+    const command: (string | number | Buffer)[] = [c[0], at];
+    for (let i = 2; i < c.length; i++) command.push(c[i] as string | number | Buffer);
+    packed.push(command);
+  }
+  const result = await commitScript.run(redis, keys, [expected ?? '', fence.epoch, next, packForLua(packed)]);
+  if (result !== 'OK') throw new OffsetFenceError(fence.offsetKey, expected ?? '', String(result));
+}
+
+/** Removes the first `count` messages of an outbox if `epoch` still owns it; false when fenced. */
+export async function fencedOutboxTrim(redis: Redis, epochKey: string, outboxKey: string, epoch: string, count: number): Promise<boolean> {
+  return (await trimScript.run(redis, [epochKey, outboxKey], [epoch, count])) === 1;
 }

@@ -1,7 +1,8 @@
 export { StoreKeys, hourStart, field, fieldParts, FIELD_SEPARATOR, windowMetricFields } from './store-keys.js';
 export { windowViewCommands } from './view-commands.js';
 export type { RedisCommand, WindowViewKeyspace } from './view-commands.js';
-export { fencedCommit, OffsetFenceError } from './fenced-commit.js';
+export { fencedCommit, fencedOutboxTrim, OffsetFenceError } from './fenced-commit.js';
+export type { CommitFence } from './fenced-commit.js';
 export { createRedis, redisAnswers } from './redis-client.js';
 export {
   archiveWatermarksKey,
@@ -9,8 +10,6 @@ export {
   markDirtyCommand,
   raiseArchiveWatermarks,
   readArchiveWatermarks,
-  archiveSealedThrough,
-  isHourSealed,
 } from './archive-state.js';
 export {
   parseBatchHourEntry,
@@ -22,65 +21,39 @@ export {
   readMarkovModel,
 } from './batch-views.js';
 export type { BatchHourEntry, BatchSwitchHour, BatchSwitchResult, PublishedMarkovModel } from './batch-views.js';
-export {
-  hoursOf,
-  windowSource,
-  forEachField,
-  isEmptyHash,
-  forEachMergedField,
-  mergedCells,
-  bucketOf,
-  bucketSource,
-  metricsRows,
-  attributionRowsOf,
-  heatmapOf,
-  compareValues,
-  sumMetricsHash,
-  sumAttributionByCampaign,
-  causesByCampaign,
-  reconciliationCauses,
-  reconciliationRows,
-  HOUR_MS,
-  DAY_MS,
-} from './merge-views.js';
+export { hoursOf, forEachField, isEmptyHash, HOUR_MS } from './view-replies.js';
 export type {
-  ViewSource,
-  RowSource,
-  Granularity,
   TimeRange,
   HashReply,
   HourHashes,
   WindowedHashes,
-  MergedCell,
-  MetricsRow,
-  MergeOptions,
-  AttributionGroupBy,
-  AttributionRow,
-  HeatmapElement,
-  Comparison,
-  MetricTotals,
-  ReconciliationCauses,
+  LayerHashes,
   ReconciliationHour,
   ReconciliationData,
-  ReconciliationRow,
-} from './merge-views.js';
+} from './view-replies.js';
 export {
   metricsViewKeys,
   attributionViewKeys,
   heatmapViewKeys,
+  speedPartitions,
+  sumHashes,
   readBatchState,
   readWindowedView,
   readSignals,
   readUserState,
   readReconciliation,
+  readLayerHashes,
   readServingStatus,
-  ReadLimitError,
 } from './view-readers.js';
+export { ReadLimitError } from './errors.js';
 export type {
   WindowedViewKeys,
   BatchState,
   SignalFilter,
   ReconciliationQuery,
+  LayerHashesQuery,
   ServingStatus,
 } from './view-readers.js';
 export { deleteKeysWithPrefix } from './key-cleanup.js';
+export { readStoredUserStates } from './user-state-reads.js';
+export type { StoredUserState } from './user-state-reads.js';

@@ -13,70 +13,86 @@ export class StoreKeys {
     return `${this.prefix}:${parts.join(':')}`;
   }
 
-  // ---- speed layer operator state (written atomically with the views) ----
+  /**
+   * The Redis Cluster hash tag of a Kafka partition: every key one partition's atomic commit
+   * touches carries it, so the commit stays in one hash slot (the prefix must not contain '{').
+   */
+  partitionTag(partition: number): string {
+    return `{p${partition}}`;
+  }
+  /** `${prefix}:speed:{p<partition>}:${kind}:${id}` (spelled out: these are built per event). */
+  private speedKey(partition: number, kind: string, id?: string | number): string {
+    return id === undefined ? `${this.prefix}:speed:{p${partition}}:${kind}` : `${this.prefix}:speed:{p${partition}}:${kind}:${id}`;
+  }
+
+  // ---- speed layer operator state (per Kafka partition, written atomically with the views) ----
 
   /** Next Kafka offset to process for a partition (string). Fences zombie writers. */
-  speedOffset(topic: string, partition: number): string {
-    return this.k('speed', 'offset', topic, partition);
+  speedOffset(partition: number): string {
+    return this.speedKey(partition, 'offset');
+  }
+  /** Owner epoch of a partition (INCR on every assignment): fences a previous owner's writes and outbox drains. */
+  speedEpoch(partition: number): string {
+    return this.speedKey(partition, 'epoch');
   }
   /** PartitionState JSON (the watermark). */
-  speedPartition(topic: string, partition: number): string {
-    return this.k('speed', 'partition', topic, partition);
+  speedPartition(partition: number): string {
+    return this.speedKey(partition, 'partition');
   }
-  /** Messages for `analytics.v1` committed with the views, produced after (transactional outbox). */
-  speedOutbox(topic: string, partition: number): string {
-    return this.k('speed', 'outbox', topic, partition);
+  /** LIST of messages for `analytics.v1` committed with the views, produced after (transactional outbox). */
+  speedOutbox(partition: number): string {
+    return this.speedKey(partition, 'outbox');
   }
-  /** UserState JSON of one user (keyed state of the rules). */
-  userState(userId: string): string {
-    return this.k('speed', 'user', userId);
+  /** A user's keyed state snapshot (core's `encodeUserSnapshot`); the signals after it complete it. */
+  userSnapshot(partition: number, userId: string): string {
+    return this.speedKey(partition, 'user', userId);
   }
-  /** IpState JSON of one IP within one partition (the IP flood rule is partition-local). */
+  /** IpState of one IP's clicks within one partition; other partitions read it for the IP flood rule. */
   ipState(partition: number, ip: string): string {
-    return this.k('speed', 'ip', partition, ip);
+    return this.speedKey(partition, 'ip', ip);
   }
-  /** SET of event ids seen in a partition, bucketed by the event's hour (copies share ts). */
+  /** STRING of 8-byte event id hashes seen in a partition, for events of one hour (copies share ts). */
   seenEvents(partition: number, hourStart: number): string {
-    return this.k('speed', 'seen', partition, hourStart);
+    return this.speedKey(partition, 'seen', hourStart);
   }
 
-  // ---- speed views ----
+  // ---- speed views (per partition; readers sum the partitions) ----
 
-  /** LIST of a user's signals (JSON), newest first, capped. */
-  signals(userId: string): string {
-    return this.k('signals', userId);
+  /** LIST of a user's signals (JSON), newest first, capped. `partition` = the user's Kafka partition. */
+  signals(partition: number, userId: string): string {
+    return this.speedKey(partition, 'signals', userId);
   }
-  /** HASH `${windowStart}\t${adId}\t${metric}` -> count, one campaign-hour. */
-  speedMetrics(campaignId: string, hourStart: number): string {
-    return this.k('speed', 'metrics', campaignId, hourStart);
+  /** HASH `${windowStart}\t${adId}\t${metric}` -> count, one campaign-hour of one partition. */
+  speedMetrics(partition: number, campaignId: string, hourStart: number): string {
+    return this.speedKey(partition, 'metrics', `${campaignId}:${hourStart}`);
   }
-  /** HASH `${windowStart}\t${campaignId}\t${channel}\t${c|r}` -> conversions | revenue, one model-hour. */
-  speedAttribution(model: string, hourStart: number): string {
-    return this.k('speed', 'attribution', model, hourStart);
+  /** HASH `${windowStart}\t${campaignId}\t${channel}\t${c|r}` -> conversions | revenue, one model-hour of one partition. */
+  speedAttribution(partition: number, model: string, hourStart: number): string {
+    return this.speedKey(partition, 'attribution', `${model}:${hourStart}`);
   }
-  /** HASH `${windowStart}\t${elementId}` -> valid clicks, one page-hour. */
-  speedHeatmap(pageId: string, hourStart: number): string {
-    return this.k('speed', 'heatmap', pageId, hourStart);
+  /** HASH `${windowStart}\t${elementId}` -> valid clicks, one page-hour of one partition. */
+  speedHeatmap(partition: number, pageId: string, hourStart: number): string {
+    return this.speedKey(partition, 'heatmap', `${pageId}:${hourStart}`);
   }
-  /** HASH `${campaignId}\t${cause}` -> count: what the speed layer left out, per hour (reconciliation). */
-  speedQuality(hourStart: number): string {
-    return this.k('speed', 'quality', hourStart);
+  /** HASH `${campaignId}\t${cause}` -> count: what the speed layer left out, per hour and partition (reconciliation). */
+  speedQuality(partition: number, hourStart: number): string {
+    return this.speedKey(partition, 'quality', hourStart);
   }
-  /** HASH of running totals: events, duplicates, late, invalid:<reason>, dlq. */
-  speedCounters(): string {
-    return this.k('speed', 'counters');
+  /** HASH of running totals of a partition: events, duplicates, late, invalid:<reason>, dlq. */
+  speedCounters(partition: number): string {
+    return this.speedKey(partition, 'counters');
   }
-  /** HASH `${topic}\t${partition}` -> watermark (ms), for the API and dashboards. */
-  speedWatermarks(): string {
-    return this.k('speed', 'watermarks');
+  /** The partition's watermark (ms, string): max event time seen - the watermark delay. */
+  speedWatermark(partition: number): string {
+    return this.speedKey(partition, 'watermark');
   }
-  /** SET of campaign ids seen (dashboard listings). */
-  campaigns(): string {
-    return this.k('campaigns');
+  /** SET of campaign ids a partition has seen (dashboard listings). */
+  campaigns(partition: number): string {
+    return this.speedKey(partition, 'campaigns');
   }
-  /** SET of page ids seen. */
-  pages(): string {
-    return this.k('pages');
+  /** SET of page ids a partition has seen. */
+  pages(partition: number): string {
+    return this.speedKey(partition, 'pages');
   }
 
   // ---- archive and batch layer ----
@@ -108,6 +124,14 @@ export class StoreKeys {
   /** HASH `${campaignId}\t${cause}` -> count, one hour of one version: duplicates, invalid:<reason>. */
   batchQuality(hourStart: number, version: string): string {
     return this.k('batch', 'quality', hourStart, version);
+  }
+  /** SET of campaign ids the batch layer has views for (listings: with the speed partitions' sets). */
+  batchCampaigns(): string {
+    return this.k('batch', 'campaigns');
+  }
+  /** SET of page ids the batch layer has heatmaps for. */
+  batchPages(): string {
+    return this.k('batch', 'pages');
   }
   /** HASH `${campaignId}` -> JSON of what changed against the speed view, one hour of one version. */
   batchChanges(hourStart: number, version: string): string {

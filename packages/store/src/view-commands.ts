@@ -2,7 +2,7 @@ import type { ViewDeltas } from '@sigflow/core';
 import { field, hourStart, windowMetricFields } from './store-keys.js';
 
 /** One Redis command as its words, e.g. `['HINCRBY', key, field, 1]`. */
-export type RedisCommand = [string, ...(string | number)[]];
+export type RedisCommand = [string, ...(string | number | Buffer)[]];
 
 /**
  * Where windowed views live: the speed keyspace, or one version of the batch keyspace. Both

@@ -1,17 +1,20 @@
 import type { ChainableCommander, Redis } from 'ioredis';
-import { parseUserState, type UserSignal, type UserState } from '@sigflow/core';
+import { restoreUserState, type RestoredUserState, type RuleSettings, type UserSignal } from '@sigflow/core';
 import type { StoreKeys } from './store-keys.js';
 import { parseBatchHourEntry, type BatchHourEntry } from './batch-views.js';
+import { ReadLimitError } from './errors.js';
 import {
+  forEachField,
   HOUR_MS,
   hoursOf,
   type HashReply,
   type HourHashes,
+  type LayerHashes,
   type ReconciliationData,
   type ReconciliationHour,
   type TimeRange,
   type WindowedHashes,
-} from './merge-views.js';
+} from './view-replies.js';
 
 /**
  * Readers of the serving API: every read is one pipelined round trip, or two when batch
@@ -46,20 +49,54 @@ function hgetallFlat(pipe: ChainableCommander, key: string): void {
   pipe.call('HGETALL', key);
 }
 
-/** Where one windowed view lives in both layers. */
+/**
+ * Where one windowed view lives in both layers: the speed layer writes one hash per Kafka
+ * partition (each partition's commit stays in its own hash slot), read and summed; the batch
+ * layer one hash per version.
+ */
 export interface WindowedViewKeys {
-  speed(hourStart: number): string;
+  speed(hourStart: number): string[];
   batch(hourStart: number, version: string): string;
 }
 
-export function metricsViewKeys(keys: StoreKeys, campaignId: string): WindowedViewKeys {
-  return { speed: (h) => keys.speedMetrics(campaignId, h), batch: (h, v) => keys.batchMetrics(campaignId, h, v) };
+/** The partitions of the events topic: 0 .. partitions - 1. */
+export function speedPartitions(partitions: number): number[] {
+  return Array.from({ length: partitions }, (_, p) => p);
 }
-export function attributionViewKeys(keys: StoreKeys, model: string): WindowedViewKeys {
-  return { speed: (h) => keys.speedAttribution(model, h), batch: (h, v) => keys.batchAttribution(model, h, v) };
+
+export function metricsViewKeys(keys: StoreKeys, campaignId: string, partitions: number): WindowedViewKeys {
+  return {
+    speed: (h) => speedPartitions(partitions).map((p) => keys.speedMetrics(p, campaignId, h)),
+    batch: (h, v) => keys.batchMetrics(campaignId, h, v),
+  };
 }
-export function heatmapViewKeys(keys: StoreKeys, pageId: string): WindowedViewKeys {
-  return { speed: (h) => keys.speedHeatmap(pageId, h), batch: (h, v) => keys.batchHeatmap(pageId, h, v) };
+export function attributionViewKeys(keys: StoreKeys, model: string, partitions: number): WindowedViewKeys {
+  return {
+    speed: (h) => speedPartitions(partitions).map((p) => keys.speedAttribution(p, model, h)),
+    batch: (h, v) => keys.batchAttribution(model, h, v),
+  };
+}
+export function heatmapViewKeys(keys: StoreKeys, pageId: string, partitions: number): WindowedViewKeys {
+  return {
+    speed: (h) => speedPartitions(partitions).map((p) => keys.speedHeatmap(p, pageId, h)),
+    batch: (h, v) => keys.batchHeatmap(pageId, h, v),
+  };
+}
+
+/** Sums hash replies field by field (the speed partitions' parts of one view hash). */
+export function sumHashes(replies: readonly HashReply[]): HashReply {
+  if (replies.length === 1) return replies[0] as HashReply;
+  const sums = new Map<string, number>();
+  for (const reply of replies) forEachField(reply, (f, v) => sums.set(f, (sums.get(f) ?? 0) + Number(v)));
+  const flat: string[] = [];
+  for (const [f, n] of sums) flat.push(f, String(n));
+  return flat;
+}
+
+/** Queues the HGETALLs of several partitions' hashes of one view; the reader sums their replies. */
+function queueSummed(pipe: ChainableCommander, keyList: readonly string[]): (next: () => HashReply) => HashReply {
+  for (const key of keyList) hgetallFlat(pipe, key);
+  return (next) => sumHashes(keyList.map(() => next()));
 }
 
 /** The batch watermark and the versions of some hours. */
@@ -142,17 +179,18 @@ export async function readWindowedView(
       const version = state.hours.get(h)?.version ?? null;
       const speed = layers.speed;
       const batch = layers.batch && version !== null;
-      if (speed) hgetallFlat(pipe, view.speed(h));
+      const speedParts = speed ? queueSummed(pipe, view.speed(h)) : null;
       if (batch) hgetallFlat(pipe, view.batch(h, version as string));
-      return { h, speed, batch, version };
+      return { h, speedParts, batch, version };
     });
     return (results) => {
       let i = 0;
+      const next = () => results[i++] as HashReply;
       return plan.map(
         (p): HourHashes => ({
           hourStart: p.h,
-          speed: p.speed ? (results[i++] as HashReply) : null,
-          batch: p.batch ? (results[i++] as HashReply) : null,
+          speed: p.speedParts ? p.speedParts(next) : null,
+          batch: p.batch ? next() : null,
           batchVersion: p.version,
         }),
       );
@@ -204,8 +242,8 @@ function keepSignal(json: string, filter: SignalFilter, selective: boolean): boo
  * the head), filtered. Reads `limit` plus some slack in one LRANGE; only when filters drop too
  * many does it read further chunks. A user without a list has no signals.
  */
-export async function readSignals(redis: Redis, keys: StoreKeys, userId: string, filter: SignalFilter): Promise<string[]> {
-  const key = keys.signals(userId);
+export async function readSignals(redis: Redis, keys: StoreKeys, partition: number, userId: string, filter: SignalFilter): Promise<string[]> {
+  const key = keys.signals(partition, userId);
   const selective = filter.types !== undefined || filter.since !== undefined;
   let chunk = selective ? Math.max(filter.limit * 4, 256) : filter.includeInvalid ? filter.limit : filter.limit + Math.ceil(filter.limit / 8) + 4;
   const out: string[] = [];
@@ -221,27 +259,96 @@ export async function readSignals(redis: Redis, keys: StoreKeys, userId: string,
   return out;
 }
 
-/** A user's keyed state (profile source), null for an unknown user. */
-export async function readUserState(redis: Redis, keys: StoreKeys, userId: string): Promise<UserState | null> {
-  const text = await redis.get(keys.userState(userId));
-  return text === null ? null : parseUserState(JSON.parse(text));
+/**
+ * A user's keyed state (profile source) as the speed layer holds it: the snapshot plus the
+ * signals written after it, replayed (one round trip). Null for an unknown user.
+ */
+export async function readUserState(
+  redis: Redis,
+  keys: StoreKeys,
+  partition: number,
+  userId: string,
+  options: { readonly settings: RuleSettings; readonly snapshotEvery: number },
+): Promise<RestoredUserState | null> {
+  const pipe = redis.pipeline();
+  pipe.get(keys.userSnapshot(partition, userId));
+  pipe.llen(keys.signals(partition, userId));
+  pipe.lrange(keys.signals(partition, userId), 0, options.snapshotEvery - 1);
+  const [snapshot, length, newest] = (await execAll(pipe)) as [string | null, number, string[]];
+  if (snapshot === null && length === 0) return null;
+  return restoreUserState(snapshot, length, newest, options.settings);
 }
 
 // ---- reconciliation ----
 
-/** Thrown when a read would touch more keys than allowed. */
-export class ReadLimitError extends Error {
-  override readonly name = 'ReadLimitError';
-}
 
 export interface ReconciliationQuery {
   readonly range: TimeRange;
+  /** Partitions of the events topic (the speed views are per partition). */
+  readonly partitions: number;
   /** The campaigns whose metrics to compare; `all` = the `campaigns()` set. */
   readonly campaigns: readonly string[] | 'all';
   /** The attribution model compared. */
   readonly model: string;
   /** At most this many campaign-hours (each is two HGETALLs); throws {@link ReadLimitError} beyond. */
   readonly maxCampaignHours?: number;
+}
+
+/** Which hashes of one hour a comparison reads: both layers' (the batch layer's of `version`). */
+export interface LayerHashesQuery {
+  readonly hour: number;
+  /** Partitions of the events topic (the speed views are per partition). */
+  readonly partitions: number;
+  /** The batch version; null: the hour has none (only speed hashes are read). */
+  readonly version: string | null;
+  readonly campaigns: readonly string[];
+  /** The attribution model compared. */
+  readonly model: string;
+}
+
+/**
+ * Queues the HGETALLs of one hour's comparison; the returned function takes their replies, in
+ * order, from `next`.
+ */
+function queueHourHashes(pipe: ChainableCommander, keys: StoreKeys, q: LayerHashesQuery): (next: () => HashReply) => LayerHashes & { batchChanges: HashReply | null } {
+  const h = q.hour;
+  const parts = speedPartitions(q.partitions);
+  const speedQualityOf = queueSummed(pipe, parts.map((p) => keys.speedQuality(p, h)));
+  const speedAttributionOf = queueSummed(pipe, parts.map((p) => keys.speedAttribution(p, q.model, h)));
+  const speedMetricsOf = q.campaigns.map((c) => queueSummed(pipe, parts.map((p) => keys.speedMetrics(p, c, h))));
+  const v = q.version;
+  if (v !== null) {
+    hgetallFlat(pipe, keys.batchQuality(h, v));
+    hgetallFlat(pipe, keys.batchChanges(h, v));
+    hgetallFlat(pipe, keys.batchAttribution(q.model, h, v));
+    for (const c of q.campaigns) hgetallFlat(pipe, keys.batchMetrics(c, h, v));
+  }
+  return (next) => {
+    const speedQuality = speedQualityOf(next);
+    const speedAttribution = speedAttributionOf(next);
+    const speedMetrics = new Map(q.campaigns.map((c, k) => [c, (speedMetricsOf[k] as (n: () => HashReply) => HashReply)(next)]));
+    if (v === null) {
+      return { speedMetrics, batchMetrics: new Map(), speedQuality, batchQuality: null, batchChanges: null, speedAttribution, batchAttribution: null };
+    }
+    const batchQuality = next();
+    const batchChanges = next();
+    const batchAttribution = next();
+    const batchMetrics = new Map(q.campaigns.map((c) => [c, next()]));
+    return { speedMetrics, batchMetrics, speedQuality, batchQuality, batchChanges, speedAttribution, batchAttribution };
+  };
+}
+
+/**
+ * One round trip: the hashes of one hour in both layers, the batch side of a given version
+ * (which need not be serving yet: the batch layer compares a version it is writing).
+ */
+export async function readLayerHashes(redis: Redis, keys: StoreKeys, query: LayerHashesQuery): Promise<LayerHashes> {
+  const pipe = redis.pipeline();
+  const take = queueHourHashes(pipe, keys, query);
+  const results = await execAll(pipe);
+  let i = 0;
+  const { batchChanges: _changes, ...hashes } = take(() => results[i++] as HashReply);
+  return hashes;
 }
 
 /** Everything the reconciliation report compares, in two round trips. */
@@ -252,65 +359,27 @@ export async function readReconciliation(redis: Redis, keys: StoreKeys, query: R
   {
     const pipe = redis.pipeline();
     pipe.get(keys.shapleyVersion());
-    if (query.campaigns === 'all') pipe.smembers(keys.campaigns());
-    const [version, members] = await execAll(pipe);
+    if (query.campaigns === 'all') {
+      for (const p of speedPartitions(query.partitions)) pipe.smembers(keys.campaigns(p));
+      pipe.smembers(keys.batchCampaigns());
+    }
+    const [version, ...members] = await execAll(pipe);
     shapleyVersion = (version as string | null) ?? null;
-    campaigns = query.campaigns === 'all' ? ((members as string[]) ?? []).sort() : query.campaigns;
+    campaigns = query.campaigns === 'all' ? [...new Set((members as string[][]).flat())].sort() : query.campaigns;
   }
   const max = query.maxCampaignHours ?? Infinity;
   if (campaigns.length * hours.length > max) {
     throw new ReadLimitError(`${campaigns.length} campaigns x ${hours.length} hours is over ${max} campaign-hours`);
   }
   const { state, value } = await consistentRead(redis, keys, hours, (state, pipe) => {
-    const plan = hours.map((h) => {
-      const version = state.hours.get(h)?.version ?? null;
-      hgetallFlat(pipe, keys.speedQuality(h));
-      hgetallFlat(pipe, keys.speedAttribution(query.model, h));
-      for (const c of campaigns) hgetallFlat(pipe, keys.speedMetrics(c, h));
-      if (version !== null) {
-        hgetallFlat(pipe, keys.batchQuality(h, version));
-        hgetallFlat(pipe, keys.batchChanges(h, version));
-        hgetallFlat(pipe, keys.batchAttribution(query.model, h, version));
-        for (const c of campaigns) hgetallFlat(pipe, keys.batchMetrics(c, h, version));
-      }
-      return { h, version };
-    });
+    const plan = hours.map((h) => ({
+      h,
+      take: queueHourHashes(pipe, keys, { hour: h, partitions: query.partitions, version: state.hours.get(h)?.version ?? null, campaigns, model: query.model }),
+    }));
     return (results) => {
       let i = 0;
       const next = () => results[i++] as HashReply;
-      return plan.map((p): ReconciliationHour => {
-        const speedQuality = next();
-        const speedAttribution = next();
-        const speedMetrics = new Map(campaigns.map((c) => [c, next()]));
-        if (p.version === null) {
-          return {
-            hourStart: p.h,
-            batch: null,
-            speedMetrics,
-            batchMetrics: new Map(),
-            speedQuality,
-            batchQuality: null,
-            batchChanges: null,
-            speedAttribution,
-            batchAttribution: null,
-          };
-        }
-        const batchQuality = next();
-        const batchChanges = next();
-        const batchAttribution = next();
-        const batchMetrics = new Map(campaigns.map((c) => [c, next()]));
-        return {
-          hourStart: p.h,
-          batch: state.hours.get(p.h) ?? null,
-          speedMetrics,
-          batchMetrics,
-          speedQuality,
-          batchQuality,
-          batchChanges,
-          speedAttribution,
-          batchAttribution,
-        };
-      });
+      return plan.map((p): ReconciliationHour => ({ hourStart: p.h, batch: state.hours.get(p.h) ?? null, ...p.take(next) }));
     };
   });
   return { watermark: state.watermark, shapleyVersion, hours: value };
@@ -321,25 +390,31 @@ export async function readReconciliation(redis: Redis, keys: StoreKeys, query: R
 /** Where the served data stands: watermarks of both layers, the Shapley version, counters. */
 export interface ServingStatus {
   readonly batchWatermark: number | null;
-  /** `${topic}\t${partition}` -> the speed layer's watermark (ms). */
+  /** Partition -> the speed layer's watermark (ms); partitions without events are absent. */
   readonly speedWatermarks: Record<string, number>;
   readonly shapleyVersion: string | null;
   readonly speedCounters: Record<string, number>;
 }
 
-export async function readServingStatus(redis: Redis, keys: StoreKeys): Promise<ServingStatus> {
+export async function readServingStatus(redis: Redis, keys: StoreKeys, partitions: number): Promise<ServingStatus> {
+  const parts = speedPartitions(partitions);
   const pipe = redis.pipeline();
   pipe.get(keys.batchWatermark());
-  pipe.hgetall(keys.speedWatermarks());
   pipe.get(keys.shapleyVersion());
-  pipe.hgetall(keys.speedCounters());
-  const [watermark, speed, version, counters] = await execAll(pipe);
-  const numbers = (hash: unknown) =>
-    Object.fromEntries(Object.entries((hash ?? {}) as Record<string, string>).map(([k, v]) => [k, Number(v)]));
+  for (const p of parts) pipe.get(keys.speedWatermark(p));
+  for (const p of parts) hgetallFlat(pipe, keys.speedCounters(p));
+  const [watermark, version, ...rest] = await execAll(pipe);
+  const speedWatermarks: Record<string, number> = {};
+  parts.forEach((p, i) => {
+    const ms = parseMs(rest[i] as string | null);
+    if (ms !== null) speedWatermarks[String(p)] = ms;
+  });
+  const speedCounters: Record<string, number> = {};
+  forEachField(sumHashes(rest.slice(parts.length) as HashReply[]), (f, v) => (speedCounters[f] = Number(v)));
   return {
     batchWatermark: parseMs(watermark as string | null),
-    speedWatermarks: numbers(speed),
+    speedWatermarks,
     shapleyVersion: (version as string | null) ?? null,
-    speedCounters: numbers(counters),
+    speedCounters,
   };
 }

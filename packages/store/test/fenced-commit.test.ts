@@ -2,13 +2,74 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@sigflow/config';
-import { createRedis, fencedCommit, OffsetFenceError, StoreKeys } from '../src/index.js';
+import { createRedis, fencedCommit, fencedOutboxTrim, OffsetFenceError, StoreKeys } from '../src/index.js';
 
 describe('fencedCommit (real Redis)', () => {
   const prefix = `t-store-${randomUUID().slice(0, 8)}`;
   const keys = new StoreKeys(prefix);
   let redis: Redis;
+  const fenceOf = (partition: number, epoch = '1') => ({ offsetKey: keys.speedOffset(partition), epochKey: keys.speedEpoch(partition), epoch });
 
+  beforeAll(async () => {
+    redis = createRedis(loadConfig({ ...process.env, SIGFLOW_REDIS_PREFIX: prefix }).redis);
+    for (const p of [0, 1, 2, 3]) await redis.set(keys.speedEpoch(p), '1');
+  });
+  afterAll(async () => {
+    const found = await redis.keys(`${prefix}:*`);
+    if (found.length > 0) await redis.del(...found);
+    redis.disconnect();
+  });
+
+  it('applies every command and moves the offset when the stored offset and epoch are the expected ones', async () => {
+    await fencedCommit(redis, fenceOf(0), null, '10', [
+      ['HINCRBY', keys.speedCounters(0), 'events', 3],
+      ['LPUSH', keys.signals(0, 'u'), 'a', 'b'],
+      ['HINCRBYFLOAT', keys.speedAttribution(0, 'linear', 0), 'f', 0.1],
+      ['APPEND', keys.seenEvents(0, 0), Buffer.from([0, 1, 0xff, 0x80])],
+    ]);
+    expect(await redis.get(keys.speedOffset(0))).toBe('10');
+    expect(await redis.hget(keys.speedCounters(0), 'events')).toBe('3');
+    expect(await redis.lrange(keys.signals(0, 'u'), 0, -1)).toEqual(['b', 'a']);
+    // A float goes as its shortest decimal, as a client would send it; bytes arrive unchanged.
+    expect(await redis.hget(keys.speedAttribution(0, 'linear', 0), 'f')).toBe('0.1');
+    expect(await redis.getBuffer(keys.seenEvents(0, 0))).toEqual(Buffer.from([0, 1, 0xff, 0x80]));
+    await fencedCommit(redis, fenceOf(0), '10', '25', [['HINCRBY', keys.speedCounters(0), 'events', 2]]);
+    expect(await redis.get(keys.speedOffset(0))).toBe('25');
+    expect(await redis.hget(keys.speedCounters(0), 'events')).toBe('5');
+  });
+
+  it('writes nothing when another writer moved the offset (a zombie after a rebalance)', async () => {
+    await fencedCommit(redis, fenceOf(1), null, '7', []);
+    const zombie = fencedCommit(redis, fenceOf(1), null, '9', [['HINCRBY', keys.speedCounters(1), 'zombie', 1]]);
+    await expect(zombie).rejects.toBeInstanceOf(OffsetFenceError);
+    await expect(fencedCommit(redis, fenceOf(1), '5', '9', [['HINCRBY', keys.speedCounters(1), 'zombie', 1]])).rejects.toThrow(/found offset:7, expected offset 5/);
+    expect(await redis.hget(keys.speedCounters(1), 'zombie')).toBeNull();
+    expect(await redis.get(keys.speedOffset(1))).toBe('7');
+  });
+
+  it('writes nothing when a new owner took the epoch, even at the same offset', async () => {
+    await fencedCommit(redis, fenceOf(2), null, '3', []);
+    await redis.incr(keys.speedEpoch(2)); // the new owner's assignment
+    await expect(fencedCommit(redis, fenceOf(2, '1'), '3', '4', [['HINCRBY', keys.speedCounters(2), 'zombie', 1]])).rejects.toThrow(/found epoch:2/);
+    expect(await redis.hget(keys.speedCounters(2), 'zombie')).toBeNull();
+    await fencedCommit(redis, fenceOf(2, '2'), '3', '4', [['HINCRBY', keys.speedCounters(2), 'owner', 1]]);
+    expect(await redis.hget(keys.speedCounters(2), 'owner')).toBe('1');
+  });
+
+  it('does not move the offset when a command fails', async () => {
+    await redis.set(keys.userSnapshot(3, 'x'), 'not a hash');
+    // HINCRBY on a string fails inside the script, which stops before it sets the offset.
+    // (Redis keeps a script's writes made before an error: the layout gives every key one type,
+    // so only a bug can make a command fail.)
+    await expect(fencedCommit(redis, fenceOf(3), null, '3', [['HINCRBY', keys.userSnapshot(3, 'x'), 'f', 1]])).rejects.toThrow(/WRONGTYPE/);
+    expect(await redis.get(keys.speedOffset(3))).toBeNull();
+  });
+});
+
+describe('fencedOutboxTrim (real Redis)', () => {
+  const prefix = `t-outbox-${randomUUID().slice(0, 8)}`;
+  const keys = new StoreKeys(prefix);
+  let redis: Redis;
   beforeAll(() => {
     redis = createRedis(loadConfig({ ...process.env, SIGFLOW_REDIS_PREFIX: prefix }).redis);
   });
@@ -18,36 +79,12 @@ describe('fencedCommit (real Redis)', () => {
     redis.disconnect();
   });
 
-  it('applies every command and moves the offset when the stored offset is the expected one', async () => {
-    const offset = keys.speedOffset('events', 0);
-    await fencedCommit(redis, offset, null, '10', [
-      ['HINCRBY', keys.speedCounters(), 'events', 3],
-      ['LPUSH', keys.signals('u'), 'a', 'b'],
-    ]);
-    expect(await redis.get(offset)).toBe('10');
-    expect(await redis.hget(keys.speedCounters(), 'events')).toBe('3');
-    await fencedCommit(redis, offset, '10', '25', [['HINCRBY', keys.speedCounters(), 'events', 2]]);
-    expect(await redis.get(offset)).toBe('25');
-    expect(await redis.hget(keys.speedCounters(), 'events')).toBe('5');
-  });
-
-  it('writes nothing when another writer moved the offset (a zombie after a rebalance)', async () => {
-    const offset = keys.speedOffset('events', 1);
-    await fencedCommit(redis, offset, null, '7', []);
-    const zombie = fencedCommit(redis, offset, null, '9', [['HINCRBY', keys.speedCounters(), 'zombie', 1]]);
-    await expect(zombie).rejects.toBeInstanceOf(OffsetFenceError);
-    await expect(fencedCommit(redis, offset, '5', '9', [['HINCRBY', keys.speedCounters(), 'zombie', 1]])).rejects.toThrow(/is 7, expected 5/);
-    expect(await redis.hget(keys.speedCounters(), 'zombie')).toBeNull();
-    expect(await redis.get(offset)).toBe('7');
-  });
-
-  it('does not move the offset when a command fails', async () => {
-    const offset = keys.speedOffset('events', 2);
-    await redis.set(keys.userState('x'), 'not a hash');
-    // HINCRBY on a string fails inside the script, which stops before it sets the offset.
-    // (Redis keeps a script's writes made before an error: the layout gives every key one type,
-    // so only a bug can make a command fail.)
-    await expect(fencedCommit(redis, offset, null, '3', [['HINCRBY', keys.userState('x'), 'f', 1]])).rejects.toThrow(/WRONGTYPE/);
-    expect(await redis.get(offset)).toBeNull();
+  it('trims only while the drainer holds the epoch', async () => {
+    await redis.set(keys.speedEpoch(0), '4');
+    await redis.rpush(keys.speedOutbox(0), 'm1', 'm2', 'm3');
+    expect(await fencedOutboxTrim(redis, keys.speedEpoch(0), keys.speedOutbox(0), '3', 2)).toBe(false);
+    expect(await redis.lrange(keys.speedOutbox(0), 0, -1)).toEqual(['m1', 'm2', 'm3']);
+    expect(await fencedOutboxTrim(redis, keys.speedEpoch(0), keys.speedOutbox(0), '4', 2)).toBe(true);
+    expect(await redis.lrange(keys.speedOutbox(0), 0, -1)).toEqual(['m3']);
   });
 });

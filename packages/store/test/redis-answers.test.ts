@@ -22,7 +22,8 @@ describe('redisAnswers (readiness probes)', () => {
     try {
       const started = Date.now();
       expect(await redisAnswers(redis, 300)).toBe(false);
-      expect(Date.now() - started).toBeLessThan(1_000);
+      // It gave up (300 ms) instead of waiting forever; the margin absorbs a loaded machine.
+      expect(Date.now() - started).toBeLessThan(10_000);
     } finally {
       redis.disconnect();
       for (const s of sockets) s.destroy();

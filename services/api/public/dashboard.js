@@ -40,8 +40,12 @@ class ApiError extends Error {
   }
 }
 
-async function api(path) {
-  const res = await fetch(path, { headers: apiKey ? { 'x-api-key': apiKey } : {}, cache: 'no-store' });
+/** Calls a JSON route with the key; `send` (optional) is a JSON body, POSTed. */
+async function api(path, send) {
+  const headers = apiKey ? { 'x-api-key': apiKey } : {};
+  const init = { headers, cache: 'no-store' };
+  if (send !== undefined) Object.assign(init, { method: 'POST', body: JSON.stringify(send), headers: { ...headers, 'content-type': 'application/json' } });
+  const res = await fetch(path, init);
   const body = await res.json().catch(() => ({}));
   if (!res.ok) throw new ApiError(res.status, body.error || res.statusText);
   return body;
@@ -327,6 +331,7 @@ async function reconciliationPanel() {
 async function jobsPanel(role) {
   const tbody = $('jobs-table').tBodies[0];
   clear(tbody);
+  $('reprocess-form').hidden = role !== 'ops';
   if (role !== 'ops') {
     tbody.append(el('tr', {}, el('td', { colspan: 7, class: 'muted' }, `the ${role} role cannot see jobs; open the dashboard with an ops key`)));
     $('schedules').textContent = '';
@@ -337,7 +342,7 @@ async function jobsPanel(role) {
     const pct = typeof j.progress === 'number' ? j.progress : typeof j.progress?.percent === 'number' ? j.progress.percent : null;
     const bar = el('div', { class: 'progress', title: JSON.stringify(j.progress) }, el('div', { width: `${pct ?? 0}%` }));
     tbody.append(
-      el('tr', {},
+      el('tr', { 'data-job-id': j.id, 'data-state': j.state },
         el('td', {}, j.id),
         el('td', {}, j.name),
         el('td', {}, j.state),
@@ -352,6 +357,22 @@ async function jobsPanel(role) {
   $('schedules').textContent = schedules.length
     ? `schedules: ${schedules.map((s) => `${s.id} → ${s.jobName} (${s.pattern || `every ${s.every} ms`}, next ${fmt.dateTime(s.next)})`).join(' · ')}`
     : 'no schedules';
+}
+
+/** Ops: enqueue a recompute of [from, to) through the API, as `POST /v1/jobs/reprocess`. */
+async function reprocess(event) {
+  event.preventDefault();
+  const result = $('reprocess-result');
+  try {
+    const job = await api('/v1/jobs/reprocess', { from: $('reprocess-from').value.trim(), to: $('reprocess-to').value.trim() });
+    result.textContent = `job ${job.id} enqueued: recompute ${fmt.dateTime(job.data.from)} – ${fmt.dateTime(job.data.to)} UTC`;
+    result.dataset.jobId = job.id;
+    result.className = 'muted';
+    loop();
+  } catch (err) {
+    result.textContent = `error: ${err.message}`;
+    result.className = 'error';
+  }
 }
 
 // ---- the loop ----
@@ -421,4 +442,5 @@ $('change-key').addEventListener('click', () => {
   loop();
 });
 for (const id of ['model', 'page', 'recon-metric']) $(id).addEventListener('change', loop);
+$('reprocess-form').addEventListener('submit', reprocess);
 loop();

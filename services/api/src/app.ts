@@ -13,12 +13,18 @@ import { createMetricsRegistry, type Logger } from '@sigflow/observability';
 import { KeyRing } from './auth/api-keys.js';
 import { credentialOf, installAuth } from './auth/auth-hooks.js';
 import { installRequestMetrics } from './api-metrics.js';
-import type { ApiContext } from './context.js';
-import { BadParameterError, handleError } from './http/errors.js';
-import { registerUserRoutes } from './routes/users-routes.js';
-import { registerAnalyticsRoutes } from './routes/analytics-routes.js';
-import { registerExportRoutes } from './routes/export-routes.js';
-import { registerJobRoutes } from './routes/jobs-routes.js';
+import type { ApiContext, RoutePlugin } from './context.js';
+import { BadParameterError } from './errors.js';
+import { handleError } from './http/error-handler.js';
+import { userRoutes } from './routes/users-routes.js';
+import { campaignRoutes } from './routes/campaign-routes.js';
+import { attributionRoutes } from './routes/attribution-routes.js';
+import { reconciliationRoutes } from './routes/reconciliation-routes.js';
+import { pageRoutes } from './routes/page-routes.js';
+import { statusRoutes } from './routes/status-routes.js';
+import { exportRoutes } from './routes/export-routes.js';
+import { jobRoutes } from './routes/jobs-routes.js';
+import { scheduleRoutes } from './routes/schedule-routes.js';
 import { registerOpsBoard } from './routes/ops-board.js';
 import { registerDashboardRoutes } from './routes/dashboard-routes.js';
 
@@ -31,7 +37,7 @@ export interface ApiDeps {
    * them from delaying the recommendation hot path's replies. Defaults to `redis`.
    */
   readonly analyticsRedis?: Redis;
-  /** The batch layer's BullMQ queue (`config.batch.queueName`, prefix `<keyPrefix>:bull`). */
+  /** The batch layer's BullMQ queue, opened with `openBatchQueue` of `@sigflow/batch-jobs`. */
   readonly queue: Queue;
   readonly logger: Logger;
   readonly registry?: Registry;
@@ -40,6 +46,19 @@ export interface ApiDeps {
   /** Reconciliation campaign-hours per request (each is two hashes per layer); default 20,000. */
   readonly maxCampaignHours?: number;
 }
+
+/** The route groups and their prefixes. */
+const routeGroups: readonly (readonly [RoutePlugin, string])[] = [
+  [userRoutes, '/v1/users'],
+  [campaignRoutes, '/v1/campaigns'],
+  [attributionRoutes, '/v1/attribution'],
+  [reconciliationRoutes, '/v1/reconciliation'],
+  [pageRoutes, '/v1/pages'],
+  [statusRoutes, '/v1/status'],
+  [exportRoutes, '/v1/export'],
+  [jobRoutes, '/v1/jobs'],
+  [scheduleRoutes, '/v1/schedules'],
+];
 
 /** Builds the serving API (not listening yet). */
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
@@ -57,6 +76,38 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { allErrors: false, removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  installRequestChecks(app);
+  installRequestMetrics(app, registry);
+  await app.register(rateLimit, {
+    global: true,
+    max: config.api.rateLimitPerMinute,
+    timeWindow: 60_000,
+    // Per API key (its digest); callers without a key are counted per address.
+    keyGenerator: (request) => credentialOf(request).bucket,
+    errorResponseBuilder: (_request, context) =>
+      Object.assign(new Error(`rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`), { statusCode: 429 }),
+  });
+  installAuth(app, new KeyRing(config.api.apiKeys));
+  await registerDocs(app);
+
+  const ctx: ApiContext = {
+    config,
+    redis: deps.redis,
+    analyticsRedis: deps.analyticsRedis ?? deps.redis,
+    keys: new StoreKeys(config.redis.keyPrefix),
+    queue: deps.queue,
+    now: deps.now ?? Date.now,
+    maxCampaignHours: deps.maxCampaignHours ?? deps.config.api.maxCampaignHours,
+  };
+  for (const [routes, prefix] of routeGroups) await app.register(routes, { prefix, ctx });
+  await registerOpsBoard(app, deps.queue);
+  registerDashboardRoutes(app);
+  registerProbes(app, deps.redis, registry);
+  return app;
+}
+
+/** Errors, unknown parameters and non-finite numbers: answered 400/404 naming what is wrong. */
+function installRequestChecks(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => handleError(err, request, reply));
   // A route that takes no query parameters still refuses unknown ones (400 naming them).
   app.addHook('onRoute', (route) => {
@@ -77,19 +128,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}`, statusCode: 404 });
   });
+}
 
-  installRequestMetrics(app, registry);
-  await app.register(rateLimit, {
-    global: true,
-    max: config.api.rateLimitPerMinute,
-    timeWindow: 60_000,
-    // Per API key (its digest); callers without a key are counted per address.
-    keyGenerator: (request) => credentialOf(request).bucket,
-    errorResponseBuilder: (_request, context) =>
-      Object.assign(new Error(`rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`), { statusCode: 429 }),
-  });
-  installAuth(app, new KeyRing(config.api.apiKeys));
-
+/** OpenAPI at `/docs` (JSON at `/docs/json`). */
+async function registerDocs(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
     openapi: {
       info: {
@@ -110,28 +152,15 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+}
 
-  const ctx: ApiContext = {
-    config,
-    redis: deps.redis,
-    analyticsRedis: deps.analyticsRedis ?? deps.redis,
-    keys: new StoreKeys(config.redis.keyPrefix),
-    queue: deps.queue,
-    now: deps.now ?? Date.now,
-    maxCampaignHours: deps.maxCampaignHours ?? deps.config.api.maxCampaignHours,
-  };
-  registerUserRoutes(app, ctx);
-  registerAnalyticsRoutes(app, ctx);
-  registerExportRoutes(app, ctx);
-  registerJobRoutes(app, ctx);
-  await registerOpsBoard(app, deps.queue);
-  registerDashboardRoutes(app);
-
+/** Public `/healthz`, `/readyz` (Redis answers PING within 1 s) and `/metrics`. */
+function registerProbes(app: FastifyInstance, redis: Redis, registry: Registry): void {
   const probe = { schema: { hide: true }, config: { rateLimit: false } } as const;
   app.get('/healthz', probe, async () => ({ status: 'ok' }));
   app.get('/readyz', probe, async (_req, reply) => {
     const ok = await Promise.race([
-      deps.redis.ping().then(
+      redis.ping().then(
         (pong) => pong === 'PONG',
         () => false,
       ),
@@ -140,5 +169,4 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'Redis unreachable' });
   });
   app.get('/metrics', probe, async (_req, reply) => reply.header('content-type', registry.contentType).send(await registry.metrics()));
-  return app;
 }

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Queue } from 'bullmq';
 import type { SigflowConfig } from '@sigflow/config';
 import type { StoreKeys } from '@sigflow/store';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
 /** What the route handlers share. */
 export interface ApiContext {
@@ -17,3 +18,8 @@ export interface ApiContext {
   /** Reconciliation reads at most this many campaign-hours (two hashes each) per request. */
   readonly maxCampaignHours: number;
 }
+
+/** A route group: a fastify plugin typed by its TypeBox schemas, given the shared context. */
+export type RoutePlugin = FastifyPluginAsyncTypebox<{ ctx: ApiContext }>;
+/** The fastify instance a route group registers on. */
+export type RouteApp = Parameters<RoutePlugin>[0];

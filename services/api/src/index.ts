@@ -1,4 +1,4 @@
+// The serving API's face: build it (tests and embedding listen on it). Tests of its parts
+// import their modules directly.
 export { buildApi } from './app.js';
 export type { ApiDeps } from './app.js';
-export { KeyRing, presentedKey, roleAllows } from './auth/api-keys.js';
-export { parseTime, parseRange } from './http/params.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Queue } from 'bullmq';
 import { loadConfig, type Role, type SigflowConfig } from '@sigflow/config';
 import { createRedis } from '@sigflow/store';
+import { openBatchQueue } from '@sigflow/batch-jobs';
 import { createLogger, onShutdown } from '@sigflow/observability';
 import { buildApi } from './app.js';
 
@@ -24,7 +24,7 @@ const analyticsRedis = createRedis(config.redis, { commandTimeout: config.api.re
 // BullMQ gets its own connection (no auto-pipelining, its own retry behaviour).
 // The same command timeout: job routes answer 503 instead of hanging while Redis does not answer.
 const queueRedis = createRedis(config.redis, { enableAutoPipelining: false, maxRetriesPerRequest: null, commandTimeout: config.api.redisTimeoutMs });
-const queue = new Queue(config.batch.queueName, { connection: queueRedis, prefix: `${config.redis.keyPrefix}:bull` });
+const queue = openBatchQueue(config, queueRedis);
 const app = await buildApi({ config, redis, analyticsRedis, queue, logger });
 await app.listen({ host: config.api.host, port: config.api.port });
 const base = `http://${config.api.host}:${config.api.port}`;

@@ -110,11 +110,11 @@ describe('auth, parameters, probes', () => {
       ['id', { url: '/v1/jobs/a%20b' }, 'ops'],
       ['pattern', { method: 'PUT', url: '/v1/schedules/nightly', payload: { pattern: '0 3 * * *', every: 60_000, jobName: 'compact' } }, 'ops'],
       ['pattern', { method: 'PUT', url: '/v1/schedules/nightly', payload: { pattern: '0 3 * * * * * *', jobName: 'compact' } }, 'ops'],
-      ['pattern', { method: 'PUT', url: '/v1/schedules/nightly', payload: { pattern: '99 99 * * *', jobName: 'compact' } }, 'ops'],
+      ['pattern', { method: 'PUT', url: '/v1/schedules/nightly', payload: { pattern: '99 99 * * *', jobName: 'compact', data: { hour: '2026-01-05T10:00Z' } } }, 'ops'],
       ['jobName', { method: 'PUT', url: '/v1/schedules/nightly', payload: { every: 60_000 } }, 'ops'],
       ['jobName', { method: 'PUT', url: '/v1/schedules/nightly', payload: { every: 60_000, jobName: 'rm-rf' } }, 'ops'],
     ];
-    await api.redis.sadd(api.keys.campaigns(), ...Array.from({ length: 11 }, (_, i) => `c${i}`));
+    await api.redis.sadd(api.keys.campaigns(0), ...Array.from({ length: 11 }, (_, i) => `c${i}`));
     for (const [parameter, request, role] of cases) {
       const res = await api.app.inject({ method: 'GET', ...request, headers: withKey(role ?? 'analyst') });
       const label = `${request.method ?? 'GET'} ${request.url} ${JSON.stringify(request.payload ?? '')}`;

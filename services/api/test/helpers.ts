@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
+import { openBatchQueue } from '@sigflow/batch-jobs';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
+import { userPartition } from '@sigflow/events';
 import type { AttributionDelta, HeatmapIncrement, ViewDeltas, WindowMetrics } from '@sigflow/core';
 import { createRedis, StoreKeys, windowViewCommands, type WindowViewKeyspace } from '@sigflow/store';
 import { createLogger } from '@sigflow/observability';
@@ -38,10 +40,7 @@ export interface TestApi {
 export async function startTestApi(config: SigflowConfig, extra: Partial<ApiDeps> = {}): Promise<TestApi> {
   const redis = createRedis(config.redis);
   const queueRedis = createRedis(config.redis, { enableAutoPipelining: false, maxRetriesPerRequest: null });
-  const queue = new Queue(config.batch.queueName, {
-    connection: queueRedis,
-    prefix: `${config.redis.keyPrefix}:bull`,
-  });
+  const queue = openBatchQueue(config, queueRedis);
   const app = await buildApi({ config, redis, queue, logger: createLogger('api-test', 'silent'), ...extra });
   return {
     app,
@@ -61,12 +60,18 @@ export async function startTestApi(config: SigflowConfig, extra: Partial<ApiDeps
 
 export const deletePrefix = deleteKeysWithPrefix;
 
-export function speedSpace(keys: StoreKeys): WindowViewKeyspace {
+/** One speed partition's view keyspace (readers sum every partition's; the tests write one). */
+export function speedSpace(keys: StoreKeys, partition = 0): WindowViewKeyspace {
   return {
-    metrics: (c, h) => keys.speedMetrics(c, h),
-    attribution: (m, h) => keys.speedAttribution(m, h),
-    heatmap: (p, h) => keys.speedHeatmap(p, h),
+    metrics: (c, h) => keys.speedMetrics(partition, c, h),
+    attribution: (m, h) => keys.speedAttribution(partition, m, h),
+    heatmap: (p, h) => keys.speedHeatmap(partition, p, h),
   };
+}
+
+/** The key of a user's signals, in its Kafka partition's keyspace. */
+export function signalsKey(api: { keys: StoreKeys; config: SigflowConfig }, userId: string): string {
+  return api.keys.signals(userPartition(userId, api.config.kafka.eventPartitions), userId);
 }
 
 export function batchSpace(keys: StoreKeys, version: string): WindowViewKeyspace {

@@ -1,11 +1,14 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { createRedis } from '@sigflow/store';
-import { startTestApi, testConfig, withKey, type TestApi } from './helpers.js';
+import { keysByRole, startTestApi, testConfig, withKey, type TestApi } from './helpers.js';
 
 const ops = withKey('ops');
 const H = Date.UTC(2026, 0, 5, 10);
 const HOUR = 3_600_000;
+/** Who asked, as the API records it: the first 12 hex digits of the ops key's SHA-256. */
+const opsRequester = `api:key-${createHash('sha256').update(keysByRole.ops).digest('hex').slice(0, 12)}`;
 
 describe('batch jobs and schedules through BullMQ', () => {
   let api: TestApi;
@@ -19,11 +22,14 @@ describe('batch jobs and schedules through BullMQ', () => {
   const reprocess = (from: unknown, to: unknown) =>
     api.app.inject({ method: 'POST', url: '/v1/jobs/reprocess', headers: ops, payload: { from, to } });
 
-  it('reprocess enqueues a recompute over whole hours; a waiting job can be cancelled', async () => {
+  it('reprocess enqueues a recompute over whole hours, saying who asked; a waiting job can be cancelled', async () => {
     const res = await reprocess('2026-01-05T10:20Z', H + 3 * HOUR + 10 * 60_000);
     expect(res.statusCode).toBe(202);
     const job = res.json();
-    expect(job).toMatchObject({ name: 'recompute', state: 'waiting', progress: 0, attempts: 3, data: { from: H, to: H + 4 * HOUR } });
+    expect(job).toMatchObject({ name: 'recompute', state: 'waiting', progress: 0, attempts: 3 });
+    expect(job.data).toEqual({ from: H, to: H + 4 * HOUR, requestedBy: opsRequester });
+    // The configured backoff (SIGFLOW_BATCH_BACKOFF_MS, 2 s by default), not a restated one.
+    expect((await api.queue.getJob(job.id))?.opts.backoff).toEqual({ type: 'exponential', delay: 2_000 });
     const list = (await api.app.inject({ url: '/v1/jobs?state=waiting', headers: ops })).json();
     expect(list.jobs.map((j: { id: string }) => j.id)).toContain(job.id);
     expect((await api.app.inject({ url: `/v1/jobs/${job.id}`, headers: ops })).json()).toMatchObject({ id: job.id, state: 'waiting' });
@@ -74,14 +80,28 @@ describe('batch jobs and schedules through BullMQ', () => {
 
   it('schedules: create with a cron pattern, change to an interval keeping the job, list', async () => {
     const put = (name: string, payload: object) => api.app.inject({ method: 'PUT', url: `/v1/schedules/${name}`, headers: ops, payload });
-    const created = await put('recompute-dirty', { pattern: '*/5 * * * *', jobName: 'recompute', data: { dirty: true } });
+    const created = await put('recompute-dirty', { pattern: '*/5 * * * *', data: { requestedBy: 'ops-team' } });
     expect(created.statusCode).toBe(200);
-    expect(created.json()).toMatchObject({ id: 'recompute-dirty', jobName: 'recompute', pattern: '*/5 * * * *', every: null, data: { dirty: true } });
+    expect(created.json()).toMatchObject({ id: 'recompute-dirty', jobName: 'recompute-dirty', pattern: '*/5 * * * *', every: null, data: { requestedBy: 'ops-team' } });
     const changed = (await put('recompute-dirty', { every: 600_000 })).json();
-    expect(changed).toMatchObject({ id: 'recompute-dirty', jobName: 'recompute', every: 600_000, pattern: null, data: { dirty: true } });
+    expect(changed).toMatchObject({ id: 'recompute-dirty', jobName: 'recompute-dirty', every: 600_000, pattern: null, data: { requestedBy: 'ops-team' } });
     expect((await put('train-attribution', { pattern: '15 3 * * *', tz: 'Europe/Berlin' })).json()).toMatchObject({ jobName: 'train-attribution', tz: 'Europe/Berlin' });
     const list = (await api.app.inject({ url: '/v1/schedules', headers: ops })).json();
     expect(list.schedules.map((s: { id: string }) => s.id).sort()).toEqual(['recompute-dirty', 'train-attribution']);
     expect(list.schedules.every((s: { next: number | null }) => typeof s.next === 'number')).toBe(true);
+  });
+
+  it('schedules: data the job does not take is refused before it is saved', async () => {
+    const put = (name: string, payload: object) => api.app.inject({ method: 'PUT', url: `/v1/schedules/${name}`, headers: ops, payload });
+    const wrongField = await put('nightly', { pattern: '0 2 * * *', jobName: 'recompute', data: { dirty: true } });
+    expect(wrongField.statusCode).toBe(400);
+    expect(wrongField.json()).toMatchObject({ parameter: 'data', error: expect.stringMatching(/recompute: unknown field dirty/) });
+    const badHour = await put('compact-now', { every: 60_000, jobName: 'compact', data: { hour: '../../etc/passwd' } });
+    expect(badHour.json()).toMatchObject({ statusCode: 400, parameter: 'data', error: expect.stringMatching(/compact\.hour must be an ISO time/) });
+    expect(await api.queue.getJobScheduler('nightly')).toBeUndefined();
+    expect(await api.queue.getJobScheduler('compact-now')).toBeUndefined();
+    // Valid data is stored normalized: the hour as ms.
+    const ok = await put('compact-now', { every: 60_000, jobName: 'compact', data: { hour: '2026-01-05T10:30Z' } });
+    expect(ok.json()).toMatchObject({ jobName: 'compact', data: { hour: H, force: false } });
   });
 });

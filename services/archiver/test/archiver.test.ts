@@ -8,7 +8,8 @@ import { topicsFor } from '@sigflow/events';
 import { createKafka, deleteTopics, ensureTopics, EventProducer } from '@sigflow/kafka';
 import { createLogger, createMetricsRegistry } from '@sigflow/observability';
 import { createRedis, readArchiveWatermarks, StoreKeys } from '@sigflow/store';
-import { Archiver, hourPartitionPath } from '../src/index.js';
+import { hourPartitionPath } from '@sigflow/archive';
+import { Archiver } from '../src/index.js';
 import { deleteKeys, listFiles, makeEvents, produce, readArchive, testConfig, waitUntil } from './helpers.js';
 
 const H = 3_600_000;

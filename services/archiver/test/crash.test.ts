@@ -9,7 +9,7 @@ import { topicsFor } from '@sigflow/events';
 import { createKafka, deleteTopics, ensureTopics, EventProducer } from '@sigflow/kafka';
 import { createRedis } from '@sigflow/store';
 import { freePort } from '../../../infra/lib/process.mjs';
-import { stagingRoot } from '../src/index.js';
+import { stagingRoot } from '@sigflow/archive';
 import { deleteKeys, listFiles, makeEvents, produce, readArchive, testConfig, waitUntil } from './helpers.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');

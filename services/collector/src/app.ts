@@ -19,6 +19,8 @@ export interface CollectorDeps {
   readonly registry?: Registry;
   /** The clock that stamps `received_at` (tests pin it). */
   readonly now?: () => number;
+  /** What `/metrics` serves. Default: this process's registry (a cluster worker serves every worker's). */
+  readonly metricsText?: () => Promise<string>;
 }
 
 const ndjsonTypes = ['application/x-ndjson', 'application/ndjson', 'application/jsonl'];
@@ -87,8 +89,9 @@ export async function buildCollector(deps: CollectorDeps): Promise<FastifyInstan
     const ok = await deps.kafkaReady().catch(() => false);
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'Kafka unreachable' });
   });
+  const metricsText = deps.metricsText ?? (() => registry.metrics());
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) =>
-    reply.header('content-type', registry.contentType).send(await registry.metrics()),
+    reply.header('content-type', registry.contentType).send(await metricsText()),
   );
   return app;
 }

@@ -1,24 +1,25 @@
+import cluster from 'node:cluster';
 import { loadConfig } from '@sigflow/config';
-import { topicsFor } from '@sigflow/events';
-import { createKafka, ensureTopics, EventProducer, KafkaProbe } from '@sigflow/kafka';
 import { createLogger, onShutdown } from '@sigflow/observability';
-import { buildCollector } from './app.js';
+import { runPrimary, stopMessage } from './cluster.js';
+import { startServer } from './server.js';
 
 const config = loadConfig();
 const logger = createLogger('collector', config.logLevel);
-const kafka = createKafka(config.kafka, { clientId: 'sigflow-collector', log: logger });
-const topics = topicsFor(config.kafka.topicPrefix);
-await ensureTopics(kafka, topics, { eventPartitions: config.kafka.eventPartitions });
 
-const producer = new EventProducer(kafka, topics.events, { idempotent: true, timeoutMs: config.collector.produceTimeoutMs });
-await producer.connect();
-const probe = new KafkaProbe(kafka);
-const app = await buildCollector({ config, sink: producer, kafkaReady: () => probe.reachable(), logger });
-await app.listen({ host: config.collector.host, port: config.collector.port });
-logger.info({ topic: topics.events, port: config.collector.port }, 'collector listening');
-
-onShutdown(logger, async () => {
-  await app.close();
-  await producer.disconnect();
-  await probe.close();
-});
+if (cluster.isPrimary && config.collector.processes > 1) {
+  onShutdown(logger, await runPrimary(config, logger));
+} else {
+  const stopServer = await startServer(config, logger);
+  let stopped: Promise<void> | undefined;
+  const stop = () => (stopped ??= stopServer());
+  onShutdown(logger, stop);
+  if (cluster.isWorker) {
+    // Asked by the primary, or the primary is gone: finish the requests in hand and exit.
+    const exit = () => void stop().then(() => process.exit(0), () => process.exit(1));
+    process.on('message', (message) => {
+      if (message === stopMessage) exit();
+    });
+    process.once('disconnect', exit);
+  }
+}

@@ -4,7 +4,7 @@ import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
 import { topicsFor, type SigflowEvent } from '@sigflow/events';
-import { createKafka, deleteTopics, ensureTopics, EventProducer, KafkaProbe, readTopicMessages } from '@sigflow/kafka';
+import { createKafka, deleteTopics, ensureTopics, IngestProducer, KafkaProbe, readTopicMessages } from '@sigflow/kafka';
 import { createLogger } from '@sigflow/observability';
 import { buildCollector } from '../src/index.js';
 
@@ -33,7 +33,7 @@ function events(n: number, prefix = randomUUID().slice(0, 8)): SigflowEvent[] {
 describe('collector against a real Kafka broker', () => {
   let config: SigflowConfig;
   let kafka: Kafka;
-  let producer: EventProducer;
+  let producer: IngestProducer;
   let probe: KafkaProbe;
   let app: FastifyInstance;
   let keyedApp: FastifyInstance;
@@ -46,7 +46,7 @@ describe('collector against a real Kafka broker', () => {
     const topics = topicsFor(config.kafka.topicPrefix);
     topic = topics.events;
     await ensureTopics(kafka, topics, { eventPartitions: 4 });
-    producer = new EventProducer(kafka, topic);
+    producer = new IngestProducer({ brokers: config.kafka.brokers, clientId: 't-collector', topic });
     await producer.connect();
     probe = new KafkaProbe(kafka);
     const logger = createLogger('collector-test', 'silent');

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@sigflow/config';
 import { topicsFor, type SigflowEvent } from '@sigflow/events';
-import { createKafka, ensureTopics, EventProducer, KafkaProbe, readTopicMessages } from '@sigflow/kafka';
+import { createKafka, ensureTopics, IngestProducer, KafkaProbe, readTopicMessages } from '@sigflow/kafka';
 import { createLogger } from '@sigflow/observability';
 import { startKafkaBroker, stopKafkaBroker } from '../../../infra/kafka/broker.mjs';
 import { freePort } from '../../../infra/lib/process.mjs';
@@ -19,7 +19,7 @@ describe('collector while Kafka is down', () => {
   let port: number;
   let controllerPort: number;
   let app: FastifyInstance;
-  let producer: EventProducer;
+  let producer: IngestProducer;
   let probe: KafkaProbe;
 
   const batch = (tag: string, n: number): SigflowEvent[] =>
@@ -44,7 +44,13 @@ describe('collector while Kafka is down', () => {
     });
     const kafka = createKafka(config.kafka);
     await ensureTopics(kafka, topicsFor(config.kafka.topicPrefix), { eventPartitions: 2 });
-    producer = new EventProducer(kafka, topicsFor(config.kafka.topicPrefix).events, { timeoutMs: 3_000 });
+    producer = new IngestProducer({
+      brokers: config.kafka.brokers,
+      clientId: 't-outage',
+      topic: topicsFor(config.kafka.topicPrefix).events,
+      timeoutMs: 3_000,
+      connectTimeoutMs: 500,
+    });
     await producer.connect();
     probe = new KafkaProbe(kafka, 500, 0);
     app = await buildCollector({ config, sink: producer, kafkaReady: () => probe.reachable(), logger: createLogger('t', 'silent') });

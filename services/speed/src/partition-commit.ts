@@ -1,49 +1,24 @@
-import {
-  classifyCopy,
-  currentWatermark,
-  foldOutcomes,
-  processEvent,
-  type EventOutcome,
-  type RuleSettings,
-  type ShapleyTable,
-} from '@sigflow/core';
-import type { ReceivedEvent } from '@sigflow/events';
+import { currentWatermark, encodeUserSnapshot, foldOutcomes, ipClickRetentionMs, type RuleSettings } from '@sigflow/core';
 import type { SpeedConfig } from '@sigflow/config';
-import { field, hourStart, windowViewCommands, type RedisCommand, type StoreKeys, type WindowViewKeyspace } from '@sigflow/store';
-import { encodeCopy, type LoadedPartitionState } from './partition-state-loader.js';
+import { windowViewCommands, type RedisCommand, type StoreKeys, type WindowViewKeyspace } from '@sigflow/store';
+import type { BatchChanges } from './batch-changes.js';
+import type { PartitionRuntime } from './partition-runtime.js';
 
-/** One decoded message of a partition batch. */
-export interface PartitionMessage {
-  readonly offset: string;
-  readonly event: ReceivedEvent;
-}
-
-export interface PartitionCommitContext {
+/** Where one partition's commit writes, and the settings that shape it. */
+export interface CommitContext {
   readonly keys: StoreKeys;
-  readonly topic: string;
-  readonly partition: number;
   readonly settings: RuleSettings;
   readonly speed: SpeedConfig;
-  /** The latest published Shapley table; null: equal split over channels (stated in outcomes). */
-  readonly shapley: ShapleyTable | null;
+  /** Wall clock of the commit (snapshot TTL refreshes). */
+  readonly now: number;
 }
 
-/** What one partition batch does: the Redis commands of its atomic commit and what to report. */
-export interface PartitionCommit {
-  readonly commands: RedisCommand[];
-  readonly outcomes: EventOutcome[];
-  /** `analytics.v1` messages (attributed conversions), committed to the outbox with the views. */
-  readonly analytics: { key: string; value: string }[];
-  /** Events whose effects this commit writes (for the event-to-view latency). */
-  readonly applied: ReceivedEvent[];
-}
-
-/** The speed layer's keyspace for windowed views. */
-export function speedKeyspace(keys: StoreKeys): WindowViewKeyspace {
+/** The speed layer's keyspace for one partition's windowed views. */
+export function speedKeyspace(keys: StoreKeys, partition: number): WindowViewKeyspace {
   return {
-    metrics: (campaign, hour) => keys.speedMetrics(campaign, hour),
-    attribution: (model, hour) => keys.speedAttribution(model, hour),
-    heatmap: (page, hour) => keys.speedHeatmap(page, hour),
+    metrics: (campaign, hour) => keys.speedMetrics(partition, campaign, hour),
+    attribution: (model, hour) => keys.speedAttribution(partition, model, hour),
+    heatmap: (page, hour) => keys.speedHeatmap(partition, page, hour),
   };
 }
 
@@ -53,141 +28,106 @@ const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
  * Adds `words + values` as several commands of at most `chunk` values each: the commit runs
  * in a Lua script, whose `unpack` takes a few thousand arguments at most.
  */
-function pushChunked(commands: RedisCommand[], words: [string, ...string[]], values: readonly (string | number)[], chunk = 1_000) {
+function pushChunked(commands: RedisCommand[], words: [string, string, ...string[]], values: readonly (string | number)[], chunk = 1_000): void {
   for (let i = 0; i < values.length; i += chunk) commands.push([...words, ...values.slice(i, i + chunk)]);
 }
 
-/** Campaign of an event for reconciliation causes; '*' for events that have none. */
-function campaignOf(event: ReceivedEvent): string {
-  return event.type === 'impression' || event.type === 'click' ? event.campaign_id : '*';
+/**
+ * Each user's new signals (one LPUSH per user); a snapshot of the user's state once its log has
+ * grown `snapshotEvery` past the last one (the snapshot plus the newer signals is the durable
+ * state: core's `restoreUserState`), which is also when the log is trimmed to its cap; and the
+ * keys' TTL, set on a user's first signals and refreshed when a quarter of it has passed.
+ */
+function userCommands(ctx: CommitContext, runtime: PartitionRuntime, changes: BatchChanges): RedisCommand[] {
+  const { keys, speed, now } = ctx;
+  const commands: RedisCommand[] = [];
+  const ttl = String(speed.userTtlMs);
+  for (const [userId, { cached, entries }] of changes.signals) {
+    const list = keys.signals(runtime.partition, userId);
+    const snapshotKey = keys.userSnapshot(runtime.partition, userId);
+    // LPUSH in arrival order leaves the newest signal at the head.
+    pushChunked(commands, ['LPUSH', list], entries);
+    cached.signals += entries.length;
+    cached.sinceSnapshot += entries.length;
+    if (cached.sinceSnapshot >= speed.snapshotEvery) {
+      if (cached.signals > speed.signalsCap) {
+        commands.push(['LTRIM', list, 0, speed.signalsCap - 1]);
+        cached.signals = speed.signalsCap;
+      }
+      commands.push(['SET', snapshotKey, encodeUserSnapshot({ user: cached.user, signals: cached.signals, writtenAt: now }), 'PX', ttl]);
+      commands.push(['PEXPIRE', list, ttl]);
+      cached.sinceSnapshot = 0;
+      cached.hasSnapshot = true;
+      cached.ttlAt = now;
+    } else if (cached.ttlAt === 0 || now - cached.ttlAt > speed.userTtlMs / 4) {
+      commands.push(['PEXPIRE', list, ttl]);
+      if (cached.hasSnapshot) commands.push(['PEXPIRE', snapshotKey, ttl]);
+      cached.ttlAt = now;
+    }
+  }
+  return commands;
+}
+
+/** The partition's state of each IP that clicked: read by the other partitions too. */
+function ipCommands(ctx: CommitContext, runtime: PartitionRuntime, changes: BatchChanges): RedisCommand[] {
+  const { settings } = ctx;
+  // An IP's state only matters as long as its clicks are kept.
+  const ttl = String(ipClickRetentionMs(settings));
+  const commands: RedisCommand[] = [];
+  for (const ip of changes.ips) commands.push(['SET', ctx.keys.ipState(runtime.partition, ip), JSON.stringify(runtime.ips.get(ip)), 'PX', ttl]);
+  return commands;
+}
+
+/** The dedupe hashes remembered by this batch, appended per hour bucket. */
+function dedupeCommands(ctx: CommitContext, runtime: PartitionRuntime): RedisCommand[] {
+  const commands: RedisCommand[] = [];
+  const ttl = String(ctx.settings.dedupeHorizonMs + 3_600_000);
+  for (const [hour, bytes] of runtime.dedupe.takePending()) {
+    const key = ctx.keys.seenEvents(runtime.partition, hour);
+    commands.push(['APPEND', key, bytes], ['PEXPIRE', key, ttl]);
+  }
+  return commands;
+}
+
+/** Reconciliation causes per hour, counters, listings, watermark and the analytics outbox. */
+function partitionCommands(ctx: CommitContext, runtime: PartitionRuntime, changes: BatchChanges, counts: { events: number; duplicates: number; late: number }): RedisCommand[] {
+  const { keys } = ctx;
+  const p = runtime.partition;
+  const commands: RedisCommand[] = [];
+  const hours = new Set<string>();
+  for (const [f, n] of changes.quality) {
+    const tab = f.indexOf('\t');
+    const hour = Number(f.slice(0, tab));
+    hours.add(String(hour));
+    commands.push(['HINCRBY', keys.speedQuality(p, hour), f.slice(tab + 1), n]);
+  }
+  for (const hour of hours) commands.push(['EXPIRE', keys.speedQuality(p, Number(hour)), seconds(ctx.speed.viewTtlMs)]);
+  changes.bump(changes.counters, 'events', counts.events);
+  changes.bump(changes.counters, 'duplicates', counts.duplicates);
+  changes.bump(changes.counters, 'late', counts.late);
+  for (const [name, n] of changes.counters) if (n !== 0) commands.push(['HINCRBY', keys.speedCounters(p), name, n]);
+  commands.push(['SET', keys.speedPartition(p), JSON.stringify(runtime.state)]);
+  const watermark = currentWatermark(runtime.state, ctx.settings);
+  if (watermark !== null) commands.push(['SET', keys.speedWatermark(p), watermark]);
+  pushChunked(commands, ['SADD', keys.campaigns(p)], changes.newCampaigns);
+  pushChunked(commands, ['SADD', keys.pages(p)], changes.newPages);
+  pushChunked(commands, ['RPUSH', keys.speedOutbox(p)], changes.analytics.map((m) => JSON.stringify(m)));
+  return commands;
 }
 
 /**
- * Runs a partition batch through the shared rules ({@link processEvent}, in arrival order)
- * with the state loaded from Redis, and returns every write of its atomic commit: views,
- * keyed state, remembered event ids, counters, watermark and outbox. Mutates `loaded`.
+ * Every write of one partition batch's atomic commit, built from its collected changes: folded
+ * view increments (one command per field), user signals and snapshots, IP states, dedupe
+ * hashes, reconciliation causes, counters, watermark, listings and the outbox. Pure apart from
+ * moving the partition cache's bookkeeping (signal counts, pending dedupe hashes) forward.
  */
-export function buildPartitionCommit(
-  ctx: PartitionCommitContext,
-  loaded: LoadedPartitionState,
-  messages: readonly PartitionMessage[],
-): PartitionCommit {
-  const { keys, partition, settings, speed } = ctx;
-  const outcomes: EventOutcome[] = [];
-  const applied: ReceivedEvent[] = [];
-  const signals = new Map<string, string[]>();
-  const touchedUsers = new Set<string>();
-  const touchedIps = new Set<string>();
-  const seenWrites = new Map<number, (string | number)[]>();
-  const quality = new Map<string, number>();
-  const counters = new Map<string, number>();
-  const campaigns = new Set<string>();
-  const pages = new Set<string>();
-  const analytics: { key: string; value: string }[] = [];
-  const bump = (map: Map<string, number>, key: string, by = 1) => map.set(key, (map.get(key) ?? 0) + by);
-
-  for (const { offset, event } of messages) {
-    const copy = { received_at: event.received_at, offset };
-    const verdict = classifyCopy(loaded.seen.get(event.event_id), copy);
-    // The remembered copy itself: its effects are already in Redis.
-    if (verdict === 'redelivery') continue;
-    const isDuplicate = verdict !== 'first';
-    if (!isDuplicate) {
-      loaded.seen.set(event.event_id, copy);
-      const h = hourStart(event.ts);
-      const writes = seenWrites.get(h) ?? [];
-      writes.push(event.event_id, encodeCopy(copy));
-      seenWrites.set(h, writes);
-    }
-    const user = loaded.users.get(event.user_id);
-    if (!user) throw new Error(`state of user ${event.user_id} was not loaded`);
-    const ip = event.type === 'click' && event.ip !== undefined ? loaded.ips.get(event.ip) : undefined;
-    const outcome = processEvent(
-      { user, ip, partition: loaded.partition, settings, shapley: ctx.shapley, isDuplicate },
-      event,
-    );
-    outcomes.push(outcome);
-    applied.push(event);
-    const hour = hourStart(event.ts);
-    if (isDuplicate) {
-      bump(quality, field(hour, campaignOf(event), 'duplicates'));
-      continue;
-    }
-    touchedUsers.add(event.user_id);
-    if (ip && event.ip !== undefined) touchedIps.add(event.ip);
-    if (outcome.signal) {
-      const list = signals.get(event.user_id) ?? [];
-      list.push(JSON.stringify(outcome.signal));
-      signals.set(event.user_id, list);
-    }
-    if (outcome.late) bump(quality, field(hour, campaignOf(event), `late_${event.type}`));
-    else if (outcome.status === 'invalid' && outcome.windowMetric) {
-      bump(quality, field(hour, outcome.windowMetric.campaign_id, `invalid:${outcome.reason}`));
-    }
-    if (outcome.reason) bump(counters, `invalid:${outcome.reason}`);
-    if (event.type === 'impression' || event.type === 'click') campaigns.add(event.campaign_id);
-    if (event.type === 'element_click') pages.add(event.page_id);
-    if (outcome.attribution) {
-      // Which Shapley table each conversion used, per hour: reconciliation names it as a cause.
-      bump(quality, field(hour, '*', `shapley:${outcome.attribution.shapleyVersion ?? 'none'}`));
-      analytics.push({
-        key: event.user_id,
-        value: JSON.stringify({
-          conversion_event_id: event.event_id,
-          user_id: event.user_id,
-          ts: event.ts,
-          window_start: outcome.windowStart,
-          value: outcome.attribution.value,
-          path_length: outcome.attribution.pathLength,
-          shapley_version: outcome.attribution.shapleyVersion,
-          shapley_fallback: outcome.attribution.shapleyFallback,
-          credits: outcome.attribution.credits,
-        }),
-      });
-    }
-  }
-
-  const deltas = foldOutcomes(outcomes);
-  const commands: RedisCommand[] = windowViewCommands(speedKeyspace(keys), deltas, seconds(speed.viewTtlMs));
-  const userTtl = String(speed.userTtlMs);
-  for (const userId of touchedUsers) {
-    commands.push(['SET', keys.userState(userId), JSON.stringify(loaded.users.get(userId)), 'PX', userTtl]);
-  }
-  for (const [userId, list] of signals) {
-    const key = keys.signals(userId);
-    // LPUSH in arrival order leaves the newest signal at the head.
-    pushChunked(commands, ['LPUSH', key], list);
-    commands.push(['LTRIM', key, 0, speed.signalsCap - 1], ['PEXPIRE', key, userTtl]);
-  }
-  // An IP's state only matters for the flood window (plus the out-of-order slack).
-  const ipTtl = String(settings.floodWindowMs + settings.watermarkDelayMs + settings.allowedLatenessMs);
-  for (const ip of touchedIps) commands.push(['SET', keys.ipState(partition, ip), JSON.stringify(loaded.ips.get(ip)), 'PX', ipTtl]);
-  for (const [h, writes] of seenWrites) {
-    const key = keys.seenEvents(partition, h);
-    // Pairs (id, copy): an even chunk size keeps each pair in one command.
-    pushChunked(commands, ['HSET', key], writes, 1_000);
-    commands.push(['PEXPIRE', key, String(speed.dedupeTtlMs)]);
-  }
-  const byHour = new Map<number, (string | number)[]>();
-  for (const [f, n] of quality) {
-    const [h, campaign, cause] = f.split('\t') as [string, string, string];
-    const list = byHour.get(Number(h)) ?? [];
-    list.push(field(campaign, cause), n);
-    byHour.set(Number(h), list);
-  }
-  for (const [h, list] of byHour) {
-    for (let i = 0; i < list.length; i += 2) commands.push(['HINCRBY', keys.speedQuality(h), list[i] as string, list[i + 1] as number]);
-    commands.push(['EXPIRE', keys.speedQuality(h), seconds(speed.viewTtlMs)]);
-  }
-  bump(counters, 'events', deltas.counts.events);
-  bump(counters, 'duplicates', deltas.counts.duplicates);
-  bump(counters, 'late', deltas.counts.late);
-  for (const [name, n] of counters) if (n !== 0) commands.push(['HINCRBY', keys.speedCounters(), name, n]);
-  commands.push(['SET', keys.speedPartition(ctx.topic, partition), JSON.stringify(loaded.partition)]);
-  const watermark = currentWatermark(loaded.partition, settings);
-  if (watermark !== null) commands.push(['HSET', keys.speedWatermarks(), field(ctx.topic, partition), watermark]);
-  pushChunked(commands, ['SADD', keys.campaigns()], [...campaigns]);
-  pushChunked(commands, ['SADD', keys.pages()], [...pages]);
-  pushChunked(commands, ['RPUSH', keys.speedOutbox(ctx.topic, partition)], analytics.map((m) => JSON.stringify(m)));
-  return { commands, outcomes, analytics, applied };
+export function buildPartitionCommit(ctx: CommitContext, runtime: PartitionRuntime, changes: BatchChanges): RedisCommand[] {
+  const deltas = foldOutcomes(changes.outcomes);
+  return [
+    ...windowViewCommands(speedKeyspace(ctx.keys, runtime.partition), deltas, seconds(ctx.speed.viewTtlMs)),
+    ...userCommands(ctx, runtime, changes),
+    ...ipCommands(ctx, runtime, changes),
+    ...dedupeCommands(ctx, runtime),
+    ...partitionCommands(ctx, runtime, changes, deltas.counts),
+  ];
 }

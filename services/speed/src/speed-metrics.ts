@@ -6,13 +6,29 @@ export function speedMetrics(registry: Registry) {
   return {
     events: new Counter({
       name: 'sigflow_speed_events_total',
-      help: 'Events processed, by outcome (valid, invalid, duplicate) and lateness',
-      labelNames: ['status', 'late'] as const,
+      help: 'Events committed, by outcome (valid, invalid, duplicate)',
+      labelNames: ['status'] as const,
+      registers: [registry],
+    }),
+    lateEvents: new Counter({
+      name: 'sigflow_speed_late_events_total',
+      help: 'Events committed that were late (kept out of windowed views and attribution)',
+      registers: [registry],
+    }),
+    processed: new Counter({
+      name: 'sigflow_speed_messages_total',
+      help: 'Kafka messages committed (events and dead letters)',
       registers: [registry],
     }),
     deadLetters: new Counter({
       name: 'sigflow_speed_dead_letters_total',
       help: 'Messages sent to the dead-letter topic',
+      registers: [registry],
+    }),
+    ownedPartitions: new Gauge({
+      name: 'sigflow_speed_owned_partitions',
+      help: 'Partitions of the events topic this instance owns now (1 per owned partition)',
+      labelNames: ['partition'] as const,
       registers: [registry],
     }),
     lag: new Gauge({
@@ -45,9 +61,19 @@ export function speedMetrics(registry: Registry) {
       help: 'Batches dropped because another consumer had committed the partition (rebalance)',
       registers: [registry],
     }),
-    eventsPerSecond: new Gauge({
-      name: 'sigflow_speed_events_per_second',
-      help: 'Events processed per second over the last 10 s',
+    dedupeIds: new Gauge({
+      name: 'sigflow_speed_dedupe_ids',
+      help: 'Event ids remembered in memory for de-duplication (owned partitions)',
+      registers: [registry],
+    }),
+    incompleteStates: new Counter({
+      name: 'sigflow_speed_incomplete_user_states_total',
+      help: "Users whose stored state was incomplete when loaded (snapshot and signal log lost apart)",
+      registers: [registry],
+    }),
+    cachedUsers: new Gauge({
+      name: 'sigflow_speed_cached_users',
+      help: 'Users whose keyed state is held in memory (owned partitions)',
       registers: [registry],
     }),
   };

@@ -3,7 +3,7 @@ import type { Kafka } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
-import { topicsFor, type SigflowEvent } from '@sigflow/events';
+import { topicsFor, userPartition, type SigflowEvent } from '@sigflow/events';
 import { createKafka, deleteTopics, ensureTopics, EventProducer, readTopicMessages } from '@sigflow/kafka';
 import { createLogger, createMetricsRegistry } from '@sigflow/observability';
 import { createRedis, deleteKeysWithPrefix, field, hourStart, StoreKeys } from '@sigflow/store';
@@ -39,6 +39,7 @@ describe('speed layer against real Kafka and Redis', () => {
       SIGFLOW_TOPIC_PREFIX: `t-speed-${id}-`,
       SIGFLOW_REDIS_PREFIX: `t-speed-${id}`,
       SIGFLOW_SPEED_GROUP: `t-speed-${id}`,
+      SIGFLOW_EVENT_PARTITIONS: '2',
     });
     kafka = createKafka(config.kafka);
     await ensureTopics(kafka, topics(), { eventPartitions: 2 });
@@ -57,6 +58,17 @@ describe('speed layer against real Kafka and Redis', () => {
     await deleteKeysWithPrefix(redis, config.redis.keyPrefix);
     redis.disconnect();
   });
+
+  const partitions = [0, 1];
+  /** A speed view hash summed over the partitions (each partition writes its own). */
+  const summed = async (keyOf: (partition: number) => string): Promise<Record<string, string>> => {
+    const sums = new Map<string, number>();
+    for (const hash of await Promise.all(partitions.map((p) => redis.hgetall(keyOf(p))))) {
+      for (const [f, v] of Object.entries(hash)) sums.set(f, (sums.get(f) ?? 0) + Number(v));
+    }
+    return Object.fromEntries([...sums].map(([f, n]) => [f, String(n)]));
+  };
+  const signalsOf = (user: string) => redis.lrange(keys.signals(userPartition(user, 2), user), 0, -1);
 
   const send = (events: SigflowEvent[], receivedAt = T0 + 3_600_000) =>
     producer.send(events.map((e) => ({ key: e.user_id, value: JSON.stringify({ ...e, received_at: receivedAt }) })));
@@ -78,10 +90,10 @@ describe('speed layer against real Kafka and Redis', () => {
     ];
     await send(events);
 
-    const counters = await waitUntil('8 events processed', () => redis.hgetall(keys.speedCounters()), (c) => Number(c['events'] ?? 0) + Number(c['duplicates'] ?? 0) >= 8);
+    const counters = await waitUntil('8 events processed', () => summed((p) => keys.speedCounters(p)), (c) => Number(c['events'] ?? 0) + Number(c['duplicates'] ?? 0) >= 8);
     expect(counters).toMatchObject({ events: '7', duplicates: '1', 'invalid:bot': '2', 'invalid:orphan': '1' });
 
-    const metrics = await redis.hgetall(keys.speedMetrics('c-1', hourStart(T0)));
+    const metrics = await summed((p) => keys.speedMetrics(p, 'c-1', hourStart(T0)));
     expect(metrics).toEqual({
       [field(T0, 'a-1', 'impressions')]: '1',
       [field(T0, 'a-1', 'clicks')]: '1',
@@ -89,22 +101,22 @@ describe('speed layer against real Kafka and Redis', () => {
       [field(T0, 'a-1', 'invalid_clicks')]: '2',
     });
 
-    const signals = (await redis.lrange(keys.signals('alice'), 0, -1)).map((s) => JSON.parse(s));
+    const signals = (await signalsOf('alice')).map((s) => JSON.parse(s));
     expect(signals.map((s) => s.event_id)).toEqual([`${id}-v1`, `${id}-e1`, `${id}-c1`, `${id}-i1`]);
-    const bob = (await redis.lrange(keys.signals('bob'), 0, -1)).map((s) => JSON.parse(s));
+    const bob = (await signalsOf('bob')).map((s) => JSON.parse(s));
     expect(bob).toEqual([expect.objectContaining({ type: 'click', invalid: true, reason: 'orphan' })]);
 
-    const lastTouch = await redis.hgetall(keys.speedAttribution('last_touch', hourStart(T0)));
+    const lastTouch = await summed((p) => keys.speedAttribution(p, 'last_touch', hourStart(T0)));
     expect(lastTouch).toEqual({ [field(T0, 'c-1', 'search', 'c')]: '1', [field(T0, 'c-1', 'search', 'r')]: '40' });
-    expect(await redis.hgetall(keys.speedHeatmap('home', hourStart(T0)))).toEqual({ [field(T0, 'buy')]: '1' });
-    expect(await redis.hget(keys.speedQuality(hourStart(T0)), field('*', 'shapley:none'))).toBe('1');
+    expect(await summed((p) => keys.speedHeatmap(p, 'home', hourStart(T0)))).toEqual({ [field(T0, 'buy')]: '1' });
+    expect((await summed((p) => keys.speedQuality(p, hourStart(T0))))[field('*', 'shapley:none')]).toBe('1');
   });
 
   it('sends a poison message to the dead-letter topic and keeps going', async () => {
     await producer.send([{ key: 'mallory', value: '{"this is": not json' }]);
     await send([{ event_id: `${id}-p1`, type: 'page_view', user_id: 'mallory', ts: T0 + 30_000, page_id: 'home' }]);
-    await waitUntil('the page view after the poison message', () => redis.llen(keys.signals('mallory')), (n) => n === 1);
-    expect(await redis.hget(keys.speedCounters(), 'dlq')).toBe('1');
+    await waitUntil('the page view after the poison message', () => redis.llen(keys.signals(userPartition('mallory', 2), 'mallory')), (n) => n === 1);
+    expect((await summed((p) => keys.speedCounters(p)))['dlq']).toBe('1');
     const [dead] = await readTopicMessages(kafka, topics().deadLetters, 1);
     expect(JSON.parse(dead!.value)).toMatchObject({ topic: topics().events, reason: expect.stringMatching(/^not JSON/), payload: '{"this is": not json' });
   });
@@ -115,6 +127,6 @@ describe('speed layer against real Kafka and Redis', () => {
     expect(conversion).toMatchObject({ conversion_event_id: `${id}-v1`, user_id: 'alice', value: 40, shapley_version: null, shapley_fallback: 'no_table' });
     expect(Object.keys(conversion.credits).sort()).toEqual(['first_touch', 'last_touch', 'linear', 'position_based', 'shapley', 'time_decay']);
     // The outbox is drained once the messages are in Kafka.
-    expect(await redis.llen(keys.speedOutbox(topics().events, 0)) + (await redis.llen(keys.speedOutbox(topics().events, 1)))).toBe(0);
+    expect((await redis.llen(keys.speedOutbox(0))) + (await redis.llen(keys.speedOutbox(1)))).toBe(0);
   });
 });

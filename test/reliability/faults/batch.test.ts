@@ -3,8 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Job, Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createBatchQueue, recomputeHours } from '@sigflow/batch';
-import { hourFolder } from '@sigflow/archiver';
+import { openBatchQueue } from '@sigflow/batch-jobs';
+import { recomputeHours } from '@sigflow/batch';
+import { hourFolder } from '@sigflow/archive';
 import { Scenario } from '../../support/scenario.js';
 import type { ServiceProcess } from '../../support/services.js';
 import { truthHours } from '../../support/speed-truth.js';
@@ -67,7 +68,7 @@ describe('faults: batch layer', () => {
   });
 
   const range = () => ({ from: hours[0]!, to: hours[hours.length - 1]! + HOUR });
-  const newQueue = () => createBatchQueue(scenario.config, { attempts: 3, backoffMs: 200 });
+  const newQueue = () => openBatchQueue(scenario.config);
 
   it('worker killed twice during a recompute: the job completes and batch views equal the truth', () =>
     faultScenario('kill -9 batch worker mid-job (x2)', async (row) => {
@@ -113,7 +114,7 @@ describe('faults: batch layer', () => {
       // A served version of every hour to begin with.
       const baseline = await batchTally(scenario.redis, scenario, sent.truth);
       if (baseline.versions.size < hours.length || baseline.diffs.length > 0) {
-        await recomputeHours({ ...range(), config: scenario.config, redis: scenario.redis, options: { writeViewParquet: false } });
+        await recomputeHours({ ...range(), config: { ...scenario.config, batch: { ...scenario.config.batch, writeViewParquet: false } }, redis: scenario.redis });
       }
       const before = await batchTally(scenario.redis, scenario, sent.truth);
       expect(before.diffs).toEqual([]);

@@ -51,10 +51,10 @@ describe('faults: clock skew', () => {
       const accepted = events.filter((_, i) => cases[i]!.expect === 'accepted');
 
       // The accepted events reach the speed layer (user signals, counters); the rejected never do.
-      const counters = await waitUntil('the speed layer to count the accepted events', () => scenario!.redis.hgetall(scenario!.keys.speedCounters()), (c) => Number(c['events'] ?? 0) >= accepted.length, 30_000);
+      const counters = await waitUntil('the speed layer to count the accepted events', () => scenario!.speedCounters(), (c) => (c['events'] ?? 0) >= accepted.length, 30_000);
       const inViews = new Map<string, number>();
       for (const e of events) {
-        const signals = await scenario.redis.lrange(scenario.keys.signals(e.user_id), 0, -1);
+        const signals = await scenario.redis.lrange(scenario.signalsKey(e.user_id), 0, -1);
         inViews.set(e.event_id, signals.filter((s) => (JSON.parse(s) as { event_id: string }).event_id === e.event_id).length);
       }
       const lost = accepted.filter((e) => inViews.get(e.event_id) !== 1).length;

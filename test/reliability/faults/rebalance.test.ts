@@ -34,7 +34,7 @@ describe('faults: consumer group rebalance', () => {
       const secondEvents = await metricSum(second.metricsPort, 'sigflow_speed_events_total');
       // Scale-in: the remaining instance takes the partitions back: every partition's stored
       // offset moves again (or has reached the log end, when the traffic is over by then).
-      const offsets = () => scenario!.redis.mget(...[0, 1, 2, 3].map((p) => scenario!.keys.speedOffset(scenario!.topics.events, p)));
+      const offsets = () => scenario!.speedOffsets();
       const admin = scenario.kafka.admin();
       await admin.connect();
       const logEnds = async () => new Map((await admin.fetchTopicOffsets(scenario!.topics.events)).map((o) => [o.partition, o.high]));
@@ -48,7 +48,7 @@ describe('faults: consumer group rebalance', () => {
           'every partition to move on after the scale-in',
           async () => {
             const [now, ends] = [await offsets(), await logEnds()];
-            return now.every((o, i) => o !== atLeave[i] || o === ends.get(i));
+            return now.every((o, i) => o !== atLeave[i] || o === Number(ends.get(i)));
           },
           30_000,
           100,

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadConfig } from '@sigflow/config';
 import { validateEvent, type ReceivedEvent } from '@sigflow/events';
-import { ArchiveWriter } from '@sigflow/archiver';
+import { ArchiveWriter } from '@sigflow/archive';
 import { createRedis, fieldParts, StoreKeys } from '@sigflow/store';
 import { recomputeHours, viewFolder } from '@sigflow/batch';
 import { deleteByPrefix } from '../../support/redis-keys.js';
@@ -85,7 +85,7 @@ describe('hostile strings in event data through DuckDB (archiver writer, batch r
         await writer.close();
       }
 
-      const result = await recomputeHours({ config, redis, from: T0, to: T0 + HOUR, computedBy: 'hostile-data', options: { duckdbThreads: 1 } });
+      const result = await recomputeHours({ config: { ...config, batch: { ...config.batch, duckdbThreads: 1 } }, redis, from: T0, to: T0 + HOUR, computedBy: 'hostile-data' });
       expect(result.hours).toHaveLength(1);
       const hour = result.hours[0]!;
       inViews = hour.events;

@@ -74,7 +74,9 @@ export function rawSocket(port: number, bytes: Buffer | string, waitMs = 1_000):
 /**
  * One request on its own TCP connection, the answer read as it comes: for bodies over a server's
  * limit, which may answer (413) from the headers and close; node:http would report the failed
- * write (EPIPE) instead of the answer. The body follows only if no answer came within 200 ms.
+ * write (EPIPE) instead of the answer. The body follows only if no answer came within 2 s (a
+ * loaded CI machine once took over 200 ms to answer, and the body written meanwhile reset the
+ * connection before the 413 was read).
  */
 export function rawSocketRequest(port: number, request: RawRequest): Promise<RawAnswer> {
   const body = request.body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(request.body) ? request.body : Buffer.from(request.body);
@@ -119,7 +121,7 @@ export function rawSocketRequest(port: number, request: RawRequest): Promise<Raw
           }
         };
         pump();
-      }, 200);
+      }, 2_000);
     });
   });
 }

@@ -37,6 +37,17 @@ export function absorbEngagement(state: EngagementState, ts: number, weight: num
   return { score: state.score * 2 ** (-(ts - state.asOf) / halfLifeMs) + weight, asOf: ts };
 }
 
+/** {@link absorbEngagement} into `state` itself (the keyed state's own object; no allocation). */
+export function absorbEngagementInPlace(state: EngagementState, ts: number, weight: number, halfLifeMs: number): void {
+  if (weight === 0) return;
+  if (ts <= state.asOf) {
+    state.score += weight * 2 ** (-(state.asOf - ts) / halfLifeMs);
+  } else {
+    state.score = state.score * 2 ** (-(ts - state.asOf) / halfLifeMs) + weight;
+    state.asOf = ts;
+  }
+}
+
 /**
  * The score at `now`. The formula holds for any `now`; reading before `asOf` counts events
  * after `now` with weight > w (the definition sums every absorbed event).

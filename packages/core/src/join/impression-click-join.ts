@@ -42,9 +42,10 @@ export function joinOf(impression: JoinImpression, click: EventKey): ClickJoin {
 }
 
 /**
- * Remembers a valid impression and trims the list in place: drops impressions older than
- * `keepFromTs`, keeps at most `perAdCap` per ad (the latest, which is what the join needs for
- * in-order input) and at most `cap` overall (the most recent).
+ * Remembers a valid impression and trims the list (sorted by (ts, event_id)) in place: drops
+ * impressions older than `keepFromTs`, keeps at most `perAdCap` per ad (the latest, which is
+ * what the join needs for in-order input) and at most `cap` overall (the most recent). The list
+ * met the caps before, so only the new impression's ad can exceed its cap.
  */
 export function rememberImpression(
   impressions: JoinImpression[],
@@ -53,17 +54,13 @@ export function rememberImpression(
   limits: { readonly perAdCap: number; readonly cap: number },
 ): void {
   insertByEventKey(impressions, impression);
-  const perAd = new Map<string, number>();
-  const kept: JoinImpression[] = [];
-  // Walk newest first so the caps keep the most recent entries.
+  let old = 0;
+  while (old < impressions.length && (impressions[old] as JoinImpression).ts < keepFromTs) old++;
+  if (old > 0) impressions.splice(0, old);
+  let sameAd = 0;
   for (let i = impressions.length - 1; i >= 0; i--) {
-    const imp = impressions[i] as JoinImpression;
-    if (imp.ts < keepFromTs || kept.length >= limits.cap) break;
-    const n = perAd.get(imp.ad_id) ?? 0;
-    if (n >= limits.perAdCap) continue;
-    perAd.set(imp.ad_id, n + 1);
-    kept.push(imp);
+    if ((impressions[i] as JoinImpression).ad_id !== impression.ad_id) continue;
+    if (++sameAd > limits.perAdCap) impressions.splice(i, 1);
   }
-  kept.reverse();
-  impressions.splice(0, impressions.length, ...kept);
+  if (impressions.length > limits.cap) impressions.splice(0, impressions.length - limits.cap);
 }

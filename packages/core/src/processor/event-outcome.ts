@@ -3,8 +3,6 @@ import type { InvalidReason } from '../validity/invalid-reason.js';
 import type { ClickJoin } from '../join/impression-click-join.js';
 import type { ConversionAttribution } from '../attribution/attribute-conversion.js';
 import type { SessionChange } from '../sessions/session-windows.js';
-import type { EngagementState } from '../engagement/engagement-score.js';
-import type { Touchpoint } from '../attribution/touchpoint.js';
 
 /** An entry of a user's append-only signal log: every non-duplicate event, late and invalid ones too. */
 export interface UserSignal {
@@ -48,13 +46,6 @@ export interface HeatmapIncrement {
   readonly clicks: number;
 }
 
-/** The user's profile after an event that changed it (any valid event). */
-export interface UserProfile {
-  readonly engagement: EngagementState;
-  readonly lastTouch: Touchpoint | null;
-  readonly conversions: { readonly count: number; readonly value: number };
-}
-
 /** What one event did: the single value both layers aggregate into views. */
 export interface EventOutcome {
   readonly event_id: string;
@@ -81,6 +72,4 @@ export interface EventOutcome {
   readonly heatmap: HeatmapIncrement | null;
   /** Valid events: how the user's sessions changed. */
   readonly session: SessionChange | null;
-  /** Valid events: the profile afterwards. */
-  readonly profile: UserProfile | null;
 }

@@ -14,8 +14,15 @@ export const stateLimits = Object.freeze({
   joinImpressions: 256,
   /** ... and per ad (the join only needs the latest one for in-order input). */
   joinImpressionsPerAd: 4,
-  /** Clicks kept for the flood rule per user or IP (never fewer than floodThreshold). */
+  /** Clicks kept for the flood rule per user (never fewer than floodThreshold). */
   floodClicks: 64,
+  /** Clicks kept per IP and partition: a botnet clicks through many users at once. */
+  ipFloodClicks: 256,
+  /**
+   * How far in event time the partitions of one IP may be apart and still count each other's
+   * clicks: a restart or a backlog leaves some partitions ahead of others for a while.
+   */
+  ipPartitionSkewMs: 10 * 60_000,
 });
 
 /**
@@ -30,4 +37,9 @@ export function outOfOrderSlackMs(settings: RuleSettings): number {
 /** The flood list cap for these settings: enough to decide exactly for in-order input. */
 export function floodClickCap(settings: RuleSettings): number {
   return Math.max(stateLimits.floodClicks, settings.floodThreshold);
+}
+
+/** How long an IP's clicks are kept behind its newest one (the flood window plus the partitions' skew). */
+export function ipClickRetentionMs(settings: RuleSettings): number {
+  return settings.floodWindowMs + Math.max(outOfOrderSlackMs(settings), stateLimits.ipPartitionSkewMs);
 }

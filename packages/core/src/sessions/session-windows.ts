@@ -28,29 +28,80 @@ function touches(session: Session, ts: number, gapMs: number): boolean {
 /**
  * Incremental form: adds one event (in any order) to a user's sessions (sorted by start,
  * not overlapping) and returns the new list and what changed. Does not mutate `sessions`.
+ * The sessions an event touches are contiguous in the sorted list, so one pass finds them.
  */
 export function addToSessions(
   sessions: readonly Session[],
   ts: number,
   gapMs: number,
 ): { sessions: Session[]; change: SessionChange } {
-  const hit: Session[] = [];
-  const rest: Session[] = [];
-  for (const s of sessions) (touches(s, ts, gapMs) ? hit : rest).push(s);
-  const after: Session = {
-    start: Math.min(ts, ...hit.map((s) => s.start)),
-    end: Math.max(ts, ...hit.map((s) => s.end)),
-    events: 1 + hit.reduce((n, s) => n + s.events, 0),
-  };
-  const next = [...rest, after].sort((a, b) => a.start - b.start);
-  const first = hit[0];
+  let first = -1;
+  let hits = 0;
+  let insertAt = sessions.length;
+  let start = ts;
+  let end = ts;
+  let events = 1;
+  for (let i = 0; i < sessions.length; i++) {
+    const s = sessions[i] as Session;
+    if (touches(s, ts, gapMs)) {
+      if (first < 0) first = i;
+      hits++;
+      if (s.start < start) start = s.start;
+      if (s.end > end) end = s.end;
+      events += s.events;
+    } else if (first < 0 && insertAt === sessions.length && s.start > ts) {
+      insertAt = i;
+    }
+  }
+  const after: Session = { start, end, events };
+  const at = first < 0 ? insertAt : first;
+  const next = sessions.slice(0, at);
+  next.push(after);
+  for (let i = at + hits; i < sessions.length; i++) next.push(sessions[i] as Session);
   const change: SessionChange =
-    first === undefined
+    hits === 0
       ? { kind: 'created', session: after }
-      : hit.length === 1
-        ? { kind: 'extended', before: first, after }
-        : { kind: 'merged', merged: hit, after };
+      : hits === 1
+        ? { kind: 'extended', before: sessions[first] as Session, after }
+        : { kind: 'merged', merged: sessions.slice(first, first + hits), after };
   return { sessions: next, change };
+}
+
+/**
+ * {@link addToSessions} that updates `sessions` in place (the keyed state's own list), so the
+ * hot path allocates one session per event instead of a new list.
+ */
+export function addToSessionsInPlace(sessions: Session[], ts: number, gapMs: number): SessionChange {
+  let first = -1;
+  let hits = 0;
+  let insertAt = sessions.length;
+  let start = ts;
+  let end = ts;
+  let events = 1;
+  for (let i = 0; i < sessions.length; i++) {
+    const s = sessions[i] as Session;
+    if (touches(s, ts, gapMs)) {
+      if (first < 0) first = i;
+      hits++;
+      if (s.start < start) start = s.start;
+      if (s.end > end) end = s.end;
+      events += s.events;
+    } else if (first < 0 && insertAt === sessions.length && s.start > ts) {
+      insertAt = i;
+    }
+  }
+  const after: Session = { start, end, events };
+  if (hits === 0) {
+    sessions.splice(insertAt, 0, after);
+    return { kind: 'created', session: after };
+  }
+  const before = sessions[first] as Session;
+  if (hits === 1) {
+    sessions[first] = after;
+    return { kind: 'extended', before, after };
+  }
+  const merged = sessions.splice(first, hits, after);
+  return { kind: 'merged', merged, after };
 }
 
 /** Batch form: the sessions of one user's event times, sorted ascending. Equals folding {@link addToSessions}. */

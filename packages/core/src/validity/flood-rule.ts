@@ -2,19 +2,29 @@ import type { RuleSettings } from '../rule-settings.js';
 import { compareEventKeys, insertByEventKey, type EventKey } from '../ordering/event-order.js';
 
 /**
- * Rule 2, `flood`: a click is the (threshold + 1)-th or later among the clicks of the same key
- * (user, or IP) with ts in [t - floodWindow, t], ordered by (ts, event_id). So with the default
- * threshold 10 the 11th click in 60 s is a flood. `recentClicks` are the key's earlier clicks;
- * only those ordered before `click` count, so the verdict does not depend on clicks that come
- * after it in (ts, event_id) order, even if they were seen first.
+ * How many of `recentClicks` count toward the flood verdict of `click`: those with ts in
+ * [t - floodWindow, t] ordered before it by (ts, event_id). Clicks that come after it in that
+ * order do not count, even if they were seen first.
  */
-export function isFloodClick(recentClicks: readonly EventKey[], click: EventKey, settings: RuleSettings): boolean {
+export function countFloodClicks(recentClicks: readonly EventKey[], click: EventKey, settings: RuleSettings): number {
   const from = click.ts - settings.floodWindowMs;
   let prior = 0;
-  for (const k of recentClicks) {
-    if (k.ts >= from && compareEventKeys(k, click) < 0) prior++;
+  for (let i = recentClicks.length - 1; i >= 0; i--) {
+    const k = recentClicks[i] as EventKey;
+    if (k.ts < from) break; // sorted by (ts, event_id): every earlier one is older still
+    if (compareEventKeys(k, click) < 0) prior++;
   }
-  return prior >= settings.floodThreshold;
+  return prior;
+}
+
+/**
+ * Rule 2, `flood`: a click is the (threshold + 1)-th or later among the clicks of the same key
+ * (user, or IP) with ts in [t - floodWindow, t], ordered by (ts, event_id). So with the default
+ * threshold 10 the 11th click in 60 s is a flood. `recentClicks` are the key's earlier clicks,
+ * sorted by (ts, event_id) (see {@link countFloodClicks}).
+ */
+export function isFloodClick(recentClicks: readonly EventKey[], click: EventKey, settings: RuleSettings): boolean {
+  return countFloodClicks(recentClicks, click, settings) >= settings.floodThreshold;
 }
 
 /**
@@ -32,22 +42,18 @@ export function recordFloodClick(recentClicks: EventKey[], click: EventKey, keep
 }
 
 /**
- * The flood verdicts of one IP's clicks in the batch layer: sorts `clicks` by
- * (partition, ip, ts, event_id) and returns the ids of the clicks that are IP floods.
- * IP flood state lives per Kafka partition in the speed layer (key = user_id, so one IP's
- * users may be spread over partitions); pass `partition` to get the same verdicts, or omit it
- * to count an IP across the whole input. Clicks without an IP are never IP floods.
+ * The IP half of the flood rule over a set of clicks, exactly as DESIGN.md defines it: per IP
+ * over every Kafka partition (the users behind one IP land in different partitions), each IP's
+ * clicks sorted by (ts, event_id). Returns the ids of the clicks that are IP floods. Clicks
+ * without an IP are never IP floods. The batch layer feeds it each IP's clicks of the range
+ * plus the flood window before it.
  */
-export function floodedIpClicks(
-  clicks: readonly (EventKey & { readonly ip?: string | undefined; readonly partition?: number | undefined })[],
-  settings: RuleSettings,
-): Set<string> {
+export function floodedIpClicks(clicks: readonly (EventKey & { readonly ip?: string | undefined })[], settings: RuleSettings): Set<string> {
   const byIp = new Map<string, EventKey[]>();
   for (const c of clicks) {
     if (c.ip === undefined) continue;
-    const key = `${c.partition ?? ''}\u0000${c.ip}`;
-    let list = byIp.get(key);
-    if (!list) byIp.set(key, (list = []));
+    let list = byIp.get(c.ip);
+    if (!list) byIp.set(c.ip, (list = []));
     list.push(c);
   }
   const flooded = new Set<string>();

@@ -1,6 +1,6 @@
 import type { AttributionModel } from '../attribution/attribute-conversion.js';
 import type { EventOutcome } from '../processor/event-outcome.js';
-import { sumByKey } from './sum-by-key.js';
+import { sumByKey, type Mutable } from './sum-by-key.js';
 
 /**
  * Attributed conversions and revenue per window of the conversion's time, model, and the
@@ -42,6 +42,11 @@ export function foldAttribution(rows: Iterable<AttributionDelta>): AttributionDe
   return sumByKey(
     rows,
     (r) => [r.windowStart, r.model, r.campaign_id, r.channel],
-    (t, r) => ({ ...t, conversions: t.conversions + r.conversions, revenue: t.revenue + r.revenue }),
+    (t, r) => {
+      const sum = t as Mutable<AttributionDelta>;
+      sum.conversions += r.conversions;
+      sum.revenue += r.revenue;
+      return sum;
+    },
   );
 }

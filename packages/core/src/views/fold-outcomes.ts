@@ -22,17 +22,23 @@ export interface ViewDeltas {
 
 /** Folds outcomes into view deltas; both layers aggregate with this one function. */
 export function foldOutcomes(outcomes: readonly EventOutcome[]): ViewDeltas {
-  const nonNull = <T>(x: T | null): x is T => x !== null;
+  const metrics: WindowMetrics[] = [];
+  const heatmap: HeatmapIncrement[] = [];
+  let duplicates = 0;
+  let late = 0;
+  let invalid = 0;
+  for (const o of outcomes) {
+    if (o.windowMetric) metrics.push(o.windowMetric);
+    if (o.heatmap) heatmap.push(o.heatmap);
+    if (o.status === 'duplicate') duplicates++;
+    else if (o.status === 'invalid') invalid++;
+    if (o.late) late++;
+  }
   return {
-    windowMetrics: foldWindowMetrics(outcomes.map((o) => o.windowMetric).filter(nonNull)),
+    windowMetrics: foldWindowMetrics(metrics),
     attribution: foldAttribution(attributionRows(outcomes)),
-    heatmap: foldHeatmap(outcomes.map((o) => o.heatmap).filter(nonNull)),
+    heatmap: foldHeatmap(heatmap),
     invalidTraffic: foldInvalidTraffic(outcomes),
-    counts: {
-      events: outcomes.filter((o) => o.status !== 'duplicate').length,
-      duplicates: outcomes.filter((o) => o.status === 'duplicate').length,
-      late: outcomes.filter((o) => o.late).length,
-      invalid: outcomes.filter((o) => o.status === 'invalid').length,
-    },
+    counts: { events: outcomes.length - duplicates, duplicates, late, invalid },
   };
 }

@@ -1,7 +1,7 @@
 import type { EventType } from '@sigflow/events';
 import type { InvalidReason } from '../validity/invalid-reason.js';
 import type { EventOutcome } from '../processor/event-outcome.js';
-import { sumByKey } from './sum-by-key.js';
+import { sumByKey, type Mutable } from './sum-by-key.js';
 
 /** Invalid events per window, event type and reason (reconciliation: "why do the numbers differ"). */
 export interface InvalidTrafficCount {
@@ -22,6 +22,9 @@ export function foldInvalidTraffic(outcomes: Iterable<EventOutcome>): InvalidTra
   return sumByKey(
     rows,
     (r) => [r.windowStart, r.type, r.reason],
-    (t, r) => ({ ...t, events: t.events + r.events }),
+    (t, r) => {
+      (t as Mutable<InvalidTrafficCount>).events += r.events;
+      return t;
+    },
   );
 }

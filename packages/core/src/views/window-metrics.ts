@@ -1,5 +1,5 @@
 import type { WindowMetrics } from '../processor/event-outcome.js';
-import { sumByKey } from './sum-by-key.js';
+import { sumByKey, type Mutable } from './sum-by-key.js';
 
 /**
  * Sums window metric rows (outcome increments, or already folded rows) per
@@ -10,13 +10,14 @@ export function foldWindowMetrics(rows: Iterable<WindowMetrics>): WindowMetrics[
   return sumByKey(
     rows,
     (r) => [r.windowStart, r.campaign_id, r.ad_id],
-    (t, r) => ({
-      ...t,
-      impressions: t.impressions + r.impressions,
-      clicks: t.clicks + r.clicks,
-      invalidImpressions: t.invalidImpressions + r.invalidImpressions,
-      invalidClicks: t.invalidClicks + r.invalidClicks,
-    }),
+    (t, r) => {
+      const sum = t as Mutable<WindowMetrics>;
+      sum.impressions += r.impressions;
+      sum.clicks += r.clicks;
+      sum.invalidImpressions += r.invalidImpressions;
+      sum.invalidClicks += r.invalidClicks;
+      return sum;
+    },
   );
 }
 

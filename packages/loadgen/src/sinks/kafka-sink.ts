@@ -1,32 +1,36 @@
-import type { Kafka } from 'kafkajs';
-import { EventProducer, type EventMessage } from '@sigflow/kafka';
-import { emptySinkStats, sleep, type EventSink, type SinkEvent, type SinkStats } from './event-sink.js';
-import { WireProducer } from './wire-producer.js';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { emptySinkStats, type EventSink, type SinkEvent, type SinkStats } from './event-sink.js';
+import { encodeBatch } from './produce-batch.js';
+import type { ProduceWorkerReport, ProduceWorkerSettings } from './produce-protocol.js';
 
 export interface KafkaSinkOptions {
-  readonly kafka: Kafka;
+  /** Kafka bootstrap brokers, `host:port`. */
+  readonly brokers: readonly string[];
   /** The events topic (with its prefix). */
   readonly topic: string;
   /** Partitions the generator assumed; `connect` checks the topic has exactly these. */
   readonly partitions: number;
+  /** Kafka client id. Default `sigflow-loadgen`. */
+  readonly clientId?: string;
   /**
-   * `wire` (default): the sink's own Produce requests, written straight from the
-   * pre-serialized JSON, pipelined (several hundred thousand events/s).
-   * `kafkajs`: `EventProducer` from `@sigflow/kafka` (idempotent: false), one request per
-   * lane at a time (slower: kafkajs builds several objects per message).
+   * Producer threads; each owns the partitions `p` with `p % workers` equal to its number,
+   * so a partition's events leave in the order written. Default: the cores (at most 2), at
+   * most the partitions.
    */
-  readonly producer?: 'wire' | 'kafkajs';
-  /** Messages per produce request, at most. Default 20 000 (wire), 1 000 (kafkajs). */
+  readonly workers?: number;
+  /** Messages per produce request, at most. Default 4 000. */
   readonly sendSize?: number;
   /**
    * Bytes of one partition's messages per request, at most (the broker refuses a record
-   * batch over `message.max.bytes`, 1 MiB by default). Default 64 000 (wire: smaller
-   * requests, more in flight, fewer events held in memory), 900 000 (kafkajs).
+   * batch over `message.max.bytes`, 1 MiB by default). Default 900 000.
    */
   readonly maxBatchBytes?: number;
-  /** Produce requests in flight. Default 8 (wire), 4 (kafkajs). */
+  /** Produce requests in flight per producer thread. Default 4. */
   readonly inFlight?: number;
-  /** Attempts of a failed send. Default 5. */
+  /** `-1` (all in-sync replicas, the default) or `1` (the leader). */
+  readonly acks?: -1 | 1;
+  /** Attempts of a failed request after the first. Default 5. */
   readonly retries?: number;
   /** Per-request acknowledgement timeout, ms. Default 30 000. */
   readonly timeoutMs?: number;
@@ -34,110 +38,107 @@ export interface KafkaSinkOptions {
   readonly lingerMs?: number;
 }
 
+/** One producer thread and the events waiting for it. */
 interface Lane {
+  readonly worker: Worker;
   pending: SinkEvent[];
-  /** The partitions of this lane. */
-  readonly partitions: number[];
-  /** kafkajs: the lane's sends, one after the other. */
-  chain: Promise<void>;
+  /** Bytes pending per partition of this lane (indexed by partition). */
+  readonly bytes: Float64Array;
+  inFlight: number;
+  exited: boolean;
 }
 
-/** A message with its partition set (kafkajs then skips hashing the key; same partition). */
-type PartitionedMessage = EventMessage & { partition: number };
+/** Young generation of a producer thread, MiB: room for the requests in flight, so few survive a scavenge. */
+const workerYoungGenerationMb = 64;
 
 /**
- * Writes events straight to Kafka (the fast path): the generator's pre-serialized JSON
- * with `received_at` (wall clock at send) appended, large produce requests, several in
- * flight, no idempotence. Every partition receives its events in the order written:
- * the wire producer pipelines requests on one connection per broker (Kafka handles them
- * in order); the kafkajs producer splits the partitions over lanes that each send one
- * request at a time. After a failed request is retried, order is only guaranteed in the
- * kafkajs mode (the error is counted either way).
+ * Writes events straight to Kafka (the fast path) through `@platformatic/kafka` producers
+ * in worker threads: the generator's pre-serialized JSON with `received_at` (wall clock when
+ * the batch leaves the sink) appended, one buffer per request handed to the thread without
+ * copying, large requests across partitions, several in flight, acks from all in-sync
+ * replicas, no compression, no idempotence. Every partition receives its events in the order
+ * written, unless a failed request is retried while later ones of its thread succeed (the
+ * error is counted either way).
  */
 export class KafkaSink implements EventSink {
   readonly stats: SinkStats = emptySinkStats();
-  private readonly mode: 'wire' | 'kafkajs';
-  private readonly eventProducer: EventProducer | undefined;
-  private readonly wire: WireProducer | undefined;
-  private readonly lanes: Lane[];
+  private readonly lanes: Lane[] = [];
   private readonly sendSize: number;
   private readonly maxBatchBytes: number;
   private readonly maxInFlight: number;
-  /** Bytes pending per partition (in its lane's pending list). */
-  private readonly partitionBytes: Float64Array;
-  private readonly retries: number;
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly suffixLength = ',"received_at":0000000000000}'.length;
+  private readonly batches = new Map<number, { count: number; lane: Lane }>();
+  private nextId = 0;
   private queued = 0;
   private readonly highWater: number;
   private drainWaiters: (() => void)[] = [];
   private lingerTimer: NodeJS.Timeout | undefined;
+  private readonly laneCount: number;
 
   constructor(private readonly options: KafkaSinkOptions) {
-    this.mode = options.producer ?? 'wire';
-    const timeoutMs = options.timeoutMs ?? 30_000;
-    if (this.mode === 'wire') {
-      this.wire = new WireProducer(options.kafka, options.topic, { timeoutMs });
-    } else {
-      this.eventProducer = new EventProducer(options.kafka, options.topic, { idempotent: false, timeoutMs });
-    }
-    this.sendSize = options.sendSize ?? (this.mode === 'wire' ? 20_000 : 1_000);
-    this.maxBatchBytes = options.maxBatchBytes ?? (this.mode === 'wire' ? 64_000 : 900_000);
-    this.partitionBytes = new Float64Array(options.partitions);
-    this.retries = options.retries ?? 5;
-    this.maxInFlight = Math.max(1, options.inFlight ?? (this.mode === 'wire' ? 8 : 4));
-    const laneCount = this.mode === 'wire' ? 1 : Math.min(this.maxInFlight, options.partitions);
-    this.lanes = Array.from({ length: laneCount }, (_, i) => ({
-      pending: [],
-      partitions: Array.from({ length: options.partitions }, (_p, p) => p).filter((p) => p % laneCount === i),
-      chain: Promise.resolve(),
-    }));
-    this.highWater = this.sendSize * this.maxInFlight * 2;
+    this.laneCount = Math.max(1, Math.min(options.workers ?? Math.min(2, availableParallelism()), options.partitions));
+    this.sendSize = options.sendSize ?? 4_000;
+    this.maxBatchBytes = options.maxBatchBytes ?? 900_000;
+    this.maxInFlight = Math.max(1, options.inFlight ?? 4);
+    this.highWater = this.sendSize * this.maxInFlight * this.laneCount * 2;
   }
 
-  /** Connects and checks that the topic has the partition count the generator assumed. */
+  /** Starts the producer threads and checks that the topic has the partition count the generator assumed. */
   async connect(): Promise<void> {
-    let count: number;
-    if (this.wire) {
-      count = await this.wire.connect();
-    } else {
-      const admin = this.options.kafka.admin();
-      await admin.connect();
-      try {
-        const meta = await admin.fetchTopicMetadata({ topics: [this.options.topic] });
-        count = meta.topics[0]?.partitions.length ?? 0;
-      } finally {
-        await admin.disconnect();
-      }
+    const settings: ProduceWorkerSettings = {
+      brokers: this.options.brokers,
+      clientId: this.options.clientId ?? 'sigflow-loadgen',
+      topic: this.options.topic,
+      acks: this.options.acks ?? -1,
+      inFlight: this.maxInFlight,
+      timeoutMs: this.options.timeoutMs ?? 30_000,
+      retries: this.options.retries ?? 5,
+    };
+    const ready: Promise<number>[] = [];
+    for (let i = 0; i < this.laneCount; i++) {
+      const worker = new Worker(produceWorkerUrl(), {
+        workerData: settings,
+        resourceLimits: { maxYoungGenerationSizeMb: workerYoungGenerationMb },
+      });
+      const lane: Lane = { worker, pending: [], bytes: new Float64Array(this.options.partitions), inFlight: 0, exited: false };
+      this.lanes.push(lane);
+      ready.push(this.listen(lane));
     }
+    let counts: number[];
+    try {
+      counts = await Promise.all(ready);
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+    const count = counts[0] ?? 0;
     if (count !== this.options.partitions) {
+      await this.close();
       throw new Error(
         `topic ${this.options.topic} has ${count} partitions but the generator assumed ${this.options.partitions}; ` +
-          'partition-local labels (late, IP floods) would be wrong',
+          'partition-local labels (late, out of order) would be wrong',
       );
     }
-    await this.eventProducer?.connect();
   }
 
   async write(events: readonly SinkEvent[]): Promise<void> {
     const lanes = this.lanes;
     const n = lanes.length;
-    const bytes = this.partitionBytes;
     for (let i = 0; i < events.length; i++) {
       const ev = events[i] as SinkEvent;
       const p = ev.partition;
       const lane = lanes[p % n] as Lane;
-      // Value plus received_at, key and record overhead.
-      const size = ev.json.length + ev.key.length + 48;
-      if ((bytes[p] as number) + size > this.maxBatchBytes && lane.pending.length > 0) this.dispatch(lane);
+      const size = ev.json.length + ev.key.length + this.suffixLength + 24;
+      if ((lane.bytes[p] as number) + size > this.maxBatchBytes && lane.pending.length > 0) this.dispatch(lane);
       lane.pending.push(ev);
-      bytes[p] = (bytes[p] as number) + size;
+      lane.bytes[p] = (lane.bytes[p] as number) + size;
       if (lane.pending.length >= this.sendSize) this.dispatch(lane);
     }
     this.lingerTimer ??= setTimeout(() => {
       this.lingerTimer = undefined;
       for (const lane of this.lanes) if (lane.pending.length > 0) this.dispatch(lane);
     }, this.options.lingerMs ?? 50);
-    while (this.queued > this.highWater || this.inFlight.size > this.maxInFlight) {
+    while (this.queued > this.highWater || lanes.some((lane) => lane.inFlight > this.maxInFlight)) {
       await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
     }
   }
@@ -146,83 +147,82 @@ export class KafkaSink implements EventSink {
     clearTimeout(this.lingerTimer);
     this.lingerTimer = undefined;
     for (const lane of this.lanes) if (lane.pending.length > 0) this.dispatch(lane);
-    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+    while (this.batches.size > 0) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
   }
 
+  /** Flushes, then stops the producer threads. */
   async close(): Promise<void> {
     try {
       await this.flush();
     } finally {
-      await this.eventProducer?.disconnect();
-      await this.wire?.disconnect();
+      await Promise.all(
+        this.lanes.map(async (lane) => {
+          if (lane.exited) return;
+          const exited = new Promise((resolve) => lane.worker.once('exit', resolve));
+          lane.worker.postMessage({ type: 'close' });
+          await exited;
+        }),
+      );
+      this.lanes.length = 0;
     }
+  }
+
+  /** Handles a lane's reports; resolves with the partition count once its producer is ready. */
+  private listen(lane: Lane): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      lane.worker.on('error', (err) => {
+        this.stats.lastError = err.message;
+        reject(err);
+      });
+      lane.worker.on('exit', () => {
+        lane.exited = true;
+        reject(new Error('Kafka producer thread exited'));
+        // Whatever it had not acknowledged is lost.
+        for (const [id, batch] of this.batches) if (batch.lane === lane) this.settle(id, false);
+      });
+      lane.worker.on('message', (report: ProduceWorkerReport) => {
+        if (report.type === 'ready') resolve(report.partitions);
+        else if (report.type === 'fatal') reject(new Error(`Kafka producer: ${report.message}`));
+        else if (report.type === 'attemptFailed') {
+          this.stats.errors++;
+          this.stats.lastError = report.message;
+          if (report.retrying) this.stats.retries++;
+        } else this.settle(report.id, report.ok);
+      });
+    });
   }
 
   private dispatch(lane: Lane): void {
     const events = lane.pending;
     lane.pending = [];
-    for (const p of lane.partitions) this.partitionBytes[p] = 0;
+    lane.bytes.fill(0);
+    const id = this.nextId++;
+    const batch = encodeBatch(events, id, `,"received_at":${Date.now()}}`);
+    this.batches.set(id, { count: events.length, lane });
     this.queued += events.length;
-    let request: Promise<void>;
-    if (this.wire) {
-      // Pipelined: the request is written to the socket now, in dispatch order.
-      request = this.sendWire(events);
-    } else {
-      request = lane.chain = lane.chain.then(() => this.sendKafkajs(events));
-    }
-    const tracked = request.finally(() => {
-      this.inFlight.delete(tracked);
-      this.queued -= events.length;
-      const waiters = this.drainWaiters;
-      this.drainWaiters = [];
-      for (const wake of waiters) wake();
-    });
-    this.inFlight.add(tracked);
+    lane.inFlight++;
+    lane.worker.postMessage(batch, [batch.data, batch.index]);
   }
 
-  private async sendWire(events: SinkEvent[]): Promise<void> {
-    const wire = this.wire as WireProducer;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await wire.send(events, Date.now());
-        this.stats.sent += events.length;
-        return;
-      } catch (err) {
-        if (!(await this.failed(err, attempt, events.length))) return;
-      }
-    }
+  private settle(id: number, ok: boolean): void {
+    const batch = this.batches.get(id);
+    if (!batch) return;
+    this.batches.delete(id);
+    if (ok) this.stats.sent += batch.count;
+    else this.stats.failed += batch.count;
+    this.queued -= batch.count;
+    batch.lane.inFlight--;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const wake of waiters) wake();
   }
+}
 
-  private async sendKafkajs(events: SinkEvent[]): Promise<void> {
-    const producer = this.eventProducer as EventProducer;
-    for (let attempt = 0; ; attempt++) {
-      // received_at: the wall clock at send, stamped into the pre-serialized JSON.
-      const suffix = `,"received_at":${Date.now()}}`;
-      const messages = new Array<PartitionedMessage>(events.length);
-      for (let i = 0; i < events.length; i++) {
-        const ev = events[i] as SinkEvent;
-        messages[i] = { key: ev.key, value: ev.json.slice(0, -1) + suffix, partition: ev.partition };
-      }
-      try {
-        await producer.send(messages);
-        this.stats.sent += events.length;
-        return;
-      } catch (err) {
-        if (!(await this.failed(err, attempt, events.length))) return;
-      }
-    }
-  }
-
-  /** Counts a failed attempt; waits and returns true when it should be retried. */
-  private async failed(err: unknown, attempt: number, count: number): Promise<boolean> {
-    this.stats.errors++;
-    this.stats.lastError = (err as Error).message;
-    if (attempt >= this.retries) {
-      this.stats.failed += count;
-      return false;
-    }
-    this.stats.retries++;
-    await sleep(Math.min(5_000, 200 * 2 ** attempt));
-    return true;
-  }
+/**
+ * The producer thread's module. Under vitest the sink runs from `src/` (TypeScript, which a
+ * worker thread cannot load), so the thread runs the built file (`npm run build`).
+ */
+function produceWorkerUrl(): URL {
+  const here = import.meta.url;
+  return here.endsWith('.ts') ? new URL('../../dist/sinks/produce-worker.js', here) : new URL('./produce-worker.js', here);
 }

@@ -32,6 +32,15 @@ export function credentialOf(request: FastifyRequest): Credential {
   return credential;
 }
 
+/**
+ * Who made a request, as job data records it (`requestedBy`): `api:key-<12 hex digits of the
+ * key's SHA-256>`, which names the key without revealing it; `api` without a key.
+ */
+export function requesterOf(request: FastifyRequest): string {
+  const { digest } = credentialOf(request);
+  return digest ? `api:key-${digest.toString('hex').slice(0, 12)}` : 'api';
+}
+
 /** The role a request authenticated with (set for protected routes). */
 export function roleOfRequest(request: FastifyRequest): Role | null {
   return roleOf.get(request) ?? null;

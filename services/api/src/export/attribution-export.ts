@@ -1,6 +1,6 @@
 import { PassThrough, type Readable } from 'node:stream';
 import parquet from 'parquetjs-lite';
-import type { AttributionRow } from '@sigflow/store';
+import type { AttributionRow } from '@sigflow/serving';
 
 /** Columns of both export formats: exactly the fields of the JSON route's rows, in its order. */
 export const exportColumns = ['start', 'end', 'key', 'conversions', 'revenue', 'source'] as const;

@@ -1,6 +1,6 @@
 import { eventTypes, type EventType } from '@sigflow/events';
 import type { TimeRange } from '@sigflow/store';
-import { BadParameterError } from './errors.js';
+import { BadParameterError } from '../errors.js';
 
 const isoPattern = /^(\d{4}-\d{2}-\d{2})(?:T(\d{2})(?::(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 

@@ -1,16 +1,16 @@
-import type { FastifyInstance } from 'fastify';
-import type { ApiContext } from '../context.js';
-import { parseRange } from '../http/params.js';
+import type { Readable } from 'node:stream';
+import Type from 'typebox';
+import type { RoutePlugin } from '../context.js';
+import { AttributionQuery } from '../http/analytics-schemas.js';
 import { errorResponses } from '../http/schemas.js';
-import { attribution } from '../views/analytics-queries.js';
+import { attribution, queryRange } from '../views/analytics-queries.js';
 import { attributionCsv, attributionParquet, exportColumns } from '../export/attribution-export.js';
-import { AttributionQuery, type AttributionQueryValue } from './analytics-routes.js';
 
-/** `GET /v1/export/attribution.{parquet,csv}`: the rows of `GET /v1/attribution` as a file. */
-export function registerExportRoutes(app: FastifyInstance, ctx: ApiContext): void {
+/** `GET /v1/export/attribution.{parquet,csv}` (register with prefix `/v1/export`): the rows of `GET /v1/attribution` as a file. */
+export const exportRoutes: RoutePlugin = async (app, { ctx }) => {
   for (const format of ['parquet', 'csv'] as const) {
     app.get(
-      `/v1/export/attribution.${format}`,
+      `/attribution.${format}`,
       {
         config: { role: 'analyst' },
         schema: {
@@ -22,12 +22,12 @@ export function registerExportRoutes(app: FastifyInstance, ctx: ApiContext): voi
           security: [{ apiKey: [] }],
           querystring: AttributionQuery,
           produces: [format === 'parquet' ? 'application/vnd.apache.parquet' : 'text/csv'],
-          response: { ...errorResponses },
+          response: { 200: Type.Unsafe<string | Readable>({ type: 'string', format: 'binary', description: 'The file' }), ...errorResponses },
         },
       },
       async (request, reply) => {
-        const q = request.query as AttributionQueryValue;
-        const range = parseRange(q.from, q.to, { now: ctx.now(), maxRangeMs: ctx.config.api.maxRangeMs, defaultSpanMs: 3_600_000 });
+        const q = request.query;
+        const range = queryRange(ctx, q);
         const answer = await attribution(ctx, q.model ?? 'last_touch', q.groupBy ?? 'channel', range, q.granularity ?? 'total');
         // The file name is built from validated values only (never from free-form input).
         const name = `attribution-${answer.model}-${answer.groupBy}-${range.from}-${range.to}.${format}`;
@@ -46,4 +46,4 @@ export function registerExportRoutes(app: FastifyInstance, ctx: ApiContext): voi
       },
     );
   }
-}
+};

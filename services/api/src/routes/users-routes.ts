@@ -1,9 +1,8 @@
 import Type from 'typebox';
-import type { FastifyInstance } from 'fastify';
-import { engagementAt } from '@sigflow/core';
-import { eventTypes } from '@sigflow/events';
+import { engagementAt, type UserState } from '@sigflow/core';
+import { eventTypes, userPartition } from '@sigflow/events';
 import { readSignals, readUserState } from '@sigflow/store';
-import type { ApiContext } from '../context.js';
+import type { ApiContext, RoutePlugin } from '../context.js';
 import { parseTime, parseTypes } from '../http/params.js';
 import { Id, Nullable, TimeParam, errorResponses } from '../http/schemas.js';
 
@@ -63,11 +62,50 @@ const ProfileReply = Type.Object({
 
 const UserParams = Type.Object({ userId: Id('User id (1-128 printable characters)') });
 
-/** Recommendation-service reads: one Redis round trip each in the common case. */
-export function registerUserRoutes(app: FastifyInstance, ctx: ApiContext): void {
+const SignalsQuery = Type.Object(
+  {
+    types: Type.Optional(Type.String({ maxLength: 200, description: `Comma list of event types (${eventTypes.join(', ')})` })),
+    since: Type.Optional(TimeParam('Only signals with ts >= since')),
+    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+    includeInvalid: Type.Boolean({ default: false }),
+  },
+  { additionalProperties: false },
+);
+
+/** A user's profile at `now` from the keyed state the speed layer keeps (null: an unknown user). */
+function profileOf(userId: string, state: UserState | null, now: number, rules: ApiContext['config']['rules']) {
+  const halfLifeMs = rules.engagementHalfLifeMs;
+  if (!state) {
+    return {
+      userId,
+      known: false,
+      asOf: now,
+      engagement: { score: 0, halfLifeMs },
+      lastEventAt: null,
+      sessions: [],
+      lastTouch: null,
+      conversions: { count: 0, value: 0 },
+    };
+  }
+  return {
+    userId,
+    known: true,
+    asOf: now,
+    engagement: { score: engagementAt(state.engagement, now, halfLifeMs), halfLifeMs },
+    lastEventAt: state.maxTs,
+    sessions: [...state.sessions]
+      .sort((a, b) => b.start - a.start)
+      .map((s) => ({ start: s.start, end: s.end, events: s.events, open: now < s.end + rules.sessionGapMs })),
+    lastTouch: state.lastTouch,
+    conversions: { count: state.conversions.count, value: state.conversions.value },
+  };
+}
+
+/** Recommendation-service reads (register with prefix `/v1/users`): one Redis round trip each in the common case. */
+export const userRoutes: RoutePlugin = async (app, { ctx }) => {
   const { redis, keys, config } = ctx;
   app.get(
-    '/v1/users/:userId/signals',
+    '/:userId/signals',
     {
       config: { role: 'reader' },
       schema: {
@@ -78,27 +116,16 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ApiContext): void 
           'late ones flagged. Invalid traffic is excluded unless includeInvalid=true. An unknown user has no signals (200).',
         security: [{ apiKey: [] }],
         params: UserParams,
-        querystring: Type.Object(
-          {
-            types: Type.Optional(Type.String({ maxLength: 200, description: `Comma list of event types (${eventTypes.join(', ')})` })),
-            since: Type.Optional(TimeParam('Only signals with ts >= since')),
-            limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-            includeInvalid: Type.Boolean({ default: false }),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: SignalsReply, ...errorResponses },
+        querystring: SignalsQuery,
+        // The handler sends the stored JSON as text (no parse-and-serialize); the schema documents it.
+        response: { 200: Type.Unsafe<string>(SignalsReply), ...errorResponses },
       },
     },
     async (request, reply) => {
-      const { userId } = request.params as { userId: string };
-      const q = request.query as { types?: string; since?: string; limit: number; includeInvalid: boolean };
-      const signals = await readSignals(redis, keys, userId, {
-        types: parseTypes(q.types),
-        since: q.since === undefined ? undefined : parseTime(q.since, 'since'),
-        includeInvalid: q.includeInvalid,
-        limit: q.limit,
-      });
+      const { userId } = request.params;
+      const q = request.query;
+      const filter = { types: parseTypes(q.types), since: q.since === undefined ? undefined : parseTime(q.since, 'since'), includeInvalid: q.includeInvalid, limit: q.limit };
+      const signals = await readSignals(redis, keys, userPartition(userId, config.kafka.eventPartitions), userId, filter);
       // The stored JSON is passed through as is: no parse-and-serialize of every signal.
       const body = `{"userId":${JSON.stringify(userId)},"count":${signals.length},"signals":[${signals.join(',')}]}`;
       return reply.type('application/json; charset=utf-8').send(body);
@@ -106,7 +133,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ApiContext): void 
   );
 
   app.get(
-    '/v1/users/:userId/profile',
+    '/:userId/profile',
     {
       config: { role: 'reader' },
       schema: {
@@ -118,34 +145,13 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ApiContext): void 
       },
     },
     async (request) => {
-      const { userId } = request.params as { userId: string };
+      const { userId } = request.params;
       const now = ctx.now();
-      const state = await readUserState(redis, keys, userId);
-      const halfLifeMs = config.rules.engagementHalfLifeMs;
-      if (!state) {
-        return {
-          userId,
-          known: false,
-          asOf: now,
-          engagement: { score: 0, halfLifeMs },
-          lastEventAt: null,
-          sessions: [],
-          lastTouch: null,
-          conversions: { count: 0, value: 0 },
-        };
-      }
-      return {
-        userId,
-        known: true,
-        asOf: now,
-        engagement: { score: engagementAt(state.engagement, now, halfLifeMs), halfLifeMs },
-        lastEventAt: state.maxTs,
-        sessions: [...state.sessions]
-          .sort((a, b) => b.start - a.start)
-          .map((s) => ({ start: s.start, end: s.end, events: s.events, open: now < s.end + config.rules.sessionGapMs })),
-        lastTouch: state.lastTouch,
-        conversions: { count: state.conversions.count, value: state.conversions.value },
-      };
+      const restored = await readUserState(redis, keys, userPartition(userId, config.kafka.eventPartitions), userId, {
+        settings: config.rules,
+        snapshotEvery: config.speed.snapshotEvery,
+      });
+      return profileOf(userId, restored?.user ?? null, now, config.rules);
     },
   );
-}
+};

@@ -1,16 +1,19 @@
 import {
-  attributionRowsOf,
   attributionViewKeys,
-  bucketSource,
-  heatmapOf,
   heatmapViewKeys,
-  mergedCells,
-  metricsRows,
   metricsViewKeys,
   readReconciliation,
   readWindowedView,
-  reconciliationRows,
   ReadLimitError,
+  type TimeRange,
+} from '@sigflow/store';
+import {
+  attributionRowsOf,
+  bucketSource,
+  heatmapOf,
+  mergedCells,
+  metricsRows,
+  reconciliationRows,
   type AttributionGroupBy,
   type AttributionRow,
   type Granularity,
@@ -18,16 +21,22 @@ import {
   type MetricsRow,
   type ReconciliationRow,
   type RowSource,
-  type TimeRange,
-} from '@sigflow/store';
+} from '@sigflow/serving';
 import type { ApiContext } from '../context.js';
-import { BadParameterError } from '../http/errors.js';
+import { BadParameterError } from '../errors.js';
+import { parseRange } from '../http/params.js';
 
 /**
  * The analyst queries, shared by the JSON routes and the exports. Each reads its hashes in two
- * pipelined round trips (batch versions, then the hashes) and merges them with the pure
- * functions of `@sigflow/store` (merge rule: see `merge-views.ts`).
+ * pipelined round trips (batch versions, then the hashes) with the readers of `@sigflow/store`
+ * and merges them with the pure functions of `@sigflow/serving` (the merge rule and the
+ * reconciliation; see packages/serving/README.md).
  */
+
+/** The range of an analyst query: `from`/`to` as given, else the hour up to now; at most `api.maxRangeMs`. */
+export function queryRange(ctx: ApiContext, query: { readonly from?: string; readonly to?: string }): TimeRange {
+  return parseRange(query.from, query.to, { now: ctx.now(), maxRangeMs: ctx.config.api.maxRangeMs, defaultSpanMs: 3_600_000 });
+}
 
 export interface MetricsAnswer {
   campaignId: string;
@@ -41,7 +50,7 @@ export interface MetricsAnswer {
 
 export async function campaignMetrics(ctx: ApiContext, campaignId: string, range: TimeRange, granularity: Granularity): Promise<MetricsAnswer> {
   const windowMs = ctx.config.rules.windowMs;
-  const view = await readWindowedView(ctx.analyticsRedis, ctx.keys, metricsViewKeys(ctx.keys, campaignId), range, windowMs);
+  const view = await readWindowedView(ctx.analyticsRedis, ctx.keys, metricsViewKeys(ctx.keys, campaignId, ctx.config.kafka.eventPartitions), range, windowMs);
   const rows = metricsRows(view, { range, granularity, windowMs, watermark: view.watermark });
   return { campaignId, from: range.from, to: range.to, granularity, windowMs, batchWatermark: view.watermark, rows };
 }
@@ -65,7 +74,7 @@ export async function attribution(
   granularity: Granularity,
 ): Promise<AttributionAnswer> {
   const windowMs = ctx.config.rules.windowMs;
-  const view = await readWindowedView(ctx.analyticsRedis, ctx.keys, attributionViewKeys(ctx.keys, model), range, windowMs);
+  const view = await readWindowedView(ctx.analyticsRedis, ctx.keys, attributionViewKeys(ctx.keys, model, ctx.config.kafka.eventPartitions), range, windowMs);
   const rows = attributionRowsOf(mergedCells(view, range, windowMs), { range, granularity, windowMs, watermark: view.watermark, groupBy });
   return { model, groupBy, granularity, from: range.from, to: range.to, windowMs, batchWatermark: view.watermark, rows };
 }
@@ -82,7 +91,7 @@ export interface HeatmapAnswer {
 
 export async function pageHeatmapOver(ctx: ApiContext, pageId: string, range: TimeRange): Promise<HeatmapAnswer> {
   const windowMs = ctx.config.rules.windowMs;
-  const view = await readWindowedView(ctx.analyticsRedis, ctx.keys, heatmapViewKeys(ctx.keys, pageId), range, windowMs);
+  const view = await readWindowedView(ctx.analyticsRedis, ctx.keys, heatmapViewKeys(ctx.keys, pageId, ctx.config.kafka.eventPartitions), range, windowMs);
   const elements = heatmapOf(mergedCells(view, range, windowMs));
   return {
     pageId,
@@ -110,6 +119,7 @@ export async function reconciliation(ctx: ApiContext, range: TimeRange, campaign
   try {
     const data = await readReconciliation(ctx.analyticsRedis, ctx.keys, {
       range: hourly,
+      partitions: ctx.config.kafka.eventPartitions,
       campaigns: campaignId === null ? 'all' : [campaignId],
       model,
       maxCampaignHours: ctx.maxCampaignHours,

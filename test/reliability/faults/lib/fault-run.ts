@@ -65,23 +65,13 @@ export async function timeUntil(what: string, check: () => Promise<boolean>, tim
   }
 }
 
-/** A small seeded PRNG (mulberry32): the moments of the faults are random but repeatable. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export { seededRandom } from '../../../support/seed.js';
 
 /**
- * Consumer group session timeouts of the fault scenarios: a killed instance holds its partitions
- * this long (the broker's minimum, 6 s) instead of the default 30 s, so recoveries fit the budget.
+ * Consumer group session timeouts of the fault scenarios. The speed layer runs its shipped
+ * settings (static membership, 6 s); the archiver's killed instance would hold its partitions
+ * for its default 30 s, so its scenarios shorten that to the broker's minimum, 6 s.
  */
 export const fastGroupEnv: Record<string, string> = {
-  SIGFLOW_SPEED_SESSION_TIMEOUT_MS: '6000',
   SIGFLOW_ARCHIVER_SESSION_TIMEOUT_MS: '6000',
 };

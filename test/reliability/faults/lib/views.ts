@@ -49,16 +49,8 @@ class Counter {
 const creditCells = (key: string) => key.endsWith('\tc');
 
 /** Partitions whose stored speed offset is behind the log end, summed (0 = caught up). */
-export async function speedBehind(scenario: Scenario): Promise<number> {
-  const admin = scenario.kafka.admin();
-  await admin.connect();
-  try {
-    const high = await admin.fetchTopicOffsets(scenario.topics.events);
-    const stored = await scenario.redis.mget(...high.map((p) => scenario.keys.speedOffset(scenario.topics.events, p.partition)));
-    return high.reduce((sum, p, i) => sum + Math.max(0, Number(p.high) - Number(stored[i] ?? 0)), 0);
-  } finally {
-    await admin.disconnect();
-  }
+export function speedBehind(scenario: Scenario): Promise<number> {
+  return scenario.speedLag();
 }
 
 /** Waits until the speed layer committed every message of the events topic (its offsets in Redis). */
@@ -79,7 +71,7 @@ export async function waitSpeedCaughtUp(scenario: Scenario, timeoutMs = 60_000):
  * duplicates, and only the first copies must count).
  */
 export async function speedTally(scenario: Scenario, truth: TruthFile, { exactDuplicates = true } = {}): Promise<Tally & { duplicates: number }> {
-  const counters = await scenario.redis.hgetall(scenario.keys.speedCounters());
+  const counters = await scenario.speedCounters();
   const c = new Counter();
   const served = Number(counters['events'] ?? 0);
   c.cell('counter events', truth.totals.unique, served);
@@ -88,7 +80,7 @@ export async function speedTally(scenario: Scenario, truth: TruthFile, { exactDu
   else c.cell('counter duplicates (at least)', truth.totals.duplicates, Math.min(duplicates, truth.totals.duplicates));
   for (const [reason, n] of Object.entries(truth.totals.invalid)) c.cell(`counter invalid:${reason}`, n, Number(counters[`invalid:${reason}`] ?? 0));
   const expected = expectedSpeedViews(truth, scenario.config.rules.windowMs);
-  const actual = await readSpeedViews(scenario.redis, scenario.keys, truth);
+  const actual = await readSpeedViews(scenario.redis, scenario.speedKeyspaces(), truth);
   c.rows('metrics', expected.metrics, actual.metrics);
   c.rows('heatmap', expected.heatmap, actual.heatmap);
   c.rows('attribution', expected.attribution, actual.attribution, creditCells, 1e-9);

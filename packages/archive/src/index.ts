@@ -1,0 +1,21 @@
+// The archive's format: what the archiver writes and the batch layer reads. One place for the
+// layout, the columns, sealing, the atomic publish of files, staging, listing and the writer.
+export { ArchiveWriter } from './archive-writer.js';
+export type { WrittenFile, ArchiveWriterOptions, FlushResult, RejectedMessage } from './archive-writer.js';
+export { archiveColumns, archiveColumnsDdl, eventJsonStructType, eventOfArchiveRecord, eventsOfColumns } from './archive-columns.js';
+export type { ArchiveColumn, ArchivedEvent, ArchivedMessage, ArchiveRecord } from './archive-columns.js';
+export {
+  HOUR_MS,
+  hourPartitionPath,
+  hourFolder,
+  archiveFileName,
+  parseArchiveFileName,
+  parseHourPartition,
+  stagingRoot,
+  listHourFiles,
+  listRangeFiles,
+  listArchiveHours,
+} from './archive-layout.js';
+export { archiveSealedThrough, isHourSealed } from './sealing.js';
+export { publishFile, StagingArea } from './atomic-file.js';
+export { ArchiveWriteError } from './errors.js';

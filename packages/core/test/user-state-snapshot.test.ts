@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { defaultRuleSettings as settings, encodeSignal, encodeUserSnapshot, restoreUserState, type UserState } from '../src/index.js';
+import { CHROME_UA, GOOGLEBOT_UA, MINUTE, SECOND, T0, click, conversion, elementClick, impression, pageView, runSpeed, seededRandom } from './helpers.js';
+import type { ReceivedEvent } from '@sigflow/events';
+
+/** A user's mixed history: touchpoints on two ads, bot traffic, floods of clicks, conversions, late arrivals. */
+function history(seed: number, n: number): ReceivedEvent[] {
+  const random = seededRandom(seed);
+  const events: ReceivedEvent[] = [];
+  let ts = T0;
+  for (let i = 0; i < n; i++) {
+    ts += random() < 0.05 ? 2 * 60 * MINUTE : Math.floor(random() * 40 * SECOND);
+    const ua = random() < 0.05 ? GOOGLEBOT_UA : CHROME_UA;
+    const ad = random() < 0.5 ? 'a1' : 'a2';
+    const at = random() < 0.05 ? ts - 10 * MINUTE : ts; // out of order
+    const id = `e${i}`;
+    const kind = random();
+    if (kind < 0.35) events.push(impression({ id, ts: at, ad, ua, ip: '198.51.100.7', channel: ad === 'a1' ? 'search' : 'social' }));
+    else if (kind < 0.7) events.push(click({ id, ts: at, ad, ua, ip: '198.51.100.7', channel: ad === 'a1' ? 'search' : 'social' }));
+    else if (kind < 0.8) events.push(conversion({ id, ts: at, value: Math.floor(random() * 100), ua }));
+    else if (kind < 0.9) events.push(pageView({ id, ts: at, page: 'home', ua }));
+    else events.push(elementClick({ id, ts: at, page: 'home', element: 'buy', ua }));
+  }
+  return events;
+}
+
+/** The user's signals as the speed layer stores them: newest first. */
+function signalLog(events: readonly ReceivedEvent[]): string[] {
+  const { outcomes } = runSpeed(events);
+  return outcomes.flatMap((o) => (o.signal ? [JSON.stringify(o.signal)] : [])).reverse();
+}
+
+const stateAfter = (events: readonly ReceivedEvent[]): UserState => runSpeed(events).users.get('u1')!;
+
+describe('user state snapshots', () => {
+  it('decode(encode(state)) is the state, after a JSON round trip', () => {
+    const state = stateAfter(history(3, 120));
+    expect(state.path.length).toBeGreaterThan(10);
+    expect(state.sessions.length).toBeGreaterThan(1);
+    const text = encodeUserSnapshot({ user: state, signals: 120, writtenAt: 5 });
+    const restored = restoreUserState(text, 120, [], settings);
+    expect(restored).toMatchObject({ signals: 120, sinceSnapshot: 0, snapshotAt: 5, complete: true });
+    expect(JSON.parse(JSON.stringify(restored.user))).toEqual(JSON.parse(JSON.stringify(stateAfter(history(3, 120)))));
+  });
+
+  it('a snapshot plus the signals after it rebuild exactly the state of processing every event', () => {
+    for (const seed of [1, 2, 3, 4]) {
+      const events = history(seed, 150);
+      const log = signalLog(events);
+      expect(log.length).toBe(150);
+      for (const cut of [0, 1, 40, 118, 149]) {
+        const snapshot = cut === 0 ? null : encodeUserSnapshot({ user: stateAfter(events.slice(0, cut)), signals: cut, writtenAt: 1 });
+        const restored = restoreUserState(snapshot, log.length, log.slice(0, 150 - cut), settings);
+        expect(restored.complete).toBe(true);
+        expect(restored.sinceSnapshot).toBe(150 - cut);
+        expect(JSON.parse(JSON.stringify(restored.user)), `seed ${seed}, snapshot after ${cut}`).toEqual(JSON.parse(JSON.stringify(stateAfter(events))));
+      }
+    }
+  });
+
+  it('says when the log lacks signals the snapshot expects (keys lost apart), and replays what there is', () => {
+    const events = history(9, 40);
+    const log = signalLog(events);
+    const snapshot = encodeUserSnapshot({ user: stateAfter(events.slice(0, 10)), signals: 10, writtenAt: 1 });
+    const restored = restoreUserState(snapshot, 40, log.slice(0, 12), settings);
+    expect(restored).toMatchObject({ complete: false, sinceSnapshot: 12, signals: 40 });
+  });
+
+  it('refuses a snapshot of another format', () => {
+    expect(() => restoreUserState('{"v":1}', 0, [], settings)).toThrow(/v2 snapshot/);
+  });
+});
+
+describe('encodeSignal', () => {
+  it('writes exactly what JSON.stringify writes, strings that need escaping included', () => {
+    const events = history(5, 300);
+    const { outcomes } = runSpeed(events);
+    const signals = outcomes.flatMap((o) => (o.signal ? [o.signal] : []));
+    const odd = { ...signals[0]!, event_id: 'q"uo\\te\u2028', campaign_id: 'ü\u{1F600}', value: 1.5e-7 };
+    for (const s of [...signals, odd]) expect(encodeSignal(s)).toBe(JSON.stringify(s));
+    expect(new Set(signals.map((s) => s.type)).size).toBeGreaterThan(3);
+  });
+});

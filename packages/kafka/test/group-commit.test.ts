@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { GroupCommit } from '../src/group-commit.js';
+import { KafkaUnavailableError } from '../src/errors.js';
+
+interface Msg {
+  readonly value: string;
+}
+
+/** A produce function whose calls the test completes by hand. */
+function manualProduce() {
+  const calls: { messages: string[]; resolve: () => void; reject: (err: Error) => void }[] = [];
+  const produce = (messages: Msg[]) =>
+    new Promise<void>((resolve, reject) => calls.push({ messages: messages.map((m) => m.value), resolve, reject }));
+  return { calls, produce };
+}
+
+const msgs = (...values: string[]): Msg[] => values.map((value) => ({ value }));
+const options = { timeoutMs: 10_000, maxQueuedMessages: 100, maxBatchBytes: 1_000 };
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('GroupCommit', () => {
+  it('sends the first call alone and the calls that came meanwhile together, in order', async () => {
+    const { calls, produce } = manualProduce();
+    const group = new GroupCommit(produce, options);
+    const first = group.send(msgs('a'));
+    const rest = [group.send(msgs('b', 'c')), group.send(msgs('d'))];
+    expect(calls.map((c) => c.messages)).toEqual([['a']]);
+    calls[0]!.resolve();
+    await first;
+    await tick();
+    expect(calls.map((c) => c.messages)).toEqual([['a'], ['b', 'c', 'd']]);
+    calls[1]!.resolve();
+    await Promise.all(rest);
+  });
+
+  it('keeps one produce under maxBatchBytes, taking whole calls (a larger call goes alone)', async () => {
+    const { calls, produce } = manualProduce();
+    const group = new GroupCommit(produce, { ...options, maxBatchBytes: 10 });
+    const sends = [group.send(msgs('x')), group.send(msgs('aaaa', 'bbbb')), group.send(msgs('cccc')), group.send(msgs('d'.repeat(30)))];
+    for (let i = 0; i < 4; i++) {
+      calls[i]!.resolve();
+      await tick();
+    }
+    await Promise.all(sends);
+    // 'x'; then 8 bytes, + 4 would pass 10; then 'cccc'; then the 30-byte call alone.
+    expect(calls.map((c) => c.messages)).toEqual([['x'], ['aaaa', 'bbbb'], ['cccc'], ['d'.repeat(30)]]);
+  });
+
+  it('fails every call of a refused produce with KafkaUnavailableError and carries on', async () => {
+    const { calls, produce } = manualProduce();
+    const group = new GroupCommit(produce, options);
+    const first = group.send(msgs('a'));
+    const second = group.send(msgs('b'));
+    calls[0]!.reject(new Error('broker says no'));
+    await expect(first).rejects.toThrow(KafkaUnavailableError);
+    await expect(first).rejects.toThrow(/broker says no/);
+    await tick();
+    calls[1]!.resolve();
+    await expect(second).resolves.toBeUndefined();
+  });
+
+  it('fails a call not acknowledged in time, and refuses at once past the queue bound', async () => {
+    const { produce } = manualProduce();
+    const group = new GroupCommit(produce, { ...options, timeoutMs: 50, maxQueuedMessages: 3 });
+    const waiting = group.send(msgs('a'));
+    await expect(waiting).rejects.toThrow(/did not acknowledge within 50 ms/);
+    expect(group.queuedMessages).toBe(0);
+    await group.send(msgs('b', 'c')).catch(() => undefined);
+    await expect(group.send(msgs('d', 'e'))).rejects.toThrow(/2 messages already wait/);
+  });
+
+  it('is idle once every queued send is produced, or when its bound runs out', async () => {
+    const { calls, produce } = manualProduce();
+    const group = new GroupCommit(produce, options);
+    void group.send(msgs('a'));
+    void group.send(msgs('b'));
+    let idle = false;
+    const waiting = group.idle(5_000).then(() => (idle = true));
+    calls[0]!.resolve();
+    await tick();
+    expect(idle).toBe(false);
+    calls[1]!.resolve();
+    await waiting;
+    expect(calls).toHaveLength(2);
+    void group.send(msgs('c'));
+    const started = Date.now();
+    await group.idle(50);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+  });
+});

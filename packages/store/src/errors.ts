@@ -1,0 +1,7 @@
+// The store's error classes. (`OffsetFenceError` of the speed layer's fenced commit lives with
+// that commit, `fenced-commit.ts`.)
+
+/** Thrown when a read would touch more keys than allowed. */
+export class ReadLimitError extends Error {
+  override readonly name = 'ReadLimitError';
+}

@@ -1,0 +1,71 @@
+import { createPartitionState, type IpState, type PartitionState, type UserState } from '@sigflow/core';
+import { DedupeIndex } from './dedupe-index.js';
+import type { PendingMessages } from './round-alignment.js';
+
+/** A user's keyed state held in memory, with where its durable form stands in Redis. */
+export interface CachedUser {
+  readonly user: UserState;
+  /** Length of the user's signal log in Redis after the last commit. */
+  signals: number;
+  /** Signals written since the last snapshot. */
+  sinceSnapshot: number;
+  /** Whether a snapshot exists in Redis (a user's first signals need none). */
+  hasSnapshot: boolean;
+  /** Wall-clock ms when the keys' TTL was last set; 0 = not by this instance. */
+  ttlAt: number;
+}
+
+/**
+ * Everything the speed layer keeps in memory for one Kafka partition it owns: the keyed state
+ * of its users and IPs, its watermark, its remembered event ids, and where its commits stand.
+ * Redis holds the durable copy, written in every atomic commit; this is a cache of it that is
+ * valid while this instance is the only writer (its owner epoch) and its commits succeed.
+ */
+export class PartitionRuntime {
+  readonly users = new Map<string, CachedUser>();
+  readonly ips = new Map<string, IpState>();
+  readonly dedupe: DedupeIndex;
+  /** Campaign and page ids already added to the partition's listing sets. */
+  readonly listedCampaigns = new Set<string>();
+  readonly listedPages = new Set<string>();
+  /** Fetched messages waiting for the other partitions to catch up in event time (`alignRound`). */
+  readonly pending: PendingMessages;
+  /** The offset the next commit expects in Redis: the last submitted commit's next offset. */
+  expectedOffset: string | null;
+  /** The last commit in flight (commits of a partition run one after another). */
+  lastCommit: Promise<void> = Promise.resolve();
+  /** Set when a commit failed: the cache no longer matches Redis and must be rebuilt. */
+  broken = false;
+
+  constructor(
+    readonly partition: number,
+    /** The owner epoch this instance holds for the partition. */
+    readonly epoch: string,
+    storedOffset: string | null,
+    readonly state: PartitionState = createPartitionState(),
+    dedupeHorizonMs: number,
+  ) {
+    this.expectedOffset = storedOffset;
+    this.pending = { messages: [], deadLetters: [], fetchedNext: storedOffset === null ? 0 : Number(storedOffset) };
+    this.dedupe = new DedupeIndex(dedupeHorizonMs, state);
+  }
+
+  /**
+   * Bounds memory: keeps at most `maxUsers` users (the oldest loaded go first; they reload
+   * from Redis when they come back), drops IPs whose clicks left the flood window, and
+   * dedupe buckets past the horizon.
+   */
+  trim(maxUsers: number, ipKeepFromTs: number | null): void {
+    if (this.users.size > maxUsers) {
+      let drop = this.users.size - Math.floor(maxUsers * 0.9);
+      for (const id of this.users.keys()) {
+        this.users.delete(id);
+        if (--drop === 0) break;
+      }
+    }
+    if (ipKeepFromTs !== null) {
+      for (const [ip, state] of this.ips) if (state.maxTs !== null && state.maxTs < ipKeepFromTs) this.ips.delete(ip);
+    }
+    this.dedupe.evict();
+  }
+}

@@ -1,0 +1,62 @@
+import type { PartitionMessage } from './batch-changes.js';
+import type { DeadLetter } from './decode-batch.js';
+
+/** A partition's fetched messages not processed yet, in offset order. */
+export interface PendingMessages {
+  messages: PartitionMessage[];
+  deadLetters: DeadLetter[];
+  /** The offset after the last fetched message. */
+  fetchedNext: number;
+}
+
+/** What one partition processes this round, and the offset its commit moves to. */
+export interface AlignedPart {
+  readonly messages: PartitionMessage[];
+  readonly deadLetters: DeadLetter[];
+  readonly nextOffset: number;
+}
+
+/** A partition holding more than this many fetched messages processes them whatever their time. */
+export const MAX_PENDING_MESSAGES = 20_000;
+
+/**
+ * Aligns a fetch round's partitions in event time. When a backlog is read, each partition's
+ * batch spans its own stretch of event time; processing them whole would let one partition run
+ * minutes ahead of another, and the IP flood rule would count an IP's clicks of the others too
+ * late. So the round stops at the earliest of the newest event times of the partitions that
+ * fetched something (`cutoff`): each partition takes its messages in arrival order up to the
+ * first one past it, the rest waits for the next round. A partition that fetched nothing (caught
+ * up) holds nobody back, and one holding too many messages takes them all. A partition whose
+ * fetches moved past its committed offset with nothing to process gets an empty part, so its
+ * commit moves the offset on.
+ *
+ * Returns each partition's part; `pending` keeps what is left.
+ */
+export function alignRound(
+  pendingOf: ReadonlyMap<number, PendingMessages>,
+  fetchedThisRound: ReadonlySet<number>,
+  committedOf: (partition: number) => number,
+): Map<number, AlignedPart> {
+  let cutoff = Infinity;
+  for (const p of fetchedThisRound) {
+    const pending = pendingOf.get(p);
+    if (!pending || pending.messages.length === 0) continue;
+    let newest = -Infinity;
+    for (const m of pending.messages) if (m.event.ts > newest) newest = m.event.ts;
+    if (newest < cutoff) cutoff = newest;
+  }
+  const parts = new Map<number, AlignedPart>();
+  for (const [p, pending] of pendingOf) {
+    const limit = pending.messages.length > MAX_PENDING_MESSAGES ? Infinity : cutoff;
+    let take = 0;
+    while (take < pending.messages.length && (pending.messages[take] as PartitionMessage).event.ts <= limit) take++;
+    const nextOffset = take < pending.messages.length ? (pending.messages[take] as PartitionMessage).offset : pending.fetchedNext;
+    const deadLetters = pending.deadLetters.filter((d) => d.offset < nextOffset);
+    // Nothing to process, but the offset may still move: past records with no event in them
+    // (transaction markers), so that the stored offset reaches the log end.
+    if (take === 0 && deadLetters.length === 0 && nextOffset <= committedOf(p)) continue;
+    parts.set(p, { messages: pending.messages.splice(0, take), deadLetters, nextOffset });
+    pending.deadLetters = pending.deadLetters.filter((d) => d.offset >= nextOffset);
+  }
+  return parts;
+}

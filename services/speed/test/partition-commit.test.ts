@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '@sigflow/config';
+import { createUserState, defaultRuleSettings as settings } from '@sigflow/core';
+import type { ReceivedEvent } from '@sigflow/events';
+import { field, hourStart, StoreKeys, type RedisCommand } from '@sigflow/store';
+import { BatchChanges, collectRoundChanges, type PartitionMessage } from '../src/batch-changes.js';
+import { buildPartitionCommit } from '../src/partition-commit.js';
+import { PartitionRuntime } from '../src/partition-runtime.js';
+
+const T0 = Date.UTC(2026, 10, 20, 10, 0, 0);
+const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';
+const keys = new StoreKeys('t');
+const speed = loadConfig({ SIGFLOW_SPEED_SNAPSHOT_EVERY: '4' }).speed;
+const tp = { campaign_id: 'c1', ad_id: 'a1', channel: 'search' } as const;
+
+function runtimeFor(users: string[]): PartitionRuntime {
+  const runtime = new PartitionRuntime(2, '7', '100', undefined, settings.dedupeHorizonMs);
+  for (const u of users) runtime.users.set(u, { user: createUserState(), signals: 0, sinceSnapshot: 0, hasSnapshot: false, ttlAt: 0 });
+  runtime.dedupe.load(hourStart(T0), null);
+  return runtime;
+}
+
+function messages(events: ReceivedEvent[]): PartitionMessage[] {
+  return events.map((event, i) => ({ offset: 100 + i, event }));
+}
+
+const impressionOf = (id: string, user: string, ts: number): ReceivedEvent => ({ event_id: id, type: 'impression', user_id: user, ts, ...tp, user_agent: UA, received_at: ts });
+const clickOf = (id: string, user: string, ts: number): ReceivedEvent => ({ event_id: id, type: 'click', user_id: user, ts, ...tp, user_agent: UA, received_at: ts });
+
+/** One partition's batch through the rules, as a fetch round of that partition alone. */
+function collectBatchChanges(runtime: PartitionRuntime, batch: PartitionMessage[]): BatchChanges {
+  const changes = new BatchChanges();
+  collectRoundChanges({ settings, shapley: null }, [{ runtime, messages: batch, changes }], [runtime], new Map());
+  return changes;
+}
+
+function commandsNamed(commands: RedisCommand[], name: string): RedisCommand[] {
+  return commands.filter((c) => c[0] === name);
+}
+
+describe('a partition batch commit (no Kafka, no Redis)', () => {
+  const events = [
+    impressionOf('i1', 'ann', T0),
+    impressionOf('i2', 'ann', T0 + 10_000),
+    clickOf('k1', 'ann', T0 + 12_000),
+    impressionOf('i3', 'bob', T0 + 20_000),
+    clickOf('k1', 'ann', T0 + 12_000), // a copy
+    impressionOf('i4', 'ann', T0 + 30_000),
+  ];
+  const runtime = runtimeFor(['ann', 'bob']);
+  const changes = collectBatchChanges(runtime, messages(events));
+  const commands = buildPartitionCommit({ keys, settings, speed, now: 1_000 }, runtime, changes);
+
+  it('writes every view field once, with the batch folded', () => {
+    const metrics = keys.speedMetrics(2, 'c1', hourStart(T0));
+    const increments = commandsNamed(commands, 'HINCRBY').filter((c) => c[1] === metrics);
+    expect(increments).toEqual([
+      ['HINCRBY', metrics, field(T0, 'a1', 'impressions'), 4],
+      ['HINCRBY', metrics, field(T0, 'a1', 'clicks'), 1],
+    ]);
+  });
+
+  it('pushes each user signals with one LPUSH, and snapshots the user whose log reached snapshotEvery', () => {
+    const pushes = commandsNamed(commands, 'LPUSH');
+    expect(pushes.map((c) => [c[1], c.length - 2])).toEqual([
+      [keys.signals(2, 'ann'), 4],
+      [keys.signals(2, 'bob'), 1],
+    ]);
+    // ann has 4 signals = snapshotEvery: a snapshot with her state; bob gets a TTL on his log only.
+    const sets = commandsNamed(commands, 'SET').filter((c) => String(c[1]).includes(':user:'));
+    expect(sets.map((c) => c[1])).toEqual([keys.userSnapshot(2, 'ann')]);
+    expect(JSON.parse(String(sets[0]![2]))[1]).toBe(4);
+    expect(commandsNamed(commands, 'PEXPIRE').map((c) => c[1])).toContain(keys.signals(2, 'bob'));
+    expect(runtime.users.get('ann')).toMatchObject({ signals: 4, sinceSnapshot: 0, hasSnapshot: true, ttlAt: 1_000 });
+    expect(runtime.users.get('bob')).toMatchObject({ signals: 1, sinceSnapshot: 1, hasSnapshot: false, ttlAt: 1_000 });
+  });
+
+  it('appends 8 bytes per new event id to the dedupe bucket, and counts the copy as a duplicate', () => {
+    const appends = commandsNamed(commands, 'APPEND');
+    expect(appends.map((c) => [c[1], (c[2] as Buffer).length])).toEqual([[keys.seenEvents(2, hourStart(T0)), 5 * 8]]);
+    const counters = commandsNamed(commands, 'HINCRBY').filter((c) => c[1] === keys.speedCounters(2));
+    expect(counters).toEqual(
+      expect.arrayContaining([
+        ['HINCRBY', keys.speedCounters(2), 'events', 5],
+        ['HINCRBY', keys.speedCounters(2), 'duplicates', 1],
+      ]),
+    );
+    expect(commandsNamed(commands, 'HINCRBY')).toContainEqual(['HINCRBY', keys.speedQuality(2, hourStart(T0)), field('c1', 'duplicates'), 1]);
+  });
+
+  it('keeps every key of the commit in the partition hash slot', () => {
+    const tags = new Set(commands.map((c) => /\{[^}]*\}/.exec(String(c[1]))?.[0]));
+    expect([...tags]).toEqual(['{p2}']);
+  });
+
+  it('a round over two partitions counts an IP\'s clicks in both in event-time order (the IP flood)', () => {
+    const p0 = new PartitionRuntime(0, '1', null, undefined, settings.dedupeHorizonMs);
+    const p1 = new PartitionRuntime(1, '1', null, undefined, settings.dedupeHorizonMs);
+    const nat = '203.0.113.9';
+    const parts = [p0, p1].map((runtime) => ({ runtime, messages: [] as PartitionMessage[], changes: new BatchChanges() }));
+    // 12 users behind one IP, alternating partitions; each has an impression, then a click 2 s later.
+    for (let i = 0; i < 12; i++) {
+      const user = `nat-${i}`;
+      const part = parts[i % 2]!;
+      part.runtime.users.set(user, { user: createUserState(), signals: 0, sinceSnapshot: 0, hasSnapshot: false, ttlAt: 0 });
+      part.runtime.dedupe.load(hourStart(T0), null);
+      const ts = T0 + i * 1_000;
+      part.messages.push({ offset: part.messages.length, event: { ...impressionOf(`i${i}`, user, ts), ip: nat } });
+      part.messages.push({ offset: part.messages.length, event: { ...clickOf(`k${String(i).padStart(2, '0')}`, user, ts + 2_000), ip: nat } });
+    }
+    for (const part of parts) part.runtime.ips.set(nat, { v: 1, maxTs: null, recentClicks: [] });
+    collectRoundChanges({ settings, shapley: null }, parts, [p0, p1], new Map());
+    const floods = parts.flatMap((p) => p.changes.outcomes).filter((o) => o.reason === 'flood').map((o) => o.event_id).sort();
+    expect(floods).toEqual(['k10', 'k11']);
+  });
+
+  it('a later batch of a known user only pushes signals until the next snapshot is due', () => {
+    const more = collectBatchChanges(runtime, messages([impressionOf('i9', 'ann', T0 + 40_000)]));
+    const next = buildPartitionCommit({ keys, settings, speed, now: 2_000 }, runtime, more);
+    expect(commandsNamed(next, 'SET').filter((c) => String(c[1]).includes(':user:'))).toEqual([]);
+    expect(commandsNamed(next, 'PEXPIRE').filter((c) => String(c[1]).includes(':signals:'))).toEqual([]);
+    expect(commandsNamed(next, 'LPUSH').map((c) => c[1])).toEqual([keys.signals(2, 'ann')]);
+  });
+});
