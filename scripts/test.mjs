@@ -3,9 +3,18 @@
 // and one closing line with the totals of all vitest runs.
 import fs from 'node:fs';
 import path from 'node:path';
+import { ensureChromium } from '../infra/lib/chromium.mjs';
 import { root, run, setUp } from './lib.mjs';
 
+// The browser tests' Chromium installs while the project builds (apt is network and disk).
+const chromium = ensureChromium().then(
+  () => null,
+  (err) => err,
+);
 await setUp();
+const chromiumError = await chromium;
+// Not fatal here: the browser suite reports the failure as its own, the others still run.
+if (chromiumError) console.error(chromiumError.message);
 
 const reports = path.join(root, 'var/test-reports', String(Date.now()));
 fs.mkdirSync(reports, { recursive: true });

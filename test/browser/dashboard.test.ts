@@ -3,7 +3,6 @@
 // generator sends the last 90 minutes of traffic through the collector over HTTP. The page must
 // draw the CTR chart from the merged views; ops then reprocess the closed hours with the page's
 // own form, and the test waits for that job to complete and for the page to serve batch numbers.
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,12 +13,12 @@ import type { Page } from 'playwright-core';
 import type { SigflowConfig } from '@sigflow/config';
 import { EventStream, HttpSink, runGenerator } from '@sigflow/loadgen';
 import { hourStart } from '@sigflow/store';
+import { CHROMIUM, ensureChromium } from '../../infra/lib/chromium.mjs';
 import { freePort } from '../../infra/lib/process.mjs';
 import { waitUntil } from '../support/redis-keys.js';
 import { Scenario } from '../support/scenario.js';
 import { ServiceProcess, repoRoot } from '../support/services.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(repoRoot, 'test/artifacts');
 const chromiumFlags = [
   '--headless',
@@ -31,15 +30,6 @@ const chromiumFlags = [
   '--disable-component-update',
   '--disable-sync',
 ];
-
-/** Installs the Debian chromium package when it is missing (CI starts from a clean machine; we run as root). */
-function ensureChromium(): void {
-  if (fs.existsSync(CHROMIUM)) return;
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  execFileSync('apt-get', ['update'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { stdio: 'inherit', env });
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`apt-get installed chromium but ${CHROMIUM} is missing`);
-}
 
 describe('dashboard in headless Chromium', () => {
   const key = randomBytes(18).toString('base64url');
@@ -55,7 +45,7 @@ describe('dashboard in headless Chromium', () => {
   let port: number;
 
   beforeAll(async () => {
-    ensureChromium();
+    await ensureChromium();
     port = await freePort();
     archiveDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-dash-archive-'));
     // Idle partitions' archive watermarks follow the clock closely, so the last closed hour is
