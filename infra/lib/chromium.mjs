@@ -23,6 +23,9 @@ async function aptGet(args) {
  */
 export async function ensureChromium({ log = console.error } = {}) {
   if (fs.existsSync(CHROMIUM)) return CHROMIUM;
+  if (process.getuid?.() !== 0) {
+    throw new Error(`${CHROMIUM} is missing and installing it needs root: run \`apt-get install chromium\` as root, or the tests as root (as CI does)`);
+  }
   log('installing Debian chromium for the browser tests (apt-get)...');
   const install = ['install', '-y', '--no-install-recommends', 'chromium'];
   const failures = [];
@@ -31,6 +34,9 @@ export async function ensureChromium({ log = console.error } = {}) {
       if (refresh) await aptGet(['update']);
       await aptGet(install);
       if (fs.existsSync(CHROMIUM)) return CHROMIUM;
+  if (process.getuid?.() !== 0) {
+    throw new Error(`${CHROMIUM} is missing and installing it needs root: run \`apt-get install chromium\` as root, or the tests as root (as CI does)`);
+  }
       failures.push(`apt-get installed chromium but ${CHROMIUM} is missing`);
     } catch (err) {
       failures.push(`${err.message}\n${String(err.stderr ?? '').slice(-2000)}`);
