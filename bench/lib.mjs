@@ -4,12 +4,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { serviceNodeArgs } from '../infra/lib/process.mjs';
 
 export const root = path.resolve(new URL('..', import.meta.url).pathname);
 
 /** Starts a service from its built entry point with extra env; resolves once /healthz answers. */
 export async function startService(entry, { env = {}, url, nodeArgs = [] }) {
-  const child = spawn(process.execPath, [...nodeArgs, path.join(root, entry)], {
+  const child = spawn(process.execPath, [...serviceNodeArgs(entry), ...nodeArgs, path.join(root, entry)], {
     cwd: root,
     env: { ...process.env, SIGFLOW_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],

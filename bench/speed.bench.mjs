@@ -75,7 +75,7 @@ class Lab {
       const url = `http://127.0.0.1:${port}`;
       this.urls.push(url);
       const env = { ...this.env, SIGFLOW_SPEED_METRICS_PORT: String(port), SIGFLOW_SPEED_INSTANCE_ID: `${this.id}-${i}` };
-      this.speeds.push(await startService("services/speed/dist/main.js", { env, url, nodeArgs: [...(process.env.SPEED_NODE_ARGS?.split(" ") ?? []), ...nodeArgs] }));
+      this.speeds.push(await startService('services/speed/dist/main.js', { env, url, nodeArgs }));
     }
     this.url = this.urls[0];
   }
@@ -183,7 +183,6 @@ export async function live(rate, seconds, seed, instances = 1) {
     const drainStart = Date.now();
     while ((await lab.lag()) > 0 && Date.now() - drainStart < 120_000) await sleep(200);
     const after = merge(await snapshot());
-    if (process.env.BENCH_DUMP_METRICS) (await import("node:fs")).writeFileSync(process.env.BENCH_DUMP_METRICS, await (await fetch(`${lab.url}/metrics`)).text());
     const latencyMs = percentiles(before, after, [0.5, 0.99, 0.999]);
     const tail = samples.slice(-Math.ceil(samples.length / 2));
     const bounded = Math.max(...tail) <= Math.max(rate * 2, 5_000) && tail[tail.length - 1] <= tail[0] + rate;

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { root, setUp } from './lib.mjs';
+import { serviceNodeArgs } from '../infra/lib/process.mjs';
 
 const log = (line) => console.log(`[start] ${line}`);
 const infra = await setUp({ log });
@@ -57,7 +58,7 @@ async function waitHealthy(url, name) {
 }
 
 for (const s of services) {
-  launch(s.name, [path.join(root, s.dir, 'dist/main.js')]);
+  launch(s.name, [...serviceNodeArgs(path.join(s.dir, 'dist/main.js')), path.join(root, s.dir, 'dist/main.js')]);
   await waitHealthy(s.url, s.name);
 }
 

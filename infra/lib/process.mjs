@@ -11,6 +11,21 @@ export const repoRoot = path.resolve(new URL('../..', import.meta.url).pathname)
 /** Runtime state of locally started servers (git-ignored). */
 export const varDir = path.join(repoRoot, 'var');
 
+/**
+ * The node flags a service runs with, from its package.json `sigflow.nodeArgs` (the speed
+ * layer's young generation, say): one place, read by every launcher (start, tests, benches).
+ * `entry` is the service's `dist/main.js`, relative to the repository root.
+ */
+export function serviceNodeArgs(entry) {
+  const manifest = path.join(repoRoot, path.dirname(path.dirname(entry)), 'package.json');
+  try {
+    const args = JSON.parse(fs.readFileSync(manifest, 'utf8')).sigflow?.nodeArgs;
+    return Array.isArray(args) ? args.map(String) : [];
+  } catch {
+    return [];
+  }
+}
+
 export function isAlive(pid) {
   try {
     process.kill(pid, 0);

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { serviceNodeArgs } from '../../infra/lib/process.mjs';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 
@@ -31,7 +32,7 @@ export class ServiceProcess {
   /** Starts the process and resolves once its /healthz answers. */
   async start(): Promise<void> {
     const out = fs.openSync(this.log, 'a');
-    this.child = spawn(process.execPath, [path.join(repoRoot, this.entry)], {
+    this.child = spawn(process.execPath, [...serviceNodeArgs(this.entry), path.join(repoRoot, this.entry)], {
       cwd: repoRoot,
       env: { ...process.env, SIGFLOW_LOG_LEVEL: 'info', ...this.env },
       stdio: ['ignore', out, out],
