@@ -29,7 +29,7 @@ const turbo = (args) => run('npx', ['turbo', 'run', ...args, '--continue', '--ou
 const INTEGRATION = '@sigflow/integration-tests';
 let code;
 if (extra.length > 0) {
-  code = await turbo(['typecheck', 'lint', 'test', '--concurrency=2', ...extra]);
+  code = (await turbo(['typecheck', 'lint', 'test', '--concurrency=2', ...extra])) || (await run('npm', ['run', '--silent', 'lint:root'], { env }));
 } else {
   // The integration suites (one file at a time, most of the run) start at once, beside one
   // lane with every other workspace's checks and tests: the run takes about as long as they do.
@@ -38,7 +38,9 @@ if (extra.length > 0) {
     (async () => {
       const others = await turbo(['typecheck', 'lint', 'test', `--filter=!${INTEGRATION}`, '--concurrency=1']);
       const checks = await turbo(['typecheck', 'lint', `--filter=${INTEGRATION}`, '--concurrency=1']);
-      return others || checks;
+      // The root's own scripts and infra (every workspace lints its own files).
+      const root = await run('npm', ['run', '--silent', 'lint:root'], { env });
+      return others || checks || root;
     })(),
   ]);
   code = codes.find((c) => c !== 0) ?? 0;
