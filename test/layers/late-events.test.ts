@@ -13,6 +13,7 @@ import { createLogger, createMetricsRegistry } from '@sigflow/observability';
 import type { RecordedComparison } from '@sigflow/serving';
 import { createRedis, fieldParts, readBatchHourEntries, readBatchWatermark, StoreKeys } from '@sigflow/store';
 import { bullConnection, bullPrefix, installSchedulers, openBatchQueue } from '@sigflow/batch-jobs';
+import { waitUntil } from '@sigflow/test-support';
 import {
   createBatchContext,
   startBatchWorker,
@@ -77,16 +78,7 @@ describe('late events through Kafka, the archiver and the scheduled recompute', 
 
   const send = (events: readonly ReceivedEvent[]) => producer.send(events.map((e) => ({ key: e.user_id, value: JSON.stringify(e) })));
 
-  async function waitFor<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
-    const until = Date.now() + timeoutMs;
-    let last: T = await read();
-    while (!ok(last)) {
-      if (Date.now() > until) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-      await new Promise((r) => setTimeout(r, 250));
-      last = await read();
-    }
-    return last;
-  }
+  const waitFor = waitUntil;
 
   beforeAll(async () => {
     ({ config, dir } = testConfig('late', {

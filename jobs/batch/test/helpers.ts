@@ -6,22 +6,15 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
-import type { ReceivedEvent } from '@sigflow/events';
 import type { ViewDeltas } from '@sigflow/core';
 import { ArchiveWriter, type ArchivedEvent } from '@sigflow/archive';
 import { batchVersionKeysKey, windowViewCommands, type StoreKeys, type WindowViewKeyspace } from '@sigflow/store';
 import { deleteKeysWithPrefix } from '@sigflow/store';
+import { eventBuilders } from '@sigflow/test-support';
 
-export const SECOND = 1_000;
-export const MINUTE = 60 * SECOND;
-export const HOUR = 60 * MINUTE;
-export const DAY = 24 * HOUR;
+export { CHROME_UA, DAY, GOOGLEBOT_UA, HOUR, MINUTE, SECOND, seededRandom } from '@sigflow/test-support';
 /** 2026-11-20 10:00 UTC. */
 export const T0 = Date.UTC(2026, 10, 20, 10);
-
-export const CHROME_UA =
-  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
-export const GOOGLEBOT_UA = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)';
 
 /** A configuration with its own topics, Redis prefix and archive folder. */
 export function testConfig(name: string, env: Record<string, string> = {}): { config: SigflowConfig; dir: string; id: string } {
@@ -46,66 +39,8 @@ export function withBatch(config: SigflowConfig, batch: Partial<SigflowConfig['b
 /** Deletes every key under a prefix. */
 export const deleteKeys = deleteKeysWithPrefix;
 
-interface Common {
-  id: string;
-  ts: number;
-  user?: string;
-  ip?: string;
-  ua?: string;
-  received_at?: number;
-}
-
-function common(o: Common) {
-  return {
-    event_id: o.id,
-    user_id: o.user ?? 'u1',
-    ts: o.ts,
-    received_at: o.received_at ?? o.ts + 100,
-    user_agent: o.ua ?? CHROME_UA,
-    ...(o.ip !== undefined ? { ip: o.ip } : {}),
-  };
-}
-
-type TouchOpts = Common & { ad?: string; campaign?: string; channel?: string };
-
-export const impression = (o: TouchOpts): ReceivedEvent => ({
-  ...common(o),
-  type: 'impression',
-  campaign_id: o.campaign ?? 'c1',
-  ad_id: o.ad ?? 'a1',
-  channel: o.channel ?? 'search',
-});
-export const click = (o: TouchOpts): ReceivedEvent => ({
-  ...common(o),
-  type: 'click',
-  campaign_id: o.campaign ?? 'c1',
-  ad_id: o.ad ?? 'a1',
-  channel: o.channel ?? 'search',
-});
-export const conversion = (o: Common & { value?: number }): ReceivedEvent => ({
-  ...common(o),
-  type: 'conversion',
-  ...(o.value !== undefined ? { value: o.value, currency: 'EUR' } : {}),
-});
-export const elementClick = (o: Common & { page: string; element: string }): ReceivedEvent => ({
-  ...common(o),
-  type: 'element_click',
-  page_id: o.page,
-  element_id: o.element,
-});
-export const pageView = (o: Common & { page: string }): ReceivedEvent => ({ ...common(o), type: 'page_view', page_id: o.page });
-
-/** mulberry32: a tiny seeded PRNG so random tests are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Events received 100 ms after their time; conversions with a value are in EUR. */
+export const { impression, click, conversion, elementClick, pageView } = eventBuilders({ receivedAfterMs: 100, currency: 'EUR' });
 
 /** Writes events into the archive with the archiver's writer (partition and offsets as given). */
 export async function writeArchive(root: string, events: readonly ArchivedEvent[]): Promise<void> {

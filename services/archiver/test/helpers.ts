@@ -73,14 +73,7 @@ export async function readArchive(root: string): Promise<{ event_id: string; ts:
 }
 
 /** Polls until `check` returns true or the time runs out. */
-export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 60_000, everyMs = 250): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+export { waitForTrue as waitUntil } from '@sigflow/test-support';
 
 /** Every file under a folder (relative paths). */
 export function listFiles(dir: string): string[] {

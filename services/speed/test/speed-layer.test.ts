@@ -7,21 +7,12 @@ import { topicsFor, userPartition, type SigflowEvent } from '@sigflow/events';
 import { createKafka, deleteTopics, ensureTopics, EventProducer, readTopicMessages } from '@sigflow/kafka';
 import { createLogger, createMetricsRegistry } from '@sigflow/observability';
 import { createRedis, deleteKeysWithPrefix, field, hourStart, StoreKeys } from '@sigflow/store';
+import { waitUntil } from '@sigflow/test-support';
 import { SpeedLayer } from '../src/index.js';
 
 const T0 = Date.UTC(2026, 10, 21, 9, 0, 0);
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';
 const BOT = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)';
-
-async function waitUntil<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('speed layer against real Kafka and Redis', () => {
   const id = randomUUID().slice(0, 8);

@@ -1,0 +1,15 @@
+export { seededRandom, shuffle, testSeed } from './seeded-random.js';
+export {
+  CHROME_UA,
+  DAY,
+  GOOGLEBOT_UA,
+  HOUR,
+  MINUTE,
+  SECOND,
+  eventBuilders,
+  type BuilderDefaults,
+  type CommonFields,
+  type EventBuilders,
+  type TouchFields,
+} from './event-builders.js';
+export { waitForTrue, waitUntil } from './wait-until.js';
