@@ -120,7 +120,7 @@ async function archiverEndToEnd(events) {
     const registry = createMetricsRegistry('bench-archiver');
     const logger = createLogger('bench-archiver', 'warn');
     const started = performance.now();
-    const archiver = await Archiver.start({ config, kafka, redis, logger, registry });
+    const archiver = await Archiver.start({ config, redis, logger, registry });
     let firstMessage = 0;
     for (;;) {
       const rows = (await archiver.metrics.rows.get()).values[0]?.value ?? 0;

@@ -97,7 +97,7 @@ describe('late events through Kafka, the archiver and the scheduled recompute', 
     await ensureTopics(kafka, topics, { eventPartitions: 2 });
     producer = new EventProducer(kafka, topics.events, { idempotent: false });
     await producer.connect();
-    archiver = await Archiver.start({ config, kafka, redis, logger, registry: createMetricsRegistry('late-archiver'), lagPollMs: 500 });
+    archiver = await Archiver.start({ config, redis, logger, registry: createMetricsRegistry('late-archiver'), lagPollMs: 500 });
     const ctx = createBatchContext(config, redis);
     queue = openBatchQueue(config);
     await installSchedulers(queue, config);

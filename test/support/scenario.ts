@@ -56,13 +56,16 @@ export class Scenario {
     return service;
   }
 
-  /** An archiver process of this scenario writing to `archiveDir` (not started). */
+  /**
+   * An archiver process of this scenario writing to `archiveDir` (not started). Like the speed
+   * layer, its static group membership id is its name: restarted, it takes its partitions back.
+   */
   async archiver(archiveDir: string, name = 'archiver'): Promise<ServiceProcess> {
     const port = await freePort();
     const service = new ServiceProcess(
       `${name}-${this.id}`,
       'services/archiver/dist/main.js',
-      { ...this.env, SIGFLOW_ARCHIVE_DIR: archiveDir, SIGFLOW_ARCHIVER_FLUSH_MS: '500', SIGFLOW_ARCHIVER_METRICS_PORT: String(port) },
+      { ...this.env, SIGFLOW_ARCHIVE_DIR: archiveDir, SIGFLOW_ARCHIVER_FLUSH_MS: '500', SIGFLOW_ARCHIVER_METRICS_PORT: String(port), SIGFLOW_ARCHIVER_INSTANCE_ID: `${name}-${this.id}` },
       port,
     );
     this.services.push(service);

@@ -26,6 +26,7 @@ export function testConfig(name: string, env: Record<string, string> = {}): { co
     SIGFLOW_REDIS_PREFIX: `t-${id}`,
     SIGFLOW_ARCHIVE_DIR: path.join(dir, 'archive'),
     SIGFLOW_BATCH_QUEUE: `batch-${id}`,
+    SIGFLOW_ARCHIVER_GROUP: `archiver-${id}`,
     ...env,
   });
   return { config, dir, id };

@@ -93,7 +93,17 @@ export interface ArchiverConfig {
   /** A partition with nothing left to read has archive watermark "now - this". */
   readonly idleWatermarkDelayMs: number;
   readonly duckdbThreads: number;
+  /** KIP-345 static member id, stable per instance: host plus `SIGFLOW_ARCHIVER_INSTANCE_SLOT`. */
+  readonly instanceId: string;
+  /**
+   * Kafka group session timeout (default 6 s): how long a crashed archiver that does not come
+   * back holds its partitions before the group hands them over. A restarted one takes them
+   * back at once (static membership), so this only bounds failover; 6 s leaves twelve missed
+   * heartbeats of margin for a flush that keeps the event loop busy.
+   */
   readonly sessionTimeoutMs: number;
+  /** Group heartbeat (default 500 ms). */
+  readonly heartbeatIntervalMs: number;
 }
 
 /**
@@ -140,11 +150,17 @@ export interface BatchConfig {
   /** A sealed hour with at least this many archive files gets a `compact` job after its recompute (`SIGFLOW_BATCH_COMPACT_FROM_FILES`, 12). */
   readonly compactFromFiles: number;
   /**
-   * BullMQ job lock, renewed while the job runs: a worker that dies (kill -9) holds its job
-   * this long before a worker's stalled-job check hands it out again (`SIGFLOW_BATCH_LOCK_MS`, 120000).
+   * BullMQ job lock, renewed every half of it while the job runs: a worker that dies (kill -9)
+   * holds its job this long before a worker's stalled-job check hands it out again
+   * (`SIGFLOW_BATCH_LOCK_MS`, 8000). A job's event loop must not stall this long (the rules run
+   * in chunks that yield; DuckDB runs on its own threads), or the job is handed out twice (idempotent).
    */
   readonly lockDurationMs: number;
-  /** How often workers look for stalled jobs, jobs whose worker died (`SIGFLOW_BATCH_STALLED_INTERVAL_MS`, 30000). */
+  /**
+   * How often workers look for stalled jobs, jobs whose worker died
+   * (`SIGFLOW_BATCH_STALLED_INTERVAL_MS`, 4000): with the 8 s lock, a killed worker's job runs
+   * again within 12 s.
+   */
   readonly stalledIntervalMs: number;
 }
 
@@ -279,7 +295,9 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
       lagPollMs: r.int('SIGFLOW_ARCHIVER_LAG_POLL_MS', 5_000, 100),
       idleWatermarkDelayMs: r.int('SIGFLOW_ARCHIVER_IDLE_WATERMARK_DELAY_MS', 300_000, 0),
       duckdbThreads: r.int('SIGFLOW_ARCHIVER_DUCKDB_THREADS', 1, 1, 64),
-      sessionTimeoutMs: r.int('SIGFLOW_ARCHIVER_SESSION_TIMEOUT_MS', 30_000, 1_000),
+      instanceId: r.string('SIGFLOW_ARCHIVER_INSTANCE_ID', `${hostname()}-archiver-${r.int('SIGFLOW_ARCHIVER_INSTANCE_SLOT', 0, 0, 1_000)}`),
+      sessionTimeoutMs: r.int('SIGFLOW_ARCHIVER_SESSION_TIMEOUT_MS', 6_000, 1_000),
+      heartbeatIntervalMs: r.int('SIGFLOW_ARCHIVER_HEARTBEAT_MS', 500, 100),
     },
     batch: {
       metricsPort: r.int('SIGFLOW_BATCH_METRICS_PORT', 7004, 0, 65535),
@@ -301,8 +319,8 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
       keepJobs: r.int('SIGFLOW_BATCH_KEEP_JOBS', 1_000, 1),
       maxDirtyHoursPerRun: r.int('SIGFLOW_BATCH_MAX_DIRTY_HOURS', 168, 1),
       compactFromFiles: r.int('SIGFLOW_BATCH_COMPACT_FROM_FILES', 12, 2),
-      lockDurationMs: r.int('SIGFLOW_BATCH_LOCK_MS', 120_000, 1_000),
-      stalledIntervalMs: r.int('SIGFLOW_BATCH_STALLED_INTERVAL_MS', 30_000, 500),
+      lockDurationMs: r.int('SIGFLOW_BATCH_LOCK_MS', 8_000, 1_000),
+      stalledIntervalMs: r.int('SIGFLOW_BATCH_STALLED_INTERVAL_MS', 4_000, 500),
     },
     api: {
       host: r.string('SIGFLOW_API_HOST', '127.0.0.1'),

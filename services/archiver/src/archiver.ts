@@ -1,9 +1,9 @@
 import path from 'node:path';
-import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { SigflowConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
+import { PartitionConsumer, type PartitionBatch, type PartitionHandler } from '@sigflow/kafka';
 import { markDirtyCommand, raiseArchiveWatermarks, StoreKeys } from '@sigflow/store';
 import type { Logger } from '@sigflow/observability';
 import { ArchiveWriter, type ArchivedMessage, type FlushResult } from '@sigflow/archive';
@@ -11,7 +11,6 @@ import { archiverMetrics, type ArchiverMetrics } from './archiver-metrics.js';
 
 export interface ArchiverDeps {
   readonly config: SigflowConfig;
-  readonly kafka: Kafka;
   readonly redis: Redis;
   readonly logger: Logger;
   readonly registry: Registry;
@@ -27,11 +26,6 @@ export interface ArchiverDeps {
   readonly idleWatermarkDelayMs?: number;
   /** DuckDB threads of the writer. */
   readonly duckdbThreads?: number;
-  /**
-   * Kafka group session timeout: how long a crashed archiver holds its partitions before the
-   * group gives them to another member (or to itself, restarted). Default 30 s.
-   */
-  readonly sessionTimeoutMs?: number;
   readonly now?: () => number;
 }
 
@@ -44,32 +38,30 @@ interface Snapshot {
 }
 
 /**
- * The archiver: consumer group `archiver` on `events.v1`. Buffers the messages and flushes
+ * The archiver: a static member of consumer group `archiver` on `events.v1` (a restarted
+ * instance takes its partitions back at once; see `config.archiver.instanceId`). Buffers the messages and flushes
  * every `flushEvents` messages or `flushMs` into Parquet files per (partition, event hour) via
  * {@link ArchiveWriter}; after the files are renamed into place it marks their hours dirty in
  * Redis, THEN commits the Kafka offsets, then raises the partitions' archive watermarks. A crash
  * anywhere before the commit makes the events be read and written again (at-least-once; the
  * batch layer deduplicates by event_id); no partial file is ever visible.
  */
-export class Archiver {
+export class Archiver implements PartitionHandler {
   readonly metrics: ArchiverMetrics;
   private readonly topic: string;
   private readonly keys: StoreKeys;
   private readonly now: () => number;
-  private consumer: Consumer | undefined;
-  private admin: Admin | undefined;
+  private consumer: PartitionConsumer | undefined;
   private buffer: ArchivedMessage[] = [];
   private positions = new Map<number, string>();
   /** A flush that failed after a partial effect: retried alone first, so file names repeat. */
   private retry: Snapshot | undefined;
   private generation = 0;
-  private joined = false;
   private stopping = false;
   private lastFlushFailed = false;
   private flushing: Promise<void> | undefined;
   private timers: NodeJS.Timeout[] = [];
   private lastFlushAt: number;
-  private inBatch = 0;
 
   private constructor(
     private readonly deps: ArchiverDeps,
@@ -93,80 +85,92 @@ export class Archiver {
 
   /** Ready: in the consumer group and the last flush succeeded. */
   ready(): boolean {
-    return this.joined && !this.lastFlushFailed && !this.stopping;
+    return (this.consumer?.inGroup ?? false) && !this.lastFlushFailed && !this.stopping;
   }
 
   private async run(): Promise<void> {
-    const { config, kafka, logger } = this.deps;
-    const sessionTimeout = this.deps.sessionTimeoutMs ?? this.deps.config.archiver.sessionTimeoutMs;
-    const consumer = kafka.consumer({
-      groupId: config.archiver.groupId,
-      sessionTimeout,
-      heartbeatInterval: Math.max(500, Math.min(3_000, Math.floor(sessionTimeout / 3))),
-    });
-    this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, (e) => {
-      // kafkajs resumes every assigned partition from its committed offset after a rebalance,
-      // so buffered (uncommitted) events will be read again: drop them, they are not lost.
-      this.generation++;
-      this.buffer = [];
-      this.positions = new Map();
-      this.retry = undefined;
-      this.joined = true;
-      this.metrics.buffered.set(0);
-      logger.info({ assignment: e.payload.memberAssignment }, 'archiver joined the consumer group');
-    });
-    consumer.on(consumer.events.CRASH, (e) => {
-      logger.error({ err: e.payload.error, restart: e.payload.restart }, 'archiver consumer crashed');
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topic: this.topic, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: true,
-      eachBatch: (payload) => this.onBatch(payload),
-    });
-    this.admin = kafka.admin();
-    await this.admin.connect();
+    const { config, logger } = this.deps;
+    const a = config.archiver;
+    this.consumer = new PartitionConsumer(
+      {
+        brokers: config.kafka.brokers,
+        clientId: `${config.kafka.clientId}-archiver`,
+        groupId: a.groupId,
+        groupInstanceId: a.instanceId,
+        topic: this.topic,
+        sessionTimeoutMs: a.sessionTimeoutMs,
+        heartbeatIntervalMs: a.heartbeatIntervalMs,
+        rebalanceTimeoutMs: a.sessionTimeoutMs,
+        maxWaitMs: 500,
+        maxBytesPerPartition: 4 * 1_048_576,
+        maxBytes: 4 * 1_048_576 * config.kafka.eventPartitions,
+        connectTimeoutMs: config.kafka.connectionTimeoutMs,
+        requestTimeoutMs: config.kafka.requestTimeoutMs,
+        log: logger,
+      },
+      this,
+    );
+    await this.consumer.start();
     const flushEvery = setInterval(() => {
-      if (this.now() - this.lastFlushAt >= config.archiver.flushMs) void this.flushQuietly();
-    }, Math.max(10, Math.min(config.archiver.flushMs, 1_000)));
+      if (this.now() - this.lastFlushAt >= a.flushMs) void this.flushQuietly();
+    }, Math.max(10, Math.min(a.flushMs, 1_000)));
     const lagEvery = setInterval(() => {
       this.pollLag().catch((err: unknown) => logger.warn({ err }, 'reading consumer lag failed'));
-    }, this.deps.lagPollMs ?? this.deps.config.archiver.lagPollMs);
+    }, this.deps.lagPollMs ?? a.lagPollMs);
     this.timers.push(flushEvery, lagEvery);
   }
 
-  private async onBatch({ batch, heartbeat }: EachBatchPayload): Promise<void> {
-    if (this.stopping) return;
-    this.inBatch++;
+  /** Newly assigned partitions resume from their committed group offsets (else the log start). */
+  async assigned(partitions: readonly number[]): Promise<ReadonlyMap<number, number>> {
+    this.deps.logger.info({ partitions }, 'archiver assigned partitions');
+    return (this.consumer as PartitionConsumer).committed(partitions);
+  }
+
+  /**
+   * Partitions taken away (a rebalance, or stopping): what is buffered is flushed and committed
+   * first, so the next owner starts after it; if that fails, the revoked partitions' events are
+   * dropped here and the next owner reads them again (at-least-once).
+   */
+  async revoked(partitions: readonly number[]): Promise<void> {
     try {
-      const generation = this.generation;
-      // No per-message parsing here: DuckDB parses the JSON at flush time, off this thread.
-      for (const message of batch.messages) {
-        this.buffer.push({ value: message.value, partition: batch.partition, offset: message.offset });
-      }
-      const last = batch.messages.at(-1);
-      if (last) this.positions.set(batch.partition, (BigInt(last.offset) + 1n).toString());
-      this.metrics.buffered.set(this.buffer.length);
-      const limit = this.deps.config.archiver.flushEvents;
-      if (this.buffer.length >= limit && generation === this.generation) {
-        // Flush in the background: DuckDB writes on its threads while kafkajs keeps fetching.
-        // With a full buffer behind a flush still running, wait for it (back-pressure).
-        const inFlight = this.flushing;
-        if (inFlight && this.buffer.length >= 2 * limit) await inFlight.catch(() => undefined);
-        if (!this.flushing) void this.flushQuietly();
-        // While flushes fail (e.g. Redis down), stop reading instead of growing the buffer
-        // without bound; never throw, or kafkajs would deliver the batch again.
-        while (this.lastFlushFailed && !this.stopping && generation === this.generation && this.buffer.length >= 4 * limit) {
-          await new Promise((r) => setTimeout(r, 1_000));
-          await heartbeat();
-          await this.flushQuietly();
-        }
-      }
-      await heartbeat();
-    } finally {
-      this.inBatch--;
+      await this.flush();
+      if (this.retry) await this.flush();
+    } catch (err) {
+      this.deps.logger.warn({ err, partitions }, 'flush before handing partitions over failed; the next owner reads them again');
+    }
+    const gone = new Set(partitions);
+    this.generation++;
+    this.buffer = this.buffer.filter((m) => !gone.has(m.partition));
+    for (const p of gone) this.positions.delete(p);
+    this.retry = undefined;
+    this.metrics.buffered.set(this.buffer.length);
+  }
+
+  /** One fetch round: buffered (DuckDB parses the JSON at flush time, off this thread). */
+  async records(batches: readonly PartitionBatch[]): Promise<void> {
+    if (this.stopping) return;
+    for (const batch of batches) {
+      batch.values.forEach((value, i) => this.buffer.push({ value, partition: batch.partition, offset: String(batch.offsets[i]) }));
+      this.positions.set(batch.partition, String(batch.nextOffset));
+    }
+    this.metrics.buffered.set(this.buffer.length);
+    await this.applyBackPressure();
+  }
+
+  /**
+   * Flushes in the background once `flushEvents` are buffered (DuckDB writes on its threads
+   * while the next fetch runs). With a full buffer behind a flush still running it waits for
+   * it; while flushes fail (Redis down, say) it stops reading instead of growing the buffer.
+   */
+  private async applyBackPressure(): Promise<void> {
+    const limit = this.deps.config.archiver.flushEvents;
+    if (this.buffer.length < limit) return;
+    const inFlight = this.flushing;
+    if (inFlight && this.buffer.length >= 2 * limit) await inFlight.catch(() => undefined);
+    if (!this.flushing) void this.flushQuietly();
+    while (this.lastFlushFailed && !this.stopping && this.buffer.length >= 4 * limit) {
+      await new Promise((r) => setTimeout(r, 1_000));
+      await this.flushQuietly();
     }
   }
 
@@ -248,7 +252,7 @@ export class Archiver {
   private async commit(positions: ReadonlyMap<number, string>): Promise<void> {
     const consumer = this.consumer;
     if (!consumer) return;
-    await consumer.commitOffsets([...positions].map(([partition, offset]) => ({ topic: this.topic, partition, offset })));
+    await consumer.commit(new Map([...positions].map(([partition, offset]) => [partition, Number(offset)])));
   }
 
   private recordFlush(result: FlushResult, started: number): void {
@@ -264,44 +268,33 @@ export class Archiver {
     this.deps.logger.debug({ files: files.length, rows, ms: now - started }, 'archive flush');
   }
 
-  /** Lag per partition; partitions fully archived get the idle watermark. */
+  /** Lag per owned partition; partitions fully archived get the idle watermark. */
   private async pollLag(): Promise<void> {
-    const admin = this.admin;
-    if (!admin || this.stopping) return;
-    const [topicOffsets, groupOffsets] = await Promise.all([
-      admin.fetchTopicOffsets(this.topic),
-      admin.fetchOffsets({ groupId: this.deps.config.archiver.groupId, topics: [this.topic] }),
-    ]);
-    const committed = new Map<number, bigint>();
-    for (const t of groupOffsets) for (const p of t.partitions) committed.set(p.partition, BigInt(p.offset));
+    const consumer = this.consumer;
+    const owned = consumer?.partitions ?? [];
+    if (!consumer || this.stopping || owned.length === 0) return;
+    const [ends, committed] = await Promise.all([consumer.logOffsets(owned, 'latest'), consumer.committed(owned)]);
+    const starts = await consumer.logOffsets(owned, 'earliest');
     const idle = new Map<number, number>();
     const idleAt = this.now() - (this.deps.idleWatermarkDelayMs ?? this.deps.config.archiver.idleWatermarkDelayMs);
-    for (const p of topicOffsets) {
-      const high = BigInt(p.high);
-      const c = committed.get(p.partition) ?? -1n;
-      const lag = high - (c >= 0n ? c : BigInt(p.low));
-      this.metrics.lag.set({ partition: String(p.partition) }, Number(lag));
-      if (lag <= 0n) idle.set(p.partition, idleAt);
+    for (const p of owned) {
+      const lag = (ends.get(p) ?? 0) - (committed.get(p) ?? starts.get(p) ?? 0);
+      this.metrics.lag.set({ partition: String(p) }, lag);
+      if (lag <= 0) idle.set(p, idleAt);
     }
     await raiseArchiveWatermarks(this.deps.redis, this.keys, this.topic, idle);
   }
 
-  /** Clean shutdown: stop taking batches, flush and commit what is buffered, leave the group. */
+  /**
+   * Clean shutdown: stop fetching, flush and commit what is buffered (the consumer hands the
+   * partitions back through {@link revoked}), leave the group so they move at once, close.
+   */
   async stop(): Promise<void> {
     if (this.stopping) return;
-    this.stopping = true;
     for (const t of this.timers) clearInterval(t);
-    const consumer = this.consumer;
-    if (consumer) consumer.pause([{ topic: this.topic }]);
-    while (this.inBatch > 0) await new Promise((r) => setTimeout(r, 10));
-    try {
-      await this.flush();
-      if (this.retry) await this.flush();
-    } catch (err) {
-      this.deps.logger.error({ err }, 'final flush failed; unarchived events will be read again on restart');
-    }
-    await consumer?.disconnect();
-    await this.admin?.disconnect().catch(() => undefined);
+    // Flushes run in revoked(), before the consumer leaves the group; records() stop taking.
+    await this.consumer?.stop();
+    this.stopping = true;
     await this.writer.close();
   }
 }

@@ -20,7 +20,7 @@ const health = await startHealthServer({
   // Flushes need Redis too (dirty marks, watermarks): a frozen Redis stalls them.
   ready: async () => (started.archiver?.ready() ?? false) && (await probe.reachable()) && (await redisAnswers(redis, 1_000)),
 });
-started.archiver = await Archiver.start({ config, kafka, redis, logger, registry });
+started.archiver = await Archiver.start({ config, redis, logger, registry });
 logger.info({ dir: config.archiver.dir, port: health.port }, 'archiver running');
 
 onShutdown(logger, async () => {

@@ -49,7 +49,7 @@ describe('archiver against a real Kafka broker and Redis', () => {
 
   it('archives every event exactly once, late ones in their own hour; marks hours dirty; commits offsets after the files', { timeout: 90_000 }, async () => {
     const registry = createMetricsRegistry('archiver-test');
-    const archiver = await Archiver.start({ config, kafka, redis, logger, registry, lagPollMs: 300 });
+    const archiver = await Archiver.start({ config, redis, logger, registry, lagPollMs: 300 });
     try {
       await produce(producer, [...onTime.slice(0, 1_000), ...late, ...onTime.slice(1_000)]);
       const total = onTime.length + late.length;
@@ -100,7 +100,7 @@ describe('archiver against a real Kafka broker and Redis', () => {
   it('a clean shutdown flushes what is buffered and commits it: a restart archives nothing twice', { timeout: 90_000 }, async () => {
     const slow = { ...config, archiver: { ...config.archiver, flushEvents: 1_000_000, flushMs: 600_000 } };
     const registry = createMetricsRegistry('archiver-test');
-    const archiver = await Archiver.start({ config: slow, kafka, redis, logger, registry, lagPollMs: 300 });
+    const archiver = await Archiver.start({ config: slow, redis, logger, registry, lagPollMs: 300 });
     const more = makeEvents(500, start + 30 * 60_000, 'more');
     await produce(producer, more);
     await waitUntil('events buffered', async () => (await archiver.metrics.buffered.get()).values[0]?.value === more.length);
@@ -110,7 +110,7 @@ describe('archiver against a real Kafka broker and Redis', () => {
     const after = await readArchive(config.archiver.dir);
     expect(after).toHaveLength(before + more.length);
 
-    const again = await Archiver.start({ config, kafka, redis, logger, registry: createMetricsRegistry('archiver-test'), lagPollMs: 300 });
+    const again = await Archiver.start({ config, redis, logger, registry: createMetricsRegistry('archiver-test'), lagPollMs: 300 });
     await new Promise((r) => setTimeout(r, 3_000));
     await again.stop();
     const rows = await readArchive(config.archiver.dir);

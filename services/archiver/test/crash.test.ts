@@ -69,8 +69,8 @@ describe('archiver killed with SIGKILL during a flush', () => {
 
   it('leaves no partial file visible, and after a restart nothing is missing (copies only by replay)', { timeout: 180_000 }, async () => {
     const port = await freePort();
-    // A short session: the restarted archiver gets the dead one's partitions after 6 s, not 30.
-    const childEnv = { ...env, SIGFLOW_ARCHIVER_METRICS_PORT: String(port), SIGFLOW_ARCHIVER_SESSION_TIMEOUT_MS: '6000' };
+    // The shipped settings: the restarted archiver rejoins as the same static member.
+    const childEnv = { ...env, SIGFLOW_ARCHIVER_METRICS_PORT: String(port) };
     const archiveRoot = config.archiver.dir;
     const events = makeEvents(15_000, Date.now() - 3 * 3_600_000, 'crash');
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Scenario } from '../../support/scenario.js';
 import { ArchiveDiskFault } from './lib/disk.js';
-import { fastGroupEnv, faultScenario, noteRecovery, probe, sleep, timeUntil } from './lib/fault-run.js';
+import { faultScenario, noteRecovery, probe, sleep, timeUntil } from './lib/fault-run.js';
 import { metricSum } from './lib/metrics.js';
 import { faultTraffic, sendToKafka } from './lib/traffic.js';
 import { archiveTally } from './lib/views.js';
@@ -39,7 +39,7 @@ describe('faults: archive disk full', () => {
     if (!disk) throw new Error('cannot inject the disk fault: neither a tmpfs mount nor chattr +i is allowed here (run as root)');
     return faultScenario(`archive ${disk!.kind === 'tmpfs-full' ? 'disk full' : 'folder read-only'}`, async (row) => {
       const dir = archiveDir!;
-      scenario = new Scenario('f-disk', fastGroupEnv);
+      scenario = new Scenario('f-disk');
       await scenario.setUp();
       const group = scenario.env['SIGFLOW_ARCHIVER_GROUP']!;
       const committed = async () => {

@@ -9,18 +9,16 @@ import { hourFolder } from '@sigflow/archive';
 import { Scenario } from '../../support/scenario.js';
 import type { ServiceProcess } from '../../support/services.js';
 import { truthHours } from '../../support/speed-truth.js';
-import { fastGroupEnv, faultScenario, noteRecovery, seededRandom, timeUntil } from './lib/fault-run.js';
+import { faultScenario, noteRecovery, seededRandom, timeUntil } from './lib/fault-run.js';
 import { metricSum } from './lib/metrics.js';
 import { faultTraffic, sendToKafka, type Sent } from './lib/traffic.js';
 import { batchTally } from './lib/views.js';
 
 const HOUR = 3_600_000;
 
-/** The worker of these scenarios: one hour per pass (progress to kill in the middle of), quick stalled-job checks, no schedules. */
+/** The worker of these scenarios: one hour per pass (progress to kill in the middle of), no schedules; the shipped lock and stalled-job check. */
 const workerEnv: Record<string, string> = {
   SIGFLOW_BATCH_HOURS_PER_PASS: '1',
-  SIGFLOW_BATCH_LOCK_MS: '4000',
-  SIGFLOW_BATCH_STALLED_INTERVAL_MS: '1000',
   SIGFLOW_BATCH_ATTEMPTS: '3',
   SIGFLOW_BATCH_BACKOFF_MS: '200',
   SIGFLOW_BATCH_RECOMPUTE_EVERY: '0 0 1 1 *',
@@ -46,7 +44,7 @@ describe('faults: batch layer', () => {
 
   beforeAll(async () => {
     archiveDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-fault-batch-'));
-    scenario = new Scenario('f-batch', { ...fastGroupEnv, SIGFLOW_ARCHIVE_DIR: archiveDir });
+    scenario = new Scenario('f-batch', { SIGFLOW_ARCHIVE_DIR: archiveDir });
     await scenario.setUp();
     const archiver = await scenario.archiver(archiveDir);
     await archiver.start();

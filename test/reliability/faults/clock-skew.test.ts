@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Scenario } from '../../support/scenario.js';
 import { waitUntil } from '../../support/redis-keys.js';
-import { fastGroupEnv, faultScenario } from './lib/fault-run.js';
+import { faultScenario } from './lib/fault-run.js';
 
 const MIN = 60_000;
 const RETENTION = 10 * MIN;
@@ -18,7 +18,7 @@ describe('faults: clock skew', () => {
 
   it('future beyond the limit rejected, past accepted up to the retention', () =>
     faultScenario('clock skew (future / past events)', async (row) => {
-      scenario = new Scenario('f-clock', { ...fastGroupEnv, SIGFLOW_RETENTION_MS: String(RETENTION) });
+      scenario = new Scenario('f-clock', { SIGFLOW_RETENTION_MS: String(RETENTION) });
       await scenario.setUp();
       const speed = await scenario.speed();
       const collector = await scenario.collector();

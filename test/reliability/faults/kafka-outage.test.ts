@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Scenario } from '../../support/scenario.js';
 import { ClientLog } from './lib/client-log.js';
-import { fastGroupEnv, faultScenario, noteRecovery, probe, sleep, timeUntil } from './lib/fault-run.js';
+import { faultScenario, noteRecovery, probe, sleep, timeUntil } from './lib/fault-run.js';
 import { OwnKafka } from './lib/servers.js';
 import { faultTraffic, recentStart, sendThroughCollector } from './lib/traffic.js';
 import { archiveTally, speedTally, waitSpeedCaughtUp } from './lib/views.js';
@@ -32,7 +32,7 @@ describe('faults: Kafka broker down for 10 s', () => {
     faultScenario('Kafka broker down 10 s', async (row) => {
       broker = await OwnKafka.start();
       archiveDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-fault-archive-'));
-      scenario = new Scenario('f-kafka-down', { ...fastGroupEnv, SIGFLOW_KAFKA_BROKERS: broker.brokers });
+      scenario = new Scenario('f-kafka-down', { SIGFLOW_KAFKA_BROKERS: broker.brokers });
       await scenario.setUp();
       const speed = await scenario.speed();
       const archiver = await scenario.archiver(archiveDir);

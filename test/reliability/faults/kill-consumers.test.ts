@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Scenario } from '../../support/scenario.js';
-import { fastGroupEnv, faultScenario, noteRecovery, seededRandom, sleep, timeUntil } from './lib/fault-run.js';
+import { faultScenario, noteRecovery, seededRandom, sleep, timeUntil } from './lib/fault-run.js';
 import { faultTraffic, sendToKafka } from './lib/traffic.js';
 import { archiveTally, speedTally, waitSpeedCaughtUp } from './lib/views.js';
 
@@ -22,7 +22,7 @@ describe('faults: kill -9 of the consumers under traffic', () => {
 
   it('speed layer: nothing lost or double-counted after three kills', () =>
     faultScenario('kill -9 speed layer (x3)', async (row) => {
-      scenario = new Scenario('f-kill-speed', fastGroupEnv);
+      scenario = new Scenario('f-kill-speed');
       await scenario.setUp();
       const speed = await scenario.speed();
       await speed.start();
@@ -49,7 +49,7 @@ describe('faults: kill -9 of the consumers under traffic', () => {
   it('archiver: every event archived after three kills', () =>
     faultScenario('kill -9 archiver (x3)', async (row) => {
       archiveDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-fault-archive-'));
-      scenario = new Scenario('f-kill-archiver', fastGroupEnv);
+      scenario = new Scenario('f-kill-archiver');
       await scenario.setUp();
       const archiver = await scenario.archiver(archiveDir);
       await archiver.start();

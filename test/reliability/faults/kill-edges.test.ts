@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { TruthFile } from '@sigflow/loadgen';
 import { Scenario } from '../../support/scenario.js';
 import { ClientLog, poll } from './lib/client-log.js';
-import { fastGroupEnv, faultScenario, noteRecovery, probe, seededRandom, sleep, timeUntil } from './lib/fault-run.js';
+import { faultScenario, noteRecovery, probe, seededRandom, sleep, timeUntil } from './lib/fault-run.js';
 import { FAULT_START, faultTraffic, recentStart, sendThroughCollector, sendToKafka } from './lib/traffic.js';
 import { speedTally, waitSpeedCaughtUp } from './lib/views.js';
 
@@ -40,7 +40,7 @@ describe('faults: kill -9 of the collector and the API', () => {
 
   it('collector: clients re-send, nothing lost or double-counted after three kills', () =>
     faultScenario('kill -9 collector (x3)', async (row) => {
-      scenario = new Scenario('f-kill-collector', fastGroupEnv);
+      scenario = new Scenario('f-kill-collector');
       await scenario.setUp();
       const speed = await scenario.speed();
       const collector = await scenario.collector('collector', { SIGFLOW_COLLECTOR_RETRY_AFTER_S: '1' });
@@ -87,7 +87,7 @@ describe('faults: kill -9 of the collector and the API', () => {
 
   it('API: every poll answered or refused while down, served views equal the truth after three kills', () =>
     faultScenario('kill -9 API (x3)', async (row) => {
-      scenario = new Scenario('f-kill-api', fastGroupEnv);
+      scenario = new Scenario('f-kill-api');
       await scenario.setUp();
       const speed = await scenario.speed();
       const api = await scenario.api();

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Scenario } from '../../support/scenario.js';
-import { fastGroupEnv, faultScenario, noteRecovery, sleep, timeUntil } from './lib/fault-run.js';
+import { faultScenario, noteRecovery, sleep, timeUntil } from './lib/fault-run.js';
 import { metricSum } from './lib/metrics.js';
 import { faultTraffic, sendToKafka } from './lib/traffic.js';
 import { speedBehind, speedTally, waitSpeedCaughtUp } from './lib/views.js';
@@ -16,7 +16,7 @@ describe('faults: consumer group rebalance', () => {
 
   it('speed instances 1 -> 2 -> 1 under load: views equal the truth', () =>
     faultScenario('rebalance speed 1 -> 2 -> 1', async (row) => {
-      scenario = new Scenario('f-rebalance', fastGroupEnv);
+      scenario = new Scenario('f-rebalance');
       await scenario.setUp();
       const first = await scenario.speed('speed-a');
       const second = await scenario.speed('speed-b');

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Scenario } from '../../support/scenario.js';
 import type { ServiceProcess } from '../../support/services.js';
 import { ClientLog, poll } from './lib/client-log.js';
-import { fastGroupEnv, faultScenario, noteRecovery, probe, sleep, timeUntil, type RowDraft } from './lib/fault-run.js';
+import { faultScenario, noteRecovery, probe, sleep, timeUntil, type RowDraft } from './lib/fault-run.js';
 import { OwnRedis } from './lib/servers.js';
 import { FAULT_START, faultTraffic, sendToKafka, type Sent } from './lib/traffic.js';
 import { archiveTally, speedTally, waitSpeedCaughtUp } from './lib/views.js';
@@ -65,7 +65,7 @@ describe('faults: Redis restarted and unreachable', () => {
   /** Speed layer, archiver and API on the own Redis, traffic at 2,000 events/s, `fault` injected meanwhile. */
   async function underTraffic(name: string, seed: number, row: RowDraft, fault: (s: { speed: ServiceProcess; api: ServiceProcess; archiver: ServiceProcess }) => Promise<void>) {
     archiveDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-fault-archive-'));
-    scenario = new Scenario(name, { ...fastGroupEnv, SIGFLOW_REDIS_URL: redis.url });
+    scenario = new Scenario(name, { SIGFLOW_REDIS_URL: redis.url });
     // The test's own client sees the outage too: its reconnect errors are expected.
     scenario.redis.on('error', () => undefined);
     await scenario.setUp();

@@ -66,12 +66,3 @@ export async function timeUntil(what: string, check: () => Promise<boolean>, tim
 }
 
 export { seededRandom } from '../../../support/seed.js';
-
-/**
- * Consumer group session timeouts of the fault scenarios. The speed layer runs its shipped
- * settings (static membership, 6 s); the archiver's killed instance would hold its partitions
- * for its default 30 s, so its scenarios shorten that to the broker's minimum, 6 s.
- */
-export const fastGroupEnv: Record<string, string> = {
-  SIGFLOW_ARCHIVER_SESSION_TIMEOUT_MS: '6000',
-};
