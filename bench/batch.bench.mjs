@@ -23,7 +23,7 @@ import { createRedis } from '@sigflow/store';
 import { load, root } from './lib.mjs';
 
 const HOUR = 3_600_000;
-const DAY_START = Date.UTC(2026, 10, 18);
+export const DAY_START = Date.UTC(2026, 10, 18);
 const CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';
 const BOT = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)';
 const channels = ['search', 'display', 'social', 'video', 'email', 'affiliate'];

@@ -29,7 +29,8 @@ export async function startService(entry, { env = {}, url, nodeArgs = [] }) {
 }
 
 export async function stopService(child) {
-  if (child.exitCode !== null) return;
+  // Exited already (a code), or killed by a signal (no code, a signalCode): nothing to wait for.
+  if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
   await new Promise((resolve) => child.once('exit', resolve));
 }
