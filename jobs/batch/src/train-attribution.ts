@@ -99,11 +99,11 @@ export async function trainAttribution(options: TrainAttributionOptions): Promis
     const shapley: ShapleyTable = { version: `s${stamp(to)}-${digest({ from, to, values })}`, values };
     const model: MarkovModel = trainMarkovChain(exposed.map((u): MarkovPath => ({ channels: u.channels, converted: u.converted })));
     const markov: PublishedMarkovModel = { version: `m${stamp(to)}-${digest({ from, to, model })}`, from, to, model };
-    const users = exposed.length;
+    const userCount = exposed.length;
     const convertedUsers = exposed.filter((u) => u.converted).length;
     if (options.publish !== false) {
       const { keys } = ctx;
-      const published: PublishedShapleyTable = { ...shapley, from, to, users, convertedUsers, trainedAt: now() };
+      const published: PublishedShapleyTable = { ...shapley, from, to, users: userCount, convertedUsers, trainedAt: now() };
       const results = await ctx.redis
         .multi()
         .set(keys.shapleyTable(), JSON.stringify(published))
@@ -113,7 +113,7 @@ export async function trainAttribution(options: TrainAttributionOptions): Promis
       for (const [err] of results ?? []) if (err) throw err;
     }
     await progress(1);
-    return { from, to, shapley, markov, users, convertedUsers, rowsRead };
+    return { from, to, shapley, markov, users: userCount, convertedUsers, rowsRead };
   } finally {
     if (!options.duckdb) session.close();
   }
