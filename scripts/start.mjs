@@ -69,6 +69,7 @@ const hardCases = ['--duplicates', '0.01', '--bots', '0.02', '--floods', '0.005'
 const backfillHours = Number(env.SIGFLOW_DEMO_BACKFILL_HOURS ?? 3);
 const generator = path.join(root, 'packages/loadgen/dist/cli.js');
 const collector = services.find((s) => s.name === 'collector');
+let backfilled = false;
 if (fs.existsSync(generator) && backfillHours > 0) {
   log(`backfilling ${backfillHours} h of history into Kafka...`);
   const span = backfillHours * 3_600_000;
@@ -76,7 +77,7 @@ if (fs.existsSync(generator) && backfillHours > 0) {
     generator, '--sink', 'kafka', '--rate', '0', '--events', String(40_000 * backfillHours), '--seed', '1',
     '--start', new Date(Date.now() - span - 60_000).toISOString(), '--span', `${backfillHours}h`, '--late', '0.02', '--quiet', ...hardCases,
   ]);
-  await new Promise((resolve) => backfill.once('exit', resolve));
+  backfilled = (await new Promise((resolve) => backfill.once('exit', resolve))) === 0;
 }
 if (fs.existsSync(generator) && collector) {
   launch('generator', [
@@ -114,6 +115,32 @@ const status = setInterval(async () => {
     log(`Kafka status unavailable: ${err.message}`);
   }
 }, 5_000);
+
+// The demo trains the data-driven Shapley table once, over the backfilled history: after the
+// archiver has committed every event the backfill sent, one `train-attribution` job (the batch
+// CLI's `train`, as ops would run it). The daily schedule retrains it afterwards.
+async function archivedThrough(marks) {
+  const [committed] = await admin.fetchOffsets({ groupId: loadConfig().archiver.groupId, topics: [infra.topics.events] });
+  const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+  return marks.every((m) => (at.get(m.partition) ?? -1) >= Number(m.high));
+}
+
+async function trainAfterBackfill() {
+  const cli = path.join(root, 'jobs/batch/dist/cli.js');
+  if (!backfilled || !fs.existsSync(cli) || !services.some((s) => s.name === 'batch')) return;
+  const marks = await admin.fetchTopicOffsets(infra.topics.events);
+  const deadline = Date.now() + 180_000;
+  while (!(await archivedThrough(marks).catch(() => false))) {
+    if (stopping) return;
+    if (Date.now() > deadline) return log('the archiver has not caught up with the backfill in 3 min; no demo training (run `npm run jobs -- train`)');
+    await sleep(1_000);
+  }
+  log('training the Shapley table over the backfilled history (var/logs/train.log)...');
+  const trainer = launch('train', [cli, 'train', '--wait']);
+  const code = await new Promise((resolve) => trainer.once('exit', resolve));
+  if (!stopping) log(code === 0 ? 'Shapley table trained: the dashboard header shows its version' : `training failed (${code}); see var/logs/train.log`);
+}
+trainAfterBackfill().catch((err) => log(`demo training skipped: ${err.message}`));
 
 async function stop() {
   if (stopping) return;

@@ -1,8 +1,11 @@
 // The dashboard in a real headless Chromium against a running stack: collector, speed layer,
 // archiver, batch worker and API run as their own processes (as `npm start` runs them), and the
 // generator sends the last 90 minutes of traffic through the collector over HTTP. The page must
-// draw the CTR chart from the merged views; ops then reprocess the closed hours with the page's
-// own form, and the test waits for that job to complete and for the page to serve batch numbers.
+// draw the CTR chart from the merged views; a user the test sent events for is looked up in the
+// user panel; ops then reprocess the closed hours with the page's own form (progress seen
+// moving, the hours served from batch), train the attribution models from the page (the header
+// names the Shapley version); a reader key sees no job control and an analyst's job request is
+// refused. One stack and one browser for every case.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,6 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type BrowserContext } from 'playwright-core';
 import type { Page } from 'playwright-core';
+import type { SigflowEvent } from '@sigflow/events';
 import type { SigflowConfig } from '@sigflow/config';
 import { EventStream, HttpSink, runGenerator } from '@sigflow/loadgen';
 import { hourStart } from '@sigflow/store';
@@ -33,6 +37,8 @@ const chromiumFlags = [
 
 describe('dashboard in headless Chromium', () => {
   const key = randomBytes(18).toString('base64url');
+  const readerKey = randomBytes(18).toString('base64url');
+  const analystKey = randomBytes(18).toString('base64url');
   let scenario: Scenario;
   let archiveDir: string;
   const stack: ServiceProcess[] = [];
@@ -41,8 +47,19 @@ describe('dashboard in headless Chromium', () => {
   /** The closed hours of the traffic, [from, to): what ops reprocess from the page. */
   let closed: { from: number; to: number };
   let browser: BrowserContext | undefined;
+  let page: Page;
+  const problems: string[] = [];
   let profileDir: string;
   let port: number;
+  let collectorUrl: string;
+
+  /** The API's answer with a key (the numbers the page must show). */
+  const apiGet = async (url: string, withKey = key) => {
+    const res = await fetch(`http://127.0.0.1:${port}${url}`, { headers: { 'x-api-key': withKey } });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> & { [k: string]: any } };
+  };
+  const apiPost = async (url: string, payload: unknown, withKey = key) =>
+    (await fetch(`http://127.0.0.1:${port}${url}`, { method: 'POST', headers: { 'x-api-key': withKey, 'content-type': 'application/json' }, body: JSON.stringify(payload) })).status;
 
   beforeAll(async () => {
     await ensureChromium();
@@ -52,25 +69,31 @@ describe('dashboard in headless Chromium', () => {
     // sealed by the time the page's job runs, whatever the minute the suite starts at.
     scenario = new Scenario('dash', {
       SIGFLOW_API_PORT: String(port),
-      SIGFLOW_API_KEYS: `${key}:ops`,
+      SIGFLOW_API_KEYS: `${key}:ops,${readerKey}:reader,${analystKey}:analyst`,
       SIGFLOW_ARCHIVE_DIR: archiveDir,
       SIGFLOW_ARCHIVER_IDLE_WATERMARK_DELAY_MS: '5000',
     });
     await scenario.setUp();
     config = scenario.config;
     const collectorPort = await freePort();
+    collectorUrl = `http://127.0.0.1:${collectorPort}`;
     const collector = new ServiceProcess(`collector-dash-${scenario.id}`, 'services/collector/dist/main.js', { ...scenario.env, SIGFLOW_COLLECTOR_PORT: String(collectorPort) }, collectorPort);
     const speed = await scenario.speed();
     const archiver = await scenario.archiver(archiveDir);
-    // Its schedulers stay out of the way (once a year): only the page's job recomputes.
-    const batch = await scenario.batchWorker(archiveDir, 'batch', { SIGFLOW_BATCH_RECOMPUTE_EVERY: '0 0 1 1 *', SIGFLOW_BATCH_RETRAIN_EVERY: '0 0 1 1 *' });
+    // Its schedulers stay out of the way (once a year): only the page's jobs run. One hour per
+    // pass, so a reprocess of two hours reports progress between its passes.
+    const batch = await scenario.batchWorker(archiveDir, 'batch', {
+      SIGFLOW_BATCH_RECOMPUTE_EVERY: '0 0 1 1 *',
+      SIGFLOW_BATCH_RETRAIN_EVERY: '0 0 1 1 *',
+      SIGFLOW_BATCH_HOURS_PER_PASS: '1',
+    });
     api = new ServiceProcess(`api-dashboard-${scenario.id}`, 'services/api/dist/main.js', scenario.env, port);
     stack.push(collector, api);
     await Promise.all([collector.start(), speed.start(), archiver.start(), batch.start(), api.start()]);
 
     // The last 90 minutes of traffic through the collector, as browsers and ad servers send it.
     const now = Date.now();
-    const sink = new HttpSink({ url: `http://127.0.0.1:${collectorPort}` });
+    const sink = new HttpSink({ url: collectorUrl });
     const stream = new EventStream({ seed: 5, events: 15_000, start: now - 90 * 60_000, span: 89 * 60_000, partitions: 4, campaigns: 4, duplicates: 0.02, bots: 0.02, orphans: 0.01, rules: config.rules });
     const run = await runGenerator({ stream, sink, truth: true });
     await sink.close();
@@ -80,6 +103,11 @@ describe('dashboard in headless Chromium', () => {
     await waitUntil('the archiver to commit the traffic', () => scenario.groupLag(scenario.env['SIGFLOW_ARCHIVER_GROUP']!), (lag) => lag === 0, 120_000);
     closed = { from: hourStart(now - 90 * 60_000), to: hourStart(now) };
     profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-chromium-'));
+    // A fresh profile directory per run (playwright passes it as --user-data-dir).
+    browser = await chromium.launchPersistentContext(profileDir, { executablePath: CHROMIUM, headless: true, args: chromiumFlags, viewport: { width: 1280, height: 1500 } });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    watchProblems(page, problems);
+    await page.goto(`http://127.0.0.1:${port}/#key=${key}&refresh=2`);
   }, 900_000);
 
   afterAll(async () => {
@@ -90,22 +118,7 @@ describe('dashboard in headless Chromium', () => {
     if (archiveDir) fs.rmSync(archiveDir, { recursive: true, force: true });
   });
 
-  it('draws live CTR, attribution, reconciliation, heatmap and jobs; a reprocess from the page completes and batch numbers appear', async () => {
-    // A fresh profile directory per run (playwright passes it as --user-data-dir).
-    browser = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: chromiumFlags,
-      viewport: { width: 1280, height: 1500 },
-    });
-    const page = browser.pages()[0] ?? (await browser.newPage());
-    const problems: string[] = [];
-    page.on('pageerror', (err) => problems.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') problems.push(msg.text());
-    });
-    await page.goto(`http://127.0.0.1:${port}/#key=${key}&refresh=2`);
-
+  it('draws live CTR, attribution, reconciliation, heatmap and jobs from speed views', async () => {
     await page.waitForSelector('#ctr-chart[data-state="ready"]', { timeout: 60_000 });
     expect(Number(await page.getAttribute('#ctr-chart', 'data-points'))).toBeGreaterThan(10);
     expect(await page.locator('#ctr-chart path.series').count()).toBeGreaterThan(0);
@@ -115,34 +128,151 @@ describe('dashboard in headless Chromium', () => {
     await page.waitForSelector('#recon-chart[data-state="ready"]');
     await waitUntil('heatmap rows', () => page.locator('#heatmap-table tbody tr').count(), (n) => n > 0, 30_000);
     expect(await page.textContent('#role')).toBe('role: ops');
-    // Before any batch job: every number is a speed number.
+    // Before any batch job: every number is a speed number, and no Shapley table yet.
     expect(await page.textContent('#status')).toContain('batch watermark none');
+    expect(await page.textContent('#shapley-version')).toContain('none yet');
     expect(await page.locator('#campaign-table .src-speed').count()).toBeGreaterThan(0);
     expect(await page.locator('#campaign-table .src-batch').count()).toBe(0);
+  });
 
-    // Ops reprocess the closed hours with the page's form (POST /v1/jobs/reprocess with the page's key).
-    await page.waitForSelector('#reprocess-form:not([hidden])');
+  it('the user panel shows the profile and newest-first signals of a user the test sent events for, as the API answers them', async () => {
+    const user = `dash-user-${scenario.id}`;
+    const events = userHistory(user, Date.now() - 20 * 60_000);
+    const res = await fetch(`${collectorUrl}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) });
+    expect(res.status).toBeLessThan(300);
+    const signalsUrl = `/v1/users/${user}/signals?includeInvalid=true&limit=50`;
+    await waitUntil('the speed layer to hold the user', async () => (await apiGet(signalsUrl)).body['count'], (n) => n === events.length, 60_000);
+
+    // The user is the speed layer's latest: a recent-user chip, clicked.
+    await page.locator(`#recent-users [data-user-id="${user}"]`).click({ timeout: 30_000 });
+    await page.waitForSelector(`#user-result[data-state="ready"][data-user-id="${user}"]`, { timeout: 15_000 });
+    const [profile, signals] = [(await apiGet(`/v1/users/${user}/profile`)).body, (await apiGet(signalsUrl)).body];
+    const field = (name: string) => page.getAttribute(`#user-result [data-field="${name}"]`, 'data-value');
+    expect(Number(await field('sessions'))).toBe(profile['sessions'].length);
+    expect(Number(await field('conversions'))).toBe(profile['conversions'].count);
+    expect(profile['conversions'].count).toBe(1);
+    expect(await field('last-touch')).toBe(profile['lastTouch'].event_id);
+    expect(Number(await field('half-life'))).toBe(profile['engagement'].halfLifeMs);
+    expect(Number(await field('engagement'))).toBeCloseTo(profile['engagement'].score, 3);
+    expect(await page.textContent('#user-result [data-field="engagement"] strong')).toBe(profile['engagement'].score.toFixed(3));
+
+    // Every signal, newest first, in the API's order; the bot impression marked invalid by its reason.
+    const rows = page.locator('#user-signals tbody tr');
+    const shown = await rows.evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-event-id'), tr.querySelector('[data-reason]')?.getAttribute('data-reason') ?? null]));
+    expect(shown).toEqual(signals['signals'].map((s: { event_id: string; reason: string | null }) => [s.event_id, s.reason]));
+    expect(shown.map(([id]) => id)).toEqual([...events].sort((a, b) => b.ts - a.ts).map((e) => e.event_id));
+    expect(shown.filter(([, reason]) => reason !== null)).toEqual([[`${user}-bot`, 'bot']]);
+    expect(await page.textContent('#user-curl')).toContain(`http://127.0.0.1:${port}/v1/users/${user}/profile`);
+    expect(await page.textContent('#user-result .curl')).toContain('has role ops');
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    await page.locator('#user-panel').screenshot({ path: path.join(ARTIFACTS, 'dashboard-user-panel.png') });
+  });
+
+  it('a reprocess from the page previews its hours and rows, shows its progress moving, completes, and the hours are served from batch', async () => {
+    await page.waitForSelector('#job-controls:not([hidden])');
     await page.fill('#reprocess-from', isoMinute(closed.from));
     await page.fill('#reprocess-to', isoMinute(closed.to));
+    const preview = (await apiGet(`/v1/jobs/reprocess/preview?from=${closed.from}&to=${closed.to}`)).body;
+    expect(preview).toMatchObject({ hours: (closed.to - closed.from) / 3_600_000, archivedHours: 2 });
+    await page.waitForSelector(`#reprocess-preview[data-rows="${preview['rows']}"][data-hours="${preview['hours']}"]`, { timeout: 10_000 });
+    expect(preview['rows']).toBeGreaterThan(1_000);
+
+    await recordProgress(page);
     await page.click('#reprocess-submit');
     const jobId = await waitUntil('the page to show the new job id', () => dataOf(page, '#reprocess-result', 'data-job-id'), (id) => id !== null, 30_000);
-    const state = await waitUntil('the job to finish in the job list', () => dataOf(page, `#jobs-table tr[data-job-id="${jobId}"]`, 'data-state'), (s) => s === 'completed' || s === 'failed', 180_000);
-    const row = await page.textContent(`#jobs-table tr[data-job-id="${jobId}"]`);
-    expect({ state, row }).toMatchObject({ state: 'completed', row: expect.stringContaining('recompute') });
+    await page.waitForSelector(`#job-live[data-job-id="${jobId}"][data-state="completed"]`, { timeout: 180_000 });
+    const seen = (await page.evaluate('window.seenProgress')) as string[];
+    const percents = seen.map((p) => Number(JSON.parse(p).percent));
+    expect(percents.some((p) => p > 0 && p < 100), `progress seen: ${seen.join(' ')}`).toBe(true);
+    expect(percents.at(-1)).toBe(100);
+    expect(await page.getAttribute('#job-live', 'data-hours-done')).toBe(String(preview['hours']));
+    expect(await page.textContent('#job-live .outcome')).toMatch(/2 hours recomputed, [\d,]+ rows read/);
+    const row = await waitUntil('the job in the job list', () => page.locator(`#jobs-table tr[data-job-id="${jobId}"][data-state="completed"]`).textContent({ timeout: 5_000 }).catch(() => null), (t) => t !== null, 30_000);
     expect(row).toMatch(/"requestedBy":"api:key-[0-9a-f]{12}"/);
 
-    // The served views changed: the recomputed hours are batch now, and the batch watermark is past them.
+    // The served views changed: those hours come from batch now, on the page and in the API.
+    const campaign = (await apiGet('/v1/campaigns')).body['campaigns'][0];
+    const hours = (await apiGet(`/v1/campaigns/${campaign}/metrics?from=${closed.from}&to=${closed.to}&granularity=hour`)).body['rows'];
+    expect(hours.map((r: { source: string }) => r.source)).toEqual(['batch', 'batch']);
     await waitUntil('batch numbers on the page', () => page.locator('#campaign-table .src-batch').count(), (n) => n > 0, 30_000);
-    expect(await page.locator('#campaign-table .src-speed').count()).toBeGreaterThan(0);
     const status = await page.textContent('#status');
-    expect(status).toMatch(/batch watermark \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC/);
     expect(Date.parse(`${/batch watermark (\S+ \S+) UTC/.exec(status ?? '')?.[1]?.replace(' ', 'T')}Z`)).toBeGreaterThanOrEqual(closed.from + 3_600_000);
+  });
 
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
+  it('a training from the page publishes a Shapley table the header names, with its coalitions', async () => {
+    await page.click('#train-submit');
+    const jobId = await waitUntil('the training job id', () => dataOf(page, '#train-result', 'data-job-id'), (id) => id !== null, 30_000);
+    await page.waitForSelector(`#job-live[data-job-id="${jobId}"][data-state="completed"]`, { timeout: 180_000 });
+    const version = (await apiGet('/v1/status')).body['shapleyVersion'];
+    expect(version).toMatch(/^s\d{8}T\d{2}-[0-9a-f]{10}$/);
+    await page.waitForSelector(`#shapley-version[data-version="${version}"]`, { timeout: 15_000 });
+    expect(await page.textContent('#shapley-version')).toMatch(new RegExp(`Shapley table ${version}, trained on .+ UTC`));
+    const table = (await apiGet('/v1/attribution/shapley?largest=12')).body;
+    await page.waitForSelector(`#shapley-table[data-version="${version}"]`, { timeout: 15_000 });
+    const coalitions = await page.locator('#shapley-table tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-coalition')));
+    expect(coalitions).toEqual(table['coalitions'].map((c: { channels: string[] }) => c.channels.join('+')));
+    expect(coalitions.length).toBeGreaterThan(0);
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+    await page.locator('#job-controls').locator('..').screenshot({ path: path.join(ARTIFACTS, 'dashboard-ops-panel.png') });
     expect(problems).toEqual([]);
   });
+
+  it('a reader key sees no job control; an analyst key is refused job requests (403)', async () => {
+    const readerPage = await browser!.newPage();
+    const readerProblems: string[] = [];
+    watchProblems(readerPage, readerProblems);
+    try {
+      await readerPage.goto(`http://127.0.0.1:${port}/#key=${readerKey}&refresh=2`);
+      await waitUntil('the reader role in the header', () => readerPage.textContent('#role'), (t) => t === 'role: reader', 15_000);
+      await readerPage.waitForSelector('#recent-users [data-user-id]', { timeout: 15_000 });
+      expect(await readerPage.locator('#job-controls').isHidden()).toBe(true);
+      expect(await readerPage.locator('#reprocess-submit').isVisible()).toBe(false);
+      expect(await readerPage.locator('#train-submit').isVisible()).toBe(false);
+      expect(await readerPage.textContent('#jobs-table')).toContain('the reader role cannot see jobs');
+      expect(readerProblems).toEqual([]);
+    } finally {
+      await readerPage.close();
+    }
+    expect(await apiPost('/v1/jobs/reprocess', { from: closed.from, to: closed.to }, analystKey)).toBe(403);
+    expect(await apiPost('/v1/jobs/train', {}, analystKey)).toBe(403);
+    expect(await apiPost('/v1/jobs/reprocess', { from: closed.from, to: closed.to }, readerKey)).toBe(403);
+  });
 });
+
+/** Collects page errors and console errors. */
+function watchProblems(page: Page, problems: string[]): void {
+  page.on('pageerror', (err) => problems.push(err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(msg.text());
+  });
+}
+
+/** Records every progress the page's live job view shows (a MutationObserver: no sample is missed). */
+async function recordProgress(page: Page): Promise<void> {
+  // A string: the test workspace compiles without the DOM library.
+  await page.evaluate(`(() => {
+    window.seenProgress = [];
+    const node = document.getElementById('job-live');
+    new MutationObserver(() => {
+      const p = JSON.stringify({ percent: node.dataset.percent, state: node.dataset.state });
+      if (node.dataset.percent !== undefined && window.seenProgress.at(-1) !== p) window.seenProgress.push(p);
+    }).observe(node, { attributes: true });
+  })()`);
+}
+
+/** One user's 20 minutes: impressions and clicks on two channels, a bot impression, a conversion. */
+function userHistory(user: string, t0: number): SigflowEvent[] {
+  const ua = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';
+  const tp = (channel: string) => ({ campaign_id: 'dash-c', ad_id: `dash-${channel}`, channel, user_agent: ua });
+  return [
+    { event_id: `${user}-i1`, type: 'impression', user_id: user, ts: t0, ...tp('search') },
+    { event_id: `${user}-c1`, type: 'click', user_id: user, ts: t0 + 5_000, ...tp('search') },
+    { event_id: `${user}-bot`, type: 'impression', user_id: user, ts: t0 + 60_000, ...tp('social'), user_agent: 'Googlebot/2.1 (+http://www.google.com/bot.html)' },
+    { event_id: `${user}-i2`, type: 'impression', user_id: user, ts: t0 + 120_000, ...tp('social') },
+    { event_id: `${user}-p1`, type: 'page_view', user_id: user, ts: t0 + 180_000, page_id: 'dash-page', user_agent: ua },
+    { event_id: `${user}-v1`, type: 'conversion', user_id: user, ts: t0 + 240_000, value: 42, user_agent: ua },
+  ];
+}
 
 /** `2026-11-20T10:00Z`: the form the page's inputs show as an example. */
 function isoMinute(ms: number): string {

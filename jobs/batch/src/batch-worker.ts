@@ -143,18 +143,22 @@ export function startBatchWorker(deps: BatchWorkerDeps): BatchWorker {
 async function runQueuedJob(deps: BatchWorkerDeps, metrics: BatchMetrics, job: Job, request: JobRequest, duckdb: DuckDBSession): Promise<unknown> {
   const kind = job.name;
   let lastRows = 0;
+  let last: JobProgress | undefined;
   const result = await runJobRequest(request, deps.context, {
     duckdb,
     computedBy: `job:${job.id ?? '?'}`,
     onProgress: async (p) => {
       metrics.rowsRead.inc({ kind }, Math.max(0, p.rowsRead - lastRows));
       lastRows = Math.max(lastRows, p.rowsRead);
+      last = p;
       await job.updateProgress({ ...p });
     },
   });
   const recomputed = result.recomputedHours ?? [];
   metrics.hoursRecomputed.inc(recomputed.length);
-  await job.updateProgress({ hoursDone: Number(result['hours'] ?? 1), hoursTotal: Number(result['hours'] ?? 1), rowsRead: result.rowsRead, percent: 100 });
+  // Done: every hour of the job (a training's hours are its period's, not a count in its result).
+  const hoursTotal = Number(result['hours'] ?? last?.hoursTotal ?? 1);
+  await job.updateProgress({ hoursDone: hoursTotal, hoursTotal, rowsRead: result.rowsRead, percent: 100 });
   if (deps.queue && recomputed.length > 0) await enqueueCompactions(deps, recomputed);
   return result;
 }

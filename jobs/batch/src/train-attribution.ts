@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { listRangeFiles } from '@sigflow/archive';
 import { trainMarkovChain, trainShapleyTable, type MarkovModel, type MarkovPath, type ShapleyTable } from '@sigflow/core';
-import type { PublishedMarkovModel } from '@sigflow/store';
+import type { PublishedMarkovModel, PublishedShapleyTable } from '@sigflow/store';
 import type { BatchContext } from './batch-context.js';
 import { countRows, firstCopyQualify, loadArchiveRows } from './archive-scan.js';
 import { DuckDBSession } from './duckdb-session.js';
@@ -99,18 +99,21 @@ export async function trainAttribution(options: TrainAttributionOptions): Promis
     const shapley: ShapleyTable = { version: `s${stamp(to)}-${digest({ from, to, values })}`, values };
     const model: MarkovModel = trainMarkovChain(exposed.map((u): MarkovPath => ({ channels: u.channels, converted: u.converted })));
     const markov: PublishedMarkovModel = { version: `m${stamp(to)}-${digest({ from, to, model })}`, from, to, model };
+    const userCount = exposed.length;
+    const convertedUsers = exposed.filter((u) => u.converted).length;
     if (options.publish !== false) {
       const { keys } = ctx;
+      const published: PublishedShapleyTable = { ...shapley, from, to, users: userCount, convertedUsers, trainedAt: now() };
       const results = await ctx.redis
         .multi()
-        .set(keys.shapleyTable(), JSON.stringify(shapley))
+        .set(keys.shapleyTable(), JSON.stringify(published))
         .set(keys.shapleyVersion(), shapley.version)
         .set(keys.markovModel(), JSON.stringify(markov))
         .exec();
       for (const [err] of results ?? []) if (err) throw err;
     }
     await progress(1);
-    return { from, to, shapley, markov, users: exposed.length, convertedUsers: exposed.filter((u) => u.converted).length, rowsRead };
+    return { from, to, shapley, markov, users: userCount, convertedUsers, rowsRead };
   } finally {
     if (!options.duckdb) session.close();
   }

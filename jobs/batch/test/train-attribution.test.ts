@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
 import type { ReceivedEvent } from '@sigflow/events';
 import { attributeConversion, parseShapleyTable, type Touchpoint } from '@sigflow/core';
-import { createRedis, readBatchHourEntries, readMarkovModel, StoreKeys } from '@sigflow/store';
+import { createRedis, readBatchHourEntries, readMarkovModel, readShapleyTable, StoreKeys } from '@sigflow/store';
 import { createBatchContext, recomputeHours, trainAttribution, type BatchContext } from '../src/index.js';
 import { GOOGLEBOT_UA, HOUR, MINUTE, SECOND, T0, click, conversion, deleteKeys, impression, testConfig, writeArchive } from './helpers.js';
 
@@ -78,6 +78,8 @@ describe('train-attribution: from archive rows to the published models', () => {
     expect(table.version).toBe(version);
     expect(version).toBe(result.shapley.version);
     expect(table.values).toEqual({ search: 1 / 3, display: 0, 'display+search': 1 });
+    // Published with how it was trained (the dashboard's header and /v1/attribution/shapley show it).
+    expect(await readShapleyTable(redis, keys)).toMatchObject({ version, from: T0, to: T0 + HOUR, users: 6, convertedUsers: 3, trainedAt: expect.any(Number) });
 
     // phi_search = 1/2 (v(s) - 0) + 1/2 (v(s+d) - v(d)) = 1/6 + 1/2 = 2/3; phi_display = 1/2 (1 - 1/3) = 1/3.
     const path: Touchpoint[] = [

@@ -60,6 +60,11 @@ export interface SpeedConfig {
   /** Signals kept per user (the newest). */
   readonly signalsCap: number;
   /**
+   * Users listed per partition as recently seen (`SIGFLOW_SPEED_RECENT_USERS`, default 200): the
+   * dashboard's user panel and `GET /v1/users/recent` pick from them. 0 keeps no list.
+   */
+  readonly recentUsers: number;
+  /**
    * A user's state snapshot is rewritten after this many of its signals (default 32); between
    * snapshots the signals themselves are the state's durable delta.
    */
@@ -278,6 +283,7 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
       viewTtlMs: r.int('SIGFLOW_SPEED_VIEW_TTL_MS', 8 * DAY, 60_000),
       userTtlMs: r.int('SIGFLOW_SPEED_USER_TTL_MS', 30 * DAY, 60_000),
       signalsCap: r.int('SIGFLOW_SPEED_SIGNALS_CAP', 1_000, 1, 100_000),
+      recentUsers: r.int('SIGFLOW_SPEED_RECENT_USERS', 200, 0, 10_000),
       snapshotEvery: r.int('SIGFLOW_SPEED_SNAPSHOT_EVERY', 32, 1, 10_000),
       cachedUsersPerPartition: r.int('SIGFLOW_SPEED_CACHED_USERS_PER_PARTITION', 250_000, 1),
       shapleyRefreshMs: r.int('SIGFLOW_SPEED_SHAPLEY_REFRESH_MS', 5_000, 100),

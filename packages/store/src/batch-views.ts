@@ -185,6 +185,37 @@ export interface PublishedMarkovModel {
   readonly model: MarkovModel;
 }
 
+/**
+ * What `StoreKeys.shapleyTable()` holds (JSON): core's table (version and v(S) per canonical
+ * channel set, `a+b`) and how it was trained. Tables published before the training fields
+ * existed have none of them.
+ */
+export interface PublishedShapleyTable {
+  readonly version: string;
+  readonly values: Readonly<Record<string, number>>;
+  /** Training period [from, to) (ms). */
+  readonly from?: number;
+  readonly to?: number;
+  /** Users with a valid touchpoint in the period, and how many of them converted. */
+  readonly users?: number;
+  readonly convertedUsers?: number;
+  /** When it was trained (ms). */
+  readonly trainedAt?: number;
+}
+
+/** The published Shapley table, or null when none is (or it is unreadable). */
+export async function readShapleyTable(redis: Redis, keys: StoreKeys): Promise<PublishedShapleyTable | null> {
+  const json = await redis.get(keys.shapleyTable());
+  if (json === null) return null;
+  try {
+    const value = JSON.parse(json) as PublishedShapleyTable;
+    if (typeof value.version !== 'string' || typeof value.values !== 'object' || value.values === null) return null;
+    return value;
+  } catch {
+    return null;
+  }
+}
+
 /** The published Markov model, or null when none is (or it is unreadable). */
 export async function readMarkovModel(redis: Redis, keys: StoreKeys): Promise<PublishedMarkovModel | null> {
   const json = await redis.get(keys.markovModel());

@@ -19,8 +19,11 @@ export {
   batchVersionKeysKey,
   switchBatchHours,
   readMarkovModel,
+  readShapleyTable,
 } from './batch-views.js';
-export type { BatchHourEntry, BatchSwitchHour, BatchSwitchResult, PublishedMarkovModel } from './batch-views.js';
+export type { BatchHourEntry, BatchSwitchHour, BatchSwitchResult, PublishedMarkovModel, PublishedShapleyTable } from './batch-views.js';
+export { readRecentUsers } from './recent-users.js';
+export type { RecentUser } from './recent-users.js';
 export { hoursOf, forEachField, isEmptyHash, HOUR_MS } from './view-replies.js';
 export type {
   TimeRange,

@@ -74,6 +74,10 @@ export class StoreKeys {
   speedHeatmap(partition: number, pageId: string, hourStart: number): string {
     return this.speedKey(partition, 'heatmap', `${pageId}:${hourStart}`);
   }
+  /** ZSET userId -> when the speed layer last committed a signal of theirs (ms), the newest `speed.recentUsers`. */
+  recentUsers(partition: number): string {
+    return this.speedKey(partition, 'recent-users');
+  }
   /** HASH `${campaignId}\t${cause}` -> count: what the speed layer left out, per hour and partition (reconciliation). */
   speedQuality(partition: number, hourStart: number): string {
     return this.speedKey(partition, 'quality', hourStart);

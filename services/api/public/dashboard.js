@@ -1,4 +1,5 @@
-// sigflow dashboard: plain JS, inline SVG charts, no dependencies. It polls the JSON API every
+// sigflow dashboard: plain JS, inline SVG charts, no dependencies. The analyst panels live here
+// with the helpers; the user panel is dashboard-users.js, the ops panel dashboard-ops.js. It polls the JSON API every
 // few seconds with the API key it got from the URL fragment (#key=...) or from a prompt; the
 // key stays in this tab's sessionStorage and is sent as x-api-key.
 'use strict';
@@ -328,51 +329,38 @@ async function reconciliationPanel() {
   if (!rows.length) tbody.append(el('tr', {}, el('td', { colspan: 8, class: 'muted' }, 'no differences between the layers in recomputed hours')));
 }
 
-async function jobsPanel(role) {
-  const tbody = $('jobs-table').tBodies[0];
-  clear(tbody);
-  $('reprocess-form').hidden = role !== 'ops';
-  if (role !== 'ops') {
-    tbody.append(el('tr', {}, el('td', { colspan: 7, class: 'muted' }, `the ${role} role cannot see jobs; open the dashboard with an ops key`)));
-    $('schedules').textContent = '';
+/** The header's Shapley line: the version every key sees, the training period for analysts. */
+function shapleyHeader(version, table) {
+  const node = $('shapley-version');
+  node.dataset.version = version ?? '';
+  if (!version) {
+    node.textContent = 'Shapley table: none yet (Shapley credit is the equal split until a training)';
     return;
   }
-  const [{ jobs }, { schedules }] = await Promise.all([api('/v1/jobs?limit=15'), api('/v1/schedules')]);
-  for (const j of jobs) {
-    const pct = typeof j.progress === 'number' ? j.progress : typeof j.progress?.percent === 'number' ? j.progress.percent : null;
-    const bar = el('div', { class: 'progress', title: JSON.stringify(j.progress) }, el('div', { width: `${pct ?? 0}%` }));
-    tbody.append(
-      el('tr', { 'data-job-id': j.id, 'data-state': j.state },
-        el('td', {}, j.id),
-        el('td', {}, j.name),
-        el('td', {}, j.state),
-        el('td', {}, bar, pct === null ? '' : ` ${Math.round(pct)}%`),
-        el('td', { class: 'num' }, `${j.attemptsMade}/${j.attempts}`),
-        el('td', {}, fmt.dateTime(j.createdAt)),
-        el('td', { class: j.failedReason ? 'error' : '' }, j.failedReason || JSON.stringify(j.data)),
-      ),
-    );
-  }
-  if (!jobs.length) tbody.append(el('tr', {}, el('td', { colspan: 7, class: 'muted' }, 'no jobs')));
-  $('schedules').textContent = schedules.length
-    ? `schedules: ${schedules.map((s) => `${s.id} → ${s.jobName} (${s.pattern || `every ${s.every} ms`}, next ${fmt.dateTime(s.next)})`).join(' · ')}`
-    : 'no schedules';
+  const period = table && table.version === version && table.from !== null ? `, trained on ${fmt.dateTime(table.from).slice(0, 16)} – ${fmt.dateTime(table.to).slice(0, 16)} UTC (${fmt.int(table.users)} users, ${fmt.int(table.convertedUsers)} converted)` : '';
+  node.textContent = `Shapley table ${version}${period}`;
 }
 
-/** Ops: enqueue a recompute of [from, to) through the API, as `POST /v1/jobs/reprocess`. */
-async function reprocess(event) {
-  event.preventDefault();
-  const result = $('reprocess-result');
-  try {
-    const job = await api('/v1/jobs/reprocess', { from: $('reprocess-from').value.trim(), to: $('reprocess-to').value.trim() });
-    result.textContent = `job ${job.id} enqueued: recompute ${fmt.dateTime(job.data.from)} – ${fmt.dateTime(job.data.to)} UTC`;
-    result.dataset.jobId = job.id;
-    result.className = 'muted';
-    loop();
-  } catch (err) {
-    result.textContent = `error: ${err.message}`;
-    result.className = 'error';
+/** v(S) of the largest coalitions, one column per channel (a dot where S holds it). */
+async function shapleyPanel() {
+  const table = await api('/v1/attribution/shapley?largest=12');
+  const node = $('shapley-table');
+  const [thead, tbody] = [node.tHead, node.tBodies[0]];
+  clear(thead);
+  clear(tbody);
+  node.dataset.version = table.version ?? '';
+  node.dataset.state = table.coalitions.length ? 'ready' : 'empty';
+  $('shapley-summary').textContent = table.version
+    ? `${table.version}: ${fmt.int(table.coalitionCount)} coalitions over ${table.channels.length} channels, trained on ${fmt.dateTime(table.from)} – ${fmt.dateTime(table.to)} UTC; retrained daily by the train-attribution schedule or with Train below`
+    : 'no table yet: a train-attribution job (the daily schedule, npm start after its backfill, or Train below) publishes one';
+  thead.append(el('tr', {}, el('th', {}, '|S|'), ...table.channels.map((c) => el('th', { class: 'num' }, c)), el('th', {}, 'v(S)')));
+  const max = Math.max(1e-9, ...table.coalitions.map((c) => c.value));
+  for (const c of table.coalitions) {
+    const cells = table.channels.map((ch) => el('td', { class: 'num' }, c.channels.includes(ch) ? '●' : ''));
+    const bar = el('div', { class: 'bar batch', width: `${Math.max(1, (c.value / max) * 100)}%` });
+    tbody.append(el('tr', { 'data-coalition': c.channels.join('+') }, el('td', { class: 'num' }, c.channels.length), ...cells, el('td', { class: 'vbar' }, bar, fmt.pct(c.value, 1))));
   }
+  return table;
 }
 
 // ---- the loop ----
@@ -410,10 +398,14 @@ async function refresh() {
   const speedWm = speed.length ? Math.min(...speed) : null;
   $('status').textContent =
     `batch watermark ${status.batchWatermark === null ? 'none (all speed views)' : fmt.dateTime(status.batchWatermark)} UTC · ` +
-    `speed watermark ${fmt.dateTime(speedWm)} UTC · Shapley table ${status.shapleyVersion ?? 'none'} · ` +
+    `speed watermark ${fmt.dateTime(speedWm)} UTC · ` +
     `${fmt.int(status.speedCounters.events || 0)} events, ${fmt.int(status.speedCounters.duplicates || 0)} duplicates, ${fmt.int(status.speedCounters.late || 0)} late`;
+  const users = recentUsersPanel().catch((err) => ($('recent-users').textContent = `error: ${err.message}`));
   if (status.role === 'reader') {
-    $('status').textContent += ' · this key (reader) cannot see analytics';
+    shapleyHeader(status.shapleyVersion, null);
+    $('status').textContent += ' · this key (reader) sees users only';
+    await jobsPanel(status.role);
+    await users;
     return;
   }
   const panels = [
@@ -422,8 +414,9 @@ async function refresh() {
     ['heatmap-table', heatmapPanel],
     ['recon-chart', reconciliationPanel],
     ['jobs-table', () => jobsPanel(status.role)],
+    ['shapley-table', async () => shapleyHeader(status.shapleyVersion, await shapleyPanel())],
   ];
-  await Promise.all(panels.map(([id, panel]) => panel().catch((err) => showError(id, err))));
+  await Promise.all([users, ...panels.map(([id, panel]) => panel().catch((err) => showError(id, err)))]);
   $('refreshed').textContent = `updated ${new Date().toISOString().slice(11, 19)} UTC, every ${REFRESH_MS / 1000} s`;
 }
 
@@ -442,5 +435,6 @@ $('change-key').addEventListener('click', () => {
   loop();
 });
 for (const id of ['model', 'page', 'recon-metric']) $(id).addEventListener('change', loop);
-$('reprocess-form').addEventListener('submit', reprocess);
+installUserPanel();
+installOpsPanel();
 loop();

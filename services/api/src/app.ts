@@ -24,6 +24,8 @@ import { pageRoutes } from './routes/page-routes.js';
 import { statusRoutes } from './routes/status-routes.js';
 import { exportRoutes } from './routes/export-routes.js';
 import { jobRoutes } from './routes/jobs-routes.js';
+import { jobControlRoutes } from './routes/job-control-routes.js';
+import { shapleyRoutes } from './routes/shapley-routes.js';
 import { scheduleRoutes } from './routes/schedule-routes.js';
 import { registerOpsBoard } from './routes/ops-board.js';
 import { registerDashboardRoutes } from './routes/dashboard-routes.js';
@@ -52,11 +54,13 @@ const routeGroups: readonly (readonly [RoutePlugin, string])[] = [
   [userRoutes, '/v1/users'],
   [campaignRoutes, '/v1/campaigns'],
   [attributionRoutes, '/v1/attribution'],
+  [shapleyRoutes, '/v1/attribution/shapley'],
   [reconciliationRoutes, '/v1/reconciliation'],
   [pageRoutes, '/v1/pages'],
   [statusRoutes, '/v1/status'],
   [exportRoutes, '/v1/export'],
   [jobRoutes, '/v1/jobs'],
+  [jobControlRoutes, '/v1/jobs'],
   [scheduleRoutes, '/v1/schedules'],
 ];
 

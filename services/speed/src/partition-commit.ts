@@ -68,6 +68,23 @@ function userCommands(ctx: CommitContext, runtime: PartitionRuntime, changes: Ba
   return commands;
 }
 
+/**
+ * The users of this batch as the partition's most recently seen (scored by the commit's wall
+ * clock), the list trimmed to the newest `speed.recentUsers`: what the dashboard's user panel
+ * offers to look up. Its TTL follows the users' own.
+ */
+function recentUserCommands(ctx: CommitContext, runtime: PartitionRuntime, changes: BatchChanges): RedisCommand[] {
+  const { keys, speed, now } = ctx;
+  if (speed.recentUsers === 0 || changes.signals.size === 0) return [];
+  const key = keys.recentUsers(runtime.partition);
+  const commands: RedisCommand[] = [];
+  const members: (string | number)[] = [];
+  for (const userId of changes.signals.keys()) members.push(now, userId);
+  pushChunked(commands, ['ZADD', key], members, 2_000);
+  commands.push(['ZREMRANGEBYRANK', key, 0, -(speed.recentUsers + 1)], ['PEXPIRE', key, String(speed.userTtlMs)]);
+  return commands;
+}
+
 /** The partition's state of each IP that clicked: read by the other partitions too. */
 function ipCommands(ctx: CommitContext, runtime: PartitionRuntime, changes: BatchChanges): RedisCommand[] {
   const { settings } = ctx;
@@ -117,7 +134,7 @@ function partitionCommands(ctx: CommitContext, runtime: PartitionRuntime, change
 
 /**
  * Every write of one partition batch's atomic commit, built from its collected changes: folded
- * view increments (one command per field), user signals and snapshots, IP states, dedupe
+ * view increments (one command per field), user signals and snapshots, recent users, IP states, dedupe
  * hashes, reconciliation causes, counters, watermark, listings and the outbox. Pure apart from
  * moving the partition cache's bookkeeping (signal counts, pending dedupe hashes) forward.
  */
@@ -126,6 +143,7 @@ export function buildPartitionCommit(ctx: CommitContext, runtime: PartitionRunti
   return [
     ...windowViewCommands(speedKeyspace(ctx.keys, runtime.partition), deltas, seconds(ctx.speed.viewTtlMs)),
     ...userCommands(ctx, runtime, changes),
+    ...recentUserCommands(ctx, runtime, changes),
     ...ipCommands(ctx, runtime, changes),
     ...dedupeCommands(ctx, runtime),
     ...partitionCommands(ctx, runtime, changes, deltas.counts),

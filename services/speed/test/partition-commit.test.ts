@@ -75,6 +75,14 @@ describe('a partition batch commit (no Kafka, no Redis)', () => {
     expect(runtime.users.get('bob')).toMatchObject({ signals: 1, sinceSnapshot: 1, hasSnapshot: false, ttlAt: 1_000 });
   });
 
+  it('lists the batch users as recently seen, scored by the commit clock, trimmed to speed.recentUsers', () => {
+    const key = keys.recentUsers(2);
+    expect(commandsNamed(commands, 'ZADD')).toEqual([['ZADD', key, 1_000, 'ann', 1_000, 'bob']]);
+    expect(commandsNamed(commands, 'ZREMRANGEBYRANK')).toEqual([['ZREMRANGEBYRANK', key, 0, -(speed.recentUsers + 1)]]);
+    const none = buildPartitionCommit({ keys, settings, speed: { ...speed, recentUsers: 0 }, now: 1_000 }, runtimeFor([]), new BatchChanges());
+    expect(commandsNamed(none, 'ZADD')).toEqual([]);
+  });
+
   it('appends 8 bytes per new event id to the dedupe bucket, and counts the copy as a duplicate', () => {
     const appends = commandsNamed(commands, 'APPEND');
     expect(appends.map((c) => [c[1], (c[2] as Buffer).length])).toEqual([[keys.seenEvents(2, hourStart(T0)), 5 * 8]]);

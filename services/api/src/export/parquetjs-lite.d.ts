@@ -1,4 +1,4 @@
-// The part of parquetjs-lite (no bundled types) the exports use.
+// The part of parquetjs-lite (no bundled types) the API uses: the exports' writer, footers.
 declare module 'parquetjs-lite' {
   import type { Writable } from 'node:stream';
 
@@ -16,6 +16,12 @@ declare module 'parquetjs-lite' {
     setMetadata(key: string, value: string): void;
     close(): Promise<void>;
   }
-  const parquet: { ParquetSchema: typeof ParquetSchema; ParquetWriter: typeof ParquetWriter };
+  /** Reads a file's envelope; `readFooter` decodes its metadata only. */
+  export class ParquetEnvelopeReader {
+    static openFile(path: string): Promise<ParquetEnvelopeReader>;
+    readFooter(): Promise<{ num_rows: number | { valueOf(): number } }>;
+    close(): Promise<void>;
+  }
+  const parquet: { ParquetSchema: typeof ParquetSchema; ParquetWriter: typeof ParquetWriter; ParquetEnvelopeReader: typeof ParquetEnvelopeReader };
   export default parquet;
 }

@@ -6,6 +6,8 @@ const publicDir = new URL('../../public/', import.meta.url);
 const assets = {
   '/': { file: 'dashboard.html', type: 'text/html; charset=utf-8' },
   '/dashboard.js': { file: 'dashboard.js', type: 'text/javascript; charset=utf-8' },
+  '/dashboard-users.js': { file: 'dashboard-users.js', type: 'text/javascript; charset=utf-8' },
+  '/dashboard-ops.js': { file: 'dashboard-ops.js', type: 'text/javascript; charset=utf-8' },
   '/dashboard.css': { file: 'dashboard.css', type: 'text/css; charset=utf-8' },
 } as const;
 

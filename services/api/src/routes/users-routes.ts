@@ -1,7 +1,7 @@
 import Type from 'typebox';
 import { engagementAt, type UserState } from '@sigflow/core';
 import { eventTypes, userPartition } from '@sigflow/events';
-import { readSignals, readUserState } from '@sigflow/store';
+import { readRecentUsers, readSignals, readUserState } from '@sigflow/store';
 import type { ApiContext, RoutePlugin } from '../context.js';
 import { parseTime, parseTypes } from '../http/params.js';
 import { Id, Nullable, TimeParam, errorResponses } from '../http/schemas.js';
@@ -59,6 +59,14 @@ const ProfileReply = Type.Object({
   lastTouch: Nullable(Touchpoint),
   conversions: Type.Object({ count: Type.Integer(), value: Type.Number() }),
 });
+
+const RecentReply = Type.Object({
+  users: Type.Array(Type.Object({ userId: Type.String(), seenAt: Type.Integer({ description: 'When the speed layer last committed a signal of theirs (ms)' }) }), {
+    description: 'Newest first',
+  }),
+});
+
+const RecentQuery = Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 200, default: 20 }) }, { additionalProperties: false });
 
 const UserParams = Type.Object({ userId: Id('User id (1-128 printable characters)') });
 
@@ -130,6 +138,22 @@ export const userRoutes: RoutePlugin = async (app, { ctx }) => {
       const body = `{"userId":${JSON.stringify(userId)},"count":${signals.length},"signals":[${signals.join(',')}]}`;
       return reply.type('application/json; charset=utf-8').send(body);
     },
+  );
+
+  app.get(
+    '/recent',
+    {
+      config: { role: 'reader' },
+      schema: {
+        tags: ['users'],
+        summary: 'Users the speed layer saw lately, newest first',
+        description: 'From the newest SIGFLOW_SPEED_RECENT_USERS users of each partition (200 by default): ids to look up, e.g. in the dashboard.',
+        security: [{ apiKey: [] }],
+        querystring: RecentQuery,
+        response: { 200: RecentReply, ...errorResponses },
+      },
+    },
+    async (request) => ({ users: await readRecentUsers(redis, keys, config.kafka.eventPartitions, request.query.limit) }),
   );
 
   app.get(
