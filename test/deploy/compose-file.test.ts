@@ -14,7 +14,8 @@ interface ComposeService {
   build?: unknown;
 }
 
-const compose = parse(fs.readFileSync(path.join(repoRoot, 'infra/docker-compose.yml'), 'utf8')) as { services: Record<string, ComposeService> };
+// merge: compose's services share their settings through `<<: *service`.
+const compose = parse(fs.readFileSync(path.join(repoRoot, 'infra/docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
 const dockerfile = fs.readFileSync(path.join(repoRoot, 'infra/Dockerfile'), 'utf8');
 const sigflowServices = Object.entries(compose.services).filter(([, s]) => s.build !== undefined);
 /** `${NAME:?message}`: compose refuses to start while NAME is unset. */
@@ -29,6 +30,7 @@ describe('the Docker deployment description', () => {
   });
 
   it('mounts the archive volume on a folder the node user owns, the one the services write to', () => {
+    expect(sigflowServices).toHaveLength(6);
     for (const [name, service] of sigflowServices) {
       expect(service.volumes, name).toContain('archive:/data/archive');
       expect(service.environment?.['SIGFLOW_ARCHIVE_DIR'], name).toBe('/data/archive');
@@ -40,6 +42,7 @@ describe('the Docker deployment description', () => {
   });
 
   it('takes every secret from the environment and refuses to start without it', () => {
+    expect(sigflowServices).toHaveLength(6);
     for (const [name, service] of sigflowServices) {
       const env = service.environment ?? {};
       expect(env['SIGFLOW_REDIS_URL'], name).toMatch(required('SIGFLOW_REDIS_PASSWORD'));

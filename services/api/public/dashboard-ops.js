@@ -3,6 +3,8 @@
 // view of the job started here; the job list with outcomes and a retry for failed jobs; the job
 // schedulers and their next runs. Only an ops key sees the controls. Uses dashboard.js's helpers.
 'use strict';
+/* global $, api, clear, el, fmt, loop -- dashboard.js's helpers, called once it has loaded */
+/* exported installOpsPanel, jobsPanel -- called by dashboard.js */
 
 const WATCH_MS = 250;
 

@@ -2,6 +2,8 @@
 // (profile and signals, GET /v1/users/...), the users the speed layer saw lately, and the curl
 // request that returns the same data. Uses dashboard.js's helpers (api, el, fmt, $, clear).
 'use strict';
+/* global $, api, clear, el, fmt -- dashboard.js's helpers, called once it has loaded */
+/* exported installUserPanel, recentUsersPanel -- called by dashboard.js */
 
 const SIGNALS_SHOWN = 50;
 

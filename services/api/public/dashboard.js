@@ -3,6 +3,7 @@
 // few seconds with the API key it got from the URL fragment (#key=...) or from a prompt; the
 // key stays in this tab's sessionStorage and is sent as x-api-key.
 'use strict';
+/* global installOpsPanel, installUserPanel, jobsPanel, recentUsersPanel -- dashboard-ops.js, dashboard-users.js (loaded first) */
 
 const REFRESH_MS = Math.max(1000, Number(new URLSearchParams(location.hash.slice(1)).get('refresh') || 5) * 1000);
 const HOUR = 3600000;
