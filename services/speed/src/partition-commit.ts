@@ -79,7 +79,9 @@ function recentUserCommands(ctx: CommitContext, runtime: PartitionRuntime, chang
   const key = keys.recentUsers(runtime.partition);
   const commands: RedisCommand[] = [];
   const members: (string | number)[] = [];
-  for (const userId of changes.signals.keys()) members.push(now, userId);
+  // Only the batch's last `recentUsers` users can stay in the list: the others are not sent.
+  const users = [...changes.signals.keys()].slice(-speed.recentUsers);
+  for (const userId of users) members.push(now, userId);
   pushChunked(commands, ['ZADD', key], members, 2_000);
   commands.push(['ZREMRANGEBYRANK', key, 0, -(speed.recentUsers + 1)], ['PEXPIRE', key, String(speed.userTtlMs)]);
   return commands;

@@ -83,6 +83,14 @@ describe('a partition batch commit (no Kafka, no Redis)', () => {
     expect(commandsNamed(none, 'ZADD')).toEqual([]);
   });
 
+  it('sends only the batch\'s last speed.recentUsers users (the others could not stay)', () => {
+    const runtime = runtimeFor(['u1', 'u2', 'u3']);
+    const changes = new BatchChanges();
+    for (const user of ['u1', 'u2', 'u3']) changes.signals.set(user, { cached: runtime.users.get(user)!, entries: [] });
+    const one = buildPartitionCommit({ keys, settings, speed: { ...speed, recentUsers: 2 }, now: 5 }, runtime, changes);
+    expect(commandsNamed(one, 'ZADD')).toEqual([['ZADD', keys.recentUsers(2), 5, 'u2', 5, 'u3']]);
+  });
+
   it('appends 8 bytes per new event id to the dedupe bucket, and counts the copy as a duplicate', () => {
     const appends = commandsNamed(commands, 'APPEND');
     expect(appends.map((c) => [c[1], (c[2] as Buffer).length])).toEqual([[keys.seenEvents(2, hourStart(T0)), 5 * 8]]);

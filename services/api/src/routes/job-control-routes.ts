@@ -4,6 +4,7 @@ import { requesterOf } from '../auth/auth-hooks.js';
 import type { RoutePlugin } from '../context.js';
 import { checkedJobData } from '../http/job-data.js';
 import { JobId, JobView, TimeValue, jobView, refuseCoercibleTimes, reprocessRange } from '../http/job-schemas.js';
+import { parseTime } from '../http/params.js';
 import { TimeParam, errorResponses } from '../http/schemas.js';
 import { archiveCoverage } from '../views/archive-coverage.js';
 
@@ -62,7 +63,13 @@ export const jobControlRoutes: RoutePlugin = async (app, { ctx }) => {
       preValidation: async (request) => refuseCoercibleTimes(request.body),
     },
     async (request, reply) => {
-      const data = checkedJobData('train-attribution', { ...request.body, requestedBy: requesterOf(request) }, 'body');
+      const { from, to } = request.body;
+      // Each time checked on its own first, so that a bad one is a 400 naming it.
+      const times = {
+        ...(from === undefined ? {} : { from: typeof from === 'number' ? from : parseTime(from, 'from') }),
+        ...(to === undefined ? {} : { to: typeof to === 'number' ? to : parseTime(to, 'to') }),
+      };
+      const data = checkedJobData('train-attribution', { ...times, requestedBy: requesterOf(request) }, 'body');
       const job = await queue.add('train-attribution', data);
       return reply.code(202).send(jobView(job, await job.getState()));
     },
