@@ -30,7 +30,7 @@ function outcomeText(job) {
   const r = job.returnValue;
   if (job.state !== 'completed' || !r) return '';
   if (job.name === 'train-attribution') return `trained ${r.shapleyVersion} over ${fmt.dateTime(r.from)} – ${fmt.dateTime(r.to)} UTC: ${fmt.int(r.users)} users, ${fmt.int(r.convertedUsers)} converted, ${fmt.int(r.rowsRead)} rows read`;
-  const hours = r.hours === undefined ? '' : `${r.hours} hours recomputed, `;
+  const hours = r.hours === undefined ? '' : `${r.hours} hour${r.hours === 1 ? '' : 's'} recomputed, `;
   return `${hours}${fmt.int(r.rowsRead)} rows read`;
 }
 
