@@ -35,36 +35,8 @@ export function addToSessions(
   ts: number,
   gapMs: number,
 ): { sessions: Session[]; change: SessionChange } {
-  let first = -1;
-  let hits = 0;
-  let insertAt = sessions.length;
-  let start = ts;
-  let end = ts;
-  let events = 1;
-  for (let i = 0; i < sessions.length; i++) {
-    const s = sessions[i] as Session;
-    if (touches(s, ts, gapMs)) {
-      if (first < 0) first = i;
-      hits++;
-      if (s.start < start) start = s.start;
-      if (s.end > end) end = s.end;
-      events += s.events;
-    } else if (first < 0 && insertAt === sessions.length && s.start > ts) {
-      insertAt = i;
-    }
-  }
-  const after: Session = { start, end, events };
-  const at = first < 0 ? insertAt : first;
-  const next = sessions.slice(0, at);
-  next.push(after);
-  for (let i = at + hits; i < sessions.length; i++) next.push(sessions[i] as Session);
-  const change: SessionChange =
-    hits === 0
-      ? { kind: 'created', session: after }
-      : hits === 1
-        ? { kind: 'extended', before: sessions[first] as Session, after }
-        : { kind: 'merged', merged: sessions.slice(first, first + hits), after };
-  return { sessions: next, change };
+  const next = [...sessions];
+  return { sessions: next, change: addToSessionsInPlace(next, ts, gapMs) };
 }
 
 /**
