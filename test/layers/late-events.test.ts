@@ -1,13 +1,12 @@
 // Late events across services: produced to Kafka, archived by the archiver service, recomputed
 // by the batch layer's scheduled job, and reconciled against the speed view. (Moved here from
 // jobs/batch: a job's own tests import no service.) The event builders are the batch tests'.
-import fs from 'node:fs';
 import { QueueEvents, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
 import { topicsFor, type ReceivedEvent } from '@sigflow/events';
-import { createKafka, deleteTopics, ensureTopics, EventProducer } from '@sigflow/kafka';
+import { createKafka, ensureTopics, EventProducer } from '@sigflow/kafka';
 import { Archiver } from '@sigflow/archiver';
 import { createLogger, createMetricsRegistry } from '@sigflow/observability';
 import type { RecordedComparison } from '@sigflow/serving';
@@ -19,7 +18,8 @@ import {
   startBatchWorker,
   type BatchWorker,
 } from '@sigflow/batch';
-import { HOUR, MINUTE, SECOND, T0, click, conversion, deleteKeys, impression, testConfig } from '../../jobs/batch/test/helpers.js';
+import { HOUR, MINUTE, SECOND, T0, click, conversion, impression, testConfig } from '../../jobs/batch/test/helpers.js';
+import { removeTestRun } from '../../services/archiver/test/helpers.js';
 
 const at = (h: number, m: number, s = 0, ms = 0) => T0 + (h - 10) * HOUR + m * MINUTE + s * SECOND + ms;
 const H10 = T0;
@@ -110,12 +110,7 @@ describe('late events through Kafka, the archiver and the scheduled recompute', 
     await queue?.close();
     await archiver?.stop();
     await producer?.disconnect();
-    if (kafka) await deleteTopics(kafka, Object.values(topicsFor(config.kafka.topicPrefix)));
-    if (redis) {
-      await deleteKeys(redis, config.redis.keyPrefix);
-      redis.disconnect();
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
+    await removeTestRun({ config, kafka, redis, dir });
   });
 
   it('after the scheduled recompute, batch views equal the hand-counted truth, late events included', { timeout: 120_000 }, async () => {

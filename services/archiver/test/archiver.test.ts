@@ -1,16 +1,15 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Kafka } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
-import { createKafka, deleteTopics, ensureTopics, EventProducer } from '@sigflow/kafka';
+import { createKafka, ensureTopics, EventProducer } from '@sigflow/kafka';
 import { createLogger, createMetricsRegistry } from '@sigflow/observability';
 import { createRedis, readArchiveWatermarks, StoreKeys } from '@sigflow/store';
 import { hourPartitionPath } from '@sigflow/archive';
 import { Archiver } from '../src/index.js';
-import { deleteKeys, listFiles, makeEvents, produce, readArchive, testConfig, waitUntil } from './helpers.js';
+import { listFiles, makeEvents, produce, readArchive, removeTestRun, testConfig, waitUntil } from './helpers.js';
 
 const H = 3_600_000;
 const hourOf = (ts: number) => ts - (ts % H);
@@ -39,12 +38,7 @@ describe('archiver against a real Kafka broker and Redis', () => {
 
   afterAll(async () => {
     await producer?.disconnect();
-    if (kafka) await deleteTopics(kafka, Object.values(topicsFor(config.kafka.topicPrefix)));
-    if (redis) {
-      await deleteKeys(redis, config.redis.keyPrefix);
-      redis.disconnect();
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
+    await removeTestRun({ config, kafka, redis, dir });
   });
 
   it('archives every event exactly once, late ones in their own hour; marks hours dirty; commits offsets after the files', { timeout: 90_000 }, async () => {

@@ -6,11 +6,11 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
-import { createKafka, deleteTopics, ensureTopics, EventProducer } from '@sigflow/kafka';
+import { createKafka, ensureTopics, EventProducer } from '@sigflow/kafka';
 import { createRedis } from '@sigflow/store';
 import { freePort } from '../../../infra/lib/process.mjs';
 import { stagingRoot } from '@sigflow/archive';
-import { deleteKeys, listFiles, makeEvents, produce, readArchive, testConfig, waitUntil } from './helpers.js';
+import { listFiles, makeEvents, produce, readArchive, removeTestRun, testConfig, waitUntil } from './helpers.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 const entry = path.join(root, 'services/archiver/dist/main.js');
@@ -59,12 +59,7 @@ describe('archiver killed with SIGKILL during a flush', () => {
   afterAll(async () => {
     if (child && child.exitCode === null) child.kill('SIGKILL');
     await producer?.disconnect();
-    if (kafka) await deleteTopics(kafka, Object.values(topicsFor(config.kafka.topicPrefix)));
-    if (redis) {
-      await deleteKeys(redis, config.redis.keyPrefix);
-      redis.disconnect();
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
+    await removeTestRun({ config, kafka, redis, dir });
   });
 
   it('leaves no partial file visible, and after a restart nothing is missing (copies only by replay)', { timeout: 180_000 }, async () => {

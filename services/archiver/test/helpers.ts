@@ -6,8 +6,10 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
-import type { ReceivedEvent } from '@sigflow/events';
-import type { EventProducer } from '@sigflow/kafka';
+import type { Redis } from 'ioredis';
+import type { Kafka } from 'kafkajs';
+import { topicsFor, type ReceivedEvent } from '@sigflow/events';
+import { deleteTopics, type EventProducer } from '@sigflow/kafka';
 import { deleteKeysWithPrefix } from '@sigflow/store';
 
 /** A configuration with its own topics, Redis prefix, consumer group and archive folder. */
@@ -27,6 +29,20 @@ export function testConfig(name: string, env: Record<string, string> = {}): { co
 
 /** Deletes every key under a prefix. */
 export const deleteKeys = deleteKeysWithPrefix;
+
+/**
+ * Removes what a test run made: its topics, its Redis keys (then disconnects) and its folder.
+ * Parts a failed set-up never made are skipped.
+ */
+export async function removeTestRun(run: { config: SigflowConfig; kafka?: Kafka | undefined; redis?: Redis | undefined; dir: string }): Promise<void> {
+  const { config, kafka, redis, dir } = run;
+  if (kafka) await deleteTopics(kafka, Object.values(topicsFor(config.kafka.topicPrefix)));
+  if (redis) {
+    await deleteKeys(redis, config.redis.keyPrefix);
+    redis.disconnect();
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+}
 
 /** `n` events of several types and users, event times from `start`, stamped as the collector would. */
 export function makeEvents(n: number, start: number, prefix = randomUUID().slice(0, 6)): ReceivedEvent[] {
