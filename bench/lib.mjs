@@ -3,7 +3,12 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { loadConfig } from '@sigflow/config';
+import { topicsFor } from '@sigflow/events';
+import { createKafka } from '@sigflow/kafka';
+import { createRedis, StoreKeys } from '@sigflow/store';
 import { serviceNodeArgs } from '../infra/lib/process.mjs';
 
 export const root = path.resolve(new URL('..', import.meta.url).pathname);
@@ -43,6 +48,25 @@ export function cpuSeconds(pid) {
   } catch {
     return null;
   }
+}
+
+/**
+ * A speed-layer bench run of its own: topics, Redis prefix and consumer group named after a
+ * fresh id, 4 partitions; the environment for its processes and the clients to watch them.
+ */
+export function isolatedSpeedRun(name) {
+  const id = `bench-${name}-${randomUUID().slice(0, 8)}`;
+  const env = { SIGFLOW_TOPIC_PREFIX: `${id}-`, SIGFLOW_REDIS_PREFIX: id, SIGFLOW_SPEED_GROUP: `${id}-speed`, SIGFLOW_EVENT_PARTITIONS: '4' };
+  const config = loadConfig({ ...process.env, ...env });
+  return {
+    id,
+    env,
+    config,
+    kafka: createKafka(config.kafka),
+    topics: topicsFor(config.kafka.topicPrefix),
+    redis: createRedis(config.redis),
+    keys: new StoreKeys(config.redis.keyPrefix),
+  };
 }
 
 /** Median of numbers. */

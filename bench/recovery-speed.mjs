@@ -6,25 +6,18 @@
 // instance commits, leaves the group, exits). Events go through a collector, as users post them.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadConfig } from '@sigflow/config';
-import { topicsFor, userPartition } from '@sigflow/events';
-import { createKafka, deleteTopics, ensureTopics } from '@sigflow/kafka';
-import { createRedis, deleteKeysWithPrefix, StoreKeys } from '@sigflow/store';
+import { userPartition } from '@sigflow/events';
+import { deleteTopics, ensureTopics } from '@sigflow/kafka';
+import { deleteKeysWithPrefix } from '@sigflow/store';
 import { freePort } from '../infra/lib/process.mjs';
-import { median, startService, stopService } from './lib.mjs';
+import { isolatedSpeedRun, median, startService, stopService } from './lib.mjs';
 
 const RUNS = Number(process.env.BENCH_RECOVERY_RUNS ?? 5);
 const VISIBLE_TIMEOUT_MS = 60_000;
 
 class SpeedLab {
   constructor() {
-    this.id = `bench-recovery-${randomUUID().slice(0, 8)}`;
-    this.env = { SIGFLOW_TOPIC_PREFIX: `${this.id}-`, SIGFLOW_REDIS_PREFIX: this.id, SIGFLOW_SPEED_GROUP: `${this.id}-speed`, SIGFLOW_EVENT_PARTITIONS: '4' };
-    this.config = loadConfig({ ...process.env, ...this.env });
-    this.kafka = createKafka(this.config.kafka);
-    this.topics = topicsFor(this.config.kafka.topicPrefix);
-    this.redis = createRedis(this.config.redis);
-    this.keys = new StoreKeys(this.config.redis.keyPrefix);
+    Object.assign(this, isolatedSpeedRun('recovery'));
     this.speeds = new Map();
     this.sent = 0;
   }
@@ -106,21 +99,32 @@ class SpeedLab {
   }
 }
 
-/** kill -9 the one instance, restart it at once, post: ms from the kill to the event in signals. */
-async function restartVisible(lab) {
+/**
+ * Stops instance `slot` with `signal` and starts it again at once, RUNS times: ms from the
+ * signal until a new event is visible. `before(i)` runs first and names the event's partition.
+ */
+async function restartedVisible(lab, slot, signal, before) {
   const times = [];
   for (let i = 0; i < RUNS; i++) {
-    await lab.postFor(lab.userOn(i % 4, 'warm')); // traffic before the crash
+    const partition = await before(i);
     const t0 = Date.now();
-    await lab.kill(0, 'SIGKILL');
-    await lab.spawnSpeed(0);
-    const user = lab.userOn(i % 4, 'restart');
+    await lab.kill(slot, signal);
+    await lab.spawnSpeed(slot);
+    const user = lab.userOn(partition, signal === 'SIGKILL' ? 'restart' : 'graceful');
     await lab.postFor(user);
     times.push((await lab.visible(user)) - t0);
     await lab.startPromise;
-    await lab.ready(0);
+    await lab.ready(slot);
   }
   return times;
+}
+
+/** kill -9 the one instance, restart it at once, post: ms from the kill to the event in signals. */
+function restartVisible(lab) {
+  return restartedVisible(lab, 0, 'SIGKILL', async (i) => {
+    await lab.postFor(lab.userOn(i % 4, 'warm')); // traffic before the crash
+    return i % 4;
+  });
 }
 
 /**
@@ -128,20 +132,11 @@ async function restartVisible(lab) {
  * an event of one of its partitions is visible (the instance commits, leaves the group, and the
  * other one takes the partitions on its next heartbeat).
  */
-async function gracefulVisible(lab) {
-  const times = [];
-  for (let i = 0; i < RUNS; i++) {
+function gracefulVisible(lab) {
+  return restartedVisible(lab, 1, 'SIGTERM', async (i) => {
     const owned = await split(lab);
-    const t0 = Date.now();
-    await lab.kill(1, 'SIGTERM');
-    await lab.spawnSpeed(1);
-    const user = lab.userOn(owned[i % owned.length], 'graceful');
-    await lab.postFor(user);
-    times.push((await lab.visible(user)) - t0);
-    await lab.startPromise;
-    await lab.ready(1);
-  }
-  return times;
+    return owned[i % owned.length];
+  });
 }
 
 /** Two instances; kill -9 instance 1 and do not restart it: ms until an event of one of its partitions is visible. */

@@ -5,16 +5,12 @@
 // the dedupe store's Redis bytes per remembered id; the speed process's CPU per event.
 // Targets (issue 10): sustained >= 60,000 events/s, p99 < 100 ms at 10k/s, dedupe <= 24 bytes.
 // BENCH_PROFILE=1 writes a CPU profile of the catch-up processes to bench/results/profiles/.
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadConfig } from '@sigflow/config';
-import { topicsFor } from '@sigflow/events';
-import { createKafka, deleteTopics, ensureTopics } from '@sigflow/kafka';
+import { deleteTopics, ensureTopics } from '@sigflow/kafka';
 import { EventStream, KafkaSink, runGenerator } from '@sigflow/loadgen';
-import { createRedis, StoreKeys } from '@sigflow/store';
 import { freePort } from '../infra/lib/process.mjs';
 import path from 'node:path';
-import { cpuSeconds, load, root, startService, stopService } from './lib.mjs';
+import { cpuSeconds, isolatedSpeedRun, load, root, startService, stopService } from './lib.mjs';
 
 const SUSTAIN_SECONDS = Number(process.env.BENCH_SUSTAIN_SECONDS ?? 60);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 30);
@@ -53,13 +49,7 @@ function percentiles(before, after, qs) {
 
 class Lab {
   constructor(name) {
-    this.id = `bench-${name}-${randomUUID().slice(0, 8)}`;
-    this.env = { SIGFLOW_TOPIC_PREFIX: `${this.id}-`, SIGFLOW_REDIS_PREFIX: this.id, SIGFLOW_SPEED_GROUP: `${this.id}-speed`, SIGFLOW_EVENT_PARTITIONS: '4' };
-    this.config = loadConfig({ ...process.env, ...this.env });
-    this.kafka = createKafka(this.config.kafka);
-    this.topics = topicsFor(this.config.kafka.topicPrefix);
-    this.redis = createRedis(this.config.redis);
-    this.keys = new StoreKeys(this.config.redis.keyPrefix);
+    Object.assign(this, isolatedSpeedRun(name));
   }
   async setUp() {
     await ensureTopics(this.kafka, this.topics, { eventPartitions: 4 });
