@@ -274,7 +274,9 @@ export class Archiver implements PartitionHandler {
     const owned = consumer?.partitions ?? [];
     if (!consumer || this.stopping || owned.length === 0) return;
     const [ends, committed] = await Promise.all([consumer.logOffsets(owned, 'latest'), consumer.committed(owned)]);
-    const starts = await consumer.logOffsets(owned, 'earliest');
+    // Log starts only matter for partitions nothing was committed for yet.
+    const uncommitted = owned.filter((p) => !committed.has(p));
+    const starts = uncommitted.length > 0 ? await consumer.logOffsets(uncommitted, 'earliest') : new Map<number, number>();
     const idle = new Map<number, number>();
     const idleAt = this.now() - (this.deps.idleWatermarkDelayMs ?? this.deps.config.archiver.idleWatermarkDelayMs);
     for (const p of owned) {
