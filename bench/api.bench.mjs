@@ -1,15 +1,20 @@
 // Serving API: GET /v1/users/:id/signals for random users with 100 signals each (the
-// recommendation hot path) and campaign metrics for one day at minute granularity (1,440
-// windows x 10 ads, half batch, half speed). Targets on the 2-core machine: signals >= 15,000
-// requests/s with p99 < 10 ms; metrics p99 < 50 ms. autocannon, the API process and Redis share
+// recommendation hot path), campaign metrics for one day at minute granularity (1,440
+// windows x 10 ads, half batch, half speed) and GET /v1/bidding/:campaignId for random campaigns
+// of 200 (a bidder's read: one stored answer of 4 channels). Targets on the 2-core machine:
+// signals >= 15,000 requests/s with p99 < 10 ms; metrics p99 < 50 ms; bidding >= 10,000
+// requests/s with p99 < 5 ms. autocannon, the API process and Redis share
 // the two cores, so the figures are bounded by the machine, not by one component.
 import { randomBytes, randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
 import { loadConfig } from '@sigflow/config';
 import { userPartition } from '@sigflow/events';
-import { createRedis, StoreKeys, windowViewCommands, hourStart } from '@sigflow/store';
+import { batchKeyspace, createRedis, hourStart, speedKeyspace, StoreKeys, windowViewCommands, writeBiddingStates } from '@sigflow/store';
+import { campaignBidding, defaultBiddingSettings } from '@sigflow/core';
+import { biddingAnswer } from '@sigflow/serving';
 import { freePort } from '../infra/lib/process.mjs';
-import { load, startService, stopService } from './lib.mjs';
+import path from 'node:path';
+import { load, root, startService, stopService } from './lib.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const USERS = 2_000;
@@ -18,6 +23,7 @@ const ADS = 10;
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const PARTITIONS = 4;
+const BIDDING_CAMPAIGNS = 200;
 
 function signal(user, i, ts) {
   const kind = i % 4;
@@ -43,12 +49,11 @@ async function seed(redis, keys, day) {
   for (let w = day; w < day + DAY; w += 60_000) {
     for (let a = 0; a < ADS; a++) rows.push({ windowStart: w, campaign_id: 'bench-campaign', ad_id: `ad-${a}`, impressions: 50 + a, clicks: 3, invalidImpressions: 1, invalidClicks: 1 });
   }
-  const deltas = (r) => ({ windowMetrics: r, attribution: [], heatmap: [], invalidTraffic: [], counts: { events: 0, duplicates: 0, late: 0, invalid: 0 } });
+  const deltas = (r) => ({ windowMetrics: r, spend: [], attribution: [], heatmap: [], pageActivity: [], invalidTraffic: [], counts: { events: 0, duplicates: 0, late: 0, invalid: 0 } });
   // The speed layer writes one hash per Kafka partition: the ads' events land on every partition.
-  const speedOf = (partition) => ({ metrics: (c, h) => keys.speedMetrics(partition, c, h), attribution: (m, h) => keys.speedAttribution(partition, m, h), heatmap: (p, h) => keys.speedHeatmap(partition, p, h) });
-  const batch = { metrics: (c, h) => keys.batchMetrics(c, h, 'bench'), attribution: (m, h) => keys.batchAttribution(m, h, 'bench'), heatmap: (p, h) => keys.batchHeatmap(p, h, 'bench') };
+  const batch = batchKeyspace(keys, 'bench');
   const watermark = day + 12 * HOUR;
-  const speedParts = Array.from({ length: PARTITIONS }, (_, p) => [speedOf(p), rows.filter((_, i) => i % PARTITIONS === p)]);
+  const speedParts = Array.from({ length: PARTITIONS }, (_, p) => [speedKeyspace(keys, p), rows.filter((_, i) => i % PARTITIONS === p)]);
   for (const [space, part] of [...speedParts, [batch, rows.filter((r) => r.windowStart < watermark)]]) {
     const p = redis.pipeline();
     for (const [command, ...args] of windowViewCommands(space, deltas(part), 3 * 3600)) p.call(command, ...args);
@@ -58,6 +63,31 @@ async function seed(redis, keys, day) {
     await redis.hset(keys.batchHours(), String(h), JSON.stringify({ version: 'bench', computedAt: Date.now(), asOf: Date.now(), rows: 1, duplicates: 0, shapleyVersion: null, markovVersion: null, computedBy: 'bench' }));
   }
   await redis.set(keys.batchWatermark(), String(watermark));
+}
+
+/**
+ * Stored bidding answers of BIDDING_CAMPAIGNS campaigns, as the bidding service writes them: core's
+ * figures over an hour of spend and revenue in 4 channels, serialized once.
+ */
+async function seedBidding(redis, keys, now) {
+  const channels = ['search', 'social', 'display', 'video'];
+  const states = new Map();
+  for (let c = 0; c < BIDDING_CAMPAIGNS; c++) {
+    const spend = [];
+    const revenue = [];
+    for (let m = 1; m <= 60; m++) {
+      channels.forEach((channel, i) => {
+        spend.push({ windowStart: now - m * 60_000, channel, spend: 40_000 * (i + 1), invalidSpend: 500, clicks: 1 });
+        revenue.push({ windowStart: now - m * 60_000, channel, revenue: 0.05 * (c % 7) * (i + 1) });
+      });
+    }
+    const budget = { dailyBudgetMicros: 50_000_000 * (1 + (c % 5)), timeZone: 'UTC', targetRoas: 1.5, updatedAt: now };
+    const b = campaignBidding({ t: now, budget, spend, revenue, settings: defaultBiddingSettings });
+    const answer = biddingAnswer(b, { campaignId: `bench-bid-${c}`, budget, model: 'shapley', batchWatermark: null, sources: { today: 'speed', window: 'speed' } });
+    states.set(`bench-bid-${c}`, JSON.stringify(answer));
+  }
+  await writeBiddingStates(redis, keys, states, 3_600_000);
+  return [...states.values()][0].length;
 }
 
 async function measure(name, options) {
@@ -96,6 +126,8 @@ export async function run() {
     SIGFLOW_API_PORT: String(port),
     SIGFLOW_API_KEYS: `${key}:analyst`,
     SIGFLOW_API_RATE_LIMIT_PER_MINUTE: '1000000000',
+    // The product's default is one process per core; BENCH_API_PROCESSES measures another count.
+    ...(process.env.BENCH_API_PROCESSES ? { SIGFLOW_API_PROCESSES: process.env.BENCH_API_PROCESSES } : {}),
   };
   const config = loadConfig({ ...process.env, ...env });
   const redis = createRedis(config.redis);
@@ -104,7 +136,10 @@ export async function run() {
   const url = `http://127.0.0.1:${port}`;
   const before = load();
   await seed(redis, keys, day);
-  const api = await startService('services/api/dist/main.js', { env, url });
+  const answerBytes = await seedBidding(redis, keys, Date.now());
+  // BENCH_PROFILE=1 writes CPU profiles of the API processes to bench/results/profiles/.
+  const nodeArgs = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(root, 'bench/results/profiles')}`] : [];
+  const api = await startService('services/api/dist/main.js', { env, url, nodeArgs });
   try {
     const headers = { 'x-api-key': key };
     const randomUser = (limit) => (req) => ({ ...req, path: `/v1/users/bench-user-${Math.floor(Math.random() * USERS)}/signals${limit ? `?limit=${limit}` : ''}` });
@@ -116,16 +151,20 @@ export async function run() {
       connections: 2,
       headers,
     });
+    // A bidder: random campaigns, many connections, each request one Redis GET.
+    const randomCampaign = (req) => ({ ...req, path: `/v1/bidding/bench-bid-${Math.floor(Math.random() * BIDDING_CAMPAIGNS)}` });
+    const bidding = await measure('bidding answer', { url, connections: 32, headers, requests: [{ method: 'GET', setupRequest: randomCampaign }] });
     const sample = await (await fetch(`${url}/v1/campaigns/bench-campaign/metrics?from=${day}&to=${day + DAY}&granularity=minute`, { headers })).json();
     const during = load();
     return {
       loadBefore: before,
       loadDuringRuns: during,
       loadAfter: load(),
-      setup: { users: USERS, signalsPerUser: SIGNALS, metricsRowsPerAnswer: sample.rows.length, adsPerCampaign: ADS, metricsFieldsPerDay: 1440 * ADS * 4 },
+      setup: { users: USERS, signalsPerUser: SIGNALS, metricsRowsPerAnswer: sample.rows.length, adsPerCampaign: ADS, metricsFieldsPerDay: 1440 * ADS * 4, campaignRollupFieldsPerDay: 1440 * 4, biddingCampaigns: BIDDING_CAMPAIGNS, biddingAnswerBytes: answerBytes },
       signals: { ...signals, target: { requestsPerSecond: 15_000, p99Ms: 10 } },
       signalsLimit20: signals20,
       metrics: { ...metrics, target: { p99Ms: 50 } },
+      bidding: { ...bidding, target: { requestsPerSecond: 10_000, p99Ms: 5 } },
     };
   } finally {
     await stopService(api);

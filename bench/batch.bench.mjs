@@ -210,7 +210,8 @@ export async function writeSyntheticDay(archiveRoot, events) {
        NULL::VARCHAR AS href,
        CASE WHEN type = 'mouse_move' THEN (i % 1000)::DOUBLE END AS x,
        CASE WHEN type = 'mouse_move' THEN (i % 700)::DOUBLE END AS y,
-       NULL::VARCHAR AS attrs
+       NULL::VARCHAR AS attrs,
+       NULL::VARCHAR AS ip_key
      FROM copies`,
     { bot: BOT, chrome: CHROME },
   );

@@ -26,6 +26,7 @@ export async function infraUp({ log = console.error } = {}) {
   const topics = topicsFor(config.kafka.topicPrefix);
   await ensureTopics(createKafka(config.kafka, { retries: 10 }), topics, {
     eventPartitions: config.kafka.eventPartitions,
+    retentionMs: config.limits.retentionMs,
   });
   return { redis, kafka, topics, brokers: config.kafka.brokers, redisUrl: config.redis.url };
 }

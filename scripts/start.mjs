@@ -14,10 +14,19 @@ const infra = await setUp({ log });
 const env = { ...process.env };
 // A local demo needs keys to open the dashboard and the API; real deployments set their own.
 const demoKeys = env.SIGFLOW_API_KEYS === undefined;
-if (demoKeys) env.SIGFLOW_API_KEYS = 'demo-reader:reader,demo-analyst:analyst,demo-ops:ops';
+if (demoKeys) env.SIGFLOW_API_KEYS = 'demo-reader:reader,demo-analyst:analyst,demo-ops:ops,demo-privacy:privacy';
 // The demo recomputes dirty hours every minute (the default schedule is every 5 minutes).
 env.SIGFLOW_BATCH_RECOMPUTE_EVERY ??= '* * * * *';
+// The demo's alert webhook receiver runs on this machine (below): the demo allows loopback targets.
+env.SIGFLOW_ALERTS_WEBHOOK_ALLOW ??= '127.0.0.0/8';
 const port = (name, fallback) => Number(env[name] ?? fallback);
+// The demo site (a landing page with the web tracker) sends from its own origin with a public
+// site key: the collector must know both.
+const demoSitePort = port('SIGFLOW_DEMO_SITE_PORT', 7005);
+const demoSiteUrl = `http://127.0.0.1:${demoSitePort}`;
+env.SIGFLOW_COLLECTOR_SITE_KEYS ??= 'demo-site-key:demo';
+env.SIGFLOW_COLLECTOR_ALLOWED_ORIGINS ??= `${demoSiteUrl},http://localhost:${demoSitePort}`;
+const demoSiteKey = env.SIGFLOW_COLLECTOR_SITE_KEYS.split(',')[0].replace(/:[^:]*$/, '').trim();
 /** The platform's services, in start order; those not built yet are skipped. */
 const services = [
   { name: 'collector', dir: 'services/collector', url: `http://127.0.0.1:${port('SIGFLOW_COLLECTOR_PORT', 7001)}`, what: 'HTTP ingest (POST /v1/events, /docs, /metrics)' },
@@ -25,6 +34,8 @@ const services = [
   { name: 'archiver', dir: 'services/archiver', url: `http://127.0.0.1:${port('SIGFLOW_ARCHIVER_METRICS_PORT', 7003)}`, what: 'Parquet archiver (/metrics)' },
   { name: 'batch', dir: 'jobs/batch', url: `http://127.0.0.1:${port('SIGFLOW_BATCH_METRICS_PORT', 7004)}`, what: 'batch scheduler + workers (/metrics)' },
   { name: 'api', dir: 'services/api', url: `http://127.0.0.1:${port('SIGFLOW_API_PORT', 7000)}`, what: 'serving API + dashboard' },
+  { name: 'bidding', dir: 'services/bidding', url: `http://127.0.0.1:${port('SIGFLOW_BIDDING_METRICS_PORT', 7005)}`, what: 'pacing and bid multipliers every second (/metrics)' },
+  { name: 'alerts', dir: 'services/alerts', url: `http://127.0.0.1:${port('SIGFLOW_ALERTS_METRICS_PORT', 7006)}`, what: 'alert rules at each window close, webhook deliveries (/metrics)' },
 ].filter((s) => fs.existsSync(path.join(root, s.dir, 'dist/main.js')));
 
 const logDir = path.join(root, 'var/logs');
@@ -62,7 +73,38 @@ for (const s of services) {
   await waitHealthy(s.url, s.name);
 }
 
+const demoSiteMain = path.join(root, 'packages/tracker/dist/node/demo-site-main.js');
+const collectorService = services.find((s) => s.name === 'collector');
+const demoSite = fs.existsSync(demoSiteMain) && collectorService ? demoSiteUrl : null;
+if (demoSite) launch('demo-site', [demoSiteMain, '--port', String(demoSitePort), '--collector', collectorService.url, '--site', demoSiteKey]);
+
 const rate = Number(env.SIGFLOW_DEMO_RATE ?? 200);
+
+// Demo budgets, so the pacing panel and GET /v1/bidding have campaigns: the generator's first six
+// campaigns, in several time zones, near what they spend a day at the demo rate (at 200 events/s
+// about 45,000, 10,700, 4,000, 27,600, 1,000 and 22,000 EUR), some well under it, some above.
+const apiService = services.find((s) => s.name === 'api');
+if (demoKeys && apiService) {
+  const budgets = [
+    ['cmp-1', 20_000, 'UTC', 2],
+    ['cmp-2', 11_000, 'Europe/Berlin', 1.5],
+    ['cmp-3', 12_000, 'America/New_York', 1],
+    ['cmp-4', 25_000, 'Asia/Tokyo', 1],
+    ['cmp-5', 800, 'UTC', 3],
+    ['cmp-6', 45_000, 'Asia/Kolkata', 1.2],
+  ];
+  const results = await Promise.all(
+    budgets.map(([campaign, eur, timeZone, targetRoas]) =>
+      fetch(`${apiService.url}/v1/campaigns/${campaign}/budget`, {
+        method: 'PUT',
+        headers: { 'x-api-key': 'demo-ops', 'content-type': 'application/json' },
+        body: JSON.stringify({ dailyBudgetMicros: Math.round((eur * rate) / 200) * 1_000_000, timeZone, targetRoas }),
+      }).then((res) => res.ok, () => false),
+    ),
+  );
+  log(`demo budgets: ${results.filter(Boolean).length} of ${budgets.length} campaigns (cmp-1..cmp-6) have a daily budget`);
+}
+if (demoKeys && apiService) await demoSegmentsAndAlerts(apiService.url);
 const hardCases = ['--duplicates', '0.01', '--bots', '0.02', '--floods', '0.005', '--orphans', '0.005', '--too-fast', '0.005'];
 // History first: the last few hours of traffic, straight to Kafka, so the batch layer has
 // closed hours to recompute and the dashboard shows batch views replacing speed views.
@@ -94,9 +136,46 @@ if (children.some((c) => c.name === 'generator')) console.log(`  generator ${rat
 const api = services.find((s) => s.name === 'api');
 if (api) {
   console.log(`\n  dashboard  ${api.url}/#key=${demoKeys ? 'demo-ops' : '<an ops or analyst key from SIGFLOW_API_KEYS>'}`);
-  console.log(`  API docs   ${api.url}/docs${demoKeys ? '   (demo keys: demo-reader, demo-analyst, demo-ops)' : ''}`);
+  console.log(`  API docs   ${api.url}/docs${demoKeys ? '   (demo keys: demo-reader, demo-analyst, demo-ops, demo-privacy)' : ''}`);
+  if (demoSite) console.log(`  demo site  ${demoSite}/   a landing page with the tracker: click around, then pick page "landing" in the dashboard's on-page heatmap`);
 }
 console.log(`  logs    var/logs/*.log\nCtrl-C stops what npm start started.\n`);
+
+/**
+ * Demo segments and alert rules, set before the traffic so the speed layer evaluates them from the
+ * first event; the alerts go to a receiver of this script that writes each delivery to
+ * var/logs/webhook.log.
+ */
+async function demoSegmentsAndAlerts(apiUrl) {
+  const put = (url, body) => fetch(`${apiUrl}${url}`, { method: 'PUT', headers: { 'x-api-key': 'demo-ops', 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((res) => res.ok, () => false);
+  const segments = {
+    engaged: { all: [{ feature: 'engagement_score', op: '>=', value: 3 }] },
+    clickers_24h: { all: [{ feature: 'count:click:24h', op: '>=', value: 1 }] },
+    multi_channel: { all: [{ feature: 'channels', op: '>=', value: 2 }] },
+    likely_bots: { all: [{ feature: 'flagged', op: '==', value: true }] },
+    recent_buyers: { all: [{ feature: 'last_conversion_age_s', op: '<', value: 86400 }] },
+  };
+  const made = await Promise.all(Object.entries(segments).map(([name, rule]) => put(`/v1/segments/${name}`, { rule })));
+  const { createServer } = await import('node:http');
+  const out = fs.openSync(path.join(logDir, 'webhook.log'), 'a');
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      fs.writeSync(out, `${new Date().toISOString()} ${req.headers['x-sigflow-signature']} ${body}\n`);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  receiver.unref();
+  const webhook = { url: `http://127.0.0.1:${receiver.address().port}/alerts`, secret: 'demo-webhook-secret' };
+  const rules = {
+    ctr_drop: { metric: 'ctr', condition: { op: 'drop_pct', threshold: 80 }, for: 5, webhook },
+    invalid_traffic: { metric: 'invalid_share', condition: { op: '>=', threshold: 0.25 }, for: 3, webhook },
+  };
+  const set = await Promise.all(Object.entries(rules).map(([name, rule]) => put(`/v1/alerts/rules/${name}`, rule)));
+  log(`demo segments: ${made.filter(Boolean).length} of ${made.length}; demo alert rules: ${set.filter(Boolean).length} of ${set.length} (deliveries in var/logs/webhook.log)`);
+}
 
 // A status line: how many events have reached Kafka, so a user sees traffic flowing.
 const { loadConfig } = await import('@sigflow/config');

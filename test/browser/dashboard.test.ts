@@ -86,6 +86,7 @@ describe('dashboard in headless Chromium', () => {
     const batch = await scenario.batchWorker(archiveDir, 'batch', {
       SIGFLOW_BATCH_RECOMPUTE_EVERY: '0 0 1 1 *',
       SIGFLOW_BATCH_RETRAIN_EVERY: '0 0 1 1 *',
+      SIGFLOW_BATCH_RETENTION_EVERY: '0 0 1 1 *',
       SIGFLOW_BATCH_HOURS_PER_PASS: '1',
     });
     api = new ServiceProcess(`api-dashboard-${scenario.id}`, 'services/api/dist/main.js', scenario.env, port);

@@ -23,14 +23,14 @@ const required = (name: string) => new RegExp(`\\$\\{${name}:\\?[^}]*\\}`);
 
 describe('the Docker deployment description', () => {
   it('runs every sigflow service from the one image, as the unprivileged node user', () => {
-    expect(sigflowServices.map(([name]) => name).sort()).toEqual(['api', 'archiver', 'batch', 'collector', 'generator', 'speed']);
+    expect(sigflowServices.map(([name]) => name).sort()).toEqual(['alerts', 'api', 'archiver', 'batch', 'bidding', 'collector', 'generator', 'speed']);
     const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
     expect(finalStage).toMatch(/^USER node$/m);
     expect(finalStage).not.toMatch(/^USER root$/m);
   });
 
   it('mounts the archive volume on a folder the node user owns, the one the services write to', () => {
-    expect(sigflowServices).toHaveLength(6);
+    expect(sigflowServices).toHaveLength(8);
     for (const [name, service] of sigflowServices) {
       expect(service.volumes, name).toContain('archive:/data/archive');
       expect(service.environment?.['SIGFLOW_ARCHIVE_DIR'], name).toBe('/data/archive');
@@ -42,7 +42,7 @@ describe('the Docker deployment description', () => {
   });
 
   it('takes every secret from the environment and refuses to start without it', () => {
-    expect(sigflowServices).toHaveLength(6);
+    expect(sigflowServices).toHaveLength(8);
     for (const [name, service] of sigflowServices) {
       const env = service.environment ?? {};
       expect(env['SIGFLOW_REDIS_URL'], name).toMatch(required('SIGFLOW_REDIS_PASSWORD'));

@@ -87,6 +87,7 @@ describe('late events through Kafka, the archiver and the scheduled recompute', 
       SIGFLOW_ARCHIVER_GROUP: `archiver-late-${Date.now()}`,
       SIGFLOW_BATCH_RECOMPUTE_EVERY: '*/2 * * * * *',
       SIGFLOW_BATCH_RETRAIN_EVERY: '0 0 1 1 *',
+      SIGFLOW_BATCH_RETENTION_EVERY: '0 0 1 1 *',
       SIGFLOW_BATCH_BACKOFF_MS: '200',
       SIGFLOW_BATCH_VIEW_PARQUET: 'false',
     }));

@@ -8,12 +8,10 @@
 // 3 impressions and 2 clicks in the window at minute 5. The speed views are seeded as the speed
 // layer left them: 2 impressions (it counted one as late) and 2 clicks. So an hour served from
 // speed says 2 impressions, from batch 3.
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
@@ -28,9 +26,8 @@ import { buildApi } from '@sigflow/api';
 import { createLogger, createMetricsRegistry } from '@sigflow/observability';
 import { createRedis, field, raiseArchiveWatermarks, StoreKeys } from '@sigflow/store';
 import { deleteByPrefix, waitUntil } from '../support/redis-keys.js';
-import { repoRoot } from '../support/services.js';
+import { jobsCli as runJobsCli } from '../support/jobs-cli.js';
 
-const run = promisify(execFile);
 const MIN = 60_000;
 const HOUR = 3_600_000;
 /** 2026-01-05 10:00 UTC; hours H0, H1, H2 follow. */
@@ -85,15 +82,7 @@ describe('ops actions through the API and the CLI, to completion', () => {
     return { status: res.status, json: (await res.json()) as T };
   }
   /** `npm run jobs -- <args>`, as a process of its own. */
-  async function jobsCli(...args: string[]): Promise<{ code: number; out: string }> {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [path.join(repoRoot, 'jobs/batch/dist/cli.js'), ...args], { env: { ...process.env, ...env }, timeout: 120_000 });
-      return { code: 0, out: stdout + stderr };
-    } catch (err) {
-      const e = err as { code?: number; stdout?: string; stderr?: string };
-      return { code: typeof e.code === 'number' ? e.code : 1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
-    }
-  }
+  const jobsCli = (...args: string[]) => runJobsCli(env, ...args);
   /** The hour's served metrics of campaign c1 (one hour bucket). */
   async function servedHour(h: number) {
     const { json } = await api<{ rows: { impressions: number; clicks: number; source: string }[] }>('GET', `/v1/campaigns/c1/metrics?from=${h}&to=${h + HOUR}&granularity=hour`);
@@ -149,7 +138,9 @@ describe('ops actions through the API and the CLI, to completion', () => {
 
   async function seedSpeedHour(h: number, impressions: number): Promise<void> {
     const w = h + 5 * MIN;
+    // As the speed layer writes them: the ad's fields and the campaign's rollup.
     await redis.hset(keys.speedMetrics(0, 'c1', h), field(w, 'a1', 'impressions'), impressions, field(w, 'a1', 'clicks'), 2);
+    await redis.hset(keys.speedCampaignMetrics(0, 'c1', h), field(w, 'impressions'), impressions, field(w, 'clicks'), 2);
   }
 
   it('API: POST /v1/jobs/reprocess runs to completion and the hour is served from batch, corrected', async () => {

@@ -64,9 +64,11 @@ async function expectViewsEqualTruth(scenario: Scenario, truth: TruthFile): Prom
   const expected = expectedSpeedViews(truth, scenario.config.rules.windowMs);
   const actual = await readSpeedViews(scenario.redis, scenario.speedKeyspaces(), truth);
   expect(viewDifferences(expected.metrics, actual.metrics)).toEqual([]);
+  expect(viewDifferences(expected.spend, actual.spend)).toEqual([]);
   expect(viewDifferences(expected.heatmap, actual.heatmap)).toEqual([]);
   expect(viewDifferences(expected.attribution, actual.attribution, 1e-9)).toEqual([]);
   expect(expected.metrics.size).toBeGreaterThan(100);
+  expect(expected.spend.size).toBeGreaterThan(100);
   expect(expected.attribution.size).toBeGreaterThan(10);
 }
 

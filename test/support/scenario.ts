@@ -4,7 +4,7 @@ import type { Kafka } from 'kafkajs';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
 import { topicsFor, userPartition, type Topics } from '@sigflow/events';
 import { createKafka, deleteTopics, ensureTopics } from '@sigflow/kafka';
-import { createRedis, speedPartitions, StoreKeys, type WindowViewKeyspace } from '@sigflow/store';
+import { createRedis, speedKeyspace, speedPartitions, StoreKeys, type WindowViewKeyspace } from '@sigflow/store';
 import { freePort } from '../../infra/lib/process.mjs';
 import { deleteByPrefix } from './redis-keys.js';
 import { ServiceProcess } from './services.js';
@@ -41,7 +41,7 @@ export class Scenario {
   }
 
   async setUp(): Promise<void> {
-    await ensureTopics(this.kafka, this.topics, { eventPartitions: this.config.kafka.eventPartitions });
+    await ensureTopics(this.kafka, this.topics, { eventPartitions: this.config.kafka.eventPartitions, retentionMs: this.config.limits.retentionMs });
   }
 
   /**
@@ -84,6 +84,27 @@ export class Scenario {
   async api(name = 'api', env: Record<string, string> = {}): Promise<ServiceProcess> {
     const port = await freePort();
     const service = new ServiceProcess(`${name}-${this.id}`, 'services/api/dist/main.js', { SIGFLOW_API_KEYS: 'k:ops', ...this.env, SIGFLOW_API_PORT: String(port), ...env }, port);
+    this.services.push(service);
+    return service;
+  }
+
+  /** A bidding service process of this scenario (not started); its lease is held under its name. */
+  async bidding(name = 'bidding', env: Record<string, string> = {}): Promise<ServiceProcess> {
+    const port = await freePort();
+    const service = new ServiceProcess(
+      `${name}-${this.id}`,
+      'services/bidding/dist/main.js',
+      { ...this.env, SIGFLOW_BIDDING_METRICS_PORT: String(port), SIGFLOW_BIDDING_INSTANCE_ID: `${name}-${this.id}`, ...env },
+      port,
+    );
+    this.services.push(service);
+    return service;
+  }
+
+  /** An alerts service process of this scenario (not started). */
+  async alerts(name = 'alerts', env: Record<string, string> = {}): Promise<ServiceProcess> {
+    const port = await freePort();
+    const service = new ServiceProcess(`${name}-${this.id}`, 'services/alerts/dist/main.js', { ...this.env, SIGFLOW_ALERTS_METRICS_PORT: String(port), ...env }, port);
     this.services.push(service);
     return service;
   }
@@ -140,11 +161,7 @@ export class Scenario {
 
   /** The speed layer's view keyspaces, one per partition (readers sum them). */
   speedKeyspaces(): WindowViewKeyspace[] {
-    return this.partitions.map((p) => ({
-      metrics: (c: string, h: number) => this.keys.speedMetrics(p, c, h),
-      attribution: (m: string, h: number) => this.keys.speedAttribution(p, m, h),
-      heatmap: (page: string, h: number) => this.keys.speedHeatmap(p, page, h),
-    }));
+    return this.partitions.map((p) => speedKeyspace(this.keys, p));
   }
 
   /** Messages of the events topic that consumer group `groupId` has not committed yet. */

@@ -54,6 +54,7 @@ export class ServiceProcess {
   async ready(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
+      if (!this.running) throw new Error(`${this.name} exited before it was ready; see ${this.log}`);
       try {
         if ((await fetch(`http://127.0.0.1:${this.metricsPort}/readyz`)).ok) return;
       } catch {

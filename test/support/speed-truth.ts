@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { windowStart } from '@sigflow/core';
+import { windowStart, type RevenueCell, type SpendCell } from '@sigflow/core';
+import { revenueCellsOf, spendCellsOf } from '@sigflow/serving';
 import type { TruthFile } from '@sigflow/loadgen';
 import { field, hourStart, type WindowViewKeyspace } from '@sigflow/store';
 
@@ -13,7 +14,7 @@ function add(map: ViewRows, key: string, value: number): void {
 /**
  * What the speed views must hold for a generator run, from its truth file alone (an oracle
  * independent of packages/core): late events are left out of windowed views and attribution.
- * Keys are `${campaign}\t${hash field}` (metrics), `${model}\t${field}` (attribution), `${page}\t${field}` (heatmap).
+ * Keys are `${campaign}\t${hash field}` (metrics, spend), `${model}\t${field}` (attribution), `${page}\t${field}` (heatmap).
  */
 export function expectedSpeedViews(truth: TruthFile, windowMs: number) {
   const metrics: ViewRows = new Map();
@@ -22,6 +23,13 @@ export function expectedSpeedViews(truth: TruthFile, windowMs: number) {
     add(metrics, field(w.campaign_id, w.window_start, w.ad_id, 'clicks'), w.clicks - w.late_clicks);
     add(metrics, field(w.campaign_id, w.window_start, w.ad_id, 'invalid_impressions'), w.invalid_impressions - w.late_invalid_impressions);
     add(metrics, field(w.campaign_id, w.window_start, w.ad_id, 'invalid_clicks'), w.invalid_clicks - w.late_invalid_clicks);
+  }
+  // Channel spend: the cost of valid and of invalid touchpoints, and valid clicks, per channel.
+  const spend: ViewRows = new Map();
+  for (const w of truth.windows) {
+    add(spend, field(w.campaign_id, w.window_start, w.channel, 'spend'), w.spend - w.late_spend);
+    add(spend, field(w.campaign_id, w.window_start, w.channel, 'invalid_spend'), w.invalid_spend - w.late_invalid_spend);
+    add(spend, field(w.campaign_id, w.window_start, w.channel, 'clicks'), w.clicks - w.late_clicks);
   }
   const attribution: ViewRows = new Map();
   for (const c of truth.conversions) {
@@ -43,7 +51,7 @@ export function expectedSpeedViews(truth: TruthFile, windowMs: number) {
   }
   const heatmap: ViewRows = new Map();
   for (const h of truth.heatmap) add(heatmap, field(h.page_id, h.window_start, h.element_id), h.clicks - h.late_clicks);
-  return { metrics, attribution, heatmap };
+  return { metrics, spend, attribution, heatmap };
 }
 
 /** The hours a truth file's events fall in. */
@@ -88,9 +96,47 @@ export async function readViews(redis: Redis, spaceOf: KeyspaceOfHour, truth: Tr
   };
   return {
     metrics: await read(campaigns, (s, c, h) => s.metrics(c, h)),
+    campaignMetrics: await read(campaigns, (s, c, h) => s.campaignMetrics(c, h)),
+    spend: await read(campaigns, (s, c, h) => s.spend(c, h)),
     attribution: await read(models, (s, m, h) => s.attribution(m, h)),
     heatmap: await read(pages, (s, p, h) => s.heatmap(p, h)),
+    pageActivity: await read(pages, (s, p, h) => s.pageActivity(p, h)),
   };
+}
+
+/**
+ * Per-ad metric rows (`campaign | window | ad | metric`) summed over the ads
+ * (`campaign | window | metric`): what the per-campaign rollup views must hold.
+ */
+export function rollUpAds(metrics: ViewRows): ViewRows {
+  const rows: ViewRows = new Map();
+  for (const [key, n] of metrics) {
+    const [campaign, window, , metric] = key.split('\t');
+    add(rows, field(campaign!, window!, metric!), n);
+  }
+  return rows;
+}
+
+/**
+ * What core's `campaignBidding` takes, per campaign of a truth file, from one layer's views:
+ * the channel spend cells and the revenue cells of `model` (the layers' own hashes, parsed by
+ * `@sigflow/serving` as the bidding service parses them).
+ */
+export async function readBiddingCells(redis: Redis, spaceOf: KeyspaceOfHour, truth: TruthFile, model: string) {
+  const hours = truthHours(truth);
+  const campaigns = truth.catalogue.campaigns.map((c) => c.campaign_id);
+  const spacesOf = (h: number) => {
+    const spaces = spaceOf(h);
+    return spaces === null ? [] : Array.isArray(spaces) ? spaces : [spaces as WindowViewKeyspace];
+  };
+  const hashes = async (keys: string[]) => Promise.all(keys.map((k) => redis.hgetall(k)));
+  const cells = new Map<string, { spend: SpendCell[]; revenue: RevenueCell[] }>(campaigns.map((c) => [c, { spend: [], revenue: [] }]));
+  for (const h of hours) {
+    const spaces = spacesOf(h);
+    for (const c of campaigns) cells.get(c)!.spend.push(...spendCellsOf(await hashes(spaces.map((s) => s.spend(c, h)))));
+    for (const [c, revenue] of revenueCellsOf(await hashes(spaces.map((s) => s.attribution(model, h))))) cells.get(c)?.revenue.push(...revenue);
+  }
+  return cells;
 }
 
 /** Reads the speed views (every partition's part, summed) a truth file talks about. */

@@ -1,16 +1,12 @@
 import type { DuckDBConnection, DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
 import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
-import { archiveColumns, archiveColumnsDdl, eventsOfColumns } from '@sigflow/archive';
+import { archiveColumns, archiveColumnsDdl, eventsOfColumns, withArchiveColumns } from '@sigflow/archive';
 import type { ReceivedEvent } from '@sigflow/events';
 import { ArchiveScanError } from './errors.js';
 
-const allColumns = archiveColumns.map((c) => c.name).join(', ');
 
 /** `read_parquet` over a bound list of files (paths are bound, never spliced into SQL). */
 export const readFiles = (param: string) => `read_parquet($${param}, union_by_name = true, hive_partitioning = false)`;
-
-/** The archive columns, comma-separated, in schema order. */
-export const archiveColumnList = allColumns;
 
 /** Binds a file list for {@link readFiles}. */
 export function filesParam(files: readonly string[]) {
@@ -36,10 +32,8 @@ export async function loadArchiveRows(
   if (files.length === 0) return createEmptyArchiveTable(conn, table);
   const f = filesParam(files);
   try {
-    await conn.run(
-      `CREATE OR REPLACE TEMP TABLE ${table} AS SELECT ${allColumns} FROM ${readFiles('files')} WHERE ${where}`,
-      { ...params, files: f.value },
-      { files: f.type },
+    await withArchiveColumns(conn, files, (columns) =>
+      conn.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT ${columns} FROM ${readFiles('files')} WHERE ${where}`, { ...params, files: f.value }, { files: f.type }),
     );
   } catch (cause) {
     throw new ArchiveScanError(`reading ${files.length} archive files failed: ${(cause as Error).message}`, { cause });

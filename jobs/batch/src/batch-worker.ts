@@ -13,6 +13,9 @@ import { recomputeDirtyHours } from './recompute-dirty.js';
 import { recomputeHours, type JobProgress } from './recompute-hours.js';
 import { reconcileHours } from './reconcile-hours.js';
 import { trainAttribution } from './train-attribution.js';
+import { recomputeSegments, type SegmentRecomputeResult } from './recompute-segments.js';
+import { enforceRetention } from './enforce-retention.js';
+import { deleteUser, type DeletionProgress } from './delete-user.js';
 
 export interface BatchWorkerDeps {
   readonly context: BatchContext;
@@ -47,7 +50,9 @@ export async function runJobRequest(
   switch (request.kind) {
     case 'recompute': {
       const r = await recomputeHours({ context: ctx, from: request.from, to: request.to, duckdb, onProgress, computedBy });
+      const segments = await withSession(ctx, duckdb, (session) => recomputeSegments({ context: ctx, from: request.from, to: request.to, duckdb: session, computedBy }));
       return {
+        segments: segmentSummary(segments),
         hours: r.hours.length,
         replaced: r.hours.filter((h) => h.replaced).length,
         versions: [...new Set(r.hours.map((h) => h.version))],
@@ -90,6 +95,56 @@ export async function runJobRequest(
       await onProgress?.({ hoursDone: 1, hoursTotal: 1, rowsRead: r.rows, percent: 100 });
       return { ...r, rowsRead: r.rows };
     }
+    case 'enforce-retention': {
+      const r = await enforceRetention({ context: ctx });
+      await onProgress?.({ hoursDone: r.hours.length, hoursTotal: r.hours.length, rowsRead: 0, percent: 100 });
+      return { ...r, rowsRead: 0 };
+    }
+    case 'delete-user': {
+      const session = duckdb ?? (await DuckDBSession.forBatch(ctx.config.batch));
+      try {
+        const r = await deleteUser({ context: ctx, userId: request.userId, requestId: computedBy ?? 'library', duckdb: session });
+        return { ...r, rowsRead: 0 };
+      } finally {
+        if (!duckdb) session.close();
+      }
+    }
+  }
+}
+
+/**
+ * A deletion run by the queue: progress by step (never the id), the hours an earlier attempt
+ * changed recomputed too, and once it completed, the job's data keeps only who asked: the
+ * person's id is nowhere left.
+ */
+async function runDeletionJob(deps: BatchWorkerDeps, job: Job, userId: string, duckdb: DuckDBSession): Promise<unknown> {
+  const previous = (job.progress ?? {}) as Partial<DeletionProgress>;
+  const result = await deleteUser({
+    context: deps.context,
+    userId,
+    requestId: String(job.id),
+    duckdb,
+    previousHours: Array.isArray(previous.hours) ? previous.hours : [],
+    onProgress: (p) => job.updateProgress({ ...p }),
+  });
+  const { requestedBy } = job.data as { requestedBy?: string };
+  await job.updateData(requestedBy === undefined ? { erased: true } : { requestedBy, erased: true });
+  return result;
+}
+
+/** A job's answer about its segments: which definitions version it used, per segment its version. */
+function segmentSummary(r: SegmentRecomputeResult) {
+  return { definitionsVersion: r.definitionsVersion, segments: r.segments, skipped: r.skipped };
+}
+
+/** Runs `fn` with the given DuckDB session, or with one opened (and closed) for it. */
+async function withSession<T>(ctx: BatchContext, duckdb: DuckDBSession | undefined, fn: (session: DuckDBSession) => Promise<T>): Promise<T> {
+  if (duckdb) return fn(duckdb);
+  const session = await DuckDBSession.forBatch(ctx.config.batch);
+  try {
+    return await fn(session);
+  } finally {
+    session.close();
   }
 }
 
@@ -106,6 +161,8 @@ export function startBatchWorker(deps: BatchWorkerDeps): BatchWorker {
   const processor = async (job: Job): Promise<unknown> => {
     const end = metrics.jobDuration.startTimer({ kind: job.name });
     try {
+      // A deletion that died after its last step left no id to run again: it is done.
+      if (job.name === 'delete-user' && (job.data as { erased?: unknown } | undefined)?.erased === true) return job.returnvalue ?? { erased: true };
       const request = parseJobRequest(job.name, job.data);
       session ??= await DuckDBSession.forBatch(ctx.config.batch);
       const result = await runQueuedJob(deps, metrics, job, request, session);
@@ -141,6 +198,7 @@ export function startBatchWorker(deps: BatchWorkerDeps): BatchWorker {
 
 /** Runs a checked request for a queued job: progress to the job, rows to the metrics, follow-ups. */
 async function runQueuedJob(deps: BatchWorkerDeps, metrics: BatchMetrics, job: Job, request: JobRequest, duckdb: DuckDBSession): Promise<unknown> {
+  if (request.kind === 'delete-user') return runDeletionJob(deps, job, request.userId, duckdb);
   const kind = job.name;
   let lastRows = 0;
   let last: JobProgress | undefined;

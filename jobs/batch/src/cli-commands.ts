@@ -1,8 +1,10 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import type { SigflowConfig } from '@sigflow/config';
-import { bullConnection, InvalidJobDataError, jobDataOf, openBatchQueue, parseJobRequest, requesterPattern, type JobKind } from '@sigflow/batch-jobs';
-import { enqueueJob, listJobs, listSchedules, showStatus, type CliOutput } from './cli-views.js';
+import { bullConnection, InvalidJobDataError, jobDataOf, openBatchQueue, parseJobRequest, requestDeletion, requesterPattern, type JobKind } from '@sigflow/batch-jobs';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { enqueueJob, listJobs, listSchedules, showStatus, watchJob, type CliOutput } from './cli-views.js';
 
 const usage = `Usage: npm run jobs -- <command> [options]
 
@@ -12,6 +14,8 @@ Commands:
   reconcile --from <time> --to <time> [--wait]   refresh batch-vs-speed changes of those hours
   compact --hour <time> [--force] [--wait]       merge the small archive files of a sealed hour
   recompute-dirty [--wait]                       recompute every dirty hour now
+  enforce-retention [--wait]                     remove archive hours older than SIGFLOW_RETENTION_MS now
+  delete-user --user <id> [--wait]               delete a person's data (tombstone at once, then the job)
   list [--state <state>] [--limit <n>]           recent jobs (states: waiting, active, delayed, completed, failed)
   status <id> [--watch]                          one job with a progress bar (--watch: until it ends)
   schedules                                      the job schedulers and their next run
@@ -34,8 +38,9 @@ const enqueueKinds: Readonly<Record<string, JobKind>> = {
   reconcile: 'reconcile',
   compact: 'compact',
   'recompute-dirty': 'recompute-dirty',
+  'enforce-retention': 'enforce-retention',
 };
-const commands = [...Object.keys(enqueueKinds), 'list', 'status', 'schedules'];
+const commands = [...Object.keys(enqueueKinds), 'delete-user', 'list', 'status', 'schedules'];
 
 const options = {
   from: { type: 'string' },
@@ -46,6 +51,7 @@ const options = {
   watch: { type: 'boolean' },
   state: { type: 'string' },
   limit: { type: 'string' },
+  user: { type: 'string' },
 } as const;
 
 type Parsed = ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof options }>>;
@@ -98,6 +104,26 @@ function jobData(kind: JobKind, values: Parsed['values'], out: CliOutput): Recor
   }
 }
 
+/** `jobs delete-user --user <id> [--wait]`: the same request as `DELETE /v1/users/:userId`. */
+async function deleteUser(queue: Queue, redis: Redis, config: SigflowConfig, userId: string | undefined, wait: boolean, out: CliOutput): Promise<number> {
+  if (userId === undefined) {
+    out.error('delete-user needs --user <id>');
+    return 2;
+  }
+  let requestId: string;
+  try {
+    requestId = await requestDeletion(queue, redis, config, userId, cliRequester());
+  } catch (err) {
+    if (!(err instanceof InvalidJobDataError)) throw err;
+    out.error(err.message);
+    return 2;
+  }
+  out.log(`deletion requested as ${requestId}; the person's events are refused from now on`);
+  if (wait) return watchJob(queue, requestId, out);
+  out.log(`follow it with: npm run jobs -- status ${requestId} --watch`);
+  return 0;
+}
+
 /**
  * Runs one CLI command against the batch queue; returns the exit code. Job data is checked with
  * the worker's own validation (the batch job contract) before anything is enqueued.
@@ -113,6 +139,7 @@ export async function runCli(argv: readonly string[], config: SigflowConfig, out
   const queue = openBatchQueue(config, connection);
   try {
     if (kind) return await enqueueJob(queue, kind, data, args.values.wait === true, out);
+    if (command === 'delete-user') return await deleteUser(queue, connection, config, args.values.user, args.values.wait === true, out);
     if (command === 'status') return await showStatus(queue, args.positionals[0], args.values.watch === true, out);
     if (command === 'list') return await listJobs(queue, args.values.state, Number(args.values.limit ?? 20), out);
     return await listSchedules(queue, out);

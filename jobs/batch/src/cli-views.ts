@@ -17,7 +17,9 @@ export function progressBar(progress: unknown, width = 30): string {
   const filled = Math.round((percent / 100) * width);
   const hours = p.hoursTotal !== undefined ? `  ${p.hoursDone ?? 0}/${p.hoursTotal} hours` : '';
   const rows = p.rowsRead !== undefined ? `  ${Number(p.rowsRead).toLocaleString('en-US')} rows` : '';
-  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${percent.toFixed(1).padStart(5)}%${hours}${rows}`;
+  // A deletion reports its step instead (delete-user).
+  const step = typeof (p as { step?: unknown }).step === 'string' ? `  step ${(p as { step: string }).step}` : '';
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${percent.toFixed(1).padStart(5)}%${hours}${rows}${step}`;
 }
 
 const time = (ms: number | undefined) => (ms ? new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z') : '-');

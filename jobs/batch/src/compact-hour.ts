@@ -1,7 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
-  archiveColumns,
   archiveFileName,
   archiveSealedThrough,
   isHourSealed,
@@ -10,6 +9,7 @@ import {
   parseArchiveFileName,
   publishFile,
   StagingArea,
+  withArchiveColumns,
 } from '@sigflow/archive';
 import { readArchiveWatermarks } from '@sigflow/store';
 import type { BatchContext } from './batch-context.js';
@@ -26,8 +26,6 @@ export interface CompactResult {
   /** Rows in the merged files (exact replays of one Kafka message are kept once). */
   readonly rows: number;
 }
-
-const columns = archiveColumns.map((c) => c.name).join(', ');
 
 /**
  * Merges the small files of a sealed hour: per Kafka partition with several files, one file
@@ -77,11 +75,14 @@ export async function compactHour(options: {
       const last = list.reduce((m, f) => (f.last > m ? f.last : m), list[0]!.last);
       const staged = staging.tempPath();
       const f = filesParam(list.map((x) => x.path));
-      const copied = await session.connection.run(
-        `COPY (SELECT DISTINCT ${columns} FROM ${readFiles('files')} ORDER BY user_id, ts, event_id)
-         TO $path (FORMAT parquet, COMPRESSION zstd)`,
-        { files: f.value, path: staged },
-        { files: f.type },
+      // Files from before a column joined the format get it as NULLs: the merged file has every column.
+      const copied = await withArchiveColumns(session.connection, list.map((x) => x.path), (columns) =>
+        session.connection.run(
+          `COPY (SELECT DISTINCT ${columns} FROM ${readFiles('files')} ORDER BY user_id, ts, event_id)
+           TO $path (FORMAT parquet, COMPRESSION zstd)`,
+          { files: f.value, path: staged },
+          { files: f.type },
+        ),
       );
       rows += copied.rowsChanged;
       const final = path.join(hourFolder(ctx.root, hourStart), archiveFileName(partition, String(first), String(last)));

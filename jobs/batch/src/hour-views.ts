@@ -2,11 +2,15 @@ import {
   attributionRows,
   foldAttribution,
   foldHeatmap,
+  foldPageActivity,
   foldInvalidTraffic,
   foldWindowMetrics,
+  foldChannelSpend,
   type AttributionDelta,
+  type ChannelSpend,
   type EventOutcome,
   type HeatmapIncrement,
+  type PageActivityIncrement,
   type InvalidTrafficCount,
   type ViewDeltas,
   type WindowMetrics,
@@ -50,8 +54,8 @@ const campaignOf = (event: { type: string; campaign_id?: string }) =>
 
 /**
  * Collects the outcomes of the events whose ts is in [from, to) into per-hour views: the same
- * rows `foldOutcomes` takes from each outcome (window metric, core's `attributionRows`, heatmap
- * increment, core's `foldInvalidTraffic`), summed by the folds' keys as they come, then folded
+ * rows `foldOutcomes` takes from each outcome (window metric, channel spend, core's `attributionRows`, heatmap
+ * and page activity increments, core's `foldInvalidTraffic`), summed by the folds' keys as they come, then folded
  * once by core (the folds are sums, so this equals `foldOutcomes` over all outcomes, up to the
  * order of float additions in attribution). Memory is bounded by the number of view rows.
  */
@@ -67,6 +71,14 @@ export class HourViewsAccumulator {
       t.invalidClicks += r.invalidClicks;
     },
   );
+  private readonly spend = new Totals<Mutable<ChannelSpend>>(
+    (r) => `${r.windowStart}\u0000${r.campaign_id}\u0000${r.channel}`,
+    (t, r) => {
+      t.spend += r.spend;
+      t.invalidSpend += r.invalidSpend;
+      t.clicks += r.clicks;
+    },
+  );
   private readonly attribution = new Totals<Mutable<AttributionDelta>>(
     (r) => `${r.windowStart}\u0000${r.model}\u0000${r.campaign_id}\u0000${r.channel}`,
     (t, r) => {
@@ -78,6 +90,12 @@ export class HourViewsAccumulator {
     (r) => `${r.page_id}\u0000${r.windowStart}\u0000${r.element_id}`,
     (t, r) => {
       t.clicks += r.clicks;
+    },
+  );
+  private readonly pageActivity = new Totals<Mutable<PageActivityIncrement>>(
+    (r) => `${r.page_id}\u0000${r.windowStart}\u0000${r.metric.join('\u0000')}`,
+    (t, r) => {
+      t.count += r.count;
     },
   );
   private readonly invalidTraffic = new Totals<Mutable<InvalidTrafficCount>>(
@@ -113,8 +131,10 @@ export class HourViewsAccumulator {
       if (outcome.windowMetric) this.bump(hour, field(campaignOf(event), `invalid:${outcome.reason}`), 1);
     }
     if (outcome.windowMetric) this.windowMetrics.add(outcome.windowMetric);
+    if (outcome.spend) this.spend.add(outcome.spend);
     if (outcome.attribution) this.attribution.addAll(attributionRows([outcome]));
     if (outcome.heatmap) this.heatmap.add(outcome.heatmap);
+    if (outcome.pageActivity) this.pageActivity.add(outcome.pageActivity);
     if (outcome.status === 'invalid') this.invalidTraffic.addAll(foldInvalidTraffic([outcome]));
   }
 
@@ -138,8 +158,10 @@ export class HourViewsAccumulator {
     };
     // Core's folds give the canonical rows and order (each key is already unique here).
     const windowMetrics = byHour(this.windowMetrics.values());
+    const spend = byHour(this.spend.values());
     const attribution = byHour(this.attribution.values());
     const heatmap = byHour(this.heatmap.values());
+    const pageActivity = byHour(this.pageActivity.values());
     const invalidTraffic = byHour(this.invalidTraffic.values());
     const hours: HourViews[] = [];
     for (let h = hourStart(this.from); h < this.to; h += 3_600_000) {
@@ -154,8 +176,10 @@ export class HourViewsAccumulator {
         hourStart: h,
         deltas: {
           windowMetrics: foldWindowMetrics(windowMetrics.get(h) ?? []),
+          spend: foldChannelSpend(spend.get(h) ?? []),
           attribution: foldAttribution(attribution.get(h) ?? []),
           heatmap: foldHeatmap(heatmap.get(h) ?? []),
+          pageActivity: foldPageActivity(pageActivity.get(h) ?? []),
           invalidTraffic: sortInvalidTraffic(invalidTraffic.get(h) ?? []),
           counts: { events: this.eventsPerHour.get(h) ?? c.events, duplicates, late: 0, invalid: c.invalid },
         },

@@ -3,6 +3,8 @@
 export { recomputeHours } from './recompute-hours.js';
 export type { RecomputeHoursOptions, RecomputeResult, RecomputedHour, JobProgress } from './recompute-hours.js';
 export { recomputeDirtyHours } from './recompute-dirty.js';
+export { recomputeSegments, segmentLookbackMs } from './recompute-segments.js';
+export type { SegmentRecomputeResult, RecomputedSegment, RecomputeSegmentsOptions } from './recompute-segments.js';
 export type { RecomputeDirtyResult } from './recompute-dirty.js';
 export { trainAttribution } from './train-attribution.js';
 export type { TrainAttributionOptions, TrainAttributionResult } from './train-attribution.js';
@@ -26,3 +28,7 @@ export type { CliOutput } from './cli-views.js';
 export { viewFolder } from './view-parquet.js';
 export { ArchiveScanError } from './errors.js';
 export { hoursOf, isoHour, contiguousRanges } from './hour-range.js';
+export { enforceRetention } from './enforce-retention.js';
+export type { RetentionResult } from './enforce-retention.js';
+export { deleteUser, deletionSteps } from './delete-user.js';
+export type { DeletionProgress, DeletionResult, DeleteUserOptions } from './delete-user.js';

@@ -88,7 +88,7 @@ export async function writeHourVersion(ctx: BatchContext, views: HourViews, info
   for (const [f, n] of views.quality) commands.push(['HSET', qualityKey, f, n]);
   if (views.quality.size > 0) commands.push(['EXPIRE', qualityKey, ttl]);
   const campaigns = [...new Set(views.deltas.windowMetrics.map((m) => m.campaign_id))];
-  const pages = [...new Set(views.deltas.heatmap.map((x) => x.page_id))];
+  const pages = [...new Set([...views.deltas.heatmap, ...views.deltas.pageActivity].map((x) => x.page_id))];
   if (campaigns.length > 0) commands.push(['SADD', keys.batchCampaigns(), ...campaigns]);
   if (pages.length > 0) commands.push(['SADD', keys.batchPages(), ...pages]);
   await sendCommands(redis, commands);

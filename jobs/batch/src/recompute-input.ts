@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { listRangeFiles } from '@sigflow/archive';
+import { listRangeFiles, withArchiveColumns } from '@sigflow/archive';
 import type { RuleSettings } from '@sigflow/core';
-import { archiveColumnList, filesParam, firstCopyQualify, loadArchiveRows, countRows, readFiles } from './archive-scan.js';
+import { filesParam, firstCopyQualify, loadArchiveRows, countRows, readFiles } from './archive-scan.js';
 import { ArchiveScanError } from './errors.js';
 import { floorHour, HOUR_MS } from './hour-range.js';
 
@@ -55,14 +55,15 @@ export interface RecomputeInput {
 
 /**
  * The event types whose outcomes reach a batch view: touchpoints (window metrics, paths, joins,
- * floods), conversions (attribution) and element clicks (heatmaps). The other types (page views,
- * scrolls, form and link events, mouse moves) only feed sessions, engagement and signals, which
- * are speed-layer outputs; in the keyed state they only move `maxTs`, which decides when old
- * entries are pruned, never which entries a rule sees inside its window. So the recompute runs
- * the rules over these types only (`config.batch.viewEventsOnly`, on by default), and a test
- * proves the views equal those of running every event.
+ * floods), conversions (attribution), element clicks (heatmaps) and the page events of the page
+ * activity view (page views, scrolls, form interactions, mouse moves). Link follows only feed
+ * sessions, engagement and signals, which are speed-layer outputs; in the keyed state they only
+ * move `maxTs`, which decides when old entries are pruned, never which entries a rule sees inside
+ * its window. So the recompute runs the rules over these types only
+ * (`config.batch.viewEventsOnly`, on by default), and a test proves the views equal those of
+ * running every event.
  */
-export const viewEventTypes = ['impression', 'click', 'conversion', 'element_click'] as const;
+export const viewEventTypes = ['impression', 'click', 'conversion', 'element_click', 'page_view', 'scroll', 'form_interaction', 'mouse_move'] as const;
 export const viewEventFilter = `type IN (${viewEventTypes.map((t) => `'${t}'`).join(', ')})`;
 
 /**
@@ -92,17 +93,17 @@ export async function loadRecomputeInput(
     // IP neighbours of the converting users' context clicks (the IP flood rule is per partition).
     const f = filesParam(contextFiles);
     try {
-      await conn.run(
+      await withArchiveColumns(conn, contextFiles, (columns) => conn.run(
         `INSERT INTO ctx_copies
-         SELECT n.* FROM (SELECT ${archiveColumnList} FROM ${readFiles('files')}
-                          WHERE type = 'click' AND ip IS NOT NULL AND ts >= $lo AND ts < $nearFrom
+         SELECT n.* FROM (SELECT ${columns} FROM ${readFiles('files')}
+                          WHERE type = 'click' AND coalesce(ip_key, ip) IS NOT NULL AND ts >= $lo AND ts < $nearFrom
                             AND user_id NOT IN (SELECT user_id FROM converters)) n
-         SEMI JOIN (SELECT kafka_partition, ip, ts FROM ctx_copies
-                    WHERE type = 'click' AND ip IS NOT NULL AND user_id IN (SELECT user_id FROM converters)) k
-           ON n.kafka_partition = k.kafka_partition AND n.ip = k.ip AND n.ts >= k.ts - $flood AND n.ts <= k.ts`,
+         SEMI JOIN (SELECT kafka_partition, coalesce(ip_key, ip) AS flood_ip, ts FROM ctx_copies
+                    WHERE type = 'click' AND coalesce(ip_key, ip) IS NOT NULL AND user_id IN (SELECT user_id FROM converters)) k
+           ON n.kafka_partition = k.kafka_partition AND coalesce(n.ip_key, n.ip) = k.flood_ip AND n.ts >= k.ts - $flood AND n.ts <= k.ts`,
         { files: f.value, lo: window.contextFrom - settings.floodWindowMs, nearFrom: window.nearFrom, flood: settings.floodWindowMs },
         { files: f.type },
-      );
+      ));
     } catch (cause) {
       throw new ArchiveScanError(`reading IP flood context failed: ${(cause as Error).message}`, { cause });
     }

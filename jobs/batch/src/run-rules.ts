@@ -17,8 +17,11 @@ export interface RuleRunOptions {
   readonly settings: RuleSettings;
   readonly shapley?: ShapleyTable | null | undefined;
   readonly markov?: MarkovModel | null | undefined;
-  /** Called for every event in (user_id, ts, event_id) order with what the rules made of it. */
-  readonly onOutcome: (outcome: EventOutcome, event: ReceivedEvent) => void;
+  /**
+   * Called for every event in (user_id, ts, event_id) order with what the rules made of it, the
+   * user's keyed state after it and the user's newest event time before it.
+   */
+  readonly onOutcome: (outcome: EventOutcome, event: ReceivedEvent, user: UserState, previousMaxTs: number | null) => void;
   /** SQL filter on the table's rows (default: every row). */
   readonly where?: string;
   /** Called after each chunk with the number of events processed so far. */
@@ -32,7 +35,7 @@ export interface RuleRunOptions {
  * IP's clicks at a time. The table holds the range plus the lookback, which covers the flood window.
  */
 export async function floodedClicksOf(conn: DuckDBConnection, table: string, settings: RuleSettings): Promise<Set<string>> {
-  const result = await conn.stream(`SELECT ip, ts::DOUBLE AS ts, event_id FROM ${table} WHERE type = 'click' AND ip IS NOT NULL ORDER BY ip`);
+  const result = await conn.stream(`SELECT coalesce(ip_key, ip) AS ip, ts::DOUBLE AS ts, event_id FROM ${table} WHERE type = 'click' AND coalesce(ip_key, ip) IS NOT NULL ORDER BY 1`);
   const flooded = new Set<string>();
   let group: { ts: number; event_id: string; ip: string }[] = [];
   const close = () => {
@@ -80,6 +83,7 @@ export async function runRules(conn: DuckDBConnection, table: string, options: R
         userId = event.user_id;
         user = createUserState();
       }
+      const previousMaxTs = user.maxTs;
       const outcome = processEvent(
         {
           user,
@@ -91,7 +95,7 @@ export async function runRules(conn: DuckDBConnection, table: string, options: R
         },
         event,
       );
-      onOutcome(outcome, event);
+      onOutcome(outcome, event, user, previousMaxTs);
     }
     processed += events.length;
     jsMs += performance.now() - t;

@@ -34,6 +34,19 @@ function tablesOf(views: HourViews, version: string): ViewTable[] {
       rows: d.windowMetrics.map((m) => [m.windowStart, m.campaign_id, m.ad_id, m.impressions, m.clicks, m.invalidImpressions, m.invalidClicks, version]),
     },
     {
+      name: 'channel_spend',
+      columns: [
+        { name: 'window_start', type: 'BIGINT' },
+        { name: 'campaign_id', type: 'VARCHAR' },
+        { name: 'channel', type: 'VARCHAR' },
+        { name: 'spend_micros', type: 'BIGINT' },
+        { name: 'invalid_spend_micros', type: 'BIGINT' },
+        { name: 'clicks', type: 'BIGINT' },
+        { name: 'version', type: 'VARCHAR' },
+      ],
+      rows: d.spend.map((m) => [m.windowStart, m.campaign_id, m.channel, m.spend, m.invalidSpend, m.clicks, version]),
+    },
+    {
       name: 'attribution',
       columns: [
         { name: 'window_start', type: 'BIGINT' },
@@ -56,6 +69,20 @@ function tablesOf(views: HourViews, version: string): ViewTable[] {
         { name: 'version', type: 'VARCHAR' },
       ],
       rows: d.heatmap.map((h) => [h.page_id, h.windowStart, h.element_id, h.clicks, version]),
+    },
+    {
+      name: 'page_activity',
+      columns: [
+        { name: 'page_id', type: 'VARCHAR' },
+        { name: 'window_start', type: 'BIGINT' },
+        { name: 'metric', type: 'VARCHAR' },
+        { name: 'key', type: 'VARCHAR' },
+        { name: 'detail', type: 'VARCHAR' },
+        { name: 'events', type: 'BIGINT' },
+        { name: 'version', type: 'VARCHAR' },
+      ],
+      // metric view | scroll (key = depth) | form (key = form id, detail = action) | mouse (key = cell x, detail = cell y).
+      rows: d.pageActivity.map((a) => [a.page_id, a.windowStart, a.metric[0], String(a.metric[1] ?? ''), String(a.metric[2] ?? ''), a.count, version]),
     },
     {
       name: 'quality',

@@ -59,8 +59,11 @@ export async function writeArchive(root: string, events: readonly ArchivedEvent[
 /** Symbolic view keys, `metrics:<campaign>:<hour>` etc., the same for expected and actual. */
 const symbolic: WindowViewKeyspace = {
   metrics: (c, h) => `metrics:${c}:${h}`,
+  campaignMetrics: (c, h) => `campaign-metrics:${c}:${h}`,
+  spend: (c, h) => `spend:${c}:${h}`,
   attribution: (m, h) => `attribution:${m}:${h}`,
   heatmap: (p, h) => `heatmap:${p}:${h}`,
+  pageActivity: (p, h) => `activity:${p}:${h}`,
 };
 
 export type Hashes = Map<string, Map<string, number>>;
@@ -87,7 +90,7 @@ export async function actualHashes(redis: Redis, keys: StoreKeys, hour: number, 
   for (const key of members) {
     if (!key.startsWith(head) || !key.endsWith(tail)) continue;
     const name = key.slice(head.length, key.length - tail.length);
-    if (!/^(metrics|attribution|heatmap):/.test(name)) continue;
+    if (!/^(metrics|campaign-metrics|spend|attribution|heatmap|activity):/.test(name)) continue;
     const all = await redis.hgetall(key);
     hashes.set(name, new Map(Object.entries(all).map(([f, v]) => [f, Number(v)])));
   }

@@ -44,6 +44,8 @@ function userEvents(user: string, ip: string, random: () => number): ReceivedEve
   let seq = 0;
   const id = () => `${user}-${(seq++).toString().padStart(4, '0')}`;
   const base = (ts: number) => ({ id: id(), ts, user, ip, ...(random() < 0.03 ? { ua: GOOGLEBOT_UA } : {}) });
+  // CPM impressions (a few thousand micros) and CPC clicks (under 1 EUR); some touchpoints carry no cost.
+  const cost = (max: number) => (random() < 0.9 ? { cost: Math.floor(random() * max) } : {});
   // Touchpoints two days before: only attribution of later conversions needs them.
   for (let i = 0; i < 3; i++) {
     const ad = pick(ads);
@@ -56,13 +58,13 @@ function userEvents(user: string, ip: string, random: () => number): ReceivedEve
     const kind = random();
     if (kind < 0.3) {
       lastAd = pick(ads);
-      events.push(impression({ ...base(ts), ...lastAd }));
+      events.push(impression({ ...base(ts), ...lastAd, ...cost(5_000) }));
       // Too fast to be human.
-      if (random() < 0.1) events.push(click({ ...base((ts += 400)), ...lastAd }));
+      if (random() < 0.1) events.push(click({ ...base((ts += 400)), ...lastAd, ...cost(900_000) }));
     } else if (kind < 0.5) {
-      events.push(click({ ...base(ts), ...(random() < 0.85 ? lastAd : pick(ads)) }));
+      events.push(click({ ...base(ts), ...(random() < 0.85 ? lastAd : pick(ads)), ...cost(900_000) }));
     } else if (kind < 0.53) {
-      for (let k = 0; k < 12; k++) events.push(click({ ...base((ts += 400)), ...lastAd }));
+      for (let k = 0; k < 12; k++) events.push(click({ ...base((ts += 400)), ...lastAd, ...cost(900_000) }));
     } else if (kind < 0.63) {
       events.push(conversion({ ...base(ts), ...(random() < 0.7 ? { value: Math.floor(random() * 100) } : {}) }));
     } else if (kind < 0.8) {
@@ -176,6 +178,8 @@ describe('recomputeHours over the Parquet archive', () => {
     expect(new Set(outcomes.map((o) => o.reason))).toEqual(new Set([null, 'bot', 'flood', 'orphan', 'too_fast']));
     expect(outcomes.some((o) => o.attribution?.credits.markov && o.attribution.pathLength > 0)).toBe(true);
     expect(outcomes.some((o) => o.attribution?.credits.last_touch.some((c) => c.touchpoint_ts !== null && c.touchpoint_ts < T0))).toBe(true);
+    // Spend and refund claims (invalid spend) per channel are among the views compared.
+    expect(deltas.spend.some((m) => m.spend > 0) && deltas.spend.some((m) => m.invalidSpend > 0)).toBe(true);
 
     const actual = await actualHashes(redis, keys, from, hour!.version);
     expect(rounded(actual)).toEqual(rounded(expectedHashes(deltas)));

@@ -32,6 +32,12 @@ export const archiveColumns = [
   { name: 'x', type: 'DOUBLE' },
   { name: 'y', type: 'DOUBLE' },
   { name: 'attrs', type: 'VARCHAR' },
+  // Truncated IP mode: the flood rule's keyed hash of the full address (files written before
+  // the column existed read it as NULL: the batch reads with union_by_name).
+  { name: 'ip_key', type: 'VARCHAR' },
+  // Added after the first archives were written: files from before have no such column (see the
+  // batch layer's `archiveSelectList`), and a NULL cost is an event without one.
+  { name: 'cost', type: 'BIGINT' },
 ] as const;
 
 /** Column names in schema order. */
@@ -75,15 +81,15 @@ export const eventJsonStructType = JSON.stringify(
  * times and offsets below 2^53), null for NULL. Keys are {@link ArchiveColumn}s; a reader may
  * leave out columns it did not select.
  */
-export type ArchiveRecord = { readonly [K in ArchiveColumn]?: string | number | null };
+export type ArchiveRecord = { readonly [K in ArchiveColumn]?: string | number | bigint | null };
 
 /** Optional string fields, copied when not NULL. */
-const optionalStrings = ['ip', 'user_agent', 'page_id', 'placement'] as const;
+const optionalStrings = ['ip', 'user_agent', 'page_id', 'placement', 'ip_key'] as const;
 
 /** Fields each type carries beyond the common ones (the event contract). */
 const typeFields: Record<SigflowEvent['type'], readonly ArchiveColumn[]> = {
-  impression: ['campaign_id', 'ad_id', 'channel'],
-  click: ['campaign_id', 'ad_id', 'channel'],
+  impression: ['campaign_id', 'ad_id', 'channel', 'cost'],
+  click: ['campaign_id', 'ad_id', 'channel', 'cost'],
   conversion: ['value', 'currency'],
   page_view: [],
   element_click: ['element_id'],
@@ -111,7 +117,7 @@ export function eventOfArchiveRecord(row: ArchiveRecord): ReceivedEvent {
   }
   for (const f of typeFields[row.type as SigflowEvent['type']] ?? []) {
     const v = row[f];
-    if (v !== null && v !== undefined) event[f] = v;
+    if (v !== null && v !== undefined) event[f] = typeof v === 'bigint' ? Number(v) : v;
   }
   const attrs = row.attrs;
   if (typeof attrs === 'string') event['attrs'] = JSON.parse(attrs) as Record<string, string>;
@@ -154,7 +160,7 @@ export function eventsOfColumns(names: readonly string[], columns: readonly (rea
     }
     for (const [f, c] of perType.get(type) ?? []) {
       const v = c[i];
-      if (v !== null && v !== undefined) event[f] = v;
+      if (v !== null && v !== undefined) event[f] = typeof v === 'bigint' ? Number(v) : v;
     }
     const a = attrs?.[i];
     if (typeof a === 'string') event['attrs'] = JSON.parse(a) as Record<string, string>;

@@ -6,6 +6,7 @@ import { archiveColumns, eventJsonStructType, type ArchivedEvent, type ArchivedM
 import { archiveFileName, hourFolder, HOUR_MS } from './archive-layout.js';
 import { publishFile, StagingArea } from './atomic-file.js';
 import { ArchiveWriteError } from './errors.js';
+import { tombstoneHashSql } from '@sigflow/privacy';
 
 /** One Parquet file a flush made visible. */
 export interface WrittenFile {
@@ -34,6 +35,14 @@ export interface FlushResult {
   readonly rejectedSample: RejectedMessage[];
   /** Highest event time archived per partition. */
   readonly maxTs: Map<number, number>;
+  /** Events of deleted people left out (see {@link WriteOptions}). */
+  readonly deleted: number;
+}
+
+/** People whose events a flush leaves out: the tombstones (salted hashes) and their salt. */
+export interface DeletedUsers {
+  readonly salt: string;
+  readonly hashes: readonly string[];
 }
 
 export interface ArchiveWriterOptions {
@@ -93,9 +102,13 @@ export class ArchiveWriter {
     return result.files;
   }
 
-  /** Writes raw Kafka messages and returns the files now visible. */
-  async writeMessages(messages: readonly ArchivedMessage[]): Promise<FlushResult> {
-    const empty: FlushResult = { files: [], rows: 0, rejected: 0, rejectedSample: [], maxTs: new Map() };
+  /**
+   * Writes raw Kafka messages and returns the files now visible. The events of `deleted`
+   * people are left out (DuckDB hashes each user id as the tombstones do: no id is compared in
+   * the clear) and counted.
+   */
+  async writeMessages(messages: readonly ArchivedMessage[], deleted?: DeletedUsers): Promise<FlushResult> {
+    const empty: FlushResult = { files: [], rows: 0, rejected: 0, rejectedSample: [], maxTs: new Map(), deleted: 0 };
     if (messages.length === 0) return empty;
     const conn = this.connection;
     try {
@@ -112,16 +125,19 @@ export class ArchiveWriter {
       } finally {
         appender.closeSync();
       }
+      const dropping = deleted !== undefined && deleted.hashes.length > 0;
       await conn.run(
         `CREATE OR REPLACE TEMP TABLE ${ROWS} AS
-         SELECT kafka_partition, kafka_offset, e,
-                e IS NOT NULL AND e.event_id IS NOT NULL AND e.user_id IS NOT NULL AND list_contains($types, e.type)
-                  AND e.ts IS NOT NULL AND e.ts >= 0 AND e.received_at IS NOT NULL AS ok
-         FROM (SELECT kafka_partition, kafka_offset,
-                      CASE WHEN json_valid(j) AND json_type(j) = 'OBJECT' THEN from_json(j, '${eventJsonStructType}') END AS e
-               FROM ${RAW})`,
-        { types: listValue([...eventTypes]) },
-        { types: LIST(VARCHAR) },
+         SELECT kafka_partition, kafka_offset, e, valid AND NOT gone AS ok, valid AND gone AS gone
+         FROM (SELECT kafka_partition, kafka_offset, e,
+                      e IS NOT NULL AND e.event_id IS NOT NULL AND e.user_id IS NOT NULL AND list_contains($types, e.type)
+                        AND e.ts IS NOT NULL AND e.ts >= 0 AND e.received_at IS NOT NULL AS valid,
+                      ${dropping ? `coalesce(list_contains($tombstones, ${tombstoneHashSql('e.user_id', 'salt')}), false)` : 'false'} AS gone
+               FROM (SELECT kafka_partition, kafka_offset,
+                            CASE WHEN json_valid(j) AND json_type(j) = 'OBJECT' THEN from_json(j, '${eventJsonStructType}') END AS e
+                     FROM ${RAW}))`,
+        dropping ? { types: listValue([...eventTypes]), tombstones: listValue([...deleted.hashes]), salt: deleted.salt } : { types: listValue([...eventTypes]) },
+        dropping ? { types: LIST(VARCHAR), tombstones: LIST(VARCHAR) } : { types: LIST(VARCHAR) },
       );
       const groups = (
         await conn.runAndReadAll(
@@ -131,7 +147,7 @@ export class ArchiveWriter {
         )
       ).getRows() as [number, number, number, string, string, number][];
       const rejectedSample = (
-        await conn.runAndReadAll(`SELECT kafka_partition, kafka_offset::VARCHAR FROM ${ROWS} WHERE NOT ok ORDER BY kafka_offset LIMIT 10`)
+        await conn.runAndReadAll(`SELECT kafka_partition, kafka_offset::VARCHAR FROM ${ROWS} WHERE NOT ok AND NOT gone ORDER BY kafka_offset LIMIT 10`)
       ).getRows() as [number, string][];
       const files: WrittenFile[] = [];
       const maxTs = new Map<number, number>();
@@ -141,10 +157,12 @@ export class ArchiveWriter {
         rows += n;
         maxTs.set(partition, Math.max(maxTs.get(partition) ?? -Infinity, groupMax));
       }
+      const gone = dropping ? Number((await conn.runAndReadAll(`SELECT count(*)::DOUBLE FROM ${ROWS} WHERE gone`)).getRows()[0]?.[0] ?? 0) : 0;
       return {
         files,
         rows,
-        rejected: messages.length - rows,
+        deleted: gone,
+        rejected: messages.length - rows - gone,
         rejectedSample: rejectedSample.map(([partition, offset]) => ({ partition, offset })),
         maxTs,
       };

@@ -21,8 +21,8 @@ const T = Date.UTC(2026, 10, 20, 10, 15);
 
 /** Every event type with every optional field the contract allows. */
 const events: ReceivedEvent[] = [
-  { event_id: 'e1', type: 'impression', user_id: 'u1', ts: T, received_at: T + 5, campaign_id: 'c1', ad_id: 'a1', channel: 'search', placement: 'top', ip: '10.0.0.1', user_agent: 'UA/1', attrs: { k: 'v', 'ünï': 'çødé 😀' } },
-  { event_id: 'e2', type: 'click', user_id: 'u1', ts: T + 1_000, received_at: T + 1_010, campaign_id: 'c1', ad_id: 'a1', channel: 'search' },
+  { event_id: 'e1', type: 'impression', user_id: 'u1', ts: T, received_at: T + 5, campaign_id: 'c1', ad_id: 'a1', channel: 'search', placement: 'top', ip: '10.0.0.1', user_agent: 'UA/1', attrs: { k: 'v', 'ünï': 'çødé 😀' }, cost: 4_200 },
+  { event_id: 'e2', type: 'click', user_id: 'u1', ts: T + 1_000, received_at: T + 1_010, campaign_id: 'c1', ad_id: 'a1', channel: 'search', cost: 1_000_000_000_000 },
   { event_id: 'e3', type: 'conversion', user_id: 'u2', ts: T + 2_000, received_at: T + 2_001, value: 12.5, currency: 'EUR', page_id: 'checkout' },
   { event_id: 'e4', type: 'conversion', user_id: 'u2', ts: T + 2_500, received_at: T + 2_501 },
   { event_id: 'e5', type: 'page_view', user_id: 'u3', ts: T + 3_000, received_at: T + 3_000, page_id: 'home' },

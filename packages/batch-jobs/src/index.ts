@@ -7,3 +7,4 @@ export { bullPrefix, bullConnection, batchJobOptions, openBatchQueue } from './b
 export { schedulerIds, batchSchedules, installSchedulers } from './schedules.js';
 export type { BatchSchedule } from './schedules.js';
 export { InvalidJobDataError } from './errors.js';
+export { requestDeletion, deletionRequestPattern } from './deletion-request.js';

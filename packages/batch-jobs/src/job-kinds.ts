@@ -10,12 +10,17 @@ import { floorHour, HOUR_MS, parseJobTime } from './job-time.js';
  * - `train-attribution {from?, to?}`: train the Shapley table and the Markov chain over the
  *   period (default: the trailing training period up to the current hour) and publish them;
  * - `reconcile {from, to}`: refresh "what changed against the speed view" of those hours;
- * - `compact {hour, force?}`: merge the small archive files of a sealed hour.
+ * - `compact {hour, force?}`: merge the small archive files of a sealed hour;
+ * - `enforce-retention {}`: remove archive hours older than the retention with their batch views
+ *   and analysts' Parquet views (the job scheduler, hourly);
+ * - `delete-user {userId}`: a person's deletion (API `DELETE /v1/users/:userId`, CLI
+ *   `jobs delete-user`): their speed state, their rows in the archive, the hours they touched
+ *   recomputed. When it completes, its data keeps no id (only `requestedBy`).
  *
  * Every kind also takes `requestedBy` (see {@link requesterPattern}). Times are ISO strings
  * (`2026-11-20T10:00Z`) or ms since the epoch. No other field is accepted.
  */
-export const jobKinds = ['recompute', 'recompute-dirty', 'train-attribution', 'reconcile', 'compact'] as const;
+export const jobKinds = ['recompute', 'recompute-dirty', 'train-attribution', 'reconcile', 'compact', 'enforce-retention', 'delete-user'] as const;
 export type JobKind = (typeof jobKinds)[number];
 
 /**
@@ -36,6 +41,8 @@ export type JobRequest = Requested &
     | { readonly kind: 'train-attribution'; readonly from?: number; readonly to?: number }
     | { readonly kind: 'reconcile'; readonly from: number; readonly to: number }
     | { readonly kind: 'compact'; readonly hour: number; readonly force: boolean }
+    | { readonly kind: 'enforce-retention' }
+    | { readonly kind: 'delete-user'; readonly userId: string }
   );
 
 /** Longest range one recompute or reconcile job may cover (a year of hours). */
@@ -87,6 +94,15 @@ function compaction(kind: string, data: Fields): { hour: number; force: boolean 
   return { hour: floorHour(parseJobTime(data['hour'], `${kind}.hour`)), force: data['force'] === true };
 }
 
+/** A user id as the event contract has it: 1-128 characters, no control characters. */
+function userIdOf(kind: string, data: Fields): { userId: string } {
+  const value = data['userId'];
+  if (typeof value !== 'string' || value.length === 0 || value.length > 128 || /[\u0000-\u001f\u007f]/.test(value)) {
+    throw new InvalidJobDataError(`${kind}.userId must be 1-128 printable characters`);
+  }
+  return { userId: value };
+}
+
 /** The fields each kind takes besides `requestedBy`. */
 const kindFields: Record<JobKind, readonly string[]> = {
   recompute: ['from', 'to'],
@@ -94,6 +110,8 @@ const kindFields: Record<JobKind, readonly string[]> = {
   'recompute-dirty': [],
   'train-attribution': ['from', 'to'],
   compact: ['hour', 'force'],
+  'enforce-retention': [],
+  'delete-user': ['userId'],
 };
 
 function isJobKind(name: string): name is JobKind {
@@ -120,6 +138,10 @@ export function parseJobRequest(name: string, data: unknown): JobRequest {
       return { kind: name, ...trainingPeriod(name, d), ...by };
     case 'compact':
       return { kind: name, ...compaction(name, d), ...by };
+    case 'enforce-retention':
+      return { kind: name, ...by };
+    case 'delete-user':
+      return { kind: name, ...userIdOf(name, d), ...by };
   }
 }
 

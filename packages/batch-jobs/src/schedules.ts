@@ -3,7 +3,7 @@ import type { SigflowConfig } from '@sigflow/config';
 import type { JobKind } from './job-kinds.js';
 
 /** The job schedulers the batch worker installs, by id. */
-export const schedulerIds = { recomputeDirty: 'recompute-dirty', retrain: 'train-attribution' } as const;
+export const schedulerIds = { recomputeDirty: 'recompute-dirty', retrain: 'train-attribution', retention: 'enforce-retention' } as const;
 
 /** One job scheduler: its id, cron pattern, and the job it enqueues. */
 export interface BatchSchedule {
@@ -15,12 +15,13 @@ export interface BatchSchedule {
 
 /**
  * The configured schedules: recompute dirty hours on `batch.recomputeEvery`, retrain
- * attribution on `batch.retrainEvery` (cron patterns).
+ * attribution on `batch.retrainEvery`, enforce the retention on `batch.retentionEvery` (cron patterns).
  */
 export function batchSchedules(config: SigflowConfig): BatchSchedule[] {
   return [
     { id: schedulerIds.recomputeDirty, pattern: config.batch.recomputeEvery, jobName: 'recompute-dirty', data: { requestedBy: `scheduler:${schedulerIds.recomputeDirty}` } },
     { id: schedulerIds.retrain, pattern: config.batch.retrainEvery, jobName: 'train-attribution', data: { requestedBy: `scheduler:${schedulerIds.retrain}` } },
+    { id: schedulerIds.retention, pattern: config.batch.retentionEvery, jobName: 'enforce-retention', data: { requestedBy: `scheduler:${schedulerIds.retention}` } },
   ];
 }
 

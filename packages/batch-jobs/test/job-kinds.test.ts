@@ -35,6 +35,14 @@ describe('job data validation', () => {
     }
   });
 
+  it('delete-user takes a user id as the event contract has it, and nothing else', () => {
+    for (const userId of ['', 'x'.repeat(129), 'tab\there', 42, undefined]) {
+      expect(() => parseJobRequest('delete-user', { userId })).toThrow(/delete-user\.userId must be 1-128 printable characters/);
+    }
+    expect(() => parseJobRequest('delete-user', { userId: 'p', extra: 1 })).toThrow(/unknown field extra/);
+    expect(parseJobRequest('delete-user', { userId: 'x'.repeat(128) })).toEqual({ kind: 'delete-user', userId: 'x'.repeat(128) });
+  });
+
   describe('when a surface says who asked (requestedBy)', () => {
     it('every kind takes it and keeps it in the data it enqueues', () => {
       const by = 'api:key-0123456789ab';
@@ -44,6 +52,8 @@ describe('job data validation', () => {
         ['recompute-dirty', {}, {}],
         ['train-attribution', { from: T }, { from: T }],
         ['compact', { hour: T + 5 }, { hour: T, force: false }],
+        ['enforce-retention', {}, {}],
+        ['delete-user', { userId: 'person-1' }, { userId: 'person-1' }],
       ];
       expect(cases.map(([kind]) => kind).sort()).toEqual([...jobKinds].sort());
       for (const [kind, data, normalized] of cases) {
@@ -73,6 +83,7 @@ describe('queue options from configuration', () => {
     expect(schedules.map((s) => [s.id, s.pattern, s.jobName])).toEqual([
       ['recompute-dirty', '*/2 * * * *', 'recompute-dirty'],
       ['train-attribution', '15 3 * * *', 'train-attribution'],
+      ['enforce-retention', '40 * * * *', 'enforce-retention'],
     ]);
     for (const s of schedules) expect(parseJobRequest(s.jobName, s.data)).toMatchObject({ requestedBy: `scheduler:${s.id}` });
   });

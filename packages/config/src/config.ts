@@ -1,7 +1,17 @@
 import { availableParallelism } from 'node:os';
-import { defaultRuleSettings, type RuleSettings } from '@sigflow/core';
+import {
+  checkBiddingSettings,
+  defaultBiddingSettings,
+  InvalidRuleSettingsError,
+  realTimeModels,
+  type BiddingSettings,
+  type RealTimeModel,
+  type RuleSettings,
+  defaultRuleSettings,
+} from '@sigflow/core';
 import { hostname } from 'node:os';
 import { EnvReader, ConfigError, type Env } from './env.js';
+import { alertsConfig, segmentsConfig, type AlertsConfig, type SegmentsConfig } from './segments-alerts.js';
 
 /** Kafka connection and topic naming. */
 export interface KafkaConfig {
@@ -24,8 +34,31 @@ export interface RedisConfig {
 export interface CollectorConfig {
   readonly host: string;
   readonly port: number;
-  /** When non-empty, `POST /v1/events` requires one of these in `x-api-key`. */
+  /**
+   * Server keys (`SIGFLOW_COLLECTOR_API_KEYS`, default none). When non-empty, `POST /v1/events`
+   * requires one of these in `x-api-key`, or a site key. Only a request with a server key may
+   * set `ip` and `user_agent` in its events.
+   */
   readonly apiKeys: string[];
+  /**
+   * Site keys (`SIGFLOW_COLLECTOR_SITE_KEYS=key:site,...`, default none): public keys a web page
+   * embeds (`data-site`). A request with one (`?site=` or `x-site-key`) ingests only web events
+   * and conversions, stamped `attrs.site` = its site; `ip` and `user_agent` come from the request.
+   */
+  readonly siteKeys: ReadonlyMap<string, string>;
+  /**
+   * Origins browsers may send events from (`SIGFLOW_COLLECTOR_ALLOWED_ORIGINS`, comma-separated,
+   * `*` for any; default none): CORS answers and preflights for them; a request from any other
+   * origin is refused (403) and nothing of it is ingested.
+   */
+  readonly allowedOrigins: string[];
+  /**
+   * Take the client address from `X-Forwarded-For` (`SIGFLOW_COLLECTOR_TRUST_PROXY`, default
+   * false): set it only behind a proxy that sets that header.
+   */
+  readonly trustProxy: boolean;
+  /** `Cache-Control: max-age` of `GET /sdk/sigflow.js` (`SIGFLOW_COLLECTOR_SDK_MAX_AGE_S`, default 300). */
+  readonly sdkMaxAgeSeconds: number;
   /** How long a request may wait for Kafka before it is answered 503. */
   readonly produceTimeoutMs: number;
   /** Seconds a client is told to wait (Retry-After) while Kafka is unavailable. */
@@ -167,9 +200,86 @@ export interface BatchConfig {
    * again within 12 s.
    */
   readonly stalledIntervalMs: number;
+  /**
+   * Cron pattern of the retention job (`SIGFLOW_BATCH_RETENTION_EVERY`, minute 40 of every
+   * hour): removes archive hours older than `SIGFLOW_RETENTION_MS` with their batch views,
+   * analysts' Parquet views and dirty marks, and tombstones past the retention.
+   */
+  readonly retentionEvery: string;
 }
 
-export type Role = 'reader' | 'analyst' | 'ops';
+/**
+ * The bidding service (`services/bidding`): it recomputes every budgeted campaign's pacing and bid
+ * multipliers from the merged spend and attribution views, stores each answer for
+ * `GET /v1/bidding/:campaignId` and publishes changes to `bidding.v1`. Times are ms.
+ */
+export interface BiddingConfig {
+  /** Port of its /metrics, /healthz, /readyz (`SIGFLOW_BIDDING_METRICS_PORT`, 7005). */
+  readonly metricsPort: number;
+  /** Every budgeted campaign's answer is recomputed this often (`SIGFLOW_BIDDING_REFRESH_MS`, 1000). */
+  readonly refreshMs: number;
+  /** At most one `bidding.v1` message per campaign this often (`SIGFLOW_BIDDING_PUBLISH_INTERVAL_MS`, 1000). */
+  readonly publishIntervalMs: number;
+  /**
+   * A stored answer disappears this long after its last refresh (`SIGFLOW_BIDDING_STATE_TTL_MS`,
+   * 60000): while the service is down, bidders get 503 instead of a stale multiplier.
+   */
+  readonly stateTtlMs: number;
+  /** One instance computes and publishes, holding a lease this long, renewed every refresh (`SIGFLOW_BIDDING_LEASE_MS`, 5000). */
+  readonly leaseMs: number;
+  /** This instance's name in the lease (`SIGFLOW_BIDDING_INSTANCE_ID`, host name and process id). */
+  readonly instanceId: string;
+  /**
+   * The rules of pacing and the multiplier (DESIGN.md defaults): `SIGFLOW_BIDDING_WINDOW_MS`
+   * (W, 3600000), `SIGFLOW_BIDDING_MODEL` (M, shapley), `SIGFLOW_BIDDING_MIN_CLICKS` (20),
+   * `SIGFLOW_BIDDING_ROAS_FACTOR_MIN` / `_MAX` (0.25 / 4), `SIGFLOW_BIDDING_PACE_FACTOR_MIN` /
+   * `_MAX` (0.5 / 1.5), `SIGFLOW_BIDDING_OVER_PACE` / `SIGFLOW_BIDDING_UNDER_PACE` (1.1 / 0.9),
+   * `SIGFLOW_BIDDING_DEFAULT_TARGET_ROAS` (1.0).
+   */
+  readonly rules: BiddingSettings;
+}
+
+/**
+ * API roles: `reader` < `analyst` < `ops` (each includes the ones before it); `privacy` stands
+ * apart: only the privacy routes (a person's deletion and export), which `ops` may use too.
+ */
+export type Role = 'reader' | 'analyst' | 'ops' | 'privacy';
+
+/** Personal data: deletion, export and IP handling (DESIGN.md "Data lifecycle"). */
+export interface PrivacyConfig {
+  /**
+   * Salt of the tombstones' hashes (`SIGFLOW_PRIVACY_SALT`): a deleted person's id is kept only
+   * as sha256(salt + TAB + id). Set a secret of your own in production; the default is for
+   * development and tests. Changing it forgets every tombstone. Also keys the IP hash of the
+   * flood rule in truncated mode.
+   */
+  readonly salt: string;
+  /**
+   * `SIGFLOW_PRIVACY_IP_MODE` (`full`): `truncated` zeroes the last IPv4 octet or the last 80
+   * bits of an IPv6 address at the collector; the flood rule then sees a keyed hash of the full
+   * address (`ip_key`) instead.
+   */
+  readonly ipMode: 'full' | 'truncated';
+  /** How often collector, speed layer and archiver read new tombstones (`SIGFLOW_PRIVACY_REFRESH_MS`, 1000). */
+  readonly refreshMs: number;
+  /**
+   * How long a deletion waits for the speed instance owning the person's partition to erase
+   * their state inside its fenced commit before erasing it itself, taken as proof that no
+   * instance owns it (`SIGFLOW_PRIVACY_SPEED_WAIT_MS`, 30000; above the speed session timeout).
+   */
+  readonly speedWaitMs: number;
+  /**
+   * After rewriting the archive, a deletion waits this long and checks every file again
+   * (`SIGFLOW_PRIVACY_ARCHIVE_SETTLE_MS`, 3000): a flush that began before the archiver read the
+   * tombstone lands within it and is rewritten too.
+   */
+  readonly archiveSettleMs: number;
+  /**
+   * A person's export first waits until the archiver has archived what Kafka held for their
+   * partition, at most this long (`SIGFLOW_PRIVACY_EXPORT_WAIT_MS`, 30000), else answers 503.
+   */
+  readonly exportWaitMs: number;
+}
 
 export interface ApiConfig {
   readonly host: string;
@@ -179,7 +289,17 @@ export interface ApiConfig {
   readonly maxRangeMs: number;
   /** Campaign x hour reads one reconciliation request may make at most. */
   readonly maxCampaignHours: number;
+  /**
+   * Requests per minute per API key (per client address without a key), counted by each
+   * server process: with several `processes` a key spread over connections may reach up to
+   * `processes` times this (the limit guards Redis, it does not bill).
+   */
   readonly rateLimitPerMinute: number;
+  /**
+   * Server processes sharing the port (`node:cluster`), each with its own Redis connections.
+   * Default: one per core (`os.availableParallelism()`); 1 runs the server in the one process.
+   */
+  readonly processes: number;
   /**
    * A Redis command the API waits longer for fails (answered 503): while Redis is unreachable
    * (e.g. a network partition) requests are answered instead of hanging. With auto-pipelining a
@@ -201,10 +321,14 @@ export interface SigflowConfig {
   readonly archiver: ArchiverConfig;
   readonly batch: BatchConfig;
   readonly api: ApiConfig;
+  readonly bidding: BiddingConfig;
+  readonly privacy: PrivacyConfig;
+  readonly segments: SegmentsConfig;
+  readonly alerts: AlertsConfig;
 }
 
 const DAY = 86_400_000;
-const ROLES: readonly Role[] = ['reader', 'analyst', 'ops'];
+const ROLES: readonly Role[] = ['reader', 'analyst', 'ops', 'privacy'];
 
 function parseApiKeys(variable: string, entries: string[]): Map<string, Role> {
   const keys = new Map<string, Role>();
@@ -218,6 +342,38 @@ function parseApiKeys(variable: string, entries: string[]): Map<string, Role> {
     keys.set(key, role);
   }
   return keys;
+}
+
+/** `key:site` entries (the site is what follows the last colon). */
+function parseSiteKeys(variable: string, entries: string[]): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const entry of entries) {
+    const at = entry.lastIndexOf(':');
+    const key = at > 0 ? entry.slice(0, at) : '';
+    const site = entry.slice(at + 1);
+    if (!key || !/^[A-Za-z0-9._-]{1,64}$/.test(site)) {
+      throw new ConfigError(variable, `expected "key:site" with a site of 1-64 letters, digits, '.', '_' or '-', got "${entry}"`);
+    }
+    keys.set(key, site);
+  }
+  return keys;
+}
+
+/** Origins as browsers send them (`scheme://host[:port]`), or `*`. */
+function parseOrigins(variable: string, entries: string[]): string[] {
+  return entries.map((entry) => {
+    if (entry === '*') return entry;
+    let url: URL;
+    try {
+      url = new URL(entry);
+    } catch {
+      throw new ConfigError(variable, `expected origins like https://shop.example (or *), got "${entry}"`);
+    }
+    if (url.origin === 'null' || url.origin !== entry.replace(/\/$/, '')) {
+      throw new ConfigError(variable, `"${entry}" is not an origin (scheme://host[:port], no path)`);
+    }
+    return url.origin;
+  });
 }
 
 function ruleSettings(r: EnvReader): RuleSettings {
@@ -236,6 +392,42 @@ function ruleSettings(r: EnvReader): RuleSettings {
     shapleyTrainingMs: r.int('SIGFLOW_RULE_SHAPLEY_TRAINING_MS', d.shapleyTrainingMs, 1),
     engagementHalfLifeMs: r.int('SIGFLOW_RULE_ENGAGEMENT_HALF_LIFE_MS', d.engagementHalfLifeMs, 1),
     dedupeHorizonMs: r.int('SIGFLOW_RULE_DEDUPE_HORIZON_MS', d.dedupeHorizonMs, 1),
+    mouseGridPx: r.int('SIGFLOW_RULE_MOUSE_GRID_PX', d.mouseGridPx, 1, 10_000),
+    segmentMembershipTtlMs: r.int('SIGFLOW_RULE_SEGMENT_MEMBERSHIP_TTL_MS', d.segmentMembershipTtlMs, 60_000),
+  };
+}
+
+function biddingSettings(r: EnvReader): BiddingSettings {
+  const d = defaultBiddingSettings;
+  const settings: BiddingSettings = {
+    windowMs: r.int('SIGFLOW_BIDDING_WINDOW_MS', d.windowMs, 1),
+    model: r.oneOf<RealTimeModel>('SIGFLOW_BIDDING_MODEL', d.model, realTimeModels),
+    minClicks: r.int('SIGFLOW_BIDDING_MIN_CLICKS', d.minClicks, 0),
+    roasFactorMin: r.number('SIGFLOW_BIDDING_ROAS_FACTOR_MIN', d.roasFactorMin, 0),
+    roasFactorMax: r.number('SIGFLOW_BIDDING_ROAS_FACTOR_MAX', d.roasFactorMax, 0),
+    paceFactorMin: r.number('SIGFLOW_BIDDING_PACE_FACTOR_MIN', d.paceFactorMin, 0),
+    paceFactorMax: r.number('SIGFLOW_BIDDING_PACE_FACTOR_MAX', d.paceFactorMax, 0),
+    overPace: r.number('SIGFLOW_BIDDING_OVER_PACE', d.overPace, 0),
+    underPace: r.number('SIGFLOW_BIDDING_UNDER_PACE', d.underPace, 0),
+    defaultTargetRoas: r.number('SIGFLOW_BIDDING_DEFAULT_TARGET_ROAS', d.defaultTargetRoas, 0),
+  };
+  try {
+    return checkBiddingSettings(settings);
+  } catch (err) {
+    if (err instanceof InvalidRuleSettingsError) throw new ConfigError('SIGFLOW_BIDDING_*', err.message);
+    throw err;
+  }
+}
+
+function biddingConfig(r: EnvReader): BiddingConfig {
+  return {
+    metricsPort: r.int('SIGFLOW_BIDDING_METRICS_PORT', 7005, 0, 65535),
+    refreshMs: r.int('SIGFLOW_BIDDING_REFRESH_MS', 1_000, 50),
+    publishIntervalMs: r.int('SIGFLOW_BIDDING_PUBLISH_INTERVAL_MS', 1_000, 0),
+    stateTtlMs: r.int('SIGFLOW_BIDDING_STATE_TTL_MS', 60_000, 1_000),
+    leaseMs: r.int('SIGFLOW_BIDDING_LEASE_MS', 5_000, 500),
+    instanceId: r.string('SIGFLOW_BIDDING_INSTANCE_ID', `${hostname()}-bidding-${process.pid}`),
+    rules: biddingSettings(r),
   };
 }
 
@@ -247,7 +439,7 @@ function ruleSettings(r: EnvReader): RuleSettings {
 export function loadConfig(env: Env = process.env): SigflowConfig {
   const r = new EnvReader(env);
   const retentionMs = r.int('SIGFLOW_RETENTION_MS', 90 * DAY, 60_000);
-  return {
+  const config: SigflowConfig = {
     logLevel: r.oneOf('SIGFLOW_LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     metricsHost: r.string('SIGFLOW_METRICS_HOST', '127.0.0.1'),
     kafka: {
@@ -271,6 +463,10 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
       host: r.string('SIGFLOW_COLLECTOR_HOST', '127.0.0.1'),
       port: r.int('SIGFLOW_COLLECTOR_PORT', 7001, 0, 65535),
       apiKeys: r.list('SIGFLOW_COLLECTOR_API_KEYS', []),
+      siteKeys: parseSiteKeys('SIGFLOW_COLLECTOR_SITE_KEYS', r.list('SIGFLOW_COLLECTOR_SITE_KEYS', [])),
+      allowedOrigins: parseOrigins('SIGFLOW_COLLECTOR_ALLOWED_ORIGINS', r.list('SIGFLOW_COLLECTOR_ALLOWED_ORIGINS', [])),
+      trustProxy: r.bool('SIGFLOW_COLLECTOR_TRUST_PROXY', false),
+      sdkMaxAgeSeconds: r.int('SIGFLOW_COLLECTOR_SDK_MAX_AGE_S', 300, 0, 31_536_000),
       // Under the 5 s a client may wait for an answer: past it, a clear 503 beats a hang.
       produceTimeoutMs: r.int('SIGFLOW_COLLECTOR_PRODUCE_TIMEOUT_MS', 4_000, 100),
       retryAfterSeconds: r.int('SIGFLOW_COLLECTOR_RETRY_AFTER_S', 5, 1),
@@ -327,6 +523,7 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
       compactFromFiles: r.int('SIGFLOW_BATCH_COMPACT_FROM_FILES', 12, 2),
       lockDurationMs: r.int('SIGFLOW_BATCH_LOCK_MS', 8_000, 1_000),
       stalledIntervalMs: r.int('SIGFLOW_BATCH_STALLED_INTERVAL_MS', 4_000, 500),
+      retentionEvery: r.string('SIGFLOW_BATCH_RETENTION_EVERY', '40 * * * *'),
     },
     api: {
       host: r.string('SIGFLOW_API_HOST', '127.0.0.1'),
@@ -335,7 +532,24 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
       maxRangeMs: r.int('SIGFLOW_API_MAX_RANGE_MS', 31 * DAY, 60_000),
       maxCampaignHours: r.int('SIGFLOW_API_MAX_CAMPAIGN_HOURS', 20_000, 1),
       rateLimitPerMinute: r.int('SIGFLOW_API_RATE_LIMIT_PER_MINUTE', 600_000, 1),
+      processes: r.int('SIGFLOW_API_PROCESSES', availableParallelism(), 1, 256),
       redisTimeoutMs: r.int('SIGFLOW_API_REDIS_TIMEOUT_MS', 1_500, 100),
     },
+    bidding: biddingConfig(r),
+    privacy: {
+      salt: r.string('SIGFLOW_PRIVACY_SALT', 'sigflow-development-salt'),
+      ipMode: r.oneOf('SIGFLOW_PRIVACY_IP_MODE', 'full', ['full', 'truncated']),
+      refreshMs: r.int('SIGFLOW_PRIVACY_REFRESH_MS', 1_000, 50),
+      speedWaitMs: r.int('SIGFLOW_PRIVACY_SPEED_WAIT_MS', 30_000, 100),
+      archiveSettleMs: r.int('SIGFLOW_PRIVACY_ARCHIVE_SETTLE_MS', 3_000, 0),
+      exportWaitMs: r.int('SIGFLOW_PRIVACY_EXPORT_WAIT_MS', 30_000, 0),
+    },
+    segments: segmentsConfig(r),
+    alerts: alertsConfig(r),
   };
+  // A membership cannot outlive the speed layer's state of its user.
+  if (config.rules.segmentMembershipTtlMs > config.speed.userTtlMs) {
+    throw new ConfigError('SIGFLOW_RULE_SEGMENT_MEMBERSHIP_TTL_MS', `must not exceed SIGFLOW_SPEED_USER_TTL_MS (${config.speed.userTtlMs})`);
+  }
+  return config;
 }

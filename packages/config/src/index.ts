@@ -9,7 +9,10 @@ export type {
   ArchiverConfig,
   BatchConfig,
   ApiConfig,
+  BiddingConfig,
   Role,
+  PrivacyConfig,
 } from './config.js';
+export type { SegmentsConfig, AlertsConfig } from './segments-alerts.js';
 export { ConfigError } from './env.js';
 export type { Env } from './env.js';

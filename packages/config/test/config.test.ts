@@ -17,6 +17,27 @@ describe('loadConfig', () => {
     expect(config.collector.processes).toBe(availableParallelism());
   });
 
+  it('gives the bidding defaults of DESIGN.md and reads their overrides, refusing settings no rule can use', () => {
+    const d = loadConfig({}).bidding;
+    expect([d.metricsPort, d.refreshMs, d.publishIntervalMs]).toEqual([7005, 1_000, 1_000]);
+    expect(d.rules).toEqual({
+      windowMs: 3_600_000,
+      model: 'shapley',
+      minClicks: 20,
+      roasFactorMin: 0.25,
+      roasFactorMax: 4,
+      paceFactorMin: 0.5,
+      paceFactorMax: 1.5,
+      overPace: 1.1,
+      underPace: 0.9,
+      defaultTargetRoas: 1,
+    });
+    const o = loadConfig({ SIGFLOW_BIDDING_WINDOW_MS: '1800000', SIGFLOW_BIDDING_MODEL: 'linear', SIGFLOW_BIDDING_PACE_FACTOR_MAX: '2' }).bidding.rules;
+    expect([o.windowMs, o.model, o.paceFactorMax]).toEqual([1_800_000, 'linear', 2]);
+    expect(() => loadConfig({ SIGFLOW_BIDDING_MODEL: 'markov' })).toThrow(/SIGFLOW_BIDDING_MODEL/);
+    expect(() => loadConfig({ SIGFLOW_BIDDING_UNDER_PACE: '1.5' })).toThrow(/underPace/);
+  });
+
   it('reads the collector process count, at least 1', () => {
     expect(loadConfig({ SIGFLOW_COLLECTOR_PROCESSES: '3' }).collector.processes).toBe(3);
     expect(() => loadConfig({ SIGFLOW_COLLECTOR_PROCESSES: '0' })).toThrow(ConfigError);

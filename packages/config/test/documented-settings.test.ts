@@ -17,6 +17,7 @@ const skipped = new Set(['node_modules', '.git', 'dist', '.turbo', '.cache', 'va
 const readElsewhere: readonly { name: string; file: string; why: string }[] = [
   { name: 'SIGFLOW_DEMO_BACKFILL_HOURS', file: 'scripts/start.mjs', why: 'demo traffic of `npm start`, not a service setting' },
   { name: 'SIGFLOW_DEMO_RATE', file: 'scripts/start.mjs', why: 'demo traffic of `npm start`' },
+  { name: 'SIGFLOW_DEMO_SITE_PORT', file: 'scripts/start.mjs', why: 'port of the demo site `npm start` serves' },
   { name: 'SIGFLOW_TEST_REPORT', file: 'vitest.shared.ts', why: 'where `npm test` collects the vitest JSON reports' },
   { name: 'SIGFLOW_TEST_SEED', file: 'test/speed/speed-truth.test.ts', why: 'seed of the kill timing of the speed truth suite' },
   { name: 'SIGFLOW_RELIABILITY_RUN', file: 'scripts/reliability.mjs', why: 'names a reliability run for its report table' },

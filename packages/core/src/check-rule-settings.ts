@@ -11,6 +11,8 @@ const positive: readonly (keyof RuleSettings)[] = [
   'shapleyTrainingMs',
   'engagementHalfLifeMs',
   'dedupeHorizonMs',
+  'mouseGridPx',
+  'segmentMembershipTtlMs',
 ];
 const nonNegative: readonly (keyof RuleSettings)[] = ['watermarkDelayMs', 'allowedLatenessMs', 'tooFastMs'];
 

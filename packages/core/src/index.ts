@@ -81,6 +81,10 @@ export {
   type EngagementState,
 } from './engagement/engagement-score.js';
 export { pageHeatmap, type ElementClicks, type HeatmapCell } from './heatmap/page-heatmap.js';
+export { scrollMilestones, type ScrollMilestone, type PageActivityIncrement, type PageActivityMetric } from './heatmap/page-activity.js';
+export { mouseGrid, type MouseGrid, type MouseCellCount } from './heatmap/mouse-grid.js';
+export { scrollReach, type ScrollReachRow } from './heatmap/scroll-reach.js';
+export { formFunnels, type FormFunnel, type FormActionCount } from './heatmap/form-funnel.js';
 
 // The keyed stream processor
 export { stateLimits, ipClickRetentionMs } from './processor/state-limits.js';
@@ -103,8 +107,46 @@ export type {
 } from './processor/event-outcome.js';
 
 // View folds
-export { foldWindowMetrics, clickThroughRate } from './views/window-metrics.js';
+export { foldWindowMetrics, foldCampaignWindows, clickThroughRate, type CampaignWindowMetrics } from './views/window-metrics.js';
 export { attributionRows, foldAttribution, type AttributionDelta } from './views/attribution-deltas.js';
 export { foldHeatmap } from './views/heatmap-deltas.js';
+export { foldPageActivity } from './views/page-activity-deltas.js';
 export { foldInvalidTraffic, type InvalidTrafficCount } from './views/invalid-traffic.js';
 export { foldOutcomes, type ViewDeltas } from './views/fold-outcomes.js';
+export { foldChannelSpend, type ChannelSpend } from './views/channel-spend.js';
+
+// Spend, pacing and bid multipliers
+export { defaultBiddingSettings, checkBiddingSettings, type BiddingSettings } from './pacing/bidding-settings.js';
+export { budgetLimits, budgetProblem, type Budget } from './pacing/budget.js';
+export { isKnownTimeZone, budgetDay } from './pacing/budget-day.js';
+export type { BudgetStatus } from './pacing/pace.js';
+export type { MultiplierReason, MultiplierInputs } from './pacing/bid-multiplier.js';
+export {
+  campaignBidding,
+  biddingRanges,
+  type SpendCell,
+  type RevenueCell,
+  type BiddingRanges,
+  type CampaignBidding,
+  type ChannelBidding,
+} from './pacing/campaign-bidding.js';
+
+// Segments
+export { InvalidSegmentRuleError } from './errors/invalid-segment-rule-error.js';
+export { segmentNamePattern, featureLookbackMs, type SegmentRule, type SegmentRuleLimits } from './segments/segment-rule.js';
+export { parseSegmentRule } from './segments/parse-segment-rule.js';
+export { compileSegmentSet, segmentIdOf, emptySegmentSet, type SegmentDefinition, type SegmentSet } from './segments/segment-definition.js';
+export {
+  evaluateSegments,
+  forEachSizeDelta,
+  type SegmentMembership,
+  type SegmentTransition,
+  type SegmentStep,
+} from './segments/segment-memberships.js';
+
+// Alerts
+export { InvalidAlertRuleError } from './errors/invalid-alert-rule-error.js';
+export { alertMetrics, alertOps, alertNamePattern, maxAlertFor, parseAlertRule, type AlertRule } from './alerts/alert-rule.js';
+export { alertMetricValue, alertConditionHolds, addAlertCounts, noAlertCounts, type AlertCounts } from './alerts/alert-metric.js';
+export { stepAlertSeries, quietSeries, type AlertSeriesState } from './alerts/alert-episodes.js';
+export { spendPaceAt } from './alerts/alert-spend-pace.js';

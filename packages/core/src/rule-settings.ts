@@ -33,6 +33,16 @@ export interface RuleSettings {
    * layer, which deduplicates the whole archive.
    */
   readonly dedupeHorizonMs: number;
+  /**
+   * Mouse-move grid: a valid `mouse_move` at document coordinates (x, y) counts in the cell
+   * (floor(x / mouseGridPx), floor(y / mouseGridPx)) of its page and window.
+   */
+  readonly mouseGridPx: number;
+  /**
+   * A user's segment membership lapses this long (event time) after the user's last event, when
+   * no event has confirmed or ended it (DESIGN.md "Segments": memberships change at events).
+   */
+  readonly segmentMembershipTtlMs: number;
 }
 
 const MINUTE = 60_000;
@@ -54,4 +64,6 @@ export const defaultRuleSettings: RuleSettings = Object.freeze({
   shapleyTrainingMs: 28 * DAY,
   engagementHalfLifeMs: 3 * DAY,
   dedupeHorizonMs: HOUR,
+  mouseGridPx: 32,
+  segmentMembershipTtlMs: 7 * DAY,
 });

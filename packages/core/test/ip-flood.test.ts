@@ -15,6 +15,15 @@ function natTraffic() {
 }
 
 describe('IP flood across partitions', () => {
+  it('truncated IP mode: clicks count by the keyed hash of the full address, not by the truncated one', () => {
+    // Twelve clicks in a minute sharing the stored (truncated) address: twelve full addresses, no flood.
+    const many = natTraffic().slice(0, 12).map((u, i) => ({ ts: u.click.ts, event_id: u.click.event_id, ip: '10.9.8.0', ip_key: `key-${i}` }));
+    expect(floodedIpClicks(many, settings).size).toBe(0);
+    // The same twelve behind one full address: the 11th and 12th are floods.
+    const one = many.map((c) => ({ ...c, ip_key: 'key-same' }));
+    expect([...floodedIpClicks(one, settings)].sort()).toEqual(['k10', 'k11']);
+  });
+
   it('batch: the 11th to 14th click of one IP in a minute are floods, whatever the users', () => {
     const clicks = natTraffic().map((u) => ({ ts: u.click.ts, event_id: u.click.event_id, ip: NAT }));
     expect([...floodedIpClicks(clicks, settings)].sort()).toEqual(['k10', 'k11', 'k12', 'k13']);

@@ -36,9 +36,12 @@ describe('processEvent outcome', () => {
       late: false,
       signal: { event_id: 'k1', type: 'click', ts: T0 + 5 * SECOND, campaign_id: 'c1', ad_id: 'a1', channel: 'search', invalid: false, reason: null, late: false },
       windowMetric: { windowStart: T0, campaign_id: 'c1', ad_id: 'a1', impressions: 0, clicks: 1, invalidImpressions: 0, invalidClicks: 0 },
+      // No cost, but a valid click: the multiplier counts it.
+      spend: { windowStart: T0, campaign_id: 'c1', channel: 'search', spend: 0, invalidSpend: 0, clicks: 1 },
       join: { impression_event_id: 'i1', impression_ts: T0, delay_ms: 5 * SECOND },
       attribution: null,
       heatmap: null,
+      pageActivity: null,
       session: {
         kind: 'extended',
         before: { start: T0, end: T0, events: 1 },
@@ -102,6 +105,39 @@ describe('folding outcomes into view deltas', () => {
       ['buy', 1, 2 / 3],
       ['nav', 2, 1 / 3],
     ]);
+  });
+});
+
+describe('spend per window, campaign and channel', () => {
+  // u1: a search impression (CPM, 2,500 micros) and its click (CPC, 1.2 EUR); u2: a display
+  // impression and an orphan click (invalid: its 900,000 micros are refund claims); a bot's
+  // impression of 3,000 micros; a copy of u1's click (not counted twice); a late impression.
+  const { outcomes } = runSpeed([
+    impression({ id: 'i1', ts: T0 + 2 * MINUTE, user: 'u1', channel: 'search', cost: 2_500 }),
+    impression({ id: 'i2', ts: T0 + 2 * MINUTE + 1, user: 'u2', ad: 'a2', channel: 'display', cost: 4_000 }),
+    impression({ id: 'i3', ts: T0 + 2 * MINUTE + 2, user: 'u3', ad: 'a2', channel: 'display', cost: 3_000, ua: GOOGLEBOT_UA }),
+    click({ id: 'k1', ts: T0 + 2 * MINUTE + 10 * SECOND, user: 'u1', channel: 'search', cost: 1_200_000 }),
+    click({ id: 'k1', ts: T0 + 2 * MINUTE + 10 * SECOND, user: 'u1', channel: 'search', cost: 1_200_000 }),
+    click({ id: 'k2', ts: T0 + 3 * MINUTE, user: 'u2', ad: 'a9', channel: 'display', cost: 900_000 }),
+    // Watermark T0 + 6 min - 5 s: the window of T0 closed (ended T0 + 1 min, + 1 min lateness) before it.
+    impression({ id: 'i9', ts: T0 + 6 * MINUTE, user: 'u4', channel: 'search', cost: 10 }),
+    impression({ id: 'i0', ts: T0, user: 'u5', channel: 'search', cost: 7_777 }),
+  ]);
+  const deltas = foldOutcomes(outcomes);
+
+  it('sums the cost of valid touchpoints as spend, of invalid ones apart, and counts valid clicks', () => {
+    expect(outcomeOf(outcomes, 'i0').late).toBe(true);
+    expect(deltas.spend).toEqual([
+      { windowStart: T0 + 2 * MINUTE, campaign_id: 'c1', channel: 'display', spend: 4_000, invalidSpend: 3_000, clicks: 0 },
+      { windowStart: T0 + 2 * MINUTE, campaign_id: 'c1', channel: 'search', spend: 1_202_500, invalidSpend: 0, clicks: 1 },
+      { windowStart: T0 + 3 * MINUTE, campaign_id: 'c1', channel: 'display', spend: 0, invalidSpend: 900_000, clicks: 0 },
+      { windowStart: T0 + 6 * MINUTE, campaign_id: 'c1', channel: 'search', spend: 10, invalidSpend: 0, clicks: 0 },
+    ]);
+  });
+
+  it('gives an outcome no spend increment when a touchpoint adds nothing (no cost, not a valid click)', () => {
+    const { outcomes: free } = runSpeed([impression({ id: 'f1', ts: T0 }), click({ id: 'f2', ts: T0 + 5 * MINUTE, user: 'u9' })]);
+    expect(free.map((o) => o.spend)).toEqual([null, null]);
   });
 });
 

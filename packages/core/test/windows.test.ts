@@ -4,6 +4,7 @@ import {
   createPartitionState,
   currentWatermark,
   defaultRuleSettings as settings,
+  foldCampaignWindows,
   isLateEvent,
   windowEnd,
   windowStart,
@@ -75,5 +76,26 @@ describe('a late event', () => {
     expect(k.join?.impression_event_id).toBe('i-late');
     expect(k.status).toBe('valid');
     expect(users.get('u1')?.conversions).toEqual({ count: 1, value: 10 });
+  });
+});
+
+describe('the per-campaign rollup of window metrics', () => {
+  const row = (windowStart: number, campaign_id: string, ad_id: string, impressions: number, clicks: number, invalidClicks = 0) => ({
+    windowStart,
+    campaign_id,
+    ad_id,
+    impressions,
+    clicks,
+    invalidImpressions: 0,
+    invalidClicks,
+  });
+
+  it('sums the ads of each (window, campaign), sorted by window then campaign', () => {
+    const rolled = foldCampaignWindows([row(T0 + MINUTE, 'c1', 'a2', 4, 1), row(T0, 'c2', 'a9', 7, 0), row(T0, 'c1', 'a1', 2, 1, 3), row(T0, 'c1', 'a2', 5, 0)]);
+    expect(rolled).toEqual([
+      { windowStart: T0, campaign_id: 'c1', impressions: 7, clicks: 1, invalidImpressions: 0, invalidClicks: 3 },
+      { windowStart: T0, campaign_id: 'c2', impressions: 7, clicks: 0, invalidImpressions: 0, invalidClicks: 0 },
+      { windowStart: T0 + MINUTE, campaign_id: 'c1', impressions: 4, clicks: 1, invalidImpressions: 0, invalidClicks: 0 },
+    ]);
   });
 });

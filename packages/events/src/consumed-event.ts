@@ -1,5 +1,6 @@
 import { eventLimits as L } from './limits.js';
 import { eventTypes, formActions, type EventType } from './schema.js';
+import { costReason } from './cost-reason.js';
 
 /**
  * The structure consumers (speed layer, archiver) rely on, checked by hand: a few hundred
@@ -20,6 +21,7 @@ export function consumedEventProblem(value: unknown): string | null {
     integerProblem(e, 'ts', true) ??
     integerProblem(e, 'received_at', true) ??
     idProblem(e, 'ip', false, 64) ??
+    idProblem(e, 'ip_key', false, 64) ??
     stringProblem(e, 'user_agent', false) ??
     idProblem(e, 'page_id', pageTypes.has(type), L.maxIdLength) ??
     idProblem(e, 'placement', false, L.maxIdLength) ??
@@ -35,7 +37,7 @@ function typeProblem(type: EventType, e: Record<string, unknown>): string | null
   switch (type) {
     case 'impression':
     case 'click':
-      return idProblem(e, 'campaign_id', true, L.maxIdLength) ?? idProblem(e, 'ad_id', true, L.maxIdLength) ?? idProblem(e, 'channel', true, 32);
+      return idProblem(e, 'campaign_id', true, L.maxIdLength) ?? idProblem(e, 'ad_id', true, L.maxIdLength) ?? idProblem(e, 'channel', true, 32) ?? costProblem(e['cost']);
     case 'conversion':
       return numberProblem(e, 'value', false) ?? stringProblem(e, 'currency', false);
     case 'element_click':
@@ -81,6 +83,12 @@ function numberProblem(e: Record<string, unknown>, name: string, required: boole
   const v = e[name];
   if (v === undefined) return required ? `missing required field ${name}` : null;
   return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? null : `${name} must be a non-negative number`;
+}
+
+/** An optional cost: an integer number of micros in 0..maxCostMicros (views add it with HINCRBY). */
+function costProblem(cost: unknown): string | null {
+  if (cost === undefined) return null;
+  return Number.isSafeInteger(cost) && (cost as number) >= 0 && (cost as number) <= L.maxCostMicros ? null : costReason(cost);
 }
 
 function attrsProblem(attrs: unknown): string | null {

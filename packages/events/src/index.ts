@@ -14,6 +14,7 @@ export {
   LinkFollowEvent,
   MouseMoveEvent,
   isTouchpoint,
+  floodIpOf,
 } from './schema.js';
 export type { EventType, TouchpointType, FormAction, SigflowEvent, TouchpointEvent, ReceivedEvent } from './schema.js';
 export { validateEvent, validateBatch, decodeEvent, EventDecodeError } from './validate.js';

@@ -12,4 +12,6 @@ export const eventLimits = Object.freeze({
   maxHrefLength: 2_048,
   maxAttrs: 64,
   maxAttrValueLength: 512,
+  /** The `cost` of an impression or click: integer micros, at most 1e12 (a million currency units). */
+  maxCostMicros: 1_000_000_000_000,
 });

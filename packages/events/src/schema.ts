@@ -62,6 +62,8 @@ const touchpoint = {
   campaign_id: Id(L.maxIdLength),
   ad_id: Id(L.maxIdLength),
   channel: Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z0-9_-]+$' }),
+  /** What the impression or click cost: integer micros of the campaign's currency (spend, pacing). */
+  cost: Type.Optional(Type.Integer({ minimum: 0, maximum: L.maxCostMicros })),
 };
 
 export const ImpressionEvent = eventOf('impression', touchpoint);
@@ -125,8 +127,18 @@ export type SigflowEvent =
 
 export type TouchpointEvent = ImpressionEvent | ClickEvent;
 
-/** An event as it travels on `events.v1`: the collector has stamped `received_at`. */
-export type ReceivedEvent = SigflowEvent & { received_at: number };
+/**
+ * An event as it travels on `events.v1`: the collector has stamped `received_at`, and in
+ * truncated IP mode (`SIGFLOW_PRIVACY_IP_MODE`) put `ip_key`, a keyed hash of the full address
+ * the flood rule reads instead of the truncated `ip`. Clients cannot send `ip_key` (the
+ * contract refuses unknown fields).
+ */
+export type ReceivedEvent = SigflowEvent & { received_at: number; ip_key?: string };
+
+/** The address the per-IP flood rule counts by: the keyed hash of the full one when the collector truncated it. */
+export function floodIpOf(event: { readonly ip?: string | undefined; readonly ip_key?: string | undefined }): string | undefined {
+  return event.ip_key ?? event.ip;
+}
 
 export function isTouchpoint(event: SigflowEvent): event is TouchpointEvent {
   return event.type === 'impression' || event.type === 'click';

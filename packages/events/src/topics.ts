@@ -7,8 +7,10 @@ export const topicNames = Object.freeze({
   events: 'events.v1',
   /** Events that failed after acceptance, with the reason. */
   deadLetters: 'events.dlq',
-  /** Enriched output of the speed layer (attributed conversions). */
+  /** Enriched output of the speed layer (attributed conversions, segment entries and exits). */
   analytics: 'analytics.v1',
+  /** A campaign's pacing and bid multipliers when its status or a multiplier changes, key = campaign_id. */
+  bidding: 'bidding.v1',
 });
 
 export type TopicRole = keyof typeof topicNames;
@@ -21,5 +23,6 @@ export function topicsFor(prefix = ''): Topics {
     events: `${prefix}${topicNames.events}`,
     deadLetters: `${prefix}${topicNames.deadLetters}`,
     analytics: `${prefix}${topicNames.analytics}`,
+    bidding: `${prefix}${topicNames.bidding}`,
   };
 }

@@ -2,6 +2,7 @@ import { Compile } from 'typebox/compile';
 import type { Validator } from 'typebox/compile';
 import { eventLimits } from './limits.js';
 import { consumedEventProblem } from './consumed-event.js';
+import { costReason } from './cost-reason.js';
 import { eventSchemas, eventTypes, type EventType, type ReceivedEvent, type SigflowEvent } from './schema.js';
 
 /** Time limits are relative to `now`; without `now` only the shape is checked (consumers). */
@@ -12,7 +13,7 @@ export interface TimeLimits {
 }
 
 /** Why an event was rejected, as a bounded code (metrics label); `reason` says it in words. */
-export type RejectionCode = 'not_object' | 'unknown_type' | 'schema' | 'too_large' | 'future' | 'expired';
+export type RejectionCode = 'not_object' | 'unknown_type' | 'schema' | 'too_large' | 'future' | 'expired' | 'user_deleted' | 'forbidden';
 
 export type EventCheck =
   | { readonly ok: true; readonly event: SigflowEvent; /** the event serialized as JSON */ readonly json: string }
@@ -59,6 +60,7 @@ function describeFirstError(validator: Validator, value: unknown): string {
     return `action must be one of focus, input, submit, abandon`;
   }
   if (error.keyword === 'pattern') return `${field} has characters or a form it may not have`;
+  if (field === 'cost') return costReason((value as { cost?: unknown }).cost);
   return `${field || 'event'} ${error.message}`;
 }
 
@@ -196,5 +198,5 @@ export function decodeEvent(payload: Buffer | string | null): ReceivedEvent {
   return value as ReceivedEvent;
 }
 
-/** `,"received_at":<13 digits>` */
-const receivedAtOverhead = 30;
+/** `,"received_at":<13 digits>` and, in truncated IP mode, `,"ip_key":"<43 characters>"`. */
+const receivedAtOverhead = 30 + 54;

@@ -26,6 +26,9 @@ describe('the structure consumers check (decodeEvent)', () => {
     ['an unknown type', (e) => (e['type'] = 'purchase'), /unknown event type "purchase"/],
     ['attrs holding a number', (e) => (e['attrs'] = { a: 1 }), /attrs must be an object of strings/],
     ['a negative received_at', (e) => (e['received_at'] = -1), /received_at must be a non-negative integer/],
+    ['a fractional cost', (e) => (e['cost'] = 2.5), /^cost must be an integer number of micros from 0 to 1000000000000 \(got 2.5\)$/],
+    ['a cost over 1e12', (e) => (e['cost'] = 1e12 + 1), /^cost must be an integer number of micros from 0 to 1000000000000/],
+    ['a cost as a string', (e) => (e['cost'] = '100'), /^cost must be an integer number of micros .* \(got "100"\)$/],
   ];
   for (const [what, breakIt, reason] of breakages) {
     it(`refuses ${what}, as the contract does`, () => {

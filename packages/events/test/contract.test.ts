@@ -54,6 +54,25 @@ describe('event contract', () => {
   });
 
   it.each([
+    ['a negative cost', -1, '-1'],
+    ['a fractional cost', 0.5, '0.5'],
+    ['a cost over 1e12 micros', 1e12 + 1, '1000000000001'],
+    ['a cost as a string', '2000', '"2000"'],
+    ['a cost of null', null, 'null'],
+  ])('rejects a touchpoint with %s, naming cost and its range', (_name, cost, shown) => {
+    for (const type of ['impression', 'click']) {
+      const event = { ...valid(), type, cost };
+      expect(reasonFor(event)).toBe(`cost must be an integer number of micros from 0 to 1000000000000 (got ${shown})`);
+    }
+  });
+
+  it('accepts a touchpoint cost of 0 and of exactly 1e12 micros, and none at all', () => {
+    for (const cost of [0, 1e12, undefined]) expect(validateEvent({ ...valid(), cost }, limits).ok).toBe(true);
+    // cost belongs to touchpoints only.
+    expect(reasonFor({ event_id: 'e', type: 'page_view', user_id: 'u', ts: NOW, page_id: 'p', cost: 5 })).toBe('unknown field cost');
+  });
+
+  it.each([
     ['scroll depth over 100', { type: 'scroll', page_id: 'p', depth: 101 }, /depth must be less or equal to 100|depth must/],
     ['scroll without page_id', { type: 'scroll', depth: 10 }, /missing required field page_id/],
     ['negative conversion value', { type: 'conversion', value: -1 }, /value must/],

@@ -13,7 +13,7 @@ export function oneOfEachType(): SigflowEvent[] {
       event_id: id(), type: 'impression', ...base, campaign_id: 'c-1', ad_id: 'a-1', channel: 'search',
       ip: '203.0.113.7', user_agent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0', placement: 'top', attrs: { creative: 'blue' },
     },
-    { event_id: id(), type: 'click', ...base, campaign_id: 'c-1', ad_id: 'a-1', channel: 'search' },
+    { event_id: id(), type: 'click', ...base, campaign_id: 'c-1', ad_id: 'a-1', channel: 'search', cost: 1_250_000 },
     { event_id: id(), type: 'conversion', ...base, value: 49.9, currency: 'EUR' },
     { event_id: id(), type: 'conversion', ...base },
     { event_id: id(), type: 'page_view', ...base, page_id: 'home' },

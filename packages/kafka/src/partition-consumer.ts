@@ -130,12 +130,27 @@ export class PartitionConsumer {
     return [...this.cursors.keys()].sort((a, b) => a - b);
   }
 
-  /** Joins the group and starts fetching in the background. */
+  /**
+   * Joins the group and starts fetching in the background. A broker that is still starting
+   * (no metadata yet, or a group coordinator not yet elected: `__consumer_offsets` is created on
+   * the first join) is waited for with backoff until the join succeeds or {@link stop} is called.
+   */
   async start(): Promise<void> {
     this.consumer.topics.trackAll(this.options.topic);
-    await this.refreshMetadata();
     this.running = true;
-    await this.consumer.joinGroup({});
+    for (let failures = 1; !this.joined; failures++) {
+      try {
+        await this.refreshMetadata();
+        await this.consumer.joinGroup({});
+        break;
+      } catch (err) {
+        if (!this.running) return;
+        const delay = Math.min(5_000, 100 * 2 ** Math.min(failures, 6));
+        this.options.log?.warn({ err, delay, groupId: this.options.groupId }, 'joining the group failed; retrying');
+        await sleep(delay);
+      }
+    }
+    if (!this.running) return;
     this.loop = this.run().catch((err: unknown) => {
       this.options.log?.error({ err }, 'partition consumer stopped on an error');
       this.running = false;

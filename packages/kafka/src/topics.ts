@@ -1,37 +1,100 @@
-import type { Kafka } from 'kafkajs';
+import kafkajs, { type Admin, type Kafka } from 'kafkajs';
 import type { Topics } from '@sigflow/events';
 import { TopicLayoutError } from './errors.js';
+
+// kafkajs is CommonJS: Node's ESM loader finds this export only on the default object.
+const { ConfigResourceTypes } = kafkajs;
 
 export interface TopicLayout {
   /** Partitions of the events topic (the unit of parallelism). */
   readonly eventPartitions: number;
+  /**
+   * `retention.ms` of every platform topic (`SIGFLOW_RETENTION_MS`): the broker deletes
+   * messages older than this, so Kafka keeps personal data no longer than the archive does.
+   * Absent: topics keep the broker's default (tests that do not care).
+   */
+  readonly retentionMs?: number;
+}
+
+/** A topic's config overrides (set on the topic itself, not inherited), by name. */
+async function topicOverrides(admin: Admin, topic: string): Promise<Map<string, string>> {
+  const described = await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }], includeSynonyms: false });
+  const overrides = new Map<string, string>();
+  for (const entry of described.resources[0]?.configEntries ?? []) {
+    // configSource 1 = DYNAMIC_TOPIC_CONFIG: set on this topic.
+    if (!entry.isDefault && entry.configSource === 1 && entry.configValue !== null) overrides.set(entry.configName, entry.configValue);
+  }
+  return overrides;
 }
 
 /**
- * Creates the platform's topics if they do not exist; existing topics are left as they
- * are, so calling it again is harmless. Throws {@link TopicLayoutError} when the events topic
- * exists with another partition count than configured: the speed layer places each user's keys
- * by partition, and readers find them by the configured count.
+ * Sets `retention.ms` of existing topics that have another value. Kafka's AlterConfigs replaces
+ * a topic's overrides as a whole, so the other overrides are sent back with it unchanged.
+ * Returns the topics altered.
  */
-export async function ensureTopics(kafka: Kafka, topics: Topics, layout: TopicLayout): Promise<void> {
+async function alignRetention(admin: Admin, topics: readonly string[], retentionMs: number): Promise<string[]> {
+  const altered: string[] = [];
+  for (const topic of topics) {
+    const overrides = await topicOverrides(admin, topic);
+    if (overrides.get('retention.ms') === String(retentionMs)) continue;
+    overrides.set('retention.ms', String(retentionMs));
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [...overrides].map(([name, value]) => ({ name, value })) }],
+    });
+    altered.push(topic);
+  }
+  return altered;
+}
+
+/**
+ * Creates the platform's topics if they do not exist, with `retention.ms` when the layout gives
+ * one; existing topics keep their partitions and get that retention if theirs differs, so
+ * calling it again is harmless. Throws {@link TopicLayoutError} when the events topic exists
+ * with another partition count than configured: the speed layer places each user's keys by
+ * partition, and readers find them by the configured count. Returns the existing topics whose
+ * retention it changed.
+ */
+export async function ensureTopics(kafka: Kafka, topics: Topics, layout: TopicLayout): Promise<string[]> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const wanted = [
+    const all = [
       { topic: topics.events, numPartitions: layout.eventPartitions },
       { topic: topics.deadLetters, numPartitions: 1 },
       { topic: topics.analytics, numPartitions: layout.eventPartitions },
-    ].filter((t) => !existing.has(t.topic));
+      { topic: topics.bidding, numPartitions: layout.eventPartitions },
+    ];
+    const retention = layout.retentionMs === undefined ? [] : [{ name: 'retention.ms', value: String(layout.retentionMs) }];
+    const wanted = all.filter((t) => !existing.has(t.topic));
     if (wanted.length > 0) {
       await admin.createTopics({
-        topics: wanted.map((t) => ({ ...t, replicationFactor: 1 })),
+        topics: wanted.map((t) => ({ ...t, replicationFactor: 1, configEntries: retention })),
         waitForLeaders: true,
       });
     }
     const [events] = (await admin.fetchTopicMetadata({ topics: [topics.events] })).topics;
     const partitions = events?.partitions.length ?? 0;
     if (partitions !== layout.eventPartitions) throw new TopicLayoutError(topics.events, partitions, layout.eventPartitions);
+    if (layout.retentionMs === undefined) return [];
+    return await alignRetention(admin, all.filter((t) => existing.has(t.topic)).map((t) => t.topic), layout.retentionMs);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The `retention.ms` a topic has (its override, else the broker's default as Kafka reports it). */
+export async function topicRetentionMs(kafka: Kafka, topic: string): Promise<number | null> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const described = await admin.describeConfigs({
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['retention.ms'] }],
+      includeSynonyms: false,
+    });
+    const value = described.resources[0]?.configEntries.find((e) => e.configName === 'retention.ms')?.configValue;
+    return value === undefined || value === null ? null : Number(value);
   } finally {
     await admin.disconnect();
   }

@@ -18,7 +18,7 @@ describe('kafka wiring against the real broker', () => {
     await deleteTopics(kafka, Object.values(topics));
   });
 
-  it('creates the three topics with the configured partitions', async () => {
+  it('creates the four topics with the configured partitions', async () => {
     const admin = kafka.admin();
     await admin.connect();
     const meta = await admin.fetchTopicMetadata({ topics: Object.values(topics) });
@@ -27,6 +27,7 @@ describe('kafka wiring against the real broker', () => {
       [topics.events]: 4,
       [topics.deadLetters]: 1,
       [topics.analytics]: 4,
+      [topics.bidding]: 4,
     });
   });
 

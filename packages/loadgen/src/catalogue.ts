@@ -1,4 +1,5 @@
 import { Prng } from './prng.js';
+import { PricingDraws, type AdPricing } from './pricing.js';
 
 /** The marketing channels of the catalogue. */
 export const channels = ['search', 'social', 'display', 'video', 'email', 'affiliate'] as const;
@@ -19,6 +20,8 @@ export interface Ad {
   readonly landingPage: Page;
   /** Where the ad is shown (the `placement` field). */
   readonly placement: string;
+  /** How the ad is bought and at what price: its impressions' or clicks' `cost`. */
+  readonly pricing: AdPricing;
 }
 
 export interface Campaign {
@@ -78,7 +81,7 @@ const placements: Record<Channel, readonly string[]> = {
 };
 
 /**
- * Builds the catalogue of campaigns, ads (each with its own CTR), channels and landing
+ * Builds the catalogue of campaigns, ads (each with its own CTR and price), channels and landing
  * pages. Ids are stable (`cmp-1`, `ad-1-2`, `page-3`); CTRs, weights and page layouts
  * depend on the seed.
  */
@@ -100,6 +103,7 @@ export function buildCatalogue(options: CatalogueOptions): Catalogue {
 
   const campaigns: Campaign[] = [];
   const ads: Ad[] = [];
+  const prices = new PricingDraws(options.seed);
   for (let c = 0; c < Math.max(1, options.campaigns); c++) {
     const campaignId = `cmp-${c + 1}`;
     const channel = channels[c % channels.length] as Channel;
@@ -114,6 +118,7 @@ export function buildCatalogue(options: CatalogueOptions): Catalogue {
         weight: rng.between(1, 3),
         landingPage: pages[1 + rng.int(0, pageCount - 2)] as Page,
         placement: rng.pick(placements[channel]),
+        pricing: prices.next(channel),
       };
       campaignAds.push(ad);
       ads.push(ad);

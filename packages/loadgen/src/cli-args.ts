@@ -65,8 +65,8 @@ Output
   --brokers LIST        Kafka brokers (default SIGFLOW_KAFKA_BROKERS or 127.0.0.1:9092)
   --topic-prefix P      topic prefix (default SIGFLOW_TOPIC_PREFIX)
   --producer-threads N  Kafka: producer threads, each owning some partitions (default: cores, at most 2)
-  --send-size N         Kafka: messages per produce request, at most
-  --in-flight N         Kafka: produce requests in flight per producer thread (default 4)
+  --send-size N         Kafka: messages per produce request, at most (default 2000)
+  --in-flight N         Kafka: produce requests in flight per producer thread (default 8)
   --collector URL       http: collector base URL (default http://127.0.0.1:7001 from config)
   --api-key KEY         http: x-api-key (default: the first of SIGFLOW_COLLECTOR_API_KEYS)
   --concurrency N       http: requests in flight (default 1, keeps the generated order)

@@ -26,7 +26,7 @@ async function prepareKafka(settings: CliSettings, config: SigflowConfig): Promi
   const kafka = createKafka(config.kafka, { clientId: 'sigflow-loadgen', retries: 2 });
   const topics = topicsFor(config.kafka.topicPrefix);
   const partitions = settings.generator.partitions ?? config.kafka.eventPartitions;
-  await ensureTopics(kafka, topics, { eventPartitions: partitions });
+  await ensureTopics(kafka, topics, { eventPartitions: partitions, retentionMs: config.limits.retentionMs });
   const admin = kafka.admin();
   await admin.connect();
   try {

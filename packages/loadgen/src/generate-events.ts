@@ -5,6 +5,7 @@ import { JourneyPlanner, type Journey, type JourneyKind, type Knobs } from './jo
 import { MinHeap } from './min-heap.js';
 import { Prng } from './prng.js';
 import { pickRules, type GeneratorRules } from './rules.js';
+import { checkCtrDrop, type CtrDrop } from './ctr-drop.js';
 
 /** What to generate. Every field is optional; see the defaults on each. */
 export interface GeneratorOptions extends Partial<Knobs> {
@@ -44,6 +45,8 @@ export interface GeneratorOptions extends Partial<Knobs> {
    * the gaps the rules look at). Default 200 000.
    */
   readonly maxPending?: number;
+  /** A click-through drop to inject (see {@link CtrDrop}); none by default. */
+  readonly ctrDrop?: CtrDrop;
 }
 
 /** The options with every default applied (recorded in the truth file). */
@@ -60,6 +63,7 @@ export interface ResolvedGeneratorOptions extends Knobs {
   readonly botnetUsers: number | undefined;
   readonly rules: GeneratorRules;
   readonly maxPending: number;
+  readonly ctrDrop: CtrDrop | null;
 }
 
 /** Counters kept while the stream is read. */
@@ -142,6 +146,7 @@ export function resolveGeneratorOptions(options: GeneratorOptions = {}): Resolve
     botnetUsers: options.botnetUsers === undefined ? undefined : positiveInt('botnetUsers', options.botnetUsers),
     rules,
     maxPending: positiveInt('maxPending', options.maxPending ?? 200_000),
+    ctrDrop: options.ctrDrop === undefined ? null : checkCtrDrop(options.ctrDrop),
     ...knobs,
   };
 }
@@ -192,6 +197,7 @@ export class EventStream implements IterableIterator<GeneratedEvent> {
       events: o.events,
       maxPending: o.maxPending,
       botnetUsers: o.botnetUsers,
+      ctrDrop: o.ctrDrop,
     });
     this.duplicateRng = new Prng(o.seed, 0xd0b1e);
     // A copy after p of the originals makes duplicates / sent = p / (1 + p) = `duplicates`.

@@ -1,6 +1,7 @@
 import type { EventType, SigflowEvent } from '@sigflow/events';
 import type { Ad, Page } from './catalogue.js';
 import { serializeEvent } from './serialize.js';
+import { touchpointCost } from './pricing.js';
 
 /**
  * Why an event is invalid, known by construction (the generator injected it), or `valid`.
@@ -116,6 +117,12 @@ export class PlannedEvent implements GeneratedEvent {
     return this.actor.idPrefix + this.idNumber.toString(36);
   }
 
+  /** What an impression or click costs (its ad's pricing); undefined when not charged or not a touchpoint. */
+  get cost(): number | undefined {
+    if (this.ad === undefined || (this.type !== 'impression' && this.type !== 'click')) return undefined;
+    return touchpointCost(this.ad.pricing, this.type, this.idNumber);
+  }
+
   get event(): SigflowEvent {
     return (this.built ??= this.build());
   }
@@ -130,7 +137,9 @@ export class PlannedEvent implements GeneratedEvent {
       case 'impression':
       case 'click': {
         const ad = this.ad as Ad;
-        return `${head},"campaign_id":"${ad.campaignId}","ad_id":"${ad.adId}","channel":"${ad.channel}","placement":"${ad.placement}"}`;
+        const cost = this.cost;
+        const priced = cost === undefined ? '' : `,"cost":${cost}`;
+        return `${head},"campaign_id":"${ad.campaignId}","ad_id":"${ad.adId}","channel":"${ad.channel}","placement":"${ad.placement}"${priced}}`;
       }
       case 'page_view':
         return `${head},"page_id":"${page}"}`;
@@ -166,7 +175,9 @@ export class PlannedEvent implements GeneratedEvent {
       case 'impression':
       case 'click': {
         const ad = this.ad as Ad;
-        return { ...base, campaign_id: ad.campaignId, ad_id: ad.adId, channel: ad.channel, placement: ad.placement } as SigflowEvent;
+        const cost = this.cost;
+        const touch = { ...base, campaign_id: ad.campaignId, ad_id: ad.adId, channel: ad.channel, placement: ad.placement };
+        return (cost === undefined ? touch : { ...touch, cost }) as SigflowEvent;
       }
       case 'page_view':
         return { ...base, page_id } as SigflowEvent;

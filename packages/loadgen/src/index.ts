@@ -8,6 +8,7 @@ export type { GeneratedEvent, Validity, InvalidReason } from './generated-event.
 export { invalidReasons } from './generated-event.js';
 export type { Knobs, JourneyKind } from './journeys.js';
 export type { GeneratorRules } from './rules.js';
+export type { CtrDrop } from './ctr-drop.js';
 export { buildCatalogue, channels } from './catalogue.js';
 export type { Catalogue, Campaign, Ad, Page, Channel } from './catalogue.js';
 export { TruthRecorder } from './truth.js';

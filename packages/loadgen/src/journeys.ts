@@ -6,6 +6,7 @@ import { Prng } from './prng.js';
 import type { GeneratorRules } from './rules.js';
 import { plain } from './serialize.js';
 import { botUserAgents, browserUserAgents } from './user-agents.js';
+import { ctrFactor, type CtrDrop } from './ctr-drop.js';
 
 /**
  * The hard cases, each a fraction in [0, 1]; all 0 (off) unless asked for.
@@ -86,6 +87,8 @@ export interface PlannerContext {
   readonly maxPending: number;
   /** Users per botnet; undefined: the partition count plus 0-100 % more, at least 3. */
   readonly botnetUsers: number | undefined;
+  /** A click-through drop to inject; none when absent. */
+  readonly ctrDrop?: CtrDrop | null;
 }
 
 const SECOND = 1_000;
@@ -445,7 +448,7 @@ export class JourneyPlanner {
     const { rng, timing } = this;
     const { knobs, catalogue } = this.ctx;
     const ad = this.adPicker.pick(rng);
-    if (!rng.chance(ad.ctr)) {
+    if (!rng.chance(ad.ctr * ctrFactor(this.ctx.ctrDrop ?? null, ad.campaignId, t))) {
       line.impression(ad, t);
       return line.lastTs;
     }

@@ -14,8 +14,8 @@ export function serializeEvent(e: SigflowEvent): string {
   switch (e.type) {
     case 'impression':
     case 'click':
-      if (keys !== 10 || !plain(e.campaign_id) || !plain(e.ad_id) || !plain(e.channel) || !plain(e.placement)) break;
-      return `${head},"campaign_id":"${e.campaign_id}","ad_id":"${e.ad_id}","channel":"${e.channel}","placement":"${e.placement}"}`;
+      if (keys !== (e.cost === undefined ? 10 : 11) || !plain(e.campaign_id) || !plain(e.ad_id) || !plain(e.channel) || !plain(e.placement)) break;
+      return `${head},"campaign_id":"${e.campaign_id}","ad_id":"${e.ad_id}","channel":"${e.channel}","placement":"${e.placement}"${e.cost === undefined ? '' : `,"cost":${e.cost}`}}`;
     case 'page_view':
       if (keys !== 7 || !plain(e.page_id)) break;
       return `${head},"page_id":"${e.page_id}"}`;

@@ -36,6 +36,10 @@ export interface TruthTotals {
   /** Valid conversions and the sum of their values. */
   conversions: number;
   revenue: number;
+  /** Sum of `cost` (micros) of the valid impressions and clicks (non-duplicates). */
+  spend: number;
+  /** Sum of `cost` (micros) of the invalid ones (refund claims). */
+  invalid_spend: number;
 }
 
 /** One tumbling window of one ad (non-duplicate events; `late_*` are included in the plain counts). */
@@ -52,6 +56,11 @@ export interface WindowTruth {
   late_clicks: number;
   late_invalid_impressions: number;
   late_invalid_clicks: number;
+  /** Sum of `cost` (micros) of the valid impressions and clicks; of the invalid ones; of those that arrive late. */
+  spend: number;
+  invalid_spend: number;
+  late_spend: number;
+  late_invalid_spend: number;
 }
 
 export interface PathTouchpoint {
@@ -115,6 +124,11 @@ const LATE_IMP = 4;
 const LATE_CLK = 5;
 const LATE_INV_IMP = 6;
 const LATE_INV_CLK = 7;
+// Spend slots (micros; Float64: exact integers up to 2^53).
+const SPEND = 0;
+const INV_SPEND = 1;
+const LATE_SPEND = 2;
+const LATE_INV_SPEND = 3;
 
 function zeroByType(): Record<EventType, number> {
   return Object.fromEntries(eventTypes.map((t) => [t, 0])) as Record<EventType, number>;
@@ -126,6 +140,7 @@ interface RecordedClick extends FloodClick {
   readonly withoutFlood: Validity;
   readonly late: boolean;
   readonly windowKey: number;
+  readonly cost: number;
 }
 
 /** Totals, windows and click verdicts with the flood rule applied to every click so far. */
@@ -133,10 +148,11 @@ interface Settled {
   readonly clicks: number;
   readonly totals: TruthTotals;
   readonly windows: Map<number, Uint32Array>;
+  readonly spend: Map<number, Float64Array>;
   readonly clickVerdicts: Map<string, Validity>;
 }
 
-type Touch = GeneratedEvent['event'] & { campaign_id: string; ad_id: string; channel: string };
+type Touch = GeneratedEvent['event'] & { campaign_id: string; ad_id: string; channel: string; cost?: number };
 
 /** Counts a touchpoint (impression or click) in its window's counters. */
 function countTouch(windows: Map<number, Uint32Array>, key: number, valid: boolean, click: 0 | 1, late: boolean): void {
@@ -144,6 +160,15 @@ function countTouch(windows: Map<number, Uint32Array>, key: number, valid: boole
   if (!counts) windows.set(key, (counts = new Uint32Array(8)));
   counts[(valid ? IMP : INV_IMP) + click]!++;
   if (late) counts[(valid ? LATE_IMP : LATE_INV_IMP) + click]!++;
+}
+
+/** Adds a touchpoint's cost to its window's spend (valid or invalid, and late apart). */
+function countSpend(spend: Map<number, Float64Array>, key: number, valid: boolean, late: boolean, cost: number): void {
+  if (cost === 0) return;
+  let sums = spend.get(key);
+  if (!sums) spend.set(key, (sums = new Float64Array(4)));
+  sums[valid ? SPEND : INV_SPEND]! += cost;
+  if (late) sums[valid ? LATE_SPEND : LATE_INV_SPEND]! += cost;
 }
 
 function countValidity(t: TruthTotals, validity: Validity): void {
@@ -169,6 +194,8 @@ export class TruthRecorder {
   private readonly elementIndex = new Map<string, number>();
   /** Impressions only; clicks are added when settled. */
   private readonly windows = new Map<number, Uint32Array>();
+  /** Impressions' cost only, like `windows`. */
+  private readonly spend = new Map<number, Float64Array>();
   private readonly heat = new Map<number, Uint32Array>();
   private readonly conversionRows: ConversionTruth[] = [];
   private readonly clicks: RecordedClick[] = [];
@@ -194,6 +221,8 @@ export class TruthRecorder {
       cross_partition_floods: { total: 0, valid: 0, orphan: 0, too_fast: 0 },
       conversions: 0,
       revenue: 0,
+      spend: 0,
+      invalid_spend: 0,
     };
   }
 
@@ -222,11 +251,19 @@ export class TruthRecorder {
         withoutFlood: ev.validityWithoutFlood,
         late: ev.late,
         windowKey: this.windowKey(e as Touch),
+        cost: (e as Touch).cost ?? 0,
       });
       return;
     }
     countValidity(t, ev.validity);
-    if (e.type === 'impression') countTouch(this.windows, this.windowKey(e as Touch), ev.validity === 'valid', 0, ev.late);
+    if (e.type === 'impression') {
+      const key = this.windowKey(e as Touch);
+      const cost = (e as Touch).cost ?? 0;
+      countTouch(this.windows, key, ev.validity === 'valid', 0, ev.late);
+      countSpend(this.spend, key, ev.validity === 'valid', ev.late, cost);
+      if (ev.validity === 'valid') t.spend += cost;
+      else t.invalid_spend += cost;
+    }
     else if (ev.validity === 'valid' && e.type === 'element_click') this.recordHeat(ev);
     else if (ev.validity === 'valid' && e.type === 'conversion') this.recordConversion(ev);
   }
@@ -282,6 +319,7 @@ export class TruthRecorder {
     const t = this.totalsData;
     const totals = { ...t, invalid: { ...t.invalid }, cross_partition_floods: { total: 0, valid: 0, orphan: 0, too_fast: 0 } };
     const windows = new Map([...this.windows].map(([key, counts]) => [key, counts.slice()]));
+    const spend = new Map([...this.spend].map(([key, sums]) => [key, sums.slice()]));
     const clickVerdicts = new Map<string, Validity>();
     this.clicks.forEach((click, i) => {
       const validity = click.withoutFlood === 'bot' ? 'bot' : flags[i] ? 'flood' : click.withoutFlood;
@@ -292,8 +330,11 @@ export class TruthRecorder {
         totals.cross_partition_floods[click.withoutFlood as 'valid' | 'orphan' | 'too_fast']++;
       }
       countTouch(windows, click.windowKey, validity === 'valid', 1, click.late);
+      countSpend(spend, click.windowKey, validity === 'valid', click.late, click.cost);
+      if (validity === 'valid') totals.spend += click.cost;
+      else totals.invalid_spend += click.cost;
     });
-    this.settledCache = { clicks: this.clicks.length, totals, windows, clickVerdicts };
+    this.settledCache = { clicks: this.clicks.length, totals, windows, spend, clickVerdicts };
     return this.settledCache;
   }
 
@@ -341,11 +382,13 @@ export class TruthRecorder {
   windowRows(): WindowTruth[] {
     const ads = this.source.catalogue.ads;
     const n = ads.length;
-    const windows = this.settled().windows;
+    const { windows, spend } = this.settled();
+    const noSpend = new Float64Array(4);
     return [...windows.keys()]
       .sort((a, b) => a - b)
       .map((key) => {
         const c = windows.get(key) as Uint32Array;
+        const m = spend.get(key) ?? noSpend;
         const ad = ads[key - Math.floor(key / n) * n]!;
         return {
           window_start: Math.floor(key / n) * this.windowMs,
@@ -360,6 +403,10 @@ export class TruthRecorder {
           late_clicks: c[LATE_CLK]!,
           late_invalid_impressions: c[LATE_INV_IMP]!,
           late_invalid_clicks: c[LATE_INV_CLK]!,
+          spend: m[SPEND]!,
+          invalid_spend: m[INV_SPEND]!,
+          late_spend: m[LATE_SPEND]!,
+          late_invalid_spend: m[LATE_INV_SPEND]!,
         };
       });
   }
@@ -423,6 +470,7 @@ export class TruthRecorder {
         too_fast: o.tooFast,
       },
       botnet_users: o.botnetUsers ?? null,
+      ...(o.ctrDrop ? { ctr_drop: { ...o.ctrDrop } } : {}),
       rules: { ...o.rules },
       ...(this.source.stats
         ? {

@@ -74,6 +74,34 @@ describe('truth', () => {
     expect(sum('late_impressions')).toBeGreaterThan(0);
   });
 
+  it('spend per window is the sum of the cost of its touchpoints, valid and invalid apart, late ones also apart', () => {
+    // Recounted from each event's own cost field and label.
+    const recount = new Map<string, number[]>();
+    let valid = 0;
+    let invalid = 0;
+    for (const ev of originals) {
+      const e = ev.event as Any;
+      if (e.type !== 'impression' && e.type !== 'click') continue;
+      const cost = (e['cost'] as number | undefined) ?? 0;
+      const key = `${e.ts - (e.ts % rules.windowMs)}|${e['ad_id']}`;
+      const m = recount.get(key) ?? [0, 0, 0, 0];
+      const slot = ev.validity === 'valid' ? 0 : 1;
+      m[slot]! += cost;
+      if (ev.late) m[slot + 2]! += cost;
+      recount.set(key, m);
+      if (ev.validity === 'valid') valid += cost;
+      else invalid += cost;
+    }
+    for (const w of file.windows) {
+      expect([w.spend, w.invalid_spend, w.late_spend, w.late_invalid_spend], `${w.window_start} ${w.ad_id}`).toEqual(recount.get(`${w.window_start}|${w.ad_id}`));
+    }
+    expect(file.totals.spend).toBe(valid);
+    expect(file.totals.invalid_spend).toBe(invalid);
+    expect(valid).toBeGreaterThan(0);
+    expect(invalid).toBeGreaterThan(0);
+    expect(file.windows.some((w) => w.late_spend > 0)).toBe(true);
+  });
+
   it('lists each valid conversion with its path recomputed from the stream', () => {
     const touchpoints = groupBy(
       originals.filter((e) => (e.event.type === 'impression' || e.event.type === 'click') && e.validity === 'valid'),

@@ -70,12 +70,27 @@ export async function readBatchWatermark(redis: Redis, keys: StoreKeys): Promise
   return value === null ? null : Number(value);
 }
 
+/** The speed layer's keyspace of one partition's windowed views (readers sum the partitions). */
+export function speedKeyspace(keys: StoreKeys, partition: number): WindowViewKeyspace {
+  return {
+    metrics: (campaign, hour) => keys.speedMetrics(partition, campaign, hour),
+    campaignMetrics: (campaign, hour) => keys.speedCampaignMetrics(partition, campaign, hour),
+    spend: (campaign, hour) => keys.speedSpend(partition, campaign, hour),
+    attribution: (model, hour) => keys.speedAttribution(partition, model, hour),
+    heatmap: (page, hour) => keys.speedHeatmap(partition, page, hour),
+    pageActivity: (page, hour) => keys.speedPageActivity(partition, page, hour),
+  };
+}
+
 /** The windowed views of one batch version: the keyspace `windowViewCommands` writes into. */
 export function batchKeyspace(keys: StoreKeys, version: string): WindowViewKeyspace {
   return {
     metrics: (campaign, hour) => keys.batchMetrics(campaign, hour, version),
+    campaignMetrics: (campaign, hour) => keys.batchCampaignMetrics(campaign, hour, version),
+    spend: (campaign, hour) => keys.batchSpend(campaign, hour, version),
     attribution: (model, hour) => keys.batchAttribution(model, hour, version),
     heatmap: (page, hour) => keys.batchHeatmap(page, hour, version),
+    pageActivity: (page, hour) => keys.batchPageActivity(page, hour, version),
   };
 }
 

@@ -5,3 +5,8 @@
 export class ReadLimitError extends Error {
   override readonly name = 'ReadLimitError';
 }
+
+/** Thrown when a definition would exceed its configured number (segments, alert rules). */
+export class DefinitionLimitError extends Error {
+  override readonly name = 'DefinitionLimitError';
+}

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { LuaScript } from './lua-script.js';
-import { packForLua } from './lua-msgpack.js';
+import { LuaPackWriter } from './lua-msgpack.js';
 import type { RedisCommand } from './view-commands.js';
 
 /**
@@ -72,8 +72,26 @@ export async function fencedCommit(
   commands: readonly RedisCommand[],
 ): Promise<void> {
   const keys = [fence.offsetKey, fence.epochKey];
+  const writer = spareWriters.pop() ?? new LuaPackWriter();
+  packCommands(writer.reset(), commands, keys);
+  const result = await commitScript.run(redis, keys, [expected ?? '', fence.epoch, next, writer.bytes()]);
+  // Only an answered commit frees its bytes: a failed one may still sit in the client's queue.
+  if (spareWriters.length < MAX_SPARE_WRITERS && writer.capacity <= MAX_SPARE_BYTES) spareWriters.push(writer);
+  if (result !== 'OK') throw new OffsetFenceError(fence.offsetKey, expected ?? '', String(result));
+}
+
+/** Writers of answered commits, reused: a commit's packed bytes cost no new buffer. */
+const spareWriters: LuaPackWriter[] = [];
+const MAX_SPARE_WRITERS = 8;
+const MAX_SPARE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Writes the commands as `[[name, key index, args...], ...]`, each key declared once in `keys`
+ * (appended; its 1-based position is the index the script reads `KEYS` at).
+ */
+function packCommands(writer: LuaPackWriter, commands: readonly RedisCommand[], keys: string[]): void {
   const index = new Map<string, number>();
-  const packed: (string | number | Buffer)[][] = [];
+  writer.array(commands.length);
   for (const c of commands) {
     const key = c[1] as string;
     let at = index.get(key);
@@ -81,12 +99,11 @@ export async function fencedCommit(
       at = keys.push(key);
       index.set(key, at);
     }
-    const command: (string | number | Buffer)[] = [c[0], at];
-    for (let i = 2; i < c.length; i++) command.push(c[i] as string | number | Buffer);
-    packed.push(command);
+    writer.array(c.length);
+    writer.value(c[0]);
+    writer.value(at);
+    for (let i = 2; i < c.length; i++) writer.value(c[i] as string | number | Buffer);
   }
-  const result = await commitScript.run(redis, keys, [expected ?? '', fence.epoch, next, packForLua(packed)]);
-  if (result !== 'OK') throw new OffsetFenceError(fence.offsetKey, expected ?? '', String(result));
 }
 
 /** Removes the first `count` messages of an outbox if `epoch` still owns it; false when fenced. */

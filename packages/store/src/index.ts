@@ -1,4 +1,4 @@
-export { StoreKeys, hourStart, field, fieldParts, FIELD_SEPARATOR, windowMetricFields } from './store-keys.js';
+export { StoreKeys, hourStart, field, fieldParts, FIELD_SEPARATOR, windowMetricFields, spendFields } from './store-keys.js';
 export { windowViewCommands } from './view-commands.js';
 export type { RedisCommand, WindowViewKeyspace } from './view-commands.js';
 export { fencedCommit, fencedOutboxTrim, OffsetFenceError } from './fenced-commit.js';
@@ -16,6 +16,7 @@ export {
   readBatchHourEntries,
   readBatchWatermark,
   batchKeyspace,
+  speedKeyspace,
   batchVersionKeysKey,
   switchBatchHours,
   readMarkovModel,
@@ -36,8 +37,11 @@ export type {
 } from './view-replies.js';
 export {
   metricsViewKeys,
+  spendViewKeys,
   attributionViewKeys,
   heatmapViewKeys,
+  pageActivityViewKeys,
+  readPageUrl,
   speedPartitions,
   sumHashes,
   readBatchState,
@@ -60,3 +64,57 @@ export type {
 export { deleteKeysWithPrefix } from './key-cleanup.js';
 export { readStoredUserStates } from './user-state-reads.js';
 export type { StoredUserState } from './user-state-reads.js';
+export {
+  recordTombstone,
+  pruneTombstones,
+  hasTombstone,
+  readTombstones,
+  requestSpeedErasure,
+  speedErasurePending,
+  readSpeedErasures,
+  speedErasureCommands,
+  eraseSpeedStateDirectly,
+  eraseBatchSegmentMemberships,
+} from './privacy-state.js';
+export { keyBound } from './key-bounds.js';
+export { changeBudget, readBudget, readBudgets, readBudgetChanges, parseStoredBudget, budgetChangesKept } from './budgets.js';
+export type { StoredBudget, BudgetChange, KeyIdentity } from './budgets.js';
+export {
+  writeBiddingStates,
+  readBiddingState,
+  readBiddingStates,
+  deleteBiddingState,
+  readPublishedMarks,
+  writePublishedMarks,
+  deletePublishedMark,
+  holdBiddingLease,
+  releaseBiddingLease,
+} from './bidding-state.js';
+export type { PublishedMark } from './bidding-state.js';
+export { DefinitionLimitError } from './errors.js';
+export { putSegmentDefinition, deleteSegmentDefinition, readSegmentDefinitions, readSegmentDefinition, readSegmentsVersion, readSegmentIndex } from './segment-definitions.js';
+export { segmentViewCommands, segmentSizeKey } from './segment-view-commands.js';
+export type { SegmentViewChanges, SegmentMemberChange } from './segment-view-commands.js';
+export { readSegmentSizes, readSegmentMembers, readSegmentBatchMembersState, readSpeedClock, dropSegmentViews } from './segment-readers.js';
+export type { SegmentSizeWindow, SegmentMember } from './segment-readers.js';
+export { writeSegmentBatch } from './segment-batch-writes.js';
+export {
+  putAlertRule,
+  deleteAlertRule,
+  readAlertRules,
+  readAlertRule,
+  alertSeriesField,
+  readAlertEvaluation,
+  deliveryId,
+  parseDeliveryId,
+  holdAlertsLease,
+  releaseAlertsLease,
+  applyWithAlertsLease,
+  readAlertOutbox,
+  ackAlertOutbox,
+  writeAlertDelivery,
+  readAlertDeliveries,
+  readAlertEpisode,
+  readAlertEpisodes,
+} from './alert-store.js';
+export type { StoredAlertRule, AlertDelivery, AlertEpisode, DeliveryKind, StoredAlertSeries } from './alert-store.js';

@@ -7,20 +7,57 @@
  */
 type Value = string | number | Buffer | readonly Value[];
 
-class Writer {
-  buf = Buffer.allocUnsafe(64 * 1024);
-  at = 0;
+/**
+ * A MessagePack writer over one growing buffer that can be reset and reused: a commit's
+ * bytes are written once, with no per-command arrays and no buffer per commit once the pool
+ * is warm (each fresh Buffer is external memory, which triggers V8 scavenges).
+ */
+export class LuaPackWriter {
+  private buf = Buffer.allocUnsafeSlow(64 * 1024);
+  private at = 0;
 
-  room(n: number): void {
+  /** Starts a new message in the same buffer. */
+  reset(): this {
+    this.at = 0;
+    return this;
+  }
+
+  /** The bytes written since the last reset (a view: valid until the next reset). */
+  bytes(): Buffer {
+    return this.buf.subarray(0, this.at);
+  }
+
+  /** The size of the buffer kept for reuse. */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
+  /** An array header: the next `n` values are its items. */
+  array(n: number): void {
+    this.header(n, 0x90, 15, null, 0xdc, 0xdd);
+  }
+
+  value(v: Value): void {
+    if (typeof v === 'string') this.string(v);
+    else if (typeof v === 'number') this.number(v);
+    else if (Buffer.isBuffer(v)) this.raw(v);
+    else {
+      const list = v as readonly Value[];
+      this.array(list.length);
+      for (const item of list) this.value(item);
+    }
+  }
+
+  private room(n: number): void {
     if (this.at + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.at + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
+    const next = Buffer.allocUnsafeSlow(size);
     this.buf.copy(next, 0, 0, this.at);
     this.buf = next;
   }
 
-  header(n: number, fix: number, fixMax: number, c8: number | null, c16: number, c32: number): void {
+  private header(n: number, fix: number, fixMax: number, c8: number | null, c16: number, c32: number): void {
     this.room(5);
     if (n <= fixMax) this.buf[this.at++] = fix | n;
     else if (c8 !== null && n < 0x100) {
@@ -35,28 +72,46 @@ class Writer {
     }
   }
 
-  bytes(b: Buffer): void {
+  private raw(b: Buffer): void {
     this.header(b.length, 0xa0, 31, 0xd9, 0xda, 0xdb);
     this.room(b.length);
     b.copy(this.buf, this.at);
     this.at += b.length;
   }
 
-  string(s: string): void {
-    const n = Buffer.byteLength(s, 'utf8');
-    this.header(n, 0xa0, 31, 0xd9, 0xda, 0xdb);
-    this.room(n);
-    this.at += this.buf.write(s, this.at, 'utf8');
+  /**
+   * A `str` in one pass: the header is sized for the string's longest UTF-8 form (3 bytes per
+   * UTF-16 unit), the text written after it, and the header filled in with the bytes written.
+   * Not always the shortest header; `cmsgpack` reads any.
+   */
+  private string(s: string): void {
+    const most = 3 * s.length;
+    const head = most <= 31 ? 1 : most < 0x100 ? 2 : most < 0x10000 ? 3 : 5;
+    this.room(head + most);
+    const start = this.at;
+    const n = this.buf.write(s, start + head, 'utf8');
+    if (head === 1) this.buf[start] = 0xa0 | n;
+    else if (head === 2) {
+      this.buf[start] = 0xd9;
+      this.buf[start + 1] = n;
+    } else if (head === 3) {
+      this.buf[start] = 0xda;
+      this.buf.writeUInt16BE(n, start + 1);
+    } else {
+      this.buf[start] = 0xdb;
+      this.buf.writeUInt32BE(n, start + 1);
+    }
+    this.at = start + head + n;
   }
 
-  number(x: number): void {
+  private number(x: number): void {
     if (!Number.isInteger(x)) {
       this.string(String(x));
       return;
     }
     this.room(9);
-    if (Number.isInteger(x) && x >= 0 && x < 0x80) this.buf[this.at++] = x;
-    else if (Number.isInteger(x) && x >= -0x80000000 && x <= 0x7fffffff) {
+    if (x >= 0 && x < 0x80) this.buf[this.at++] = x;
+    else if (x >= -0x80000000 && x <= 0x7fffffff) {
       this.buf[this.at++] = 0xd2;
       this.at = this.buf.writeInt32BE(x, this.at);
     } else {
@@ -64,22 +119,4 @@ class Writer {
       this.at = this.buf.writeDoubleBE(x, this.at);
     }
   }
-
-  value(v: Value): void {
-    if (typeof v === 'string') this.string(v);
-    else if (typeof v === 'number') this.number(v);
-    else if (Buffer.isBuffer(v)) this.bytes(v);
-    else {
-      const list = v as readonly Value[];
-      this.header(list.length, 0x90, 15, null, 0xdc, 0xdd);
-      for (const item of list) this.value(item);
-    }
-  }
-}
-
-/** MessagePack of `value` for Redis's `cmsgpack.unpack`. */
-export function packForLua(value: readonly Value[]): Buffer {
-  const w = new Writer();
-  w.value(value);
-  return w.buf.subarray(0, w.at);
 }

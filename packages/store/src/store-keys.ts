@@ -5,6 +5,10 @@
  *
  * Time buckets are hours (`hourStart`, ms since the epoch, aligned to the hour): a campaign's
  * views for a day are 24 hashes, so a range read is a handful of HGETALLs in one round trip.
+ *
+ * Every key is written with a TTL or is bounded otherwise; `key-bounds.ts` names the bound of
+ * each key kind below that has no TTL (a new kind without either fails the key scan of
+ * `test/privacy/deletion.test.ts`).
  */
 export class StoreKeys {
   constructor(readonly prefix: string) {}
@@ -56,6 +60,25 @@ export class StoreKeys {
     return this.speedKey(partition, 'seen', hourStart);
   }
 
+  /**
+   * STRING of 8-byte user id hashes: the users whose signals or snapshot TTL a commit of the
+   * partition set during one wall-clock day (the speed layer's user directory).
+   */
+  knownUsers(partition: number, dayStart: number): string {
+    return this.speedKey(partition, 'users', dayStart);
+  }
+  /**
+   * HASH userId -> deletion request id: people whose speed state the partition's owner is asked
+   * to erase inside its next fenced commit, which also removes the entry (privacy deletions).
+   */
+  speedErasures(partition: number): string {
+    return this.speedKey(partition, 'erase');
+  }
+  /** Wall-clock ms from which the partition's user directory lists every user written ('0': from its first commit). */
+  knownUsersSince(partition: number): string {
+    return this.speedKey(partition, 'users', 'since');
+  }
+
   // ---- speed views (per partition; readers sum the partitions) ----
 
   /** LIST of a user's signals (JSON), newest first, capped. `partition` = the user's Kafka partition. */
@@ -66,13 +89,37 @@ export class StoreKeys {
   speedMetrics(partition: number, campaignId: string, hourStart: number): string {
     return this.speedKey(partition, 'metrics', `${campaignId}:${hourStart}`);
   }
+  /** HASH `${windowStart}\t${metric}` -> count: {@link speedMetrics} summed over the campaign's ads (campaign reads). */
+  speedCampaignMetrics(partition: number, campaignId: string, hourStart: number): string {
+    return this.speedKey(partition, 'campaign-metrics', `${campaignId}:${hourStart}`);
+  }
   /** HASH `${windowStart}\t${campaignId}\t${channel}\t${c|r}` -> conversions | revenue, one model-hour of one partition. */
   speedAttribution(partition: number, model: string, hourStart: number): string {
     return this.speedKey(partition, 'attribution', `${model}:${hourStart}`);
   }
+  /**
+   * HASH `${windowStart}\t${channel}\t${spend|invalid_spend|clicks}` -> micros | micros | valid
+   * clicks, one campaign-hour of one partition (core's channel spend).
+   */
+  speedSpend(partition: number, campaignId: string, hourStart: number): string {
+    return this.speedKey(partition, 'spend', `${campaignId}:${hourStart}`);
+  }
   /** HASH `${windowStart}\t${elementId}` -> valid clicks, one page-hour of one partition. */
   speedHeatmap(partition: number, pageId: string, hourStart: number): string {
     return this.speedKey(partition, 'heatmap', `${pageId}:${hourStart}`);
+  }
+  /**
+   * HASH of one page-hour of one partition's page activity: `${windowStart}\tview` -> page views,
+   * `${windowStart}\tscroll\t${25|50|75|100}` -> page views reaching it,
+   * `${windowStart}\tform\t${formId}\t${action}` -> form interactions,
+   * `${windowStart}\tmouse\t${cellX}\t${cellY}` -> mouse moves (core's `PageActivityMetric`).
+   */
+  speedPageActivity(partition: number, pageId: string, hourStart: number): string {
+    return this.speedKey(partition, 'activity', `${pageId}:${hourStart}`);
+  }
+  /** HASH page id -> the URL its latest page view reported (`attrs.url`), one partition's: the heatmap shows that page. */
+  pageUrls(partition: number): string {
+    return this.speedKey(partition, 'page-urls');
   }
   /** ZSET userId -> when the speed layer last committed a signal of theirs (ms), the newest `speed.recentUsers`. */
   recentUsers(partition: number): string {
@@ -117,13 +164,25 @@ export class StoreKeys {
   batchMetrics(campaignId: string, hourStart: number, version: string): string {
     return this.k('batch', 'metrics', campaignId, hourStart, version);
   }
+  /** HASH like {@link speedCampaignMetrics}, one campaign-hour of one batch version. */
+  batchCampaignMetrics(campaignId: string, hourStart: number, version: string): string {
+    return this.k('batch', 'campaign-metrics', campaignId, hourStart, version);
+  }
   /** HASH like {@link speedAttribution} (models include `markov`), one version. */
   batchAttribution(model: string, hourStart: number, version: string): string {
     return this.k('batch', 'attribution', model, hourStart, version);
   }
+  /** HASH like {@link speedSpend}, one campaign-hour of one batch version. */
+  batchSpend(campaignId: string, hourStart: number, version: string): string {
+    return this.k('batch', 'spend', campaignId, hourStart, version);
+  }
   /** HASH like {@link speedHeatmap}, one version. */
   batchHeatmap(pageId: string, hourStart: number, version: string): string {
     return this.k('batch', 'heatmap', pageId, hourStart, version);
+  }
+  /** HASH like {@link speedPageActivity}, one version. */
+  batchPageActivity(pageId: string, hourStart: number, version: string): string {
+    return this.k('batch', 'activity', pageId, hourStart, version);
   }
   /** HASH `${campaignId}\t${cause}` -> count, one hour of one version: duplicates, invalid:<reason>. */
   batchQuality(hourStart: number, version: string): string {
@@ -140,6 +199,132 @@ export class StoreKeys {
   /** HASH `${campaignId}` -> JSON of what changed against the speed view, one hour of one version. */
   batchChanges(hourStart: number, version: string): string {
     return this.k('batch', 'changes', hourStart, version);
+  }
+
+  // ---- segments (definitions by ops; speed and batch memberships and sizes) ----
+
+  /** HASH segment name -> JSON {rule, description, updatedAt} (at most SIGFLOW_SEGMENTS_MAX fields). */
+  segmentDefinitions(): string {
+    return this.k('{segments}', 'definitions');
+  }
+  /** HASH segment name -> `${id}\t${version}\t${createdAt}`: identity and version of each definition. */
+  segmentMeta(): string {
+    return this.k('{segments}', 'meta');
+  }
+  /** Counter moved by every change of the definitions (the speed layer polls it). */
+  segmentsVersion(): string {
+    return this.k('{segments}', 'version');
+  }
+  /** HASH `${windowStart}\t${in|out}` -> entries | exits, one segment-hour of one partition (exits include lapses ahead). */
+  speedSegmentSizes(partition: number, segmentId: string, hourStart: number): string {
+    return this.speedKey(partition, 'segment-sizes', `${segmentId}:${hourStart}`);
+  }
+  /** HASH `${dayStart}` -> entries - exits of that day, one segment of one partition: the base of sizes. */
+  speedSegmentDays(partition: number, segmentId: string): string {
+    return this.speedKey(partition, 'segment-days', segmentId);
+  }
+  /** ZSET (all scores 0, ordered by user id) of a segment's members in one partition. */
+  speedSegmentMembers(partition: number, segmentId: string): string {
+    return this.speedKey(partition, 'segment-members', segmentId);
+  }
+  /** HASH userId -> `${entered}\t${expiresAt}`: when each member entered and until when it lasts without an event. */
+  speedSegmentMemberInfo(partition: number, segmentId: string): string {
+    return this.speedKey(partition, 'segment-member-info', segmentId);
+  }
+  /** `${prefix}:batch:{segment:<id>}:${kind}`: a batch recompute writes a segment's keys in one transaction. */
+  private batchSegmentKey(segmentId: string, kind: string, id?: number): string {
+    return id === undefined ? this.k('batch', `{segment:${segmentId}}`, kind) : this.k('batch', `{segment:${segmentId}}`, kind, id);
+  }
+  /** HASH `${windowStart}\t${size|in|out}` -> count, one segment-hour recomputed by the batch layer. */
+  batchSegmentSizes(segmentId: string, hourStart: number): string {
+    return this.batchSegmentKey(segmentId, 'sizes', hourStart);
+  }
+  /** HASH hourStart -> JSON {computedAt, segmentVersion, definitionsVersion, computedBy}: the hours the batch layer recomputed. */
+  batchSegmentHours(segmentId: string): string {
+    return this.batchSegmentKey(segmentId, 'hours');
+  }
+  /** ZSET / HASH like the speed members, as of the end of the last recomputed range; `staging` while written. */
+  batchSegmentMembers(segmentId: string, staging = false): string {
+    return this.batchSegmentKey(segmentId, staging ? 'members-staging' : 'members');
+  }
+  batchSegmentMemberInfo(segmentId: string, staging = false): string {
+    return this.batchSegmentKey(segmentId, staging ? 'member-info-staging' : 'member-info');
+  }
+  /** JSON {asOf, segmentVersion, definitionsVersion, computedAt, members}: what the batch members are as of. */
+  batchSegmentMembersState(segmentId: string): string {
+    return this.batchSegmentKey(segmentId, 'members-state');
+  }
+
+  // ---- alerts (rules by ops, evaluated by the alerts service) ----
+
+  /** HASH rule name -> JSON rule with its webhook (at most SIGFLOW_ALERTS_MAX_RULES fields). */
+  alertRules(): string {
+    return this.k('{alerts}', 'rules');
+  }
+  /** HASH `${rule}\t${campaign}` -> JSON series state (streak, open episode). */
+  alertSeries(): string {
+    return this.k('{alerts}', 'series');
+  }
+  /** The start of the last window the alert rules were evaluated for (ms). */
+  alertsEvaluated(): string {
+    return this.k('{alerts}', 'evaluated');
+  }
+  /** HASH episode id -> JSON episode (rule, campaign, fired/resolved, deliveries). */
+  alertEpisodes(): string {
+    return this.k('{alerts}', 'episodes');
+  }
+  /** ZSET episode id -> when it fired (wall clock ms): the newest SIGFLOW_ALERTS_KEEP episodes. */
+  alertEpisodesByTime(): string {
+    return this.k('{alerts}', 'episodes-by-time');
+  }
+  /** HASH `${episodeId}-${fired|resolved}` -> JSON delivery state (attempts, last error, outcome). */
+  alertDeliveries(): string {
+    return this.k('{alerts}', 'deliveries');
+  }
+  /** SET of delivery ids committed with an evaluation and not yet queued (drained after each commit). */
+  alertOutbox(): string {
+    return this.k('{alerts}', 'outbox');
+  }
+  /** Which alerts service instance evaluates (a lease with a TTL). */
+  alertsLease(): string {
+    return this.k('{alerts}', 'lease');
+  }
+
+  // ---- privacy ----
+
+  /**
+   * ZSET sha256(salt TAB userId) -> when the person's deletion was requested (ms): the
+   * tombstones. Collector, speed layer and archiver drop the events of these people; entries
+   * older than the retention are removed (no event that old is accepted any more).
+   */
+  tombstones(): string {
+    return this.k('privacy', 'tombstones');
+  }
+
+  // ---- budgets and bidding ----
+
+  /**
+   * HASH campaignId -> the campaign's budget as ops set it (JSON, see `StoredBudget`). The budget
+   * keys share the hash tag `{budget}`: a change and its log entry are one script.
+   */
+  budgets(): string {
+    return this.k('{budget}', 'all');
+  }
+  /** LIST of a campaign's budget changes (JSON: before, after, when, which key), newest first, capped. */
+  budgetChanges(campaignId: string): string {
+    return this.k('{budget}', 'changes', campaignId);
+  }
+  /** STRING: a campaign's bidding answer as the bidding service serialized it (served as is). */
+  biddingState(campaignId: string): string {
+    return this.k('bidding', 'state', campaignId);
+  }
+  /** HASH campaignId -> JSON {signature, at} of the last `bidding.v1` message published. */
+  biddingPublished(): string {
+    return this.k('bidding', 'published');
+  }
+  /** STRING: the bidding service instance that holds the lease to compute and publish. */
+  biddingLeader(): string {
+    return this.k('bidding', 'leader');
   }
 
   // ---- attribution models ----
@@ -175,6 +360,13 @@ export function field(...parts: (string | number)[]): string {
 export function fieldParts(f: string): string[] {
   return f.split(FIELD_SEPARATOR);
 }
+
+/** Names of the last part of {@link StoreKeys.speedSpend} / batchSpend fields. */
+export const spendFields = {
+  spend: 'spend',
+  invalidSpend: 'invalid_spend',
+  clicks: 'clicks',
+} as const;
 
 /** Metric names inside {@link StoreKeys.speedMetrics} / batchMetrics fields. */
 export const windowMetricFields = {

@@ -3,6 +3,7 @@ import { restoreUserState, type RestoredUserState, type RuleSettings, type UserS
 import type { StoreKeys } from './store-keys.js';
 import { parseBatchHourEntry, type BatchHourEntry } from './batch-views.js';
 import { ReadLimitError } from './errors.js';
+import { execAll, hgetallFlat, parseMs } from './pipeline-replies.js';
 import {
   forEachField,
   HOUR_MS,
@@ -24,31 +25,6 @@ import {
  * version's absence with its successor.
  */
 
-function parseMs(text: string | null | undefined): number | null {
-  if (text === null || text === undefined || text === '') return null;
-  const n = Number(text);
-  return Number.isFinite(n) ? n : null;
-}
-
-/** The results of a pipeline, throwing the first command error. */
-async function execAll(pipe: ChainableCommander): Promise<unknown[]> {
-  const results = (await pipe.exec()) ?? [];
-  return results.map(([err, value]) => {
-    if (err) throw err;
-    return value;
-  });
-}
-
-/**
- * Queues HGETALL so that it answers the flat [field, value, ...] array: `pipe.hgetall` would
- * build an object with one property per field (slow for the thousands of fields of a day of
- * windows). ioredis transforms the reply of the lower-case command name only; readers accept
- * either form (see `forEachField`), so a client that did convert would still be read right.
- */
-function hgetallFlat(pipe: ChainableCommander, key: string): void {
-  pipe.call('HGETALL', key);
-}
-
 /**
  * Where one windowed view lives in both layers: the speed layer writes one hash per Kafka
  * partition (each partition's commit stays in its own hash slot), read and summed; the batch
@@ -64,10 +40,17 @@ export function speedPartitions(partitions: number): number[] {
   return Array.from({ length: partitions }, (_, p) => p);
 }
 
+/** A campaign's windowed metrics summed over its ads: the per-campaign rollup hashes (fields `${windowStart}\t${metric}`). */
 export function metricsViewKeys(keys: StoreKeys, campaignId: string, partitions: number): WindowedViewKeys {
   return {
-    speed: (h) => speedPartitions(partitions).map((p) => keys.speedMetrics(p, campaignId, h)),
-    batch: (h, v) => keys.batchMetrics(campaignId, h, v),
+    speed: (h) => speedPartitions(partitions).map((p) => keys.speedCampaignMetrics(p, campaignId, h)),
+    batch: (h, v) => keys.batchCampaignMetrics(campaignId, h, v),
+  };
+}
+export function spendViewKeys(keys: StoreKeys, campaignId: string, partitions: number): WindowedViewKeys {
+  return {
+    speed: (h) => speedPartitions(partitions).map((p) => keys.speedSpend(p, campaignId, h)),
+    batch: (h, v) => keys.batchSpend(campaignId, h, v),
   };
 }
 export function attributionViewKeys(keys: StoreKeys, model: string, partitions: number): WindowedViewKeys {
@@ -81,6 +64,25 @@ export function heatmapViewKeys(keys: StoreKeys, pageId: string, partitions: num
     speed: (h) => speedPartitions(partitions).map((p) => keys.speedHeatmap(p, pageId, h)),
     batch: (h, v) => keys.batchHeatmap(pageId, h, v),
   };
+}
+
+export function pageActivityViewKeys(keys: StoreKeys, pageId: string, partitions: number): WindowedViewKeys {
+  return {
+    speed: (h) => speedPartitions(partitions).map((p) => keys.speedPageActivity(p, pageId, h)),
+    batch: (h, v) => keys.batchPageActivity(pageId, h, v),
+  };
+}
+
+/**
+ * The URL a page's latest page view reported (any partition's; null when none did). A page's
+ * views come from many users, so several partitions may hold one: the longest-standing answer
+ * is as good as any, they are the same page.
+ */
+export async function readPageUrl(redis: Redis, keys: StoreKeys, pageId: string, partitions: number): Promise<string | null> {
+  const pipe = redis.pipeline();
+  for (const p of speedPartitions(partitions)) pipe.hget(keys.pageUrls(p), pageId);
+  const urls = (await execAll(pipe)) as (string | null)[];
+  return urls.find((u) => u !== null) ?? null;
 }
 
 /** Sums hash replies field by field (the speed partitions' parts of one view hash). */
@@ -218,15 +220,15 @@ export interface SignalFilter {
  * `"invalid":false` / `"invalid":true` can only be the field itself (a quote inside a string
  * value is always escaped). Anything else is parsed.
  */
-function keepSignal(json: string, filter: SignalFilter, selective: boolean): boolean {
+function keepSignal(json: Buffer, filter: SignalFilter, selective: boolean): boolean {
   if (!selective) {
     if (filter.includeInvalid) return true;
-    if (json.includes('"invalid":false')) return true;
-    if (json.includes('"invalid":true')) return false;
+    if (json.includes(VALID_TOKEN)) return true;
+    if (json.includes(INVALID_TOKEN)) return false;
   }
   let signal: UserSignal;
   try {
-    signal = JSON.parse(json) as UserSignal;
+    signal = JSON.parse(json.toString('utf8')) as UserSignal;
   } catch {
     return false;
   }
@@ -237,18 +239,22 @@ function keepSignal(json: string, filter: SignalFilter, selective: boolean): boo
   return true;
 }
 
+const VALID_TOKEN = Buffer.from('"invalid":false');
+const INVALID_TOKEN = Buffer.from('"invalid":true');
+
 /**
- * A user's signals (JSON exactly as stored), newest first (the list's order: arrival, newest at
- * the head), filtered. Reads `limit` plus some slack in one LRANGE; only when filters drop too
- * many does it read further chunks. A user without a list has no signals.
+ * A user's signals (JSON exactly as stored, as bytes: a reply is a copy, never a decode and
+ * re-encode), newest first (the list's order: arrival, newest at the head), filtered. Reads
+ * `limit` plus some slack in one LRANGE; only when filters drop too many does it read further
+ * chunks. A user without a list has no signals.
  */
-export async function readSignals(redis: Redis, keys: StoreKeys, partition: number, userId: string, filter: SignalFilter): Promise<string[]> {
+export async function readSignals(redis: Redis, keys: StoreKeys, partition: number, userId: string, filter: SignalFilter): Promise<Buffer[]> {
   const key = keys.signals(partition, userId);
   const selective = filter.types !== undefined || filter.since !== undefined;
   let chunk = selective ? Math.max(filter.limit * 4, 256) : filter.includeInvalid ? filter.limit : filter.limit + Math.ceil(filter.limit / 8) + 4;
-  const out: string[] = [];
+  const out: Buffer[] = [];
   for (let start = 0; out.length < filter.limit; start += chunk, chunk *= 2) {
-    const list = await redis.lrange(key, start, start + chunk - 1);
+    const list = await redis.lrangeBuffer(key, start, start + chunk - 1);
     for (const json of list) {
       if (!keepSignal(json, filter, selective)) continue;
       out.push(json);

@@ -38,6 +38,23 @@ describe('fencedCommit (real Redis)', () => {
     expect(await redis.hget(keys.speedCounters(0), 'events')).toBe('5');
   });
 
+  it('carries text of every MessagePack length form unchanged, commit after commit (the packing buffer is reused)', async () => {
+    // Lengths around each header form's bounds, in characters of 1, 2, 3 and 4 UTF-8 bytes.
+    const lengths = [0, 1, 10, 11, 31, 32, 85, 86, 255, 256, 21_845, 21_846, 65_535, 65_536, 70_000];
+    const texts = lengths.flatMap((n) => ['a', 'é', '€', '😀'].map((ch) => ch.repeat(n)));
+    const list = keys.signals(5, 'lengths');
+    await redis.set(keys.speedEpoch(5), '1');
+    let offset: string | null = null;
+    for (const [i, text] of texts.entries()) {
+      const next = String(i + 1);
+      await fencedCommit(redis, fenceOf(5), offset, next, [['RPUSH', list, text], ['HINCRBY', keys.speedCounters(5), 'n', -70_000 + i]]);
+      offset = next;
+    }
+    expect(await redis.lrange(list, 0, -1)).toEqual(texts);
+    const sum = texts.reduce((acc, _, i) => acc + (-70_000 + i), 0);
+    expect(await redis.hget(keys.speedCounters(5), 'n')).toBe(String(sum));
+  });
+
   it('writes nothing when another writer moved the offset (a zombie after a rebalance)', async () => {
     await fencedCommit(redis, fenceOf(1), null, '7', []);
     const zombie = fencedCommit(redis, fenceOf(1), null, '9', [['HINCRBY', keys.speedCounters(1), 'zombie', 1]]);

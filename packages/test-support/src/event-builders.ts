@@ -19,7 +19,7 @@ export interface CommonFields {
   received_at?: number;
 }
 
-export type TouchFields = CommonFields & { ad?: string; campaign?: string; channel?: string };
+export type TouchFields = CommonFields & { ad?: string; campaign?: string; channel?: string; cost?: number };
 
 /** How a suite's events arrive: `received_at` this long after `ts`, conversions in this currency. */
 export interface BuilderDefaults {
@@ -46,7 +46,12 @@ export function eventBuilders(defaults: BuilderDefaults = {}): EventBuilders {
     user_agent: o.ua ?? CHROME_UA,
     ...(o.ip !== undefined ? { ip: o.ip } : {}),
   });
-  const touch = (o: TouchFields) => ({ campaign_id: o.campaign ?? 'c1', ad_id: o.ad ?? 'a1', channel: o.channel ?? 'search' });
+  const touch = (o: TouchFields) => ({
+    campaign_id: o.campaign ?? 'c1',
+    ad_id: o.ad ?? 'a1',
+    channel: o.channel ?? 'search',
+    ...(o.cost !== undefined ? { cost: o.cost } : {}),
+  });
   return {
     impression: (o) => ({ ...common(o), type: 'impression', ...touch(o) }),
     click: (o) => ({ ...common(o), type: 'click', ...touch(o) }),

@@ -13,3 +13,4 @@ export {
   type TouchFields,
 } from './event-builders.js';
 export { waitForTrue, waitUntil } from './wait-until.js';
+export { childPids, isAlive } from './child-processes.js';

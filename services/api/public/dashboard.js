@@ -3,7 +3,7 @@
 // few seconds with the API key it got from the URL fragment (#key=...) or from a prompt; the
 // key stays in this tab's sessionStorage and is sent as x-api-key.
 'use strict';
-/* global installOpsPanel, installUserPanel, jobsPanel, recentUsersPanel -- dashboard-ops.js, dashboard-users.js (loaded first) */
+/* global heatmapOverlayPanel, installHeatmapPanel, installOpsPanel, installUserPanel, jobsPanel, pacingPanel, recentUsersPanel, segmentsPanel, alertsPanel -- dashboard-heatmap.js, dashboard-ops.js, dashboard-users.js, dashboard-pacing.js, dashboard-segments.js (loaded first) */
 
 const REFRESH_MS = Math.max(1000, Number(new URLSearchParams(location.hash.slice(1)).get('refresh') || 5) * 1000);
 const HOUR = 3600000;
@@ -411,8 +411,14 @@ async function refresh() {
   }
   const panels = [
     ['ctr-chart', ctrPanel],
+    ['pacing-table', pacingPanel],
+    ['segments-chart', segmentsPanel],
+    ['alerts-table', alertsPanel],
     ['attribution-chart', attributionPanel],
-    ['heatmap-table', heatmapPanel],
+    ['heatmap-table', async () => {
+      await heatmapPanel();
+      await heatmapOverlayPanel();
+    }],
     ['recon-chart', reconciliationPanel],
     ['jobs-table', () => jobsPanel(status.role)],
     ['shapley-table', async () => shapleyHeader(status.shapleyVersion, await shapleyPanel())],
@@ -435,7 +441,8 @@ $('change-key').addEventListener('click', () => {
   apiKey = askKey();
   loop();
 });
-for (const id of ['model', 'page', 'recon-metric']) $(id).addEventListener('change', loop);
+for (const id of ['model', 'page', 'recon-metric', 'pacing-campaign']) $(id).addEventListener('change', loop);
 installUserPanel();
 installOpsPanel();
+installHeatmapPanel();
 loop();

@@ -6,6 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Redis } from 'ioredis';
 import type { Queue } from 'bullmq';
+import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { SigflowConfig } from '@sigflow/config';
 import { StoreKeys } from '@sigflow/store';
@@ -27,6 +28,11 @@ import { jobRoutes } from './routes/jobs-routes.js';
 import { jobControlRoutes } from './routes/job-control-routes.js';
 import { shapleyRoutes } from './routes/shapley-routes.js';
 import { scheduleRoutes } from './routes/schedule-routes.js';
+import { budgetRoutes } from './routes/budget-routes.js';
+import { biddingRoutes } from './routes/bidding-routes.js';
+import { privacyRoutes } from './routes/privacy-routes.js';
+import { segmentRoutes } from './routes/segment-routes.js';
+import { alertRoutes } from './routes/alert-routes.js';
 import { registerOpsBoard } from './routes/ops-board.js';
 import { registerDashboardRoutes } from './routes/dashboard-routes.js';
 
@@ -47,12 +53,18 @@ export interface ApiDeps {
   readonly now?: () => number;
   /** Reconciliation campaign-hours per request (each is two hashes per layer); default 20,000. */
   readonly maxCampaignHours?: number;
+  /** What `/metrics` serves. Default: this process's registry (a cluster worker serves every worker's). */
+  readonly metricsText?: () => Promise<string>;
+  /** Kafka (admin): a person's export waits until the archive holds every event Kafka had. */
+  readonly kafka?: Kafka;
 }
 
 /** The route groups and their prefixes. */
 const routeGroups: readonly (readonly [RoutePlugin, string])[] = [
   [userRoutes, '/v1/users'],
   [campaignRoutes, '/v1/campaigns'],
+  [budgetRoutes, '/v1/campaigns'],
+  [biddingRoutes, '/v1/bidding'],
   [attributionRoutes, '/v1/attribution'],
   [shapleyRoutes, '/v1/attribution/shapley'],
   [reconciliationRoutes, '/v1/reconciliation'],
@@ -62,6 +74,9 @@ const routeGroups: readonly (readonly [RoutePlugin, string])[] = [
   [jobRoutes, '/v1/jobs'],
   [jobControlRoutes, '/v1/jobs'],
   [scheduleRoutes, '/v1/schedules'],
+  [privacyRoutes, '/v1'],
+  [segmentRoutes, '/v1/segments'],
+  [alertRoutes, '/v1/alerts'],
 ];
 
 /** Builds the serving API (not listening yet). */
@@ -102,11 +117,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     queue: deps.queue,
     now: deps.now ?? Date.now,
     maxCampaignHours: deps.maxCampaignHours ?? deps.config.api.maxCampaignHours,
+    ...(deps.kafka ? { kafka: deps.kafka } : {}),
   };
   for (const [routes, prefix] of routeGroups) await app.register(routes, { prefix, ctx });
   await registerOpsBoard(app, deps.queue);
   registerDashboardRoutes(app);
-  registerProbes(app, deps.redis, registry);
+  registerProbes(app, deps.redis, registry, deps.metricsText ?? (() => registry.metrics()));
   return app;
 }
 
@@ -144,7 +160,7 @@ async function registerDocs(app: FastifyInstance): Promise<void> {
         description:
           'Merged speed and batch views (Lambda architecture), user signals for recommendation services, reconciliation, ' +
           'exports and batch job control. Every route but the dashboard, /docs and the probes needs an API key ' +
-          '(x-api-key header or Authorization: Bearer); roles: reader (users), analyst (+ analytics, exports), ops (+ jobs, /ops/queues).',
+          '(x-api-key header or Authorization: Bearer); roles: reader (users), analyst (+ analytics, exports), ops (+ jobs, /ops/queues, privacy); privacy (a person\'s deletion and export only).',
       },
       components: { securitySchemes: { apiKey: { type: 'apiKey', name: 'x-api-key', in: 'header' } } },
       tags: [
@@ -152,6 +168,10 @@ async function registerDocs(app: FastifyInstance): Promise<void> {
         { name: 'analytics', description: 'Analysts (role analyst)' },
         { name: 'export', description: 'Files (role analyst)' },
         { name: 'jobs', description: 'Batch jobs and schedules (role ops)' },
+        { name: 'bidding', description: 'Bid multipliers for bidders (role reader), spend (analyst), budgets (set by ops)' },
+        { name: 'privacy', description: "A person's deletion and export (role privacy, or ops)" },
+        { name: 'segments', description: 'User segments: definitions (role ops), members and sizes (role reader)' },
+        { name: 'alerts', description: 'Alert rules (role ops) and their episodes (role reader)' },
       ],
     },
   });
@@ -159,7 +179,7 @@ async function registerDocs(app: FastifyInstance): Promise<void> {
 }
 
 /** Public `/healthz`, `/readyz` (Redis answers PING within 1 s) and `/metrics`. */
-function registerProbes(app: FastifyInstance, redis: Redis, registry: Registry): void {
+function registerProbes(app: FastifyInstance, redis: Redis, registry: Registry, metricsText: () => Promise<string>): void {
   const probe = { schema: { hide: true }, config: { rateLimit: false } } as const;
   app.get('/healthz', probe, async () => ({ status: 'ok' }));
   app.get('/readyz', probe, async (_req, reply) => {
@@ -172,5 +192,5 @@ function registerProbes(app: FastifyInstance, redis: Redis, registry: Registry):
     ]);
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'Redis unreachable' });
   });
-  app.get('/metrics', probe, async (_req, reply) => reply.header('content-type', registry.contentType).send(await registry.metrics()));
+  app.get('/metrics', probe, async (_req, reply) => reply.header('content-type', registry.contentType).send(await metricsText()));
 }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Queue } from 'bullmq';
+import type { Kafka } from 'kafkajs';
 import type { SigflowConfig } from '@sigflow/config';
 import type { StoreKeys } from '@sigflow/store';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -17,6 +18,8 @@ export interface ApiContext {
   readonly now: () => number;
   /** Reconciliation reads at most this many campaign-hours (two hashes each) per request. */
   readonly maxCampaignHours: number;
+  /** Kafka admin client: a person's export waits for the archiver to catch up. None: it does not wait. */
+  readonly kafka?: Kafka;
 }
 
 /** A route group: a fastify plugin typed by its TypeBox schemas, given the shared context. */

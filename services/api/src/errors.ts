@@ -11,3 +11,9 @@ export class BadParameterError extends Error {
     super(message);
   }
 }
+
+/** What a request names does not exist (a campaign without a budget, a segment, an alert rule): answered 404 with the message. */
+export class NotFoundError extends Error {
+  override readonly name = 'NotFoundError';
+  readonly statusCode = 404;
+}

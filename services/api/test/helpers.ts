@@ -5,7 +5,7 @@ import { openBatchQueue } from '@sigflow/batch-jobs';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
 import { userPartition } from '@sigflow/events';
-import type { AttributionDelta, HeatmapIncrement, ViewDeltas, WindowMetrics } from '@sigflow/core';
+import type { AttributionDelta, ChannelSpend, HeatmapIncrement, PageActivityIncrement, ViewDeltas, WindowMetrics } from '@sigflow/core';
 import { createRedis, StoreKeys, windowViewCommands, type WindowViewKeyspace } from '@sigflow/store';
 import { createLogger } from '@sigflow/observability';
 import { buildApi, type ApiDeps } from '../src/index.js';
@@ -60,34 +60,19 @@ export async function startTestApi(config: SigflowConfig, extra: Partial<ApiDeps
 
 export const deletePrefix = deleteKeysWithPrefix;
 
-/** One speed partition's view keyspace (readers sum every partition's; the tests write one). */
-export function speedSpace(keys: StoreKeys, partition = 0): WindowViewKeyspace {
-  return {
-    metrics: (c, h) => keys.speedMetrics(partition, c, h),
-    attribution: (m, h) => keys.speedAttribution(partition, m, h),
-    heatmap: (p, h) => keys.speedHeatmap(partition, p, h),
-  };
-}
-
 /** The key of a user's signals, in its Kafka partition's keyspace. */
 export function signalsKey(api: { keys: StoreKeys; config: SigflowConfig }, userId: string): string {
   return api.keys.signals(userPartition(userId, api.config.kafka.eventPartitions), userId);
 }
 
-export function batchSpace(keys: StoreKeys, version: string): WindowViewKeyspace {
-  return {
-    metrics: (c, h) => keys.batchMetrics(c, h, version),
-    attribution: (m, h) => keys.batchAttribution(m, h, version),
-    heatmap: (p, h) => keys.batchHeatmap(p, h, version),
-  };
-}
-
 /** View deltas by hand (windowViewCommands reads only the windowed parts). */
-export function deltas(parts: { windowMetrics?: WindowMetrics[]; attribution?: AttributionDelta[]; heatmap?: HeatmapIncrement[] }): ViewDeltas {
+export function deltas(parts: { windowMetrics?: WindowMetrics[]; spend?: ChannelSpend[]; attribution?: AttributionDelta[]; heatmap?: HeatmapIncrement[]; pageActivity?: PageActivityIncrement[] }): ViewDeltas {
   return {
     windowMetrics: parts.windowMetrics ?? [],
+    spend: parts.spend ?? [],
     attribution: parts.attribution ?? [],
     heatmap: parts.heatmap ?? [],
+    pageActivity: parts.pageActivity ?? [],
     invalidTraffic: [],
     counts: { events: 0, duplicates: 0, late: 0, invalid: 0 },
   };

@@ -4,15 +4,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { AttributionDelta } from '@sigflow/core';
-import { field } from '@sigflow/store';
+import { batchKeyspace, field, speedKeyspace } from '@sigflow/store';
 import {
   HOUR,
   MIN,
-  batchSpace,
   deltas,
   minuteMetrics,
   setBatchHour,
-  speedSpace,
   startTestApi,
   testConfig,
   withKey,
@@ -42,7 +40,7 @@ describe('merged views over a real Redis', () => {
     const { redis, keys } = api;
     await writeViews(
       redis,
-      speedSpace(keys),
+      speedKeyspace(keys, 0),
       deltas({
         windowMetrics: minuteMetrics('c1', 'a1', H0, H0 + 3 * HOUR, { impressions: 10, clicks: 1, invalidClicks: 1 }),
         attribution: attributionMinutes('last_touch', H0, H0 + 3 * HOUR, [{ campaign_id: 'c1', channel: 'search', conversions: 1, revenue: 10 }]),
@@ -54,7 +52,7 @@ describe('merged views over a real Redis', () => {
     );
     await writeViews(
       redis,
-      batchSpace(keys, 'v1'),
+      batchKeyspace(keys, 'v1'),
       deltas({
         windowMetrics: minuteMetrics('c1', 'a1', H1, H2, { impressions: 12, clicks: 2 }),
         attribution: [
@@ -68,7 +66,7 @@ describe('merged views over a real Redis', () => {
       }),
     );
     // An older version of H1 that is no longer served: must never show up.
-    await writeViews(redis, batchSpace(keys, 'v0'), deltas({ windowMetrics: minuteMetrics('c1', 'a1', H1, H2, { impressions: 99 }) }));
+    await writeViews(redis, batchKeyspace(keys, 'v0'), deltas({ windowMetrics: minuteMetrics('c1', 'a1', H1, H2, { impressions: 99 }) }));
     await setBatchHour(redis, keys, H1, 'v1', 'shap-3');
     await redis.set(keys.batchWatermark(), String(W));
     await redis.set(keys.shapleyVersion(), 'shap-4');
@@ -201,7 +199,7 @@ describe('merged views over a real Redis', () => {
   });
 
   it('a version switch is served at once: hour H0 gets batch rows when it gets a version', async () => {
-    await writeViews(api.redis, batchSpace(api.keys, 'v2'), deltas({ windowMetrics: minuteMetrics('c1', 'a1', H0, H1, { impressions: 7 }) }));
+    await writeViews(api.redis, batchKeyspace(api.keys, 'v2'), deltas({ windowMetrics: minuteMetrics('c1', 'a1', H0, H1, { impressions: 7 }) }));
     await setBatchHour(api.redis, api.keys, H0, 'v2');
     const rows = (await get(`/v1/campaigns/c1/metrics?from=${H0}&to=${H1}&granularity=hour`)).json().rows;
     expect(rows).toEqual([{ start: H0, end: H1, impressions: 420, clicks: 0, ctr: 0, invalidImpressions: 0, invalidClicks: 0, source: 'batch' }]);

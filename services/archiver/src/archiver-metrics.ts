@@ -9,6 +9,11 @@ export function archiverMetrics(registry: Registry) {
       help: 'Events written to Parquet and committed',
       registers: [registry],
     }),
+    tombstoned: new Counter({
+      name: 'sigflow_archiver_tombstoned_events_total',
+      help: 'Events of deleted people left out of the archive (late arrivals, replays)',
+      registers: [registry],
+    }),
     rowsPerSecond: new Gauge({
       name: 'sigflow_archiver_rows_per_second',
       help: 'Events archived per second over the last flush interval',

@@ -8,6 +8,7 @@ import { markDirtyCommand, raiseArchiveWatermarks, StoreKeys } from '@sigflow/st
 import type { Logger } from '@sigflow/observability';
 import { ArchiveWriter, type ArchivedMessage, type FlushResult } from '@sigflow/archive';
 import { archiverMetrics, type ArchiverMetrics } from './archiver-metrics.js';
+import { TombstoneSet } from '@sigflow/privacy';
 
 export interface ArchiverDeps {
   readonly config: SigflowConfig;
@@ -62,6 +63,8 @@ export class Archiver implements PartitionHandler {
   private flushing: Promise<void> | undefined;
   private timers: NodeJS.Timeout[] = [];
   private lastFlushAt: number;
+  /** Deleted people: their events are never archived (read again before every flush). */
+  private readonly tombstones: TombstoneSet;
 
   private constructor(
     private readonly deps: ArchiverDeps,
@@ -72,6 +75,7 @@ export class Archiver implements PartitionHandler {
     this.keys = new StoreKeys(deps.config.redis.keyPrefix);
     this.now = deps.now ?? Date.now;
     this.lastFlushAt = this.now();
+    this.tombstones = new TombstoneSet(deps.redis, this.keys, deps.config.privacy.salt);
   }
 
   /** Opens the writer, joins the consumer group and starts consuming. */
@@ -217,7 +221,12 @@ export class Archiver implements PartitionHandler {
     const { logger } = this.deps;
     const end = this.metrics.flushDuration.startTimer();
     try {
-      const result = await this.writer.writeMessages(snapshot.events);
+      // Read right before writing: a flush that starts after a deletion was recorded leaves the
+      // person out (a deletion re-checks the archive for flushes that began before).
+      await this.tombstones.refresh();
+      const salt = this.deps.config.privacy.salt;
+      const result = await this.writer.writeMessages(snapshot.events, this.tombstones.size > 0 ? { salt, hashes: this.tombstones.list() } : undefined);
+      if (result.deleted > 0) this.metrics.tombstoned.inc(result.deleted);
       if (result.rejected > 0) {
         this.metrics.undecodable.inc(result.rejected);
         logger.warn({ rejected: result.rejected, sample: result.rejectedSample }, 'messages that are not events were not archived');

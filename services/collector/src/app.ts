@@ -6,9 +6,13 @@ import type { Registry } from 'prom-client';
 import type { SigflowConfig } from '@sigflow/config';
 import { eventLimits } from '@sigflow/events';
 import { createMetricsRegistry, type Logger } from '@sigflow/observability';
+import { loadTrackerScript, type TrackerScript } from '@sigflow/tracker';
+import type { TombstoneSet } from '@sigflow/privacy';
 import { collectorMetrics } from './collector-metrics.js';
 import { parseJsonArrayBody, parseNdjsonBody } from './ingest/event-body.js';
 import { registerIngestRoute, type EventSink } from './routes/ingest-route.js';
+import { registerSdkRoute } from './routes/sdk-route.js';
+import { installCors } from './http/cors.js';
 
 export interface CollectorDeps {
   readonly config: SigflowConfig;
@@ -21,6 +25,10 @@ export interface CollectorDeps {
   readonly now?: () => number;
   /** What `/metrics` serves. Default: this process's registry (a cluster worker serves every worker's). */
   readonly metricsText?: () => Promise<string>;
+  /** The web tracker served at `/sdk/sigflow.js`. Default: the built `@sigflow/tracker` script. */
+  readonly trackerScript?: TrackerScript;
+  /** Deleted people, whose events are refused; none: nobody is refused. */
+  readonly tombstones?: TombstoneSet;
 }
 
 const ndjsonTypes = ['application/x-ndjson', 'application/ndjson', 'application/jsonl'];
@@ -32,6 +40,8 @@ export async function buildCollector(deps: CollectorDeps): Promise<FastifyInstan
     // pino's Logger is a FastifyBaseLogger; the cast keeps fastify's default generics.
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: eventLimits.maxBatchBytes,
+    // Behind a proxy that sets X-Forwarded-For (SIGFLOW_COLLECTOR_TRUST_PROXY), request.ip is the client's.
+    trustProxy: deps.config.collector.trustProxy,
     // Per-request lines would dominate the log at thousands of requests a second; metrics count them.
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { allErrors: false } },
@@ -39,7 +49,8 @@ export async function buildCollector(deps: CollectorDeps): Promise<FastifyInstan
 
   // Bodies are parsed here (not by fastify's JSON parser) so malformed input gets its position.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+  // text/plain: what navigator.sendBeacon sends (and fetch without a CORS preflight); JSON all the same.
+  app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => {
     try {
       done(null, parseJsonArrayBody(body as string));
     } catch (err) {
@@ -59,7 +70,7 @@ export async function buildCollector(deps: CollectorDeps): Promise<FastifyInstan
     if (statusCode >= 500) request.log.error({ err }, 'request failed');
     const error =
       err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-        ? `unsupported content-type ${JSON.stringify(request.headers['content-type'] ?? '')}: use application/json (array) or application/x-ndjson`
+        ? `unsupported content-type ${JSON.stringify(request.headers['content-type'] ?? '')}: use application/json (array), text/plain (a JSON array, as beacons send) or application/x-ndjson`
         : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
           ? `request body over ${eventLimits.maxBatchBytes} bytes`
           : statusCode >= 500
@@ -76,12 +87,16 @@ export async function buildCollector(deps: CollectorDeps): Promise<FastifyInstan
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const metrics = collectorMetrics(registry);
+  installCors(app, deps.config.collector.allowedOrigins, () => metrics.corsRefused.inc());
+  registerSdkRoute(app, deps.trackerScript ?? loadTrackerScript(), deps.config.collector.sdkMaxAgeSeconds, metrics.sdkServed);
   registerIngestRoute(app, {
     collector: deps.config.collector,
     limits: deps.config.limits,
     sink: deps.sink,
     metrics,
     now: deps.now ?? Date.now,
+    privacy: deps.config.privacy,
+    ...(deps.tombstones ? { tombstones: deps.tombstones } : {}),
   });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

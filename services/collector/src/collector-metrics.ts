@@ -27,6 +27,23 @@ export function collectorMetrics(registry: Registry) {
       buckets: latencyBuckets,
       registers: [registry],
     }),
+    callers: new Counter({
+      name: 'sigflow_collector_requests_by_caller_total',
+      help: 'Ingest requests by caller kind: server (trusted ip/user_agent), site (site key), browser (no key)',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    corsRefused: new Counter({
+      name: 'sigflow_collector_cors_refused_total',
+      help: 'Requests and preflights refused because their Origin is not allowed',
+      registers: [registry],
+    }),
+    sdkServed: new Counter({
+      name: 'sigflow_collector_sdk_requests_total',
+      help: 'GET /sdk/sigflow.js by answer: 200 or 304 (not modified)',
+      labelNames: ['status'] as const,
+      registers: [registry],
+    }),
     batchSize: new Histogram({
       name: 'sigflow_collector_batch_events',
       help: 'Events per ingest request',

@@ -2,9 +2,10 @@ import cluster from 'node:cluster';
 import type { SigflowConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
 import { createKafka, ensureTopics, IngestProducer, KafkaProbe } from '@sigflow/kafka';
-import { createMetricsRegistry, type Logger } from '@sigflow/observability';
+import { clusterMetricsText, createMetricsRegistry, type Logger } from '@sigflow/observability';
+import { TombstoneSet } from '@sigflow/privacy';
+import { createRedis, StoreKeys } from '@sigflow/store';
 import { buildCollector } from './app.js';
-import { clusterMetricsText } from './cluster-metrics.js';
 
 /**
  * Runs one collector server: its own idempotent producer, readiness probe and HTTP app on the
@@ -14,7 +15,7 @@ import { clusterMetricsText } from './cluster-metrics.js';
 export async function startServer(config: SigflowConfig, logger: Logger): Promise<() => Promise<void>> {
   const kafka = createKafka(config.kafka, { clientId: 'sigflow-collector', log: logger });
   const topics = topicsFor(config.kafka.topicPrefix);
-  if (!cluster.isWorker) await ensureTopics(kafka, topics, { eventPartitions: config.kafka.eventPartitions });
+  if (!cluster.isWorker) await ensureTopics(kafka, topics, { eventPartitions: config.kafka.eventPartitions, retentionMs: config.limits.retentionMs });
 
   const producer = new IngestProducer({
     brokers: config.kafka.brokers,
@@ -26,12 +27,20 @@ export async function startServer(config: SigflowConfig, logger: Logger): Promis
   await producer.connect();
   const probe = new KafkaProbe(kafka);
   const registry = createMetricsRegistry('collector');
+  // Deleted people's events are refused. Redis is read for tombstones only: while it does not
+  // answer, the collector keeps the set it has (the speed layer and archiver drop them too).
+  const redis = createRedis(config.redis, { maxRetriesPerRequest: 1, commandTimeout: 2_000 });
+  const tombstones = new TombstoneSet(redis, new StoreKeys(config.redis.keyPrefix), config.privacy.salt);
+  const warn = (err: unknown) => logger.warn({ err }, 'reading tombstones failed; keeping the ones known');
+  await tombstones.refresh().catch(warn);
+  tombstones.start(config.privacy.refreshMs, warn);
   const app = await buildCollector({
     config,
     sink: producer,
     kafkaReady: () => probe.reachable(),
     logger,
     registry,
+    tombstones,
     ...(cluster.isWorker ? { metricsText: clusterMetricsText(registry) } : {}),
   });
   await app.listen({ host: config.collector.host, port: config.collector.port });
@@ -40,5 +49,7 @@ export async function startServer(config: SigflowConfig, logger: Logger): Promis
     await app.close();
     await producer.disconnect();
     await probe.close();
+    tombstones.stop();
+    redis.disconnect();
   };
 }

@@ -1,42 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
 import { createKafka, deleteTopics } from '@sigflow/kafka';
+import { childPids, isAlive, waitForTrue } from '@sigflow/test-support';
 import { freePort } from '../../../infra/lib/process.mjs';
 
 // The built entry point, as `npm start` runs it (the package's test script builds first).
 const entry = new URL('../dist/main.js', import.meta.url).pathname;
-
-/** The pids of a process's children (Linux /proc). */
-function childrenOf(pid: number): number[] {
-  try {
-    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await Promise.resolve().then(check).catch(() => false)) return;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('collector as a cluster of 2 processes', () => {
   const prefix = `t-cluster-${randomUUID().slice(0, 8)}-`;
@@ -51,7 +23,7 @@ describe('collector as a cluster of 2 processes', () => {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     exited = new Promise((resolve) => primary.once('exit', resolve));
-    await waitFor('the collector to answer /healthz', async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok);
+    await waitForTrue('the collector to answer /healthz', () => fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false), 30_000, 100);
   };
 
   beforeAll(async () => {
@@ -65,7 +37,7 @@ describe('collector as a cluster of 2 processes', () => {
   });
 
   it('runs two servers behind one port and serves the sum of their metrics', async () => {
-    const workers = childrenOf(primary.pid!);
+    const workers = childPids(primary.pid!);
     expect(workers).toHaveLength(2);
     // 20 requests on fresh connections: the primary hands connections to both workers in turn.
     const now = Date.now();
@@ -87,16 +59,16 @@ describe('collector as a cluster of 2 processes', () => {
   });
 
   it('finishes and exits with its workers on SIGTERM, and its workers follow a primary killed with -9', async () => {
-    let workers = childrenOf(primary.pid!);
+    let workers = childPids(primary.pid!);
     primary.kill('SIGTERM');
     expect(await exited).toBe(0);
-    await waitFor('the workers to exit', () => workers.every((pid) => !alive(pid)), 15_000);
+    await waitForTrue('the workers to exit', () => workers.every((pid) => !isAlive(pid)), 15_000, 100);
 
     await start();
-    workers = childrenOf(primary.pid!);
+    workers = childPids(primary.pid!);
     expect(workers).toHaveLength(2);
     primary.kill('SIGKILL');
     await exited;
-    await waitFor('the orphaned workers to exit', () => workers.every((pid) => !alive(pid)), 15_000);
+    await waitForTrue('the orphaned workers to exit', () => workers.every((pid) => !isAlive(pid)), 15_000, 100);
   }, 90_000);
 });

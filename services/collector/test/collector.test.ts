@@ -126,7 +126,9 @@ describe('collector against a real Kafka broker', () => {
     ['malformed NDJSON', 'application/x-ndjson', '{"a":1}\n{oops}', 400, /line 2/],
     ['a JSON object instead of an array', 'application/json', '{"event_id":"e"}', 400, /expected a JSON array/],
     ['an empty array', 'application/json', '[]', 400, /empty batch/],
-    ['text/plain', 'text/plain', 'hello', 415, /unsupported content-type "text\/plain"/],
+    // Beacons send text/plain: parsed as JSON like application/json.
+    ['text/plain that is not JSON', 'text/plain', 'hello', 400, /malformed JSON: .* at position 0/],
+    ['application/xml', 'application/xml', '<events/>', 415, /unsupported content-type "application\/xml"/],
   ])('rejects %s', async (_name, contentType, payload, status, message) => {
     const res = await app.inject({ method: 'POST', url: '/v1/events', headers: { 'content-type': contentType }, payload });
     expect(res.statusCode).toBe(status);

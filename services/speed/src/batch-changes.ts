@@ -1,8 +1,9 @@
-import { compareEventKeys, encodeSignal, processEvent, type EventKey, type EventOutcome, type RuleSettings, type ShapleyTable, type UserSignal } from '@sigflow/core';
-import type { ReceivedEvent } from '@sigflow/events';
+import { compareEventKeys, emptySegmentSet, encodeSignal, evaluateSegments, processEvent, type EventKey, type EventOutcome, type RuleSettings, type SegmentSet, type ShapleyTable, type UserSignal } from '@sigflow/core';
+import { floodIpOf, type ReceivedEvent } from '@sigflow/events';
 import { field, hourStart } from '@sigflow/store';
 import type { ForeignClicks } from './batch-loader.js';
 import type { CachedUser, PartitionRuntime } from './partition-runtime.js';
+import { needsSegments, SegmentChanges } from './segment-changes.js';
 
 /** One decoded message of a partition batch. */
 export interface PartitionMessage {
@@ -15,6 +16,8 @@ export interface RuleContext {
   readonly settings: RuleSettings;
   /** The latest published Shapley table; null: equal split over channels (stated in outcomes). */
   readonly shapley: ShapleyTable | null;
+  /** The segment definitions in force (evaluated at each event of a user); none when absent. */
+  readonly segments?: SegmentSet;
 }
 
 /** An `analytics.v1` message (an attributed conversion), committed to the outbox with the views. */
@@ -38,13 +41,42 @@ export class BatchChanges {
   readonly counters = new Map<string, number>();
   readonly newCampaigns: string[] = [];
   readonly newPages: string[] = [];
+  /** Page id -> the URL its page views of this batch reported last (`attrs.url`, http(s) only). */
+  readonly pageUrls = new Map<string, string>();
   readonly analytics: AnalyticsMessage[] = [];
   /** received_at of every applied event (event-to-view latency). */
   readonly receivedAt: number[] = [];
+  /** Segment entries, exits, sizes and members. */
+  readonly segments = new SegmentChanges();
 
   bump(map: Map<string, number>, key: string, by = 1): void {
     map.set(key, (map.get(key) ?? 0) + by);
   }
+}
+
+/**
+ * What the metrics need of a batch once its commit is acknowledged: counts, not outcomes, so
+ * the batch's events and outcomes are garbage as soon as its commit is built.
+ */
+export interface BatchSummary {
+  readonly receivedAt: readonly number[];
+  readonly byStatus: Readonly<Record<EventOutcome['status'], number>>;
+  readonly late: number;
+  readonly events: number;
+  readonly analytics: number;
+  readonly segmentEntries: number;
+  readonly segmentExits: number;
+}
+
+export function summarizeBatch(changes: BatchChanges): BatchSummary {
+  let late = 0;
+  const byStatus = { valid: 0, invalid: 0, duplicate: 0 };
+  for (const o of changes.outcomes) {
+    byStatus[o.status]++;
+    if (o.late) late++;
+  }
+  const { entries, exits } = changes.segments;
+  return { receivedAt: changes.receivedAt, byStatus, late, events: changes.outcomes.length, analytics: changes.analytics.length, segmentEntries: entries, segmentExits: exits };
 }
 
 /** Campaign of an event for reconciliation causes; '*' for events that have none. */
@@ -52,14 +84,20 @@ function campaignOf(event: ReceivedEvent): string {
   return event.type === 'impression' || event.type === 'click' ? event.campaign_id : '*';
 }
 
-function noteListings(changes: BatchChanges, runtime: PartitionRuntime, event: ReceivedEvent): void {
+function noteListings(changes: BatchChanges, runtime: PartitionRuntime, event: ReceivedEvent, outcome: EventOutcome): void {
   if ((event.type === 'impression' || event.type === 'click') && !runtime.listedCampaigns.has(event.campaign_id)) {
     runtime.listedCampaigns.add(event.campaign_id);
     changes.newCampaigns.push(event.campaign_id);
   }
-  if (event.type === 'element_click' && !runtime.listedPages.has(event.page_id)) {
-    runtime.listedPages.add(event.page_id);
-    changes.newPages.push(event.page_id);
+  // Pages the heatmaps have data for: a valid, on-time element click or page activity.
+  const page = outcome.heatmap?.page_id ?? outcome.pageActivity?.page_id;
+  if (page !== undefined && !runtime.listedPages.has(page)) {
+    runtime.listedPages.add(page);
+    changes.newPages.push(page);
+  }
+  if (event.type === 'page_view' && outcome.pageActivity) {
+    const url = event.attrs?.['url'];
+    if (url !== undefined && /^https?:\/\//.test(url)) changes.pageUrls.set(event.page_id, url);
   }
 }
 
@@ -95,7 +133,7 @@ function noteOutcome(changes: BatchChanges, runtime: PartitionRuntime, cached: C
     changes.bump(changes.quality, field(hour, outcome.windowMetric.campaign_id, `invalid:${outcome.reason}`));
   }
   if (outcome.reason) changes.bump(changes.counters, `invalid:${outcome.reason}`);
-  noteListings(changes, runtime, event);
+  noteListings(changes, runtime, event, outcome);
   noteAttribution(changes, outcome, event, hour);
 }
 
@@ -126,7 +164,8 @@ function applyEvent(rules: RuleContext, work: PartitionWork, event: ReceivedEven
   if (verdict === 'unchecked') changes.bump(changes.counters, 'dedupe_unchecked');
   const cached = runtime.users.get(event.user_id);
   if (!cached) throw new Error(`state of user ${event.user_id} was not loaded`);
-  const ipKey = event.type === 'click' ? event.ip : undefined;
+  const ipKey = event.type === 'click' ? floodIpOf(event) : undefined;
+  const previousMaxTs = cached.user.maxTs;
   const outcome = processEvent(
     {
       user: cached.user,
@@ -147,6 +186,11 @@ function applyEvent(rules: RuleContext, work: PartitionWork, event: ReceivedEven
   }
   if (ipKey !== undefined) changes.ips.add(ipKey);
   noteOutcome(changes, runtime, cached, outcome, event);
+  const segments = rules.segments ?? emptySegmentSet;
+  if (needsSegments(segments, cached.user)) {
+    const step = evaluateSegments(cached.user, segments, previousMaxTs, rules.settings);
+    if (step) changes.segments.note(event.user_id, cached.user, step, rules.settings.windowMs, changes.analytics);
+  }
 }
 
 /**
@@ -172,7 +216,7 @@ export function collectRoundChanges(rules: RuleContext, works: readonly Partitio
     if (pick < 0) return;
     const work = works[pick] as PartitionWork;
     const { event } = work.messages[(next[pick] as number)++] as PartitionMessage;
-    const ip = event.type === 'click' ? event.ip : undefined;
+    const ip = event.type === 'click' ? floodIpOf(event) : undefined;
     applyEvent(rules, work, event, ip === undefined ? undefined : clicksElsewhere(owned, work.runtime, ip, foreign));
   }
 }

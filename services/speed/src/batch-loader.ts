@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { createIpState, parseIpState, restoreUserState, type EventKey, type RuleSettings } from '@sigflow/core';
-import type { ReceivedEvent } from '@sigflow/events';
+import { floodIpOf, type ReceivedEvent } from '@sigflow/events';
 import { readStoredUserStates, type StoreKeys, type StoredUserState } from '@sigflow/store';
 import type { PartitionRuntime } from './partition-runtime.js';
 
@@ -22,15 +22,18 @@ type Step = (results: unknown[], at: number) => number;
 /** The clicks of an IP committed by partitions this instance does not own, one list each. */
 export type ForeignClicks = Map<string, EventKey[][]>;
 
-/** Loads the users of a batch that are not in memory: their snapshot plus newer signals. */
+/** Loads the users of a batch that are not in memory: their snapshot plus newer signals (none for a user the directory does not list). */
 async function loadUsers(ctx: LoadContext, runtime: PartitionRuntime, events: readonly ReceivedEvent[]): Promise<void> {
   const missing = new Set<string>();
   for (const e of events) if (!runtime.users.has(e.user_id)) missing.add(e.user_id);
   if (missing.size === 0) return;
   const ids = [...missing];
-  const stored = await readStoredUserStates(ctx.redis, ctx.keys, runtime.partition, ids, ctx.snapshotEvery);
-  ids.forEach((u, i) => {
-    const { snapshot, logLength, newest } = stored[i] as StoredUserState;
+  // Users the directory does not list have nothing stored: no read.
+  const toRead = ids.filter((u) => runtime.directory.mayHaveState(u));
+  const read = await readStoredUserStates(ctx.redis, ctx.keys, runtime.partition, toRead, ctx.snapshotEvery);
+  const stored = new Map<string, StoredUserState>(toRead.map((u, i) => [u, read[i] as StoredUserState]));
+  for (const u of ids) {
+    const { snapshot, logLength, newest } = stored.get(u) ?? nothingStored;
     const restored = restoreUserState(snapshot, logLength, newest, ctx.settings);
     if (!restored.complete) ctx.onIncompleteState(u);
     runtime.users.set(u, {
@@ -40,8 +43,10 @@ async function loadUsers(ctx: LoadContext, runtime: PartitionRuntime, events: re
       hasSnapshot: restored.snapshotAt > 0,
       ttlAt: restored.snapshotAt,
     });
-  });
+  }
 }
+
+const nothingStored: StoredUserState = { snapshot: null, logLength: 0, newest: [] };
 
 function queueDedupe(pipe: ReturnType<Redis['pipeline']>, ctx: LoadContext, runtime: PartitionRuntime, events: readonly ReceivedEvent[]): Step {
   const hours = runtime.dedupe.missingHours(events.map((e) => e.ts));
@@ -55,7 +60,10 @@ function queueDedupe(pipe: ReturnType<Redis['pipeline']>, ctx: LoadContext, runt
 /** Click IPs of a round's events. */
 function clickIps(events: readonly ReceivedEvent[]): string[] {
   const ips = new Set<string>();
-  for (const e of events) if (e.type === 'click' && e.ip !== undefined) ips.add(e.ip);
+  for (const e of events) {
+    const ip = e.type === 'click' ? floodIpOf(e) : undefined;
+    if (ip !== undefined) ips.add(ip);
+  }
   return [...ips];
 }
 

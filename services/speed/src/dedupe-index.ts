@@ -1,7 +1,7 @@
 import type { PartitionState } from '@sigflow/core';
 import { hourStart } from '@sigflow/store';
 import { hashEventId } from './event-id-hash.js';
-import { IdHashSet } from './id-hash-set.js';
+import { IdHashSet, packHashes } from './id-hash-set.js';
 
 const HOUR = 3_600_000;
 
@@ -44,9 +44,8 @@ export class DedupeIndex {
 
   /** Installs a bucket read from Redis (null: none stored). */
   load(hour: number, stored: Buffer | null): void {
-    const n = stored ? Math.floor(stored.length / 8) : 0;
-    const ids = new IdHashSet(Math.max(1024, n * 2));
-    for (let i = 0; i < n; i++) ids.add(stored!.readUInt32BE(i * 8), stored!.readUInt32BE(i * 8 + 4));
+    const ids = new IdHashSet(Math.max(1024, stored ? Math.floor(stored.length / 4) : 0));
+    if (stored) ids.addPacked(stored);
     this.buckets.set(hour, { ids, pending: [] });
   }
 
@@ -76,9 +75,7 @@ export class DedupeIndex {
     const out = new Map<number, Buffer>();
     for (const [h, bucket] of this.buckets) {
       if (bucket.pending.length === 0) continue;
-      const buf = Buffer.allocUnsafe(bucket.pending.length * 4);
-      for (let i = 0; i < bucket.pending.length; i++) buf.writeUInt32BE(bucket.pending[i] as number, i * 4);
-      out.set(h, buf);
+      out.set(h, packHashes(bucket.pending));
       bucket.pending = [];
     }
     return out;

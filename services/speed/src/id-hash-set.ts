@@ -54,6 +54,12 @@ export class IdHashSet {
     }
   }
 
+  /** Adds the hashes of a stored string: 8 bytes each, big-endian halves (see {@link packHashes}). */
+  addPacked(stored: Buffer): void {
+    const n = Math.floor(stored.length / 8);
+    for (let i = 0; i < n; i++) this.add(stored.readUInt32BE(i * 8), stored.readUInt32BE(i * 8 + 4));
+  }
+
   private grow(): void {
     const { hi, lo } = this;
     this.hi = new Uint32Array(hi.length * 2);
@@ -63,4 +69,11 @@ export class IdHashSet {
       if (hi[i] !== 0 || lo[i] !== 0) this.add(hi[i] as number, lo[i] as number);
     }
   }
+}
+
+/** Hashes as stored in Redis: the (hi, lo) pairs of `halves`, 8 bytes each, big-endian. */
+export function packHashes(halves: readonly number[]): Buffer {
+  const bytes = Buffer.allocUnsafe(halves.length * 4);
+  for (let i = 0; i < halves.length; i++) bytes.writeUInt32BE(halves[i] as number, i * 4);
+  return bytes;
 }

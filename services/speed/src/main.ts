@@ -9,7 +9,7 @@ const config = loadConfig();
 const logger = createLogger('speed', config.logLevel);
 const registry = createMetricsRegistry('speed');
 const kafka = createKafka(config.kafka, { clientId: 'sigflow-speed', log: logger });
-await ensureTopics(kafka, topicsFor(config.kafka.topicPrefix), { eventPartitions: config.kafka.eventPartitions });
+await ensureTopics(kafka, topicsFor(config.kafka.topicPrefix), { eventPartitions: config.kafka.eventPartitions, retentionMs: config.limits.retentionMs });
 const redis = createRedis(config.redis);
 const speed = new SpeedLayer({ config, kafka, redis, logger, registry });
 const health = await startHealthServer({ host: config.metricsHost, port: config.speed.metricsPort, registry, ready: () => speed.ready() });

@@ -1,8 +1,9 @@
 import { currentWatermark, encodeUserSnapshot, foldOutcomes, ipClickRetentionMs, type RuleSettings } from '@sigflow/core';
 import type { SpeedConfig } from '@sigflow/config';
-import { windowViewCommands, type RedisCommand, type StoreKeys, type WindowViewKeyspace } from '@sigflow/store';
+import { segmentViewCommands, speedKeyspace, windowViewCommands, type RedisCommand, type StoreKeys } from '@sigflow/store';
 import type { BatchChanges } from './batch-changes.js';
 import type { PartitionRuntime } from './partition-runtime.js';
+import { dayStart, UserDirectory } from './user-directory.js';
 
 /** Where one partition's commit writes, and the settings that shape it. */
 export interface CommitContext {
@@ -11,15 +12,6 @@ export interface CommitContext {
   readonly speed: SpeedConfig;
   /** Wall clock of the commit (snapshot TTL refreshes). */
   readonly now: number;
-}
-
-/** The speed layer's keyspace for one partition's windowed views. */
-export function speedKeyspace(keys: StoreKeys, partition: number): WindowViewKeyspace {
-  return {
-    metrics: (campaign, hour) => keys.speedMetrics(partition, campaign, hour),
-    attribution: (model, hour) => keys.speedAttribution(partition, model, hour),
-    heatmap: (page, hour) => keys.speedHeatmap(partition, page, hour),
-  };
 }
 
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
@@ -49,19 +41,22 @@ function userCommands(ctx: CommitContext, runtime: PartitionRuntime, changes: Ba
     pushChunked(commands, ['LPUSH', list], entries);
     cached.signals += entries.length;
     cached.sinceSnapshot += entries.length;
-    if (cached.sinceSnapshot >= speed.snapshotEvery) {
+    // Memberships are durable through the snapshot only: a batch that changed them writes one.
+    if (cached.sinceSnapshot >= speed.snapshotEvery || changes.segments.snapshotUsers.has(userId)) {
       if (cached.signals > speed.signalsCap) {
         commands.push(['LTRIM', list, 0, speed.signalsCap - 1]);
         cached.signals = speed.signalsCap;
       }
       commands.push(['SET', snapshotKey, encodeUserSnapshot({ user: cached.user, signals: cached.signals, writtenAt: now }), 'PX', ttl]);
       commands.push(['PEXPIRE', list, ttl]);
+      runtime.directory.written(userId);
       cached.sinceSnapshot = 0;
       cached.hasSnapshot = true;
       cached.ttlAt = now;
     } else if (cached.ttlAt === 0 || now - cached.ttlAt > speed.userTtlMs / 4) {
       commands.push(['PEXPIRE', list, ttl]);
       if (cached.hasSnapshot) commands.push(['PEXPIRE', snapshotKey, ttl]);
+      runtime.directory.written(userId);
       cached.ttlAt = now;
     }
   }
@@ -108,6 +103,33 @@ function dedupeCommands(ctx: CommitContext, runtime: PartitionRuntime): RedisCom
   return commands;
 }
 
+/**
+ * Today's bucket of the user directory gets the users whose keys' TTL this commit set; it
+ * outlives those keys by a day. The first commit of a partition records where the directory
+ * starts.
+ */
+function directoryCommands(ctx: CommitContext, runtime: PartitionRuntime): RedisCommand[] {
+  const { keys, speed, now } = ctx;
+  const { hashes, since } = runtime.directory.take();
+  const commands: RedisCommand[] = [];
+  if (hashes) {
+    const key = keys.knownUsers(runtime.partition, dayStart(now));
+    commands.push(['APPEND', key, hashes], ['PEXPIRE', key, String(UserDirectory.bucketTtlMs(speed.userTtlMs))]);
+  }
+  if (since !== null) commands.push(['SET', keys.knownUsersSince(runtime.partition), since]);
+  return commands;
+}
+
+/**
+ * Segment entries and exits per window, each day's net change and the members: size hashes live
+ * as long as the speed views plus the membership TTL (exits are written that far ahead), member
+ * sets as long as the users' state.
+ */
+function segmentCommands(ctx: CommitContext, runtime: PartitionRuntime, changes: BatchChanges): RedisCommand[] {
+  const sizesMs = ctx.speed.viewTtlMs + ctx.settings.segmentMembershipTtlMs;
+  return segmentViewCommands(ctx.keys, runtime.partition, changes.segments, { sizesMs, daysMs: sizesMs, membersMs: ctx.speed.userTtlMs });
+}
+
 /** Reconciliation causes per hour, counters, listings, watermark and the analytics outbox. */
 function partitionCommands(ctx: CommitContext, runtime: PartitionRuntime, changes: BatchChanges, counts: { events: number; duplicates: number; late: number }): RedisCommand[] {
   const { keys } = ctx;
@@ -130,6 +152,7 @@ function partitionCommands(ctx: CommitContext, runtime: PartitionRuntime, change
   if (watermark !== null) commands.push(['SET', keys.speedWatermark(p), watermark]);
   pushChunked(commands, ['SADD', keys.campaigns(p)], changes.newCampaigns);
   pushChunked(commands, ['SADD', keys.pages(p)], changes.newPages);
+  if (changes.pageUrls.size > 0) commands.push(['HSET', keys.pageUrls(p), ...[...changes.pageUrls].flat()], ['PEXPIRE', keys.pageUrls(p), String(ctx.speed.viewTtlMs)]);
   pushChunked(commands, ['RPUSH', keys.speedOutbox(p)], changes.analytics.map((m) => JSON.stringify(m)));
   return commands;
 }
@@ -145,9 +168,12 @@ export function buildPartitionCommit(ctx: CommitContext, runtime: PartitionRunti
   return [
     ...windowViewCommands(speedKeyspace(ctx.keys, runtime.partition), deltas, seconds(ctx.speed.viewTtlMs)),
     ...userCommands(ctx, runtime, changes),
+    // After userCommands: it lists the users written.
+    ...directoryCommands(ctx, runtime),
     ...recentUserCommands(ctx, runtime, changes),
     ...ipCommands(ctx, runtime, changes),
     ...dedupeCommands(ctx, runtime),
+    ...segmentCommands(ctx, runtime, changes),
     ...partitionCommands(ctx, runtime, changes, deltas.counts),
   ];
 }

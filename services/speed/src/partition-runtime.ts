@@ -1,6 +1,7 @@
 import { createPartitionState, type IpState, type PartitionState, type UserState } from '@sigflow/core';
 import { DedupeIndex } from './dedupe-index.js';
 import type { PendingMessages } from './round-alignment.js';
+import type { UserDirectory } from './user-directory.js';
 
 /** A user's keyed state held in memory, with where its durable form stands in Redis. */
 export interface CachedUser {
@@ -44,6 +45,8 @@ export class PartitionRuntime {
     storedOffset: string | null,
     readonly state: PartitionState = createPartitionState(),
     dedupeHorizonMs: number,
+    /** The users that may have state in Redis (the rest load as new without a read). */
+    readonly directory: UserDirectory,
   ) {
     this.expectedOffset = storedOffset;
     this.pending = { messages: [], deadLetters: [], fetchedNext: storedOffset === null ? 0 : Number(storedOffset) };
@@ -53,18 +56,20 @@ export class PartitionRuntime {
   /**
    * Bounds memory: keeps at most `maxUsers` users (the oldest loaded go first; they reload
    * from Redis when they come back), drops IPs whose clicks left the flood window, and
-   * dedupe buckets past the horizon.
+   * dedupe buckets past the horizon. Users and IPs in `keep` (what a commit not yet applied
+   * writes) stay: read back from Redis now, they would miss that commit.
    */
-  trim(maxUsers: number, ipKeepFromTs: number | null): void {
+  trim(maxUsers: number, ipKeepFromTs: number | null, keep: { users: ReadonlyMap<string, unknown>; ips: ReadonlySet<string> }): void {
     if (this.users.size > maxUsers) {
       let drop = this.users.size - Math.floor(maxUsers * 0.9);
       for (const id of this.users.keys()) {
+        if (keep.users.has(id)) continue;
         this.users.delete(id);
         if (--drop === 0) break;
       }
     }
     if (ipKeepFromTs !== null) {
-      for (const [ip, state] of this.ips) if (state.maxTs !== null && state.maxTs < ipKeepFromTs) this.ips.delete(ip);
+      for (const [ip, state] of this.ips) if (state.maxTs !== null && state.maxTs < ipKeepFromTs && !keep.ips.has(ip)) this.ips.delete(ip);
     }
     this.dedupe.evict();
   }

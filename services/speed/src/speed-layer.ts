@@ -10,6 +10,8 @@ import { AnalyticsOutbox } from './analytics-outbox.js';
 import { ShapleyTableCache } from './shapley-table-cache.js';
 import { SpeedPartitions } from './speed-partitions.js';
 import { speedMetrics } from './speed-metrics.js';
+import { PrivacyErasures } from './privacy-erasures.js';
+import { SegmentSetCache } from './segment-set-cache.js';
 
 export interface SpeedLayerDeps {
   readonly config: SigflowConfig;
@@ -36,7 +38,11 @@ export class SpeedLayer {
   private readonly deadLetters: EventProducer;
   private readonly analytics: EventProducer;
   private readonly shapley: ShapleyTableCache;
+  private readonly segments: SegmentSetCache;
   private memoryTimer: NodeJS.Timeout | undefined;
+  private privacyTimer: NodeJS.Timeout | undefined;
+  private readonly privacy: PrivacyErasures;
+  private readonly commitRedis: Redis;
 
   constructor(private readonly deps: SpeedLayerDeps) {
     const { config, kafka, redis, logger } = deps;
@@ -45,11 +51,16 @@ export class SpeedLayer {
     this.deadLetters = new EventProducer(kafka, this.topics.deadLetters);
     this.analytics = new EventProducer(kafka, this.topics.analytics);
     this.shapley = new ShapleyTableCache(redis, this.keys, logger);
+    const { maxConditions, maxDepth, maxValues } = config.segments;
+    this.segments = new SegmentSetCache(redis, this.keys, { maxConditions, maxDepth, maxValues }, logger);
     const metrics = speedMetrics(deps.registry);
     const outbox = new AnalyticsOutbox(redis, this.keys, this.analytics, logger);
+    this.commitRedis = redis.duplicate({ enableAutoPipelining: false });
+    this.privacy = new PrivacyErasures(redis, this.keys, config.privacy.salt);
     this.partitions = new SpeedPartitions({
       config,
       redis,
+      commitRedis: this.commitRedis,
       keys: this.keys,
       topics: this.topics,
       logger,
@@ -58,6 +69,8 @@ export class SpeedLayer {
       deadLetters: this.deadLetters,
       outbox,
       seek: (partition, offset) => this.consumer.seek(partition, offset),
+      privacy: this.privacy,
+      segments: this.segments,
     });
     this.consumer = new PartitionConsumer(
       {
@@ -91,16 +104,28 @@ export class SpeedLayer {
     await Promise.all([this.deadLetters.connect(), this.analytics.connect()]);
     await this.shapley.refresh();
     this.shapley.start(config.speed.shapleyRefreshMs);
+    await this.segments.refresh();
+    this.segments.start(config.segments.refreshMs);
     this.memoryTimer = setInterval(() => this.partitions.sampleMemory(), 5_000);
     this.memoryTimer.unref();
+    await this.privacy.refresh([]);
+    // New tombstones, and erasures asked of owned partitions (applied by the next round: an
+    // idle consumer runs one at its next empty fetch).
+    this.privacyTimer = setInterval(() => {
+      this.privacy.refresh(this.partitions.owned).catch((err: unknown) => this.deps.logger.warn({ err }, 'reading tombstones and erasure requests failed'));
+    }, config.privacy.refreshMs);
+    this.privacyTimer.unref();
     await this.consumer.start();
   }
 
   /** Graceful stop: finishes the commits in flight, leaves the group (partitions move at once), closes. */
   async stop(): Promise<void> {
     clearInterval(this.memoryTimer);
+    clearInterval(this.privacyTimer);
     this.shapley.stop();
+    this.segments.stop();
     await this.consumer.stop();
     await Promise.all([this.deadLetters.disconnect(), this.analytics.disconnect()]);
+    this.commitRedis.disconnect();
   }
 }

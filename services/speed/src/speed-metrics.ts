@@ -10,6 +10,12 @@ export function speedMetrics(registry: Registry) {
       labelNames: ['status'] as const,
       registers: [registry],
     }),
+    segmentChanges: new Counter({
+      name: 'sigflow_speed_segment_changes_total',
+      help: 'Segment memberships entered and left (lapses and deleted segments included), committed',
+      labelNames: ['change'] as const,
+      registers: [registry],
+    }),
     lateEvents: new Counter({
       name: 'sigflow_speed_late_events_total',
       help: 'Events committed that were late (kept out of windowed views and attribution)',
@@ -69,6 +75,16 @@ export function speedMetrics(registry: Registry) {
     incompleteStates: new Counter({
       name: 'sigflow_speed_incomplete_user_states_total',
       help: "Users whose stored state was incomplete when loaded (snapshot and signal log lost apart)",
+      registers: [registry],
+    }),
+    tombstonedEvents: new Counter({
+      name: 'sigflow_speed_tombstoned_events_total',
+      help: 'Events of deleted people dropped before processing (late arrivals, replays)',
+      registers: [registry],
+    }),
+    erasures: new Counter({
+      name: 'sigflow_speed_erasures_total',
+      help: "People whose speed state was erased inside their partition's fenced commit",
       registers: [registry],
     }),
     cachedUsers: new Gauge({

@@ -6,18 +6,27 @@ import type { EventProducer, PartitionBatch, PartitionHandler } from '@sigflow/k
 import { fencedCommit, OffsetFenceError, type StoreKeys } from '@sigflow/store';
 import type { Logger } from '@sigflow/observability';
 import { PartitionRuntime } from './partition-runtime.js';
+import { UserDirectory } from './user-directory.js';
 import { loadRoundState } from './batch-loader.js';
-import { BatchChanges, collectRoundChanges } from './batch-changes.js';
+import { BatchChanges, collectRoundChanges, summarizeBatch, type BatchSummary } from './batch-changes.js';
 import { alignRound, type AlignedPart } from './round-alignment.js';
 import { buildPartitionCommit } from './partition-commit.js';
 import { decodeBatch, type DeadLetter } from './decode-batch.js';
 import type { AnalyticsOutbox } from './analytics-outbox.js';
 import type { ShapleyTableCache } from './shapley-table-cache.js';
 import type { SpeedMetrics } from './speed-metrics.js';
+import { applyErasures, type PrivacyErasures } from './privacy-erasures.js';
+import type { SegmentSetCache } from './segment-set-cache.js';
 
 export interface SpeedPartitionsDeps {
   readonly config: SigflowConfig;
   readonly redis: Redis;
+  /**
+   * The fenced commits' own connection, without auto-pipelining: ioredis sends no
+   * auto-pipeline while another runs and answers its commands only once all are answered,
+   * so on one connection a round's reads would wait behind the last round's commit.
+   */
+  readonly commitRedis: Redis;
   readonly keys: StoreKeys;
   readonly topics: Topics;
   readonly logger: Logger;
@@ -27,16 +36,23 @@ export interface SpeedPartitionsDeps {
   readonly outbox: AnalyticsOutbox;
   /** Moves a partition's next fetch (after a failed commit, back to the stored offset). */
   readonly seek: (partition: number, offset: number) => void;
+  /** Tombstones (events dropped) and the erasures asked of owned partitions. */
+  readonly privacy: PrivacyErasures;
+  /** The segment definitions in force. */
+  readonly segments: SegmentSetCache;
 }
 
 /**
  * The speed layer's partitions: on assignment it takes the partition's owner epoch and resumes
  * at the offset stored in Redis with the views; per batch it loads what the cache lacks, runs
  * the rules, and submits ONE fenced commit (views, state, dedupe hashes, outbox, next offset).
- * Commits of a partition run in order; the next batch is processed while one is in flight.
+ * Commits of a partition run in order. A round's commits wait until the next round has sent its
+ * reads, so Redis applies them while that round is processed (the cache keeps what they write).
  */
 export class SpeedPartitions implements PartitionHandler {
   private readonly runtimes = new Map<number, PartitionRuntime>();
+  /** Opens the gate of the last round's commits (`holdCommits`). */
+  private releaseHeldCommits: () => void = () => undefined;
 
   constructor(private readonly deps: SpeedPartitionsDeps) {}
 
@@ -59,6 +75,8 @@ export class SpeedPartitions implements PartitionHandler {
 
   async assigned(partitions: readonly number[]): Promise<ReadonlyMap<number, number>> {
     const resume = new Map<number, number>();
+    // Tombstones first: a deleted person's events in the backlog are dropped from the first round.
+    await this.deps.privacy.refresh(partitions);
     for (const p of partitions) {
       const epoch = String(await this.deps.redis.incr(this.deps.keys.speedEpoch(p)));
       const runtime = await this.rebuild(p, epoch);
@@ -73,6 +91,7 @@ export class SpeedPartitions implements PartitionHandler {
     for (const p of partitions) {
       const runtime = this.runtimes.get(p);
       this.runtimes.delete(p);
+      this.deps.privacy.forget(p);
       this.deps.metrics.ownedPartitions.remove({ partition: String(p) });
       this.deps.metrics.lag.remove({ partition: String(p) });
       await runtime?.lastCommit.catch(() => undefined);
@@ -84,7 +103,7 @@ export class SpeedPartitions implements PartitionHandler {
   async idle(): Promise<void> {
     const waiting = (r: PartitionRuntime) =>
       r.broken || r.pending.messages.length > 0 || r.pending.deadLetters.length > 0 || r.pending.fetchedNext > Number(r.expectedOffset ?? 0);
-    if ([...this.runtimes.values()].some(waiting)) await this.records([]);
+    if ([...this.runtimes.values()].some(waiting) || this.deps.privacy.waiting(this.runtimes.keys())) await this.records([]);
   }
 
   /**
@@ -113,13 +132,21 @@ export class SpeedPartitions implements PartitionHandler {
       await this.recover(runtime);
       recovered.add(runtime.partition);
     }
+    applyErasures(this.deps, this.runtimes.values());
     const fetched = new Set<number>();
     for (const batch of batches) {
       const runtime = this.runtimes.get(batch.partition);
       if (!runtime || runtime.broken || recovered.has(batch.partition)) continue;
       const { messages, deadLetters } = decodeBatch(batch);
-      runtime.pending.messages.push(...messages);
-      runtime.pending.deadLetters.push(...deadLetters);
+      // A loop, not push(...spread): a fetch can hold tens of thousands of messages.
+      // A deleted person's events are dropped here (counted), before anything remembers them.
+      let dropped = 0;
+      for (const m of messages) {
+        if (this.deps.privacy.drops(m.event.user_id)) dropped++;
+        else runtime.pending.messages.push(m);
+      }
+      if (dropped > 0) this.deps.metrics.tombstonedEvents.inc(dropped);
+      for (const d of deadLetters) runtime.pending.deadLetters.push(d);
       runtime.pending.fetchedNext = batch.nextOffset;
       this.deps.metrics.lag.set({ partition: String(batch.partition) }, Math.max(0, batch.highWatermark - batch.nextOffset));
       fetched.add(batch.partition);
@@ -128,9 +155,14 @@ export class SpeedPartitions implements PartitionHandler {
     const aligned = alignRound(new Map(owned.map((r) => [r.partition, r.pending])), fetched, (p) => Number(this.runtimes.get(p)?.expectedOffset ?? 0));
     if (aligned.size === 0) return;
     const works = [...aligned].map(([p, part]) => ({ runtime: this.runtimes.get(p) as PartitionRuntime, messages: part.messages, changes: new BatchChanges() }));
-    const foreign = await loadRoundState(this.loadContext(), works.map((w) => ({ runtime: w.runtime, events: w.messages.map((m) => m.event) })), owned);
-    collectRoundChanges({ settings: this.deps.config.rules, shapley: this.deps.shapley.current() }, works, owned, foreign);
+    const loading = loadRoundState(this.loadContext(), works.map((w) => ({ runtime: w.runtime, events: w.messages.map((m) => m.event) })), owned);
+    // The last round's commits go to Redis behind this round's reads (sent above): Redis runs
+    // them while this round is processed, instead of this round's reads waiting behind them.
+    this.releaseHeldCommits();
+    const foreign = await loading;
+    collectRoundChanges({ settings: this.deps.config.rules, shapley: this.deps.shapley.current(), segments: this.deps.segments.current() }, works, owned, foreign);
     const previous: Promise<void>[] = [];
+    const gate = this.holdCommits();
     for (const { runtime, changes } of works) {
       const part = aligned.get(runtime.partition) as AlignedPart;
       const commands = buildPartitionCommit({ keys: this.deps.keys, settings: this.deps.config.rules, speed: this.deps.config.speed, now: Date.now() }, runtime, changes);
@@ -139,12 +171,25 @@ export class SpeedPartitions implements PartitionHandler {
         await this.sendDeadLetters(runtime.partition, part.deadLetters);
         commands.push(['HINCRBY', this.deps.keys.speedCounters(runtime.partition), 'dlq', part.deadLetters.length]);
       }
-      runtime.trim(this.deps.config.speed.cachedUsersPerPartition, this.ipKeepFrom(runtime));
+      // What this commit writes stays cached: the next round's reads run before the commit.
+      runtime.trim(this.deps.config.speed.cachedUsersPerPartition, this.ipKeepFrom(runtime), { users: changes.signals, ips: changes.ips });
       previous.push(runtime.lastCommit);
-      runtime.lastCommit = this.commit(runtime, part.nextOffset, commands, changes, started);
+      runtime.lastCommit = this.commit(runtime, part.nextOffset, commands, summarizeBatch(changes), started, gate);
     }
     // At most one commit per partition waits behind the one running.
     await Promise.all(previous.map((p) => p.catch(() => undefined)));
+  }
+
+  /**
+   * A gate for this round's commits: opened by the next round once its reads are sent, or on
+   * the next turn of the event loop when no round follows at once (live traffic: no wait).
+   */
+  private holdCommits(): Promise<void> {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    this.releaseHeldCommits = open;
+    setImmediate(open);
+    return gate;
   }
 
   private loadContext() {
@@ -165,40 +210,37 @@ export class SpeedPartitions implements PartitionHandler {
   }
 
   /** Submits a batch's commit after the previous one; on failure marks the cache broken. */
-  private async commit(runtime: PartitionRuntime, nextOffset: number, commands: Parameters<typeof fencedCommit>[4], changes: BatchChanges, started: number): Promise<void> {
-    const { redis, keys, metrics, logger } = this.deps;
+  private async commit(runtime: PartitionRuntime, nextOffset: number, commands: Parameters<typeof fencedCommit>[4], batch: BatchSummary, started: number, gate: Promise<void>): Promise<void> {
+    const { commitRedis, keys, metrics, logger } = this.deps;
     const expected = runtime.expectedOffset;
     const next = String(nextOffset);
     runtime.expectedOffset = next;
     const fence = { offsetKey: keys.speedOffset(runtime.partition), epochKey: keys.speedEpoch(runtime.partition), epoch: runtime.epoch };
     try {
       await runtime.lastCommit;
-      await fencedCommit(redis, fence, expected, next, commands);
+      await gate;
+      await fencedCommit(commitRedis, fence, expected, next, commands);
     } catch (err) {
       runtime.broken = true;
       if (err instanceof OffsetFenceError) metrics.fenced.inc();
       logger.warn({ partition: runtime.partition, err }, 'commit failed; the partition reloads from Redis');
       return;
     }
-    this.afterCommit(runtime, changes, started);
+    this.afterCommit(runtime, batch, started);
   }
 
-  private afterCommit(runtime: PartitionRuntime, changes: BatchChanges, started: number): void {
+  private afterCommit(runtime: PartitionRuntime, batch: BatchSummary, started: number): void {
     const { metrics } = this.deps;
     const now = Date.now();
-    for (const at of changes.receivedAt) metrics.eventToView.observe((now - at) / 1000);
-    let late = 0;
-    const byStatus = { valid: 0, invalid: 0, duplicate: 0 };
-    for (const o of changes.outcomes) {
-      byStatus[o.status]++;
-      if (o.late) late++;
-    }
-    for (const [status, n] of Object.entries(byStatus)) if (n > 0) metrics.events.inc({ status }, n);
-    if (late > 0) metrics.lateEvents.inc(late);
-    metrics.processed.inc(changes.outcomes.length);
-    metrics.batchEvents.observe(changes.outcomes.length);
+    for (const at of batch.receivedAt) metrics.eventToView.observe((now - at) / 1000);
+    for (const [status, n] of Object.entries(batch.byStatus)) if (n > 0) metrics.events.inc({ status }, n);
+    if (batch.late > 0) metrics.lateEvents.inc(batch.late);
+    if (batch.segmentEntries > 0) metrics.segmentChanges.inc({ change: 'entered' }, batch.segmentEntries);
+    if (batch.segmentExits > 0) metrics.segmentChanges.inc({ change: 'left' }, batch.segmentExits);
+    metrics.processed.inc(batch.events);
+    metrics.batchEvents.observe(batch.events);
     metrics.batchSeconds.observe((performance.now() - started) / 1000);
-    if (changes.analytics.length > 0) this.deps.outbox.drain(runtime.partition, runtime.epoch);
+    if (batch.analytics > 0) this.deps.outbox.drain(runtime.partition, runtime.epoch);
   }
 
   /**
@@ -222,9 +264,12 @@ export class SpeedPartitions implements PartitionHandler {
   /** A fresh cache of a partition from Redis: its stored offset and watermark; users load lazily. */
   private async rebuild(partition: number, epoch: string): Promise<PartitionRuntime> {
     const { redis, keys, config } = this.deps;
-    const [offset, stateJson] = await redis.mget(keys.speedOffset(partition), keys.speedPartition(partition));
+    const [offset, stateJson, since] = await redis.mget(keys.speedOffset(partition), keys.speedPartition(partition), keys.knownUsersSince(partition));
     const state = stateJson ? parsePartitionState(JSON.parse(stateJson)) : createPartitionState();
-    const runtime = new PartitionRuntime(partition, epoch, offset ?? null, state, config.rules.dedupeHorizonMs);
+    const now = Date.now();
+    const directory = new UserDirectory(since ?? null, offset === null, now, config.speed.userTtlMs);
+    directory.load(await redis.mgetBuffer(...UserDirectory.days(now, config.speed.userTtlMs).map((d) => keys.knownUsers(partition, d))));
+    const runtime = new PartitionRuntime(partition, epoch, offset ?? null, state, config.rules.dedupeHorizonMs, directory);
     this.runtimes.set(partition, runtime);
     return runtime;
   }

@@ -6,6 +6,7 @@ import { field, hourStart, StoreKeys, type RedisCommand } from '@sigflow/store';
 import { BatchChanges, collectRoundChanges, type PartitionMessage } from '../src/batch-changes.js';
 import { buildPartitionCommit } from '../src/partition-commit.js';
 import { PartitionRuntime } from '../src/partition-runtime.js';
+import { dayStart, UserDirectory } from '../src/user-directory.js';
 
 const T0 = Date.UTC(2026, 10, 20, 10, 0, 0);
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';
@@ -14,7 +15,7 @@ const speed = loadConfig({ SIGFLOW_SPEED_SNAPSHOT_EVERY: '4' }).speed;
 const tp = { campaign_id: 'c1', ad_id: 'a1', channel: 'search' } as const;
 
 function runtimeFor(users: string[]): PartitionRuntime {
-  const runtime = new PartitionRuntime(2, '7', '100', undefined, settings.dedupeHorizonMs);
+  const runtime = new PartitionRuntime(2, '7', '100', undefined, settings.dedupeHorizonMs, new UserDirectory('0', false, 1_000, speed.userTtlMs));
   for (const u of users) runtime.users.set(u, { user: createUserState(), signals: 0, sinceSnapshot: 0, hasSnapshot: false, ttlAt: 0 });
   runtime.dedupe.load(hourStart(T0), null);
   return runtime;
@@ -51,6 +52,18 @@ describe('a partition batch commit (no Kafka, no Redis)', () => {
   const changes = collectBatchChanges(runtime, messages(events));
   const commands = buildPartitionCommit({ keys, settings, speed, now: 1_000 }, runtime, changes);
 
+  it("lists the users whose keys' TTL it set in today's directory bucket, which outlives them by a day", () => {
+    const bucket = keys.knownUsers(2, dayStart(1_000));
+    const appended = commandsNamed(commands, 'APPEND').filter((c) => c[1] === bucket);
+    expect(appended).toHaveLength(1);
+    // ann and bob are new (no TTL set yet): 8 bytes each; a reloaded directory knows them.
+    expect((appended[0]?.[2] as Buffer).length).toBe(16);
+    const reloaded = new UserDirectory('0', false, 1_000, speed.userTtlMs);
+    reloaded.load([appended[0]?.[2] as Buffer]);
+    expect([reloaded.mayHaveState('ann'), reloaded.mayHaveState('bob'), reloaded.mayHaveState('cid')]).toEqual([true, true, false]);
+    expect(commands).toContainEqual(['PEXPIRE', bucket, String(speed.userTtlMs + 86_400_000)]);
+  });
+
   it('writes every view field once, with the batch folded', () => {
     const metrics = keys.speedMetrics(2, 'c1', hourStart(T0));
     const increments = commandsNamed(commands, 'HINCRBY').filter((c) => c[1] === metrics);
@@ -58,6 +71,24 @@ describe('a partition batch commit (no Kafka, no Redis)', () => {
       ['HINCRBY', metrics, field(T0, 'a1', 'impressions'), 4],
       ['HINCRBY', metrics, field(T0, 'a1', 'clicks'), 1],
     ]);
+  });
+
+  it('writes channel spend in the partition keyspace: the cost of valid touchpoints, of invalid ones apart, valid clicks', () => {
+    const runtime2 = runtimeFor(['cy', 'dee']);
+    const priced = [
+      { ...impressionOf('p1', 'cy', T0 + 1_000), cost: 2_000 },
+      { ...clickOf('p2', 'cy', T0 + 9_000), cost: 700_000 },
+      { ...clickOf('p3', 'dee', T0 + 9_500), cost: 650_000 }, // no impression of dee: an orphan
+    ];
+    const written = buildPartitionCommit({ keys, settings, speed, now: 1_000 }, runtime2, collectBatchChanges(runtime2, messages(priced)));
+    const spend = keys.speedSpend(2, 'c1', hourStart(T0));
+    expect(spend).toContain('{p2}');
+    expect(commandsNamed(written, 'HINCRBY').filter((c) => c[1] === spend)).toEqual([
+      ['HINCRBY', spend, field(T0, 'search', 'spend'), 702_000],
+      ['HINCRBY', spend, field(T0, 'search', 'invalid_spend'), 650_000],
+      ['HINCRBY', spend, field(T0, 'search', 'clicks'), 1],
+    ]);
+    expect(written).toContainEqual(['EXPIRE', spend, speed.viewTtlMs / 1000]);
   });
 
   it('pushes each user signals with one LPUSH, and snapshots the user whose log reached snapshotEvery', () => {
@@ -92,7 +123,7 @@ describe('a partition batch commit (no Kafka, no Redis)', () => {
   });
 
   it('appends 8 bytes per new event id to the dedupe bucket, and counts the copy as a duplicate', () => {
-    const appends = commandsNamed(commands, 'APPEND');
+    const appends = commandsNamed(commands, 'APPEND').filter((c) => c[1] !== keys.knownUsers(2, dayStart(1_000)));
     expect(appends.map((c) => [c[1], (c[2] as Buffer).length])).toEqual([[keys.seenEvents(2, hourStart(T0)), 5 * 8]]);
     const counters = commandsNamed(commands, 'HINCRBY').filter((c) => c[1] === keys.speedCounters(2));
     expect(counters).toEqual(
@@ -110,8 +141,8 @@ describe('a partition batch commit (no Kafka, no Redis)', () => {
   });
 
   it('a round over two partitions counts an IP\'s clicks in both in event-time order (the IP flood)', () => {
-    const p0 = new PartitionRuntime(0, '1', null, undefined, settings.dedupeHorizonMs);
-    const p1 = new PartitionRuntime(1, '1', null, undefined, settings.dedupeHorizonMs);
+    const p0 = new PartitionRuntime(0, '1', null, undefined, settings.dedupeHorizonMs, new UserDirectory(null, true, T0, speed.userTtlMs));
+    const p1 = new PartitionRuntime(1, '1', null, undefined, settings.dedupeHorizonMs, new UserDirectory(null, true, T0, speed.userTtlMs));
     const nat = '203.0.113.9';
     const parts = [p0, p1].map((runtime) => ({ runtime, messages: [] as PartitionMessage[], changes: new BatchChanges() }));
     // 12 users behind one IP, alternating partitions; each has an impression, then a click 2 s later.

@@ -1,54 +1,31 @@
-import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, type SigflowConfig } from '@sigflow/config';
-import { topicsFor, userPartition, type SigflowEvent } from '@sigflow/events';
-import { createKafka, deleteTopics, ensureTopics, EventProducer, readTopicMessages } from '@sigflow/kafka';
-import { createLogger, createMetricsRegistry } from '@sigflow/observability';
-import { createRedis, deleteKeysWithPrefix, field, hourStart, StoreKeys } from '@sigflow/store';
+import { userPartition, type SigflowEvent } from '@sigflow/events';
+import { readTopicMessages, type EventProducer } from '@sigflow/kafka';
+import { field, hourStart, type StoreKeys } from '@sigflow/store';
 import { waitUntil } from '@sigflow/test-support';
-import { SpeedLayer } from '../src/index.js';
+import { startSpeedRun, type SpeedRun } from './helpers.js';
 
 const T0 = Date.UTC(2026, 10, 21, 9, 0, 0);
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';
 const BOT = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)';
 
 describe('speed layer against real Kafka and Redis', () => {
-  const id = randomUUID().slice(0, 8);
-  let config: SigflowConfig;
+  let run: SpeedRun;
+  let id: string;
   let kafka: Kafka;
   let redis: Redis;
-  let speed: SpeedLayer;
   let producer: EventProducer;
   let keys: StoreKeys;
-  const topics = () => topicsFor(config.kafka.topicPrefix);
+  const topics = () => run.topics;
 
   beforeAll(async () => {
-    config = loadConfig({
-      ...process.env,
-      SIGFLOW_TOPIC_PREFIX: `t-speed-${id}-`,
-      SIGFLOW_REDIS_PREFIX: `t-speed-${id}`,
-      SIGFLOW_SPEED_GROUP: `t-speed-${id}`,
-      SIGFLOW_EVENT_PARTITIONS: '2',
-    });
-    kafka = createKafka(config.kafka);
-    await ensureTopics(kafka, topics(), { eventPartitions: 2 });
-    redis = createRedis(config.redis);
-    keys = new StoreKeys(config.redis.keyPrefix);
-    speed = new SpeedLayer({ config, kafka, redis, logger: createLogger('speed-test', 'silent'), registry: createMetricsRegistry('speed') });
-    await speed.start();
-    producer = new EventProducer(kafka, topics().events);
-    await producer.connect();
+    run = await startSpeedRun('speed');
+    ({ id, kafka, redis, producer, keys } = run);
   });
 
-  afterAll(async () => {
-    await speed?.stop();
-    await producer?.disconnect();
-    await deleteTopics(kafka, Object.values(topics()));
-    await deleteKeysWithPrefix(redis, config.redis.keyPrefix);
-    redis.disconnect();
-  });
+  afterAll(async () => run?.close());
 
   const partitions = [0, 1];
   /** A speed view hash summed over the partitions (each partition writes its own). */

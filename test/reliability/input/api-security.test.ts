@@ -39,18 +39,32 @@ type Role = 'reader' | 'analyst' | 'ops';
 const roles: readonly Role[] = ['reader', 'analyst', 'ops'];
 const id = randomUUID().slice(0, 8);
 const keyOf: Record<Role, string> = { reader: `sec-reader-${id}`, analyst: `sec-analyst-${id}`, ops: `sec-ops-${id}` };
+/** The privacy role stands apart from the ranks: its routes (and ops) only, nothing else. */
+const privacyKey = `sec-privacy-${id}`;
+const isPrivacyRoute = (p: string) => /^\/v1\/privacy\//.test(p) || /^\/v1\/users\/:userId(\/export)?$/.test(p);
 const MAX_RANGE_MS = 31 * 86_400_000;
 
-/** The least role of every protected route, by path prefix: a new route must be added here. */
-const expectedRole: [RegExp, Role][] = [
+/** The least role of every protected route, by path prefix (and method where given): a new route must be added here. */
+const expectedRole: [RegExp, Role, string[]?][] = [
+  // A person's deletion, its requests and their export: privacy keys, and of the ranks only ops.
+  [/^\/v1\/privacy\//, 'ops'],
+  [/^\/v1\/users\/:userId(\/export)?$/, 'ops'],
   [/^\/v1\/users\//, 'reader'],
   [/^\/v1\/status$/, 'reader'],
+  [/^\/v1\/bidding(\/|$)/, 'reader'],
+  [/^\/v1\/campaigns\/:campaignId\/budget$/, 'ops', ['PUT', 'DELETE']],
   [/^\/v1\/(campaigns|attribution|reconciliation|pages|export)(\/|$)/, 'analyst'],
   [/^\/v1\/(jobs|schedules)(\/|$)/, 'ops'],
   [/^\/ops\/queues(\/|$)/, 'ops'],
+  // Segments: definitions changed by ops; definitions, members and sizes read by readers.
+  [/^\/v1\/segments(\/|$)/, 'ops', ['PUT', 'DELETE']],
+  [/^\/v1\/segments(\/|$)/, 'reader'],
+  // Alert rules (and their webhooks) by ops; the episodes by readers.
+  [/^\/v1\/alerts\/rules(\/|$)/, 'ops'],
+  [/^\/v1\/alerts\/?$/, 'reader'],
 ];
 const isPublic = (p: string) =>
-  ['/', '/dashboard.js', '/dashboard-users.js', '/dashboard-ops.js', '/dashboard.css', '/healthz', '/readyz', '/metrics'].includes(p) || p === '/docs' || p.startsWith('/docs/');
+  ['/', '/dashboard.js', '/dashboard-users.js', '/dashboard-ops.js', '/dashboard-heatmap.js', '/dashboard-pacing.js', '/dashboard-segments.js', '/dashboard.css', '/healthz', '/readyz', '/metrics'].includes(p) || p === '/docs' || p.startsWith('/docs/');
 
 /** SQL injection, NUL, huge, traversal, odd text: as query/path strings. */
 const hostile: readonly string[] = [
@@ -139,7 +153,7 @@ describe('API and batch layer: keys, roles, hostile parameters, traversal, job p
     config = loadConfig({
       ...process.env,
       SIGFLOW_REDIS_PREFIX: `t-apisec-${id}`,
-      SIGFLOW_API_KEYS: roles.map((r) => `${keyOf[r]}:${r}`).join(','),
+      SIGFLOW_API_KEYS: [...roles.map((r) => `${keyOf[r]}:${r}`), `${privacyKey}:privacy`].join(','),
       SIGFLOW_API_MAX_RANGE_MS: String(MAX_RANGE_MS),
     });
     redis = createRedis(config.redis);
@@ -203,7 +217,11 @@ describe('API and batch layer: keys, roles, hostile parameters, traversal, job p
         if (i < first && s !== 403) violations.push(`${route.method} ${url} as ${roles[i]}: ${s}, expected 403`);
         if (i >= first && (s === 401 || s === 403 || s >= 500)) violations.push(`${route.method} ${url} as ${roles[i]}: ${s}`);
       });
-      const rule = expectedRole.find(([re]) => re.test(route.path));
+      const privacy = (await inject({ ...base, headers: { 'x-api-key': privacyKey } })).statusCode;
+      if (isPrivacyRoute(route.path) ? privacy === 401 || privacy === 403 || privacy >= 500 : privacy !== 403) {
+        violations.push(`${route.method} ${url} with the privacy key: ${privacy}`);
+      }
+      const rule = expectedRole.find(([re, , methods]) => re.test(route.path) && (!methods || methods.includes(route.method)));
       if (!rule) violations.push(`${route.method} ${route.path} is a new protected route (least role ${least}): add it to expectedRole`);
       else if (rule[1] !== least) violations.push(`${route.method} ${route.path}: least role ${least}, expected ${rule[1]}`);
     }
@@ -242,7 +260,18 @@ describe('API and batch layer: keys, roles, hostile parameters, traversal, job p
       '/v1/jobs/reprocess': { from: '2026-11-20T10:00Z', to: '2026-11-20T12:00Z' },
       // A schedule the job contract accepts (compact needs an hour), so each fuzzed field is the only fault.
       '/v1/schedules/{name}': { every: 60_000, jobName: 'compact', data: { hour: '2026-11-20T10:00Z' } },
+      // A valid budget, so each fuzzed field (or path value) is the only fault.
+      '/v1/campaigns/{campaignId}/budget': { dailyBudgetMicros: 1_000_000 },
+      '/v1/segments/{name}': { rule: { all: [{ feature: 'flagged', op: '==', value: true }] } },
+      // A public address, no name to resolve: only the fuzzed field can be at fault.
+      '/v1/alerts/rules/{name}': { metric: 'ctr', condition: { op: '<', threshold: 0.01 }, webhook: { url: 'https://93.184.216.34/hook', secret: 'a-secret-of-16-chars' } },
     };
+    /** Body fields whose every string is data (free text, campaign ids): accepting one is right, the definition is removed again. */
+    const dataFields: Record<string, readonly string[]> = { '/v1/segments/{name}': ['description'], '/v1/alerts/rules/{name}': ['description', 'campaign'] };
+    /** Definitions named by the path: a valid name is data (created, then removed). */
+    const definitionPath = (p: string) => p === '/v1/segments/{name}' || p === '/v1/alerts/rules/{name}';
+    // The segment the segment routes' queries read (a query on a segment that does not exist is a 404).
+    expect((await inject({ method: 'PUT', url: `/v1/segments/${samplePathValue['name']}`, headers: as('ops'), payload: baseBody['/v1/segments/{name}'] })).statusCode).toBe(201);
     // Routes with several required query parameters: the others valid, so the fuzzed one is the only fault.
     const baseQuery: Record<string, Record<string, string>> = {
       '/v1/jobs/reprocess/preview': { from: '2026-11-20T10:00Z', to: '2026-11-20T12:00Z' },
@@ -274,10 +303,29 @@ describe('API and batch layer: keys, roles, hostile parameters, traversal, job p
           }
           if (res.statusCode === 414 && where === 'path') return; // over the router's 1,024-character parameter limit
           if (res.statusCode === 404 && where === 'path' && (parameter === 'id' || parameter === 'name')) return; // no such job
+          if (res.statusCode === 404 && where === 'path' && parameter === 'campaignId') return; // no such budget
           if (res.statusCode >= 400) return bad('unexpected status');
+          if (method === 'put' && definitionPath(p) && ((where === 'path' && typeof value === 'string') || (where === 'body' && typeof value === 'string' && dataFields[p]?.includes(parameter)))) {
+            const url = p.replace('{name}', where === 'path' ? encodeURIComponent(value as string) : encodeURIComponent(samplePathValue['name']!));
+            if (where === 'path') await inject({ method: 'DELETE', url, headers: as('ops') });
+            return;
+          }
+          // Any printable id is a legitimate (if odd) campaign id, and a number in range a legitimate
+          // budget or target: data, stored as given, not interpreted. Removed again.
+          if (method === 'put' && p === '/v1/campaigns/{campaignId}/budget' && res.statusCode === 200) {
+            const stored = res.json() as { campaignId: string; dailyBudgetMicros: number; targetRoas: number };
+            if (where === 'body' && stored[parameter as 'dailyBudgetMicros' | 'targetRoas'] !== value) bad('stored another value than sent');
+            await inject({ method: 'DELETE', url: `/v1/campaigns/${encodeURIComponent(stored.campaignId)}/budget`, headers: as('ops') });
+            return;
+          }
           // Any name of the scheduler-id form is a legitimate (if odd) scheduler id: data, not a path.
           if (method === 'put' && where === 'path' && typeof value === 'string' && /^[A-Za-z0-9:_.-]{1,64}$/.test(value)) {
             await queue.removeJobScheduler(value);
+            return;
+          }
+          // Any printable id is a person's id: data, bound as a parameter. The request is withdrawn.
+          if (method === 'delete' && p === '/v1/users/{userId}' && res.statusCode === 202) {
+            await (await queue.getJob((res.json() as { requestId: string }).requestId))?.remove();
             return;
           }
           // A 2xx must be the correct answer for a value that is data: nothing (this Redis prefix is empty).
@@ -289,8 +337,11 @@ describe('API and batch layer: keys, roles, hostile parameters, traversal, job p
           }
           if (!type.startsWith('application/json')) return;
           const body = res.json() as Record<string, unknown>;
-          for (const list of ['rows', 'signals', 'elements', 'jobs', 'sessions', 'schedules']) {
-            if (Array.isArray(body[list]) && (body[list] as unknown[]).length > 0) bad(`${list} not empty`);
+          for (const list of ['rows', 'signals', 'elements', 'jobs', 'sessions', 'schedules', 'members', 'alerts']) {
+            const rows = body[list];
+            // A segment's size is a level: zero members in every bucket is its empty answer.
+            const zeroSizes = p.endsWith('/size') && Array.isArray(rows) && (rows as { size: number; entered: number; left: number }[]).every((r) => r.size === 0 && r.entered === 0 && r.left === 0);
+            if (Array.isArray(rows) && rows.length > 0 && !zeroSizes) bad(`${list} not empty`);
           }
           if (body['known'] === true) bad('unknown user reported as known');
         };
@@ -427,13 +478,15 @@ describe('API and batch layer: keys, roles, hostile parameters, traversal, job p
     const timeValues: unknown[] = [...hostileJson, '../../etc/passwd 2020', 'x 1', 'C:\\Windows 2020', 8.64e15 + 3_600_000, '8700000000000000', -3_600_000];
     const violations: string[] = [];
     // 1. The job data check the worker and the CLI share.
-    const fields: Record<string, string[]> = { recompute: ['from', 'to'], reconcile: ['from', 'to'], 'train-attribution': ['from', 'to'], compact: ['hour'], 'recompute-dirty': [] };
+    const fields: Record<string, string[]> = { recompute: ['from', 'to'], reconcile: ['from', 'to'], 'train-attribution': ['from', 'to'], compact: ['hour'], 'recompute-dirty': [], 'enforce-retention': [], 'delete-user': [] };
     const valid: Record<string, Record<string, unknown>> = {
       recompute: { from: '2026-11-20T10:00Z', to: '2026-11-20T12:00Z' },
       reconcile: { from: '2026-11-20T10:00Z', to: '2026-11-20T12:00Z' },
       'train-attribution': {},
       compact: { hour: '2026-11-20T10:00Z' },
       'recompute-dirty': {},
+      'enforce-retention': {},
+      'delete-user': { userId: 'someone' },
     };
     let checked = 0;
     for (const kind of jobKinds) {
@@ -579,6 +632,7 @@ describe('API and batch layer: keys, roles, hostile parameters, traversal, job p
       'archiveColumnList',
       'columns',
       'eventSelect',
+      'eventColumns',
       'selectList',
       'firstCopyQualify',
       'HOUR_MS',

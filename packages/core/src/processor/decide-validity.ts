@@ -1,4 +1,4 @@
-import type { SigflowEvent } from '@sigflow/events';
+import { floodIpOf, type SigflowEvent } from '@sigflow/events';
 import type { EventKey } from '../ordering/event-order.js';
 import { isBotUserAgent } from '../validity/bot-rule.js';
 import { countFloodClicks, recordFloodClick } from '../validity/flood-rule.js';
@@ -50,7 +50,7 @@ export function decideValidity(ctx: ProcessContext, event: SigflowEvent): Validi
   const { user, settings } = ctx;
   const key: EventKey = { ts: event.ts, event_id: event.event_id };
   const userFlood = countFloodClicks(user.recentClicks, key, settings) >= settings.floodThreshold;
-  const ipFlood = event.ip !== undefined && ipFloodOf(ctx, key);
+  const ipFlood = floodIpOf(event) !== undefined && ipFloodOf(ctx, key);
   const joined = findJoinImpression(user.recentImpressions, event, settings);
   const reason = classifyEvent({
     type: event.type,

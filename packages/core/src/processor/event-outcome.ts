@@ -3,6 +3,8 @@ import type { InvalidReason } from '../validity/invalid-reason.js';
 import type { ClickJoin } from '../join/impression-click-join.js';
 import type { ConversionAttribution } from '../attribution/attribute-conversion.js';
 import type { SessionChange } from '../sessions/session-windows.js';
+import type { PageActivityIncrement } from '../heatmap/page-activity.js';
+import type { ChannelSpend } from '../views/channel-spend.js';
 
 /** An entry of a user's append-only signal log: every non-duplicate event, late and invalid ones too. */
 export interface UserSignal {
@@ -64,12 +66,16 @@ export interface EventOutcome {
   readonly signal: UserSignal | null;
   /** Impressions and clicks (valid or invalid) that are not late. */
   readonly windowMetric: WindowMetrics | null;
+  /** Impressions and clicks that are not late and either carry a cost or are valid clicks. */
+  readonly spend: ChannelSpend | null;
   /** Clicks: the impression the join found (also for invalid clicks), null when none. */
   readonly join: ClickJoin | null;
   /** Valid conversions that are not late. */
   readonly attribution: ConversionAttribution | null;
   /** Valid element_clicks that are not late. */
   readonly heatmap: HeatmapIncrement | null;
+  /** Valid page views, scrolls (at a milestone), form interactions and mouse moves with a page, not late. */
+  readonly pageActivity: PageActivityIncrement | null;
   /** Valid events: how the user's sessions changed. */
   readonly session: SessionChange | null;
 }

@@ -22,9 +22,11 @@ function duplicateOutcome(event: SigflowEvent, windowStart: number): EventOutcom
     late: false,
     signal: null,
     windowMetric: null,
+    spend: null,
     join: null,
     attribution: null,
     heatmap: null,
+    pageActivity: null,
     session: null,
   };
 }
@@ -67,9 +69,11 @@ export function processEvent(ctx: ProcessContext, event: SigflowEvent): EventOut
     late,
     signal: signalOf(event, reason, late),
     windowMetric: views ? views.windowMetric : null,
+    spend: views ? views.spend : null,
     join,
     attribution: views ? views.attribution : null,
     heatmap: views ? views.heatmap : null,
+    pageActivity: views ? views.pageActivity : null,
     session,
   };
 }

@@ -5,6 +5,7 @@ import { recordFloodClick } from '../validity/flood-rule.js';
 import { rememberImpression } from '../join/impression-click-join.js';
 import { addToSessionsInPlace, type SessionChange } from '../sessions/session-windows.js';
 import { absorbEngagementInPlace, engagementWeights } from '../engagement/engagement-score.js';
+import { absorbSegmentFeatures } from '../segments/segment-features.js';
 import type { Touchpoint } from '../attribution/touchpoint.js';
 import type { UserState } from './user-state.js';
 import { floodClickCap, outOfOrderSlackMs, stateLimits } from './state-limits.js';
@@ -61,7 +62,7 @@ function absorbValid(user: UserState, event: KeyedStateInput, touchpoint: Touchp
  * Step 4 of {@link processEvent}: what one non-duplicate event (late ones too) does to its
  * user's keyed state. Every click is remembered for the user's flood rule, valid or not; valid
  * impressions join later clicks; valid touchpoints enter the path and last touch; valid events
- * update sessions, engagement and conversions. Returns the session change of a valid event.
+ * update sessions, engagement and conversions; every event updates the segment features. Returns the session change of a valid event.
  */
 export function updateKeyedState(user: UserState, event: KeyedStateInput, valid: boolean, settings: RuleSettings): SessionChange | null {
   user.maxTs = user.maxTs === null ? event.ts : Math.max(user.maxTs, event.ts);
@@ -70,6 +71,7 @@ export function updateKeyedState(user: UserState, event: KeyedStateInput, valid:
     recordFloodClick(user.recentClicks, event, keepFrom, floodClickCap(settings));
   }
   const change = valid ? absorbValid(user, event, touchpointOf(event), settings) : null;
+  absorbSegmentFeatures(user.segmentFeatures, event, valid, user.maxTs);
   pruneUser(user, settings);
   return change;
 }

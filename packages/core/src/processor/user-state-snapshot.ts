@@ -7,6 +7,7 @@ import { InvalidStateError } from '../errors/invalid-state-error.js';
 import { createUserState, type UserState } from './user-state.js';
 import { updateKeyedState, type KeyedStateInput } from './update-keyed-state.js';
 import type { UserSignal } from './event-outcome.js';
+import { encodeSegmentState, decodeSegmentState } from '../segments/segment-state-codec.js';
 
 /**
  * The durable form of a user's keyed state: a snapshot written every few events, plus the
@@ -57,6 +58,7 @@ export function encodeUserSnapshot(snapshot: UserSnapshot): string {
     [u.engagement.score, u.engagement.asOf],
     last ? [last.ts, last.event_id, last.campaign_id, last.ad_id, last.channel, last.type === 'click' ? 'c' : 'i'] : null,
     [u.conversions.count, u.conversions.value],
+    encodeSegmentState(u),
   ]);
 }
 
@@ -79,9 +81,10 @@ const touchpointAt = (i: number, f: unknown[]): Touchpoint => ({
 /** Decodes {@link encodeUserSnapshot}; throws {@link InvalidStateError} on anything else. */
 export function decodeUserSnapshot(text: string): UserSnapshot {
   const a = JSON.parse(text) as unknown[];
-  if (!Array.isArray(a) || a[0] !== 2 || a.length !== 11) throw new InvalidStateError('user snapshot is not a v2 snapshot');
-  const [, signals, writtenAt, maxTs, clicks, impressions, path, sessions, engagement, last, conversions] = a as [
-    number, number, number, number | null, unknown, unknown, unknown, unknown, [number, number], unknown[] | null, [number, number],
+  // 11 entries: written before segments existed (no segment state: it rebuilds from the newer signals).
+  if (!Array.isArray(a) || a[0] !== 2 || (a.length !== 11 && a.length !== 12)) throw new InvalidStateError('user snapshot is not a v2 snapshot');
+  const [, signals, writtenAt, maxTs, clicks, impressions, path, sessions, engagement, last, conversions, segments] = a as [
+    number, number, number, number | null, unknown, unknown, unknown, unknown, [number, number], unknown[] | null, [number, number], unknown,
   ];
   const user: UserState = {
     ...createUserState(),
@@ -99,6 +102,7 @@ export function decodeUserSnapshot(text: string): UserSnapshot {
     engagement: { score: engagement[0], asOf: engagement[1] },
     lastTouch: last ? touchpointAt(0, last) : null,
     conversions: { count: conversions[0], value: conversions[1] },
+    ...decodeSegmentState(segments, maxTs),
   };
   return { user, signals, writtenAt };
 }

@@ -4,6 +4,8 @@ import type { Touchpoint } from '../attribution/touchpoint.js';
 import type { Session } from '../sessions/session-windows.js';
 import { createEngagement, type EngagementState } from '../engagement/engagement-score.js';
 import { InvalidStateError } from '../errors/invalid-state-error.js';
+import { createSegmentFeatures, type SegmentFeatureState } from '../segments/segment-features.js';
+import type { SegmentMembership } from '../segments/segment-memberships.js';
 
 /**
  * The keyed state of one user (plain JSON, bounded by `stateLimits`). Only the user's own
@@ -29,6 +31,10 @@ export interface UserState {
   lastTouch: Touchpoint | null;
   /** Valid conversions: how many, and the sum of their values (currencies are not converted). */
   conversions: { count: number; value: number };
+  /** What the segment features read of the user's history (non-duplicate events). */
+  segmentFeatures: SegmentFeatureState;
+  /** The segments the user is in, by segment id. */
+  segments: SegmentMembership[];
 }
 
 /** A user with no history. */
@@ -43,6 +49,8 @@ export function createUserState(): UserState {
     engagement: createEngagement(),
     lastTouch: null,
     conversions: { count: 0, value: 0 },
+    segmentFeatures: createSegmentFeatures(),
+    segments: [],
   };
 }
 
@@ -61,6 +69,8 @@ export function parseUserState(value: unknown): UserState {
     typeof s.engagement?.score === 'number' &&
     typeof s.engagement.asOf === 'number' &&
     typeof s.conversions?.count === 'number' &&
+    typeof s.segmentFeatures?.times === 'object' &&
+    Array.isArray(s.segments) &&
     (s.lastTouch === null || typeof s.lastTouch === 'object');
   if (!ok) throw new InvalidStateError('user state is not a v1 UserState');
   return s as UserState;

@@ -1,3 +1,4 @@
+import { floodIpOf } from '@sigflow/events';
 import type { RuleSettings } from '../rule-settings.js';
 import { compareEventKeys, insertByEventKey, type EventKey } from '../ordering/event-order.js';
 
@@ -48,12 +49,17 @@ export function recordFloodClick(recentClicks: EventKey[], click: EventKey, keep
  * without an IP are never IP floods. The batch layer feeds it each IP's clicks of the range
  * plus the flood window before it.
  */
-export function floodedIpClicks(clicks: readonly (EventKey & { readonly ip?: string | undefined })[], settings: RuleSettings): Set<string> {
+export function floodedIpClicks(
+  clicks: readonly (EventKey & { readonly ip?: string | undefined; readonly ip_key?: string | undefined })[],
+  settings: RuleSettings,
+): Set<string> {
   const byIp = new Map<string, EventKey[]>();
   for (const c of clicks) {
-    if (c.ip === undefined) continue;
-    let list = byIp.get(c.ip);
-    if (!list) byIp.set(c.ip, (list = []));
+    // Truncated IP mode: the keyed hash of the full address, not the truncated one.
+    const ip = floodIpOf(c);
+    if (ip === undefined) continue;
+    let list = byIp.get(ip);
+    if (!list) byIp.set(ip, (list = []));
     list.push(c);
   }
   const flooded = new Set<string>();

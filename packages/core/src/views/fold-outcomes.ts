@@ -3,12 +3,18 @@ import { foldWindowMetrics } from './window-metrics.js';
 import { attributionRows, foldAttribution, type AttributionDelta } from './attribution-deltas.js';
 import { foldHeatmap } from './heatmap-deltas.js';
 import { foldInvalidTraffic, type InvalidTrafficCount } from './invalid-traffic.js';
+import { foldPageActivity } from './page-activity-deltas.js';
+import type { PageActivityIncrement } from '../heatmap/page-activity.js';
+import { foldChannelSpend, type ChannelSpend } from './channel-spend.js';
 
 /** Everything a run of outcomes adds to the windowed views, plus the counters. */
 export interface ViewDeltas {
   readonly windowMetrics: WindowMetrics[];
+  /** Spend, invalid spend and valid clicks per (window, campaign, channel). */
+  readonly spend: ChannelSpend[];
   readonly attribution: AttributionDelta[];
   readonly heatmap: HeatmapIncrement[];
+  readonly pageActivity: PageActivityIncrement[];
   readonly invalidTraffic: InvalidTrafficCount[];
   readonly counts: {
     /** Non-duplicate events. */
@@ -23,21 +29,27 @@ export interface ViewDeltas {
 /** Folds outcomes into view deltas; both layers aggregate with this one function. */
 export function foldOutcomes(outcomes: readonly EventOutcome[]): ViewDeltas {
   const metrics: WindowMetrics[] = [];
+  const spend: ChannelSpend[] = [];
   const heatmap: HeatmapIncrement[] = [];
+  const pageActivity: PageActivityIncrement[] = [];
   let duplicates = 0;
   let late = 0;
   let invalid = 0;
   for (const o of outcomes) {
     if (o.windowMetric) metrics.push(o.windowMetric);
+    if (o.spend) spend.push(o.spend);
     if (o.heatmap) heatmap.push(o.heatmap);
+    if (o.pageActivity) pageActivity.push(o.pageActivity);
     if (o.status === 'duplicate') duplicates++;
     else if (o.status === 'invalid') invalid++;
     if (o.late) late++;
   }
   return {
     windowMetrics: foldWindowMetrics(metrics),
+    spend: foldChannelSpend(spend),
     attribution: foldAttribution(attributionRows(outcomes)),
     heatmap: foldHeatmap(heatmap),
+    pageActivity: foldPageActivity(pageActivity),
     invalidTraffic: foldInvalidTraffic(outcomes),
     counts: { events: outcomes.length - duplicates, duplicates, late, invalid },
   };

@@ -21,6 +21,28 @@ export function foldWindowMetrics(rows: Iterable<WindowMetrics>): WindowMetrics[
   );
 }
 
+/** Windowed touchpoint counts of one (window, campaign), summed over its ads. */
+export type CampaignWindowMetrics = Omit<WindowMetrics, 'ad_id'>;
+
+/**
+ * The per-campaign rollup of folded window metrics: sums per (windowStart, campaign_id), sorted
+ * by that key. Both layers write it beside the per-ad rows, so a campaign read needs no
+ * per-ad fields.
+ */
+export function foldCampaignWindows(rows: readonly WindowMetrics[]): CampaignWindowMetrics[] {
+  return sumByKey<Mutable<CampaignWindowMetrics>>(
+    rows.map((r) => ({ windowStart: r.windowStart, campaign_id: r.campaign_id, impressions: r.impressions, clicks: r.clicks, invalidImpressions: r.invalidImpressions, invalidClicks: r.invalidClicks })),
+    (r) => [r.windowStart, r.campaign_id],
+    (t, r) => {
+      t.impressions += r.impressions;
+      t.clicks += r.clicks;
+      t.invalidImpressions += r.invalidImpressions;
+      t.invalidClicks += r.invalidClicks;
+      return t;
+    },
+  );
+}
+
 /** Click-through rate = valid clicks / valid impressions; null when there are no impressions. */
 export function clickThroughRate(clicks: number, impressions: number): number | null {
   return impressions > 0 ? clicks / impressions : null;

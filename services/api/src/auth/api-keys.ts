@@ -1,11 +1,17 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Role } from '@sigflow/config';
 
-/** What each role may do: every role includes the ones before it. */
-export const roleRank: Readonly<Record<Role, number>> = Object.freeze({ reader: 1, analyst: 2, ops: 3 });
+/** What each role may do: reader < analyst < ops, each including the ones before it. */
+export const roleRank: Readonly<Record<Exclude<Role, 'privacy'>, number>> = Object.freeze({ reader: 1, analyst: 2, ops: 3 });
 
-/** Whether a key of role `have` may use a route that needs `need`. */
+/**
+ * Whether a key of role `have` may use a route that needs `need`. `privacy` stands apart: its
+ * routes (a person's deletion and export) take `privacy` or `ops` keys, and a `privacy` key
+ * opens nothing else.
+ */
 export function roleAllows(have: Role, need: Role): boolean {
+  if (need === 'privacy') return have === 'privacy' || have === 'ops';
+  if (have === 'privacy') return false;
   return roleRank[have] >= roleRank[need];
 }
 

@@ -41,6 +41,15 @@ export function requesterOf(request: FastifyRequest): string {
   return digest ? `api:key-${digest.toString('hex').slice(0, 12)}` : 'api';
 }
 
+/**
+ * The key a request authenticated with, as change logs record it: `key-<12 hex digits of its
+ * SHA-256>` (names the key without revealing it; the same name as in `requesterOf`) and its role.
+ */
+export function keyIdentityOf(request: FastifyRequest): { key: string; role: string } {
+  const { digest } = credentialOf(request);
+  return { key: digest ? `key-${digest.toString('hex').slice(0, 12)}` : 'none', role: roleOf.get(request) ?? 'none' };
+}
+
 /** The role a request authenticated with (set for protected routes). */
 export function roleOfRequest(request: FastifyRequest): Role | null {
   return roleOf.get(request) ?? null;

@@ -18,14 +18,12 @@ interface AjvError {
 /** Names the parameter an ajv (schema) error is about and says what is wrong, in plain words. */
 export function describeValidationError(context: string | undefined, error: AjvError): { parameter: string; message: string } {
   const path = error.instancePath.split('/').filter(Boolean);
-  const parameter =
-    (error.params.missingProperty as string | undefined) ??
-    (error.params.additionalProperty as string | undefined) ??
-    path[0] ??
-    context ??
-    'request';
+  const leaf = (error.params.missingProperty as string | undefined) ?? (error.params.additionalProperty as string | undefined);
+  const full = leaf === undefined ? path : [...path, leaf];
+  // The parameter is the top-level one (a body field); the message names the place inside it.
+  const parameter = full[0] ?? context ?? 'request';
   const where = context === 'querystring' ? 'query parameter' : context === 'params' ? 'path parameter' : context === 'body' ? 'body field' : 'parameter';
-  const named = `${where} "${[parameter, ...path.slice(1)].join('.')}"`;
+  const named = `${where} "${full.length > 0 ? full.join('.') : parameter}"`;
   switch (error.keyword) {
     case 'required':
       return { parameter, message: `${named} is required` };
@@ -33,8 +31,11 @@ export function describeValidationError(context: string | undefined, error: AjvE
       return { parameter, message: `${named} is not a known parameter` };
     case 'enum':
       return { parameter, message: `${named} must be one of: ${(error.params.allowedValues as unknown[]).join(', ')}` };
-    case 'pattern':
-      return { parameter, message: `${named} has characters that are not allowed (ids are 1-128 printable characters)` };
+    case 'pattern': {
+      const pattern = String(error.params.pattern ?? '');
+      const hint = pattern.startsWith('^[^') ? 'ids are 1-128 printable characters' : `it must match ${pattern}`;
+      return { parameter, message: `${named} has characters that are not allowed (${hint})` };
+    }
     default:
       return { parameter, message: `${named} ${error.message ?? 'is invalid'}` };
   }

@@ -52,3 +52,10 @@ export function parseTypes(value: string | undefined): Set<EventType> | undefine
   }
   return types;
 }
+
+/** A definition's description: a JSON string of at most 500 characters (checked here: the schema would convert a number). */
+export function descriptionOf(value: unknown): string {
+  if (value === undefined) return '';
+  if (typeof value !== 'string' || value.length > 500) throw new BadParameterError('description', 'description must be a string of at most 500 characters');
+  return value;
+}

@@ -1,7 +1,7 @@
 import Type from 'typebox';
 import { engagementAt, type UserState } from '@sigflow/core';
 import { eventTypes, userPartition } from '@sigflow/events';
-import { readRecentUsers, readSignals, readUserState } from '@sigflow/store';
+import { readRecentUsers, readSegmentIndex, readSignals, readSpeedClock, readUserState } from '@sigflow/store';
 import type { ApiContext, RoutePlugin } from '../context.js';
 import { parseTime, parseTypes } from '../http/params.js';
 import { Id, Nullable, TimeParam, errorResponses } from '../http/schemas.js';
@@ -58,6 +58,15 @@ const ProfileReply = Type.Object({
   sessions: Type.Array(Session, { description: 'Recent sessions, newest first' }),
   lastTouch: Nullable(Touchpoint),
   conversions: Type.Object({ count: Type.Integer(), value: Type.Number() }),
+  segments: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      entered: Type.Integer({ description: 'Event time of the event at which the user entered' }),
+      version: Type.Integer({ description: 'Definition version that last confirmed the membership' }),
+      expiresAt: Type.Integer({ description: 'Event time at which it lapses without a further event' }),
+    }),
+    { description: 'The segments the user is in (defined now, not lapsed as of the newest event time the speed layer saw)' },
+  ),
 });
 
 const RecentReply = Type.Object({
@@ -80,8 +89,15 @@ const SignalsQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/** The memberships of a user's state still in force: of segments defined now, not lapsed at `asOf`. */
+function segmentsOf(state: UserState, index: Map<string, { name: string }>, asOf: number, rules: ApiContext['config']['rules']) {
+  const expiresAt = (state.maxTs ?? 0) + rules.segmentMembershipTtlMs;
+  if (expiresAt <= asOf) return [];
+  return state.segments.filter((m) => index.has(m.id)).map((m) => ({ name: index.get(m.id)?.name ?? m.name, entered: m.entered, version: m.version, expiresAt }));
+}
+
 /** A user's profile at `now` from the keyed state the speed layer keeps (null: an unknown user). */
-function profileOf(userId: string, state: UserState | null, now: number, rules: ApiContext['config']['rules']) {
+function profileOf(userId: string, state: UserState | null, now: number, rules: ApiContext['config']['rules'], segments: ReturnType<typeof segmentsOf> = []) {
   const halfLifeMs = rules.engagementHalfLifeMs;
   if (!state) {
     return {
@@ -93,6 +109,7 @@ function profileOf(userId: string, state: UserState | null, now: number, rules: 
       sessions: [],
       lastTouch: null,
       conversions: { count: 0, value: 0 },
+      segments: [],
     };
   }
   return {
@@ -106,7 +123,25 @@ function profileOf(userId: string, state: UserState | null, now: number, rules: 
       .map((s) => ({ start: s.start, end: s.end, events: s.events, open: now < s.end + rules.sessionGapMs })),
     lastTouch: state.lastTouch,
     conversions: { count: state.conversions.count, value: state.conversions.value },
+    segments,
   };
+}
+
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from(']}');
+
+/**
+ * The signals answer as bytes: the stored JSON of each signal is copied in as it came from
+ * Redis (no decode, parse, serialize or encode of any signal; one copy into the reply).
+ */
+function signalsBody(userId: string, signals: readonly Buffer[]): Buffer {
+  const parts: Buffer[] = [Buffer.from(`{"userId":${JSON.stringify(userId)},"count":${signals.length},"signals":[`)];
+  signals.forEach((s, i) => {
+    if (i > 0) parts.push(COMMA);
+    parts.push(s);
+  });
+  parts.push(CLOSE);
+  return Buffer.concat(parts);
 }
 
 /** Recommendation-service reads (register with prefix `/v1/users`): one Redis round trip each in the common case. */
@@ -125,8 +160,8 @@ export const userRoutes: RoutePlugin = async (app, { ctx }) => {
         security: [{ apiKey: [] }],
         params: UserParams,
         querystring: SignalsQuery,
-        // The handler sends the stored JSON as text (no parse-and-serialize); the schema documents it.
-        response: { 200: Type.Unsafe<string>(SignalsReply), ...errorResponses },
+        // The handler sends the stored JSON as bytes (no parse-and-serialize); the schema documents it.
+        response: { 200: Type.Unsafe<Buffer>(SignalsReply), ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -134,9 +169,7 @@ export const userRoutes: RoutePlugin = async (app, { ctx }) => {
       const q = request.query;
       const filter = { types: parseTypes(q.types), since: q.since === undefined ? undefined : parseTime(q.since, 'since'), includeInvalid: q.includeInvalid, limit: q.limit };
       const signals = await readSignals(redis, keys, userPartition(userId, config.kafka.eventPartitions), userId, filter);
-      // The stored JSON is passed through as is: no parse-and-serialize of every signal.
-      const body = `{"userId":${JSON.stringify(userId)},"count":${signals.length},"signals":[${signals.join(',')}]}`;
-      return reply.type('application/json; charset=utf-8').send(body);
+      return reply.type('application/json; charset=utf-8').send(signalsBody(userId, signals));
     },
   );
 
@@ -162,7 +195,7 @@ export const userRoutes: RoutePlugin = async (app, { ctx }) => {
       config: { role: 'reader' },
       schema: {
         tags: ['users'],
-        summary: "A user's profile: engagement decayed to now, recent sessions, last touch, conversions",
+        summary: "A user's profile: engagement decayed to now, recent sessions, last touch, conversions, segments",
         security: [{ apiKey: [] }],
         params: UserParams,
         response: { 200: ProfileReply, ...errorResponses },
@@ -171,11 +204,13 @@ export const userRoutes: RoutePlugin = async (app, { ctx }) => {
     async (request) => {
       const { userId } = request.params;
       const now = ctx.now();
-      const restored = await readUserState(redis, keys, userPartition(userId, config.kafka.eventPartitions), userId, {
-        settings: config.rules,
-        snapshotEvery: config.speed.snapshotEvery,
-      });
-      return profileOf(userId, restored?.user ?? null, now, config.rules);
+      const [restored, index, clock] = await Promise.all([
+        readUserState(redis, keys, userPartition(userId, config.kafka.eventPartitions), userId, { settings: config.rules, snapshotEvery: config.speed.snapshotEvery }),
+        readSegmentIndex(redis, keys),
+        readSpeedClock(redis, keys, config.kafka.eventPartitions, config.rules.watermarkDelayMs),
+      ]);
+      const user = restored?.user ?? null;
+      return profileOf(userId, user, now, config.rules, user ? segmentsOf(user, index, clock ?? now, config.rules) : []);
     },
   );
 };

@@ -5,7 +5,10 @@ import {
   readReconciliation,
   readWindowedView,
   ReadLimitError,
+  spendViewKeys,
   type TimeRange,
+  type WindowedHashes,
+  type WindowedViewKeys,
 } from '@sigflow/store';
 import {
   attributionRowsOf,
@@ -14,9 +17,12 @@ import {
   mergedCells,
   metricsRows,
   reconciliationRows,
+  spendRows,
+  type SpendRow,
   type AttributionGroupBy,
   type AttributionRow,
   type Granularity,
+  type MergeOptions,
   type HeatmapElement,
   type MetricsRow,
   type ReconciliationRow,
@@ -38,21 +44,40 @@ export function queryRange(ctx: ApiContext, query: { readonly from?: string; rea
   return parseRange(query.from, query.to, { now: ctx.now(), maxRangeMs: ctx.config.api.maxRangeMs, defaultSpanMs: 3_600_000 });
 }
 
-export interface MetricsAnswer {
+/** A campaign's windowed series (metrics, spend) over a range, per bucket. */
+export interface SeriesAnswer<R> {
   campaignId: string;
   from: number;
   to: number;
   granularity: Granularity;
   windowMs: number;
   batchWatermark: number | null;
-  rows: MetricsRow[];
+  rows: R[];
 }
 
-export async function campaignMetrics(ctx: ApiContext, campaignId: string, range: TimeRange, granularity: Granularity): Promise<MetricsAnswer> {
+/** Reads one campaign view of `keysOf` over the range and merges it into rows with `rowsOf`. */
+async function campaignSeries<R>(
+  ctx: ApiContext,
+  campaignId: string,
+  range: TimeRange,
+  granularity: Granularity,
+  keysOf: (keys: ApiContext['keys'], campaignId: string, partitions: number) => WindowedViewKeys,
+  rowsOf: (view: WindowedHashes, options: MergeOptions) => R[],
+): Promise<SeriesAnswer<R>> {
   const windowMs = ctx.config.rules.windowMs;
-  const view = await readWindowedView(ctx.analyticsRedis, ctx.keys, metricsViewKeys(ctx.keys, campaignId, ctx.config.kafka.eventPartitions), range, windowMs);
-  const rows = metricsRows(view, { range, granularity, windowMs, watermark: view.watermark });
+  const view = await readWindowedView(ctx.analyticsRedis, ctx.keys, keysOf(ctx.keys, campaignId, ctx.config.kafka.eventPartitions), range, windowMs);
+  const rows = rowsOf(view, { range, granularity, windowMs, watermark: view.watermark });
   return { campaignId, from: range.from, to: range.to, granularity, windowMs, batchWatermark: view.watermark, rows };
+}
+
+/** A campaign's impressions, clicks, CTR and invalid traffic per bucket under the merge rule. */
+export function campaignMetrics(ctx: ApiContext, campaignId: string, range: TimeRange, granularity: Granularity): Promise<SeriesAnswer<MetricsRow>> {
+  return campaignSeries(ctx, campaignId, range, granularity, metricsViewKeys, metricsRows);
+}
+
+/** A campaign's spend per bucket and channel under the merge rule. */
+export function campaignSpend(ctx: ApiContext, campaignId: string, range: TimeRange, granularity: Granularity): Promise<SeriesAnswer<SpendRow>> {
+  return campaignSeries(ctx, campaignId, range, granularity, spendViewKeys, spendRows);
 }
 
 export interface AttributionAnswer {

@@ -1,11 +1,15 @@
 import Type from 'typebox';
-import type { FastifyInstance } from 'fastify';
-import { eventLimits, validateBatch, type RejectionCode } from '@sigflow/events';
+import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { eventLimits, validateBatch, type BatchValidation, type RejectionCode, type TimeLimits } from '@sigflow/events';
 import type { EventMessage } from '@sigflow/kafka';
 import { KafkaUnavailableError } from '@sigflow/kafka';
-import type { CollectorConfig, EventLimitsConfig } from '@sigflow/config';
+import type { CollectorConfig, EventLimitsConfig, PrivacyConfig } from '@sigflow/config';
+import type { TombstoneSet } from '@sigflow/privacy';
+import { messageOf, splitDeleted } from '../ingest/privacy-filter.js';
 import type { CollectorMetrics } from '../collector-metrics.js';
-import { apiKeyMatches } from '../ingest/api-key.js';
+import { identifyCaller, type Caller } from '../ingest/caller.js';
+import { clientIp, stampUntrusted, type RequestOrigin } from '../ingest/browser-events.js';
 
 /** Where accepted events go; resolves only once Kafka acknowledged them. */
 export interface EventSink {
@@ -18,11 +22,15 @@ export interface IngestRouteOptions {
   readonly sink: EventSink;
   readonly metrics: CollectorMetrics;
   readonly now: () => number;
+  /** IP mode and salt (`SIGFLOW_PRIVACY_*`). */
+  readonly privacy: PrivacyConfig;
+  /** Deleted people, whose events are refused (`user_deleted`); none: nobody is refused. */
+  readonly tombstones?: TombstoneSet;
 }
 
 const Rejected = Type.Object({
   index: Type.Integer({ description: 'Position of the event in the request (0-based; NDJSON: non-empty lines)' }),
-  code: Type.String({ description: 'not_object | unknown_type | schema | too_large | future | expired' }),
+  code: Type.String({ description: 'not_object | unknown_type | schema | too_large | future | expired | user_deleted | forbidden (not for a site key)' }),
   reason: Type.String(),
 });
 const IngestResult = Type.Object({
@@ -31,9 +39,24 @@ const IngestResult = Type.Object({
 });
 const ErrorReply = Type.Object({ error: Type.String(), statusCode: Type.Integer() });
 
+/**
+ * Validates a request's events for its caller: a server's as sent; a site's or browser's with
+ * `ip` and `user_agent` from the request (and a site's limited to its site), indexes kept.
+ */
+function validateFor(caller: Caller, values: unknown[], from: RequestOrigin, limits: TimeLimits): BatchValidation {
+  if (caller.kind === 'server') return validateBatch(values, limits);
+  const stamped = stampUntrusted(values, caller, from);
+  const checked = validateBatch(stamped.values, limits);
+  const at = (i: number) => stamped.indexes[i] as number;
+  return {
+    accepted: checked.accepted.map((a) => ({ ...a, index: at(a.index) })),
+    rejected: [...stamped.rejected, ...checked.rejected.map((r) => ({ ...r, index: at(r.index) }))].sort((a, b) => a.index - b.index),
+  };
+}
+
 /** `POST /v1/events`: validate each event, produce the valid ones, report the rest. */
-export function registerIngestRoute(app: FastifyInstance, options: IngestRouteOptions): void {
-  const { collector, limits, sink, metrics, now } = options;
+export function registerIngestRoute(app: FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>, options: IngestRouteOptions): void {
+  const { collector, limits, sink, metrics, now, privacy, tombstones } = options;
   app.post(
     '/v1/events',
     {
@@ -43,18 +66,27 @@ export function registerIngestRoute(app: FastifyInstance, options: IngestRouteOp
           `A JSON array of events (content-type application/json) or NDJSON (application/x-ndjson), ` +
           `at most ${eventLimits.maxBatchEvents} events and ${eventLimits.maxBatchBytes} bytes. Each event is checked ` +
           `against the event contract; valid ones go to Kafka (key = user_id) and the answer comes after Kafka ` +
-          `acknowledged them. Rejected events are listed with their index and reason.`,
-        headers: Type.Object({ 'x-api-key': Type.Optional(Type.String({ maxLength: 256 })) }),
+          `acknowledged them. Rejected events are listed with their index and reason. Browsers (the web tracker) ` +
+          `send text/plain JSON (sendBeacon) with a site key as ?site=; their events get ip and user_agent from ` +
+          `the request, as do all events of a request without a server key (x-api-key).`,
+        headers: Type.Object({ 'x-api-key': Type.Optional(Type.String({ maxLength: 256 })), 'x-site-key': Type.Optional(Type.String({ maxLength: 256 })) }),
+        querystring: Type.Object({ site: Type.Optional(Type.String({ maxLength: 256, description: 'Site key (public; for beacons, which cannot set headers)' })) }, { additionalProperties: false }),
         body: Type.Array(Type.Unknown(), { description: 'Events, see the event contract' }),
-        response: { 202: IngestResult, 400: Type.Union([IngestResult, ErrorReply]), 401: ErrorReply, 413: ErrorReply, 503: ErrorReply },
+        response: { 202: IngestResult, 400: Type.Union([IngestResult, ErrorReply]), 401: ErrorReply, 403: ErrorReply, 413: ErrorReply, 503: ErrorReply },
       },
     },
     async (request, reply) => {
-      if (collector.apiKeys.length > 0 && !apiKeyMatches(request.headers['x-api-key'] as string | undefined, collector.apiKeys)) {
+      const who = identifyCaller(collector, {
+        serverKey: request.headers['x-api-key'],
+        siteKey: request.query.site ?? request.headers['x-site-key'],
+        origin: request.headers.origin,
+      });
+      if (!who.ok) {
         metrics.requests.inc({ status: 401 });
-        return reply.code(401).send({ error: 'missing or unknown API key (header x-api-key)', statusCode: 401 });
+        return reply.code(401).send({ error: who.reason, statusCode: 401 });
       }
-      const body = request.body as unknown[];
+      metrics.callers.inc({ kind: who.caller.kind });
+      const body = request.body;
       if (body.length > eventLimits.maxBatchEvents) {
         metrics.requests.inc({ status: 413 });
         return reply.code(413).send({
@@ -68,17 +100,11 @@ export function registerIngestRoute(app: FastifyInstance, options: IngestRouteOp
       }
       metrics.batchSize.observe(body.length);
       const receivedAt = now();
-      const { accepted, rejected } = validateBatch(body, { now: receivedAt, ...limits });
+      const from = { ip: clientIp(request.ip), userAgent: request.headers['user-agent'], origin: request.headers.origin };
+      const { accepted, rejected } = splitDeleted(validateFor(who.caller, body, from, { now: receivedAt, ...limits }), tombstones);
       for (const r of rejected) metrics.rejected.inc({ code: r.code satisfies RejectionCode });
 
-      const messages: EventMessage[] = accepted.map(({ event, json }) => ({
-        key: event.user_id,
-        // The collector's stamp wins over any client value; appending keeps the client's bytes.
-        value:
-          event.received_at === undefined
-            ? `${json.slice(0, -1)},"received_at":${receivedAt}}`
-            : JSON.stringify({ ...event, received_at: receivedAt }),
-      }));
+      const messages: EventMessage[] = accepted.map((a) => messageOf(a, receivedAt, privacy));
       if (messages.length > 0) {
         const stop = metrics.produceLatency.startTimer();
         try {

@@ -84,9 +84,10 @@ export async function speedTally(scenario: Scenario, truth: TruthFile, { exactDu
   c.rows('metrics', expected.metrics, actual.metrics);
   c.rows('heatmap', expected.heatmap, actual.heatmap);
   c.rows('attribution', expected.attribution, actual.attribution, creditCells, 1e-9);
-  // Revenue only as a check (its unit is money, not events).
+  // Revenue and spend only as a check (their unit is money, not events).
   const revenue = new Counter();
   revenue.rows('attribution', expected.attribution, actual.attribution, (k) => k.endsWith('\tr'), 1e-9);
+  revenue.rows('spend', expected.spend, actual.spend);
   return { ...c.tally(truth.totals.unique, served), diffs: [...c.diffs, ...revenue.diffs], duplicates };
 }
 
@@ -102,8 +103,12 @@ export async function batchTally(redis: Redis, scenario: Scenario, truth: TruthF
   c.rows('metrics', expected.metrics, actual.metrics);
   c.rows('heatmap', expected.heatmap, actual.heatmap);
   c.rows('attribution', expected.attribution, actual.attribution, creditCells, 1e-9);
+  // Spend only as a check (its unit is money, not events).
+  const spend = new Counter();
+  spend.rows('spend', expected.spend, actual.spend);
   const rows = [...entries.values()].reduce((a, e) => a + e.rows, 0);
-  return { ...c.tally(truth.totals.unique, rows), versions };
+  const tally = c.tally(truth.totals.unique, rows);
+  return { ...tally, diffs: [...tally.diffs, ...spend.diffs], versions };
 }
 
 export interface ArchiveTally extends Tally {

@@ -1,9 +1,9 @@
 import cluster from 'node:cluster';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 
-/** IPC message types between a collector worker and the primary. */
-const request = 'sigflow:collector-metrics';
-const response = 'sigflow:collector-metrics-result';
+/** IPC message types between a server worker and the primary. */
+const request = 'sigflow:server-metrics';
+const response = 'sigflow:server-metrics-result';
 
 interface MetricsRequest {
   readonly type: typeof request;

@@ -1,0 +1,127 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { listArchiveHours, listHourFiles, parseHourPartition, publishFile, StagingArea } from '@sigflow/archive';
+import { markDirtyCommand } from '@sigflow/store';
+import type { BatchContext } from './batch-context.js';
+import { filesParam, readFiles } from './archive-scan.js';
+import type { DuckDBSession } from './duckdb-session.js';
+import { ArchiveScanError } from './errors.js';
+
+/** An archive file holding some of a person's rows. */
+interface HoldingFile {
+  readonly file: string;
+  readonly hour: number;
+  readonly rows: number;
+}
+
+/** What removing a person from the archive did. */
+export interface ArchiveErasure {
+  /** Files rewritten without the person's rows, and files removed (they held nothing else). */
+  readonly filesRewritten: number;
+  readonly filesRemoved: number;
+  readonly rowsRemoved: number;
+  /** Hours whose files changed. */
+  readonly hours: number[];
+  /** Scans of the whole archive (the last one found nothing). */
+  readonly passes: number;
+}
+
+/** The hour of an archive file from its `dt=/hr=` folders. */
+function hourOfFile(file: string): number {
+  const hr = path.basename(path.dirname(file));
+  const dt = path.basename(path.dirname(path.dirname(file)));
+  const hour = parseHourPartition(dt, hr);
+  if (hour === null) throw new ArchiveScanError(`${file} is not in an hour folder of the archive`);
+  return hour;
+}
+
+/** Every archive file holding rows of `userId`, read with DuckDB (one scan of the user_id column). */
+async function filesHolding(session: DuckDBSession, root: string, userId: string): Promise<HoldingFile[]> {
+  const files: string[] = [];
+  for (const h of await listArchiveHours(root)) files.push(...(await listHourFiles(root, h)));
+  if (files.length === 0) return [];
+  const f = filesParam(files);
+  const found = await session.connection.runAndReadAll(
+    `SELECT filename, count(*)::DOUBLE FROM read_parquet($files, union_by_name = true, hive_partitioning = false, filename = true) WHERE user_id = $user GROUP BY filename ORDER BY filename`,
+    { files: f.value, user: userId },
+    { files: f.type },
+  );
+  return (found.getRows() as [string, number][]).map(([file, rows]) => ({ file, rows, hour: hourOfFile(file) }));
+}
+
+/**
+ * Rewrites one file without the person's rows: DuckDB copies the other rows to a staging file,
+ * which is fsynced and renamed over the original (readers see the old file or the new one,
+ * never a part). A file with nothing else is removed. Returns false when the file had gone
+ * (compacted meanwhile: the next pass looks at the merged one).
+ */
+async function rewriteWithout(session: DuckDBSession, staging: StagingArea, file: string, userId: string): Promise<'rewritten' | 'removed' | 'gone'> {
+  const staged = staging.tempPath();
+  const f = filesParam([file]);
+  try {
+    const copied = await session.connection.run(
+      `COPY (SELECT * FROM ${readFiles('files')} WHERE user_id <> $user) TO $path (FORMAT parquet, COMPRESSION zstd)`,
+      { files: f.value, user: userId, path: staged },
+      { files: f.type },
+    );
+    if (copied.rowsChanged === 0) {
+      await fs.rm(staged, { force: true });
+      await fs.rm(file, { force: true });
+      return 'removed';
+    }
+  } catch (cause) {
+    await fs.rm(staged, { force: true });
+    if (!(await fs.stat(file).then(() => true, () => false))) return 'gone';
+    throw new ArchiveScanError(`rewriting ${file} without a deleted person failed: ${(cause as Error).message}`, { cause });
+  }
+  await publishFile(staged, file);
+  return 'rewritten';
+}
+
+/**
+ * Removes every row of a person from the Parquet archive. Each file holding some is rewritten
+ * ({@link rewriteWithout}) after its hour is marked dirty, so a crash in between leaves the hour
+ * to be recomputed. The archive stays append-safe: the archiver keeps adding files (new names,
+ * never these), and the files rewritten are whole at every moment. Then, after
+ * `privacy.archiveSettleMs` (a flush that began before the archiver read the tombstone), the
+ * whole archive is scanned again, and so on until a scan finds no row of the person.
+ */
+export async function eraseFromArchive(
+  ctx: BatchContext,
+  session: DuckDBSession,
+  userId: string,
+  onFile: (done: { filesWithRows: number; filesDone: number; hours: readonly number[] }) => void | Promise<void>,
+  maxPasses = 5,
+): Promise<ArchiveErasure> {
+  const staging = await StagingArea.open(ctx.root);
+  const hours = new Set<number>();
+  let filesRewritten = 0;
+  let filesRemoved = 0;
+  let rowsRemoved = 0;
+  try {
+    for (let pass = 1; pass <= maxPasses; pass++) {
+      const holding = await filesHolding(session, ctx.root, userId);
+      if (holding.length === 0) return { filesRewritten, filesRemoved, rowsRemoved, hours: [...hours].sort((a, b) => a - b), passes: pass };
+      let done = 0;
+      // Every hour this pass will change is reported (kept in the job's progress) before any file
+      // changes: an attempt killed right after a rewrite leaves that hour listed for the retry,
+      // which finds the file clean and would otherwise never recompute it.
+      for (const h of holding) hours.add(h.hour);
+      await onFile({ filesWithRows: holding.length, filesDone: 0, hours: [...hours] });
+      for (const h of holding) {
+        const dirty = markDirtyCommand(ctx.keys, [h.hour], Date.now());
+        if (dirty) await ctx.redis.call(...(dirty as [string, ...(string | number)[]]));
+        const outcome = await rewriteWithout(session, staging, h.file, userId);
+        if (outcome === 'rewritten') filesRewritten++;
+        if (outcome === 'removed') filesRemoved++;
+        if (outcome !== 'gone') rowsRemoved += h.rows;
+        await onFile({ filesWithRows: holding.length, filesDone: ++done, hours: [...hours] });
+      }
+      if (pass === 1) await sleep(ctx.config.privacy.archiveSettleMs);
+    }
+  } finally {
+    await staging.close();
+  }
+  throw new ArchiveScanError(`the archive still held rows of a deleted person after ${maxPasses} passes`);
+}

@@ -1,0 +1,14 @@
+import type { Redis } from 'ioredis';
+import { applyWithAlertsLease, deliveryId, type RedisCommand, type StoreKeys } from '@sigflow/store';
+
+/**
+ * Keeps the newest `keep` episodes: older ones leave the history with their deliveries, in one
+ * leased step.
+ */
+export async function trimEpisodes(redis: Redis, keys: StoreKeys, holder: string, keep: number): Promise<void> {
+  const excess = (await redis.zcard(keys.alertEpisodesByTime())) - keep;
+  if (excess <= 0) return;
+  const old = await redis.zrange(keys.alertEpisodesByTime(), 0, excess - 1);
+  const commands: RedisCommand[] = [['ZREM', keys.alertEpisodesByTime(), ...old], ['HDEL', keys.alertEpisodes(), ...old], ['HDEL', keys.alertDeliveries(), ...old.flatMap((id) => [deliveryId(id, 'fired'), deliveryId(id, 'resolved')])]];
+  await applyWithAlertsLease(redis, keys, holder, commands);
+}

@@ -1,0 +1,24 @@
+// `npm test` of the integration suites: two lanes at once, each running its files one at a time.
+// Lane "faults" holds the fault and load scenarios (they stop, kill and load servers of their
+// own, and the load test measures a rate); lane "flows" holds every other suite. Most of a
+// suite's time is spent waiting for services, so two lanes on 2 cores take about as long as the
+// longer one. Extra arguments (file filters) run one plain vitest process instead.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+const faultFiles = ['reliability/faults/**', 'reliability/load/**'];
+
+function vitest(args, report) {
+  const reportArgs = process.env.SIGFLOW_TEST_REPORT ? [`--outputFile.json=${path.join(process.env.SIGFLOW_TEST_REPORT, `_sigflow_integration-tests-${report}.json`)}`] : [];
+  return new Promise((resolve) => {
+    const child = spawn('npx', ['vitest', 'run', ...args, ...reportArgs], { cwd: here, stdio: 'inherit' });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+const extra = process.argv.slice(2);
+const codes = extra.length > 0
+  ? [await vitest(extra, 'filtered')]
+  : await Promise.all([vitest(faultFiles.map((g) => g.replace('/**', '/')), 'faults'), vitest(faultFiles.flatMap((g) => ['--exclude', g]), 'flows')]);
+process.exit(codes.find((c) => c !== 0) ?? 0);
