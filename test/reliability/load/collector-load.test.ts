@@ -128,6 +128,8 @@ describe(`collector ${name}: ${RATE} events/s for ${SECONDS} s with the speed la
       // Bounded Redis footprint for millions of events on the shared Redis (not what is measured).
       SIGFLOW_SPEED_SIGNALS_CAP: '20',
       SIGFLOW_SPEED_USER_TTL_MS: String(2 * 60_000),
+      // A segment membership may not outlive its user's state (loadConfig refuses it).
+      SIGFLOW_RULE_SEGMENT_MEMBERSHIP_TTL_MS: String(2 * 60_000),
       SIGFLOW_LOG_LEVEL: 'warn',
     });
     const sc = scenario;
