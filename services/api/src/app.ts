@@ -17,6 +17,7 @@ import { installRequestMetrics } from './api-metrics.js';
 import type { ApiContext, RoutePlugin } from './context.js';
 import { BadParameterError } from './errors.js';
 import { handleError } from './http/error-handler.js';
+import { installExactBodyTypes } from './http/exact-body-types.js';
 import { userRoutes } from './routes/users-routes.js';
 import { campaignRoutes } from './routes/campaign-routes.js';
 import { attributionRoutes } from './routes/attribution-routes.js';
@@ -96,6 +97,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   installRequestChecks(app);
+  installExactBodyTypes(app);
   installRequestMetrics(app, registry);
   await app.register(rateLimit, {
     global: true,

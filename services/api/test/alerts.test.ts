@@ -79,6 +79,18 @@ describe('alert rules and episodes through the API', () => {
     expect(over.json().error).toMatch(/at most 3 alert rules/);
   });
 
+  it.each([
+    [{ condition: { op: 'drop_pct', threshold: '50' } }, 'condition.threshold', /sent as a string \("50"\) where a number is expected/],
+    [{ condition: { op: 'drop_pct', threshold: true } }, 'condition.threshold', /sent as a boolean \(true\) where a number is expected/],
+    [{ condition: { op: 'drop_pct', threshold: null } }, 'condition.threshold', /sent as null \(null\) where a number is expected/],
+  ])('refuses %j, whose JSON type the schema would coerce, naming %s, and stores nothing', async (extra, parameter, text) => {
+    const res = await put(api, 'coerced', rule(publicHook, extra));
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json().parameter).toBe(parameter);
+    expect(res.json().error).toMatch(text);
+    expect((await get('/v1/alerts/rules/coerced')).statusCode).toBe(404);
+  });
+
   it('lists episodes by state, newest first, with their deliveries', async () => {
     const episode = (id: string, state: 'firing' | 'resolved', firedAt: number): AlertEpisode => ({ id, rule: 'r1', campaign: 'c1', metric: 'ctr', condition: { op: 'drop_pct', threshold: 50 }, for: 3, state, firedWindow: NOW - 600_000, firedValue: 0, firedTrailing: 0.03, firedAt, resolvedWindow: state === 'resolved' ? NOW - 60_000 : null, resolvedValue: state === 'resolved' ? 0.03 : null, resolvedAt: state === 'resolved' ? NOW : null });
     const delivery = (state: AlertDelivery['state']): AlertDelivery => ({ state, attempts: state === 'failed' ? 6 : 1, lastError: state === 'failed' ? 'webhook answered 500' : null, at: NOW, status: state === 'failed' ? 500 : 204 });

@@ -41,20 +41,6 @@ const BudgetBody = Type.Object(
 
 const Params = Type.Object({ campaignId: Id('Campaign id') });
 
-/**
- * The raw body, before the schema: its type coercion would turn true, null and numeric strings
- * into numbers (a budget of `true` micros), so a number field must be a JSON number and the zone
- * a string; refused here, naming the field.
- */
-function refuseCoercibleBudget(body: unknown): void {
-  if (typeof body !== 'object' || body === null) return;
-  const b = body as Record<string, unknown>;
-  for (const name of ['dailyBudgetMicros', 'targetRoas']) {
-    if (name in b && typeof b[name] !== 'number') throw new BadParameterError(name, `body field "${name}" must be a number, got ${JSON.stringify(b[name])?.slice(0, 40)}`);
-  }
-  if ('timeZone' in b && typeof b['timeZone'] !== 'string') throw new BadParameterError('timeZone', `body field "timeZone" must be a string, got ${JSON.stringify(b['timeZone'])?.slice(0, 40)}`);
-}
-
 function budgetView(campaignId: string, b: StoredBudget) {
   return { campaignId, dailyBudgetMicros: b.dailyBudgetMicros, timeZone: b.timeZone, targetRoas: b.targetRoas, updatedAt: b.updatedAt, updatedBy: b.updatedBy };
 }
@@ -83,7 +69,6 @@ export const budgetRoutes: RoutePlugin = async (app, { ctx }) => {
     '/:campaignId/budget',
     {
       config: { role: 'ops' },
-      preValidation: async (request) => refuseCoercibleBudget(request.body),
       schema: {
         ...tagged,
         summary: "Set a campaign's daily budget, time zone and target ROAS",
