@@ -3,7 +3,8 @@
 // windows x 10 ads, half batch, half speed) and GET /v1/bidding/:campaignId for random campaigns
 // of 200 (a bidder's read: one stored answer of 4 channels). Targets on the 2-core machine:
 // signals >= 15,000 requests/s with p99 < 10 ms; metrics p99 < 50 ms; bidding >= 10,000
-// requests/s with p99 < 5 ms. autocannon, the API process and Redis share
+// requests/s with p99 < 5 ms, that p99 measured at 10,000 requests/s offered on a steady
+// open-loop schedule (`open-loop.mjs`). autocannon, the API process and Redis share
 // the two cores, so the figures are bounded by the machine, not by one component.
 import { randomBytes, randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
@@ -15,6 +16,7 @@ import { biddingAnswer } from '@sigflow/serving';
 import { freePort } from '../infra/lib/process.mjs';
 import path from 'node:path';
 import { load, root, startService, stopService } from './lib.mjs';
+import { openLoop } from './open-loop.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const USERS = 2_000;
@@ -153,7 +155,17 @@ export async function run() {
     });
     // A bidder: random campaigns, many connections, each request one Redis GET.
     const randomCampaign = (req) => ({ ...req, path: `/v1/bidding/bench-bid-${Math.floor(Math.random() * BIDDING_CAMPAIGNS)}` });
-    const bidding = await measure('bidding answer', { url, connections: 32, headers, requests: [{ method: 'GET', setupRequest: randomCampaign }] });
+    const biddingSaturated = await measure('bidding answer', { url, connections: 32, headers, requests: [{ method: 'GET', setupRequest: randomCampaign }] });
+    // The target's p99 is at 10,000 requests/s: offered on a steady schedule (a closed loop's p99
+    // at saturation is its queue, 32 connections deep).
+    const biddingAtTarget = await openLoop(url, () => ({ path: `/v1/bidding/bench-bid-${Math.floor(Math.random() * BIDDING_CAMPAIGNS)}` }), { rate: 10_000, seconds: SECONDS, headers });
+    console.log(`bidding answer at 10,000 req/s offered (open loop): ${biddingAtTarget.ok} ok, ${biddingAtTarget.non2xx} non-2xx, p50 ${biddingAtTarget.latencyMs.p50} ms, p99 ${biddingAtTarget.latencyMs.p99} ms`);
+    const bidding = {
+      requestsPerSecond: biddingSaturated.requestsPerSecond,
+      latencyMs: biddingAtTarget.latencyMs,
+      atOfferedRate: { requestsPerSecond: 10_000, load: 'open loop, latency from when each request was due', ...biddingAtTarget },
+      saturated: biddingSaturated,
+    };
     const sample = await (await fetch(`${url}/v1/campaigns/bench-campaign/metrics?from=${day}&to=${day + DAY}&granularity=minute`, { headers })).json();
     const during = load();
     return {
@@ -163,7 +175,7 @@ export async function run() {
       setup: { users: USERS, signalsPerUser: SIGNALS, metricsRowsPerAnswer: sample.rows.length, adsPerCampaign: ADS, metricsFieldsPerDay: 1440 * ADS * 4, campaignRollupFieldsPerDay: 1440 * 4, biddingCampaigns: BIDDING_CAMPAIGNS, biddingAnswerBytes: answerBytes },
       signals: { ...signals, target: { requestsPerSecond: 15_000, p99Ms: 10 } },
       signalsLimit20: signals20,
-      metrics: { ...metrics, target: { p99Ms: 50 } },
+      metricsDay: { ...metrics, target: { p99Ms: 50 } },
       bidding: { ...bidding, target: { requestsPerSecond: 10_000, p99Ms: 5 } },
     };
   } finally {

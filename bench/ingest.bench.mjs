@@ -60,7 +60,8 @@ async function fire(url, bodiesList, { seconds, connections }) {
 
 /** `rate` requests/s offered on a steady schedule (open loop) for `seconds`: the latency the target names. */
 async function offer(url, bodiesList, { seconds, rate }) {
-  const r = await openLoop(url, '/v1/events', bodiesList, { rate, seconds, headers: { 'content-type': 'application/json' } });
+  const request = (i) => ({ path: '/v1/events', body: bodiesList[i % bodiesList.length] });
+  const r = await openLoop(url, request, { rate, seconds, headers: { 'content-type': 'application/json' } });
   return {
     seconds,
     load: 'open loop, one request every 10 ms, latency from when it was due',

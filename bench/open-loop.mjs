@@ -6,12 +6,12 @@
 import http from 'node:http';
 
 /**
- * Sends POST `path` with `bodies` (round robin) at `rate` requests/s for `seconds`.
- * Resolves with counts and latency percentiles in ms.
+ * Sends request `i` (`request(i)`: its path, and a body to POST or none for a GET) at `rate`
+ * requests/s for `seconds`. Resolves with counts and latency percentiles in ms.
  */
-export async function openLoop(url, path, bodies, { rate, seconds, headers = {}, maxSockets = 64 }) {
+export async function openLoop(url, request, { rate, seconds, headers = {}, maxSockets = 64 }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets });
-  const target = new URL(path, url);
+  const { hostname, port } = new URL(url);
   const latencies = [];
   const counts = { ok: 0, non2xx: 0, errors: 0 };
   const total = Math.round(rate * seconds);
@@ -19,9 +19,10 @@ export async function openLoop(url, path, bodies, { rate, seconds, headers = {},
   const started = performance.now();
   let issued = 0;
   const pending = new Set();
-  const send = (due, body) => {
+  const send = (due, { path, body }) => {
     const done = new Promise((resolve) => {
-      const req = http.request(target, { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const options = { hostname, port, path, method: body === undefined ? 'GET' : 'POST', agent, headers: body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) } };
+      const req = http.request(options, (res) => {
         res.resume();
         res.on('end', () => {
           latencies.push(performance.now() - due);
@@ -42,7 +43,7 @@ export async function openLoop(url, path, bodies, { rate, seconds, headers = {},
   while (issued < total) {
     const now = performance.now();
     while (issued < total && started + issued * interval <= now) {
-      send(started + issued * interval, bodies[issued % bodies.length]);
+      send(started + issued * interval, request(issued));
       issued++;
     }
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + issued * interval - performance.now())));
