@@ -3,7 +3,6 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { redisAnswers } from '../redis/redis.mjs';
 import { runningPid, spawnDaemon, stopByPidFile, waitFor } from '../lib/process.mjs';
 
 /** Ports of the six nodes (their cluster bus is the port + 10000). */
@@ -69,10 +68,10 @@ export function clusterInfo(port, auth) {
 /** Starts one node (its config written), unless ours already runs there. */
 export async function startRedisNode(dir, port, auth, { nodeTimeoutMs = 2_000 } = {}) {
   const layout = redisNodeLayout(dir, port);
-  if (runningPid(layout.pidFile, 'redis-server') !== undefined && (await redisAnswers(port))) return { port, started: false, layout };
+  // An ACL-protected server answers an anonymous PING with NOAUTH: ask as the user.
+  if (runningPid(layout.pidFile, 'redis-server') !== undefined && clusterInfo(port, auth) !== undefined) return { port, started: false, layout };
   writeNodeConfig(layout, port, { ...auth, nodeTimeoutMs });
   const pid = spawnDaemon('redis-server', [layout.config], { logFile: layout.log, pidFile: layout.pidFile });
-  // An ACL-protected server answers PING with NOAUTH; the port answering is enough here.
   await waitFor(`redis-server on port ${port}`, () => clusterInfo(port, auth) !== undefined, { timeoutMs: 20_000, intervalMs: 100 });
   return { port, pid, started: true, layout };
 }

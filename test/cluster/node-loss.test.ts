@@ -99,9 +99,14 @@ describe('cluster: a node lost under generator traffic', () => {
     expect(await scenario.redis.call('ACL', 'WHOAMI')).toBe(clusterAuth().user);
     // The default user is off: a client without the password is refused.
     const { Redis } = await import('ioredis');
-    const anonymous = new Redis(redisClusterPorts[0]!, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    await expect(anonymous.connect().then(() => anonymous.get('x'))).rejects.toThrow(/NOAUTH|WRONGPASS|NOPERM|auth/i);
-    anonymous.disconnect();
+    const anonymous = new Redis(redisClusterPorts[0]!, '127.0.0.1', { lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    anonymous.on('error', () => undefined);
+    try {
+      await anonymous.connect();
+      await expect(anonymous.get('x')).rejects.toThrow(/NOAUTH/);
+    } finally {
+      anonymous.disconnect();
+    }
   });
 
   it('kill -9 of a Kafka broker leading partitions: nothing lost or double-counted', () =>

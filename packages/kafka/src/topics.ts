@@ -73,6 +73,19 @@ async function waitForLeaders(admin: Admin, topics: readonly string[], timeoutMs
   }
 }
 
+/** A topic's metadata, asked again while a broker does not know the topic yet (see above). */
+async function topicMetadata(admin: Admin, topic: string, timeoutMs = 30_000): ReturnType<Admin['fetchTopicMetadata']> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await admin.fetchTopicMetadata({ topics: [topic] });
+    } catch (err) {
+      if (Date.now() > deadline || (err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+    }
+    await sleep(100);
+  }
+}
+
 /**
  * Creates the platform's topics if they do not exist, with `retention.ms` when the layout gives
  * one; existing topics keep their partitions and get that retention if theirs differs, so
@@ -104,7 +117,7 @@ export async function ensureTopics(kafka: Kafka, topics: Topics, layout: TopicLa
       });
       await waitForLeaders(admin, wanted.map((t) => t.topic));
     }
-    const [events] = (await admin.fetchTopicMetadata({ topics: [topics.events] })).topics;
+    const [events] = (await topicMetadata(admin, topics.events)).topics;
     const partitions = events?.partitions.length ?? 0;
     if (partitions !== layout.eventPartitions) throw new TopicLayoutError(topics.events, partitions, layout.eventPartitions);
     if (layout.retentionMs === undefined) return [];
