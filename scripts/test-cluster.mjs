@@ -27,6 +27,18 @@ function errorStats(port) {
   return stats;
 }
 
+// The check below must be able to fail: a cross-slot MGET is refused and counted by the node
+// it reached, then the counters start from zero for the run.
+try {
+  redisCli(redisClusterPorts[0], ['mget', 'sigflow-check:{a}', 'sigflow-check:{b}'], auth);
+} catch {
+  // redis-cli exits non-zero on an error reply with some versions
+}
+const counted = redisClusterPorts.reduce((n, port) => n + (errorStats(port).CROSSSLOT ?? 0), 0);
+if (counted === 0) {
+  console.error('INFO errorstats did not count a CROSSSLOT reply: the slot check cannot work here');
+  process.exit(1);
+}
 for (const port of redisClusterPorts) redisCli(port, ['config', 'resetstat'], auth);
 const runId = `cluster-${new Date().toISOString().replace(/[:.]/g, '-')}`;
 const env = { ...process.env, ...clusterEnv, SIGFLOW_RELIABILITY_RUN: runId, SIGFLOW_LOG_LEVEL: process.env.SIGFLOW_LOG_LEVEL ?? 'warn' };
