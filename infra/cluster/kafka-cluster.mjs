@@ -29,34 +29,33 @@ export async function startKafkaCluster({ dir, nodes = kafkaClusterNodes, heap =
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(idFile, `${newKafkaClusterId()}\n`);
   }
-  const clusterId = fs.readFileSync(idFile, 'utf8').trim();
-  const voters = nodes.map((n) => `${n.nodeId}@127.0.0.1:${n.controllerPort}`).join(',');
-  const started = await Promise.all(
-    nodes.map((n) =>
-      startKafkaBroker({
-        dir: kafkaNodeDir(dir, n.nodeId),
-        port: n.port,
-        controllerPort: n.controllerPort,
-        heap,
-        nodeId: n.nodeId,
-        voters,
-        clusterId,
-        ...kafkaClusterReplication,
-        timeoutMs: 120_000,
-        log,
-      }),
-    ),
-  );
+  const started = await Promise.all(nodes.map((n) => startKafkaNode({ dir, node: n, nodes, heap, log })));
   return { brokers: nodes.map((n) => `127.0.0.1:${n.port}`), nodes: started };
+}
+
+/** Starts one node of the quorum (formatted with the cluster's id) unless it runs. */
+function startKafkaNode({ dir, node, nodes, heap, log }) {
+  const clusterId = fs.readFileSync(path.join(dir, 'kafka-cluster-id'), 'utf8').trim();
+  const voters = nodes.map((n) => `${n.nodeId}@127.0.0.1:${n.controllerPort}`).join(',');
+  return startKafkaBroker({
+    dir: kafkaNodeDir(dir, node.nodeId),
+    port: node.port,
+    controllerPort: node.controllerPort,
+    heap,
+    nodeId: node.nodeId,
+    voters,
+    clusterId,
+    ...kafkaClusterReplication,
+    timeoutMs: 120_000,
+    log,
+  });
 }
 
 /** Starts one node of the cluster again (after a fault test killed it). */
 export async function restartKafkaNode({ dir, nodeId, nodes = kafkaClusterNodes, heap = '512m', log = console.error }) {
   const node = nodes.find((n) => n.nodeId === nodeId);
   if (!node) throw new Error(`no Kafka node ${nodeId} in the cluster`);
-  const voters = nodes.map((n) => `${n.nodeId}@127.0.0.1:${n.controllerPort}`).join(',');
-  const clusterId = fs.readFileSync(path.join(dir, 'kafka-cluster-id'), 'utf8').trim();
-  return startKafkaBroker({ dir: kafkaNodeDir(dir, nodeId), port: node.port, controllerPort: node.controllerPort, heap, nodeId, voters, clusterId, ...kafkaClusterReplication, timeoutMs: 120_000, log });
+  return startKafkaNode({ dir, node, nodes, heap, log });
 }
 
 /** Stops the nodes recorded under `dir`; returns how many ran. */
