@@ -68,15 +68,19 @@ function traffic(scenario: Scenario, seed: number): Promise<Sent> {
   return sendToKafka(scenario, faultTraffic(seed, 30_000), 2_000, { inFlight: 1, retries: 30, timeoutMs: 10_000 });
 }
 
-/** Starts the scenario's speed layer and the traffic; resolves 3 s into the traffic (the moment of the fault). */
-async function speedUnderTraffic(scenario: Scenario, seed: number): Promise<Promise<Sent>> {
+/**
+ * Starts the scenario's speed layer and the traffic; resolves 3 s into the traffic (the moment
+ * of the fault) with the traffic still running (`sending`: a promise in an object, so that
+ * awaiting this does not wait for the traffic).
+ */
+async function speedUnderTraffic(scenario: Scenario, seed: number): Promise<{ sending: Promise<Sent> }> {
   await scenario.setUp();
   const speed = await scenario.speed();
   await speed.start();
   await speed.ready();
   const sending = traffic(scenario, seed);
   await sleep(3_000);
-  return sending;
+  return { sending };
 }
 
 /** Waits for the traffic and the speed layer, then fills the row from the views against the truth. */
@@ -125,7 +129,7 @@ describe('cluster: a node lost under generator traffic', () => {
       'kill -9 Kafka broker leading partitions (3 brokers, RF 3, min ISR 2)',
       async (row) => {
         scenario = new Scenario('c-kill-broker');
-        const sending = await speedUnderTraffic(scenario, 71);
+        const { sending } = await speedUnderTraffic(scenario, 71);
         const leaders = await partitionLeaders(scenario);
         const victim = leaders.get(0)!;
         const led = [...leaders].filter(([, node]) => node === victim).map(([p]) => p);
@@ -159,7 +163,7 @@ describe('cluster: a node lost under generator traffic', () => {
       'kill -9 Redis master (3 masters + 3 replicas)',
       async (row) => {
         scenario = new Scenario('c-kill-master');
-        const sending = await speedUnderTraffic(scenario, 73);
+        const { sending } = await speedUnderTraffic(scenario, 73);
         const redis = scenario.redis;
         const slotOf = async (key: string) => Number(await redis.call('CLUSTER', 'KEYSLOT', key));
         const slots = await Promise.all(scenario.partitions.map((p) => slotOf(scenario!.keys.speedOffset(p))));
