@@ -21,13 +21,10 @@ export async function infraUp({ log = console.error } = {}) {
   if (kafkaPort !== undefined && !(await portAnswers(kafkaPort))) {
     kafka = await startKafkaBroker({ port: kafkaPort, controllerPort: kafkaPort + 1, log });
   }
-  const { createKafka, ensureTopics } = await import('@sigflow/kafka');
+  const { configuredTopicLayout, createKafka, ensureTopics } = await import('@sigflow/kafka');
   const { topicsFor } = await import('@sigflow/events');
   const topics = topicsFor(config.kafka.topicPrefix);
-  await ensureTopics(createKafka(config.kafka, { retries: 10 }), topics, {
-    eventPartitions: config.kafka.eventPartitions,
-    retentionMs: config.limits.retentionMs,
-  });
+  await ensureTopics(createKafka(config.kafka, { retries: 10 }), topics, configuredTopicLayout(config.kafka, config.limits.retentionMs));
   return { redis, kafka, topics, brokers: config.kafka.brokers, redisUrl: config.redis.url };
 }
 

@@ -22,5 +22,11 @@ export declare function startKafkaBroker(options?: {
   heap?: string;
   timeoutMs?: number;
   log?: (line: string) => void;
+  nodeId?: number;
+  voters?: string;
+  clusterId?: string;
+  replicationFactor?: number;
+  minInsyncReplicas?: number;
 }): Promise<StartedBroker>;
+export declare function newKafkaClusterId(): string;
 export declare function stopKafkaBroker(options?: { dir?: string; graceMs?: number; signal?: NodeJS.Signals }): Promise<boolean>;

@@ -1,5 +1,6 @@
-// Runs a real Apache Kafka broker (KRaft, combined broker + controller, single node) from
-// the jars Maven fetched from Maven Central, in its own JVM. Node builtins only.
+// Runs a real Apache Kafka broker (KRaft, combined broker + controller) from the jars Maven
+// fetched from Maven Central, in its own JVM: one node by default, or one node of a quorum
+// (`infra/cluster/`). Node builtins only.
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -48,14 +49,24 @@ export function brokerLayout(dir = path.join(varDir, 'kafka')) {
   };
 }
 
-function writeConfig(layout, { port, controllerPort }) {
+/**
+ * The quorum a node belongs to: its id, every voter (`id@host:port`, the controller listeners)
+ * and the replication internal topics and `min.insync.replicas` get. One node by default.
+ */
+function quorumOf({ nodeId = 1, controllerPort, voters, replicationFactor = 1, minInsyncReplicas = 1 }) {
+  const single = voters === undefined;
+  return { nodeId, voters: voters ?? `1@127.0.0.1:${controllerPort}`, replicationFactor, minInsyncReplicas, sessionTimeoutMs: single ? 9_000 : 3_000 };
+}
+
+function writeConfig(layout, { port, controllerPort, quorum }) {
   fs.mkdirSync(layout.logs, { recursive: true });
+  const rf = quorum.replicationFactor;
   fs.writeFileSync(
     layout.config,
     [
       'process.roles=broker,controller',
-      'node.id=1',
-      `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+      `node.id=${quorum.nodeId}`,
+      `controller.quorum.voters=${quorum.voters}`,
       `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
       `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
       'controller.listener.names=CONTROLLER',
@@ -63,14 +74,19 @@ function writeConfig(layout, { port, controllerPort }) {
       'inter.broker.listener.name=PLAINTEXT',
       `log.dirs=${layout.data}`,
       'num.partitions=4',
-      // One node: every internal topic has one replica.
-      'offsets.topic.replication.factor=1',
+      // Internal topics get as many replicas as the quorum has nodes (one on a single node).
+      `offsets.topic.replication.factor=${rf}`,
       'offsets.topic.num.partitions=10',
-      'transaction.state.log.replication.factor=1',
-      'transaction.state.log.min.isr=1',
-      'min.insync.replicas=1',
+      `transaction.state.log.replication.factor=${rf}`,
+      `transaction.state.log.min.isr=${quorum.minInsyncReplicas}`,
+      `default.replication.factor=${rf}`,
+      `min.insync.replicas=${quorum.minInsyncReplicas}`,
       // Consumer groups start at once instead of waiting 3 s for more members.
       'group.initial.rebalance.delay.ms=0',
+      // A node killed outright is fenced (its partitions get new leaders) after this long
+      // without a heartbeat (Kafka's default: 9 s).
+      `broker.session.timeout.ms=${quorum.sessionTimeoutMs}`,
+      'broker.heartbeat.interval.ms=500',
       // Topics are created explicitly (with their partition counts) by the project.
       'auto.create.topics.enable=false',
       'delete.topic.enable=true',
@@ -116,14 +132,21 @@ function jvmArgs(layout, heap) {
   ];
 }
 
-/** Formats the KRaft storage unless it is formatted already. */
-function formatStorage(layout) {
-  if (fs.existsSync(path.join(layout.data, 'meta.properties'))) return;
-  // A Kafka cluster id is 16 random bytes in URL-safe base64 without padding; like Kafka's own
-  // Uuid.randomUuid, never one starting with '-', which the tool's argument parser takes for a flag.
+/**
+ * A Kafka cluster id: 16 random bytes in URL-safe base64 without padding; like Kafka's own
+ * Uuid.randomUuid, never one starting with '-', which the tool's argument parser takes for a flag.
+ * The nodes of one quorum are formatted with the same id.
+ */
+export function newKafkaClusterId() {
   let clusterId;
   do clusterId = crypto.randomBytes(16).toString('base64url');
   while (clusterId.startsWith('-'));
+  return clusterId;
+}
+
+/** Formats the KRaft storage unless it is formatted already. */
+function formatStorage(layout, clusterId = newKafkaClusterId()) {
+  if (fs.existsSync(path.join(layout.data, 'meta.properties'))) return;
   execFileSync(
     java(),
     [...jvmArgs(layout, '128m'), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', layout.config, '--ignore-formatted'],
@@ -133,7 +156,9 @@ function formatStorage(layout) {
 
 /**
  * Starts a broker unless one of ours already runs in `dir`. Resolves once it logged that it
- * started and its port answers.
+ * started and its port answers. A node of a quorum names its `nodeId`, the `voters`, the
+ * quorum's `clusterId` (its storage is formatted with it), `replicationFactor` and
+ * `minInsyncReplicas`; without them it is a single node.
  * @returns {{pid:number, port:number, started:boolean, layout:object}}
  */
 export async function startKafkaBroker({
@@ -143,6 +168,11 @@ export async function startKafkaBroker({
   heap = '512m',
   timeoutMs = 90_000,
   log = console.error,
+  nodeId,
+  voters,
+  clusterId,
+  replicationFactor,
+  minInsyncReplicas,
 } = {}) {
   const layout = brokerLayout(dir);
   const existing = runningPid(layout.pidFile, 'kafka.Kafka');
@@ -151,15 +181,15 @@ export async function startKafkaBroker({
     return { pid: existing, port, started: false, layout };
   }
   fetchKafkaJars({ log });
-  writeConfig(layout, { port, controllerPort });
-  formatStorage(layout);
+  writeConfig(layout, { port, controllerPort, quorum: quorumOf({ nodeId, controllerPort, voters, replicationFactor, minInsyncReplicas }) });
+  formatStorage(layout, clusterId);
   const serverLog = path.join(layout.logs, 'server.log');
   const logStart = fs.existsSync(serverLog) ? fs.statSync(serverLog).size : 0;
   const pid = spawnDaemon(java(), [...jvmArgs(layout, heap), 'kafka.Kafka', layout.config], {
     logFile: layout.stdout,
     pidFile: layout.pidFile,
   });
-  log(`Kafka broker starting (pid ${pid}, 127.0.0.1:${port}, logs ${layout.logs})`);
+  log(`Kafka broker${nodeId === undefined ? '' : ` ${nodeId}`} starting (pid ${pid}, 127.0.0.1:${port}, logs ${layout.logs})`);
   await waitFor(
     `Kafka broker to start (see ${serverLog})`,
     async () => {

@@ -2,7 +2,7 @@
 // by the batch layer's scheduled job, and reconciled against the speed view. (Moved here from
 // jobs/batch: a job's own tests import no service.) The event builders are the batch tests'.
 import { QueueEvents, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sigflow/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
 import { topicsFor, type ReceivedEvent } from '@sigflow/events';
@@ -49,7 +49,7 @@ type Totals = Record<string, { impressions: number; clicks: number; invalid_impr
 describe('late events through Kafka, the archiver and the scheduled recompute', () => {
   let config: SigflowConfig;
   let dir: string;
-  let redis: Redis;
+  let redis: RedisClient;
   let keys: StoreKeys;
   let kafka: ReturnType<typeof createKafka>;
   let producer: EventProducer;

@@ -6,7 +6,7 @@ import { campaignBidding, defaultBiddingSettings, realTimeModels, segmentIdOf, t
 import { DuckDBSession, createBatchContext, recomputeHours, recomputeSegments } from '@sigflow/batch';
 import { EventStream, KafkaSink, runGenerator, type TruthFile } from '@sigflow/loadgen';
 import { batchKeyspace, putSegmentDefinition, readBatchHourEntries, readSegmentMembers, readSegmentSizes, type StoreKeys } from '@sigflow/store';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sigflow/store';
 import { Scenario } from '../support/scenario.js';
 import { waitUntil } from '../support/redis-keys.js';
 import { expectedSpeedViews, readBiddingCells, readViews, rollUpAds, truthHours, viewDifferences } from '../support/speed-truth.js';
@@ -22,7 +22,7 @@ const segments: Record<string, SegmentRule> = {
 };
 
 /** Every segment's size per window over [from, to), and its members as of `to`, as the store serves them. */
-async function segmentViews(redis: Redis, keys: StoreKeys, ids: Map<string, string>, from: number, to: number, source: 'speed' | 'batch') {
+async function segmentViews(redis: RedisClient, keys: StoreKeys, ids: Map<string, string>, from: number, to: number, source: 'speed' | 'batch') {
   const sizes = new Map<string, number>();
   const members = new Map<string, string[]>();
   for (const [name, segmentId] of ids) {

@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sigflow/store';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
 import { topicsFor, type ReceivedEvent } from '@sigflow/events';
 import { openBatchQueue } from '@sigflow/batch-jobs';
@@ -64,9 +64,9 @@ describe('ops actions through the API and the CLI, to completion', () => {
     SIGFLOW_LOG_LEVEL: 'warn',
   };
   let config: SigflowConfig;
-  let redis: Redis;
+  let redis: RedisClient;
   let keys: StoreKeys;
-  let queueRedis: Redis;
+  let queueRedis: RedisClient;
   let queue: Queue;
   let worker: BatchWorker;
   let app: FastifyInstance;

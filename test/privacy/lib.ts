@@ -2,7 +2,7 @@
 // of an archive (events and analysts' views) read with DuckDB, a service's metrics.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sigflow/store';
 import { DuckDBInstance, LIST, VARCHAR, listValue } from '@duckdb/node-api';
 import { eventsOfColumns, type ArchivedEvent } from '@sigflow/archive';
 
@@ -16,7 +16,7 @@ export function parquetFiles(dir: string): string[] {
 }
 
 /** Keys under `prefix:` whose name or value holds `needle` (every Redis type read whole). */
-export async function redisMentions(redis: Redis, prefix: string, needle: string): Promise<string[]> {
+export async function redisMentions(redis: RedisClient, prefix: string, needle: string): Promise<string[]> {
   const found: string[] = [];
   let cursor = '0';
   do {
@@ -98,8 +98,8 @@ export async function metricValue(port: number, name: string, labels: Record<str
 }
 
 /** The view hashes of the version an hour serves (fields sorted, floats rounded), under symbolic names. */
-export async function servedVersionHashes(redis: Redis, prefix: string, hour: number): Promise<Record<string, Record<string, number>>> {
-  const entry = await redis.hget(`${prefix}:batch:hours`, String(hour));
+export async function servedVersionHashes(redis: RedisClient, prefix: string, hour: number): Promise<Record<string, Record<string, number>>> {
+  const entry = await redis.hget(`${prefix}:{batch}:hours`, String(hour));
   if (!entry) return {};
   const { version } = JSON.parse(entry) as { version: string };
   const members = await redis.smembers(`${prefix}:batch:keys:${hour}:${version}`);

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventStream, KafkaSink, runGenerator, type GeneratorOptions, type TruthFile } from '@sigflow/loadgen';
+import { scanKeys } from '@sigflow/store';
 import { Scenario } from '../support/scenario.js';
 import { seededRandom, testSeed } from '../support/seed.js';
 import { waitUntil } from '../support/redis-keys.js';
@@ -132,16 +133,11 @@ describe('speed layer end to end (real Kafka, Redis, speed process)', () => {
     let signals = 0;
     let lateSignals = 0;
     for (const p of scenario.partitions) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await scenario.redis.scan(cursor, 'MATCH', scenario.keys.signals(p, '*'), 'COUNT', 1000);
-        cursor = next;
-        for (const key of keys) {
-          const list = await scenario.redis.lrange(key, 0, -1);
-          signals += list.length;
-          lateSignals += list.filter((s) => JSON.parse(s).late === true).length;
-        }
-      } while (cursor !== '0');
+      for (const key of await scanKeys(scenario.redis, scenario.keys.signals(p, '*'))) {
+        const list = await scenario.redis.lrange(key, 0, -1);
+        signals += list.length;
+        lateSignals += list.filter((s) => JSON.parse(s).late === true).length;
+      }
     }
     expect(signals).toBe(truth.totals.unique);
     expect(lateSignals).toBe(truth.totals.late);

@@ -1,13 +1,8 @@
-import type { Redis } from 'ioredis';
+import { deleteKeysWithPrefix, type RedisClient } from '@sigflow/store';
 
-/** Deletes every key under a test's prefix. */
-export async function deleteByPrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
+/** Deletes every key under a test's prefix (on a cluster, on every master). */
+export async function deleteByPrefix(redis: RedisClient, prefix: string): Promise<void> {
+  await deleteKeysWithPrefix(redis, prefix);
 }
 
 export { waitUntil } from '@sigflow/test-support';

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { type RedisClient, createRedis, speedKeyspace, speedPartitions, StoreKeys, type WindowViewKeyspace, getKeys } from '@sigflow/store';
 import type { Kafka } from 'kafkajs';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
 import { topicsFor, userPartition, type Topics } from '@sigflow/events';
-import { createKafka, deleteTopics, ensureTopics } from '@sigflow/kafka';
-import { createRedis, speedKeyspace, speedPartitions, StoreKeys, type WindowViewKeyspace } from '@sigflow/store';
+import { configuredTopicLayout, createKafka, deleteTopics, ensureTopics } from '@sigflow/kafka';
 import { freePort } from '../../infra/lib/process.mjs';
 import { deleteByPrefix } from './redis-keys.js';
 import { ServiceProcess } from './services.js';
@@ -18,7 +17,7 @@ export class Scenario {
   readonly env: Record<string, string>;
   readonly config: SigflowConfig;
   readonly kafka: Kafka;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keys: StoreKeys;
   readonly topics: Topics;
   private readonly services: ServiceProcess[] = [];
@@ -41,7 +40,7 @@ export class Scenario {
   }
 
   async setUp(): Promise<void> {
-    await ensureTopics(this.kafka, this.topics, { eventPartitions: this.config.kafka.eventPartitions, retentionMs: this.config.limits.retentionMs });
+    await ensureTopics(this.kafka, this.topics, configuredTopicLayout(this.config.kafka, this.config.limits.retentionMs));
   }
 
   /**
@@ -138,7 +137,7 @@ export class Scenario {
 
   /** The next offset the speed layer stored per partition (0 where none). */
   async speedOffsets(): Promise<number[]> {
-    return (await this.redis.mget(...this.partitions.map((p) => this.keys.speedOffset(p)))).map((o) => Number(o ?? 0));
+    return (await getKeys(this.redis, this.partitions.map((p) => this.keys.speedOffset(p)))).map((o) => Number(o ?? 0));
   }
 
   /** Messages of the events topic the speed layer has not committed yet. */

@@ -1,8 +1,7 @@
-import type { Redis } from 'ioredis';
+import { type RedisClient, field, hourStart, type WindowViewKeyspace, slotSafePipeline } from '@sigflow/store';
 import { windowStart, type RevenueCell, type SpendCell } from '@sigflow/core';
 import { revenueCellsOf, spendCellsOf } from '@sigflow/serving';
 import type { TruthFile } from '@sigflow/loadgen';
-import { field, hourStart, type WindowViewKeyspace } from '@sigflow/store';
 
 /** Rows keyed by hash field, for one kind of view. */
 export type ViewRows = Map<string, number>;
@@ -70,13 +69,13 @@ export function truthHours(truth: TruthFile): number[] {
 export type KeyspaceOfHour = (hour: number) => readonly WindowViewKeyspace[] | WindowViewKeyspace | null;
 
 /** Reads the views a truth file talks about, keyed like {@link expectedSpeedViews}. */
-export async function readViews(redis: Redis, spaceOf: KeyspaceOfHour, truth: TruthFile, models = ['last_touch', 'first_touch', 'linear']) {
+export async function readViews(redis: RedisClient, spaceOf: KeyspaceOfHour, truth: TruthFile, models = ['last_touch', 'first_touch', 'linear']) {
   const hours = truthHours(truth);
   const campaigns = truth.catalogue.campaigns.map((c) => c.campaign_id).concat('none');
   const pages = truth.catalogue.pages.map((p) => p.page_id);
   const read = async (names: string[], keyOf: (space: WindowViewKeyspace, name: string, hour: number) => string) => {
     const rows: ViewRows = new Map();
-    const pipeline = redis.pipeline();
+    const pipeline = slotSafePipeline(redis);
     const index: string[] = [];
     for (const name of names) {
       for (const h of hours) {
@@ -122,7 +121,7 @@ export function rollUpAds(metrics: ViewRows): ViewRows {
  * the channel spend cells and the revenue cells of `model` (the layers' own hashes, parsed by
  * `@sigflow/serving` as the bidding service parses them).
  */
-export async function readBiddingCells(redis: Redis, spaceOf: KeyspaceOfHour, truth: TruthFile, model: string) {
+export async function readBiddingCells(redis: RedisClient, spaceOf: KeyspaceOfHour, truth: TruthFile, model: string) {
   const hours = truthHours(truth);
   const campaigns = truth.catalogue.campaigns.map((c) => c.campaign_id);
   const spacesOf = (h: number) => {
@@ -140,7 +139,7 @@ export async function readBiddingCells(redis: Redis, spaceOf: KeyspaceOfHour, tr
 }
 
 /** Reads the speed views (every partition's part, summed) a truth file talks about. */
-export function readSpeedViews(redis: Redis, spaces: readonly WindowViewKeyspace[], truth: TruthFile) {
+export function readSpeedViews(redis: RedisClient, spaces: readonly WindowViewKeyspace[], truth: TruthFile) {
   return readViews(redis, () => spaces, truth);
 }
 

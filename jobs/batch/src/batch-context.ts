@@ -1,9 +1,8 @@
 import path from 'node:path';
-import type { Redis } from 'ioredis';
+import { type RedisClient, StoreKeys } from '@sigflow/store';
 import type { SigflowConfig } from '@sigflow/config';
 import type { RuleSettings } from '@sigflow/core';
 import { topicsFor } from '@sigflow/events';
-import { StoreKeys } from '@sigflow/store';
 
 /**
  * Everything a batch job works with. Its knobs are `config.batch` (defaults and variables in
@@ -11,7 +10,7 @@ import { StoreKeys } from '@sigflow/store';
  */
 export interface BatchContext {
   readonly config: SigflowConfig;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keys: StoreKeys;
   /** Archive root (absolute). */
   readonly root: string;
@@ -20,7 +19,7 @@ export interface BatchContext {
   readonly settings: RuleSettings;
 }
 
-export function createBatchContext(config: SigflowConfig, redis: Redis): BatchContext {
+export function createBatchContext(config: SigflowConfig, redis: RedisClient): BatchContext {
   return {
     config,
     redis,

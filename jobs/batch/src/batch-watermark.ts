@@ -1,7 +1,6 @@
-import type { Redis } from 'ioredis';
+import { type RedisClient, readArchiveWatermarks, readBatchWatermark, type StoreKeys } from '@sigflow/store';
 import { archiveSealedThrough, listHourFiles } from '@sigflow/archive';
 import type { RuleSettings } from '@sigflow/core';
-import { readArchiveWatermarks, readBatchWatermark, type StoreKeys } from '@sigflow/store';
 import { floorHour, HOUR_MS } from './hour-range.js';
 
 /**
@@ -13,7 +12,7 @@ import { floorHour, HOUR_MS } from './hour-range.js';
  * archive changed after it was computed. Null while nothing is computed or no partition reported.
  */
 export async function batchWatermarkCandidate(
-  redis: Redis,
+  redis: RedisClient,
   keys: StoreKeys,
   options: { root: string; topic: string; settings: RuleSettings; newlyComputed?: readonly number[] },
 ): Promise<number | null> {

@@ -1,8 +1,7 @@
 import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { type RedisClient, readArchiveWatermarks } from '@sigflow/store';
 import type { Registry } from 'prom-client';
 import { archiveSealedThrough, isHourSealed, listHourFiles } from '@sigflow/archive';
-import { readArchiveWatermarks } from '@sigflow/store';
 import type { Logger } from '@sigflow/observability';
 import type { BatchContext } from './batch-context.js';
 import { bullConnection, bullPrefix, InvalidJobDataError, parseJobRequest, type JobRequest } from '@sigflow/batch-jobs';
@@ -27,7 +26,7 @@ export interface BatchWorkerDeps {
    */
   readonly queue?: Queue;
   /** BullMQ connection (default: a new one from the configuration). */
-  readonly connection?: Redis;
+  readonly connection?: RedisClient;
 }
 
 /** The running worker. */

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import type { SigflowConfig } from '@sigflow/config';
 import { bullConnection, InvalidJobDataError, jobDataOf, openBatchQueue, parseJobRequest, requestDeletion, requesterPattern, type JobKind } from '@sigflow/batch-jobs';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sigflow/store';
 import { enqueueJob, listJobs, listSchedules, showStatus, watchJob, type CliOutput } from './cli-views.js';
 
 const usage = `Usage: npm run jobs -- <command> [options]
@@ -105,7 +105,7 @@ function jobData(kind: JobKind, values: Parsed['values'], out: CliOutput): Recor
 }
 
 /** `jobs delete-user --user <id> [--wait]`: the same request as `DELETE /v1/users/:userId`. */
-async function deleteUser(queue: Queue, redis: Redis, config: SigflowConfig, userId: string | undefined, wait: boolean, out: CliOutput): Promise<number> {
+async function deleteUser(queue: Queue, redis: RedisClient, config: SigflowConfig, userId: string | undefined, wait: boolean, out: CliOutput): Promise<number> {
   if (userId === undefined) {
     out.error('delete-user needs --user <id>');
     return 2;

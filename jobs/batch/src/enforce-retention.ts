@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { listArchiveHours, listHourFiles, parseHourPartition, hourFolder } from '@sigflow/archive';
-import { batchVersionKeysKey, parseBatchHourEntry, pruneTombstones } from '@sigflow/store';
+import { batchVersionKeysKey, parseBatchHourEntry, pruneTombstones, unlinkKeys } from '@sigflow/store';
 import type { BatchContext } from './batch-context.js';
 import { floorHour } from './hour-range.js';
 import { viewFolder } from './view-parquet.js';
@@ -51,7 +51,7 @@ async function removeBatchHours(ctx: BatchContext, cutoff: number): Promise<{ ho
     if (entry) {
       const setKey = batchVersionKeysKey(keys, Number(h), entry.version);
       const members = await redis.smembers(setKey);
-      for (let i = 0; i < members.length; i += 500) removedKeys += await redis.unlink(...members.slice(i, i + 500));
+      for (let i = 0; i < members.length; i += 500) removedKeys += await unlinkKeys(redis, members.slice(i, i + 500));
       removedKeys += await redis.unlink(setKey);
     }
     await redis.hdel(keys.batchHours(), h);

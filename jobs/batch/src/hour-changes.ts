@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import { readLayerHashes, speedPartitions, type RedisCommand, type StoreKeys } from '@sigflow/store';
+import { type RedisClient, readLayerHashes, speedPartitions, type RedisCommand, type StoreKeys } from '@sigflow/store';
 import { compareCampaigns, reconciledModel, type RecordedComparison } from '@sigflow/serving';
 
 /**
@@ -9,7 +8,7 @@ import { compareCampaigns, reconciledModel, type RecordedComparison } from '@sig
  * that either side has. The version need not be serving yet (it is compared while written).
  */
 export async function hourChangeCommands(
-  redis: Redis,
+  redis: RedisClient,
   keys: StoreKeys,
   hour: number,
   version: string,

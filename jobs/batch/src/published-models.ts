@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
+import { type RedisClient, readMarkovModel, type StoreKeys } from '@sigflow/store';
 import { parseShapleyTable, type MarkovModel, type ShapleyTable } from '@sigflow/core';
-import { readMarkovModel, type StoreKeys } from '@sigflow/store';
 
 /** The attribution models a recompute applies. */
 export interface AttributionModels {
@@ -15,7 +14,7 @@ export interface AttributionModels {
  * layer is applying, so on in-order data both layers credit alike; a difference caused by a
  * retraining shows up in the reconciliation as the table version.
  */
-export async function loadPublishedModels(redis: Redis, keys: StoreKeys): Promise<AttributionModels> {
+export async function loadPublishedModels(redis: RedisClient, keys: StoreKeys): Promise<AttributionModels> {
   const [tableJson, markov] = await Promise.all([redis.get(keys.shapleyTable()), readMarkovModel(redis, keys)]);
   return {
     shapley: tableJson === null ? null : parseShapleyTable(JSON.parse(tableJson)),

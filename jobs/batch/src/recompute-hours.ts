@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sigflow/store';
 import type { SigflowConfig } from '@sigflow/config';
 import { isbotVersion, type MarkovModel, type ShapleyTable } from '@sigflow/core';
 import { StagingArea } from '@sigflow/archive';
@@ -62,7 +62,7 @@ export interface RecomputeHoursOptions {
   /** Either a context, or the configuration and a Redis client to make one. */
   readonly context?: BatchContext;
   readonly config?: SigflowConfig;
-  readonly redis?: Redis;
+  readonly redis?: RedisClient;
   /** Models to apply; default: the published ones (null = explicitly none). */
   readonly shapley?: ShapleyTable | null;
   readonly markov?: MarkovModel | null;

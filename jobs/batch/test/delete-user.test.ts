@@ -2,7 +2,7 @@
 // runs: the speed state is erased directly after the wait). Expected results come from a second
 // run that never had the person: the same events without theirs, written and recomputed apart.
 import fs from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sigflow/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { listArchiveHours, listHourFiles, type ArchivedEvent } from '@sigflow/archive';
@@ -60,7 +60,7 @@ async function archiveRows(root: string, user: string): Promise<{ rows: string[]
 }
 
 /** An archive of `events`, sealed past the last hour, with every hour recomputed. */
-async function recomputedRun(config: SigflowConfig, redis: Redis, events: readonly ArchivedEvent[]): Promise<BatchContext> {
+async function recomputedRun(config: SigflowConfig, redis: RedisClient, events: readonly ArchivedEvent[]): Promise<BatchContext> {
   const ctx = createBatchContext(config, redis);
   await writeArchive(ctx.root, events);
   await raiseArchiveWatermarks(redis, ctx.keys, ctx.topic, new Map([[0, T0 + 5 * HOUR], [1, T0 + 5 * HOUR]]));
@@ -79,7 +79,7 @@ describe('delete-user in the batch layer', () => {
   const env = { SIGFLOW_PRIVACY_SPEED_WAIT_MS: '300', SIGFLOW_PRIVACY_ARCHIVE_SETTLE_MS: '100' };
   const run = testConfig('delete', env);
   const reference = testConfig('delete-ref', env);
-  let redis: Redis;
+  let redis: RedisClient;
   let ctx: BatchContext;
   let refCtx: BatchContext;
   let duckdb: DuckDBSession;

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sigflow/store';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
 import type { ViewDeltas } from '@sigflow/core';
 import { ArchiveWriter, type ArchivedEvent } from '@sigflow/archive';
@@ -82,7 +82,7 @@ export function expectedHashes(deltas: ViewDeltas): Hashes {
 }
 
 /** The view hashes of one batch version of one hour, under symbolic names. */
-export async function actualHashes(redis: Redis, keys: StoreKeys, hour: number, version: string): Promise<Hashes> {
+export async function actualHashes(redis: RedisClient, keys: StoreKeys, hour: number, version: string): Promise<Hashes> {
   const hashes: Hashes = new Map();
   const members = await redis.smembers(batchVersionKeysKey(keys, hour, version));
   const head = `${keys.prefix}:batch:`;

@@ -3,7 +3,7 @@
 // flood rule counts by the full address: one address behind twelve clicks floods, twelve
 // addresses of one /24 do not.
 import fs from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sigflow/store';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ReceivedEvent } from '@sigflow/events';
 import type { ArchivedEvent } from '@sigflow/archive';
@@ -14,7 +14,7 @@ import { CHROME_UA, HOUR, T0, deleteKeys, testConfig, writeArchive } from './hel
 
 describe('IP flood over truncated addresses', () => {
   const { config, dir } = testConfig('iptrunc', { SIGFLOW_PRIVACY_IP_MODE: 'truncated', SIGFLOW_PRIVACY_SALT: 'batch-salt' });
-  const redis: Redis = createRedis(config.redis);
+  const redis: RedisClient = createRedis(config.redis);
   afterAll(async () => {
     await deleteKeys(redis, config.redis.keyPrefix);
     redis.disconnect();

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { QueueEvents, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sigflow/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
 import type { ReceivedEvent } from '@sigflow/events';
@@ -42,7 +42,7 @@ function capture() {
 describe('batch jobs on BullMQ', () => {
   let config: SigflowConfig;
   let dir: string;
-  let redis: Redis;
+  let redis: RedisClient;
   let keys: StoreKeys;
   let ctx: BatchContext;
   let queue: Queue;

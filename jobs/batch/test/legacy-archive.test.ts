@@ -2,7 +2,7 @@
 // still reads them (their touchpoints cost nothing), alone or beside newer files, and compaction
 // merges old and new files into one with every column.
 import fs from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sigflow/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { SigflowConfig } from '@sigflow/config';
@@ -26,7 +26,7 @@ async function dropCostColumn(files: readonly string[]): Promise<void> {
 describe('an archive from before the cost column', () => {
   let config: SigflowConfig;
   let dir: string;
-  let redis: Redis;
+  let redis: RedisClient;
   let keys: StoreKeys;
   // One event per minute: each in its own window.
   const at = (i: number) => T0 + 10 * MINUTE + i * MINUTE + 5 * SECOND;

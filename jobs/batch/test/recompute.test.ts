@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sigflow/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
 import type { ReceivedEvent } from '@sigflow/events';
@@ -122,7 +122,7 @@ function expectedOutcomes(copies: readonly ArchivedEvent[], from: number, to: nu
 describe('recomputeHours over the Parquet archive', () => {
   let config: SigflowConfig;
   let dir: string;
-  let redis: Redis;
+  let redis: RedisClient;
   let keys: StoreKeys;
   let duckdb: DuckDBSession;
   const data = dataset(11);

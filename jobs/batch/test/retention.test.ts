@@ -4,7 +4,7 @@
 // four hours served exactly as before.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sigflow/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listArchiveHours, type ArchivedEvent } from '@sigflow/archive';
 import type {
@@ -56,7 +56,7 @@ function archive(): ArchivedEvent[] {
 }
 
 /** The batch hashes served for [from, to) of every view the archive feeds, fields sorted. */
-async function served(redis: Redis, keys: StoreKeys, from: number, to: number) {
+async function served(redis: RedisClient, keys: StoreKeys, from: number, to: number) {
   const views: [string, WindowedViewKeys][] = [
     ['metrics:c1', metricsViewKeys(keys, 'c1', 2)],
     ['metrics:c2', metricsViewKeys(keys, 'c2', 2)],
@@ -80,7 +80,7 @@ const pairs = (hash: HashReply) => {
 
 describe('retention job', () => {
   const { config, dir } = testConfig('retention', { SIGFLOW_RETENTION_MS: String(RETENTION_MS) });
-  let redis: Redis;
+  let redis: RedisClient;
   let ctx: BatchContext;
 
   beforeAll(async () => {

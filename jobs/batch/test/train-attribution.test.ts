@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sigflow/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
 import type { ReceivedEvent } from '@sigflow/events';
@@ -45,7 +45,7 @@ function trainingEvents(): ReceivedEvent[] {
 describe('train-attribution: from archive rows to the published models', () => {
   let config: SigflowConfig;
   let dir: string;
-  let redis: Redis;
+  let redis: RedisClient;
   let keys: StoreKeys;
   let ctx: BatchContext;
 

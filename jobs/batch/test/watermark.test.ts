@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sigflow/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
 import { topicsFor, type ReceivedEvent } from '@sigflow/events';
@@ -17,7 +17,7 @@ import { HOUR, MINUTE, T0, deleteKeys, impression, testConfig, writeArchive } fr
 describe('batch watermark and the versioned switch', () => {
   let config: SigflowConfig;
   let dir: string;
-  let redis: Redis;
+  let redis: RedisClient;
   let keys: StoreKeys;
   let ctx: BatchContext;
   let duckdb: DuckDBSession;

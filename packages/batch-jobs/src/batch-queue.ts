@@ -1,15 +1,19 @@
 import { Queue, type JobsOptions } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { BatchConfig, SigflowConfig } from '@sigflow/config';
+import { createRedis, type RedisClient } from '@sigflow/store';
 
-/** BullMQ's key prefix: under the configured Redis prefix, so test runs stay apart. */
+/**
+ * BullMQ's key prefix: under the configured Redis prefix, so test runs stay apart
+ * (`<redis prefix>:bull`). On a Redis Cluster BullMQ's scripts touch several keys of a queue, so
+ * the prefix is the hash tag `<redis prefix>:{bull}`: every queue key is in one slot.
+ */
 export function bullPrefix(config: SigflowConfig): string {
-  return `${config.redis.keyPrefix}:bull`;
+  return config.redis.clusterNodes.length > 0 ? `${config.redis.keyPrefix}:{bull}` : `${config.redis.keyPrefix}:bull`;
 }
 
-/** A Redis connection for BullMQ (blocking commands: no per-request retry limit). */
-export function bullConnection(config: SigflowConfig): Redis {
-  return new Redis(config.redis.url, { maxRetriesPerRequest: null, enableReadyCheck: true });
+/** A Redis connection (or cluster client) for BullMQ: blocking commands, so no per-request retry limit. */
+export function bullConnection(config: SigflowConfig): RedisClient {
+  return createRedis(config.redis, { maxRetriesPerRequest: null, enableReadyCheck: true, enableAutoPipelining: false });
 }
 
 /**
@@ -31,7 +35,7 @@ export function batchJobOptions(batch: BatchConfig): JobsOptions {
  * follow-ups all run with the same attempts and backoff. `connection` defaults to
  * {@link bullConnection}; the caller closes the queue (and a connection it passed).
  */
-export function openBatchQueue(config: SigflowConfig, connection: Redis = bullConnection(config)): Queue {
+export function openBatchQueue(config: SigflowConfig, connection: RedisClient = bullConnection(config)): Queue {
   return new Queue(config.batch.queueName, {
     connection,
     prefix: bullPrefix(config),

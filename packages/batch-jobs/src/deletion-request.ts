@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { type RedisClient, recordTombstone, StoreKeys } from '@sigflow/store';
 import type { SigflowConfig } from '@sigflow/config';
 import { tombstoneHash } from '@sigflow/privacy';
-import { recordTombstone, StoreKeys } from '@sigflow/store';
 import { jobDataOf, parseJobRequest } from './job-kinds.js';
 
 /** The form of a deletion request's id (its BullMQ job id). */
@@ -16,7 +15,7 @@ export const deletionRequestPattern = /^del-[0-9a-f-]{36}$/;
  * a request id `del-<uuid>`, which it returns. Throws `InvalidJobDataError` for an id the event
  * contract would refuse (nothing recorded then).
  */
-export async function requestDeletion(queue: Queue, redis: Redis, config: SigflowConfig, userId: string, requestedBy: string, now = Date.now()): Promise<string> {
+export async function requestDeletion(queue: Queue, redis: RedisClient, config: SigflowConfig, userId: string, requestedBy: string, now = Date.now()): Promise<string> {
   const data = jobDataOf(parseJobRequest('delete-user', { userId, requestedBy }));
   await recordTombstone(redis, new StoreKeys(config.redis.keyPrefix), tombstoneHash(config.privacy.salt, userId), now, config.limits.retentionMs);
   const requestId = `del-${randomUUID()}`;

@@ -11,25 +11,8 @@ import {
 } from '@sigflow/core';
 import { hostname } from 'node:os';
 import { EnvReader, ConfigError, type Env } from './env.js';
+import { kafkaConfig, redisConfig, type KafkaConfig, type RedisConfig } from './connections.js';
 import { alertsConfig, segmentsConfig, type AlertsConfig, type SegmentsConfig } from './segments-alerts.js';
-
-/** Kafka connection and topic naming. */
-export interface KafkaConfig {
-  readonly brokers: string[];
-  readonly clientId: string;
-  /** Prefixed to every topic name; tests use a unique prefix per run. */
-  readonly topicPrefix: string;
-  /** Partitions of `events.v1` when the project creates it. */
-  readonly eventPartitions: number;
-  readonly connectionTimeoutMs: number;
-  readonly requestTimeoutMs: number;
-}
-
-export interface RedisConfig {
-  readonly url: string;
-  /** Prefixed to every key; tests use a unique prefix per run. */
-  readonly keyPrefix: string;
-}
 
 export interface CollectorConfig {
   readonly host: string;
@@ -151,7 +134,7 @@ export interface ArchiverConfig {
 export interface BatchConfig {
   /** Port of the worker's /metrics, /healthz, /readyz (`SIGFLOW_BATCH_METRICS_PORT`, 7004). */
   readonly metricsPort: number;
-  /** BullMQ queue name (`SIGFLOW_BATCH_QUEUE`, `batch`); the key prefix is `<redis prefix>:bull`. */
+  /** BullMQ queue name (`SIGFLOW_BATCH_QUEUE`, `batch`); the key prefix is `<redis prefix>:bull` (`:{bull}` on a Redis Cluster). */
   readonly queueName: string;
   /** Cron pattern of the dirty-hours recompute (`SIGFLOW_BATCH_RECOMPUTE_EVERY`, every 5 minutes). */
   readonly recomputeEvery: string;
@@ -442,18 +425,8 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
   const config: SigflowConfig = {
     logLevel: r.oneOf('SIGFLOW_LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     metricsHost: r.string('SIGFLOW_METRICS_HOST', '127.0.0.1'),
-    kafka: {
-      brokers: r.list('SIGFLOW_KAFKA_BROKERS', ['127.0.0.1:9092']),
-      clientId: r.string('SIGFLOW_KAFKA_CLIENT_ID', 'sigflow'),
-      topicPrefix: r.string('SIGFLOW_TOPIC_PREFIX', ''),
-      eventPartitions: r.int('SIGFLOW_EVENT_PARTITIONS', 4, 1, 1024),
-      connectionTimeoutMs: r.int('SIGFLOW_KAFKA_CONNECTION_TIMEOUT_MS', 3_000, 100),
-      requestTimeoutMs: r.int('SIGFLOW_KAFKA_REQUEST_TIMEOUT_MS', 30_000, 100),
-    },
-    redis: {
-      url: r.string('SIGFLOW_REDIS_URL', 'redis://127.0.0.1:6379'),
-      keyPrefix: r.string('SIGFLOW_REDIS_PREFIX', 'sigflow'),
-    },
+    kafka: kafkaConfig(r),
+    redis: redisConfig(r),
     limits: {
       retentionMs,
       maxFutureMs: r.int('SIGFLOW_MAX_FUTURE_MS', 5 * 60_000, 0),

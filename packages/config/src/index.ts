@@ -1,8 +1,6 @@
 export { loadConfig } from './config.js';
 export type {
   SigflowConfig,
-  KafkaConfig,
-  RedisConfig,
   CollectorConfig,
   EventLimitsConfig,
   SpeedConfig,
@@ -13,6 +11,7 @@ export type {
   Role,
   PrivacyConfig,
 } from './config.js';
+export type { KafkaConfig, KafkaSaslConfig, KafkaSaslMechanism, RedisConfig } from './connections.js';
 export type { SegmentsConfig, AlertsConfig } from './segments-alerts.js';
 export { ConfigError } from './env.js';
 export type { Env } from './env.js';

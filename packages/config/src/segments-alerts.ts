@@ -44,7 +44,7 @@ export interface AlertsConfig {
   readonly deliveryTimeoutMs: number;
   /** Alert episodes kept in the history, the newest (`SIGFLOW_ALERTS_KEEP`, 1000). */
   readonly keepEpisodes: number;
-  /** BullMQ queue of the deliveries (`SIGFLOW_ALERTS_QUEUE`, `alerts`); prefix `<redis prefix>:bull`. */
+  /** BullMQ queue of the deliveries (`SIGFLOW_ALERTS_QUEUE`, `alerts`); prefix `<redis prefix>:bull`, `<redis prefix>:{bull}` on a Redis Cluster. */
   readonly queueName: string;
   /** One service instance evaluates at a time, holding a lease this long, renewed at each poll (`SIGFLOW_ALERTS_LEASE_MS`, 10000). */
   readonly leaseMs: number;

@@ -1,4 +1,5 @@
-import { Kafka, logLevel, type LogEntry, type logCreator } from 'kafkajs';
+import fs from 'node:fs';
+import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type LogEntry, type logCreator } from 'kafkajs';
 import type { KafkaConfig } from '@sigflow/config';
 
 /** Where kafkajs log lines go: a pino-like logger or anything with the same methods. */
@@ -29,11 +30,19 @@ export interface KafkaClientOptions {
   readonly retries?: number;
 }
 
-/** A kafkajs client for the configured brokers. */
+/** TLS and SASL of the connection, as kafkajs takes them (none on a local broker). */
+export function kafkaSecurity(config: KafkaConfig): Pick<KafkaJsConfig, 'ssl' | 'sasl'> {
+  const ssl = config.ssl ? (config.sslCaFile === '' ? true : { ca: [fs.readFileSync(config.sslCaFile, 'utf8')] }) : undefined;
+  const sasl = config.sasl === null ? undefined : { mechanism: config.sasl.mechanism, username: config.sasl.username, password: config.sasl.password };
+  return { ...(ssl === undefined ? {} : { ssl }), ...(sasl === undefined ? {} : { sasl }) } as Pick<KafkaJsConfig, 'ssl' | 'sasl'>;
+}
+
+/** A kafkajs client for the configured brokers, with TLS and SASL when configured. */
 export function createKafka(config: KafkaConfig, options: KafkaClientOptions = {}): Kafka {
   return new Kafka({
     clientId: options.clientId ?? config.clientId,
     brokers: config.brokers,
+    ...kafkaSecurity(config),
     connectionTimeout: config.connectionTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
     logLevel: options.log ? logLevel.WARN : logLevel.NOTHING,

@@ -1,6 +1,6 @@
 export { createKafka } from './client.js';
 export type { KafkaClientOptions, KafkaLogSink } from './client.js';
-export { ensureTopics, deleteTopics, topicRetentionMs } from './topics.js';
+export { ensureTopics, deleteTopics, topicRetentionMs, configuredTopicLayout } from './topics.js';
 export type { TopicLayout } from './topics.js';
 export { EventProducer } from './event-producer.js';
 export type { EventMessage, EventProducerOptions } from './event-producer.js';

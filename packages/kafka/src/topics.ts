@@ -1,4 +1,5 @@
 import kafkajs, { type Admin, type Kafka } from 'kafkajs';
+import type { KafkaConfig } from '@sigflow/config';
 import type { Topics } from '@sigflow/events';
 import { TopicLayoutError } from './errors.js';
 
@@ -14,6 +15,10 @@ export interface TopicLayout {
    * Absent: topics keep the broker's default (tests that do not care).
    */
   readonly retentionMs?: number;
+  /** Replicas of each topic created (`SIGFLOW_KAFKA_REPLICATION_FACTOR`). Absent: 1. */
+  readonly replicationFactor?: number;
+  /** `min.insync.replicas` of each topic created (`SIGFLOW_KAFKA_MIN_INSYNC_REPLICAS`). Absent or null: the broker's. */
+  readonly minInsyncReplicas?: number | null;
 }
 
 /** A topic's config overrides (set on the topic itself, not inherited), by name. */
@@ -47,6 +52,40 @@ async function alignRetention(admin: Admin, topics: readonly string[], retention
   return altered;
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits until every partition of new topics has a leader. On several brokers the one asked may
+ * not know a topic the controller just created (UNKNOWN_TOPIC_OR_PARTITION, which kafkajs's own
+ * wait does not retry): that answer is waited out too.
+ */
+async function waitForLeaders(admin: Admin, topics: readonly string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics: [...topics] });
+      if (meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leaders after ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+/** A topic's metadata, asked again while a broker does not know the topic yet (see above). */
+async function topicMetadata(admin: Admin, topic: string, timeoutMs = 30_000): ReturnType<Admin['fetchTopicMetadata']> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await admin.fetchTopicMetadata({ topics: [topic] });
+    } catch (err) {
+      if (Date.now() > deadline || (err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+    }
+    await sleep(100);
+  }
+}
+
 /**
  * Creates the platform's topics if they do not exist, with `retention.ms` when the layout gives
  * one; existing topics keep their partitions and get that retention if theirs differs, so
@@ -66,15 +105,19 @@ export async function ensureTopics(kafka: Kafka, topics: Topics, layout: TopicLa
       { topic: topics.analytics, numPartitions: layout.eventPartitions },
       { topic: topics.bidding, numPartitions: layout.eventPartitions },
     ];
-    const retention = layout.retentionMs === undefined ? [] : [{ name: 'retention.ms', value: String(layout.retentionMs) }];
+    const configEntries = [
+      ...(layout.retentionMs === undefined ? [] : [{ name: 'retention.ms', value: String(layout.retentionMs) }]),
+      ...(layout.minInsyncReplicas === undefined || layout.minInsyncReplicas === null ? [] : [{ name: 'min.insync.replicas', value: String(layout.minInsyncReplicas) }]),
+    ];
     const wanted = all.filter((t) => !existing.has(t.topic));
     if (wanted.length > 0) {
       await admin.createTopics({
-        topics: wanted.map((t) => ({ ...t, replicationFactor: 1, configEntries: retention })),
-        waitForLeaders: true,
+        topics: wanted.map((t) => ({ ...t, replicationFactor: layout.replicationFactor ?? 1, configEntries })),
+        waitForLeaders: false,
       });
+      await waitForLeaders(admin, wanted.map((t) => t.topic));
     }
-    const [events] = (await admin.fetchTopicMetadata({ topics: [topics.events] })).topics;
+    const [events] = (await topicMetadata(admin, topics.events)).topics;
     const partitions = events?.partitions.length ?? 0;
     if (partitions !== layout.eventPartitions) throw new TopicLayoutError(topics.events, partitions, layout.eventPartitions);
     if (layout.retentionMs === undefined) return [];
@@ -111,4 +154,9 @@ export async function deleteTopics(kafka: Kafka, names: string[]): Promise<void>
   } finally {
     await admin.disconnect();
   }
+}
+
+/** The layout the configuration asks for: partitions, replication and retention of the platform's topics. */
+export function configuredTopicLayout(kafka: KafkaConfig, retentionMs: number): TopicLayout {
+  return { eventPartitions: kafka.eventPartitions, retentionMs, replicationFactor: kafka.replicationFactor, minInsyncReplicas: kafka.minInsyncReplicas };
 }

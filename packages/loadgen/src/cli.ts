@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
-import { createKafka, ensureTopics } from '@sigflow/kafka';
+import { configuredTopicLayout, createKafka, ensureTopics } from '@sigflow/kafka';
 import { CliError, parseCliArgs, usage, type CliSettings } from './cli-args.js';
 import { EventStream, resolveGeneratorOptions } from './generate-events.js';
 import { runGenerator, type Progress } from './run-generator.js';
@@ -26,7 +26,7 @@ async function prepareKafka(settings: CliSettings, config: SigflowConfig): Promi
   const kafka = createKafka(config.kafka, { clientId: 'sigflow-loadgen', retries: 2 });
   const topics = topicsFor(config.kafka.topicPrefix);
   const partitions = settings.generator.partitions ?? config.kafka.eventPartitions;
-  await ensureTopics(kafka, topics, { eventPartitions: partitions, retentionMs: config.limits.retentionMs });
+  await ensureTopics(kafka, topics, { ...configuredTopicLayout(config.kafka, config.limits.retentionMs), eventPartitions: partitions });
   const admin = kafka.admin();
   await admin.connect();
   try {

@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import { readTombstones, type StoreKeys } from '@sigflow/store';
+import { type RedisClient, readTombstones, type StoreKeys } from '@sigflow/store';
 import { tombstoneHash } from './tombstone-hash.js';
 
 /** Verdicts remembered per user id before the memo starts over (bounds memory). */
@@ -17,7 +16,7 @@ export class TombstoneSet {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: StoreKeys,
     private readonly salt: string,
   ) {}

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import type { AlertRule, AlertSeriesState } from '@sigflow/core';
 import { DefinitionLimitError } from './errors.js';
 import { holdLease, releaseLease } from './lease.js';
@@ -73,19 +73,19 @@ return n
 `);
 
 /** Creates or replaces a rule; true when it is new. Throws {@link DefinitionLimitError} beyond `max` rules. */
-export async function putAlertRule(redis: Redis, keys: StoreKeys, rule: StoredAlertRule, max: number): Promise<boolean> {
+export async function putAlertRule(redis: RedisClient, keys: StoreKeys, rule: StoredAlertRule, max: number): Promise<boolean> {
   const n = Number(await putScript.run(redis, [keys.alertRules()], [rule.name, JSON.stringify(rule), max]));
   if (n < 0) throw new DefinitionLimitError(`at most ${max} alert rules may be defined (SIGFLOW_ALERTS_MAX_RULES)`);
   return n === 1;
 }
 
 /** Removes a rule (and where its series stood); false when there was none. */
-export async function deleteAlertRule(redis: Redis, keys: StoreKeys, name: string): Promise<boolean> {
+export async function deleteAlertRule(redis: RedisClient, keys: StoreKeys, name: string): Promise<boolean> {
   return Number(await deleteScript.run(redis, [keys.alertRules(), keys.alertSeries()], [name])) > 0;
 }
 
 /** Every rule, by name. */
-export async function readAlertRules(redis: Redis, keys: StoreKeys): Promise<StoredAlertRule[]> {
+export async function readAlertRules(redis: RedisClient, keys: StoreKeys): Promise<StoredAlertRule[]> {
   const all = await redis.hgetall(keys.alertRules());
   return Object.keys(all)
     .sort()
@@ -93,7 +93,7 @@ export async function readAlertRules(redis: Redis, keys: StoreKeys): Promise<Sto
 }
 
 /** One rule, or null. */
-export async function readAlertRule(redis: Redis, keys: StoreKeys, name: string): Promise<StoredAlertRule | null> {
+export async function readAlertRule(redis: RedisClient, keys: StoreKeys, name: string): Promise<StoredAlertRule | null> {
   const json = await redis.hget(keys.alertRules(), name);
   return json ? (JSON.parse(json) as StoredAlertRule) : null;
 }
@@ -109,7 +109,7 @@ export interface StoredAlertSeries extends AlertSeriesState {
 }
 
 /** Every series' state, by `${rule}\t${campaign}`, and the last window evaluated (null: none yet). */
-export async function readAlertEvaluation(redis: Redis, keys: StoreKeys): Promise<{ series: Map<string, StoredAlertSeries>; evaluated: number | null }> {
+export async function readAlertEvaluation(redis: RedisClient, keys: StoreKeys): Promise<{ series: Map<string, StoredAlertSeries>; evaluated: number | null }> {
   const [series, evaluated] = await Promise.all([redis.hgetall(keys.alertSeries()), redis.get(keys.alertsEvaluated())]);
   return { series: new Map(Object.entries(series).map(([f, v]) => [f, JSON.parse(v) as StoredAlertSeries])), evaluated: evaluated === null ? null : Number(evaluated) };
 }
@@ -120,12 +120,12 @@ export function deliveryId(episodeId: string, kind: DeliveryKind): string {
 }
 
 /** Takes or renews the alerts evaluation lease; true when `holder` holds it. */
-export async function holdAlertsLease(redis: Redis, keys: StoreKeys, holder: string, ms: number): Promise<boolean> {
+export async function holdAlertsLease(redis: RedisClient, keys: StoreKeys, holder: string, ms: number): Promise<boolean> {
   return holdLease(redis, keys.alertsLease(), holder, ms);
 }
 
 /** Gives the alerts evaluation lease up if `holder` holds it. */
-export async function releaseAlertsLease(redis: Redis, keys: StoreKeys, holder: string): Promise<void> {
+export async function releaseAlertsLease(redis: RedisClient, keys: StoreKeys, holder: string): Promise<void> {
   await releaseLease(redis, keys.alertsLease(), holder);
 }
 
@@ -145,7 +145,7 @@ return 1
 `);
 
 /** Applies `commands` (keys under the `{alerts}` tag) atomically, only while `holder` holds the lease. */
-export async function applyWithAlertsLease(redis: Redis, keys: StoreKeys, holder: string, commands: readonly RedisCommand[]): Promise<boolean> {
+export async function applyWithAlertsLease(redis: RedisClient, keys: StoreKeys, holder: string, commands: readonly RedisCommand[]): Promise<boolean> {
   const list: string[] = [keys.alertsLease()];
   const index = new Map<string, number>();
   const encoded = commands.map(([name, key, ...args]) => {
@@ -160,17 +160,17 @@ export async function applyWithAlertsLease(redis: Redis, keys: StoreKeys, holder
 }
 
 /** The ids of deliveries committed but not queued yet (the evaluator queues them after each commit). */
-export async function readAlertOutbox(redis: Redis, keys: StoreKeys): Promise<string[]> {
+export async function readAlertOutbox(redis: RedisClient, keys: StoreKeys): Promise<string[]> {
   return redis.smembers(keys.alertOutbox());
 }
 
 /** Removes queued deliveries from the outbox. */
-export async function ackAlertOutbox(redis: Redis, keys: StoreKeys, ids: readonly string[]): Promise<void> {
+export async function ackAlertOutbox(redis: RedisClient, keys: StoreKeys, ids: readonly string[]): Promise<void> {
   if (ids.length > 0) await redis.srem(keys.alertOutbox(), ...ids);
 }
 
 /** The states of some deliveries, by id (absent: none recorded). */
-export async function readAlertDeliveries(redis: Redis, keys: StoreKeys, ids: readonly string[]): Promise<Map<string, AlertDelivery>> {
+export async function readAlertDeliveries(redis: RedisClient, keys: StoreKeys, ids: readonly string[]): Promise<Map<string, AlertDelivery>> {
   const states = new Map<string, AlertDelivery>();
   if (ids.length === 0) return states;
   const values = await redis.hmget(keys.alertDeliveries(), ...ids);
@@ -182,7 +182,7 @@ export async function readAlertDeliveries(redis: Redis, keys: StoreKeys, ids: re
 }
 
 /** Records the state of one delivery. */
-export async function writeAlertDelivery(redis: Redis, keys: StoreKeys, id: string, delivery: AlertDelivery): Promise<void> {
+export async function writeAlertDelivery(redis: RedisClient, keys: StoreKeys, id: string, delivery: AlertDelivery): Promise<void> {
   await redis.hset(keys.alertDeliveries(), id, JSON.stringify(delivery));
 }
 
@@ -192,13 +192,13 @@ export interface AlertEpisodeView extends AlertEpisode {
 }
 
 /** One episode, or null. */
-export async function readAlertEpisode(redis: Redis, keys: StoreKeys, id: string): Promise<AlertEpisode | null> {
+export async function readAlertEpisode(redis: RedisClient, keys: StoreKeys, id: string): Promise<AlertEpisode | null> {
   const json = await redis.hget(keys.alertEpisodes(), id);
   return json ? (JSON.parse(json) as AlertEpisode) : null;
 }
 
 /** The newest `limit` episodes (newest first), each with its deliveries. */
-export async function readAlertEpisodes(redis: Redis, keys: StoreKeys, limit: number): Promise<AlertEpisodeView[]> {
+export async function readAlertEpisodes(redis: RedisClient, keys: StoreKeys, limit: number): Promise<AlertEpisodeView[]> {
   const ids = await redis.zrevrange(keys.alertEpisodesByTime(), 0, limit - 1);
   if (ids.length === 0) return [];
   const deliveryIds = ids.flatMap((id) => [deliveryId(id, 'fired'), deliveryId(id, 'resolved')]);

@@ -1,4 +1,5 @@
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import { field, type StoreKeys } from './store-keys.js';
 import type { RedisCommand } from './view-commands.js';
 
@@ -53,13 +54,13 @@ declare module 'ioredis' {
  * may write the same field in any order.
  */
 export async function raiseArchiveWatermarks(
-  redis: Redis,
+  redis: RedisClient,
   keys: StoreKeys,
   topic: string,
   watermarks: ReadonlyMap<number, number>,
 ): Promise<void> {
   if (watermarks.size === 0) return;
-  if (typeof (redis as Partial<Redis>).sigflowHsetMax !== 'function') {
+  if (typeof (redis as Partial<RedisClient>).sigflowHsetMax !== 'function') {
     redis.defineCommand('sigflowHsetMax', { numberOfKeys: 1, lua: hsetMaxScript });
   }
   const args: (string | number)[] = [];
@@ -68,7 +69,7 @@ export async function raiseArchiveWatermarks(
 }
 
 /** Per-partition archive watermarks of one topic. */
-export async function readArchiveWatermarks(redis: Redis, keys: StoreKeys, topic: string): Promise<Map<number, number>> {
+export async function readArchiveWatermarks(redis: RedisClient, keys: StoreKeys, topic: string): Promise<Map<number, number>> {
   const all = await redis.hgetall(archiveWatermarksKey(keys));
   const result = new Map<number, number>();
   for (const [f, v] of Object.entries(all)) {

@@ -1,4 +1,5 @@
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import type { MarkovModel } from '@sigflow/core';
 import type { StoreKeys } from './store-keys.js';
 import type { WindowViewKeyspace } from './view-commands.js';
@@ -53,7 +54,7 @@ export function parseBatchHourEntry(json: string | null | undefined): BatchHourE
 }
 
 /** The entries of the given hours (missing hours are left out). */
-export async function readBatchHourEntries(redis: Redis, keys: StoreKeys, hours: readonly number[]): Promise<Map<number, BatchHourEntry>> {
+export async function readBatchHourEntries(redis: RedisClient, keys: StoreKeys, hours: readonly number[]): Promise<Map<number, BatchHourEntry>> {
   const result = new Map<number, BatchHourEntry>();
   if (hours.length === 0) return result;
   const values = await redis.hmget(keys.batchHours(), ...hours.map(String));
@@ -65,7 +66,7 @@ export async function readBatchHourEntries(redis: Redis, keys: StoreKeys, hours:
 }
 
 /** The batch watermark (ms), or null before the first switch. */
-export async function readBatchWatermark(redis: Redis, keys: StoreKeys): Promise<number | null> {
+export async function readBatchWatermark(redis: RedisClient, keys: StoreKeys): Promise<number | null> {
   const value = await redis.get(keys.batchWatermark());
   return value === null ? null : Number(value);
 }
@@ -168,13 +169,13 @@ export interface BatchSwitchResult {
  * version's keys must all be written before; the caller expires the replaced versions' keys.
  */
 export async function switchBatchHours(
-  redis: Redis,
+  redis: RedisClient,
   keys: StoreKeys,
   asOf: number,
   watermarkCandidate: number | null,
   hours: readonly BatchSwitchHour[],
 ): Promise<BatchSwitchResult[]> {
-  if (typeof (redis as Partial<Redis>).sigflowBatchSwitch !== 'function') {
+  if (typeof (redis as Partial<RedisClient>).sigflowBatchSwitch !== 'function') {
     redis.defineCommand('sigflowBatchSwitch', { numberOfKeys: 3, lua: switchScript });
   }
   const args: (string | number)[] = [asOf, watermarkCandidate === null ? '' : Math.floor(watermarkCandidate)];
@@ -219,7 +220,7 @@ export interface PublishedShapleyTable {
 }
 
 /** The published Shapley table, or null when none is (or it is unreadable). */
-export async function readShapleyTable(redis: Redis, keys: StoreKeys): Promise<PublishedShapleyTable | null> {
+export async function readShapleyTable(redis: RedisClient, keys: StoreKeys): Promise<PublishedShapleyTable | null> {
   const json = await redis.get(keys.shapleyTable());
   if (json === null) return null;
   try {
@@ -232,7 +233,7 @@ export async function readShapleyTable(redis: Redis, keys: StoreKeys): Promise<P
 }
 
 /** The published Markov model, or null when none is (or it is unreadable). */
-export async function readMarkovModel(redis: Redis, keys: StoreKeys): Promise<PublishedMarkovModel | null> {
+export async function readMarkovModel(redis: RedisClient, keys: StoreKeys): Promise<PublishedMarkovModel | null> {
   const json = await redis.get(keys.markovModel());
   if (json === null) return null;
   try {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import { budgetProblem, type Budget } from '@sigflow/core';
 import { LuaScript } from './lua-script.js';
 import type { StoreKeys } from './store-keys.js';
@@ -58,7 +58,7 @@ return before or false
  * Sets a campaign's budget (null: removes it) and logs the change, atomically; returns the budget
  * it replaced (null: none).
  */
-export async function changeBudget(redis: Redis, keys: StoreKeys, campaignId: string, budget: StoredBudget | null, change: { at: number; by: KeyIdentity }): Promise<StoredBudget | null> {
+export async function changeBudget(redis: RedisClient, keys: StoreKeys, campaignId: string, budget: StoredBudget | null, change: { at: number; by: KeyIdentity }): Promise<StoredBudget | null> {
   const entry = JSON.stringify({ at: change.at, by: change.by, after: budget });
   const before = await changeScript.run(redis, [keys.budgets(), keys.budgetChanges(campaignId)], [
     campaignId,
@@ -70,12 +70,12 @@ export async function changeBudget(redis: Redis, keys: StoreKeys, campaignId: st
 }
 
 /** A campaign's budget, null when it has none. */
-export async function readBudget(redis: Redis, keys: StoreKeys, campaignId: string): Promise<StoredBudget | null> {
+export async function readBudget(redis: RedisClient, keys: StoreKeys, campaignId: string): Promise<StoredBudget | null> {
   return parseStoredBudget(await redis.hget(keys.budgets(), campaignId));
 }
 
 /** Every campaign's budget (unusable entries left out). */
-export async function readBudgets(redis: Redis, keys: StoreKeys): Promise<Map<string, StoredBudget>> {
+export async function readBudgets(redis: RedisClient, keys: StoreKeys): Promise<Map<string, StoredBudget>> {
   const all = await redis.hgetall(keys.budgets());
   const budgets = new Map<string, StoredBudget>();
   for (const [campaignId, json] of Object.entries(all)) {
@@ -86,7 +86,7 @@ export async function readBudgets(redis: Redis, keys: StoreKeys): Promise<Map<st
 }
 
 /** A campaign's budget changes, newest first, at most `limit`. */
-export async function readBudgetChanges(redis: Redis, keys: StoreKeys, campaignId: string, limit: number): Promise<BudgetChange[]> {
+export async function readBudgetChanges(redis: RedisClient, keys: StoreKeys, campaignId: string, limit: number): Promise<BudgetChange[]> {
   const entries = await redis.lrange(keys.budgetChanges(campaignId), 0, limit - 1);
   const changes: BudgetChange[] = [];
   for (const json of entries) {

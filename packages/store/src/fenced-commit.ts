@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import { LuaScript } from './lua-script.js';
 import { LuaPackWriter } from './lua-msgpack.js';
 import type { RedisCommand } from './view-commands.js';
@@ -65,7 +65,7 @@ export interface CommitFence {
  * stored epoch is not `fence.epoch`.
  */
 export async function fencedCommit(
-  redis: Redis,
+  redis: RedisClient,
   fence: CommitFence,
   expected: string | null,
   next: string,
@@ -107,6 +107,6 @@ function packCommands(writer: LuaPackWriter, commands: readonly RedisCommand[], 
 }
 
 /** Removes the first `count` messages of an outbox if `epoch` still owns it; false when fenced. */
-export async function fencedOutboxTrim(redis: Redis, epochKey: string, outboxKey: string, epoch: string, count: number): Promise<boolean> {
+export async function fencedOutboxTrim(redis: RedisClient, epochKey: string, outboxKey: string, epoch: string, count: number): Promise<boolean> {
   return (await trimScript.run(redis, [epochKey, outboxKey], [epoch, count])) === 1;
 }

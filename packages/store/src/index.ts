@@ -3,7 +3,9 @@ export { windowViewCommands } from './view-commands.js';
 export type { RedisCommand, WindowViewKeyspace } from './view-commands.js';
 export { fencedCommit, fencedOutboxTrim, OffsetFenceError } from './fenced-commit.js';
 export type { CommitFence } from './fenced-commit.js';
-export { createRedis, redisAnswers } from './redis-client.js';
+export { createRedis, redisAnswers, isCluster, duplicateClient } from './redis-client.js';
+export type { RedisClient } from './redis-client.js';
+export { slotSafePipeline, scanKeys, unlinkKeys, getKeys } from './cluster-commands.js';
 export {
   archiveWatermarksKey,
   archiveWatermarkField,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import { LuaScript } from './lua-script.js';
 
 /** Takes or renews a lease: KEYS[1] = lease, ARGV = owner, ttl ms. 1 when the caller holds it now. */
@@ -10,7 +10,7 @@ return 1
 `);
 
 /** Takes or renews the lease `key` for `ttlMs`: true while `owner` holds it (one instance works at a time). */
-export async function holdLease(redis: Redis, key: string, owner: string, ttlMs: number): Promise<boolean> {
+export async function holdLease(redis: RedisClient, key: string, owner: string, ttlMs: number): Promise<boolean> {
   return (await leaseScript.run(redis, [key], [owner, ttlMs])) === 1;
 }
 
@@ -21,6 +21,6 @@ return 0
 `);
 
 /** Releases the lease `key` if `owner` holds it. */
-export async function releaseLease(redis: Redis, key: string, owner: string): Promise<void> {
+export async function releaseLease(redis: RedisClient, key: string, owner: string): Promise<void> {
   await releaseScript.run(redis, [key], [owner]);
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 
 /**
  * A Lua script run by its SHA1 (EVALSHA), sent whole (EVAL) only when the server does not have
@@ -13,7 +13,7 @@ export class LuaScript {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
-  async run(redis: Redis, keys: readonly string[], args: readonly (string | number | Buffer)[]): Promise<unknown> {
+  async run(redis: RedisClient, keys: readonly string[], args: readonly (string | number | Buffer)[]): Promise<unknown> {
     // One array argument: spreading a big commit's words into the call would exceed V8's
     // argument limit (RangeError: Maximum call stack size exceeded).
     const argv: (string | number | Buffer)[] = [this.sha, keys.length];

@@ -1,24 +1,25 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import type { StoreKeys } from './store-keys.js';
 import type { RedisCommand } from './view-commands.js';
 import { readSegmentIds } from './segment-definitions.js';
+import { slotSafePipeline } from './cluster-commands.js';
 
 /**
  * Records a tombstone (a salted hash, never the id) at `at` unless one exists, and removes
  * those older than the retention in the same step: the set stays bounded by the deletions of
  * one retention period.
  */
-export async function recordTombstone(redis: Redis, keys: StoreKeys, hash: string, at: number, retentionMs: number): Promise<void> {
+export async function recordTombstone(redis: RedisClient, keys: StoreKeys, hash: string, at: number, retentionMs: number): Promise<void> {
   await redis.multi().zadd(keys.tombstones(), 'NX', at, hash).zremrangebyscore(keys.tombstones(), '-inf', `(${at - retentionMs}`).exec();
 }
 
 /** Removes the tombstones recorded before `before` (ms); returns how many. */
-export async function pruneTombstones(redis: Redis, keys: StoreKeys, before: number): Promise<number> {
+export async function pruneTombstones(redis: RedisClient, keys: StoreKeys, before: number): Promise<number> {
   return redis.zremrangebyscore(keys.tombstones(), '-inf', `(${before}`);
 }
 
 /** Whether `hash` is a tombstone. */
-export async function hasTombstone(redis: Redis, keys: StoreKeys, hash: string): Promise<boolean> {
+export async function hasTombstone(redis: RedisClient, keys: StoreKeys, hash: string): Promise<boolean> {
   return (await redis.zscore(keys.tombstones(), hash)) !== null;
 }
 
@@ -26,7 +27,7 @@ export async function hasTombstone(redis: Redis, keys: StoreKeys, hash: string):
  * Tombstones recorded at or after `since` (ms), with when: a reader that remembers the newest
  * time it saw asks again from there (inclusive, so two recorded in the same ms are not missed).
  */
-export async function readTombstones(redis: Redis, keys: StoreKeys, since: number): Promise<{ hash: string; at: number }[]> {
+export async function readTombstones(redis: RedisClient, keys: StoreKeys, since: number): Promise<{ hash: string; at: number }[]> {
   const flat = await redis.zrangebyscore(keys.tombstones(), since, '+inf', 'WITHSCORES');
   const out: { hash: string; at: number }[] = [];
   for (let i = 0; i + 1 < flat.length; i += 2) out.push({ hash: flat[i] as string, at: Number(flat[i + 1]) });
@@ -34,18 +35,18 @@ export async function readTombstones(redis: Redis, keys: StoreKeys, since: numbe
 }
 
 /** Asks the owner of `partition` to erase the person's speed state (see `StoreKeys.speedErasures`). */
-export async function requestSpeedErasure(redis: Redis, keys: StoreKeys, partition: number, userId: string, requestId: string): Promise<void> {
+export async function requestSpeedErasure(redis: RedisClient, keys: StoreKeys, partition: number, userId: string, requestId: string): Promise<void> {
   await redis.hset(keys.speedErasures(partition), userId, requestId);
 }
 
 /** Whether the erasure asked for is still waiting for the partition's owner. */
-export async function speedErasurePending(redis: Redis, keys: StoreKeys, partition: number, userId: string): Promise<boolean> {
+export async function speedErasurePending(redis: RedisClient, keys: StoreKeys, partition: number, userId: string): Promise<boolean> {
   return (await redis.hexists(keys.speedErasures(partition), userId)) === 1;
 }
 
 /** The erasures waiting per partition (userId -> request id), one round trip. */
-export async function readSpeedErasures(redis: Redis, keys: StoreKeys, partitions: readonly number[]): Promise<Map<number, string[]>> {
-  const pipe = redis.pipeline();
+export async function readSpeedErasures(redis: RedisClient, keys: StoreKeys, partitions: readonly number[]): Promise<Map<number, string[]>> {
+  const pipe = slotSafePipeline(redis);
   for (const p of partitions) pipe.hkeys(keys.speedErasures(p));
   const replies = (await pipe.exec()) ?? [];
   const out = new Map<number, string[]>();
@@ -82,7 +83,7 @@ export function speedErasureCommands(keys: StoreKeys, partition: number, userIds
  * Erases a person's speed state without the partition's fence: for a deletion whose partition
  * no speed instance owns (nothing can write it back). Same commands, one MULTI.
  */
-export async function eraseSpeedStateDirectly(redis: Redis, keys: StoreKeys, partition: number, userId: string): Promise<void> {
+export async function eraseSpeedStateDirectly(redis: RedisClient, keys: StoreKeys, partition: number, userId: string): Promise<void> {
   const segmentIds = await readSegmentIds(redis, keys);
   const multi = redis.multi();
   for (const [name, ...args] of speedErasureCommands(keys, partition, [userId], segmentIds)) multi.call(name, ...args);
@@ -90,8 +91,8 @@ export async function eraseSpeedStateDirectly(redis: Redis, keys: StoreKeys, par
 }
 
 /** Removes a person from the batch layer's members of every segment (a deletion). */
-export async function eraseBatchSegmentMemberships(redis: Redis, keys: StoreKeys, userId: string): Promise<void> {
-  const pipe = redis.pipeline();
+export async function eraseBatchSegmentMemberships(redis: RedisClient, keys: StoreKeys, userId: string): Promise<void> {
+  const pipe = slotSafePipeline(redis);
   for (const id of await readSegmentIds(redis, keys)) pipe.zrem(keys.batchSegmentMembers(id), userId).hdel(keys.batchSegmentMemberInfo(id), userId);
   for (const [err] of (await pipe.exec()) ?? []) if (err) throw err;
 }

@@ -1,5 +1,6 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import type { StoreKeys } from './store-keys.js';
+import { slotSafePipeline } from './cluster-commands.js';
 
 /** A user the speed layer committed signals for lately, and when (ms, wall clock of that commit). */
 export interface RecentUser {
@@ -11,8 +12,8 @@ export interface RecentUser {
  * The `limit` most recently seen users over the speed partitions [0, partitions), newest first
  * (ties by user id): one ZREVRANGE per partition in one round trip.
  */
-export async function readRecentUsers(redis: Redis, keys: StoreKeys, partitions: number, limit: number): Promise<RecentUser[]> {
-  const pipe = redis.pipeline();
+export async function readRecentUsers(redis: RedisClient, keys: StoreKeys, partitions: number, limit: number): Promise<RecentUser[]> {
+  const pipe = slotSafePipeline(redis);
   for (let p = 0; p < partitions; p++) pipe.zrevrange(keys.recentUsers(p), 0, limit - 1, 'WITHSCORES');
   const replies = (await pipe.exec()) ?? [];
   const users: RecentUser[] = [];

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import type { SegmentBatchHour, SegmentBatchMembersState, SegmentMember } from './segment-readers.js';
 import { batchSegmentField } from './segment-readers.js';
 import { field, type StoreKeys } from './store-keys.js';
@@ -22,7 +22,7 @@ const CHUNK = 1_000;
  * size hash replaced whole and recorded as recomputed, the members replaced by those as of the
  * range end (built under a staging key, then renamed over the live one), and what they are as of.
  */
-export async function writeSegmentBatch(redis: Redis, keys: StoreKeys, r: SegmentBatchResult): Promise<void> {
+export async function writeSegmentBatch(redis: RedisClient, keys: StoreKeys, r: SegmentBatchResult): Promise<void> {
   const id = r.segmentId;
   const tx = redis.multi();
   const hoursKey = keys.batchSegmentHours(id);

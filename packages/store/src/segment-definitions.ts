@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import type { SegmentDefinition, SegmentRule } from '@sigflow/core';
 import { DefinitionLimitError } from './errors.js';
 import { LuaScript } from './lua-script.js';
@@ -67,7 +67,7 @@ export interface SegmentDefinitionInput {
  * Creates or replaces a segment's definition (a change keeps its id and members, its version
  * goes up one). Throws {@link DefinitionLimitError} when a new segment would exceed `max`.
  */
-export async function putSegmentDefinition(redis: Redis, keys: StoreKeys, input: SegmentDefinitionInput): Promise<{ definition: SegmentDefinition; created: boolean }> {
+export async function putSegmentDefinition(redis: RedisClient, keys: StoreKeys, input: SegmentDefinitionInput): Promise<{ definition: SegmentDefinition; created: boolean }> {
   const body = JSON.stringify({ rule: input.rule, description: input.description, updatedAt: input.now });
   const meta = (await putScript.run(redis, [keys.segmentDefinitions(), keys.segmentMeta(), keys.segmentsVersion()], [input.name, body, input.now, input.newId, input.max])) as string;
   if (meta === 'limit') throw new DefinitionLimitError(`at most ${input.max} segments may be defined (SIGFLOW_SEGMENTS_MAX)`);
@@ -76,12 +76,12 @@ export async function putSegmentDefinition(redis: Redis, keys: StoreKeys, input:
 }
 
 /** Removes a segment's definition; false when there was none. */
-export async function deleteSegmentDefinition(redis: Redis, keys: StoreKeys, name: string): Promise<boolean> {
+export async function deleteSegmentDefinition(redis: RedisClient, keys: StoreKeys, name: string): Promise<boolean> {
   return Number(await deleteScript.run(redis, [keys.segmentDefinitions(), keys.segmentMeta(), keys.segmentsVersion()], [name])) > 0;
 }
 
 /** Every definition (by name) and the version of the set, in one round trip. */
-export async function readSegmentDefinitions(redis: Redis, keys: StoreKeys): Promise<{ version: number; definitions: SegmentDefinition[] }> {
+export async function readSegmentDefinitions(redis: RedisClient, keys: StoreKeys): Promise<{ version: number; definitions: SegmentDefinition[] }> {
   const replies = ((await redis.multi().hgetall(keys.segmentDefinitions()).hgetall(keys.segmentMeta()).get(keys.segmentsVersion()).exec()) ?? []) as [Error | null, unknown][];
   for (const [err] of replies) if (err) throw err;
   const bodies = replies[0]?.[1] as Record<string, string>;
@@ -96,23 +96,23 @@ export async function readSegmentDefinitions(redis: Redis, keys: StoreKeys): Pro
 }
 
 /** One segment's definition, or null. */
-export async function readSegmentDefinition(redis: Redis, keys: StoreKeys, name: string): Promise<SegmentDefinition | null> {
+export async function readSegmentDefinition(redis: RedisClient, keys: StoreKeys, name: string): Promise<SegmentDefinition | null> {
   const [meta, body] = await Promise.all([redis.hget(keys.segmentMeta(), name), redis.hget(keys.segmentDefinitions(), name)]);
   return definitionOf(name, meta ?? undefined, body ?? undefined);
 }
 
 /** The version of the definitions (0: never changed); cheap to poll. */
-export async function readSegmentsVersion(redis: Redis, keys: StoreKeys): Promise<number> {
+export async function readSegmentsVersion(redis: RedisClient, keys: StoreKeys): Promise<number> {
   return Number((await redis.get(keys.segmentsVersion())) ?? 0);
 }
 
 /** The ids of the segments defined now. */
-export async function readSegmentIds(redis: Redis, keys: StoreKeys): Promise<string[]> {
+export async function readSegmentIds(redis: RedisClient, keys: StoreKeys): Promise<string[]> {
   return (await redis.hvals(keys.segmentMeta())).map((meta) => meta.split('\t')[0] as string);
 }
 
 /** The segments defined now by id: their name and version (what a profile's memberships are checked against). */
-export async function readSegmentIndex(redis: Redis, keys: StoreKeys): Promise<Map<string, { name: string; version: number }>> {
+export async function readSegmentIndex(redis: RedisClient, keys: StoreKeys): Promise<Map<string, { name: string; version: number }>> {
   const index = new Map<string, { name: string; version: number }>();
   for (const [name, meta] of Object.entries(await redis.hgetall(keys.segmentMeta()))) {
     const [id, version] = meta.split('\t');

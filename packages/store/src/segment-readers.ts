@@ -1,9 +1,10 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import { ReadLimitError } from './errors.js';
 import { execAll, hgetallFlat } from './pipeline-replies.js';
 import { field, FIELD_SEPARATOR, type StoreKeys } from './store-keys.js';
 import { forEachField, HOUR_MS, type HashReply } from './view-replies.js';
 import { speedPartitions } from './view-readers.js';
+import { getKeys, slotSafePipeline } from './cluster-commands.js';
 
 const DAY_MS = 86_400_000;
 
@@ -73,13 +74,13 @@ function batchWindows(replies: readonly HashReply[]): Map<number, Record<string,
  * plus the entries minus exits of that day's windows up to W, summed over the partitions; hours
  * a batch recompute wrote are served from it (`source: 'batch'`).
  */
-export async function readSegmentSizes(redis: Redis, keys: StoreKeys, q: SegmentSizesQuery): Promise<{ windows: SegmentSizeWindow[]; batchHours: Map<number, SegmentBatchHour> }> {
+export async function readSegmentSizes(redis: RedisClient, keys: StoreKeys, q: SegmentSizesQuery): Promise<{ windows: SegmentSizeWindow[]; batchHours: Map<number, SegmentBatchHour> }> {
   const parts = speedPartitions(q.partitions);
   const firstHour = floorTo(floorTo(q.from, HOUR_MS), DAY_MS);
   const hourCount = Math.max(0, Math.ceil((q.to - firstHour) / HOUR_MS));
   const rangeHours = Math.max(0, Math.ceil((q.to - floorTo(q.from, HOUR_MS)) / HOUR_MS));
   if (parts.length * (hourCount + 1) + rangeHours + 1 > q.maxKeys) throw new ReadLimitError(`this read would touch more than ${q.maxKeys} hashes; ask for a shorter range`);
-  const pipe = redis.pipeline();
+  const pipe = slotSafePipeline(redis);
   hgetallFlat(pipe, keys.batchSegmentHours(q.segmentId));
   for (const p of parts) hgetallFlat(pipe, keys.speedSegmentDays(p, q.segmentId));
   for (const p of parts) for (let h = 0; h < hourCount; h++) hgetallFlat(pipe, keys.speedSegmentSizes(p, q.segmentId, firstHour + h * HOUR_MS));
@@ -129,7 +130,7 @@ const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffe
  * from the cursor on, merged, the first `limit` kept; expired memberships are skipped (they still
  * move the cursor). `next` is the cursor of the following page, null after the last.
  */
-export async function readSegmentMembers(redis: Redis, keys: StoreKeys, q: SegmentMembersQuery): Promise<{ members: SegmentMember[]; next: string | null }> {
+export async function readSegmentMembers(redis: RedisClient, keys: StoreKeys, q: SegmentMembersQuery): Promise<{ members: SegmentMember[]; next: string | null }> {
   const sets = q.source === 'batch' ? [[keys.batchSegmentMembers(q.segmentId), keys.batchSegmentMemberInfo(q.segmentId)]] : speedPartitions(q.partitions).map((p) => [keys.speedSegmentMembers(p, q.segmentId), keys.speedSegmentMemberInfo(p, q.segmentId)]);
   const min = q.after === null ? '-' : `(${q.after}`;
   const pages = await Promise.all(sets.map(([set]) => redis.zrangebylex(set as string, min, '+', 'LIMIT', 0, q.limit)));
@@ -137,7 +138,7 @@ export async function readSegmentMembers(redis: Redis, keys: StoreKeys, q: Segme
   const picked = merged.slice(0, q.limit);
   // More follow when the merge held more than a page, or a partition filled its page.
   const more = merged.length > q.limit || pages.some((ids) => ids.length === q.limit);
-  const pipe = redis.pipeline();
+  const pipe = slotSafePipeline(redis);
   for (const m of picked) pipe.hget(m.info, m.userId);
   const infos = (await execAll(pipe)) as (string | null)[];
   const members: SegmentMember[] = [];
@@ -158,7 +159,7 @@ export interface SegmentBatchMembersState {
 }
 
 /** The batch members' state of a segment, null before any batch recompute. */
-export async function readSegmentBatchMembersState(redis: Redis, keys: StoreKeys, segmentId: string): Promise<SegmentBatchMembersState | null> {
+export async function readSegmentBatchMembersState(redis: RedisClient, keys: StoreKeys, segmentId: string): Promise<SegmentBatchMembersState | null> {
   const json = await redis.get(keys.batchSegmentMembersState(segmentId));
   return json ? (JSON.parse(json) as SegmentBatchMembersState) : null;
 }
@@ -172,9 +173,9 @@ export function batchSegmentField(windowStart: number, name: 'size' | 'in' | 'ou
  * The speed layer's event-time clock: the newest event time it has seen over every partition
  * (the largest watermark plus the watermark delay); null before it has seen any.
  */
-export async function readSpeedClock(redis: Redis, keys: StoreKeys, partitions: number, watermarkDelayMs: number): Promise<number | null> {
+export async function readSpeedClock(redis: RedisClient, keys: StoreKeys, partitions: number, watermarkDelayMs: number): Promise<number | null> {
   const parts = speedPartitions(partitions);
-  const values = (await redis.mget(...parts.map((p) => keys.speedWatermark(p)))).filter((v): v is string => v !== null).map(Number);
+  const values = (await getKeys(redis, parts.map((p) => keys.speedWatermark(p)))).filter((v): v is string => v !== null).map(Number);
   return values.length === 0 ? null : Math.max(...values) + watermarkDelayMs;
 }
 
@@ -182,9 +183,9 @@ export async function readSpeedClock(redis: Redis, keys: StoreKeys, partitions: 
  * Removes a deleted segment's members (speed and batch) and batch views, so no user id stays
  * behind it; the speed size hashes hold no personal data and expire with their TTL.
  */
-export async function dropSegmentViews(redis: Redis, keys: StoreKeys, segmentId: string, partitions: number): Promise<void> {
+export async function dropSegmentViews(redis: RedisClient, keys: StoreKeys, segmentId: string, partitions: number): Promise<void> {
   const hours = await redis.hkeys(keys.batchSegmentHours(segmentId));
-  const pipe = redis.pipeline();
+  const pipe = slotSafePipeline(redis);
   for (const p of speedPartitions(partitions)) pipe.del(keys.speedSegmentMembers(p, segmentId), keys.speedSegmentMemberInfo(p, segmentId), keys.speedSegmentDays(p, segmentId));
   pipe.del(keys.batchSegmentMembers(segmentId), keys.batchSegmentMemberInfo(segmentId), keys.batchSegmentMembersState(segmentId), keys.batchSegmentHours(segmentId));
   for (const h of hours) pipe.del(keys.batchSegmentSizes(segmentId, Number(h)));

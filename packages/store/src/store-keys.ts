@@ -148,17 +148,20 @@ export class StoreKeys {
 
   // ---- archive and batch layer ----
 
-  /** ZSET hourStart -> when it was marked: hours whose archive changed since last computed. */
+  /**
+   * ZSET hourStart -> when it was marked: hours whose archive changed since last computed. The
+   * three keys of the batch switch share the hash tag `{batch}`: the switch is one script.
+   */
   dirtyHours(): string {
-    return this.k('batch', 'dirty');
+    return this.k('{batch}', 'dirty');
   }
   /** HASH hourStart -> JSON {version, computedAt, rows}: the version each hour serves. */
   batchHours(): string {
-    return this.k('batch', 'hours');
+    return this.k('{batch}', 'hours');
   }
   /** Event time (ms) up to which batch views are authoritative (string). */
   batchWatermark(): string {
-    return this.k('batch', 'watermark');
+    return this.k('{batch}', 'watermark');
   }
   /** HASH like {@link speedMetrics}, one campaign-hour of one batch version. */
   batchMetrics(campaignId: string, hourStart: number, version: string): string {
@@ -329,17 +332,20 @@ export class StoreKeys {
 
   // ---- attribution models ----
 
-  /** The latest published Shapley table (JSON with its version). */
+  /**
+   * The latest published Shapley table (JSON with its version). The trained models share the
+   * hash tag `{attribution}`: a training publishes them in one transaction.
+   */
   shapleyTable(): string {
-    return this.k('attribution', 'shapley', 'current');
+    return this.k('{attribution}', 'shapley', 'current');
   }
   /** Its version alone, so the speed layer can poll cheaply. */
   shapleyVersion(): string {
-    return this.k('attribution', 'shapley', 'version');
+    return this.k('{attribution}', 'shapley', 'version');
   }
   /** The latest trained Markov chain (JSON), batch only. */
   markovModel(): string {
-    return this.k('attribution', 'markov', 'current');
+    return this.k('{attribution}', 'markov', 'current');
   }
 }
 

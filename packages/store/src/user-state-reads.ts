@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import type { StoreKeys } from './store-keys.js';
 import { LuaScript } from './lua-script.js';
 
@@ -30,7 +30,7 @@ export interface StoredUserState {
 
 /** The stored states of `userIds` (all of partition `partition`), in their order. */
 export async function readStoredUserStates(
-  redis: Redis,
+  redis: RedisClient,
   keys: StoreKeys,
   partition: number,
   userIds: readonly string[],

@@ -1,9 +1,11 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import { restoreUserState, type RestoredUserState, type RuleSettings, type UserSignal } from '@sigflow/core';
 import type { StoreKeys } from './store-keys.js';
 import { parseBatchHourEntry, type BatchHourEntry } from './batch-views.js';
 import { ReadLimitError } from './errors.js';
 import { execAll, hgetallFlat, parseMs } from './pipeline-replies.js';
+import { slotSafePipeline } from './cluster-commands.js';
 import {
   forEachField,
   HOUR_MS,
@@ -78,8 +80,8 @@ export function pageActivityViewKeys(keys: StoreKeys, pageId: string, partitions
  * views come from many users, so several partitions may hold one: the longest-standing answer
  * is as good as any, they are the same page.
  */
-export async function readPageUrl(redis: Redis, keys: StoreKeys, pageId: string, partitions: number): Promise<string | null> {
-  const pipe = redis.pipeline();
+export async function readPageUrl(redis: RedisClient, keys: StoreKeys, pageId: string, partitions: number): Promise<string | null> {
+  const pipe = slotSafePipeline(redis);
   for (const p of speedPartitions(partitions)) pipe.hget(keys.pageUrls(p), pageId);
   const urls = (await execAll(pipe)) as (string | null)[];
   return urls.find((u) => u !== null) ?? null;
@@ -123,8 +125,8 @@ function batchStateOf(results: unknown[], hours: readonly number[]): BatchState 
 }
 
 /** One round trip: the batch watermark and the versions of `hours`. */
-export async function readBatchState(redis: Redis, keys: StoreKeys, hours: readonly number[]): Promise<BatchState> {
-  const pipe = redis.pipeline();
+export async function readBatchState(redis: RedisClient, keys: StoreKeys, hours: readonly number[]): Promise<BatchState> {
+  const pipe = slotSafePipeline(redis);
   queueBatchState(pipe, keys, hours);
   return batchStateOf(await execAll(pipe), hours);
 }
@@ -141,14 +143,14 @@ const MAX_ATTEMPTS = 3;
 
 /** Reads, and re-reads while a batch version used by the read changed under it. */
 async function consistentRead<T>(
-  redis: Redis,
+  redis: RedisClient,
   keys: StoreKeys,
   hours: readonly number[],
   read: (state: BatchState, pipe: ChainableCommander) => (results: unknown[]) => T,
 ): Promise<{ state: BatchState; value: T }> {
   for (let attempt = 1; ; attempt++) {
     const state = await readBatchState(redis, keys, hours);
-    const pipe = redis.pipeline();
+    const pipe = slotSafePipeline(redis);
     const parse = read(state, pipe);
     const used = [...state.hours.keys()];
     if (used.length > 0) pipe.hmget(keys.batchHours(), ...used.map(String));
@@ -168,7 +170,7 @@ async function consistentRead<T>(
  * version) of hours with a window at or before it. Feed the result to `mergedCells`.
  */
 export async function readWindowedView(
-  redis: Redis,
+  redis: RedisClient,
   keys: StoreKeys,
   view: WindowedViewKeys,
   range: TimeRange,
@@ -248,7 +250,7 @@ const INVALID_TOKEN = Buffer.from('"invalid":true');
  * `limit` plus some slack in one LRANGE; only when filters drop too many does it read further
  * chunks. A user without a list has no signals.
  */
-export async function readSignals(redis: Redis, keys: StoreKeys, partition: number, userId: string, filter: SignalFilter): Promise<Buffer[]> {
+export async function readSignals(redis: RedisClient, keys: StoreKeys, partition: number, userId: string, filter: SignalFilter): Promise<Buffer[]> {
   const key = keys.signals(partition, userId);
   const selective = filter.types !== undefined || filter.since !== undefined;
   let chunk = selective ? Math.max(filter.limit * 4, 256) : filter.includeInvalid ? filter.limit : filter.limit + Math.ceil(filter.limit / 8) + 4;
@@ -270,13 +272,13 @@ export async function readSignals(redis: Redis, keys: StoreKeys, partition: numb
  * signals written after it, replayed (one round trip). Null for an unknown user.
  */
 export async function readUserState(
-  redis: Redis,
+  redis: RedisClient,
   keys: StoreKeys,
   partition: number,
   userId: string,
   options: { readonly settings: RuleSettings; readonly snapshotEvery: number },
 ): Promise<RestoredUserState | null> {
-  const pipe = redis.pipeline();
+  const pipe = slotSafePipeline(redis);
   pipe.get(keys.userSnapshot(partition, userId));
   pipe.llen(keys.signals(partition, userId));
   pipe.lrange(keys.signals(partition, userId), 0, options.snapshotEvery - 1);
@@ -348,8 +350,8 @@ function queueHourHashes(pipe: ChainableCommander, keys: StoreKeys, q: LayerHash
  * One round trip: the hashes of one hour in both layers, the batch side of a given version
  * (which need not be serving yet: the batch layer compares a version it is writing).
  */
-export async function readLayerHashes(redis: Redis, keys: StoreKeys, query: LayerHashesQuery): Promise<LayerHashes> {
-  const pipe = redis.pipeline();
+export async function readLayerHashes(redis: RedisClient, keys: StoreKeys, query: LayerHashesQuery): Promise<LayerHashes> {
+  const pipe = slotSafePipeline(redis);
   const take = queueHourHashes(pipe, keys, query);
   const results = await execAll(pipe);
   let i = 0;
@@ -358,12 +360,12 @@ export async function readLayerHashes(redis: Redis, keys: StoreKeys, query: Laye
 }
 
 /** Everything the reconciliation report compares, in two round trips. */
-export async function readReconciliation(redis: Redis, keys: StoreKeys, query: ReconciliationQuery): Promise<ReconciliationData> {
+export async function readReconciliation(redis: RedisClient, keys: StoreKeys, query: ReconciliationQuery): Promise<ReconciliationData> {
   const hours = hoursOf(query.range);
   let campaigns: readonly string[];
   let shapleyVersion: string | null;
   {
-    const pipe = redis.pipeline();
+    const pipe = slotSafePipeline(redis);
     pipe.get(keys.shapleyVersion());
     if (query.campaigns === 'all') {
       for (const p of speedPartitions(query.partitions)) pipe.smembers(keys.campaigns(p));
@@ -402,9 +404,9 @@ export interface ServingStatus {
   readonly speedCounters: Record<string, number>;
 }
 
-export async function readServingStatus(redis: Redis, keys: StoreKeys, partitions: number): Promise<ServingStatus> {
+export async function readServingStatus(redis: RedisClient, keys: StoreKeys, partitions: number): Promise<ServingStatus> {
   const parts = speedPartitions(partitions);
-  const pipe = redis.pipeline();
+  const pipe = slotSafePipeline(redis);
   pipe.get(keys.batchWatermark());
   pipe.get(keys.shapleyVersion());
   for (const p of parts) pipe.get(keys.speedWatermark(p));

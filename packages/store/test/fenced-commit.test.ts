@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../src/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@sigflow/config';
 import { createRedis, fencedCommit, fencedOutboxTrim, OffsetFenceError, StoreKeys } from '../src/index.js';
@@ -7,7 +7,7 @@ import { createRedis, fencedCommit, fencedOutboxTrim, OffsetFenceError, StoreKey
 describe('fencedCommit (real Redis)', () => {
   const prefix = `t-store-${randomUUID().slice(0, 8)}`;
   const keys = new StoreKeys(prefix);
-  let redis: Redis;
+  let redis: RedisClient;
   const fenceOf = (partition: number, epoch = '1') => ({ offsetKey: keys.speedOffset(partition), epochKey: keys.speedEpoch(partition), epoch });
 
   beforeAll(async () => {
@@ -86,7 +86,7 @@ describe('fencedCommit (real Redis)', () => {
 describe('fencedOutboxTrim (real Redis)', () => {
   const prefix = `t-outbox-${randomUUID().slice(0, 8)}`;
   const keys = new StoreKeys(prefix);
-  let redis: Redis;
+  let redis: RedisClient;
   beforeAll(() => {
     redis = createRedis(loadConfig({ ...process.env, SIGFLOW_REDIS_PREFIX: prefix }).redis);
   });

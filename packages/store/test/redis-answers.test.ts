@@ -17,7 +17,7 @@ describe('redisAnswers (readiness probes)', () => {
     const sockets = new Set<net.Socket>();
     const silent = net.createServer((s) => sockets.add(s));
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    const redis = createRedis({ url: `redis://127.0.0.1:${(silent.address() as net.AddressInfo).port}`, keyPrefix: 't' });
+    const redis = createRedis(loadConfig({ SIGFLOW_REDIS_URL: `redis://127.0.0.1:${(silent.address() as net.AddressInfo).port}` }).redis);
     redis.on('error', () => undefined);
     try {
       const started = Date.now();

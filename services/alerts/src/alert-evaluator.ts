@@ -1,22 +1,7 @@
-import type { Redis } from 'ioredis';
+import { type RedisClient, ackAlertOutbox, applyWithAlertsLease, deliveryId, parseDeliveryId, readAlertDeliveries, holdAlertsLease, readAlertEpisode, readAlertEvaluation, readAlertOutbox, readAlertRules, speedPartitions, type AlertEpisode, type StoreKeys, getKeys } from '@sigflow/store';
 import type { Queue } from 'bullmq';
 import type { RealTimeModel } from '@sigflow/core';
 import type { SigflowConfig } from '@sigflow/config';
-import {
-  ackAlertOutbox,
-  applyWithAlertsLease,
-  deliveryId,
-  parseDeliveryId,
-  readAlertDeliveries,
-  holdAlertsLease,
-  readAlertEpisode,
-  readAlertEvaluation,
-  readAlertOutbox,
-  readAlertRules,
-  speedPartitions,
-  type AlertEpisode,
-  type StoreKeys,
-} from '@sigflow/store';
 import type { Logger } from '@sigflow/observability';
 import { readWindowCounts } from './alert-window-reads.js';
 import type { AlertsMetrics } from './alerts-metrics.js';
@@ -27,7 +12,7 @@ import { evaluateWindow } from './window-evaluation.js';
 
 export interface EvaluatorDeps {
   readonly config: SigflowConfig;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keys: StoreKeys;
   readonly queue: Queue;
   readonly logger: Logger;
@@ -58,7 +43,7 @@ export class AlertEvaluator {
     const { redis, keys, config, holder } = this.deps;
     if (!(await holdAlertsLease(redis, keys, holder, config.alerts.leaseMs))) return;
     const parts = speedPartitions(config.kafka.eventPartitions);
-    const watermarks = (await redis.mget(...parts.map((p) => keys.speedWatermark(p)))).map((w) => (w === null ? null : Number(w)));
+    const watermarks = (await getKeys(redis, parts.map((p) => keys.speedWatermark(p)))).map((w) => (w === null ? null : Number(w)));
     const closing = this.clock.observe(watermarks, now);
     if (closing !== null) await this.evaluateClosed(lastClosedWindow(closing, config.rules.windowMs), now);
     await this.drainOutbox();

@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
+import { type RedisClient, FIELD_SEPARATOR, forEachField, HOUR_MS, hourStart, readBudgets, windowMetricFields, type HashReply, type StoreKeys, type StoredBudget, slotSafePipeline } from '@sigflow/store';
 import { addAlertCounts, budgetDay, noAlertCounts, spendPaceAt, type AlertCounts, type BiddingSettings, type RealTimeModel, type RuleSettings, type SpendCell } from '@sigflow/core';
-import { FIELD_SEPARATOR, forEachField, HOUR_MS, hourStart, readBudgets, windowMetricFields, type HashReply, type StoreKeys, type StoredBudget } from '@sigflow/store';
 import { spendCellsOf } from '@sigflow/serving';
 
 /** What one evaluation pass needs to read: its windows, campaigns, models, and whether spend_pace is watched. */
@@ -80,11 +79,11 @@ function hoursBetween(from: number, to: number): number[] {
  * and the hour before them; for budgeted campaigns when spend_pace is watched, the spend of their
  * budget days. Every partition's speed view, summed.
  */
-export async function readWindowCounts(redis: Redis, keys: StoreKeys, partitions: number, rules: RuleSettings, bidding: BiddingSettings, plan: WindowReadPlan): Promise<WindowCounts> {
+export async function readWindowCounts(redis: RedisClient, keys: StoreKeys, partitions: number, rules: RuleSettings, bidding: BiddingSettings, plan: WindowReadPlan): Promise<WindowCounts> {
   const counts = new WindowCounts(rules.windowMs, bidding);
   if (plan.spend) counts.budgets = await readBudgets(redis, keys);
   const hours = hoursBetween(plan.from - HOUR_MS, plan.to);
-  const pipe = redis.pipeline();
+  const pipe = slotSafePipeline(redis);
   const parse: ((reply: HashReply) => void)[] = [];
   for (let p = 0; p < partitions; p++) {
     for (const h of hours) {

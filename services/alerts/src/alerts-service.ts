@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { type RedisClient, redisAnswers, releaseAlertsLease, StoreKeys } from '@sigflow/store';
 import type { Registry } from 'prom-client';
 import type { SigflowConfig } from '@sigflow/config';
 import { allowListOf } from '@sigflow/alerts';
-import { redisAnswers, releaseAlertsLease, StoreKeys } from '@sigflow/store';
 import type { Logger } from '@sigflow/observability';
 import { AlertEvaluator } from './alert-evaluator.js';
 import { alertsMetrics } from './alerts-metrics.js';
@@ -15,7 +14,7 @@ import { startDeliveryWorker } from './delivery-worker.js';
 
 export interface AlertsServiceDeps {
   readonly config: SigflowConfig;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly logger: Logger;
   readonly registry: Registry;
 }
@@ -28,8 +27,8 @@ export interface AlertsServiceDeps {
 export class AlertsService {
   private readonly keys: StoreKeys;
   private readonly holder = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  private readonly queueConnection: Redis;
-  private readonly workerConnection: Redis;
+  private readonly queueConnection: RedisClient;
+  private readonly workerConnection: RedisClient;
   private readonly queue: Queue;
   private worker: Worker<DeliveryJobData> | undefined;
   private readonly evaluator: AlertEvaluator;

@@ -1,5 +1,5 @@
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sigflow/store';
 import type { AlertsConfig, SigflowConfig } from '@sigflow/config';
 import { bullPrefix } from '@sigflow/batch-jobs';
 
@@ -26,6 +26,6 @@ export function deliveryJobOptions(alerts: AlertsConfig): JobsOptions {
 }
 
 /** The deliveries' queue, beside the batch queue under the same BullMQ prefix. The caller closes it (and the connection it passed). */
-export function openDeliveryQueue(config: SigflowConfig, connection: Redis): Queue {
+export function openDeliveryQueue(config: SigflowConfig, connection: RedisClient): Queue {
   return new Queue(config.alerts.queueName, { connection, prefix: bullPrefix(config), defaultJobOptions: deliveryJobOptions(config.alerts) });
 }

@@ -1,9 +1,8 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { type RedisClient, parseDeliveryId, readAlertEpisode, readAlertRule, writeAlertDelivery, type AlertEpisode, type StoredAlertRule, type StoreKeys } from '@sigflow/store';
 import type { BlockList } from 'node:net';
 import type { SigflowConfig } from '@sigflow/config';
 import { checkWebhookTarget, signatureHeader, signDelivery, timestampHeader, WebhookTargetError } from '@sigflow/alerts';
-import { parseDeliveryId, readAlertEpisode, readAlertRule, writeAlertDelivery, type AlertEpisode, type StoredAlertRule, type StoreKeys } from '@sigflow/store';
 import type { Logger } from '@sigflow/observability';
 import type { AlertsMetrics } from './alerts-metrics.js';
 import { bullPrefix } from '@sigflow/batch-jobs';
@@ -13,13 +12,13 @@ import { DeliveryFailedError } from './errors.js';
 
 export interface DeliveryWorkerDeps {
   readonly config: SigflowConfig;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keys: StoreKeys;
   readonly logger: Logger;
   readonly metrics: AlertsMetrics;
   /** Ranges webhooks may reach although private (SIGFLOW_ALERTS_WEBHOOK_ALLOW). */
   readonly allow: BlockList;
-  readonly connection: Redis;
+  readonly connection: RedisClient;
 }
 
 /** The JSON body of a delivery. */

@@ -1,11 +1,10 @@
-import type { Redis } from 'ioredis';
-import { applyWithAlertsLease, deliveryId, type RedisCommand, type StoreKeys } from '@sigflow/store';
+import { type RedisClient, applyWithAlertsLease, deliveryId, type RedisCommand, type StoreKeys } from '@sigflow/store';
 
 /**
  * Keeps the newest `keep` episodes: older ones leave the history with their deliveries, in one
  * leased step.
  */
-export async function trimEpisodes(redis: Redis, keys: StoreKeys, holder: string, keep: number): Promise<void> {
+export async function trimEpisodes(redis: RedisClient, keys: StoreKeys, holder: string, keep: number): Promise<void> {
   const excess = (await redis.zcard(keys.alertEpisodesByTime())) - keep;
   if (excess <= 0) return;
   const old = await redis.zrange(keys.alertEpisodesByTime(), 0, excess - 1);

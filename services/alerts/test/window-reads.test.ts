@@ -3,7 +3,7 @@
 // and spend_pace from the spend views and the budget ops set.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sigflow/store';
 import { loadConfig } from '@sigflow/config';
 import { alertMetricValue, defaultBiddingSettings, type ViewDeltas } from '@sigflow/core';
 import { changeBudget, createRedis, deleteKeysWithPrefix, speedKeyspace, StoreKeys, windowViewCommands, type StoredAlertRule, type StoredAlertSeries, type AlertEpisode } from '@sigflow/store';
@@ -17,7 +17,7 @@ const W = DAY + 6 * 3_600_000; // 06:00 UTC: a quarter of the budget day
 describe('window reads of the alerts (real Redis)', () => {
   const config = loadConfig({ ...process.env, SIGFLOW_REDIS_PREFIX: `t-alert-reads-${randomUUID().slice(0, 8)}` });
   const keys = new StoreKeys(config.redis.keyPrefix);
-  let redis: Redis;
+  let redis: RedisClient;
 
   beforeAll(async () => {
     redis = createRedis(config.redis);

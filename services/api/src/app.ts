@@ -4,12 +4,11 @@ import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { Redis } from 'ioredis';
+import { type RedisClient, StoreKeys } from '@sigflow/store';
 import type { Queue } from 'bullmq';
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { SigflowConfig } from '@sigflow/config';
-import { StoreKeys } from '@sigflow/store';
 import { createMetricsRegistry, type Logger } from '@sigflow/observability';
 import { KeyRing } from './auth/api-keys.js';
 import { credentialOf, installAuth } from './auth/auth-hooks.js';
@@ -40,12 +39,12 @@ import { registerDashboardRoutes } from './routes/dashboard-routes.js';
 export interface ApiDeps {
   readonly config: SigflowConfig;
   /** Signals, profiles and small reads (ioredis; auto-pipelining on is what the hot path wants). */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /**
    * Analyst reads (multi-megabyte replies for a day of windows); a connection of their own keeps
    * them from delaying the recommendation hot path's replies. Defaults to `redis`.
    */
-  readonly analyticsRedis?: Redis;
+  readonly analyticsRedis?: RedisClient;
   /** The batch layer's BullMQ queue, opened with `openBatchQueue` of `@sigflow/batch-jobs`. */
   readonly queue: Queue;
   readonly logger: Logger;
@@ -181,7 +180,7 @@ async function registerDocs(app: FastifyInstance): Promise<void> {
 }
 
 /** Public `/healthz`, `/readyz` (Redis answers PING within 1 s) and `/metrics`. */
-function registerProbes(app: FastifyInstance, redis: Redis, registry: Registry, metricsText: () => Promise<string>): void {
+function registerProbes(app: FastifyInstance, redis: RedisClient, registry: Registry, metricsText: () => Promise<string>): void {
   const probe = { schema: { hide: true }, config: { rateLimit: false } } as const;
   app.get('/healthz', probe, async () => ({ status: 'ok' }));
   app.get('/readyz', probe, async (_req, reply) => {

@@ -1,17 +1,16 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient, StoreKeys } from '@sigflow/store';
 import type { Queue } from 'bullmq';
 import type { Kafka } from 'kafkajs';
 import type { SigflowConfig } from '@sigflow/config';
-import type { StoreKeys } from '@sigflow/store';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
 /** What the route handlers share. */
 export interface ApiContext {
   readonly config: SigflowConfig;
   /** Hot path (signals, profiles) and small reads. */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** Analyst reads with large replies (windowed views, reconciliation). */
-  readonly analyticsRedis: Redis;
+  readonly analyticsRedis: RedisClient;
   readonly keys: StoreKeys;
   /** The batch layer's BullMQ queue. */
   readonly queue: Queue;

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChannelSpend } from '@sigflow/core';
 import { batchKeyspace, speedKeyspace } from '@sigflow/store';
 import { HOUR, MIN, deltas, keysByRole, setBatchHour, startTestApi, testConfig, withKey, writeViews, type TestApi } from './helpers.js';
+import type { Redis } from 'ioredis';
 
 const NOW = Date.UTC(2026, 6, 14, 12, 0, 0);
 /** How the API names a key in change logs: 12 hex digits of its SHA-256 (computed here on its own). */
@@ -85,8 +86,10 @@ describe('bidding answers and spend', () => {
   beforeAll(async () => {
     api = await startTestApi(testConfig(), { now: () => NOW });
     // Count what the API sends to Redis (ioredis sends every command through sendCommand).
-    const send = api.redis.sendCommand.bind(api.redis);
-    api.redis.sendCommand = ((...args: Parameters<typeof send>) => {
+    // The tests' Redis is one server (a cluster client has no single sendCommand to count).
+    const redis = api.redis as Redis;
+    const send = redis.sendCommand.bind(redis);
+    redis.sendCommand = ((...args: Parameters<typeof send>) => {
       commands++;
       return send(...args);
     }) as typeof send;

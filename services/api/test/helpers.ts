@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sigflow/store';
 import type { Queue } from 'bullmq';
 import { openBatchQueue } from '@sigflow/batch-jobs';
 import type { FastifyInstance } from 'fastify';
@@ -29,7 +29,7 @@ export function testConfig(env: Record<string, string> = {}): SigflowConfig {
 
 export interface TestApi {
   app: FastifyInstance;
-  redis: Redis;
+  redis: RedisClient;
   queue: Queue;
   keys: StoreKeys;
   config: SigflowConfig;
@@ -79,7 +79,7 @@ export function deltas(parts: { windowMetrics?: WindowMetrics[]; spend?: Channel
 }
 
 /** Writes view deltas with the one writer both layers use. */
-export async function writeViews(redis: Redis, space: WindowViewKeyspace, d: ViewDeltas): Promise<void> {
+export async function writeViews(redis: RedisClient, space: WindowViewKeyspace, d: ViewDeltas): Promise<void> {
   const pipe = redis.pipeline();
   for (const [command, ...args] of windowViewCommands(space, d, 3_600)) pipe.call(command, ...args);
   const results = (await pipe.exec()) ?? [];
@@ -87,7 +87,7 @@ export async function writeViews(redis: Redis, space: WindowViewKeyspace, d: Vie
 }
 
 /** Makes `version` the served batch version of `hour`. */
-export async function setBatchHour(redis: Redis, keys: StoreKeys, hour: number, version: string, shapleyVersion: string | null = null): Promise<void> {
+export async function setBatchHour(redis: RedisClient, keys: StoreKeys, hour: number, version: string, shapleyVersion: string | null = null): Promise<void> {
   await redis.hset(
     keys.batchHours(),
     String(hour),

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sigflow/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis } from '@sigflow/store';
 import { startTestApi, testConfig, withKey, type TestApi } from './helpers.js';
@@ -9,8 +9,8 @@ import { startTestApi, testConfig, withKey, type TestApi } from './helpers.js';
 describe('API while Redis does not answer', () => {
   let silent: net.Server;
   const sockets = new Set<net.Socket>();
-  let frozen: Redis;
-  let gone: Redis;
+  let frozen: RedisClient;
+  let gone: RedisClient;
   let api: TestApi;
   let apiGone: TestApi;
 

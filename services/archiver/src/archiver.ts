@@ -1,10 +1,9 @@
 import path from 'node:path';
-import type { Redis } from 'ioredis';
+import { type RedisClient, markDirtyCommand, raiseArchiveWatermarks, StoreKeys } from '@sigflow/store';
 import type { Registry } from 'prom-client';
 import type { SigflowConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
 import { PartitionConsumer, type PartitionBatch, type PartitionHandler } from '@sigflow/kafka';
-import { markDirtyCommand, raiseArchiveWatermarks, StoreKeys } from '@sigflow/store';
 import type { Logger } from '@sigflow/observability';
 import { ArchiveWriter, type ArchivedMessage, type FlushResult } from '@sigflow/archive';
 import { archiverMetrics, type ArchiverMetrics } from './archiver-metrics.js';
@@ -12,7 +11,7 @@ import { TombstoneSet } from '@sigflow/privacy';
 
 export interface ArchiverDeps {
   readonly config: SigflowConfig;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly logger: Logger;
   readonly registry: Registry;
   /** Archive root; default: the configured dir resolved against the working directory. */

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Kafka } from 'kafkajs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sigflow/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
@@ -18,7 +18,7 @@ describe('archiver against a real Kafka broker and Redis', () => {
   let config: SigflowConfig;
   let dir: string;
   let kafka: Kafka;
-  let redis: Redis;
+  let redis: RedisClient;
   let producer: EventProducer;
   let topic: string;
   const logger = createLogger('archiver-test', 'silent');

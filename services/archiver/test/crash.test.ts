@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Kafka } from 'kafkajs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sigflow/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
@@ -43,7 +43,7 @@ describe('archiver killed with SIGKILL during a flush', () => {
   let env: Record<string, string>;
   let dir: string;
   let kafka: Kafka;
-  let redis: Redis;
+  let redis: RedisClient;
   let producer: EventProducer;
   let child: ChildProcess | undefined;
 

@@ -1,7 +1,6 @@
-import type { Redis } from 'ioredis';
+import { type RedisClient, readPublishedMarks, writePublishedMarks, type PublishedMark, type StoreKeys } from '@sigflow/store';
 import type { EventProducer } from '@sigflow/kafka';
 import type { BiddingAnswer, BiddingMessage } from '@sigflow/serving';
-import { readPublishedMarks, writePublishedMarks, type PublishedMark, type StoreKeys } from '@sigflow/store';
 
 /** What a message is about: the status and each channel's multiplier. */
 interface Decision {
@@ -42,7 +41,7 @@ export class BiddingPublisher {
   private marks: Map<string, PublishedMark> | null = null;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: StoreKeys,
     private readonly producer: EventProducer,
     private readonly intervalMs: number,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { type RedisClient, holdBiddingLease, redisAnswers, releaseBiddingLease, StoreKeys, writeBiddingStates, type StoredBudget } from '@sigflow/store';
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { SigflowConfig } from '@sigflow/config';
@@ -7,14 +7,13 @@ import { topicsFor } from '@sigflow/events';
 import { EventProducer } from '@sigflow/kafka';
 import type { Logger } from '@sigflow/observability';
 import { biddingAnswer, bucketSource, type BiddingAnswer } from '@sigflow/serving';
-import { holdBiddingLease, redisAnswers, releaseBiddingLease, StoreKeys, writeBiddingStates, type StoredBudget } from '@sigflow/store';
 import { biddingMetrics, type BiddingMetrics } from './bidding-metrics.js';
 import { BiddingPublisher } from './bidding-publisher.js';
 import { PacingReads, type PacingRound } from './pacing-reads.js';
 
 export interface BiddingServiceDeps {
   readonly config: SigflowConfig;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** kafkajs client for the `bidding.v1` producer. */
   readonly kafka: Kafka;
   readonly logger: Logger;

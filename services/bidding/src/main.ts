@@ -1,6 +1,6 @@
 import { loadConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
-import { createKafka, ensureTopics } from '@sigflow/kafka';
+import { configuredTopicLayout, createKafka, ensureTopics } from '@sigflow/kafka';
 import { createLogger, createMetricsRegistry, onShutdown, startHealthServer } from '@sigflow/observability';
 import { createRedis } from '@sigflow/store';
 import { BiddingService } from './bidding-service.js';
@@ -9,7 +9,7 @@ const config = loadConfig();
 const logger = createLogger('bidding', config.logLevel);
 const registry = createMetricsRegistry('bidding');
 const kafka = createKafka(config.kafka, { clientId: 'sigflow-bidding', log: logger });
-await ensureTopics(kafka, topicsFor(config.kafka.topicPrefix), { eventPartitions: config.kafka.eventPartitions, retentionMs: config.limits.retentionMs });
+await ensureTopics(kafka, topicsFor(config.kafka.topicPrefix), configuredTopicLayout(config.kafka, config.limits.retentionMs));
 const redis = createRedis(config.redis);
 const service = new BiddingService({ config, redis, kafka, logger, registry });
 const health = await startHealthServer({ host: config.metricsHost, port: config.bidding.metricsPort, registry, ready: () => service.ready() });

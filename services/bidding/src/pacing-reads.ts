@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
+import { type RedisClient, HOUR_MS, hourStart, parseBatchHourEntry, parseStoredBudget, type HashReply, type StoredBudget, type StoreKeys, slotSafePipeline } from '@sigflow/store';
 import { biddingRanges, type BiddingSettings, type RevenueCell, type RuleSettings, type SpendCell } from '@sigflow/core';
-import { HOUR_MS, hourStart, parseBatchHourEntry, parseStoredBudget, type HashReply, type StoredBudget, type StoreKeys } from '@sigflow/store';
 import { revenueCellsOf, spendCellsOf, windowSource } from '@sigflow/serving';
 import { HourCache } from './hour-cache.js';
 
@@ -63,9 +62,9 @@ export class PacingReads {
     return this.spendCache.size + this.revenueCache.size;
   }
 
-  async read(redis: Redis, t: number): Promise<PacingRound> {
+  async read(redis: RedisClient, t: number): Promise<PacingRound> {
     const state = await this.readState(redis, t);
-    const pipe = redis.pipeline();
+    const pipe = slotSafePipeline(redis);
     const pending: (() => void)[] = [];
     let hashesRead = 0;
     const queue = (keys: readonly string[], take: (replies: HashReply[]) => void) => {
@@ -99,10 +98,10 @@ export class PacingReads {
   }
 
   /** Round trip 1. */
-  private async readState(redis: Redis, t: number): Promise<RoundState> {
+  private async readState(redis: RedisClient, t: number): Promise<RoundState> {
     const { keys, partitions } = this.options;
     const hours = hourRange(t - DAY_REACH_MS - this.options.bidding.windowMs, t + DAY_REACH_MS);
-    const pipe = redis.pipeline();
+    const pipe = slotSafePipeline(redis);
     pipe.call('HGETALL', keys.budgets());
     pipe.get(keys.batchWatermark());
     pipe.hmget(keys.batchHours(), ...hours.map(String));

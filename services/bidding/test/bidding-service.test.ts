@@ -2,7 +2,7 @@
 // writer (windowViewCommands) and the clock pinned: the stored answer and the bidding.v1
 // messages are checked against hand-computed figures.
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sigflow/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
@@ -46,7 +46,7 @@ const revenueOf = (windowStart: number, campaign_id: string, channel: string, re
 describe('bidding service (real Redis and Kafka, clock pinned)', () => {
   const id = randomUUID().slice(0, 8);
   let config: SigflowConfig;
-  let redis: Redis;
+  let redis: RedisClient;
   let keys: StoreKeys;
   const kafka = () => createKafka(config.kafka);
   let now = T;

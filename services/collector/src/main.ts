@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import { loadConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
-import { createKafka, ensureTopics } from '@sigflow/kafka';
+import { configuredTopicLayout, createKafka, ensureTopics } from '@sigflow/kafka';
 import { createLogger, onShutdown, runServerCluster, serveAsClusterWorker } from '@sigflow/observability';
 import { startServer } from './server.js';
 
@@ -11,7 +11,7 @@ const logger = createLogger('collector', config.logLevel);
 if (cluster.isPrimary && config.collector.processes > 1) {
   // The primary creates the topics once; each worker runs a server with its own producer.
   const kafka = createKafka(config.kafka, { clientId: 'sigflow-collector', log: logger });
-  await ensureTopics(kafka, topicsFor(config.kafka.topicPrefix), { eventPartitions: config.kafka.eventPartitions, retentionMs: config.limits.retentionMs });
+  await ensureTopics(kafka, topicsFor(config.kafka.topicPrefix), configuredTopicLayout(config.kafka, config.limits.retentionMs));
   onShutdown(logger, await runServerCluster({ name: 'collector', processes: config.collector.processes, logger }));
 } else {
   const stopServer = await startServer(config, logger);

@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import type { SigflowConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
-import { createKafka, ensureTopics, IngestProducer, KafkaProbe } from '@sigflow/kafka';
+import { configuredTopicLayout, createKafka, ensureTopics, IngestProducer, KafkaProbe } from '@sigflow/kafka';
 import { clusterMetricsText, createMetricsRegistry, type Logger } from '@sigflow/observability';
 import { TombstoneSet } from '@sigflow/privacy';
 import { createRedis, StoreKeys } from '@sigflow/store';
@@ -15,7 +15,7 @@ import { buildCollector } from './app.js';
 export async function startServer(config: SigflowConfig, logger: Logger): Promise<() => Promise<void>> {
   const kafka = createKafka(config.kafka, { clientId: 'sigflow-collector', log: logger });
   const topics = topicsFor(config.kafka.topicPrefix);
-  if (!cluster.isWorker) await ensureTopics(kafka, topics, { eventPartitions: config.kafka.eventPartitions, retentionMs: config.limits.retentionMs });
+  if (!cluster.isWorker) await ensureTopics(kafka, topics, configuredTopicLayout(config.kafka, config.limits.retentionMs));
 
   const producer = new IngestProducer({
     brokers: config.kafka.brokers,

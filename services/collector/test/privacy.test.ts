@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Kafka } from 'kafkajs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sigflow/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
@@ -17,7 +17,7 @@ import { buildCollector } from '../src/index.js';
 describe('collector privacy: truncated IPs and deleted people', () => {
   let config: SigflowConfig;
   let kafka: Kafka;
-  let redis: Redis;
+  let redis: RedisClient;
   let producer: IngestProducer;
   let app: FastifyInstance;
   const registry = createMetricsRegistry('collector');

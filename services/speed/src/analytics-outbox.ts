@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
+import { type RedisClient, fencedOutboxTrim, type StoreKeys } from '@sigflow/store';
 import type { EventProducer } from '@sigflow/kafka';
-import { fencedOutboxTrim, type StoreKeys } from '@sigflow/store';
 import type { Logger } from '@sigflow/observability';
 
 /** Messages produced per drain step. */
@@ -18,7 +17,7 @@ export class AnalyticsOutbox {
   private readonly again = new Set<number>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: StoreKeys,
     private readonly producer: EventProducer,
     private readonly logger: Logger,

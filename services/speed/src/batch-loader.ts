@@ -1,12 +1,11 @@
-import type { Redis } from 'ioredis';
+import { type RedisClient, readStoredUserStates, type StoreKeys, type StoredUserState, slotSafePipeline } from '@sigflow/store';
 import { createIpState, parseIpState, restoreUserState, type EventKey, type RuleSettings } from '@sigflow/core';
 import { floodIpOf, type ReceivedEvent } from '@sigflow/events';
-import { readStoredUserStates, type StoreKeys, type StoredUserState } from '@sigflow/store';
 import type { PartitionRuntime } from './partition-runtime.js';
 
 /** What a batch needs from Redis besides the partition's cache. */
 export interface LoadContext {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keys: StoreKeys;
   readonly settings: RuleSettings;
   /** Partitions of the events topic (the IP flood rule reads the others'). */
@@ -48,7 +47,7 @@ async function loadUsers(ctx: LoadContext, runtime: PartitionRuntime, events: re
 
 const nothingStored: StoredUserState = { snapshot: null, logLength: 0, newest: [] };
 
-function queueDedupe(pipe: ReturnType<Redis['pipeline']>, ctx: LoadContext, runtime: PartitionRuntime, events: readonly ReceivedEvent[]): Step {
+function queueDedupe(pipe: ReturnType<RedisClient['pipeline']>, ctx: LoadContext, runtime: PartitionRuntime, events: readonly ReceivedEvent[]): Step {
   const hours = runtime.dedupe.missingHours(events.map((e) => e.ts));
   for (const h of hours) pipe.getBuffer(ctx.keys.seenEvents(runtime.partition, h));
   return (results, at) => {
@@ -72,7 +71,7 @@ function clickIps(events: readonly ReceivedEvent[]): string[] {
  * that clicks in the round (read from Redis where not in memory: the partitions count each
  * other's clicks in memory); from every other partition, the clicks it committed for those IPs.
  */
-function queueIps(pipe: ReturnType<Redis['pipeline']>, ctx: LoadContext, owned: readonly PartitionRuntime[], ips: readonly string[], foreign: ForeignClicks): Step {
+function queueIps(pipe: ReturnType<RedisClient['pipeline']>, ctx: LoadContext, owned: readonly PartitionRuntime[], ips: readonly string[], foreign: ForeignClicks): Step {
   const missing = owned.map((runtime) => ips.filter((ip) => !runtime.ips.has(ip)));
   owned.forEach((runtime, i) => {
     for (const ip of missing[i] as string[]) pipe.get(ctx.keys.ipState(runtime.partition, ip));
@@ -115,7 +114,7 @@ export interface RoundPart {
 export async function loadRoundState(ctx: LoadContext, parts: readonly RoundPart[], owned: readonly PartitionRuntime[]): Promise<ForeignClicks> {
   const foreign: ForeignClicks = new Map();
   const users = Promise.all(parts.map((p) => loadUsers(ctx, p.runtime, p.events)));
-  const pipe = ctx.redis.pipeline();
+  const pipe = slotSafePipeline(ctx.redis);
   const steps = parts.map((p) => queueDedupe(pipe, ctx, p.runtime, p.events));
   steps.push(queueIps(pipe, ctx, owned, clickIps(parts.flatMap((p) => p.events)), foreign));
   if (pipe.length === 0) {

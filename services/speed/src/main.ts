@@ -1,6 +1,6 @@
 import { loadConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
-import { createKafka, ensureTopics } from '@sigflow/kafka';
+import { configuredTopicLayout, createKafka, ensureTopics } from '@sigflow/kafka';
 import { createLogger, createMetricsRegistry, onShutdown, startHealthServer } from '@sigflow/observability';
 import { createRedis } from '@sigflow/store';
 import { SpeedLayer } from './speed-layer.js';
@@ -9,7 +9,7 @@ const config = loadConfig();
 const logger = createLogger('speed', config.logLevel);
 const registry = createMetricsRegistry('speed');
 const kafka = createKafka(config.kafka, { clientId: 'sigflow-speed', log: logger });
-await ensureTopics(kafka, topicsFor(config.kafka.topicPrefix), { eventPartitions: config.kafka.eventPartitions, retentionMs: config.limits.retentionMs });
+await ensureTopics(kafka, topicsFor(config.kafka.topicPrefix), configuredTopicLayout(config.kafka, config.limits.retentionMs));
 const redis = createRedis(config.redis);
 const speed = new SpeedLayer({ config, kafka, redis, logger, registry });
 const health = await startHealthServer({ host: config.metricsHost, port: config.speed.metricsPort, registry, ready: () => speed.ready() });

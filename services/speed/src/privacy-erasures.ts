@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
+import { type RedisClient, eraseSpeedStateDirectly, fencedCommit, OffsetFenceError, readSpeedErasures, speedErasureCommands, type StoreKeys } from '@sigflow/store';
 import { TombstoneSet } from '@sigflow/privacy';
-import { eraseSpeedStateDirectly, fencedCommit, OffsetFenceError, readSpeedErasures, speedErasureCommands, type StoreKeys } from '@sigflow/store';
 import type { Logger } from '@sigflow/observability';
 import type { PartitionRuntime } from './partition-runtime.js';
 import type { SpeedMetrics } from './speed-metrics.js';
@@ -17,7 +16,7 @@ export class PrivacyErasures {
   private readonly queued = new Map<number, Set<string>>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: StoreKeys,
     salt: string,
   ) {
@@ -68,7 +67,7 @@ export class PrivacyErasures {
 export interface ErasureDeps {
   readonly privacy: PrivacyErasures;
   /** The fenced commits' connection. */
-  readonly commitRedis: Redis;
+  readonly commitRedis: RedisClient;
   readonly keys: StoreKeys;
   readonly metrics: SpeedMetrics;
   readonly logger: Logger;

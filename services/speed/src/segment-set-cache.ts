@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
+import { type RedisClient, readSegmentDefinitions, readSegmentsVersion, type StoreKeys } from '@sigflow/store';
 import { compileSegmentSet, emptySegmentSet, type SegmentRuleLimits, type SegmentSet } from '@sigflow/core';
-import { readSegmentDefinitions, readSegmentsVersion, type StoreKeys } from '@sigflow/store';
 import type { Logger } from '@sigflow/observability';
 
 /**
@@ -13,7 +12,7 @@ export class SegmentSetCache {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: StoreKeys,
     private readonly limits: SegmentRuleLimits,
     private readonly logger: Logger,

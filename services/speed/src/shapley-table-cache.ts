@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient, StoreKeys } from '@sigflow/store';
 import { parseShapleyTable, type ShapleyTable } from '@sigflow/core';
-import type { StoreKeys } from '@sigflow/store';
 import type { Logger } from '@sigflow/observability';
 
 /**
@@ -14,7 +13,7 @@ export class ShapleyTableCache {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: StoreKeys,
     private readonly logger: Logger,
   ) {}

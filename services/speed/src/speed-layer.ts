@@ -1,9 +1,8 @@
-import type { Redis } from 'ioredis';
+import { type RedisClient, duplicateClient, redisAnswers, StoreKeys } from '@sigflow/store';
 import type { Kafka } from 'kafkajs';
 import type { SigflowConfig } from '@sigflow/config';
 import { topicsFor, type Topics } from '@sigflow/events';
 import { EventProducer, PartitionConsumer } from '@sigflow/kafka';
-import { redisAnswers, StoreKeys } from '@sigflow/store';
 import type { Logger } from '@sigflow/observability';
 import type { Registry } from 'prom-client';
 import { AnalyticsOutbox } from './analytics-outbox.js';
@@ -17,7 +16,7 @@ export interface SpeedLayerDeps {
   readonly config: SigflowConfig;
   /** kafkajs client for the dead-letter and analytics producers. */
   readonly kafka: Kafka;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly logger: Logger;
   readonly registry: Registry;
 }
@@ -42,7 +41,7 @@ export class SpeedLayer {
   private memoryTimer: NodeJS.Timeout | undefined;
   private privacyTimer: NodeJS.Timeout | undefined;
   private readonly privacy: PrivacyErasures;
-  private readonly commitRedis: Redis;
+  private readonly commitRedis: RedisClient;
 
   constructor(private readonly deps: SpeedLayerDeps) {
     const { config, kafka, redis, logger } = deps;
@@ -55,7 +54,7 @@ export class SpeedLayer {
     this.segments = new SegmentSetCache(redis, this.keys, { maxConditions, maxDepth, maxValues }, logger);
     const metrics = speedMetrics(deps.registry);
     const outbox = new AnalyticsOutbox(redis, this.keys, this.analytics, logger);
-    this.commitRedis = redis.duplicate({ enableAutoPipelining: false });
+    this.commitRedis = duplicateClient(redis, { enableAutoPipelining: false });
     this.privacy = new PrivacyErasures(redis, this.keys, config.privacy.salt);
     this.partitions = new SpeedPartitions({
       config,

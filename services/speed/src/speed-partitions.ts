@@ -1,9 +1,8 @@
-import type { Redis } from 'ioredis';
+import { type RedisClient, fencedCommit, OffsetFenceError, type StoreKeys } from '@sigflow/store';
 import { createPartitionState, ipClickRetentionMs, parsePartitionState } from '@sigflow/core';
 import type { SigflowConfig } from '@sigflow/config';
 import type { Topics } from '@sigflow/events';
 import type { EventProducer, PartitionBatch, PartitionHandler } from '@sigflow/kafka';
-import { fencedCommit, OffsetFenceError, type StoreKeys } from '@sigflow/store';
 import type { Logger } from '@sigflow/observability';
 import { PartitionRuntime } from './partition-runtime.js';
 import { UserDirectory } from './user-directory.js';
@@ -20,13 +19,13 @@ import type { SegmentSetCache } from './segment-set-cache.js';
 
 export interface SpeedPartitionsDeps {
   readonly config: SigflowConfig;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /**
    * The fenced commits' own connection, without auto-pipelining: ioredis sends no
    * auto-pipeline while another runs and answers its commands only once all are answered,
    * so on one connection a round's reads would wait behind the last round's commit.
    */
-  readonly commitRedis: Redis;
+  readonly commitRedis: RedisClient;
   readonly keys: StoreKeys;
   readonly topics: Topics;
   readonly logger: Logger;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sigflow/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
@@ -16,7 +16,7 @@ describe('analytics outbox with two owners of a partition at once (real Kafka an
   const keys = new StoreKeys(config.redis.keyPrefix);
   const logger = createLogger('outbox-test', 'silent');
   let kafka: Kafka;
-  let redis: Redis;
+  let redis: RedisClient;
   let producer: EventProducer;
 
   beforeAll(async () => {

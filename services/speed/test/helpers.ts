@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sigflow/store';
 import type { Registry } from 'prom-client';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
 import { topicsFor, type Topics } from '@sigflow/events';
@@ -14,7 +14,7 @@ export interface SpeedRun {
   readonly id: string;
   readonly config: SigflowConfig;
   readonly kafka: Kafka;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keys: StoreKeys;
   readonly topics: Topics;
   readonly registry: Registry;

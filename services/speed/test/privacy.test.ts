@@ -2,7 +2,7 @@
 // events keep coming (the erasure joins the partition's chain of fenced commits, so no commit
 // built before it writes their state back, and later events are dropped and counted); and the
 // per-IP flood rule in truncated IP mode, counting by the keyed hash of the full address.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sigflow/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
 import { userPartition, type SigflowEvent } from '@sigflow/events';
@@ -17,7 +17,7 @@ describe('speed layer privacy', () => {
   let run: SpeedRun;
   let id: string;
   let config: SigflowConfig;
-  let redis: Redis;
+  let redis: RedisClient;
   let keys: StoreKeys;
   const metric = async (name: string) => Number((await run.registry.getSingleMetric(name)?.get())?.values[0]?.value ?? 0);
   const send = (events: SigflowEvent[]) => run.producer.send(events.map((e) => ({ key: e.user_id, value: JSON.stringify({ ...e, received_at: Date.now() }) })));

@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sigflow/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { userPartition, type SigflowEvent } from '@sigflow/events';
 import { readTopicMessages, type EventProducer } from '@sigflow/kafka';
@@ -15,7 +15,7 @@ describe('speed layer against real Kafka and Redis', () => {
   let run: SpeedRun;
   let id: string;
   let kafka: Kafka;
-  let redis: Redis;
+  let redis: RedisClient;
   let producer: EventProducer;
   let keys: StoreKeys;
   const topics = () => run.topics;

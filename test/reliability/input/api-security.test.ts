@@ -17,7 +17,7 @@ import ts from 'typescript';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sigflow/store';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
 import { createRedis } from '@sigflow/store';
 import { createLogger, createMetricsRegistry } from '@sigflow/observability';
@@ -144,8 +144,8 @@ interface Violation {
 describe('API and batch layer: keys, roles, hostile parameters, traversal, job payloads', () => {
   let config: SigflowConfig;
   let app: FastifyInstance;
-  let redis: Redis;
-  let queueRedis: Redis;
+  let redis: RedisClient;
+  let queueRedis: RedisClient;
   let port: number;
   let queue: ReturnType<typeof openBatchQueue>;
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Prints the reliability table of a run (var/reliability/<run>.jsonl, rows appended by
 // `recordScenario`) and keeps it in bench/results/reliability.json.
-//   node test/reliability/support/print-table.mjs [run]     (default: the newest run)
+//   node test/reliability/support/print-table.mjs [run] [--merge]     (default: the newest run)
+// --merge keeps the rows of the kept table that this run has no row for (`npm run test:cluster`
+// adds its scenarios to the table of the other suites instead of replacing it).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,7 +22,9 @@ function newestRun() {
   return files[0]?.f.replace(/\.jsonl$/, '');
 }
 
-const run = process.argv[2] ?? process.env.SIGFLOW_RELIABILITY_RUN ?? newestRun();
+const args = process.argv.slice(2);
+const merge = args.includes('--merge');
+const run = args.find((a) => !a.startsWith('--')) ?? process.env.SIGFLOW_RELIABILITY_RUN ?? newestRun();
 const file = run ? path.join(dir, `${run}.jsonl`) : undefined;
 if (!file || !fs.existsSync(file)) {
   console.error(`no reliability rows${run ? ` for run ${run} (${file})` : ` in ${dir}`}`);
@@ -39,6 +43,16 @@ for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
   }
 }
 const rows = [...byName.values()];
+/** Rows of the kept table whose scenario this run does not have (with --merge). */
+function keptRows() {
+  try {
+    const kept = JSON.parse(fs.readFileSync(out, 'utf8')).rows ?? [];
+    return kept.filter((r) => !byName.has(`${r.suite}/${r.scenario}`));
+  } catch {
+    return [];
+  }
+}
+const others = merge ? keptRows() : [];
 
 const int = (n) => (typeof n === 'number' && Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-');
 const ms = (n) => (typeof n === 'number' && Number.isFinite(n) ? `${(n / 1000).toFixed(1)} s` : '-');
@@ -72,7 +86,7 @@ fs.writeFileSync(
       run,
       machine: { cpus: os.cpus().length, loadavg: os.loadavg().map((l) => Math.round(l * 100) / 100), node: process.version },
       summary: { scenarios: rows.length, passed: rows.length - failed, failed },
-      rows,
+      rows: [...others, ...rows],
     },
     null,
     2,

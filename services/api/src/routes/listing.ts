@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { speedPartitions } from '@sigflow/store';
+import { speedPartitions, slotSafePipeline } from '@sigflow/store';
 import type { ApiContext, RouteApp } from '../context.js';
 import { errorResponses } from '../http/schemas.js';
 
@@ -24,7 +24,7 @@ export function registerListing(app: RouteApp, ctx: ApiContext, name: 'campaigns
       },
     },
     async () => {
-      const pipe = ctx.redis.pipeline();
+      const pipe = slotSafePipeline(ctx.redis);
       for (const p of speedPartitions(ctx.config.kafka.eventPartitions)) pipe.srandmember(speedSet(p), maxListed + 1);
       pipe.srandmember(batchSet, maxListed + 1);
       const replies = (await pipe.exec()) ?? [];

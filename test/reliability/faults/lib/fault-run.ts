@@ -17,14 +17,15 @@ export interface RowDraft {
 
 /**
  * Runs a scenario body and records its row: `pass` when the body finishes (its assertions
- * hold), `fail` with the error otherwise (and rethrows).
+ * hold), `fail` with the error otherwise (and rethrows). `suite` names the table's group
+ * (`cluster` for the scenarios of `npm run test:cluster`).
  */
-export async function faultScenario(name: string, body: (row: RowDraft) => Promise<void>): Promise<void> {
+export async function faultScenario(name: string, body: (row: RowDraft) => Promise<void>, suite = 'faults'): Promise<void> {
   const row: RowDraft = { eventsSent: 0, eventsInViews: 0, lost: 0, doubleCounted: 0, maxRecoveryMs: null, requestsFailed: 0, details: {} };
   const started = Date.now();
   const record = (result: ScenarioRow['result'], error?: unknown) =>
     recordScenario({
-      suite: 'faults',
+      suite,
       scenario: name,
       ...row,
       result,

@@ -1,6 +1,6 @@
 // Traffic for the fault scenarios: the generator with a fixed seed, straight to Kafka or
 // through the collector, remembering which event ids went out (the archive check needs them).
-import { EventStream, HttpSink, KafkaSink, runGenerator, type EventSink, type GeneratorOptions, type RunStats, type SinkEvent, type TruthFile } from '@sigflow/loadgen';
+import { EventStream, HttpSink, KafkaSink, runGenerator, type EventSink, type KafkaSinkOptions, type GeneratorOptions, type RunStats, type SinkEvent, type TruthFile } from '@sigflow/loadgen';
 import type { Scenario } from '../../../support/scenario.js';
 
 const HOUR = 3_600_000;
@@ -82,9 +82,13 @@ async function run(sink: RecordingSink, scenario: Scenario, options: GeneratorOp
   return { truth: stats.truth!.toJSON(), ids: sink.ids, stats };
 }
 
-/** Sends a stream straight to the scenario's events topic at `rate` events/s (0 = at once). */
-export async function sendToKafka(scenario: Scenario, options: GeneratorOptions, rate = 0): Promise<Sent> {
-  const kafkaSink = new KafkaSink({ brokers: scenario.config.kafka.brokers, topic: scenario.topics.events, partitions: 4 });
+/**
+ * Sends a stream straight to the scenario's events topic at `rate` events/s (0 = at once).
+ * `producer` tunes the sink's producer: a broker fault wants one request in flight (a retried request
+ * cannot then overtake a later one) and more retries.
+ */
+export async function sendToKafka(scenario: Scenario, options: GeneratorOptions, rate = 0, producer: Partial<KafkaSinkOptions> = {}): Promise<Sent> {
+  const kafkaSink = new KafkaSink({ brokers: scenario.config.kafka.brokers, topic: scenario.topics.events, partitions: 4, ...producer });
   await kafkaSink.connect();
   const sink = new RecordingSink(kafkaSink);
   try {

@@ -3,9 +3,8 @@
 // summed over the compared counters and view cells.
 import path from 'node:path';
 import { DuckDBInstance, LIST, VARCHAR, listValue } from '@duckdb/node-api';
-import type { Redis } from 'ioredis';
+import { type RedisClient, batchKeyspace, readBatchHourEntries } from '@sigflow/store';
 import type { TruthFile } from '@sigflow/loadgen';
-import { batchKeyspace, readBatchHourEntries } from '@sigflow/store';
 import type { Scenario } from '../../../support/scenario.js';
 import { expectedSpeedViews, readSpeedViews, readViews, truthHours, type ViewRows } from '../../../support/speed-truth.js';
 import type { SentIds } from './traffic.js';
@@ -92,7 +91,7 @@ export async function speedTally(scenario: Scenario, truth: TruthFile, { exactDu
 }
 
 /** Batch views of the truth's hours (the versions switched in) against the truth (no late events: batch = speed truth). */
-export async function batchTally(redis: Redis, scenario: Scenario, truth: TruthFile): Promise<Tally & { versions: Map<number, string> }> {
+export async function batchTally(redis: RedisClient, scenario: Scenario, truth: TruthFile): Promise<Tally & { versions: Map<number, string> }> {
   const hours = truthHours(truth);
   const entries = await readBatchHourEntries(redis, scenario.keys, hours);
   const versions = new Map([...entries].map(([h, e]) => [h, e.version]));
