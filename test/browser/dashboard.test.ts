@@ -1,6 +1,6 @@
 // The dashboard in a real headless Chromium against a running stack: collector, speed layer,
 // archiver, batch worker and API run as their own processes (as `npm start` runs them), and the
-// generator sends the last 90 minutes of traffic through the collector over HTTP. The page must
+// generator sends the last 150 minutes of traffic through the collector over HTTP. The page must
 // draw the CTR chart from the merged views; a user the test sent events for is looked up in the
 // user panel; ops then reprocess the closed hours with the page's own form (progress seen
 // moving, the hours served from batch), train the attribution models from the page (the header
@@ -93,17 +93,19 @@ describe('dashboard in headless Chromium', () => {
     stack.push(collector, api);
     await Promise.all([collector.start(), speed.start(), archiver.start(), batch.start(), api.start()]);
 
-    // The last 90 minutes of traffic through the collector, as browsers and ad servers send it.
+    // The last 150 minutes of traffic through the collector, as browsers and ad servers send it:
+    // two or three closed hours whatever the minute the suite starts at, so a reprocess from the
+    // page always has a pass between its first and last progress report (one hour per pass).
     const now = Date.now();
     const sink = new HttpSink({ url: collectorUrl });
-    const stream = new EventStream({ seed: 5, events: 15_000, start: now - 90 * 60_000, span: 89 * 60_000, partitions: 4, campaigns: 4, duplicates: 0.02, bots: 0.02, orphans: 0.01, rules: config.rules });
+    const stream = new EventStream({ seed: 5, events: 40_000, start: now - 150 * 60_000, span: 149 * 60_000, partitions: 4, campaigns: 4, duplicates: 0.02, bots: 0.02, orphans: 0.01, rules: config.rules });
     const run = await runGenerator({ stream, sink, truth: true });
     await sink.close();
     expect(run.failed).toBe(0);
     const sent = run.truth!.toJSON().totals.sent;
     await waitUntil('the speed layer to process the traffic', () => scenario.speedCounters(), (c) => (c['events'] ?? 0) + (c['duplicates'] ?? 0) >= sent, 120_000);
     await waitUntil('the archiver to commit the traffic', () => scenario.groupLag(scenario.env['SIGFLOW_ARCHIVER_GROUP']!), (lag) => lag === 0, 120_000);
-    closed = { from: hourStart(now - 90 * 60_000), to: hourStart(now) };
+    closed = { from: hourStart(now - 150 * 60_000), to: hourStart(now) };
     profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-chromium-'));
     // A fresh profile directory per run (playwright passes it as --user-data-dir).
     browser = await chromium.launchPersistentContext(profileDir, { executablePath: CHROMIUM, headless: true, args: chromiumFlags, viewport: { width: 1280, height: 1500 } });
@@ -175,7 +177,7 @@ describe('dashboard in headless Chromium', () => {
     await page.fill('#reprocess-from', isoMinute(closed.from));
     await page.fill('#reprocess-to', isoMinute(closed.to));
     const preview = (await apiGet(`/v1/jobs/reprocess/preview?from=${closed.from}&to=${closed.to}`)).body;
-    // The traffic covers the last 90 minutes: every closed hour (one or two, by the minute the suite starts at) has archive files.
+    // The traffic covers the last 150 minutes: every closed hour (two or three, by the minute the suite starts at) has archive files.
     const closedHours = (closed.to - closed.from) / 3_600_000;
     expect(preview).toMatchObject({ hours: closedHours, archivedHours: closedHours });
     await page.waitForSelector(`#reprocess-preview[data-rows="${preview['rows']}"][data-hours="${preview['hours']}"]`, { timeout: 10_000 });
