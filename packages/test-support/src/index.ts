@@ -13,4 +13,4 @@ export {
   type TouchFields,
 } from './event-builders.js';
 export { waitForTrue, waitUntil } from './wait-until.js';
-export { childPids, isAlive } from './child-processes.js';
+export { checkClusterLifecycle, childPids, isAlive, type ServerClusterUnderTest } from './child-processes.js';

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childPids, isAlive, waitForTrue } from '@sigflow/test-support';
+import { checkClusterLifecycle, childPids, waitForTrue } from '@sigflow/test-support';
 import { createRedis, StoreKeys } from '@sigflow/store';
 import { loadConfig } from '@sigflow/config';
 import { userPartition } from '@sigflow/events';
@@ -68,16 +68,6 @@ describe('API as a cluster of 2 processes', () => {
   });
 
   it('finishes and exits with its workers on SIGTERM, and its workers follow a primary killed with -9', async () => {
-    let workers = childPids(primary.pid!);
-    primary.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    await waitForTrue('the workers to exit', () => workers.every((pid) => !isAlive(pid)), 15_000, 100);
-
-    await start();
-    workers = childPids(primary.pid!);
-    expect(workers).toHaveLength(2);
-    primary.kill('SIGKILL');
-    await exited;
-    await waitForTrue('the orphaned workers to exit', () => workers.every((pid) => !isAlive(pid)), 15_000, 100);
+    await checkClusterLifecycle({ current: () => ({ primary, exited }), start, workers: 2 });
   }, 90_000);
 });

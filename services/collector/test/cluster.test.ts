@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
 import { createKafka, deleteTopics } from '@sigflow/kafka';
-import { childPids, isAlive, waitForTrue } from '@sigflow/test-support';
+import { checkClusterLifecycle, childPids, waitForTrue } from '@sigflow/test-support';
 import { freePort } from '../../../infra/lib/process.mjs';
 
 // The built entry point, as `npm start` runs it (the package's test script builds first).
@@ -59,16 +59,6 @@ describe('collector as a cluster of 2 processes', () => {
   });
 
   it('finishes and exits with its workers on SIGTERM, and its workers follow a primary killed with -9', async () => {
-    let workers = childPids(primary.pid!);
-    primary.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    await waitForTrue('the workers to exit', () => workers.every((pid) => !isAlive(pid)), 15_000, 100);
-
-    await start();
-    workers = childPids(primary.pid!);
-    expect(workers).toHaveLength(2);
-    primary.kill('SIGKILL');
-    await exited;
-    await waitForTrue('the orphaned workers to exit', () => workers.every((pid) => !isAlive(pid)), 15_000, 100);
+    await checkClusterLifecycle({ current: () => ({ primary, exited }), start, workers: 2 });
   }, 90_000);
 });
