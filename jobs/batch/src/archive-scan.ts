@@ -3,6 +3,7 @@ import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
 import { archiveColumns, archiveColumnsDdl, eventsOfColumns, withArchiveColumns } from '@sigflow/archive';
 import type { ReceivedEvent } from '@sigflow/events';
 import { ArchiveScanError } from './errors.js';
+import { readChunkColumns, type ColumnPlan } from './chunk-columns.js';
 
 
 /** `read_parquet` over a bound list of files (paths are bound, never spliced into SQL). */
@@ -62,10 +63,16 @@ export const eventSelect = archiveColumns
 
 /**
  * Streams a query's rows as events, chunk by chunk, fetching the next chunk while the caller
- * processes the current one (DuckDB produces on its threads while JS runs the rules).
+ * processes the current one (DuckDB produces on its threads while JS runs the rules). With a
+ * `plan` (one entry per selected column), the chunks are read straight from DuckDB's vectors
+ * ({@link readChunkColumns}) instead of through node-api's per-value conversion.
  */
-export async function* streamEvents(result: DuckDBResult, stats?: { waitMs: number; convertMs: number }): AsyncGenerator<ReceivedEvent[]> {
-  const names = result.columnNames();
+export async function* streamEvents(
+  result: DuckDBResult,
+  stats?: { waitMs: number; convertMs: number },
+  plan?: readonly ColumnPlan[],
+): AsyncGenerator<ReceivedEvent[]> {
+  const names = plan ? plan.map((p) => p.name) : result.columnNames();
   let next = result.fetchChunk();
   for (;;) {
     let t = performance.now();
@@ -74,7 +81,7 @@ export async function* streamEvents(result: DuckDBResult, stats?: { waitMs: numb
     if (!chunk || chunk.rowCount === 0) return;
     next = result.fetchChunk();
     t = performance.now();
-    const events = eventsOfColumns(names, chunk.getColumns(), chunk.rowCount);
+    const events = eventsOfColumns(names, plan ? readChunkColumns(chunk, plan) : chunk.getColumns(), chunk.rowCount);
     if (stats) stats.convertMs += performance.now() - t;
     yield events;
   }

@@ -26,24 +26,40 @@ export interface HourViews {
   readonly quality: Map<string, number>;
 }
 
-/** Running sums keyed by a row's identity: a copy of the first row, later rows added in place. */
+/**
+ * Running sums keyed by a row's identity (the tuple `keyOf` gives): a copy of the first row, later
+ * rows added in place. The tuple walks nested Maps (no key string is built per row; the values
+ * are the rows' own numbers and strings, whose hashes V8 keeps).
+ */
 class Totals<T extends object> {
-  private readonly rows = new Map<string, T>();
+  private readonly root = new Map<unknown, unknown>();
+  private readonly rows: T[] = [];
   constructor(
-    private readonly keyOf: (row: T) => string,
+    private readonly keyOf: (row: T) => readonly unknown[],
     private readonly addInto: (total: T, row: T) => void,
   ) {}
   add(row: T): void {
     const key = this.keyOf(row);
-    const t = this.rows.get(key);
-    if (t === undefined) this.rows.set(key, { ...row });
-    else this.addInto(t, row);
+    // The tuple's length leads, so a tuple is never a prefix of another.
+    let level = this.root;
+    for (let i = -1; i < key.length - 1; i++) {
+      const part = i < 0 ? key.length : key[i];
+      let next = level.get(part) as Map<unknown, unknown> | undefined;
+      if (next === undefined) level.set(part, (next = new Map()));
+      level = next;
+    }
+    const last = key[key.length - 1];
+    const t = level.get(last) as T | undefined;
+    if (t !== undefined) return this.addInto(t, row);
+    const copy = { ...row };
+    level.set(last, copy);
+    this.rows.push(copy);
   }
   addAll(rows: Iterable<T>): void {
     for (const row of rows) this.add(row);
   }
   values(): T[] {
-    return [...this.rows.values()];
+    return [...this.rows];
   }
 }
 
@@ -63,7 +79,7 @@ export class HourViewsAccumulator {
   // Each outcome's view rows (as core's folds take them) are summed here by the folds' keys;
   // the totals go through core's folds once at the end for the canonical rows and order.
   private readonly windowMetrics = new Totals<Mutable<WindowMetrics>>(
-    (r) => `${r.windowStart}\u0000${r.campaign_id}\u0000${r.ad_id}`,
+    (r) => [r.windowStart, r.campaign_id, r.ad_id],
     (t, r) => {
       t.impressions += r.impressions;
       t.clicks += r.clicks;
@@ -72,7 +88,7 @@ export class HourViewsAccumulator {
     },
   );
   private readonly spend = new Totals<Mutable<ChannelSpend>>(
-    (r) => `${r.windowStart}\u0000${r.campaign_id}\u0000${r.channel}`,
+    (r) => [r.windowStart, r.campaign_id, r.channel],
     (t, r) => {
       t.spend += r.spend;
       t.invalidSpend += r.invalidSpend;
@@ -80,26 +96,26 @@ export class HourViewsAccumulator {
     },
   );
   private readonly attribution = new Totals<Mutable<AttributionDelta>>(
-    (r) => `${r.windowStart}\u0000${r.model}\u0000${r.campaign_id}\u0000${r.channel}`,
+    (r) => [r.windowStart, r.model, r.campaign_id, r.channel],
     (t, r) => {
       t.conversions += r.conversions;
       t.revenue += r.revenue;
     },
   );
   private readonly heatmap = new Totals<Mutable<HeatmapIncrement>>(
-    (r) => `${r.page_id}\u0000${r.windowStart}\u0000${r.element_id}`,
+    (r) => [r.page_id, r.windowStart, r.element_id],
     (t, r) => {
       t.clicks += r.clicks;
     },
   );
   private readonly pageActivity = new Totals<Mutable<PageActivityIncrement>>(
-    (r) => `${r.page_id}\u0000${r.windowStart}\u0000${r.metric.join('\u0000')}`,
+    (r) => [r.page_id, r.windowStart, ...r.metric],
     (t, r) => {
       t.count += r.count;
     },
   );
   private readonly invalidTraffic = new Totals<Mutable<InvalidTrafficCount>>(
-    (r) => `${r.windowStart}\u0000${r.type}\u0000${r.reason}`,
+    (r) => [r.windowStart, r.type, r.reason],
     (t, r) => {
       t.events += r.events;
     },
