@@ -302,6 +302,7 @@ function recomputeInChild(env) {
       events: hours.reduce((a, h) => a + h.events, 0),
       duplicates: hours.reduce((a, h) => a + h.duplicates, 0),
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      cpuSeconds: Math.round((process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1000) / 1000,
       peakHeapMb: Math.round(peakHeap / 1048576),
     }));
   `;
@@ -377,13 +378,15 @@ async function recomputeBench(events, parts) {
       duckdbReadRowsPerSecond: Math.round(r.rowsRead / (r.timings.scanMs / 1000)),
       jsRulesEventsPerSecond: Math.round(r.eventsProcessed / (r.timings.rulesJsMs / 1000)),
       peakRssMb: r.peakRssMb,
+      // CPU of the worker process (JS and DuckDB threads): the work done, less sensitive to load than wall time.
+      cpuSeconds: r.cpuSeconds,
       peakHeapMb: r.peakHeapMb,
       loadBefore,
       loadAfter: load(),
       target: 200_000,
     };
     console.log(
-      `recompute: ${recompute.eventsPerSecond} events/s end to end (${recompute.wallSeconds} s); read+dedupe ${recompute.timingsSeconds.duckdbReadDedupe} s, rules ${recompute.timingsSeconds.rulesTotal} s (JS ${recompute.timingsSeconds.jsRules} s), writes ${recompute.timingsSeconds.redisAndParquetWrites} s; peak RSS ${recompute.peakRssMb} MB`,
+      `recompute: ${recompute.eventsPerSecond} events/s end to end (${recompute.wallSeconds} s); read+dedupe ${recompute.timingsSeconds.duckdbReadDedupe} s, rules ${recompute.timingsSeconds.rulesTotal} s (JS ${recompute.timingsSeconds.jsRules} s), writes ${recompute.timingsSeconds.redisAndParquetWrites} s; peak RSS ${recompute.peakRssMb} MB; CPU ${recompute.cpuSeconds} s`,
     );
     return { scan, recompute };
   } finally {

@@ -636,6 +636,7 @@ describe('API and batch layer: keys, roles, hostile parameters, traversal, job p
       'dictionaryLists',
       'enumName(column)',
       'column',
+      'copyKeys',
       'eventColumns',
       'selectList',
       'firstCopyQualify',
