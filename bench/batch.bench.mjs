@@ -23,6 +23,7 @@ import { ArchiveWriter, archiveColumns, archiveFileName, hourFolder } from '@sig
 import { createLogger, createMetricsRegistry } from '@sigflow/observability';
 import { createRedis } from '@sigflow/store';
 import { load, root } from './lib.mjs';
+import { serviceNodeArgs } from '../infra/lib/process.mjs';
 
 const HOUR = 3_600_000;
 export const DAY_START = Date.UTC(2026, 10, 18);
@@ -307,7 +308,8 @@ function recomputeInChild(env) {
     }));
   `;
   return new Promise((resolve, reject) => {
-    const nodeArgs = (process.env.BENCH_RECOMPUTE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    // The batch worker's own node flags (jobs/batch/package.json `sigflow.nodeArgs`), then the bench's.
+    const nodeArgs = [...serviceNodeArgs('jobs/batch/dist/main.js'), ...(process.env.BENCH_RECOMPUTE_NODE_ARGS ?? '').split(' ').filter(Boolean)];
     const child = spawn(process.execPath, [...nodeArgs, '--input-type=module', '-e', code], {
       cwd: root,
       env: { ...process.env, SIGFLOW_LOG_LEVEL: 'warn', ...env },
