@@ -18,6 +18,18 @@ import {
 } from '@sigflow/core';
 import { field, hourStart } from '@sigflow/store';
 
+/** An accumulator's sums as plain data ({@link HourViewsAccumulator.snapshot}). */
+export interface HourTotals {
+  readonly windowMetrics: WindowMetrics[];
+  readonly spend: ChannelSpend[];
+  readonly attribution: AttributionDelta[];
+  readonly heatmap: HeatmapIncrement[];
+  readonly pageActivity: PageActivityIncrement[];
+  readonly invalidTraffic: InvalidTrafficCount[];
+  readonly counts: [number, { events: number; invalid: number }][];
+  readonly quality: [number, [string, number][]][];
+}
+
 /** The recomputed views of one hour. */
 export interface HourViews {
   readonly hourStart: number;
@@ -165,12 +177,63 @@ export class HourViewsAccumulator {
       if (outcome.windowMetric) this.bump(hour, field(campaignOf(event), `invalid:${outcome.reason}`), 1);
     }
     const { windowMetric: w, spend: s, heatmap: h, pageActivity: p } = outcome;
-    if (w) this.windowMetrics.add(w, w.windowStart, w.campaign_id, w.ad_id, undefined);
-    if (s) this.spend.add(s, s.windowStart, s.campaign_id, s.channel, undefined);
-    if (outcome.attribution) for (const r of attributionRows([outcome])) this.attribution.add(r, r.windowStart, r.model, r.campaign_id, r.channel);
-    if (h) this.heatmap.add(h, h.windowStart, h.page_id, h.element_id, undefined);
-    if (p) this.pageActivity.add(p, p.windowStart, p.page_id, p.metric[0], metricDetail(p.metric));
-    if (outcome.status === 'invalid') for (const r of foldInvalidTraffic([outcome])) this.invalidTraffic.add(r, r.windowStart, r.type, r.reason, undefined);
+    if (w) this.addWindowMetric(w);
+    if (s) this.addSpend(s);
+    if (outcome.attribution) for (const r of attributionRows([outcome])) this.addAttribution(r);
+    if (h) this.addHeatmap(h);
+    if (p) this.addPageActivity(p);
+    if (outcome.status === 'invalid') for (const r of foldInvalidTraffic([outcome])) this.addInvalidTraffic(r);
+  }
+
+  private addWindowMetric(w: WindowMetrics): void {
+    this.windowMetrics.add(w, w.windowStart, w.campaign_id, w.ad_id, undefined);
+  }
+  private addSpend(s: ChannelSpend): void {
+    this.spend.add(s, s.windowStart, s.campaign_id, s.channel, undefined);
+  }
+  private addAttribution(r: AttributionDelta): void {
+    this.attribution.add(r, r.windowStart, r.model, r.campaign_id, r.channel);
+  }
+  private addHeatmap(h: HeatmapIncrement): void {
+    this.heatmap.add(h, h.windowStart, h.page_id, h.element_id, undefined);
+  }
+  private addPageActivity(p: PageActivityIncrement): void {
+    this.pageActivity.add(p, p.windowStart, p.page_id, p.metric[0], metricDetail(p.metric));
+  }
+  private addInvalidTraffic(r: InvalidTrafficCount): void {
+    this.invalidTraffic.add(r, r.windowStart, r.type, r.reason, undefined);
+  }
+
+  /** The sums so far as plain data (what a rule thread sends back to be merged). */
+  snapshot(): HourTotals {
+    return {
+      windowMetrics: this.windowMetrics.values(),
+      spend: this.spend.values(),
+      attribution: this.attribution.values(),
+      heatmap: this.heatmap.values(),
+      pageActivity: this.pageActivity.values(),
+      invalidTraffic: this.invalidTraffic.values(),
+      counts: [...this.counts],
+      quality: [...this.quality].map(([h, q]) => [h, [...q]]),
+    };
+  }
+
+  /** Adds the sums of another accumulator of the same hours (other users' outcomes). */
+  merge(t: HourTotals): void {
+    for (const r of t.windowMetrics) this.addWindowMetric(r);
+    for (const r of t.spend) this.addSpend(r);
+    for (const r of t.attribution) this.addAttribution(r);
+    for (const r of t.heatmap) this.addHeatmap(r);
+    for (const r of t.pageActivity) this.addPageActivity(r);
+    for (const r of t.invalidTraffic) this.addInvalidTraffic(r);
+    for (const [hour, n] of t.counts) {
+      const c = this.counts.get(hour);
+      if (c) {
+        c.events += n.events;
+        c.invalid += n.invalid;
+      } else this.counts.set(hour, { ...n });
+    }
+    for (const [hour, fields] of t.quality) for (const [f, n] of fields) this.bump(hour, f, n);
   }
 
   private bump(hour: number, f: string, n: number): void {
