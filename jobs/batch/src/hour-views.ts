@@ -19,13 +19,7 @@ import {
 import { field, hourStart } from '@sigflow/store';
 
 /** An accumulator's sums as plain data ({@link HourViewsAccumulator.snapshot}). */
-export interface HourTotals {
-  readonly windowMetrics: WindowMetrics[];
-  readonly spend: ChannelSpend[];
-  readonly attribution: AttributionDelta[];
-  readonly heatmap: HeatmapIncrement[];
-  readonly pageActivity: PageActivityIncrement[];
-  readonly invalidTraffic: InvalidTrafficCount[];
+export interface HourTotals extends Omit<ViewDeltas, 'counts'> {
   readonly counts: [number, { events: number; invalid: number }][];
   readonly quality: [number, [string, number][]][];
 }
