@@ -7,6 +7,8 @@
 //
 //   npm run bench batch                         (BENCH_EVENTS / BENCH_ARCHIVER_EVENTS to resize)
 //   node bench/batch.bench.mjs --events 1000000 (a quick run)
+//   BENCH_PARTS=recompute,scan (a subset of archiver, scan, recompute; default all)
+//   BENCH_RECOMPUTE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (node flags of the recompute child)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +23,7 @@ import { ArchiveWriter, archiveColumns, archiveFileName, hourFolder } from '@sig
 import { createLogger, createMetricsRegistry } from '@sigflow/observability';
 import { createRedis } from '@sigflow/store';
 import { load, root } from './lib.mjs';
+import { serviceNodeArgs } from '../infra/lib/process.mjs';
 
 const HOUR = 3_600_000;
 export const DAY_START = Date.UTC(2026, 10, 18);
@@ -211,7 +214,8 @@ export async function writeSyntheticDay(archiveRoot, events) {
        CASE WHEN type = 'mouse_move' THEN (i % 1000)::DOUBLE END AS x,
        CASE WHEN type = 'mouse_move' THEN (i % 700)::DOUBLE END AS y,
        NULL::VARCHAR AS attrs,
-       NULL::VARCHAR AS ip_key
+       NULL::VARCHAR AS ip_key,
+       CASE WHEN type IN ('impression', 'click') THEN (i % 40)::BIGINT END AS cost
      FROM copies`,
     { bot: BOT, chrome: CHROME },
   );
@@ -299,11 +303,14 @@ function recomputeInChild(env) {
       events: hours.reduce((a, h) => a + h.events, 0),
       duplicates: hours.reduce((a, h) => a + h.duplicates, 0),
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      cpuSeconds: Math.round((process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1000) / 1000,
       peakHeapMb: Math.round(peakHeap / 1048576),
     }));
   `;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+    // The batch worker's own node flags (jobs/batch/package.json `sigflow.nodeArgs`), then the bench's.
+    const nodeArgs = [...serviceNodeArgs('jobs/batch/dist/main.js'), ...(process.env.BENCH_RECOMPUTE_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+    const child = spawn(process.execPath, [...nodeArgs, '--input-type=module', '-e', code], {
       cwd: root,
       env: { ...process.env, SIGFLOW_LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -317,9 +324,12 @@ function recomputeInChild(env) {
   });
 }
 
-async function recomputeBench(events) {
+async function recomputeBench(events, parts) {
   const id = randomUUID().slice(0, 8);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-bench-day-'));
+  // BENCH_DAY_DIR keeps the synthetic day between runs (A/B of the same input, no rewrite).
+  const keep = process.env.BENCH_DAY_DIR;
+  const reuse = keep !== undefined && fs.existsSync(path.join(keep, 'day.json'));
+  const dir = keep ?? fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-bench-day-'));
   const env = {
     SIGFLOW_REDIS_PREFIX: `bench-${id}`,
     SIGFLOW_ARCHIVE_DIR: dir,
@@ -328,10 +338,24 @@ async function recomputeBench(events) {
   };
   const redis = createRedis(loadConfig({ ...process.env, ...env }).redis);
   try {
-    const written = await timed(() => writeSyntheticDay(dir, events));
+    const written = reuse
+      ? { value: JSON.parse(fs.readFileSync(path.join(dir, 'day.json'), 'utf8')), ms: 0 }
+      : await timed(() => writeSyntheticDay(dir, events));
+    if (keep !== undefined && !reuse) fs.writeFileSync(path.join(dir, 'day.json'), JSON.stringify(written.value));
     console.log(`synthetic day: ${written.value.rows} rows (${written.value.users} users) written in ${(written.ms / 1000).toFixed(1)} s`);
-    const scan = await scanBench(dir, os.cpus().length);
-    console.log(`scan: ${scan.rowsPerSecond} rows/s (${scan.rows} rows in ${scan.seconds} s)`);
+    let scan;
+    if (parts.has('scan')) {
+      // Per DuckDB thread count; the headline figure is all cores'.
+      const byThreads = {};
+      for (const threads of [1, 2]) {
+        const s = await scanBench(dir, threads);
+        byThreads[threads] = s;
+        console.log(`scan (${threads} thread${threads > 1 ? 's' : ''}): ${s.rowsPerSecond} rows/s (${s.rows} rows in ${s.seconds} s)`);
+      }
+      const all = byThreads[Math.min(2, os.cpus().length)];
+      scan = { ...all, rowsPerSecondByThreads: { 1: byThreads[1].rowsPerSecond, 2: byThreads[2].rowsPerSecond } };
+    }
+    if (!parts.has('recompute')) return { scan };
     const loadBefore = load();
     const r = await recomputeInChild(env);
     const recompute = {
@@ -356,32 +380,40 @@ async function recomputeBench(events) {
       duckdbReadRowsPerSecond: Math.round(r.rowsRead / (r.timings.scanMs / 1000)),
       jsRulesEventsPerSecond: Math.round(r.eventsProcessed / (r.timings.rulesJsMs / 1000)),
       peakRssMb: r.peakRssMb,
+      // CPU of the worker process (JS and DuckDB threads): the work done, less sensitive to load than wall time.
+      cpuSeconds: r.cpuSeconds,
       peakHeapMb: r.peakHeapMb,
       loadBefore,
       loadAfter: load(),
       target: 200_000,
     };
     console.log(
-      `recompute: ${recompute.eventsPerSecond} events/s end to end (${recompute.wallSeconds} s); read+dedupe ${recompute.timingsSeconds.duckdbReadDedupe} s, rules ${recompute.timingsSeconds.rulesTotal} s (JS ${recompute.timingsSeconds.jsRules} s), writes ${recompute.timingsSeconds.redisAndParquetWrites} s; peak RSS ${recompute.peakRssMb} MB`,
+      `recompute: ${recompute.eventsPerSecond} events/s end to end (${recompute.wallSeconds} s); read+dedupe ${recompute.timingsSeconds.duckdbReadDedupe} s, rules ${recompute.timingsSeconds.rulesTotal} s (JS ${recompute.timingsSeconds.jsRules} s), writes ${recompute.timingsSeconds.redisAndParquetWrites} s; peak RSS ${recompute.peakRssMb} MB; CPU ${recompute.cpuSeconds} s`,
     );
     return { scan, recompute };
   } finally {
     const keys = await redis.keys(`bench-${id}:*`);
     for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
     redis.disconnect();
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (keep === undefined) fs.rmSync(dir, { recursive: true, force: true });
+    else fs.rmSync(path.join(dir, 'views'), { recursive: true, force: true });
   }
 }
 
 export async function run() {
   const events = Number(process.env.BENCH_EVENTS ?? 10_000_000);
   const archiverEvents = Number(process.env.BENCH_ARCHIVER_EVENTS ?? 500_000);
+  const parts = new Set((process.env.BENCH_PARTS ?? 'archiver,scan,recompute').split(','));
   const before = load();
-  const writer = await archiveWriterBench(archiverEvents);
-  console.log(`archive writer: ${writer.rowsPerSecond} rows/s`);
-  const archiver = await archiverEndToEnd(archiverEvents);
-  console.log(`archiver from Kafka: ${archiver.rowsPerSecond} rows/s from the first message (${archiver.events} events; ${archiver.secondsFromStart} s with the group join)`);
-  const { scan, recompute } = await recomputeBench(events);
+  let writer;
+  let archiver;
+  if (parts.has('archiver')) {
+    writer = await archiveWriterBench(archiverEvents);
+    console.log(`archive writer: ${writer.rowsPerSecond} rows/s`);
+    archiver = await archiverEndToEnd(archiverEvents);
+    console.log(`archiver from Kafka: ${archiver.rowsPerSecond} rows/s from the first message (${archiver.events} events; ${archiver.secondsFromStart} s with the group join)`);
+  }
+  const { scan, recompute } = parts.has('scan') || parts.has('recompute') ? await recomputeBench(events, parts) : {};
   return { loadBefore: before, loadAfter: load(), machine: { cpus: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30) }, archiveWriter: writer, archiver, scan, recompute };
 }
 

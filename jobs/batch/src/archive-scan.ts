@@ -3,6 +3,7 @@ import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
 import { archiveColumns, archiveColumnsDdl, eventsOfColumns, withArchiveColumns } from '@sigflow/archive';
 import type { ReceivedEvent } from '@sigflow/events';
 import { ArchiveScanError } from './errors.js';
+import { readChunkColumns, type ColumnPlan } from './chunk-columns.js';
 
 
 /** `read_parquet` over a bound list of files (paths are bound, never spliced into SQL). */
@@ -48,6 +49,29 @@ export async function loadArchiveRows(
 export const firstCopyQualify =
   'QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY received_at, kafka_offset, kafka_partition) = 1';
 
+/**
+ * The same rule as {@link firstCopyQualify}, in place over the union of `tables` (each with the
+ * archive columns): deletes every copy that is not the first of its event_id across them. Only
+ * the copy keys are sorted, and only for the event_ids seen more than once (about 1 %), so the
+ * wide rows are never copied or sorted, as a `SELECT ... QUALIFY` into a new table would.
+ */
+export async function deleteLaterCopies(conn: DuckDBConnection, tables: readonly string[]): Promise<void> {
+  const copyKeys = tables
+    .map((t) => `SELECT '${t}' AS src, rowid AS rid, event_id, received_at, kafka_offset, kafka_partition FROM ${t}`)
+    .join(' UNION ALL ');
+  await conn.run(
+    `CREATE OR REPLACE TEMP TABLE later_copies AS
+     WITH copy_keys AS (${copyKeys}),
+          repeated AS (SELECT event_id FROM copy_keys GROUP BY event_id HAVING count(*) > 1)
+     SELECT src, rid FROM copy_keys SEMI JOIN repeated USING (event_id)
+     QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY received_at, kafka_offset, kafka_partition) > 1`,
+  );
+  for (const t of tables) {
+    await conn.run(`DELETE FROM ${t} WHERE rowid IN (SELECT rid FROM later_copies WHERE src = $t)`, { t });
+  }
+  await conn.run('DROP TABLE later_copies');
+}
+
 /** Row count of a table. */
 export async function countRows(conn: DuckDBConnection, table: string): Promise<number> {
   const reader = await conn.runAndReadAll(`SELECT count(*) FROM ${table}`);
@@ -62,10 +86,16 @@ export const eventSelect = archiveColumns
 
 /**
  * Streams a query's rows as events, chunk by chunk, fetching the next chunk while the caller
- * processes the current one (DuckDB produces on its threads while JS runs the rules).
+ * processes the current one (DuckDB produces on its threads while JS runs the rules). With a
+ * `plan` (one entry per selected column), the chunks are read straight from DuckDB's vectors
+ * ({@link readChunkColumns}) instead of through node-api's per-value conversion.
  */
-export async function* streamEvents(result: DuckDBResult, stats?: { waitMs: number; convertMs: number }): AsyncGenerator<ReceivedEvent[]> {
-  const names = result.columnNames();
+export async function* streamEvents(
+  result: DuckDBResult,
+  stats?: { waitMs: number; convertMs: number },
+  plan?: readonly ColumnPlan[],
+): AsyncGenerator<ReceivedEvent[]> {
+  const names = plan ? plan.map((p) => p.name) : result.columnNames();
   let next = result.fetchChunk();
   for (;;) {
     let t = performance.now();
@@ -74,7 +104,7 @@ export async function* streamEvents(result: DuckDBResult, stats?: { waitMs: numb
     if (!chunk || chunk.rowCount === 0) return;
     next = result.fetchChunk();
     t = performance.now();
-    const events = eventsOfColumns(names, chunk.getColumns(), chunk.rowCount);
+    const events = eventsOfColumns(names, plan ? readChunkColumns(chunk, plan) : chunk.getColumns(), chunk.rowCount);
     if (stats) stats.convertMs += performance.now() - t;
     yield events;
   }

@@ -5,3 +5,11 @@ export class ArchiveScanError extends Error {
     super(message, options);
   }
 }
+
+/** A rule thread of a recompute pass crashed or exited (the job fails and is retried). */
+export class RuleThreadError extends Error {
+  override readonly name = 'RuleThreadError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

@@ -11,11 +11,18 @@ import {
   type EventOutcome,
   type HeatmapIncrement,
   type PageActivityIncrement,
+  type PageActivityMetric,
   type InvalidTrafficCount,
   type ViewDeltas,
   type WindowMetrics,
 } from '@sigflow/core';
 import { field, hourStart } from '@sigflow/store';
+
+/** An accumulator's sums as plain data ({@link HourViewsAccumulator.snapshot}). */
+export interface HourTotals extends Omit<ViewDeltas, 'counts'> {
+  readonly counts: [number, { events: number; invalid: number }][];
+  readonly quality: [number, [string, number][]][];
+}
 
 /** The recomputed views of one hour. */
 export interface HourViews {
@@ -26,24 +33,57 @@ export interface HourViews {
   readonly quality: Map<string, number>;
 }
 
-/** Running sums keyed by a row's identity: a copy of the first row, later rows added in place. */
+/** The Map under `key` in `level`, created when missing. */
+function childOf(level: Map<unknown, unknown>, key: unknown): Map<unknown, unknown> {
+  let next = level.get(key) as Map<unknown, unknown> | undefined;
+  if (next === undefined) level.set(key, (next = new Map()));
+  return next;
+}
+
+/**
+ * Running sums keyed by a row's identity, a tuple of four parts (unused ones undefined; one
+ * Totals always gets tuples of one shape): a copy of the first row, later rows added in place.
+ * The parts walk nested Maps, so no key string or array is built per row, and the parts are the
+ * rows' own numbers and (dictionary-shared) strings, whose hashes V8 keeps.
+ */
 class Totals<T extends object> {
-  private readonly rows = new Map<string, T>();
+  private readonly root = new Map<unknown, unknown>();
+  private readonly rows: T[] = [];
   constructor(
-    private readonly keyOf: (row: T) => string,
+    private readonly copy: (row: T) => T,
     private readonly addInto: (total: T, row: T) => void,
   ) {}
-  add(row: T): void {
-    const key = this.keyOf(row);
-    const t = this.rows.get(key);
-    if (t === undefined) this.rows.set(key, { ...row });
-    else this.addInto(t, row);
-  }
-  addAll(rows: Iterable<T>): void {
-    for (const row of rows) this.add(row);
+  add(row: T, a: unknown, b: unknown, c: unknown, d: unknown): void {
+    const level = childOf(childOf(childOf(this.root, a), b), c);
+    const t = level.get(d) as T | undefined;
+    if (t !== undefined) return this.addInto(t, row);
+    const copy = this.copy(row);
+    level.set(d, copy);
+    this.rows.push(copy);
   }
   values(): T[] {
-    return [...this.rows.values()];
+    return [...this.rows];
+  }
+}
+
+/**
+ * The parts of a page activity metric after its kind, as one Map key: none (view), the scroll
+ * milestone, `form_id NUL action`, or the mouse cell packed into one number (cells are small
+ * non-negative integers; others fall back to `cx NUL cy`, a string, never equal to a number).
+ */
+function metricDetail(metric: PageActivityMetric): unknown {
+  switch (metric[0]) {
+    case 'view':
+      return undefined;
+    case 'scroll':
+      return metric[1];
+    case 'form':
+      return `${metric[1]}\u0000${metric[2]}`;
+    case 'mouse': {
+      const [, cx, cy] = metric;
+      const small = (n: number) => Number.isInteger(n) && n >= 0 && n < 2 ** 24;
+      return small(cx) && small(cy) ? cx * 2 ** 24 + cy : `${cx}\u0000${cy}`;
+    }
   }
 }
 
@@ -63,7 +103,7 @@ export class HourViewsAccumulator {
   // Each outcome's view rows (as core's folds take them) are summed here by the folds' keys;
   // the totals go through core's folds once at the end for the canonical rows and order.
   private readonly windowMetrics = new Totals<Mutable<WindowMetrics>>(
-    (r) => `${r.windowStart}\u0000${r.campaign_id}\u0000${r.ad_id}`,
+    (r) => ({ windowStart: r.windowStart, campaign_id: r.campaign_id, ad_id: r.ad_id, impressions: r.impressions, clicks: r.clicks, invalidImpressions: r.invalidImpressions, invalidClicks: r.invalidClicks }),
     (t, r) => {
       t.impressions += r.impressions;
       t.clicks += r.clicks;
@@ -72,7 +112,7 @@ export class HourViewsAccumulator {
     },
   );
   private readonly spend = new Totals<Mutable<ChannelSpend>>(
-    (r) => `${r.windowStart}\u0000${r.campaign_id}\u0000${r.channel}`,
+    (r) => ({ windowStart: r.windowStart, campaign_id: r.campaign_id, channel: r.channel, spend: r.spend, invalidSpend: r.invalidSpend, clicks: r.clicks }),
     (t, r) => {
       t.spend += r.spend;
       t.invalidSpend += r.invalidSpend;
@@ -80,26 +120,26 @@ export class HourViewsAccumulator {
     },
   );
   private readonly attribution = new Totals<Mutable<AttributionDelta>>(
-    (r) => `${r.windowStart}\u0000${r.model}\u0000${r.campaign_id}\u0000${r.channel}`,
+    (r) => ({ windowStart: r.windowStart, model: r.model, campaign_id: r.campaign_id, channel: r.channel, conversions: r.conversions, revenue: r.revenue }),
     (t, r) => {
       t.conversions += r.conversions;
       t.revenue += r.revenue;
     },
   );
   private readonly heatmap = new Totals<Mutable<HeatmapIncrement>>(
-    (r) => `${r.page_id}\u0000${r.windowStart}\u0000${r.element_id}`,
+    (r) => ({ ...r }),
     (t, r) => {
       t.clicks += r.clicks;
     },
   );
   private readonly pageActivity = new Totals<Mutable<PageActivityIncrement>>(
-    (r) => `${r.page_id}\u0000${r.windowStart}\u0000${r.metric.join('\u0000')}`,
+    (r) => ({ page_id: r.page_id, windowStart: r.windowStart, metric: r.metric, count: r.count }),
     (t, r) => {
       t.count += r.count;
     },
   );
   private readonly invalidTraffic = new Totals<Mutable<InvalidTrafficCount>>(
-    (r) => `${r.windowStart}\u0000${r.type}\u0000${r.reason}`,
+    (r) => ({ ...r }),
     (t, r) => {
       t.events += r.events;
     },
@@ -130,12 +170,64 @@ export class HourViewsAccumulator {
       // Like the speed layer: invalid touchpoints, per campaign and reason.
       if (outcome.windowMetric) this.bump(hour, field(campaignOf(event), `invalid:${outcome.reason}`), 1);
     }
-    if (outcome.windowMetric) this.windowMetrics.add(outcome.windowMetric);
-    if (outcome.spend) this.spend.add(outcome.spend);
-    if (outcome.attribution) this.attribution.addAll(attributionRows([outcome]));
-    if (outcome.heatmap) this.heatmap.add(outcome.heatmap);
-    if (outcome.pageActivity) this.pageActivity.add(outcome.pageActivity);
-    if (outcome.status === 'invalid') this.invalidTraffic.addAll(foldInvalidTraffic([outcome]));
+    const { windowMetric: w, spend: s, heatmap: h, pageActivity: p } = outcome;
+    if (w) this.addWindowMetric(w);
+    if (s) this.addSpend(s);
+    if (outcome.attribution) for (const r of attributionRows([outcome])) this.addAttribution(r);
+    if (h) this.addHeatmap(h);
+    if (p) this.addPageActivity(p);
+    if (outcome.status === 'invalid') for (const r of foldInvalidTraffic([outcome])) this.addInvalidTraffic(r);
+  }
+
+  private addWindowMetric(w: WindowMetrics): void {
+    this.windowMetrics.add(w, w.windowStart, w.campaign_id, w.ad_id, undefined);
+  }
+  private addSpend(s: ChannelSpend): void {
+    this.spend.add(s, s.windowStart, s.campaign_id, s.channel, undefined);
+  }
+  private addAttribution(r: AttributionDelta): void {
+    this.attribution.add(r, r.windowStart, r.model, r.campaign_id, r.channel);
+  }
+  private addHeatmap(h: HeatmapIncrement): void {
+    this.heatmap.add(h, h.windowStart, h.page_id, h.element_id, undefined);
+  }
+  private addPageActivity(p: PageActivityIncrement): void {
+    this.pageActivity.add(p, p.windowStart, p.page_id, p.metric[0], metricDetail(p.metric));
+  }
+  private addInvalidTraffic(r: InvalidTrafficCount): void {
+    this.invalidTraffic.add(r, r.windowStart, r.type, r.reason, undefined);
+  }
+
+  /** The sums so far as plain data (what a rule thread sends back to be merged). */
+  snapshot(): HourTotals {
+    return {
+      windowMetrics: this.windowMetrics.values(),
+      spend: this.spend.values(),
+      attribution: this.attribution.values(),
+      heatmap: this.heatmap.values(),
+      pageActivity: this.pageActivity.values(),
+      invalidTraffic: this.invalidTraffic.values(),
+      counts: [...this.counts],
+      quality: [...this.quality].map(([h, q]) => [h, [...q]]),
+    };
+  }
+
+  /** Adds the sums of another accumulator of the same hours (other users' outcomes). */
+  merge(t: HourTotals): void {
+    for (const r of t.windowMetrics) this.addWindowMetric(r);
+    for (const r of t.spend) this.addSpend(r);
+    for (const r of t.attribution) this.addAttribution(r);
+    for (const r of t.heatmap) this.addHeatmap(r);
+    for (const r of t.pageActivity) this.addPageActivity(r);
+    for (const r of t.invalidTraffic) this.addInvalidTraffic(r);
+    for (const [hour, n] of t.counts) {
+      const c = this.counts.get(hour);
+      if (c) {
+        c.events += n.events;
+        c.invalid += n.invalid;
+      } else this.counts.set(hour, { ...n });
+    }
+    for (const [hour, fields] of t.quality) for (const [f, n] of fields) this.bump(hour, f, n);
   }
 
   private bump(hour: number, f: string, n: number): void {

@@ -10,7 +10,8 @@ import { HourViewsAccumulator } from './hour-views.js';
 import { loadPublishedModels } from './published-models.js';
 import { newVersion, switchHours, writeHourVersion, type WrittenHour } from './publish-version.js';
 import { dropRecomputeInput, loadRecomputeInput, recomputeWindow, viewEventFilter } from './recompute-input.js';
-import { runRules } from './run-rules.js';
+import { runRules, type RuleRunStats } from './run-rules.js';
+import { RuleThreadPool } from './sharded-rules.js';
 import { writeViewParquet } from './view-parquet.js';
 
 /** Progress of a job, as `job.updateProgress` publishes it. */
@@ -100,6 +101,7 @@ export async function recomputeHours(input: RecomputeHoursOptions): Promise<Reco
   let rowsRead = 0;
   let eventsProcessed = 0;
   let files = 0;
+  let pool: RuleThreadPool | undefined;
   try {
     const published = await loadPublishedModels(ctx.redis, ctx.keys);
     const shapley = input.shapley !== undefined ? input.shapley : published.shapley;
@@ -130,14 +132,22 @@ export async function recomputeHours(input: RecomputeHoursOptions): Promise<Reco
       t = performance.now();
       const acc = new HourViewsAccumulator(passFrom, passTo, loaded.duplicates, loaded.eventsPerHour);
       const fed = Math.max(1, loaded.fedEvents);
-      const stats = await runRules(conn, 'fed', {
+      const rules = {
         settings: ctx.settings,
         shapley,
         markov,
         where: batch.viewEventsOnly ? viewEventFilter : undefined,
-        onOutcome: (outcome, event) => acc.add(outcome, event),
-        onChunk: (processed) => (processed % 262_144 < 2_048 ? report(hoursDone, passHours * (0.1 + (0.8 * processed) / fed)) : undefined),
-      });
+        onChunk: (processed: number) => (processed % 262_144 < 2_048 ? report(hoursDone, passHours * (0.1 + (0.8 * processed) / fed)) : undefined),
+      };
+      let stats: RuleRunStats;
+      if (batch.ruleThreads > 1) {
+        pool ??= RuleThreadPool.open(batch.ruleThreads);
+        const sharded = await pool.run(conn, 'fed', { ...rules, from: passFrom, to: passTo });
+        for (const totals of sharded.totals) acc.merge(totals);
+        stats = sharded;
+      } else {
+        stats = await runRules(conn, 'fed', { ...rules, onOutcome: (outcome, event) => acc.add(outcome, event) });
+      }
       eventsProcessed += stats.processed;
       timings.floodMs += stats.floodMs;
       timings.sortMs += stats.sortMs;
@@ -170,6 +180,7 @@ export async function recomputeHours(input: RecomputeHoursOptions): Promise<Reco
       await report(hoursDone + passHours, 0);
     }
   } finally {
+    await pool?.close();
     await staging?.close();
     if (!input.duckdb) session.close();
   }

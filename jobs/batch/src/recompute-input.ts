@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { listRangeFiles, withArchiveColumns } from '@sigflow/archive';
 import type { RuleSettings } from '@sigflow/core';
-import { filesParam, firstCopyQualify, loadArchiveRows, countRows, readFiles } from './archive-scan.js';
+import { countRows, deleteLaterCopies, filesParam, loadArchiveRows, readFiles } from './archive-scan.js';
 import { ArchiveScanError } from './errors.js';
 import { floorHour, HOUR_MS } from './hour-range.js';
 
@@ -67,8 +67,9 @@ export const viewEventTypes = ['impression', 'click', 'conversion', 'element_cli
 export const viewEventFilter = `type IN (${viewEventTypes.map((t) => `'${t}'`).join(', ')})`;
 
 /**
- * Builds temp table `fed`: the first copies of the range's events and of the context above,
- * ready to be sorted and fed to the rules.
+ * Builds `fed` (a view over temp tables `range_copies` and `ctx_copies` once their later copies
+ * are deleted): the first copies of the range's events and of the context above, ready to be
+ * sorted and fed to the rules.
  */
 export async function loadRecomputeInput(
   conn: DuckDBConnection,
@@ -108,21 +109,24 @@ export async function loadRecomputeInput(
       throw new ArchiveScanError(`reading IP flood context failed: ${(cause as Error).message}`, { cause });
     }
   }
-  await conn.run(
-    `CREATE OR REPLACE TEMP TABLE fed AS
-     SELECT * FROM (SELECT * FROM range_copies UNION ALL SELECT * FROM ctx_copies) ${firstCopyQualify}`,
-  );
-
   // Duplicates = distinct Kafka messages beyond the first per event_id (exact replays of one
-  // message by the archiver are not duplicates of the producer).
+  // message by the archiver are not duplicates of the producer). Counted before the later copies
+  // go, over the event_ids seen more than once (the others count 1 - 1).
   const dup = await conn.runAndReadAll(
     `SELECT hour, campaign, (count(*) - count(DISTINCT event_id))::BIGINT AS duplicates
      FROM (SELECT DISTINCT event_id, kafka_partition, kafka_offset,
                   (ts - ts % ${HOUR_MS})::BIGINT AS hour,
                   CASE WHEN type IN ('impression', 'click') THEN campaign_id ELSE '*' END AS campaign
-           FROM range_copies)
+           FROM range_copies SEMI JOIN (SELECT event_id FROM range_copies GROUP BY event_id HAVING count(*) > 1) USING (event_id))
      GROUP BY hour, campaign HAVING count(*) > count(DISTINCT event_id)`,
   );
+  const rangeCopies = await countRows(conn, 'range_copies');
+  const contextRows = await countRows(conn, 'ctx_copies');
+  await conn.run('DROP TABLE IF EXISTS converters');
+  // `fed`: the first copies of both, in place (no second copy of the rows: the memory peak).
+  await deleteLaterCopies(conn, ['range_copies', 'ctx_copies']);
+  await conn.run('CREATE OR REPLACE TEMP VIEW fed AS SELECT * FROM range_copies UNION ALL SELECT * FROM ctx_copies');
+
   const perHour = await conn.runAndReadAll(
     `SELECT (ts - ts % ${HOUR_MS})::DOUBLE AS hour, count(*)::DOUBLE FROM fed WHERE ts >= $from AND ts < $to GROUP BY hour`,
     { from: window.from, to: window.to },
@@ -135,17 +139,12 @@ export async function loadRecomputeInput(
     byCampaign.set(String(campaign), Number(n));
     duplicates.set(h, byCampaign);
   }
-  const counts = {
-    rangeCopies: await countRows(conn, 'range_copies'),
-    contextRows: await countRows(conn, 'ctx_copies'),
-    fedEvents: await countRows(conn, 'fed'),
-  };
-  // Only `fed` is read from here on: free the copies now (memory peak).
-  for (const t of ['ctx_copies', 'converters', 'range_copies']) await conn.run(`DROP TABLE IF EXISTS ${t}`);
+  const counts = { rangeCopies, contextRows, fedEvents: await countRows(conn, 'fed') };
   return { files: rangeFiles.length + contextFiles.length, ...counts, duplicates, eventsPerHour };
 }
 
 /** Drops the temp tables of a recompute pass. */
 export async function dropRecomputeInput(conn: DuckDBConnection): Promise<void> {
-  for (const t of ['fed', 'ctx_copies', 'converters', 'range_copies']) await conn.run(`DROP TABLE IF EXISTS ${t}`);
+  await conn.run('DROP VIEW IF EXISTS fed');
+  for (const t of ['ctx_copies', 'converters', 'range_copies']) await conn.run(`DROP TABLE IF EXISTS ${t}`);
 }

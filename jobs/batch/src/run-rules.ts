@@ -1,16 +1,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import {
-  createUserState,
-  floodedIpClicks,
-  processEvent,
-  type EventOutcome,
-  type MarkovModel,
-  type RuleSettings,
-  type ShapleyTable,
-  type UserState,
-} from '@sigflow/core';
-import type { ReceivedEvent } from '@sigflow/events';
-import { eventSelect, streamEvents } from './archive-scan.js';
+import { floodedIpClicks, type MarkovModel, type RuleSettings, type ShapleyTable } from '@sigflow/core';
+import { UserRuleFeed, type OutcomeSink } from './rule-feed.js';
+import { streamEvents } from './archive-scan.js';
+import { codeRuleColumns, type RuleColumns } from './rule-columns.js';
 
 /** What the rules need besides the events. */
 export interface RuleRunOptions {
@@ -21,7 +13,7 @@ export interface RuleRunOptions {
    * Called for every event in (user_id, ts, event_id) order with what the rules made of it, the
    * user's keyed state after it and the user's newest event time before it.
    */
-  readonly onOutcome: (outcome: EventOutcome, event: ReceivedEvent, user: UserState, previousMaxTs: number | null) => void;
+  readonly onOutcome: OutcomeSink;
   /** SQL filter on the table's rows (default: every row). */
   readonly where?: string;
   /** Called after each chunk with the number of events processed so far. */
@@ -64,39 +56,37 @@ export async function floodedClicksOf(conn: DuckDBConnection, table: string, set
  * day of events runs in bounded memory. Returns how many events it processed and where the time went.
  */
 export async function runRules(conn: DuckDBConnection, table: string, options: RuleRunOptions): Promise<RuleRunStats> {
-  const { settings, shapley, markov, onOutcome } = options;
+  const { settings } = options;
   const t0 = performance.now();
   const flooded = await floodedClicksOf(conn, table, settings);
   const t1 = performance.now();
-  const result = await conn.stream(`SELECT ${eventSelect} FROM ${table} WHERE ${options.where ?? 'true'} ORDER BY user_id, ts, event_id`);
-  let userId: string | undefined;
-  let user: UserState = createUserState();
+  const columns = await codeRuleColumns(conn, table);
+  try {
+    return await feedRules(conn, table, columns, options, { t0, t1, flooded });
+  } finally {
+    await columns.drop();
+  }
+}
+
+/** The user-sorted pass of {@link runRules}: every event through `processEvent`, one user's state at a time. */
+async function feedRules(
+  conn: DuckDBConnection,
+  table: string,
+  ruleColumns: RuleColumns,
+  options: RuleRunOptions,
+  flood: { t0: number; t1: number; flooded: Set<string> },
+): Promise<RuleRunStats> {
+  const { t0, t1, flooded } = flood;
+  const result = await conn.stream(`SELECT ${ruleColumns.select} FROM ${table} WHERE ${options.where ?? 'true'} ORDER BY user_id, ts, event_id`);
+  const rules = new UserRuleFeed({ settings: options.settings, shapley: options.shapley, markov: options.markov, flooded }, options.onOutcome);
   let processed = 0;
   let jsMs = 0;
   let firstChunkMs = -1;
   const stream = { waitMs: 0, convertMs: 0 };
-  for await (const events of streamEvents(result, stream)) {
+  for await (const events of streamEvents(result, stream, ruleColumns.plan)) {
     const t = performance.now();
     if (firstChunkMs < 0) firstChunkMs = t - t1;
-    for (const event of events) {
-      if (event.user_id !== userId) {
-        userId = event.user_id;
-        user = createUserState();
-      }
-      const previousMaxTs = user.maxTs;
-      const outcome = processEvent(
-        {
-          user,
-          ipFlood: event.type === 'click' ? flooded.has(event.event_id) : undefined,
-          settings,
-          shapley,
-          markov,
-          isDuplicate: false,
-        },
-        event,
-      );
-      onOutcome(outcome, event, user, previousMaxTs);
-    }
+    rules.feed(events);
     processed += events.length;
     jsMs += performance.now() - t;
     await options.onChunk?.(processed);

@@ -187,6 +187,10 @@ describe('recomputeHours over the Parquet archive', () => {
     const [all] = (await recomputeHours({ config: withBatch(config, { viewEventsOnly: false, writeViewParquet: false }), redis, from, to, duckdb })).hours;
     expect(rounded(await actualHashes(redis, keys, from, all!.version))).toEqual(rounded(actual));
     expect((await readBatchHourEntries(redis, keys, [from])).get(from)?.rows).toBe(deltas.counts.events);
+    // Rules in three threads sharded by user: the same views as processBatch over everything.
+    const [threaded] = (await recomputeHours({ config: withBatch(config, { ruleThreads: 3, writeViewParquet: false }), redis, from, to, duckdb })).hours;
+    expect(rounded(await actualHashes(redis, keys, from, threaded!.version))).toEqual(rounded(expectedHashes(deltas)));
+    expect((await readBatchHourEntries(redis, keys, [from])).get(from)?.rows).toBe(deltas.counts.events);
     // Serve (and write Parquet for) the default run again for the checks below.
     [hour] = (await recomputeHours({ config, redis, from, to, duckdb, computedBy: 'test' })).hours;
 
