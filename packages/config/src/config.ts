@@ -169,7 +169,9 @@ export interface BatchConfig {
    * (`SIGFLOW_BATCH_HOURS_PER_PASS`, 2). Each pass re-reads its context (the converting users'
    * touchpoints before it), so fewer hours read more. A 10 M-event day on 2 cores (load ~1.5):
    * 24 h passes 81 k events/s at 4.7 GB peak RSS; 6 h / 2GB 101 k at 3.4 GB; 3 h / 1GB 108 k at
-   * 2.2 GB; 2 h / 768MB 112 k at 1.7 GB; 1 h / 512MB 99 k at 1.3 GB.
+   * 2.2 GB; 2 h / 768MB 112 k at 1.7 GB; 1 h / 512MB 99 k at 1.3 GB. That archive held no days
+   * before the recomputed one: with weeks of history every pass also scans the lookback's files
+   * for the converting users' touchpoints, which favours longer passes.
    */
   readonly hoursPerPass: number;
   /** DuckDB threads of the worker (`SIGFLOW_BATCH_DUCKDB_THREADS`, 2). */
