@@ -16,7 +16,7 @@ import { biddingAnswer } from '@sigflow/serving';
 import { freePort } from '../infra/lib/process.mjs';
 import path from 'node:path';
 import { load, root, startService, stopService } from './lib.mjs';
-import { openLoop } from './open-loop.mjs';
+import { openLoopProcess } from './open-loop.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const USERS = 2_000;
@@ -158,12 +158,21 @@ export async function run() {
     const biddingSaturated = await measure('bidding answer', { url, connections: 32, headers, requests: [{ method: 'GET', setupRequest: randomCampaign }] });
     // The target's p99 is at 10,000 requests/s: offered on a steady schedule (a closed loop's p99
     // at saturation is its queue, 32 connections deep).
-    const biddingAtTarget = await openLoop(url, () => ({ path: `/v1/bidding/bench-bid-${Math.floor(Math.random() * BIDDING_CAMPAIGNS)}` }), { rate: 10_000, seconds: SECONDS, headers });
-    console.log(`bidding answer at 10,000 req/s offered (open loop): ${biddingAtTarget.ok} ok, ${biddingAtTarget.non2xx} non-2xx, p50 ${biddingAtTarget.latencyMs.p50} ms, p99 ${biddingAtTarget.latencyMs.p99} ms`);
+    // In a client process of its own (this one's heap holds the autocannon runs above), after 2 s
+    // of the same load uncounted, as autocannon's runs above have; three runs, the median p99 reported.
+    const campaignPaths = Array.from({ length: BIDDING_CAMPAIGNS }, (_, c) => `/v1/bidding/bench-bid-${c}`);
+    const openRuns = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await openLoopProcess(url, { paths: campaignPaths, rate: 10_000, seconds: SECONDS, warmupSeconds: 2, headers });
+      console.log(`bidding answer at 10,000 req/s offered (open loop, run ${i + 1}): ${r.ok} ok, ${r.non2xx} non-2xx, ${r.errors} errors, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms`);
+      openRuns.push(r);
+    }
+    const medianRun = [...openRuns].sort((a, b) => a.latencyMs.p99 - b.latencyMs.p99)[1];
+    const biddingAtTarget = { ...medianRun, runs: openRuns.map((r) => ({ ok: r.ok, non2xx: r.non2xx, errors: r.errors, latencyMs: r.latencyMs })) };
     const bidding = {
       requestsPerSecond: biddingSaturated.requestsPerSecond,
       latencyMs: biddingAtTarget.latencyMs,
-      atOfferedRate: { requestsPerSecond: 10_000, load: 'open loop, latency from when each request was due', ...biddingAtTarget },
+      atOfferedRate: { requestsPerSecond: 10_000, load: 'open loop, latency from when each request was due; the run with the median p99 of three (each after 2 s uncounted)', ...biddingAtTarget },
       saturated: biddingSaturated,
     };
     const sample = await (await fetch(`${url}/v1/campaigns/bench-campaign/metrics?from=${day}&to=${day + DAY}&granularity=minute`, { headers })).json();

@@ -50,11 +50,13 @@ function requestBytes(host, { path, body }, headers) {
 
 /**
  * Sends request `i` (`request(i)`: its path, and a body to POST or none for a GET) at `rate`
- * requests/s for `seconds`. Resolves with counts and latency percentiles in ms.
+ * requests/s for `warmupSeconds` (not counted: connections, JIT and the server's first requests
+ * on each) and then `seconds`. Resolves with the counted requests and their latency percentiles in ms.
  */
-export async function openLoop(url, request, { rate, seconds, headers = {}, connections = 32 }) {
+export async function openLoop(url, request, { rate, seconds, headers = {}, connections = 32, warmupSeconds = 0 }) {
   const { hostname, port } = new URL(url);
-  const total = Math.round(rate * seconds);
+  const warmup = Math.round(rate * warmupSeconds);
+  const total = warmup + Math.round(rate * seconds);
   const latencies = [];
   const counts = { ok: 0, non2xx: 0, errors: 0 };
   const waiting = []; // [due, bytes] of requests due while every connection was busy
@@ -66,10 +68,12 @@ export async function openLoop(url, request, { rate, seconds, headers = {}, conn
     const due = inFlight.get(conn);
     inFlight.delete(conn);
     if (due === undefined) return;
-    latencies.push(performance.now() - due);
-    if (status === 0) counts.errors++;
-    else if (status >= 200 && status < 300) counts.ok++;
-    else counts.non2xx++;
+    if (due >= measuredFrom) {
+      latencies.push(performance.now() - due);
+      if (status === 0) counts.errors++;
+      else if (status >= 200 && status < 300) counts.ok++;
+      else counts.non2xx++;
+    }
     if (++answered === total) finish();
     const next = waiting.shift();
     if (next && !conn.busy) dispatch(conn, next[0], next[1]);
@@ -91,6 +95,7 @@ export async function openLoop(url, request, { rate, seconds, headers = {}, conn
   };
   const started = performance.now();
   const interval = 1000 / rate;
+  const measuredFrom = started + warmup * interval;
   for (let issued = 0; issued < total; ) {
     const now = performance.now();
     for (; issued < total && started + issued * interval <= now; issued++) {
@@ -109,5 +114,31 @@ export async function openLoop(url, request, { rate, seconds, headers = {}, conn
   for (const c of pool) c.socket.destroy();
   latencies.sort((a, b) => a - b);
   const at = (q) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] * 10) / 10;
-  return { requests: total, ...counts, seconds: (performance.now() - started) / 1000, latencyMs: { p50: at(0.5), p99: at(0.99), max: at(1) } };
+  const measuredSeconds = (performance.now() - measuredFrom) / 1000;
+  return { requests: total - warmup, warmupRequests: warmup, ...counts, seconds: measuredSeconds, latencyMs: { p50: at(0.5), p99: at(0.99), max: at(1) } };
+}
+
+/**
+ * `openLoop` in a process of its own, over requests for paths chosen at random from `paths`: a
+ * client with a fresh heap, so its own garbage collection (the harness's earlier runs leave a
+ * large heap behind) does not stall the schedule and get charged to the server.
+ */
+export async function openLoopProcess(url, { paths, ...options }) {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [new URL(import.meta.url).pathname], { stdio: ['pipe', 'pipe', 'inherit'] });
+  child.stdin.end(JSON.stringify({ url, paths, options }));
+  let out = '';
+  child.stdout.on('data', (chunk) => (out += chunk));
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`open-loop client exited with ${code}`);
+  return JSON.parse(out);
+}
+
+if (process.argv[1] === new URL(import.meta.url).pathname) {
+  let input = '';
+  for await (const chunk of process.stdin) input += chunk;
+  const { url, paths, options } = JSON.parse(input);
+  const result = await openLoop(url, () => ({ path: paths[Math.floor(Math.random() * paths.length)] }), options);
+  process.stdout.write(JSON.stringify(result));
+  process.exit(0);
 }

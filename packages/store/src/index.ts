@@ -93,6 +93,7 @@ export {
   releaseBiddingLease,
 } from './bidding-state.js';
 export type { PublishedMark } from './bidding-state.js';
+export { BiddingAnswerCache, type BiddingAnswerCacheOptions, type CacheOutcome } from './bidding-answer-cache.js';
 export { DefinitionLimitError } from './errors.js';
 export { putSegmentDefinition, deleteSegmentDefinition, readSegmentDefinitions, readSegmentDefinition, readSegmentsVersion, readSegmentIndex } from './segment-definitions.js';
 export { segmentViewCommands, segmentSizeKey } from './segment-view-commands.js';

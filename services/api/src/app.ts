@@ -1,10 +1,11 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import http from 'node:http';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { type RedisClient, StoreKeys } from '@sigflow/store';
+import { BiddingAnswerCache, type RedisClient, StoreKeys } from '@sigflow/store';
 import type { Queue } from 'bullmq';
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
@@ -12,11 +13,13 @@ import type { SigflowConfig } from '@sigflow/config';
 import { createMetricsRegistry, type Logger } from '@sigflow/observability';
 import { KeyRing } from './auth/api-keys.js';
 import { credentialOf, installAuth } from './auth/auth-hooks.js';
-import { installRequestMetrics } from './api-metrics.js';
+import { biddingCacheMetrics, installRequestMetrics } from './api-metrics.js';
 import type { ApiContext, RoutePlugin } from './context.js';
 import { BadParameterError } from './errors.js';
 import { handleError } from './http/error-handler.js';
 import { installExactBodyTypes } from './http/exact-body-types.js';
+import { biddingFastPath } from './http/bidding-fast-path.js';
+import { RequestWindows } from './http/request-windows.js';
 import { userRoutes } from './routes/users-routes.js';
 import { campaignRoutes } from './routes/campaign-routes.js';
 import { attributionRoutes } from './routes/attribution-routes.js';
@@ -83,7 +86,12 @@ const routeGroups: readonly (readonly [RoutePlugin, string])[] = [
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const registry = deps.registry ?? createMetricsRegistry('api');
+  // Set once the cache and key ring exist; requests arrive only after listen.
+  let fastPath: ReturnType<typeof biddingFastPath> | null = null;
   const app = Fastify({
+    serverFactory: (handler, options) => httpServer(options, (request, response) => {
+      if (fastPath === null || !fastPath(request, response)) handler(request, response);
+    }),
     // pino's Logger is a FastifyBaseLogger; the cast keeps fastify's default generics.
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: 64 * 1024,
@@ -97,24 +105,36 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   installRequestChecks(app);
   installExactBodyTypes(app);
-  installRequestMetrics(app, registry);
+  const requests = installRequestMetrics(app, registry);
+  const windows = new RequestWindows();
   await app.register(rateLimit, {
     global: true,
     max: config.api.rateLimitPerMinute,
-    timeWindow: 60_000,
+    timeWindow: rateWindowMs,
+    store: windows.asStoreClass(),
     // Per API key (its digest); callers without a key are counted per address.
     keyGenerator: (request) => credentialOf(request).bucket,
     errorResponseBuilder: (_request, context) =>
       Object.assign(new Error(`rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`), { statusCode: 429 }),
   });
-  installAuth(app, new KeyRing(config.api.apiKeys));
+  const ring = new KeyRing(config.api.apiKeys);
+  installAuth(app, ring);
   await registerDocs(app);
 
+  const keys = new StoreKeys(config.redis.keyPrefix);
+  const biddingAnswers = new BiddingAnswerCache(deps.redis, keys, { onRead: biddingCacheMetrics(registry) });
+  app.addHook('onClose', (_app, done) => {
+    biddingAnswers.close();
+    done();
+  });
+  const bidderReads = requests.labels('/v1/bidding/:campaignId', 'GET', '200');
+  fastPath = biddingFastPath({ ring, answers: biddingAnswers, windows, limit: config.api.rateLimitPerMinute, windowMs: rateWindowMs, served: (s) => bidderReads.observe(s) });
   const ctx: ApiContext = {
     config,
     redis: deps.redis,
     analyticsRedis: deps.analyticsRedis ?? deps.redis,
-    keys: new StoreKeys(config.redis.keyPrefix),
+    keys,
+    biddingAnswers,
     queue: deps.queue,
     now: deps.now ?? Date.now,
     maxCampaignHours: deps.maxCampaignHours ?? deps.config.api.maxCampaignHours,
@@ -125,6 +145,19 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerDashboardRoutes(app);
   registerProbes(app, deps.redis, registry, deps.metricsText ?? (() => registry.metrics()));
   return app;
+}
+
+/** The rate limit's window: `api.rateLimitPerMinute` requests per key (or address) in it. */
+const rateWindowMs = 60_000;
+
+/** The HTTP server fastify would make (its timeouts), with a listener that may answer first. */
+function httpServer(options: FastifyServerOptions, listener: http.RequestListener): http.Server {
+  const server = http.createServer(listener);
+  if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
+  if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;
+  if (options.connectionTimeout !== undefined) server.setTimeout(options.connectionTimeout);
+  if (options.maxRequestsPerSocket) server.maxRequestsPerSocket = options.maxRequestsPerSocket;
+  return server;
 }
 
 /** Errors, unknown parameters and non-finite numbers: answered 400/404 naming what is wrong. */
@@ -138,13 +171,14 @@ function installRequestChecks(app: FastifyInstance): void {
   });
   // ajv coerces "Infinity" and "1e309" to Infinity for integer parameters and body fields and
   // then skips minimum/maximum (it checks those on finite numbers only): refuse them here.
-  app.addHook('preHandler', async (request) => {
+  app.addHook('preHandler', (request, _reply, done) => {
     for (const part of [request.query, request.body]) {
       if (typeof part !== 'object' || part === null || Array.isArray(part)) continue;
       for (const [name, value] of Object.entries(part)) {
-        if (typeof value === 'number' && !Number.isFinite(value)) throw new BadParameterError(name, `parameter "${name}" must be a finite number`);
+        if (typeof value === 'number' && !Number.isFinite(value)) return done(new BadParameterError(name, `parameter "${name}" must be a finite number`));
       }
     }
+    done();
   });
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}`, statusCode: 404 });

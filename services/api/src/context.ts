@@ -1,4 +1,4 @@
-import type { RedisClient, StoreKeys } from '@sigflow/store';
+import type { BiddingAnswerCache, RedisClient, StoreKeys } from '@sigflow/store';
 import type { Queue } from 'bullmq';
 import type { Kafka } from 'kafkajs';
 import type { SigflowConfig } from '@sigflow/config';
@@ -12,6 +12,8 @@ export interface ApiContext {
   /** Analyst reads with large replies (windowed views, reconciliation). */
   readonly analyticsRedis: RedisClient;
   readonly keys: StoreKeys;
+  /** Campaigns' bidding answers, kept in memory and invalidated by Redis (a bidder's read). */
+  readonly biddingAnswers: BiddingAnswerCache;
   /** The batch layer's BullMQ queue. */
   readonly queue: Queue;
   readonly now: () => number;

@@ -11,7 +11,7 @@ declare module 'fastify' {
   }
 }
 
-interface Credential {
+export interface Credential {
   /** SHA-256 of the presented key; null when none was presented. */
   readonly digest: Buffer | null;
   /** What rate limiting counts against: the key's digest, else the client address. */
@@ -20,13 +20,30 @@ interface Credential {
 
 const credentials = new WeakMap<FastifyRequest, Credential>();
 
-/** The request's credential, hashed once per request (rate limiting and auth share it). */
+/**
+ * Credentials of recently presented keys: a client sends the same key on every request, and
+ * hashing it each time costs more than the rest of a bidder's read. Bounded: emptied when full.
+ */
+const recentKeys = new Map<string, Credential>();
+const recentKeysMax = 1_024;
+
+/** The credential of a presented key (its digest and rate-limit bucket), hashed once while recent. */
+export function keyCredential(key: string): Credential & { readonly digest: Buffer } {
+  let credential = recentKeys.get(key);
+  if (credential === undefined) {
+    if (recentKeys.size >= recentKeysMax) recentKeys.clear();
+    const digest = keyDigest(key);
+    recentKeys.set(key, (credential = { digest, bucket: `key:${digest.toString('base64url')}` }));
+  }
+  return credential as Credential & { readonly digest: Buffer };
+}
+
+/** The request's credential (rate limiting and auth share it). */
 export function credentialOf(request: FastifyRequest): Credential {
   let credential = credentials.get(request);
   if (!credential) {
     const key = presentedKey(request.headers);
-    const digest = key === undefined ? null : keyDigest(key);
-    credential = { digest, bucket: digest ? `key:${digest.toString('base64url')}` : `ip:${request.ip}` };
+    credential = key === undefined ? { digest: null, bucket: `ip:${request.ip}` } : keyCredential(key);
     credentials.set(request, credential);
   }
   return credential;
@@ -62,21 +79,25 @@ const roleOf = new WeakMap<FastifyRequest, Role>();
  * caller learns nothing about parameters.
  */
 export function installAuth(app: FastifyInstance, ring: KeyRing): void {
-  app.addHook('preValidation', async (request: FastifyRequest, reply: FastifyReply) => {
+  // A callback hook (no promise per request); answering without calling done() stops the chain.
+  app.addHook('preValidation', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const need = request.routeOptions.config.role;
-    if (!need) return;
+    if (!need) return done();
     const { digest } = credentialOf(request);
     const role = digest ? ring.roleOf(digest) : null;
     if (!role) {
       if (request.routeOptions.config.basicChallenge) reply.header('www-authenticate', 'Basic realm="sigflow ops", charset="UTF-8"');
-      return reply.code(401).send({
+      reply.code(401).send({
         error: digest ? 'unknown API key' : 'missing API key: send it in the x-api-key header or as Authorization: Bearer <key>',
         statusCode: 401,
       });
+      return;
     }
     if (!roleAllows(role, need)) {
-      return reply.code(403).send({ error: `this route needs the ${need} role; the key has the ${role} role`, statusCode: 403 });
+      reply.code(403).send({ error: `this route needs the ${need} role; the key has the ${role} role`, statusCode: 403 });
+      return;
     }
     roleOf.set(request, role);
+    done();
   });
 }

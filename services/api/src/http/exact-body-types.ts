@@ -18,18 +18,20 @@ const bodiesAsSent = new WeakMap<FastifyRequest, unknown>();
  * changed is refused with 400, naming the field (`conditions[0].value`).
  */
 export function installExactBodyTypes(app: FastifyInstance): void {
-  app.addHook('preValidation', async (request) => {
+  // Callback hooks: a GET (no body) pays two function calls, not two promises.
+  app.addHook('preValidation', (request, _reply, done) => {
     if (typeof request.body === 'object' && request.body !== null) bodiesAsSent.set(request, structuredClone(request.body));
+    done();
   });
-  app.addHook('preHandler', async (request) => {
+  app.addHook('preHandler', (request, _reply, done) => {
     const sent = bodiesAsSent.get(request);
-    if (sent === undefined) return;
+    if (sent === undefined) return done();
     bodiesAsSent.delete(request);
     const coerced = firstCoerced(sent, request.body, '');
-    if (coerced === null) return;
+    if (coerced === null) return done();
     const field = coerced.field || 'body';
     const shown = JSON.stringify(coerced.sent)?.slice(0, 60);
-    throw new BadParameterError(field, `body field "${field}" was sent as ${jsonType(coerced.sent)} (${shown}) where ${coerced.became} is expected: send it as that JSON type`);
+    done(new BadParameterError(field, `body field "${field}" was sent as ${jsonType(coerced.sent)} (${shown}) where ${coerced.became} is expected: send it as that JSON type`));
   });
 }
 

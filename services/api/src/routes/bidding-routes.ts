@@ -1,7 +1,7 @@
 import Type from 'typebox';
 import type { FastifyReply } from 'fastify';
 import { BiddingAnswerSchema } from '@sigflow/serving';
-import { readBiddingState, readBiddingStates, readBudget, readBudgets } from '@sigflow/store';
+import { readBiddingStates, readBudget, readBudgets } from '@sigflow/store';
 import type { ApiContext, RoutePlugin } from '../context.js';
 import { NotFoundError } from '../errors.js';
 import { Id, errorResponses } from '../http/schemas.js';
@@ -12,7 +12,8 @@ const description =
   'under (pace < 0.9) or on. Per channel: multiplier = clamp(roas / targetRoas, 0.25, 4) x clamp(1 / pace, 0.5, 1.5), rounded ' +
   'to 0.01, over the trailing window (default 1 h) and model (default shapley); 1 with reason insufficient_data under 20 valid ' +
   'clicks in the window. Every figure carries its inputs and source (batch views up to the batch watermark, speed after). ' +
-  'The answer is stored serialized and sent as is: one Redis GET.';
+  'The answer is stored serialized and sent as is: one Redis GET, or none while the answer is unchanged (each API process keeps ' +
+  'the answers it served, invalidated by Redis the moment one is rewritten, and never older than a second).';
 
 // The answers are sent as the bidding service serialized them: the schemas document their shape,
 // the payload is that JSON text (typed as the string it is).
@@ -50,7 +51,7 @@ export const biddingRoutes: RoutePlugin = async (app, { ctx }) => {
       },
     },
     async (request, reply) => {
-      const json = await readBiddingState(ctx.redis, ctx.keys, request.params.campaignId);
+      const json = await ctx.biddingAnswers.read(request.params.campaignId);
       if (json === null) return noAnswer(ctx, request.params.campaignId, reply);
       // Pre-serialized: a string with a JSON content type is sent as is.
       return reply.type('application/json; charset=utf-8').send(json);
