@@ -28,7 +28,7 @@ interface Entry {
  * costs no round trip while the answer is unchanged. A connection of its own receives the
  * invalidation of every answer written, expired or deleted, so a cached answer is replaced
  * within the time that message takes (well under a millisecond on one host), and no answer is
- * served older than `maxAgeMs` in any case.
+ * served older than `maxAgeMs`, or past its TTL, in any case.
  *
  * Served only while the invalidation connection is subscribed: while it is down the cache is
  * empty and every read goes to Redis. A read whose key was invalidated while it was in flight is
@@ -88,10 +88,13 @@ export class BiddingAnswerCache {
   private async fetch(key: string, campaignId: string): Promise<string | null> {
     const token = {};
     this.pending.set(key, token);
-    const json = await readBiddingState(this.redis, this.keys, campaignId);
+    // The answer's own TTL bounds its stay too: Redis announces an expiry only once it deletes
+    // the key, which its expire cycle may do well after the TTL. One round trip (auto-pipelined).
+    const [json, ttlMs] = await Promise.all([readBiddingState(this.redis, this.keys, campaignId), this.redis.pttl(key)]);
     if (this.pending.get(key) !== token) return json;
     this.pending.delete(key);
-    if (json !== null && this.live) this.entries.set(key, { json, until: performance.now() + this.maxAgeMs });
+    const keepMs = ttlMs >= 0 ? Math.min(ttlMs, this.maxAgeMs) : this.maxAgeMs;
+    if (json !== null && this.live) this.entries.set(key, { json, until: performance.now() + keepMs });
     return json;
   }
 

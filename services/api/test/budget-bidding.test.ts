@@ -81,7 +81,7 @@ describe('bidding answers and spend', () => {
   let api: TestApi;
   const get = (url: string, role: keyof typeof keysByRole | null = 'reader') => api.app.inject({ method: 'GET', url, headers: withKey(role) });
   const stored = JSON.stringify({ campaignId: 'cmp-x', at: NOW, status: 'on', channels: [{ channel: 'search', multiplier: 1.25 }] });
-  let commands = 0;
+  let commands: string[] = [];
 
   beforeAll(async () => {
     api = await startTestApi(testConfig(), { now: () => NOW });
@@ -90,25 +90,34 @@ describe('bidding answers and spend', () => {
     const redis = api.redis as Redis;
     const send = redis.sendCommand.bind(redis);
     redis.sendCommand = ((...args: Parameters<typeof send>) => {
-      commands++;
+      commands.push(args[0].name);
       return send(...args);
     }) as typeof send;
   });
   afterAll(() => api?.close());
 
-  it('answers 404 without a budget, 503 with a budget the service has not answered yet, then the stored answer as is, in one Redis command', async () => {
+  it('answers 404 without a budget, 503 with a budget the service has not answered yet, then the stored answer as is: one round trip, then none', async () => {
     expect((await get('/v1/bidding/cmp-x')).statusCode).toBe(404);
     await api.app.inject({ method: 'PUT', url: '/v1/campaigns/cmp-x/budget', headers: withKey('ops'), payload: { dailyBudgetMicros: 1_000_000 } });
     const pending = await get('/v1/bidding/cmp-x');
     expect([pending.statusCode, pending.headers['retry-after']]).toEqual([503, '1']);
     expect(pending.json().error).toMatch(/bidding service/);
     await api.redis.set(api.keys.biddingState('cmp-x'), stored);
-    commands = 0;
+    commands = [];
     const res = await get('/v1/bidding/cmp-x');
-    expect(commands).toBe(1);
+    // The GET, and the answer's TTL when it is kept in memory (sent together: one round trip).
+    expect(commands[0]).toBe('get');
+    expect(commands.slice(1)).toEqual(commands.length > 1 ? ['pttl'] : []);
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(res.body).toBe(stored);
+    // Kept: the next reads send nothing to Redis (once the cache's invalidation connection is up).
+    for (const until = Date.now() + 3_000; Date.now() < until; ) {
+      commands = [];
+      expect((await get('/v1/bidding/cmp-x')).body).toBe(stored);
+      if (commands.length === 0) break;
+    }
+    expect(commands).toEqual([]);
     expect((await get('/v1/bidding/cmp-x', null)).statusCode).toBe(401);
     const list = (await get('/v1/bidding')).json();
     expect(list).toEqual({ campaigns: [JSON.parse(stored)], pending: [] });

@@ -12,8 +12,8 @@ const description =
   'under (pace < 0.9) or on. Per channel: multiplier = clamp(roas / targetRoas, 0.25, 4) x clamp(1 / pace, 0.5, 1.5), rounded ' +
   'to 0.01, over the trailing window (default 1 h) and model (default shapley); 1 with reason insufficient_data under 20 valid ' +
   'clicks in the window. Every figure carries its inputs and source (batch views up to the batch watermark, speed after). ' +
-  'The answer is stored serialized and sent as is: one Redis GET, or none while the answer is unchanged (each API process keeps ' +
-  'the answers it served, invalidated by Redis the moment one is rewritten, and never older than a second).';
+  'The answer is stored serialized and sent as is: one Redis round trip, or none while the answer is unchanged (each API process ' +
+  'keeps the answers it served, invalidated by Redis the moment one is rewritten, never older than a second or past its TTL).';
 
 // The answers are sent as the bidding service serialized them: the schemas document their shape,
 // the payload is that JSON text (typed as the string it is).
