@@ -145,6 +145,11 @@ async function runUntilStopped(settings: CliSettings, stream: EventStream, sink:
   }
 }
 
+function cpuSecondsSoFar(): number {
+  const { user, system } = process.cpuUsage();
+  return Math.round((user + system) / 1e3) / 1e3;
+}
+
 /** The JSON summary printed at the end. */
 function summary(settings: CliSettings, stream: EventStream, run: Awaited<ReturnType<typeof runUntilStopped>>, target: string) {
   const o = stream.options;
@@ -153,6 +158,8 @@ function summary(settings: CliSettings, stream: EventStream, run: Awaited<Return
     ...rest,
     durationMs: Math.round(run.stats.durationMs),
     eventsPerSecond: Math.round(run.stats.eventsPerSecond),
+    // CPU of the whole process (generation, producer threads, garbage collection), seconds.
+    cpuSeconds: cpuSecondsSoFar(),
     aborted: run.aborted,
     sink: settings.sink,
     target,
