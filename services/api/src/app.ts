@@ -122,11 +122,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await registerDocs(app);
 
   const keys = new StoreKeys(config.redis.keyPrefix);
-  const biddingAnswers = new BiddingAnswerCache(deps.redis, keys, { onRead: biddingCacheMetrics(registry) });
-  app.addHook('onClose', (_app, done) => {
-    biddingAnswers.close();
-    done();
-  });
+  const biddingAnswers = openBiddingAnswers(app, deps.redis, keys, registry);
   const bidderReads = requests.labels('/v1/bidding/:campaignId', 'GET', '200');
   fastPath = biddingFastPath({ ring, answers: biddingAnswers, windows, limit: config.api.rateLimitPerMinute, windowMs: rateWindowMs, served: (s) => bidderReads.observe(s) });
   const ctx: ApiContext = {
@@ -149,6 +145,16 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
 /** The rate limit's window: `api.rateLimitPerMinute` requests per key (or address) in it. */
 const rateWindowMs = 60_000;
+
+/** Bidders' answers kept in this process (see `BiddingAnswerCache`), closed with the app. */
+function openBiddingAnswers(app: FastifyInstance, redis: RedisClient, keys: StoreKeys, registry: Registry): BiddingAnswerCache {
+  const answers = new BiddingAnswerCache(redis, keys, { onRead: biddingCacheMetrics(registry) });
+  app.addHook('onClose', (_app, done) => {
+    answers.close();
+    done();
+  });
+  return answers;
+}
 
 /** The HTTP server fastify would make (its timeouts), with a listener that may answer first. */
 function httpServer(options: FastifyServerOptions, listener: http.RequestListener): http.Server {
