@@ -55,6 +55,8 @@ export class BiddingAnswerCache {
     if (!this.subscriber) return;
     this.subscriber.on('ready', () => void this.track());
     this.subscriber.on('close', () => this.stand());
+    // A lost connection shows as 'close' (served from Redis until 'ready' again); its error says nothing more.
+    this.subscriber.on('error', () => undefined);
     this.subscriber.on('messageBuffer', (_channel: Buffer, keys: Buffer[] | Buffer | null) => this.invalidate(keys));
   }
 
