@@ -24,18 +24,23 @@ const credentials = new WeakMap<FastifyRequest, Credential>();
  * Credentials of recently presented keys: a client sends the same key on every request, and
  * hashing it each time costs more than the rest of a bidder's read. Bounded: emptied when full.
  */
-const recentKeys = new Map<string, Credential>();
+const recentKeys = new Map<string, KeyCredential>();
 const recentKeysMax = 1_024;
 
+/** The credential of a request that presented a key. */
+export interface KeyCredential extends Credential {
+  readonly digest: Buffer;
+}
+
 /** The credential of a presented key (its digest and rate-limit bucket), hashed once while recent. */
-export function keyCredential(key: string): Credential & { readonly digest: Buffer } {
+export function keyCredential(key: string): KeyCredential {
   let credential = recentKeys.get(key);
   if (credential === undefined) {
     if (recentKeys.size >= recentKeysMax) recentKeys.clear();
     const digest = keyDigest(key);
     recentKeys.set(key, (credential = { digest, bucket: `key:${digest.toString('base64url')}` }));
   }
-  return credential as Credential & { readonly digest: Buffer };
+  return credential;
 }
 
 /** The request's credential (rate limiting and auth share it). */
