@@ -12,7 +12,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadConfig } from '@sigflow/config';
@@ -22,6 +21,7 @@ import { Archiver } from '@sigflow/archiver';
 import { ArchiveWriter, archiveColumns, archiveFileName, hourFolder } from '@sigflow/archive';
 import { createLogger, createMetricsRegistry } from '@sigflow/observability';
 import { createRedis } from '@sigflow/store';
+import { jsonFromChild } from './child-json.mjs';
 import { load, root } from './lib.mjs';
 import { serviceNodeArgs } from '../infra/lib/process.mjs';
 
@@ -307,21 +307,9 @@ function recomputeInChild(env) {
       peakHeapMb: Math.round(peakHeap / 1048576),
     }));
   `;
-  return new Promise((resolve, reject) => {
-    // The batch worker's own node flags (jobs/batch/package.json `sigflow.nodeArgs`), then the bench's.
-    const nodeArgs = [...serviceNodeArgs('jobs/batch/dist/main.js'), ...(process.env.BENCH_RECOMPUTE_NODE_ARGS ?? '').split(' ').filter(Boolean)];
-    const child = spawn(process.execPath, [...nodeArgs, '--input-type=module', '-e', code], {
-      cwd: root,
-      env: { ...process.env, SIGFLOW_LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`recompute child exited with ${code}`));
-      resolve(JSON.parse(out.trim().split('\n').at(-1)));
-    });
-  });
+  // The batch worker's own node flags (jobs/batch/package.json `sigflow.nodeArgs`), then the bench's.
+  const nodeArgs = [...serviceNodeArgs('jobs/batch/dist/main.js'), ...(process.env.BENCH_RECOMPUTE_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  return jsonFromChild('recompute child', [...nodeArgs, '--input-type=module', '-e', code], { cwd: root, env: { ...process.env, SIGFLOW_LOG_LEVEL: 'warn', ...env } });
 }
 
 async function recomputeBench(events, parts) {

@@ -6,6 +6,7 @@
 // in flight on each, written as prepared bytes and read by Content-Length: the client costs a
 // few microseconds a request, so it does not take the cores from the server it measures.
 import net from 'node:net';
+import { jsonFromChild } from './child-json.mjs';
 
 /** One keep-alive connection: at most one request in flight. */
 class Connection {
@@ -123,15 +124,8 @@ export async function openLoop(url, request, { rate, seconds, headers = {}, conn
  * client with a fresh heap, so its own garbage collection (the harness's earlier runs leave a
  * large heap behind) does not stall the schedule and get charged to the server.
  */
-export async function openLoopProcess(url, { paths, ...options }) {
-  const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [new URL(import.meta.url).pathname], { stdio: ['pipe', 'pipe', 'inherit'] });
-  child.stdin.end(JSON.stringify({ url, paths, options }));
-  let out = '';
-  child.stdout.on('data', (chunk) => (out += chunk));
-  const code = await new Promise((resolve) => child.once('exit', resolve));
-  if (code !== 0) throw new Error(`open-loop client exited with ${code}`);
-  return JSON.parse(out);
+export function openLoopProcess(url, { paths, ...options }) {
+  return jsonFromChild('open-loop client', [new URL(import.meta.url).pathname], { input: JSON.stringify({ url, paths, options }) });
 }
 
 if (process.argv[1] === new URL(import.meta.url).pathname) {

@@ -6,13 +6,13 @@
 // the dedupe store's Redis bytes per remembered id; the speed process's CPU per event.
 // Targets (issue 10): sustained >= 60,000 events/s, p99 < 100 ms at 10k/s, dedupe <= 24 bytes.
 // BENCH_PROFILE=1 writes a CPU profile of the catch-up processes to bench/results/profiles/.
-import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { deleteTopics, ensureTopics } from '@sigflow/kafka';
 import fs from 'node:fs';
 import { freePort } from '../infra/lib/process.mjs';
 import { brokerLayout } from '../infra/kafka/broker.mjs';
 import path from 'node:path';
+import { jsonFromChild } from './child-json.mjs';
 import { cpuSeconds, isolatedSpeedRun, load, root, startService, stopService } from './lib.mjs';
 
 const SUSTAIN_SECONDS = Number(process.env.BENCH_SUSTAIN_SECONDS ?? 60);
@@ -86,8 +86,8 @@ class Lab {
     return { redis: field('used_cpu_user') + field('used_cpu_sys'), broker: brokerPid ? cpuSeconds(brokerPid) : null };
   }
   /**
-   * CPU µs per event since `start` (from {@link infraCpu} plus the speed processes' and this
-   * process's own, which runs the generator): what each part of the run costs the 2 cores.
+   * CPU µs per event since `start` (from {@link infraCpu}, the speed processes' and the
+   * generator process's, as its summary reports it): what each part of the run costs the 2 cores.
    */
   async cpuPerEvent(start, events, generatorCpuSeconds) {
     const end = await this.infraCpu();
@@ -138,12 +138,7 @@ class Lab {
       ...['--duplicates', 0.01, '--bots', 0.01, '--floods', 0.002, '--orphans', 0.005],
       ...['--brokers', this.config.kafka.brokers.join(','), '--topic-prefix', this.config.kafka.topicPrefix, '--quiet'],
     ].map(String);
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    const code = await new Promise((resolve) => child.once('exit', resolve));
-    if (code !== 0) throw new Error(`generator exited with ${code}`);
-    return JSON.parse(out);
+    return jsonFromChild('generator', args, { cwd: root });
   }
   async tearDown() {
     for (const speed of this.speeds ?? []) await stopService(speed);

@@ -62,20 +62,24 @@ export class BiddingAnswerCache {
 
   /** A campaign's answer as stored (JSON text), null when there is none; from memory when it can be. */
   read(campaignId: string): Promise<string | null> {
-    const cached = this.peek(campaignId);
-    if (cached !== undefined) return Promise.resolve(cached);
     if (!this.live) {
       this.onRead('bypass');
       return readBiddingState(this.redis, this.keys, campaignId);
     }
+    const key = this.keys.biddingState(campaignId);
+    const cached = this.kept(key);
+    if (cached !== undefined) return Promise.resolve(cached);
     this.onRead('miss');
-    return this.fetch(this.keys.biddingState(campaignId), campaignId);
+    return this.fetch(key, campaignId);
   }
 
   /** A campaign's answer when memory holds a current one (counted as a hit), else undefined (nothing counted). */
   peek(campaignId: string): string | undefined {
-    if (!this.live) return undefined;
-    const entry = this.entries.get(this.keys.biddingState(campaignId));
+    return this.live ? this.kept(this.keys.biddingState(campaignId)) : undefined;
+  }
+
+  private kept(key: string): string | undefined {
+    const entry = this.entries.get(key);
     if (entry === undefined || entry.until <= performance.now()) return undefined;
     this.onRead('hit');
     return entry.json;
