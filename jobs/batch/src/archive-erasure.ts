@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { listArchiveHours, listHourFiles, parseHourPartition, publishFile, StagingArea } from '@sigflow/archive';
+import { archiveFileFormat, listArchiveHours, listHourFiles, parseHourPartition, publishFile, StagingArea } from '@sigflow/archive';
 import { markDirtyCommand } from '@sigflow/store';
 import type { BatchContext } from './batch-context.js';
 import { filesParam, readFiles } from './archive-scan.js';
@@ -61,7 +61,7 @@ async function rewriteWithout(session: DuckDBSession, staging: StagingArea, file
   const f = filesParam([file]);
   try {
     const copied = await session.connection.run(
-      `COPY (SELECT * FROM ${readFiles('files')} WHERE user_id <> $user) TO $path (FORMAT parquet, COMPRESSION zstd)`,
+      `COPY (SELECT * FROM ${readFiles('files')} WHERE user_id <> $user) TO $path (${archiveFileFormat})`,
       { files: f.value, user: userId, path: staged },
       { files: f.type },
     );

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
+  archiveFileFormat,
   archiveFileName,
   archiveSealedThrough,
   isHourSealed,
@@ -79,7 +80,7 @@ export async function compactHour(options: {
       const copied = await withArchiveColumns(session.connection, list.map((x) => x.path), (columns) =>
         session.connection.run(
           `COPY (SELECT DISTINCT ${columns} FROM ${readFiles('files')} ORDER BY user_id, ts, event_id)
-           TO $path (FORMAT parquet, COMPRESSION zstd)`,
+           TO $path (${archiveFileFormat})`,
           { files: f.value, path: staged },
           { files: f.type },
         ),

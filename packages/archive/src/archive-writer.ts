@@ -3,6 +3,7 @@ import path from 'node:path';
 import { DuckDBInstance, LIST, VARCHAR, listValue, type DuckDBConnection } from '@duckdb/node-api';
 import { eventTypes } from '@sigflow/events';
 import { archiveColumns, eventJsonStructType, type ArchivedEvent, type ArchivedMessage } from './archive-columns.js';
+import { archiveFileFormat } from './archive-file-format.js';
 import { archiveFileName, hourFolder, HOUR_MS } from './archive-layout.js';
 import { publishFile, StagingArea } from './atomic-file.js';
 import { ArchiveWriteError } from './errors.js';
@@ -66,7 +67,7 @@ const selectList = archiveColumns
  * Writes flushes of Kafka messages as Parquet files per (Kafka partition, event hour), with
  * DuckDB: the raw message values go through an appender into a temporary table (JS does no
  * per-event parsing), DuckDB parses the JSON into typed columns (`from_json`), then one
- * `COPY (SELECT ... WHERE partition AND hour) TO <staging> (FORMAT parquet, COMPRESSION zstd)`
+ * `COPY (SELECT ... WHERE partition AND hour) TO <staging> (archiveFileFormat)`
  * per (partition, hour) group, each staged file fsynced and renamed into
  * `events/dt=.../hr=.../p<partition>-<first>-<last>.parquet`. A late event lands in the folder of
  * its own event hour. Rows keep Kafka offset order.
@@ -179,7 +180,7 @@ export class ArchiveWriter {
     await this.connection.run(
       `COPY (SELECT ${selectList} FROM ${ROWS}
              WHERE ok AND kafka_partition = $partition AND e.ts >= $from AND e.ts < $to ORDER BY kafka_offset)
-       TO $path (FORMAT parquet, COMPRESSION zstd)`,
+       TO $path (${archiveFileFormat})`,
       { partition, from: hourStart, to: hourStart + HOUR_MS, path: staged },
     );
     const final = path.join(hourFolder(this.root, hourStart), archiveFileName(partition, first, last));

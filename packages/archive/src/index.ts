@@ -2,6 +2,7 @@
 // layout, the columns, sealing, the atomic publish of files, staging, listing and the writer.
 export { ArchiveWriter } from './archive-writer.js';
 export type { WrittenFile, ArchiveWriterOptions, FlushResult, RejectedMessage, DeletedUsers } from './archive-writer.js';
+export { archiveFileFormat } from './archive-file-format.js';
 export { archiveColumns, archiveColumnsDdl, eventJsonStructType, eventOfArchiveRecord, eventsOfColumns } from './archive-columns.js';
 export type { ArchiveColumn, ArchivedEvent, ArchivedMessage, ArchiveRecord } from './archive-columns.js';
 export { withArchiveColumns } from './legacy-columns.js';

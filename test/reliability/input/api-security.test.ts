@@ -641,6 +641,7 @@ describe('API and batch layer: keys, roles, hostile parameters, traversal, job p
       'selectList',
       'firstCopyQualify',
       'HOUR_MS',
+      'archiveFileFormat',
       "readFiles('files')",
       'archiveColumnsDdl()',
       'eventJsonStructType',
