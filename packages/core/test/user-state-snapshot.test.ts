@@ -66,6 +66,14 @@ describe('user state snapshots', () => {
     expect(restored).toMatchObject({ complete: false, sinceSnapshot: 12, signals: 40 });
   });
 
+  it('restores a join impression that is in the path as the path\'s own touchpoint, one that is not as an impression of its own', () => {
+    // Written by hand in the v2 layout: maxTs, clicks, join impressions [ts, id, campaign, ad, channel], path [.., type].
+    const snapshot = JSON.stringify([2, 2, 1, T0, [], [T0 - 5, 'gone', 'c1', 'a1', 'search', T0, 'kept', 'c1', 'a2', 'social'], [T0, 'kept', 'c1', 'a2', 'social', 'i'], [], [0, T0], null, [0, 0], [[], [], null, null, []]]);
+    const { user } = restoreUserState(snapshot, 2, [], settings);
+    expect(user.recentImpressions[1]).toBe(user.path[0]);
+    expect(user.recentImpressions[0]).toEqual({ ts: T0 - 5, event_id: 'gone', campaign_id: 'c1', ad_id: 'a1', channel: 'search', type: 'impression' });
+  });
+
   it('refuses a snapshot of another format', () => {
     expect(() => restoreUserState('{"v":1}', 0, [], settings)).toThrow(/v2 snapshot/);
   });

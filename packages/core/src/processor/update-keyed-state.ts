@@ -44,8 +44,9 @@ function absorbValid(user: UserState, event: KeyedStateInput, touchpoint: Touchp
     if (touchpoint.type === 'impression') {
       const slack = outOfOrderSlackMs(settings);
       const limits = { perAdCap: stateLimits.joinImpressionsPerAd, cap: stateLimits.joinImpressions };
-      const { ts, event_id, campaign_id, ad_id, channel } = touchpoint;
-      rememberImpression(user.recentImpressions, { ts, event_id, campaign_id, ad_id, channel }, (user.maxTs as number) - settings.joinWindowMs - slack, limits);
+      // The same object as in the path (a touchpoint is a join impression with its type): one
+      // copy per impression held in memory, not two.
+      rememberImpression(user.recentImpressions, touchpoint, (user.maxTs as number) - settings.joinWindowMs - slack, limits);
     }
     insertByEventKey(user.path, touchpoint);
     if (user.lastTouch === null || compareEventKeys(touchpoint, user.lastTouch) > 0) user.lastTouch = touchpoint;

@@ -78,6 +78,19 @@ const touchpointAt = (i: number, f: unknown[]): Touchpoint => ({
   type: f[i + 5] === 'c' ? 'click' : 'impression',
 });
 
+/**
+ * The join impressions as the rules hold them: an impression that is also in the path is the
+ * path's touchpoint object (as `updateKeyedState` shares it), the others touchpoints of their own.
+ */
+function joinImpressions(flat: unknown, path: readonly Touchpoint[]): Touchpoint[] {
+  const inPath = new Map<string, Touchpoint>();
+  for (const t of path) if (t.type === 'impression') inPath.set(t.event_id, t);
+  return chunks(flat, 5, (i, f): Touchpoint => {
+    const event_id = f[i + 1] as string;
+    return inPath.get(event_id) ?? { ts: f[i] as number, event_id, campaign_id: f[i + 2] as string, ad_id: f[i + 3] as string, channel: f[i + 4] as string, type: 'impression' };
+  });
+}
+
 /** Decodes {@link encodeUserSnapshot}; throws {@link InvalidStateError} on anything else. */
 export function decodeUserSnapshot(text: string): UserSnapshot {
   const a = JSON.parse(text) as unknown[];
@@ -86,18 +99,13 @@ export function decodeUserSnapshot(text: string): UserSnapshot {
   const [, signals, writtenAt, maxTs, clicks, impressions, path, sessions, engagement, last, conversions, segments] = a as [
     number, number, number, number | null, unknown, unknown, unknown, unknown, [number, number], unknown[] | null, [number, number], unknown,
   ];
+  const touchpoints = chunks(path, 6, touchpointAt);
   const user: UserState = {
     ...createUserState(),
     maxTs,
     recentClicks: chunks(clicks, 2, (i, f) => ({ ts: f[i] as number, event_id: f[i + 1] as string })),
-    recentImpressions: chunks(impressions, 5, (i, f) => ({
-      ts: f[i] as number,
-      event_id: f[i + 1] as string,
-      campaign_id: f[i + 2] as string,
-      ad_id: f[i + 3] as string,
-      channel: f[i + 4] as string,
-    })),
-    path: chunks(path, 6, touchpointAt),
+    recentImpressions: joinImpressions(impressions, touchpoints),
+    path: touchpoints,
     sessions: chunks(sessions, 3, (i, f): Session => ({ start: f[i] as number, end: f[i + 1] as number, events: f[i + 2] as number })),
     engagement: { score: engagement[0], asOf: engagement[1] },
     lastTouch: last ? touchpointAt(0, last) : null,
