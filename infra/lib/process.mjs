@@ -58,8 +58,25 @@ export function portAnswers(port, host = '127.0.0.1', timeoutMs = 500) {
   });
 }
 
-/** A free TCP port on 127.0.0.1 (for servers tests start themselves). */
-export function freePort() {
+/** Ports this process handed out: each is given once, whether or not its server has bound it yet. */
+const handedOut = new Set();
+
+/**
+ * A free TCP port on 127.0.0.1 (for servers tests start themselves), never one this process
+ * handed out before: a suite takes the ports of all its services before starting any, and the
+ * kernel may offer a port again as soon as the probe closes it. Two services on one port let
+ * the second's /healthz be answered by the first while the second fails to listen.
+ */
+export async function freePort() {
+  for (;;) {
+    const port = await probePort();
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
+}
+
+function probePort() {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);

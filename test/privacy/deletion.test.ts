@@ -100,11 +100,12 @@ describe('a person deleted, end to end', () => {
     const batch = await scenario.batchWorker(dir);
     api = await scenario.api();
     for (const s of [collector, speed, archiver, batch, api]) await s.start();
-    await Promise.all([speed.ready(), archiver.ready(), collector.ready()]);
+    await Promise.all([speed.ready(), archiver.ready(), collector.ready(), api.ready()]);
     for (let i = 0; i < sent.length; i += 500) expect((await ingest(sent.slice(i, i + 500))).body.accepted).toBe(Math.min(500, sent.length - i));
     await settled();
     // Batch views of every hour, the person counted in them.
     const reprocess = await apiCall('POST', '/v1/jobs/reprocess', 'k', { from: hours[0], to: (hours.at(-1) as number) + HOUR });
+    expect(reprocess.status, reprocess.text).toBe(202);
     const { id } = JSON.parse(reprocess.text) as { id: string };
     await waitUntil('the reprocess to complete', async () => (JSON.parse((await apiCall('GET', `/v1/jobs/${id}`)).text) as { state: string }).state, (s) => s === 'completed', 120_000);
   }, 300_000);
