@@ -1,15 +1,13 @@
 // Shared by the root scripts (start, test, bench): set-up steps and child processes.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { ensureDeps } from './ensure-deps.mjs';
+import { build } from './build.mjs';
 
 export const root = path.resolve(new URL('..', import.meta.url).pathname);
 
-/** npm deps, the build (turbo, cached), then Redis, Kafka and the topics. */
+/** npm deps, the build (one incremental `tsc -b`), then Redis, Kafka and the topics. */
 export async function setUp({ log = console.error } = {}) {
-  ensureDeps({ log });
-  log('building (turbo)...');
-  execFileSync('npx', ['turbo', 'run', 'build', '--output-logs=errors-only'], { cwd: root, stdio: 'inherit' });
+  build({ log });
   const { infraUp } = await import('../infra/up.mjs');
   return infraUp({ log });
 }

@@ -4,14 +4,11 @@
 // then the reliability table of the run. Fails when any command of the run hit CROSSSLOT on
 // the cluster (every multi-key command, script, transaction and pipeline must stay in one slot).
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { ensureDeps } from './ensure-deps.mjs';
+import { build } from './build.mjs';
 import { root, run } from './lib.mjs';
 
 const started = Date.now();
-ensureDeps();
-console.error('building (turbo)...');
-execFileSync('npx', ['turbo', 'run', 'build', '--output-logs=errors-only'], { cwd: root, stdio: 'inherit' });
+build();
 const { clusterUp } = await import('../infra/cluster/up.mjs');
 const { redisClusterPorts, redisCli } = await import('../infra/cluster/redis-cluster.mjs');
 const clusterEnv = await clusterUp();

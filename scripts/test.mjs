@@ -1,6 +1,7 @@
-// `npm test`: the same set-up as `npm start` (deps, build, Redis, Kafka), then through turbo
-// every workspace's typecheck, lint and tests (the integration suites in test/ included),
-// and one closing line with the totals of all vitest runs.
+// `npm test`: the same set-up as `npm start` (deps, build, Redis, Kafka), then the type check
+// and lint of the whole repository (one `tsc`, one `eslint`), every workspace's tests through
+// turbo (the integration suites in test/ included), and one closing line with the totals of
+// all vitest runs.
 import fs from 'node:fs';
 import path from 'node:path';
 import { ensureChromium } from '../infra/lib/chromium.mjs';
@@ -25,29 +26,28 @@ const env = {
 };
 const extra = process.argv.slice(2);
 // --continue: one failing workspace must not hide the results of the others.
-const turbo = (args) => run('npx', ['turbo', 'run', ...args, '--continue', '--output-logs=new-only'], { env });
+// --only: setUp built everything already; turbo runs the tests, not the builds they depend on.
+const turbo = (args) => run('npx', ['turbo', 'run', ...args, '--only', '--continue', '--output-logs=new-only'], { env });
+/** The type check and lint of every workspace, the tests and the root's scripts at once. */
+async function checks() {
+  const typecheck = await run('npm', ['run', '--silent', 'typecheck'], { env });
+  const lint = await run('npm', ['run', '--silent', 'lint'], { env });
+  return typecheck || lint;
+}
 const INTEGRATION = '@sigflow/integration-tests';
 let code;
 if (extra.length > 0) {
-  code = (await turbo(['typecheck', 'lint', 'test', '--concurrency=2', ...extra])) || (await run('npm', ['run', '--silent', 'lint:root'], { env }));
+  code = (await checks()) || (await turbo(['test', '--concurrency=2', ...extra]));
 } else {
-  // The integration suites (one file at a time, most of the run) start at once, beside one
-  // lane with every other workspace's checks and tests: the run takes about as long as the
-  // longer lane. The suites of BALANCED (Kafka-bound, about a minute each) run in the
-  // integration lane once it is done: on 2 cores the other lane was 3 minutes longer.
-  const BALANCED = ['@sigflow/collector', '@sigflow/kafka'];
+  // The integration suites (two lanes of one file at a time: test/run-lanes.mjs, most of the
+  // run) start at once, beside one lane with the repository's type check and lint and every
+  // other workspace's tests: the run takes about as long as the longer lane.
   const codes = await Promise.all([
+    turbo(['test', `--filter=${INTEGRATION}`]),
     (async () => {
-      const integration = await turbo(['test', `--filter=${INTEGRATION}`]);
-      const balanced = await turbo(['test', ...BALANCED.map((w) => `--filter=${w}`), '--concurrency=1']);
-      return integration || balanced;
-    })(),
-    (async () => {
-      const others = await turbo(['typecheck', 'lint', 'test', `--filter=!${INTEGRATION}`, ...BALANCED.map((w) => `--filter=!${w}`), '--concurrency=1']);
-      const checks = await turbo(['typecheck', 'lint', ...[INTEGRATION, ...BALANCED].map((w) => `--filter=${w}`), '--concurrency=1']);
-      // The root's own scripts and infra (every workspace lints its own files).
-      const root = await run('npm', ['run', '--silent', 'lint:root'], { env });
-      return others || checks || root;
+      const checked = await checks();
+      const others = await turbo(['test', `--filter=!${INTEGRATION}`, '--concurrency=1']);
+      return checked || others;
     })(),
   ]);
   code = codes.find((c) => c !== 0) ?? 0;
