@@ -18,7 +18,7 @@ import { loadConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
 import { createKafka, deleteTopics, ensureTopics, EventProducer } from '@sigflow/kafka';
 import { Archiver } from '@sigflow/archiver';
-import { ArchiveWriter, archiveColumns, archiveFileName, hourFolder } from '@sigflow/archive';
+import { ArchiveWriter, archiveColumns, archiveFileFormat, archiveFileName, hourFolder } from '@sigflow/archive';
 import { createLogger, createMetricsRegistry } from '@sigflow/observability';
 import { createRedis } from '@sigflow/store';
 import { jsonFromChild } from './child-json.mjs';
@@ -237,7 +237,7 @@ export async function writeSyntheticDay(archiveRoot, events) {
       fs.mkdirSync(path.dirname(file), { recursive: true });
       await conn.run(
         `COPY (SELECT ${columns} FROM archive WHERE kafka_partition = $p AND ts >= $from AND ts < $to ORDER BY user_id, ts, event_id)
-         TO $file (FORMAT parquet, COMPRESSION zstd)`,
+         TO $file (${archiveFileFormat})`,
         { p, from: hour, to: hour + HOUR, file },
       );
     }
@@ -287,8 +287,13 @@ function recomputeInChild(env) {
     await redis.set(keys.shapleyTable(), JSON.stringify(table));
     await redis.set(keys.shapleyVersion(), table.version);
     await redis.set(keys.markovModel(), JSON.stringify({ version: 'bench-markov', from: 0, to: 1, model: trainMarkovChain(users) }));
-    let peakHeap = 0;
-    const timer = setInterval(() => { peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed); }, 200);
+    // Peaks of what the resident set is made of: the JS heap (used, and committed with the young
+    // generation), Buffers and other memory outside it; the rest of the RSS is DuckDB's.
+    const peak = { heapUsed: 0, heapTotal: 0, external: 0 };
+    const timer = setInterval(() => {
+      const m = process.memoryUsage();
+      for (const k of Object.keys(peak)) peak[k] = Math.max(peak[k], m[k]);
+    }, 200);
     const from = Number(process.env.BENCH_FROM);
     const t = performance.now();
     const result = await recomputeHours({ config, redis, from, to: from + 24 * 3600000, computedBy: 'bench' });
@@ -304,7 +309,9 @@ function recomputeInChild(env) {
       duplicates: hours.reduce((a, h) => a + h.duplicates, 0),
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
       cpuSeconds: Math.round((process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1000) / 1000,
-      peakHeapMb: Math.round(peakHeap / 1048576),
+      peakHeapMb: Math.round(peak.heapUsed / 1048576),
+      peakHeapCommittedMb: Math.round(peak.heapTotal / 1048576),
+      peakExternalMb: Math.round(peak.external / 1048576),
     }));
   `;
   // The batch worker's own node flags (jobs/batch/package.json `sigflow.nodeArgs`), then the bench's.
@@ -371,12 +378,14 @@ async function recomputeBench(events, parts) {
       // CPU of the worker process (JS and DuckDB threads): the work done, less sensitive to load than wall time.
       cpuSeconds: r.cpuSeconds,
       peakHeapMb: r.peakHeapMb,
+      peakHeapCommittedMb: r.peakHeapCommittedMb,
+      peakExternalMb: r.peakExternalMb,
       loadBefore,
       loadAfter: load(),
       target: 200_000,
     };
     console.log(
-      `recompute: ${recompute.eventsPerSecond} events/s end to end (${recompute.wallSeconds} s); read+dedupe ${recompute.timingsSeconds.duckdbReadDedupe} s, rules ${recompute.timingsSeconds.rulesTotal} s (JS ${recompute.timingsSeconds.jsRules} s), writes ${recompute.timingsSeconds.redisAndParquetWrites} s; peak RSS ${recompute.peakRssMb} MB; CPU ${recompute.cpuSeconds} s`,
+      `recompute: ${recompute.eventsPerSecond} events/s end to end (${recompute.wallSeconds} s); read+dedupe ${recompute.timingsSeconds.duckdbReadDedupe} s, rules ${recompute.timingsSeconds.rulesTotal} s (JS ${recompute.timingsSeconds.jsRules} s), writes ${recompute.timingsSeconds.redisAndParquetWrites} s; peak RSS ${recompute.peakRssMb} MB (JS heap ${recompute.peakHeapMb} MB used, ${recompute.peakHeapCommittedMb} MB committed; outside the heap ${recompute.peakExternalMb} MB); CPU ${recompute.cpuSeconds} s`,
     );
     return { scan, recompute };
   } finally {
