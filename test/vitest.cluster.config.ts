@@ -10,7 +10,7 @@ export default mergeConfig(
   shared,
   defineConfig({
     test: {
-      include: ['cluster/**/*.test.ts', 'speed/speed-truth.test.ts', 'layers/one-definition.test.ts', 'ops/ops-surfaces.test.ts'],
+      include: ['cluster/**/*.test.ts', 'speed/speed-truth.test.ts', 'speed/speed-faults.test.ts', 'layers/one-definition.test.ts', 'ops/ops-surfaces.test.ts'],
       exclude: ['**/node_modules/**'],
       fileParallelism: false,
       testTimeout: 240_000,

@@ -10,7 +10,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventStream, KafkaSink, type GeneratedEvent } from '@sigflow/loadgen';
-import { Scenario } from '../support/scenario.js';
+import { Scenario, oneServerProcess } from '../support/scenario.js';
 import { waitUntil } from '../support/redis-keys.js';
 import type { ServiceProcess } from '../support/services.js';
 
@@ -63,6 +63,7 @@ describe('a CTR drop injected by the generator fires one alert, delivered signed
 
   beforeAll(async () => {
     scenario = new Scenario('alerts', {
+      ...oneServerProcess,
       SIGFLOW_ALERTS_WEBHOOK_ALLOW: '127.0.0.0/8',
       SIGFLOW_ALERTS_POLL_MS: '200',
       SIGFLOW_ALERTS_DELIVERY_BACKOFF_MS: '200',

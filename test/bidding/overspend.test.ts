@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { budgetDay } from '@sigflow/core';
 import type { SigflowEvent } from '@sigflow/events';
-import { Scenario } from '../support/scenario.js';
+import { Scenario, oneServerProcess } from '../support/scenario.js';
 import { waitUntil } from '../support/redis-keys.js';
 import { readTopicUntil } from '../support/read-topic.js';
 import type { ServiceProcess } from '../support/services.js';
@@ -56,9 +56,9 @@ describe('a campaign that overspends', () => {
   };
 
   beforeAll(async () => {
-    scenario = new Scenario('overspend', { SIGFLOW_API_KEYS: `k:ops,${readerKey}:reader` });
+    scenario = new Scenario('overspend', { ...oneServerProcess, SIGFLOW_API_KEYS: `k:ops,${readerKey}:reader` });
     await scenario.setUp();
-    collector = await scenario.collector('collector', { SIGFLOW_COLLECTOR_PROCESSES: '1' });
+    collector = await scenario.collector();
     const speed = await scenario.speed();
     const service = await scenario.bidding();
     api = await scenario.api();

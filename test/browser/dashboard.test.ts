@@ -20,7 +20,7 @@ import { hourStart } from '@sigflow/store';
 import { CHROMIUM, ensureChromium } from '../../infra/lib/chromium.mjs';
 import { freePort } from '../../infra/lib/process.mjs';
 import { waitUntil } from '../support/redis-keys.js';
-import { Scenario } from '../support/scenario.js';
+import { Scenario, oneServerProcess } from '../support/scenario.js';
 import { ServiceProcess, repoRoot } from '../support/services.js';
 
 const ARTIFACTS = path.join(repoRoot, 'test/artifacts');
@@ -69,6 +69,7 @@ describe('dashboard in headless Chromium', () => {
     // Idle partitions' archive watermarks follow the clock closely, so the last closed hour is
     // sealed by the time the page's job runs, whatever the minute the suite starts at.
     scenario = new Scenario('dash', {
+      ...oneServerProcess,
       SIGFLOW_API_PORT: String(port),
       SIGFLOW_API_KEYS: `${key}:ops,${readerKey}:reader,${analystKey}:analyst`,
       SIGFLOW_ARCHIVE_DIR: archiveDir,

@@ -15,7 +15,7 @@ import { startDemoSite, type DemoSite } from '@sigflow/tracker';
 import { CHROMIUM, ensureChromium } from '../../infra/lib/chromium.mjs';
 import { freePort } from '../../infra/lib/process.mjs';
 import { waitUntil } from '../support/redis-keys.js';
-import { Scenario } from '../support/scenario.js';
+import { Scenario, oneServerProcess } from '../support/scenario.js';
 import { ServiceProcess, repoRoot } from '../support/services.js';
 
 const ARTIFACTS = path.join(repoRoot, 'test/artifacts');
@@ -58,7 +58,7 @@ describe('web tracker on the demo page, heatmaps in the API and the dashboard', 
 
   beforeAll(async () => {
     await ensureChromium();
-    scenario = new Scenario('heatmap');
+    scenario = new Scenario('heatmap', oneServerProcess);
     await scenario.setUp();
     const demoPort = await freePort();
     const collectorPort = await freePort();
@@ -66,7 +66,6 @@ describe('web tracker on the demo page, heatmaps in the API and the dashboard', 
     const collector = new ServiceProcess(`collector-heatmap-${scenario.id}`, 'services/collector/dist/main.js', {
       ...scenario.env,
       SIGFLOW_COLLECTOR_PORT: String(collectorPort),
-      SIGFLOW_COLLECTOR_PROCESSES: '1',
       SIGFLOW_COLLECTOR_SITE_KEYS: `${SITE_KEY}:demo`,
       SIGFLOW_COLLECTOR_ALLOWED_ORIGINS: `http://127.0.0.1:${demoPort}`,
     }, collectorPort);

@@ -13,7 +13,7 @@ import type { SigflowEvent } from '@sigflow/events';
 import { ensureChromium } from '../../infra/lib/chromium.mjs';
 import { openDashboard, type DashboardBrowser } from '../support/dashboard-browser.js';
 import { waitUntil } from '../support/redis-keys.js';
-import { Scenario } from '../support/scenario.js';
+import { Scenario, oneServerProcess } from '../support/scenario.js';
 import { repoRoot, type ServiceProcess } from '../support/services.js';
 
 const ARTIFACTS = path.join(repoRoot, 'test/artifacts');
@@ -51,9 +51,9 @@ describe('pacing panel in headless Chromium', () => {
 
   beforeAll(async () => {
     await ensureChromium();
-    scenario = new Scenario('pacing-dash', { SIGFLOW_API_KEYS: `${key}:ops` });
+    scenario = new Scenario('pacing-dash', { ...oneServerProcess, SIGFLOW_API_KEYS: `${key}:ops` });
     await scenario.setUp();
-    const collector = await scenario.collector('collector', { SIGFLOW_COLLECTOR_PROCESSES: '1' });
+    const collector = await scenario.collector();
     const speed = await scenario.speed();
     const bidding = await scenario.bidding();
     api = await scenario.api();

@@ -15,7 +15,7 @@ import type { SigflowEvent } from '@sigflow/events';
 import { ensureChromium } from '../../infra/lib/chromium.mjs';
 import { openDashboard, type DashboardBrowser } from '../support/dashboard-browser.js';
 import { waitUntil } from '../support/redis-keys.js';
-import { Scenario } from '../support/scenario.js';
+import { Scenario, oneServerProcess } from '../support/scenario.js';
 import { repoRoot, type ServiceProcess } from '../support/services.js';
 
 const ARTIFACTS = path.join(repoRoot, 'test/artifacts');
@@ -60,9 +60,9 @@ describe('segment and alert panels in headless Chromium', () => {
       });
     });
     await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
-    scenario = new Scenario('segments-dash', { SIGFLOW_API_KEYS: `${key}:ops`, SIGFLOW_ALERTS_WEBHOOK_ALLOW: '127.0.0.0/8', SIGFLOW_ALERTS_POLL_MS: '200', SIGFLOW_ALERTS_IDLE_PARTITION_MS: '3000', SIGFLOW_SEGMENTS_REFRESH_MS: '200' });
+    scenario = new Scenario('segments-dash', { ...oneServerProcess, SIGFLOW_API_KEYS: `${key}:ops`, SIGFLOW_ALERTS_WEBHOOK_ALLOW: '127.0.0.0/8', SIGFLOW_ALERTS_POLL_MS: '200', SIGFLOW_ALERTS_IDLE_PARTITION_MS: '3000', SIGFLOW_SEGMENTS_REFRESH_MS: '200' });
     await scenario.setUp();
-    collector = await scenario.collector('collector', { SIGFLOW_COLLECTOR_PROCESSES: '1' });
+    collector = await scenario.collector();
     const speed = await scenario.speed();
     const alerts = await scenario.alerts();
     api = await scenario.api();

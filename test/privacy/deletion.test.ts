@@ -17,7 +17,7 @@ import type { SigflowEvent } from '@sigflow/events';
 import { ArchiveWriter } from '@sigflow/archive';
 import { createBatchContext, recomputeHours } from '@sigflow/batch';
 import { createRedis, deleteKeysWithPrefix, keyBound } from '@sigflow/store';
-import { Scenario } from '../support/scenario.js';
+import { Scenario, oneServerProcess } from '../support/scenario.js';
 import type { ServiceProcess } from '../support/services.js';
 import { waitUntil } from '../support/redis-keys.js';
 import { archiveMentions, archivedEvents, metricValue, redisMentions, servedVersionHashes } from './lib.js';
@@ -56,9 +56,9 @@ describe('a person deleted, end to end', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-privacy-'));
   const refDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-privacy-ref-'));
   const scenario = new Scenario('privacy', {
+    ...oneServerProcess,
     SIGFLOW_ARCHIVE_DIR: dir,
     SIGFLOW_API_KEYS: 'k:ops,pk:privacy',
-    SIGFLOW_COLLECTOR_PROCESSES: '1',
     SIGFLOW_PRIVACY_REFRESH_MS: '200',
     SIGFLOW_PRIVACY_ARCHIVE_SETTLE_MS: '1000',
   });

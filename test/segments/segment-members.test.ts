@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventStream, KafkaSink, type GeneratedEvent } from '@sigflow/loadgen';
-import { Scenario } from '../support/scenario.js';
+import { Scenario, oneServerProcess } from '../support/scenario.js';
 import { waitUntil } from '../support/redis-keys.js';
 import { readTopicUntil } from '../support/read-topic.js';
 import type { ServiceProcess } from '../support/services.js';
@@ -69,7 +69,7 @@ describe('segment members through the API equal the generator truth', () => {
 
   beforeAll(async () => {
     archiveDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-segments-'));
-    scenario = new Scenario('segments', { SIGFLOW_ARCHIVE_DIR: archiveDir, SIGFLOW_SEGMENTS_REFRESH_MS: '200', SIGFLOW_BATCH_VIEW_PARQUET: 'false' });
+    scenario = new Scenario('segments', { ...oneServerProcess, SIGFLOW_ARCHIVE_DIR: archiveDir, SIGFLOW_SEGMENTS_REFRESH_MS: '200', SIGFLOW_BATCH_VIEW_PARQUET: 'false' });
     await scenario.setUp();
     api = await scenario.api();
     const off = '0 0 1 1 *';

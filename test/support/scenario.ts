@@ -9,6 +9,14 @@ import { deleteByPrefix } from './redis-keys.js';
 import { ServiceProcess } from './services.js';
 
 /**
+ * For suites about what the API and the collector answer, not about their processes: one
+ * process each instead of one per core. On 2 cores an API of 2 workers took 6.7 CPU-seconds to
+ * start against 3.1 for one. Their process clusters are tested by services/api/test/cluster.test.ts,
+ * services/collector/test/cluster.test.ts and the fault suites, which run the shipped count.
+ */
+export const oneServerProcess: Readonly<Record<string, string>> = { SIGFLOW_API_PROCESSES: '1', SIGFLOW_COLLECTOR_PROCESSES: '1' };
+
+/**
  * One isolated run of the platform on the shared broker and Redis: its own topic prefix,
  * key prefix and consumer groups, so suites never see each other's data.
  */

@@ -19,7 +19,7 @@ const readElsewhere: readonly { name: string; file: string; why: string }[] = [
   { name: 'SIGFLOW_DEMO_RATE', file: 'scripts/start.mjs', why: 'demo traffic of `npm start`' },
   { name: 'SIGFLOW_DEMO_SITE_PORT', file: 'scripts/start.mjs', why: 'port of the demo site `npm start` serves' },
   { name: 'SIGFLOW_TEST_REPORT', file: 'vitest.shared.ts', why: 'where `npm test` collects the vitest JSON reports' },
-  { name: 'SIGFLOW_TEST_SEED', file: 'test/speed/speed-truth.test.ts', why: 'seed of the kill timing of the speed truth suite' },
+  { name: 'SIGFLOW_TEST_SEED', file: 'test/speed/speed-faults.test.ts', why: 'seed of the kill timing of the speed fault suite (test:cluster)' },
   { name: 'SIGFLOW_RELIABILITY_RUN', file: 'scripts/reliability.mjs', why: 'names a reliability run for its report table' },
   { name: 'SIGFLOW_SOAK', file: 'test/reliability/load/collector-load.test.ts', why: 'switches the collector load test to the soak length' },
   { name: 'SIGFLOW_LOAD_RATE', file: 'test/reliability/load/collector-load.test.ts', why: 'collector load test rate' },

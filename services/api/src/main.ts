@@ -2,7 +2,6 @@ import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '@sigflow/config';
 import { createLogger, onShutdown, runServerCluster, serveAsClusterWorker } from '@sigflow/observability';
-import { startServer } from './server.js';
 
 // Without configured keys the API is not left open: it makes one ops key for this run (shared by
 // every process) and logs the dashboard address with it (development; production sets SIGFLOW_API_KEYS).
@@ -15,6 +14,10 @@ if (cluster.isPrimary && config.api.processes > 1) {
   // Workers inherit the environment, the generated key included.
   onShutdown(logger, await runServerCluster({ name: 'api', processes: config.api.processes, logger }));
 } else {
+  // Imported here: a cluster primary does not serve, and loading the server's modules (fastify,
+  // BullMQ, DuckDB, every route) cost it as much CPU as a worker's start: 3 of 9.8 CPU-seconds
+  // for an API of 2 workers.
+  const { startServer } = await import('./server.js');
   const stopServer = await startServer(config, logger);
   onShutdown(logger, cluster.isWorker ? serveAsClusterWorker(stopServer) : stopServer);
 }
