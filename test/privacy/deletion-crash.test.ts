@@ -21,9 +21,9 @@ const HOUR = 3_600_000;
 const run = randomUUID().slice(0, 8);
 const TARGET = `crash-target-${run}`;
 const USERS = [TARGET, ...Array.from({ length: 12 }, (_, i) => `user${i}-${run}`)];
-/** Two days of archive, ending two hours ago. */
-const FIRST = Date.now() - (Date.now() % HOUR) - 50 * HOUR;
-const HOURS = Array.from({ length: 48 }, (_, i) => FIRST + i * HOUR);
+/** A day of archive, ending two hours ago. */
+const FIRST = Date.now() - (Date.now() % HOUR) - 26 * HOUR;
+const HOURS = Array.from({ length: 24 }, (_, i) => FIRST + i * HOUR);
 
 /** Per person and hour an impression, a click and a page view, in the person's Kafka partition. */
 function archive(): ArchivedEvent[] {
@@ -73,7 +73,7 @@ describe('a deletion survives a kill -9 of its batch worker', () => {
     const sealed = new Map([0, 1, 2, 3].map((p) => [p, Date.now()]));
     // The fixture's two recomputes (the served views before the deletion, and the reference without
     // the person) run in passes of a day: the result does not depend on it, and 2-hour passes took
-    // most of this suite's time (48 passes). The workers under test run the shipped setting.
+    // most of this suite's time (12 passes each). The workers under test run the shipped setting.
     const fixture = { ...process.env, ...scenario.env, SIGFLOW_BATCH_HOURS_PER_PASS: '24' };
     for (const [config, redis] of [
       [loadConfig(fixture), scenario.redis],
@@ -81,7 +81,7 @@ describe('a deletion survives a kill -9 of its batch worker', () => {
     ] as const) {
       const ctx = createBatchContext(config, redis);
       await raiseArchiveWatermarks(redis, ctx.keys, ctx.topic, sealed);
-      await recomputeHours({ context: ctx, from: FIRST, to: FIRST + 48 * HOUR });
+      await recomputeHours({ context: ctx, from: FIRST, to: FIRST + 24 * HOUR });
     }
   }, 240_000);
 
