@@ -9,7 +9,7 @@ import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventStream, KafkaSink, type GeneratedEvent } from '@sigflow/loadgen';
+import { EventStream, type GeneratedEvent } from '@sigflow/loadgen';
 import { Scenario, oneServerProcess } from '../support/scenario.js';
 import { waitUntil } from '../support/redis-keys.js';
 import type { ServiceProcess } from '../support/services.js';
@@ -92,7 +92,7 @@ describe('a CTR drop injected by the generator fires one alert, delivered signed
     expect((await call('PUT', '/v1/alerts/rules/ctr-drop', rule(SECRET, hook.url))).status).toBe(201);
     expect((await call('PUT', '/v1/alerts/rules/ctr-drop-flaky', rule(FLAKY_SECRET, flaky.url))).status).toBe(201);
 
-    const sink = new KafkaSink({ brokers: scenario.config.kafka.brokers, topic: scenario.topics.events, partitions: 4 });
+    const sink = scenario.kafkaSink();
     await sink.connect();
     const send = async (list: readonly GeneratedEvent[]) => {
       await sink.write(list.map((e) => ({ key: e.key, partition: e.partition, json: e.json })));

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { campaignBidding, defaultBiddingSettings, realTimeModels, segmentIdOf, type CampaignBidding, type RevenueCell, type SegmentRule, type SpendCell } from '@sigflow/core';
 import { DuckDBSession, createBatchContext, recomputeHours, recomputeSegments } from '@sigflow/batch';
-import { EventStream, KafkaSink, runGenerator, type TruthFile } from '@sigflow/loadgen';
+import { EventStream, runGenerator, type TruthFile } from '@sigflow/loadgen';
 import { batchKeyspace, putSegmentDefinition, readBatchHourEntries, readSegmentMembers, readSegmentSizes, type StoreKeys } from '@sigflow/store';
 import type { RedisClient } from '@sigflow/store';
 import { Scenario } from '../support/scenario.js';
@@ -64,7 +64,7 @@ describe('speed views equal batch views on in-order data', () => {
       const { definition } = await putSegmentDefinition(scenario.redis, scenario.keys, { name, rule, description: '', now: START, newId: segmentIdOf(name, START), max: 50 });
       ids.set(name, definition.id);
     }
-    const sink = new KafkaSink({ brokers: scenario.config.kafka.brokers, topic: scenario.topics.events, partitions: 4 });
+    const sink = scenario.kafkaSink();
     await sink.connect();
     const stream = new EventStream({
       seed: 23,

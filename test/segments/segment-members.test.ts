@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventStream, KafkaSink, type GeneratedEvent } from '@sigflow/loadgen';
+import { EventStream, type GeneratedEvent } from '@sigflow/loadgen';
 import { Scenario, oneServerProcess } from '../support/scenario.js';
 import { waitUntil } from '../support/redis-keys.js';
 import { readTopicUntil } from '../support/read-topic.js';
@@ -100,7 +100,7 @@ describe('segment members through the API equal the generator truth', () => {
     const speed = await scenario.speed();
     const archiver = await scenario.archiver(archiveDir);
     await Promise.all([speed.start(), archiver.start()]);
-    const sink = new KafkaSink({ brokers: scenario.config.kafka.brokers, topic: scenario.topics.events, partitions: 4 });
+    const sink = scenario.kafkaSink();
     await sink.connect();
     const send = async (list: readonly GeneratedEvent[]) => {
       await sink.write(list.map((g) => ({ key: g.key, partition: g.partition, json: g.json })));

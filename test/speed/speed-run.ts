@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { EventStream, KafkaSink, runGenerator, type GeneratorOptions, type TruthFile } from '@sigflow/loadgen';
+import { EventStream, runGenerator, type GeneratorOptions, type TruthFile } from '@sigflow/loadgen';
 import type { Scenario } from '../support/scenario.js';
 import { waitUntil } from '../support/redis-keys.js';
 import { expectedSpeedViews, readSpeedViews, viewDifferences } from '../support/speed-truth.js';
@@ -41,7 +41,7 @@ export const ipFloodsInOnePartition: GeneratorOptions = { ...inOrder, nats: 0, b
 
 /** Sends `options`' traffic into the events topic at `rate` events/s (0: at once); the truth. */
 export async function produce(scenario: Scenario, options: GeneratorOptions, rate = 0): Promise<TruthFile> {
-  const sink = new KafkaSink({ brokers: scenario.config.kafka.brokers, topic: scenario.topics.events, partitions: 4 });
+  const sink = scenario.kafkaSink();
   await sink.connect();
   const stream = new EventStream({ ...options, rules: scenario.config.rules });
   try {

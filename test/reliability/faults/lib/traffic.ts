@@ -1,6 +1,6 @@
 // Traffic for the fault scenarios: the generator with a fixed seed, straight to Kafka or
 // through the collector, remembering which event ids went out (the archive check needs them).
-import { EventStream, HttpSink, KafkaSink, runGenerator, type EventSink, type KafkaSinkOptions, type GeneratorOptions, type RunStats, type SinkEvent, type TruthFile } from '@sigflow/loadgen';
+import { EventStream, HttpSink, runGenerator, type EventSink, type KafkaSinkOptions, type GeneratorOptions, type RunStats, type SinkEvent, type TruthFile } from '@sigflow/loadgen';
 import type { Scenario } from '../../../support/scenario.js';
 
 const HOUR = 3_600_000;
@@ -88,7 +88,7 @@ async function run(sink: RecordingSink, scenario: Scenario, options: GeneratorOp
  * cannot then overtake a later one) and more retries.
  */
 export async function sendToKafka(scenario: Scenario, options: GeneratorOptions, rate = 0, producer: Partial<KafkaSinkOptions> = {}): Promise<Sent> {
-  const kafkaSink = new KafkaSink({ brokers: scenario.config.kafka.brokers, topic: scenario.topics.events, partitions: 4, ...producer });
+  const kafkaSink = scenario.kafkaSink(producer);
   await kafkaSink.connect();
   const sink = new RecordingSink(kafkaSink);
   try {
