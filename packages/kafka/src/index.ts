@@ -4,12 +4,8 @@ export { ensureTopics, deleteTopics, topicRetentionMs, configuredTopicLayout } f
 export type { TopicLayout } from './topics.js';
 export { EventProducer } from './event-producer.js';
 export type { EventMessage, EventProducerOptions } from './event-producer.js';
-export { IngestProducer } from './ingest-producer.js';
-export type { IngestProducerOptions } from './ingest-producer.js';
 export { partitionOf } from './partitioner.js';
 export { KafkaUnavailableError, TopicLayoutError } from './errors.js';
 export { KafkaProbe } from './kafka-probe.js';
 export { readTopicMessages } from './read-topic.js';
 export type { ReadMessage } from './read-topic.js';
-export { PartitionConsumer } from './partition-consumer.js';
-export type { PartitionBatch, PartitionHandler, PartitionConsumerOptions } from './partition-consumer.js';

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deleteTopics, ensureTopics, IngestProducer, KafkaUnavailableError, partitionOf, readTopicMessages } from '../src/index.js';
+import { deleteTopics, ensureTopics, KafkaUnavailableError, partitionOf, readTopicMessages } from '../src/index.js';
+import { IngestProducer } from '../src/data-path.js';
 import { suiteKafka } from './fixture.js';
 
 describe('IngestProducer against the real broker', () => {

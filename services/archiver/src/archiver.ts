@@ -3,7 +3,7 @@ import { type RedisClient, markDirtyCommand, raiseArchiveWatermarks, StoreKeys }
 import type { Registry } from 'prom-client';
 import type { SigflowConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
-import { PartitionConsumer, type PartitionBatch, type PartitionHandler } from '@sigflow/kafka';
+import { PartitionConsumer, type PartitionBatch, type PartitionHandler } from '@sigflow/kafka/data-path';
 import type { Logger } from '@sigflow/observability';
 import { ArchiveWriter, type ArchivedMessage, type FlushResult } from '@sigflow/archive';
 import { archiverMetrics, type ArchiverMetrics } from './archiver-metrics.js';

@@ -1,7 +1,8 @@
 import cluster from 'node:cluster';
 import type { SigflowConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
-import { configuredTopicLayout, createKafka, ensureTopics, IngestProducer, KafkaProbe } from '@sigflow/kafka';
+import { configuredTopicLayout, createKafka, ensureTopics, KafkaProbe } from '@sigflow/kafka';
+import { IngestProducer } from '@sigflow/kafka/data-path';
 import { clusterMetricsText, createMetricsRegistry, type Logger } from '@sigflow/observability';
 import { TombstoneSet } from '@sigflow/privacy';
 import { createRedis, StoreKeys } from '@sigflow/store';

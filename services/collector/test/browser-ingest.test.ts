@@ -5,7 +5,8 @@ import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
-import { createKafka, deleteTopics, ensureTopics, IngestProducer, KafkaProbe, readTopicMessages } from '@sigflow/kafka';
+import { createKafka, deleteTopics, ensureTopics, KafkaProbe, readTopicMessages } from '@sigflow/kafka';
+import { IngestProducer } from '@sigflow/kafka/data-path';
 import { createLogger } from '@sigflow/observability';
 import { buildCollector } from '../src/index.js';
 

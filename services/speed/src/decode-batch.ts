@@ -1,5 +1,5 @@
 import { decodeEvent } from '@sigflow/events';
-import type { PartitionBatch } from '@sigflow/kafka';
+import type { PartitionBatch } from '@sigflow/kafka/data-path';
 import type { PartitionMessage } from './batch-changes.js';
 
 /** A message that failed decoding, bound for the dead-letter topic with its reason. */

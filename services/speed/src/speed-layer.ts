@@ -2,7 +2,8 @@ import { type RedisClient, duplicateClient, redisAnswers, StoreKeys } from '@sig
 import type { Kafka } from 'kafkajs';
 import type { SigflowConfig } from '@sigflow/config';
 import { topicsFor, type Topics } from '@sigflow/events';
-import { EventProducer, PartitionConsumer } from '@sigflow/kafka';
+import { EventProducer } from '@sigflow/kafka';
+import { PartitionConsumer } from '@sigflow/kafka/data-path';
 import type { Logger } from '@sigflow/observability';
 import type { Registry } from 'prom-client';
 import { AnalyticsOutbox } from './analytics-outbox.js';

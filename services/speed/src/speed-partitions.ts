@@ -2,7 +2,8 @@ import { type RedisClient, fencedCommit, OffsetFenceError, type StoreKeys } from
 import { createPartitionState, ipClickRetentionMs, parsePartitionState } from '@sigflow/core';
 import type { SigflowConfig } from '@sigflow/config';
 import type { Topics } from '@sigflow/events';
-import type { EventProducer, PartitionBatch, PartitionHandler } from '@sigflow/kafka';
+import type { EventProducer } from '@sigflow/kafka';
+import type { PartitionBatch, PartitionHandler } from '@sigflow/kafka/data-path';
 import type { Logger } from '@sigflow/observability';
 import { PartitionRuntime } from './partition-runtime.js';
 import { UserDirectory } from './user-directory.js';
