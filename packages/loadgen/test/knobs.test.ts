@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { GeneratedEvent } from '../src/generated-event.js';
 import { HOUR, collect, groupBy } from './helpers.js';
 
-const events = 100_000;
+// Each knob's share is checked within ±20 % of its value. With seed 32 and 50,000 events the
+// shares fall within 0.90-1.14 of their values (0.92-1.09 with 100,000, at twice the time).
+const events = 50_000;
 const span = 2 * HOUR;
 
 function shares(list: readonly GeneratedEvent[]) {
