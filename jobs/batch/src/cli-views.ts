@@ -1,4 +1,5 @@
 import type { Job, Queue } from 'bullmq';
+import { readJobAndState } from '@sigflow/batch-jobs';
 import { isoHour } from './hour-range.js';
 import type { JobProgress } from './recompute-hours.js';
 
@@ -24,8 +25,7 @@ export function progressBar(progress: unknown, width = 30): string {
 
 const time = (ms: number | undefined) => (ms ? new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z') : '-');
 
-async function describe(job: Job): Promise<string[]> {
-  const state = await job.getState();
+function describe(job: Job, state: string): string[] {
   const lines = [
     `job ${job.id}  ${job.name}  ${JSON.stringify(job.data)}`,
     `state ${state}  attempts ${job.attemptsMade}/${job.opts.attempts ?? 1}  created ${time(job.timestamp)}  finished ${time(job.finishedOn)}`,
@@ -41,15 +41,15 @@ const finalStates = new Set(['completed', 'failed', 'unknown']);
 /** Follows a job with a progress bar until it ends; exit code 0 when it completed. */
 export async function watchJob(queue: Queue, id: string, out: CliOutput, intervalMs = 500): Promise<number> {
   for (;;) {
-    const job = await queue.getJob(id);
-    if (!job) {
+    const read = await readJobAndState(queue, id);
+    if (!read) {
       out.error(`job ${id} not found`);
       return 1;
     }
-    const state = await job.getState();
+    const { job, state } = read;
     if (finalStates.has(state)) {
       if (out.progress && process.stdout.isTTY) out.log('');
-      for (const line of await describe(job)) out.log(line);
+      for (const line of describe(job, state)) out.log(line);
       return state === 'completed' ? 0 : 1;
     }
     (out.progress ?? out.log)(`${progressBar(job.progress)}  ${state}`);
@@ -74,12 +74,12 @@ export async function showStatus(queue: Queue, id: string | undefined, watch: bo
     return 2;
   }
   if (watch) return watchJob(queue, id, out);
-  const job = await queue.getJob(id);
-  if (!job) {
+  const read = await readJobAndState(queue, id);
+  if (!read) {
     out.error(`job ${id} not found`);
     return 1;
   }
-  for (const line of await describe(job)) out.log(line);
+  for (const line of describe(read.job, read.state)) out.log(line);
   return 0;
 }
 

@@ -1,4 +1,4 @@
-import { Queue, type JobsOptions } from 'bullmq';
+import { Queue, type Job, type JobsOptions } from 'bullmq';
 import type { BatchConfig, SigflowConfig } from '@sigflow/config';
 import { createRedis, type RedisClient } from '@sigflow/store';
 
@@ -41,4 +41,14 @@ export function openBatchQueue(config: SigflowConfig, connection: RedisClient = 
     prefix: bullPrefix(config),
     defaultJobOptions: batchJobOptions(config.batch),
   });
+}
+
+/**
+ * A job and its state, read in that order: a job read before it finishes and its state read after
+ * would show `completed` with no return value, which a poller takes as the final answer.
+ */
+export async function readJobAndState(queue: Queue, id: string): Promise<{ job: Job; state: string } | null> {
+  const state = await queue.getJobState(id);
+  const job = await queue.getJob(id);
+  return job ? { job, state } : null;
 }

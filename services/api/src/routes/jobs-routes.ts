@@ -4,6 +4,7 @@ import { requesterOf } from '../auth/auth-hooks.js';
 import type { RoutePlugin } from '../context.js';
 import { BadParameterError } from '../errors.js';
 import { checkedJobData } from '../http/job-data.js';
+import { readJobAndState } from '@sigflow/batch-jobs';
 import { JobId, JobView, TimeValue, jobView, refuseCoercibleTimes, reprocessRange, stateName } from '../http/job-schemas.js';
 import { errorResponses } from '../http/schemas.js';
 
@@ -129,9 +130,9 @@ export const jobRoutes: RoutePlugin = async (app, { ctx }) => {
     '/:id',
     { ...route, schema: { ...tagged, params: ById, summary: "A job's state, progress and error", response: { 200: JobView, 404: errorResponses[400], ...errorResponses } } },
     async (request, reply) => {
-      const job = await queue.getJob(request.params.id);
-      if (!job) return reply.code(404).send({ error: `no job ${request.params.id}`, statusCode: 404 });
-      return jobView(job, await job.getState());
+      const read = await readJobAndState(queue, request.params.id);
+      if (!read) return reply.code(404).send({ error: `no job ${request.params.id}`, statusCode: 404 });
+      return jobView(read.job, read.state);
     },
   );
 

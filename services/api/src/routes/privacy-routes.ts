@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import path from 'node:path';
 import Type from 'typebox';
-import { deletionRequestPattern, InvalidJobDataError, requestDeletion } from '@sigflow/batch-jobs';
+import { deletionRequestPattern, InvalidJobDataError, readJobAndState, requestDeletion } from '@sigflow/batch-jobs';
 import { requesterOf } from '../auth/auth-hooks.js';
 import type { RoutePlugin } from '../context.js';
 import { BadParameterError } from '../errors.js';
@@ -72,10 +72,9 @@ export const privacyRoutes: RoutePlugin = async (app, { ctx }) => {
     '/privacy/requests/:id',
     { ...route, schema: { ...tagged, params: RequestParams, summary: 'A deletion request: progress by step, outcome', response: { 200: RequestView, 404: errorResponses[400], ...errorResponses } } },
     async (request, reply) => {
-      // The state first: a job read before it completes would show 'completed' with no outcome.
-      const state = await queue.getJobState(request.params.id);
-      const job = await queue.getJob(request.params.id);
-      if (!job || job.name !== 'delete-user') return reply.code(404).send({ error: `no deletion request ${request.params.id}`, statusCode: 404 });
+      const read = await readJobAndState(queue, request.params.id);
+      if (!read || read.job.name !== 'delete-user') return reply.code(404).send({ error: `no deletion request ${request.params.id}`, statusCode: 404 });
+      const { job, state } = read;
       return {
         requestId: String(job.id),
         state: stateName(state),
