@@ -1,6 +1,6 @@
 import { EventStream, type GeneratorOptions, type StreamStats } from './generate-events.js';
-import type { GeneratedEvent } from './generated-event.js';
-import type { EventSink, SinkStats } from './sinks/event-sink.js';
+import type { PregeneratedEvents } from './pregenerated-events.js';
+import type { EventSink, SinkEvent, SinkStats } from './sinks/event-sink.js';
 import { TruthRecorder } from './truth.js';
 
 /** A progress report (about once a second). */
@@ -20,13 +20,17 @@ export interface Progress {
 export interface RunGeneratorOptions {
   /** What to generate (or pass a ready `stream`). */
   readonly options?: GeneratorOptions;
-  readonly stream?: EventStream;
+  /** The events: generated as the run goes, or ahead of it ({@link PregeneratedEvents}). */
+  readonly stream?: EventStream | PregeneratedEvents;
   readonly sink: EventSink;
   /** Events per second of wall clock; 0 (the default) = as fast as the sink takes them. */
   readonly rate?: number;
   /** Events handed to the sink per write. Default 1 000 (fewer when pacing a low rate). */
   readonly batchSize?: number;
-  /** Also record the truth (pass a recorder, or `true` for a new one). */
+  /**
+   * Also record the truth (pass a recorder, or `true` for a new one). Pregenerated events had
+   * theirs recorded when generated: a recorder passed with them is returned as it is.
+   */
   readonly truth?: TruthRecorder | boolean;
   readonly onProgress?: (progress: Progress) => void;
   readonly progressIntervalMs?: number;
@@ -45,6 +49,15 @@ export interface RunStats extends SinkStats {
   readonly truth: TruthRecorder | undefined;
 }
 
+/** The stream's next event, recorded in the truth first. */
+function recording(stream: EventStream, truth: TruthRecorder | undefined): () => IteratorResult<SinkEvent> {
+  return () => {
+    const next = stream.next();
+    if (!next.done) truth?.record(next.value);
+    return next;
+  };
+}
+
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
@@ -57,7 +70,10 @@ export async function runGenerator(run: RunGeneratorOptions): Promise<RunStats> 
   const sink = run.sink;
   const rate = run.rate ?? 0;
   if (!(rate >= 0) || !Number.isFinite(rate)) throw new RangeError(`rate must be >= 0 (got ${rate})`);
-  const truth = run.truth === true ? new TruthRecorder(stream) : run.truth || undefined;
+  const generating = stream instanceof EventStream;
+  if (run.truth === true && !generating) throw new RangeError('pregenerated events had their truth recorded when generated');
+  const truth = run.truth === true ? new TruthRecorder(stream as EventStream) : run.truth || undefined;
+  const take = generating ? recording(stream, truth) : () => stream.next();
   const batchSize = Math.max(1, run.batchSize ?? (rate > 0 ? Math.min(1_000, Math.ceil(rate / 100)) : 1_000));
   const started = performance.now();
   let generated = 0;
@@ -84,14 +100,13 @@ export async function runGenerator(run: RunGeneratorOptions): Promise<RunStats> 
     let lastYield = started;
     let done = false;
     while (!done && !run.signal?.aborted) {
-      const batch: GeneratedEvent[] = [];
+      const batch: SinkEvent[] = [];
       while (batch.length < batchSize) {
-        const next = stream.next();
+        const next = take();
         if (next.done) {
           done = true;
           break;
         }
-        truth?.record(next.value);
         batch.push(next.value);
       }
       if (batch.length === 0) break;

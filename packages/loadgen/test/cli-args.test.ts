@@ -9,6 +9,7 @@ describe('parseCliArgs', () => {
     expect(s.rate).toBe(5000);
     expect(s.generator).toMatchObject({ seed: 7, events: 300_000, span: 60_000, start: now });
     expect(s.sink).toBe('kafka');
+    expect(s.pregenerate).toBe(false);
   });
 
   it('reads every option', () => {
@@ -19,7 +20,7 @@ describe('parseCliArgs', () => {
         '--out-of-order', '0.05', '--duplicates', '0.01', '--bots', '0.02', '--floods', '0.03', '--orphans', '0.04',
         '--too-fast', '0.05', '--nats', '0.06', '--botnet-users', '50', '--sink', 'http', '--collector', 'http://127.0.0.1:7001',
         '--api-key', 'k', '--concurrency', '2', '--producer-threads', '3', '--send-size', '900', '--in-flight', '6',
-        '--truth', 'out.json', '--quiet',
+        '--truth', 'out.json', '--quiet', '--pregenerate',
       ],
       now,
     );
@@ -29,7 +30,7 @@ describe('parseCliArgs', () => {
       tooFast: 0.05, nats: 0.06, botnetUsers: 50,
     });
     expect(s).toMatchObject({
-      rate: 0, sink: 'http', collector: 'http://127.0.0.1:7001', apiKey: 'k', concurrency: 2, truth: 'out.json', quiet: true,
+      rate: 0, sink: 'http', collector: 'http://127.0.0.1:7001', apiKey: 'k', concurrency: 2, truth: 'out.json', quiet: true, pregenerate: true,
       producerThreads: 3, sendSize: 900, inFlight: 6,
     });
   });

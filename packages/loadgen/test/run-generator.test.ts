@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { generateEvents } from '../src/generate-events.js';
-import type { GeneratedEvent } from '../src/generated-event.js';
+import { EventStream } from '../src/generate-events.js';
+import { PregeneratedEvents } from '../src/pregenerated-events.js';
 import { runGenerator, type Progress } from '../src/run-generator.js';
-import type { EventSink } from '../src/sinks/event-sink.js';
+import type { EventSink, SinkEvent } from '../src/sinks/event-sink.js';
 import { NullSink } from '../src/sinks/null-sink.js';
 import { TruthRecorder } from '../src/truth.js';
 import { HOUR, allKnobs, collect, rules, start } from './helpers.js';
 
 class RecordingSink extends NullSink implements EventSink {
-  readonly seen: GeneratedEvent[] = [];
-  override async write(events: readonly GeneratedEvent[]): Promise<void> {
+  readonly seen: SinkEvent[] = [];
+  override async write(events: readonly SinkEvent[]): Promise<void> {
     this.seen.push(...events);
     await super.write(events);
   }
@@ -28,6 +29,29 @@ describe('runGenerator', () => {
     for (const ev of expected) reference.record(ev);
     expect(stats.truth!.toJSON().totals).toEqual(reference.totals());
     expect(stats.stream.emitted).toBe(20_000);
+  });
+
+  describe('when the events are generated ahead (--pregenerate)', () => {
+    it('sends the same events in the same order, with the same truth recorded while generating', async () => {
+      const sink = new RecordingSink();
+      const truth = new TruthRecorder(generateEvents(options));
+      const pregenerated = PregeneratedEvents.from(new EventStream(options), truth);
+      expect(pregenerated.length).toBe(20_000);
+      const stats = await runGenerator({ stream: pregenerated, sink, truth });
+      const expected = collect(options);
+      expect(sink.seen.map((e) => [e.key, e.partition, e.json])).toEqual(expected.map((e) => [e.key, e.partition, e.json]));
+      expect(stats).toMatchObject({ generated: 20_000, sent: 20_000, failed: 0 });
+      const reference = new TruthRecorder(generateEvents(options));
+      for (const ev of expected) reference.record(ev);
+      expect(stats.truth!.toJSON().totals).toEqual(reference.totals());
+      expect(stats.stream.emitted).toBe(20_000);
+      expect(pregenerated.cpuSeconds).toBeGreaterThan(0);
+    });
+
+    it('refuses to record a new truth (it was recorded when generating)', async () => {
+      const pregenerated = PregeneratedEvents.from(new EventStream({ ...options, events: 10 }));
+      await expect(runGenerator({ stream: pregenerated, sink: new NullSink(), truth: true })).rejects.toThrow(/recorded when generated/);
+    });
   });
 
   it('paces to the wall-clock rate and reports progress', async () => {
