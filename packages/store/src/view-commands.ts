@@ -30,12 +30,19 @@ function pushMetricIncrements(commands: RedisCommand[], key: string, m: Campaign
 }
 
 /**
+ * A touched key's EXPIRE: the seconds to set, or null to leave its TTL as it is (set lately by
+ * the same writer).
+ */
+export type KeyExpiry = (key: string) => number | null;
+
+/**
  * The commands that add folded view deltas to a keyspace (window metrics per ad and their
  * per-campaign rollup, channel spend, attribution, heatmap, page activity): integer counts and
  * spend (micros) with HINCRBY,
- * attribution credits and revenue with HINCRBYFLOAT; every touched key gets `ttlSeconds`.
+ * attribution credits and revenue with HINCRBYFLOAT; every touched key gets `ttl` seconds, or
+ * what `ttl` decides for it.
  */
-export function windowViewCommands(space: WindowViewKeyspace, deltas: ViewDeltas, ttlSeconds: number): RedisCommand[] {
+export function windowViewCommands(space: WindowViewKeyspace, deltas: ViewDeltas, ttl: number | KeyExpiry): RedisCommand[] {
   const commands: RedisCommand[] = [];
   const touched = new Set<string>();
   for (const m of deltas.windowMetrics) {
@@ -72,6 +79,9 @@ export function windowViewCommands(space: WindowViewKeyspace, deltas: ViewDeltas
     touched.add(key);
     commands.push(['HINCRBY', key, field(a.windowStart, ...a.metric), a.count]);
   }
-  for (const key of touched) commands.push(['EXPIRE', key, ttlSeconds]);
+  for (const key of touched) {
+    const seconds = typeof ttl === 'number' ? ttl : ttl(key);
+    if (seconds !== null) commands.push(['EXPIRE', key, seconds]);
+  }
   return commands;
 }

@@ -14,8 +14,6 @@ export interface CommitContext {
   readonly now: number;
 }
 
-const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
-
 /**
  * Adds `words + values` as several commands of at most `chunk` values each: the commit runs
  * in a Lua script, whose `unpack` takes a few thousand arguments at most.
@@ -63,6 +61,12 @@ function userCommands(ctx: CommitContext, runtime: PartitionRuntime, changes: Ba
   return commands;
 }
 
+/** `PEXPIRE key` when the runtime's expiry clock says its TTL is due. */
+function pushExpiry(commands: RedisCommand[], ctx: CommitContext, runtime: PartitionRuntime, key: string, ttlMs: number): void {
+  const ms = runtime.expiries.due(key, ttlMs, ctx.now);
+  if (ms !== null) commands.push(['PEXPIRE', key, String(ms)]);
+}
+
 /**
  * The users of this batch as the partition's most recently seen (scored by the commit's wall
  * clock), the list trimmed to the newest `speed.recentUsers`: what the dashboard's user panel
@@ -78,7 +82,8 @@ function recentUserCommands(ctx: CommitContext, runtime: PartitionRuntime, chang
   const users = [...changes.signals.keys()].slice(-speed.recentUsers);
   for (const userId of users) members.push(now, userId);
   pushChunked(commands, ['ZADD', key], members, 2_000);
-  commands.push(['ZREMRANGEBYRANK', key, 0, -(speed.recentUsers + 1)], ['PEXPIRE', key, String(speed.userTtlMs)]);
+  commands.push(['ZREMRANGEBYRANK', key, 0, -(speed.recentUsers + 1)]);
+  pushExpiry(commands, ctx, runtime, key, speed.userTtlMs);
   return commands;
 }
 
@@ -95,10 +100,11 @@ function ipCommands(ctx: CommitContext, runtime: PartitionRuntime, changes: Batc
 /** The dedupe hashes remembered by this batch, appended per hour bucket. */
 function dedupeCommands(ctx: CommitContext, runtime: PartitionRuntime): RedisCommand[] {
   const commands: RedisCommand[] = [];
-  const ttl = String(ctx.settings.dedupeHorizonMs + 3_600_000);
+  const ttl = ctx.settings.dedupeHorizonMs + 3_600_000;
   for (const [hour, bytes] of runtime.dedupe.takePending()) {
     const key = ctx.keys.seenEvents(runtime.partition, hour);
-    commands.push(['APPEND', key, bytes], ['PEXPIRE', key, ttl]);
+    commands.push(['APPEND', key, bytes]);
+    pushExpiry(commands, ctx, runtime, key, ttl);
   }
   return commands;
 }
@@ -114,7 +120,8 @@ function directoryCommands(ctx: CommitContext, runtime: PartitionRuntime): Redis
   const commands: RedisCommand[] = [];
   if (hashes) {
     const key = keys.knownUsers(runtime.partition, dayStart(now));
-    commands.push(['APPEND', key, hashes], ['PEXPIRE', key, String(UserDirectory.bucketTtlMs(speed.userTtlMs))]);
+    commands.push(['APPEND', key, hashes]);
+    pushExpiry(commands, ctx, runtime, key, UserDirectory.bucketTtlMs(speed.userTtlMs));
   }
   if (since !== null) commands.push(['SET', keys.knownUsersSince(runtime.partition), since]);
   return commands;
@@ -142,7 +149,7 @@ function partitionCommands(ctx: CommitContext, runtime: PartitionRuntime, change
     hours.add(String(hour));
     commands.push(['HINCRBY', keys.speedQuality(p, hour), f.slice(tab + 1), n]);
   }
-  for (const hour of hours) commands.push(['EXPIRE', keys.speedQuality(p, Number(hour)), seconds(ctx.speed.viewTtlMs)]);
+  for (const hour of hours) pushExpiry(commands, ctx, runtime, keys.speedQuality(p, Number(hour)), ctx.speed.viewTtlMs);
   changes.bump(changes.counters, 'events', counts.events);
   changes.bump(changes.counters, 'duplicates', counts.duplicates);
   changes.bump(changes.counters, 'late', counts.late);
@@ -152,7 +159,10 @@ function partitionCommands(ctx: CommitContext, runtime: PartitionRuntime, change
   if (watermark !== null) commands.push(['SET', keys.speedWatermark(p), watermark]);
   pushChunked(commands, ['SADD', keys.campaigns(p)], changes.newCampaigns);
   pushChunked(commands, ['SADD', keys.pages(p)], changes.newPages);
-  if (changes.pageUrls.size > 0) commands.push(['HSET', keys.pageUrls(p), ...[...changes.pageUrls].flat()], ['PEXPIRE', keys.pageUrls(p), String(ctx.speed.viewTtlMs)]);
+  if (changes.pageUrls.size > 0) {
+    commands.push(['HSET', keys.pageUrls(p), ...[...changes.pageUrls].flat()]);
+    pushExpiry(commands, ctx, runtime, keys.pageUrls(p), ctx.speed.viewTtlMs);
+  }
   pushChunked(commands, ['RPUSH', keys.speedOutbox(p)], changes.analytics.map((m) => JSON.stringify(m)));
   return commands;
 }
@@ -160,13 +170,15 @@ function partitionCommands(ctx: CommitContext, runtime: PartitionRuntime, change
 /**
  * Every write of one partition batch's atomic commit, built from its collected changes: folded
  * view increments (one command per field), user signals and snapshots, recent users, IP states, dedupe
- * hashes, reconciliation causes, counters, watermark, listings and the outbox. Pure apart from
- * moving the partition cache's bookkeeping (signal counts, pending dedupe hashes) forward.
+ * hashes, reconciliation causes, counters, watermark, listings and the outbox; the TTL of a
+ * view, bucket or listing key only when the runtime's expiry clock says it is due. Pure
+ * apart from moving the partition cache's bookkeeping (signal counts, pending dedupe hashes,
+ * TTLs set) forward.
  */
 export function buildPartitionCommit(ctx: CommitContext, runtime: PartitionRuntime, changes: BatchChanges): RedisCommand[] {
   const deltas = foldOutcomes(changes.outcomes);
   return [
-    ...windowViewCommands(speedKeyspace(ctx.keys, runtime.partition), deltas, seconds(ctx.speed.viewTtlMs)),
+    ...windowViewCommands(speedKeyspace(ctx.keys, runtime.partition), deltas, (key) => runtime.expiries.dueSeconds(key, ctx.speed.viewTtlMs, ctx.now)),
     ...userCommands(ctx, runtime, changes),
     // After userCommands: it lists the users written.
     ...directoryCommands(ctx, runtime),

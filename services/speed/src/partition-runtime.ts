@@ -1,5 +1,6 @@
 import { createPartitionState, type IpState, type PartitionState, type UserState } from '@sigflow/core';
 import { DedupeIndex } from './dedupe-index.js';
+import { ExpiryClock } from './expiry-clock.js';
 import type { PendingMessages } from './round-alignment.js';
 import type { UserDirectory } from './user-directory.js';
 
@@ -23,9 +24,13 @@ export interface CachedUser {
  * valid while this instance is the only writer (its owner epoch) and its commits succeed.
  */
 export class PartitionRuntime {
+  /** IP states no longer needed stay this long at most before a sweep drops them. */
+  static readonly ipSweepEveryMs = 1_000;
   readonly users = new Map<string, CachedUser>();
   readonly ips = new Map<string, IpState>();
   readonly dedupe: DedupeIndex;
+  /** When this runtime's commits set each key's TTL (view, bucket and listing keys). */
+  readonly expiries = new ExpiryClock();
   /** Campaign and page ids already added to the partition's listing sets. */
   readonly listedCampaigns = new Set<string>();
   readonly listedPages = new Set<string>();
@@ -53,13 +58,17 @@ export class PartitionRuntime {
     this.dedupe = new DedupeIndex(dedupeHorizonMs, state);
   }
 
+  /** Wall-clock ms of the last sweep of IP states (`trim`). */
+  private ipsSweptAt = 0;
+
   /**
    * Bounds memory: keeps at most `maxUsers` users (the oldest loaded go first; they reload
-   * from Redis when they come back), drops IPs whose clicks left the flood window, and
+   * from Redis when they come back), drops IPs whose clicks left the flood window (a sweep of
+   * every IP, at most every {@link ipSweepEveryMs} of wall clock, not every round), and
    * dedupe buckets past the horizon. Users and IPs in `keep` (what a commit not yet applied
    * writes) stay: read back from Redis now, they would miss that commit.
    */
-  trim(maxUsers: number, ipKeepFromTs: number | null, keep: { users: ReadonlyMap<string, unknown>; ips: ReadonlySet<string> }): void {
+  trim(maxUsers: number, ipKeepFromTs: number | null, keep: { users: ReadonlyMap<string, unknown>; ips: ReadonlySet<string> }, now: number): void {
     if (this.users.size > maxUsers) {
       let drop = this.users.size - Math.floor(maxUsers * 0.9);
       for (const id of this.users.keys()) {
@@ -68,7 +77,8 @@ export class PartitionRuntime {
         if (--drop === 0) break;
       }
     }
-    if (ipKeepFromTs !== null) {
+    if (ipKeepFromTs !== null && now - this.ipsSweptAt >= PartitionRuntime.ipSweepEveryMs) {
+      this.ipsSweptAt = now;
       for (const [ip, state] of this.ips) if (state.maxTs !== null && state.maxTs < ipKeepFromTs && !keep.ips.has(ip)) this.ips.delete(ip);
     }
     this.dedupe.evict();

@@ -172,7 +172,7 @@ export class SpeedPartitions implements PartitionHandler {
         commands.push(['HINCRBY', this.deps.keys.speedCounters(runtime.partition), 'dlq', part.deadLetters.length]);
       }
       // What this commit writes stays cached: the next round's reads run before the commit.
-      runtime.trim(this.deps.config.speed.cachedUsersPerPartition, this.ipKeepFrom(runtime), { users: changes.signals, ips: changes.ips });
+      runtime.trim(this.deps.config.speed.cachedUsersPerPartition, this.ipKeepFrom(runtime), { users: changes.signals, ips: changes.ips }, Date.now());
       previous.push(runtime.lastCommit);
       runtime.lastCommit = this.commit(runtime, part.nextOffset, commands, summarizeBatch(changes), started, gate);
     }

@@ -61,7 +61,9 @@ describe('a partition batch commit (no Kafka, no Redis)', () => {
     const reloaded = new UserDirectory('0', false, 1_000, speed.userTtlMs);
     reloaded.load([appended[0]?.[2] as Buffer]);
     expect([reloaded.mayHaveState('ann'), reloaded.mayHaveState('bob'), reloaded.mayHaveState('cid')]).toEqual([true, true, false]);
-    expect(commands).toContainEqual(['PEXPIRE', bucket, String(speed.userTtlMs + 86_400_000)]);
+    // The bucket's TTL (a day over the users'), stretched by the eighth of it that passes before a commit sets it again.
+    const bucketTtl = speed.userTtlMs + 86_400_000;
+    expect(commands).toContainEqual(['PEXPIRE', bucket, String(bucketTtl + bucketTtl / 8)]);
   });
 
   it('writes every view field once, with the batch folded', () => {
@@ -88,7 +90,31 @@ describe('a partition batch commit (no Kafka, no Redis)', () => {
       ['HINCRBY', spend, field(T0, 'search', 'invalid_spend'), 650_000],
       ['HINCRBY', spend, field(T0, 'search', 'clicks'), 1],
     ]);
-    expect(written).toContainEqual(['EXPIRE', spend, speed.viewTtlMs / 1000]);
+    expect(written).toContainEqual(['EXPIRE', spend, (speed.viewTtlMs * 9) / 8 / 1000]);
+  });
+
+  describe("when the partition's commits write the same keys again", () => {
+    const view = (space: RedisCommand[]) => commandsNamed(space, 'EXPIRE').map((c) => c[1]);
+    const own = runtimeFor(['ann']);
+    const later = (now: number, id: string) => {
+      const changes2 = collectBatchChanges(own, messages([impressionOf(id, 'ann', T0 + 40_000)]));
+      return buildPartitionCommit({ keys, settings, speed, now }, own, changes2);
+    };
+    const metrics = keys.speedMetrics(2, 'c1', hourStart(T0));
+
+    it("sets a key's TTL once, then again only after an eighth of it (a rebuilt runtime at once)", () => {
+      expect(view(later(1_000, 'i4'))).toContain(metrics);
+      // The same keys a little later: no EXPIRE, the increments still go.
+      const soon = later(1_000 + speed.viewTtlMs / 8 - 1, 'i5');
+      expect(view(soon)).toEqual([]);
+      expect(commandsNamed(soon, 'HINCRBY').filter((c) => c[1] === metrics)).toHaveLength(1);
+      // An eighth of the TTL after it was set: due again, with the TTL from now.
+      expect(commandsNamed(later(1_000 + speed.viewTtlMs / 8, 'i6'), 'EXPIRE')).toContainEqual(['EXPIRE', metrics, (speed.viewTtlMs * 9) / 8 / 1000]);
+      // A runtime rebuilt from Redis (after a failed commit, a reassignment) remembers nothing.
+      const rebuilt = runtimeFor(['ann']);
+      const first = buildPartitionCommit({ keys, settings, speed, now: 2_000 }, rebuilt, collectBatchChanges(rebuilt, messages([impressionOf('i7', 'ann', T0 + 50_000)])));
+      expect(view(first)).toContain(metrics);
+    });
   });
 
   it('pushes each user signals with one LPUSH, and snapshots the user whose log reached snapshotEvery', () => {
