@@ -23,6 +23,7 @@ export interface CliSettings {
   readonly producerThreads: number | undefined;
   readonly sendSize: number | undefined;
   readonly inFlight: number | undefined;
+  readonly lingerMs: number | undefined;
   readonly truth: string | undefined;
   readonly quiet: boolean;
   /** Generate every event before sending the first (`--pregenerate`). */
@@ -69,6 +70,8 @@ Output
   --producer-threads N  Kafka: producer threads, each owning some partitions (default: cores, at most 2)
   --send-size N         Kafka: messages per produce request, at most (default 2000)
   --in-flight N         Kafka: produce requests in flight per producer thread (default 8)
+  --linger-ms N         Kafka: a partial request goes out at most N ms after its first event
+                        (default 50; a collector's group commit sends one per broker round trip)
   --collector URL       http: collector base URL (default http://127.0.0.1:7001 from config)
   --api-key KEY         http: x-api-key (default: the first of SIGFLOW_COLLECTOR_API_KEYS)
   --concurrency N       http: requests in flight (default 1, keeps the generated order)
@@ -121,7 +124,7 @@ function parseStart(text: string | undefined): number | undefined {
 const valueFlags = [
   'events', 'rate', 'duration', 'span', 'start', 'seed', 'users', 'campaigns', 'ads-per-campaign', 'pages',
   'partitions', 'max-pending', 'bots', 'floods', 'nats', 'botnet-users', 'late', 'out-of-order', 'duplicates',
-  'orphans', 'too-fast', 'sink', 'brokers', 'topic-prefix', 'producer-threads', 'send-size', 'in-flight',
+  'orphans', 'too-fast', 'sink', 'brokers', 'topic-prefix', 'producer-threads', 'send-size', 'in-flight', 'linger-ms',
   'collector', 'api-key', 'concurrency', 'truth',
 ] as const;
 
@@ -206,6 +209,7 @@ function parseOutput(flags: Flags) {
     producerThreads: parseCount('producer-threads', flags['producer-threads']),
     sendSize: parseCount('send-size', flags['send-size']),
     inFlight: parseCount('in-flight', flags['in-flight']),
+    lingerMs: parseCount('linger-ms', flags['linger-ms']),
   };
 }
 

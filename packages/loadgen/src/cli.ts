@@ -101,6 +101,7 @@ async function openKafkaSink(settings: CliSettings, config: SigflowConfig): Prom
     ...(settings.producerThreads !== undefined ? { workers: settings.producerThreads } : {}),
     ...(settings.sendSize !== undefined ? { sendSize: settings.sendSize } : {}),
     ...(settings.inFlight !== undefined ? { inFlight: settings.inFlight } : {}),
+    ...(settings.lingerMs !== undefined ? { lingerMs: settings.lingerMs } : {}),
   });
   await sink.connect();
   return { sink, target: `kafka ${config.kafka.brokers.join(',')} topic ${topic}`, partitions };

@@ -19,7 +19,7 @@ describe('parseCliArgs', () => {
         '--campaigns', '3', '--ads-per-campaign', '2', '--pages', '5', '--partitions', '8', '--late', '0.1',
         '--out-of-order', '0.05', '--duplicates', '0.01', '--bots', '0.02', '--floods', '0.03', '--orphans', '0.04',
         '--too-fast', '0.05', '--nats', '0.06', '--botnet-users', '50', '--sink', 'http', '--collector', 'http://127.0.0.1:7001',
-        '--api-key', 'k', '--concurrency', '2', '--producer-threads', '3', '--send-size', '900', '--in-flight', '6',
+        '--api-key', 'k', '--concurrency', '2', '--producer-threads', '3', '--send-size', '900', '--in-flight', '6', '--linger-ms', '5',
         '--truth', 'out.json', '--quiet', '--pregenerate',
       ],
       now,
@@ -31,7 +31,7 @@ describe('parseCliArgs', () => {
     });
     expect(s).toMatchObject({
       rate: 0, sink: 'http', collector: 'http://127.0.0.1:7001', apiKey: 'k', concurrency: 2, truth: 'out.json', quiet: true, pregenerate: true,
-      producerThreads: 3, sendSize: 900, inFlight: 6,
+      producerThreads: 3, sendSize: 900, inFlight: 6, lingerMs: 5,
     });
   });
 
