@@ -7,6 +7,7 @@
 // open-loop schedule (`open-loop.mjs`). autocannon, the API process and Redis share
 // the two cores, so the figures are bounded by the machine, not by one component.
 import { randomBytes, randomUUID } from 'node:crypto';
+import os from 'node:os';
 import autocannon from 'autocannon';
 import { loadConfig } from '@sigflow/config';
 import { userPartition } from '@sigflow/events';
@@ -15,7 +16,7 @@ import { campaignBidding, defaultBiddingSettings } from '@sigflow/core';
 import { biddingAnswer } from '@sigflow/serving';
 import { freePort } from '../infra/lib/process.mjs';
 import path from 'node:path';
-import { load, root, startService, stopService } from './lib.mjs';
+import { load, redisCpuSeconds, root, startService, stopService, treeCpuSeconds } from './lib.mjs';
 import { openLoopProcess } from './open-loop.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -92,10 +93,33 @@ async function seedBidding(redis, keys, now) {
   return [...states.values()][0].length;
 }
 
-async function measure(name, options) {
+/**
+ * CPU µs per answered request of the API's processes, Redis and the load client (this process,
+ * autocannon's) over `run`: they share the 2 cores, so their sum bounds the rate the machine can
+ * serve (`ceilingRequestsPerSecond`, every core busy).
+ */
+async function cpuPerRequest(apiPid, redis, run, answered = (result) => result.requests) {
+  const before = { api: treeCpuSeconds(apiPid), redis: await redisCpuSeconds(redis), client: process.cpuUsage() };
+  const result = await run();
+  const client = process.cpuUsage(before.client);
+  // A client in a process of its own reports its CPU; otherwise it is this process's.
+  const clientSeconds = result.clientCpuSeconds ?? (client.user + client.system) / 1e6;
+  const requests = answered(result);
+  const per = (seconds) => Math.round((seconds / requests) * 1e7) / 10;
+  const cpu = { api: per(treeCpuSeconds(apiPid) - before.api), redis: per((await redisCpuSeconds(redis)) - before.redis), client: per(clientSeconds) };
+  const total = cpu.api + cpu.redis + cpu.client;
+  return { result, cpuMicrosPerRequest: { ...cpu, total: Math.round(total * 10) / 10, ceilingRequestsPerSecond: Math.round((os.availableParallelism() * 1e6) / total) } };
+}
+
+async function measure(name, options, cpu) {
   // Warm-up (JIT, connections), then the measured run.
   await autocannon({ ...options, duration: 2 });
-  const r = await autocannon({ ...options, duration: SECONDS });
+  const { result: r, cpuMicrosPerRequest } = await cpuPerRequest(
+    cpu.apiPid,
+    cpu.redis,
+    () => autocannon({ ...options, duration: SECONDS }),
+    (out) => out['2xx'] + out.non2xx,
+  );
   const out = {
     connections: options.connections,
     seconds: SECONDS,
@@ -105,8 +129,9 @@ async function measure(name, options) {
     requestsPerSecond: Math.round(r['2xx'] / SECONDS),
     latencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max },
     bytesPerSecond: Math.round(r.throughput.average),
+    cpuMicrosPerRequest,
   };
-  console.log(`${name}: ${out.requestsPerSecond} req/s, p50 ${out.latencyMs.p50} ms, p99 ${out.latencyMs.p99} ms, non-2xx ${out.non2xx}, ${(out.bytesPerSecond / 1e6).toFixed(1)} MB/s`);
+  console.log(`${name}: ${out.requestsPerSecond} req/s, p50 ${out.latencyMs.p50} ms, p99 ${out.latencyMs.p99} ms, non-2xx ${out.non2xx}, ${(out.bytesPerSecond / 1e6).toFixed(1)} MB/s; CPU µs/request ${JSON.stringify(cpuMicrosPerRequest)}`);
   return out;
 }
 
@@ -144,18 +169,19 @@ export async function run() {
   const api = await startService('services/api/dist/main.js', { env, url, nodeArgs });
   try {
     const headers = { 'x-api-key': key };
+    const cpu = { apiPid: api.pid, redis };
     const randomUser = (limit) => (req) => ({ ...req, path: `/v1/users/bench-user-${Math.floor(Math.random() * USERS)}/signals${limit ? `?limit=${limit}` : ''}` });
-    const signals = await measure('signals (limit 100 = whole list)', { url, connections: 32, headers, requests: [{ method: 'GET', setupRequest: randomUser(0) }] });
-    const signals20 = await measure('signals (limit 20)', { url, connections: 32, headers, requests: [{ method: 'GET', setupRequest: randomUser(20) }] });
+    const signals = await measure('signals (limit 100 = whole list)', { url, connections: 32, headers, requests: [{ method: 'GET', setupRequest: randomUser(0) }] }, cpu);
+    const signals20 = await measure('signals (limit 20)', { url, connections: 32, headers, requests: [{ method: 'GET', setupRequest: randomUser(20) }] }, cpu);
     const metrics = await measure('campaign metrics, 1 day by minute', {
       url: `${url}/v1/campaigns/bench-campaign/metrics?from=${day}&to=${day + DAY}&granularity=minute`,
       // An analyst query, not a fan-out: two at a time.
       connections: 2,
       headers,
-    });
+    }, cpu);
     // A bidder: random campaigns, many connections, each request one Redis GET.
     const randomCampaign = (req) => ({ ...req, path: `/v1/bidding/bench-bid-${Math.floor(Math.random() * BIDDING_CAMPAIGNS)}` });
-    const biddingSaturated = await measure('bidding answer', { url, connections: 32, headers, requests: [{ method: 'GET', setupRequest: randomCampaign }] });
+    const biddingSaturated = await measure('bidding answer', { url, connections: 32, headers, requests: [{ method: 'GET', setupRequest: randomCampaign }] }, cpu);
     // The target's p99 is at 10,000 requests/s: offered on a steady schedule (a closed loop's p99
     // at saturation is its queue, 32 connections deep).
     // In a client process of its own (this one's heap holds the autocannon runs above), after 2 s
@@ -163,12 +189,19 @@ export async function run() {
     const campaignPaths = Array.from({ length: BIDDING_CAMPAIGNS }, (_, c) => `/v1/bidding/bench-bid-${c}`);
     const openRuns = [];
     for (let i = 0; i < 3; i++) {
-      const r = await openLoopProcess(url, { paths: campaignPaths, rate: 10_000, seconds: SECONDS, warmupSeconds: 2, headers });
+      const { result, cpuMicrosPerRequest } = await cpuPerRequest(
+        api.pid,
+        redis,
+        () => openLoopProcess(url, { paths: campaignPaths, rate: 10_000, seconds: SECONDS, warmupSeconds: 2, headers }),
+        // The warm-up's requests are answered too.
+        (run) => run.requests + run.warmupRequests,
+      );
+      const { clientCpuSeconds: _client, ...r } = { ...result, cpuMicrosPerRequest };
       console.log(`bidding answer at 10,000 req/s offered (open loop, run ${i + 1}): ${r.ok} ok, ${r.non2xx} non-2xx, ${r.errors} errors, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms`);
       openRuns.push(r);
     }
     const medianRun = [...openRuns].sort((a, b) => a.latencyMs.p99 - b.latencyMs.p99)[1];
-    const biddingAtTarget = { ...medianRun, runs: openRuns.map((r) => ({ ok: r.ok, non2xx: r.non2xx, errors: r.errors, latencyMs: r.latencyMs })) };
+    const biddingAtTarget = { ...medianRun, runs: openRuns.map((r) => ({ ok: r.ok, non2xx: r.non2xx, errors: r.errors, latencyMs: r.latencyMs, cpuMicrosPerRequest: r.cpuMicrosPerRequest })) };
     const bidding = {
       requestsPerSecond: biddingSaturated.requestsPerSecond,
       latencyMs: biddingAtTarget.latencyMs,

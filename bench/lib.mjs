@@ -50,6 +50,24 @@ export function cpuSeconds(pid) {
   }
 }
 
+/** CPU seconds of a process and its children (a `node:cluster` primary and its workers). */
+export function treeCpuSeconds(pid) {
+  let children = [];
+  try {
+    children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    // gone, or no children
+  }
+  return children.reduce((sum, child) => sum + treeCpuSeconds(child), cpuSeconds(pid) ?? 0);
+}
+
+/** CPU seconds Redis's server process has used (INFO cpu: user + sys). */
+export async function redisCpuSeconds(redis) {
+  const info = await redis.info('cpu');
+  const field = (name) => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? 0);
+  return field('used_cpu_user') + field('used_cpu_sys');
+}
+
 /**
  * A speed-layer bench run of its own: topics, Redis prefix and consumer group named after a
  * fresh id, 4 partitions; the environment for its processes and the clients to watch them.
