@@ -66,6 +66,8 @@ async function seed(redis, keys, day) {
     await redis.hset(keys.batchHours(), String(h), JSON.stringify({ version: 'bench', computedAt: Date.now(), asOf: Date.now(), rows: 1, duplicates: 0, shapleyVersion: null, markovVersion: null, computedBy: 'bench' }));
   }
   await redis.set(keys.batchWatermark(), String(watermark));
+  // A running speed layer's watermarks (its newest event time less 5 s): the seeded day is in the past.
+  for (let p = 0; p < PARTITIONS; p++) await redis.set(keys.speedWatermark(p), String(Date.now() - 5_000));
 }
 
 /**
@@ -135,6 +137,18 @@ async function measure(name, options, cpu) {
   return out;
 }
 
+/** `run` against another API process on a port of its own, started with `env` and stopped after. */
+async function withApi(env, run) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const api = await startService('services/api/dist/main.js', { env: { ...env, SIGFLOW_API_PORT: String(port) }, url });
+  try {
+    return await run({ url, pid: api.pid });
+  } finally {
+    await stopService(api);
+  }
+}
+
 async function deletePrefix(redis, prefix) {
   let cursor = '0';
   do {
@@ -173,12 +187,10 @@ export async function run() {
     const randomUser = (limit) => (req) => ({ ...req, path: `/v1/users/bench-user-${Math.floor(Math.random() * USERS)}/signals${limit ? `?limit=${limit}` : ''}` });
     const signals = await measure('signals (limit 100 = whole list)', { url, connections: 32, headers, requests: [{ method: 'GET', setupRequest: randomUser(0) }] }, cpu);
     const signals20 = await measure('signals (limit 20)', { url, connections: 32, headers, requests: [{ method: 'GET', setupRequest: randomUser(20) }] }, cpu);
-    const metrics = await measure('campaign metrics, 1 day by minute', {
-      url: `${url}/v1/campaigns/bench-campaign/metrics?from=${day}&to=${day + DAY}&granularity=minute`,
-      // An analyst query, not a fan-out: two at a time.
-      connections: 2,
-      headers,
-    }, cpu);
+    // An analyst query, not a fan-out: two at a time. Its closed hours are read once per API
+    // process (ClosedHourCache); the same read with that cache off is measured below.
+    const metricsQuery = { url: `${url}/v1/campaigns/bench-campaign/metrics?from=${day}&to=${day + DAY}&granularity=minute`, connections: 2, headers };
+    const metrics = await measure('campaign metrics, 1 day by minute', metricsQuery, cpu);
     // A bidder: random campaigns, many connections, each request one Redis GET.
     const randomCampaign = (req) => ({ ...req, path: `/v1/bidding/bench-bid-${Math.floor(Math.random() * BIDDING_CAMPAIGNS)}` });
     const biddingSaturated = await measure('bidding answer', { url, connections: 32, headers, requests: [{ method: 'GET', setupRequest: randomCampaign }] }, cpu);
@@ -208,7 +220,10 @@ export async function run() {
       atOfferedRate: { requestsPerSecond: 10_000, load: 'open loop, latency from when each request was due; the run with the median p99 of three (each after 2 s uncounted)', ...biddingAtTarget },
       saturated: biddingSaturated,
     };
-    const sample = await (await fetch(`${url}/v1/campaigns/bench-campaign/metrics?from=${day}&to=${day + DAY}&granularity=minute`, { headers })).json();
+    const sample = await (await fetch(metricsQuery.url, { headers })).json();
+    const metricsUncached = await withApi({ ...env, SIGFLOW_API_CLOSED_HOURS_CACHED: '0' }, (other) =>
+      measure('campaign metrics, 1 day by minute, no closed-hour cache', { ...metricsQuery, url: metricsQuery.url.replace(url, other.url) }, { apiPid: other.pid, redis }),
+    );
     const during = load();
     return {
       loadBefore: before,
@@ -218,6 +233,7 @@ export async function run() {
       signals: { ...signals, target: { requestsPerSecond: 15_000, p99Ms: 10 } },
       signalsLimit20: signals20,
       metricsDay: { ...metrics, target: { p99Ms: 50 } },
+      metricsDayUncached: metricsUncached,
       bidding: { ...bidding, target: { requestsPerSecond: 10_000, p99Ms: 5 } },
     };
   } finally {

@@ -315,6 +315,15 @@ export interface ApiConfig {
    * command may first wait for the pipeline ahead of it, so a request waits about twice this.
    */
   readonly redisTimeoutMs: number;
+  /**
+   * View hashes that can no longer change kept per server process for the analyst reads
+   * (`SIGFLOW_API_CLOSED_HOURS_CACHED`, default 2,000; 0 keeps none): batch versions' hashes and
+   * the speed partitions' hashes of hours every partition's watermark has passed by more than
+   * the allowed lateness (store's `ClosedHourCache`). A day by minute of one campaign is 24.
+   */
+  readonly closedHoursCached: number;
+  /** How long one is kept at most (`SIGFLOW_API_CLOSED_HOURS_MAX_AGE_MS`, default 10 minutes). */
+  readonly closedHoursMaxAgeMs: number;
 }
 
 export interface SigflowConfig {
@@ -534,6 +543,8 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
       rateLimitPerMinute: r.int('SIGFLOW_API_RATE_LIMIT_PER_MINUTE', 600_000, 1),
       processes: r.int('SIGFLOW_API_PROCESSES', availableParallelism(), 1, 256),
       redisTimeoutMs: r.int('SIGFLOW_API_REDIS_TIMEOUT_MS', 1_500, 100),
+      closedHoursCached: r.int('SIGFLOW_API_CLOSED_HOURS_CACHED', 2_000, 0, 1_000_000),
+      closedHoursMaxAgeMs: r.int('SIGFLOW_API_CLOSED_HOURS_MAX_AGE_MS', 600_000, 1_000),
     },
     bidding: biddingConfig(r),
     privacy: {

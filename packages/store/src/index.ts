@@ -55,8 +55,10 @@ export {
   readServingStatus,
 } from './view-readers.js';
 export { ReadLimitError } from './errors.js';
+export { ClosedHourCache } from './closed-hour-cache.js';
 export type {
   WindowedViewKeys,
+  ClosedHourReads,
   BatchState,
   SignalFilter,
   ReconciliationQuery,

@@ -6,6 +6,7 @@ import { parseBatchHourEntry, type BatchHourEntry } from './batch-views.js';
 import { ReadLimitError } from './errors.js';
 import { execAll, hgetallFlat, parseMs } from './pipeline-replies.js';
 import { slotSafePipeline } from './cluster-commands.js';
+import type { ClosedHourCache } from './closed-hour-cache.js';
 import {
   forEachField,
   HOUR_MS,
@@ -107,11 +108,14 @@ function queueSummed(pipe: ChainableCommander, keyList: readonly string[]): (nex
 export interface BatchState {
   readonly watermark: number | null;
   readonly hours: ReadonlyMap<number, BatchHourEntry>;
+  /** The speed watermarks asked for, in the order asked (null: none stored). */
+  readonly speedWatermarks: readonly (number | null)[];
 }
 
-function queueBatchState(pipe: ChainableCommander, keys: StoreKeys, hours: readonly number[]): void {
+function queueBatchState(pipe: ChainableCommander, keys: StoreKeys, hours: readonly number[], speedWatermarkKeys: readonly string[]): void {
   pipe.get(keys.batchWatermark());
   if (hours.length > 0) pipe.hmget(keys.batchHours(), ...hours.map(String));
+  for (const key of speedWatermarkKeys) pipe.get(key);
 }
 
 function batchStateOf(results: unknown[], hours: readonly number[]): BatchState {
@@ -121,13 +125,14 @@ function batchStateOf(results: unknown[], hours: readonly number[]): BatchState 
     const info = parseBatchHourEntry(entries[i]);
     if (info) versions.set(h, info);
   });
-  return { watermark: parseMs(results[0] as string | null), hours: versions };
+  const speedWatermarks = results.slice(hours.length > 0 ? 2 : 1).map((w) => parseMs(w as string | null));
+  return { watermark: parseMs(results[0] as string | null), hours: versions, speedWatermarks };
 }
 
-/** One round trip: the batch watermark and the versions of `hours`. */
-export async function readBatchState(redis: RedisClient, keys: StoreKeys, hours: readonly number[]): Promise<BatchState> {
+/** One round trip: the batch watermark, the versions of `hours`, and the speed watermarks at `speedWatermarkKeys`. */
+export async function readBatchState(redis: RedisClient, keys: StoreKeys, hours: readonly number[], speedWatermarkKeys: readonly string[] = []): Promise<BatchState> {
   const pipe = slotSafePipeline(redis);
-  queueBatchState(pipe, keys, hours);
+  queueBatchState(pipe, keys, hours, speedWatermarkKeys);
   return batchStateOf(await execAll(pipe), hours);
 }
 
@@ -147,9 +152,10 @@ async function consistentRead<T>(
   keys: StoreKeys,
   hours: readonly number[],
   read: (state: BatchState, pipe: ChainableCommander) => (results: unknown[]) => T,
+  speedWatermarkKeys: readonly string[] = [],
 ): Promise<{ state: BatchState; value: T }> {
   for (let attempt = 1; ; attempt++) {
-    const state = await readBatchState(redis, keys, hours);
+    const state = await readBatchState(redis, keys, hours, speedWatermarkKeys);
     const pipe = slotSafePipeline(redis);
     const parse = read(state, pipe);
     const used = [...state.hours.keys()];
@@ -164,10 +170,46 @@ async function consistentRead<T>(
   }
 }
 
+/** What a windowed read may take from, and keep in, a {@link ClosedHourCache}. */
+export interface ClosedHourReads {
+  readonly cache: ClosedHourCache;
+  /** The speed layer's allowed lateness (`rules.allowedLatenessMs`). */
+  readonly allowedLatenessMs: number;
+  /** Partitions of the events topic: each one's watermark must have passed an hour. */
+  readonly partitions: number;
+}
+
+/**
+ * Hours ending before this are closed in every speed partition: each partition's watermark has
+ * passed their windows' ends by more than the allowed lateness, so an event of theirs arriving
+ * now is late (core's `isLateEvent`) and never reaches a windowed view. Null while any
+ * partition has no watermark.
+ */
+function speedClosedBefore(watermarks: readonly (number | null)[], allowedLatenessMs: number): number | null {
+  if (watermarks.length === 0 || watermarks.some((w) => w === null)) return null;
+  return Math.min(...(watermarks as number[])) - allowedLatenessMs;
+}
+
+type TakeReply = (next: () => HashReply) => HashReply;
+
+/** The reply kept under `cacheKey` (nothing queued), else what `queue` queues, kept once read when `cacheKey` is set. */
+function cachedOrQueued(cache: ClosedHourCache | undefined, cacheKey: string | null, queue: () => TakeReply): TakeReply {
+  const kept = cache !== undefined && cacheKey !== null ? cache.get(cacheKey) : undefined;
+  if (kept !== undefined) return () => kept;
+  const take = queue();
+  return (next) => {
+    const reply = take(next);
+    if (cache !== undefined && cacheKey !== null) cache.set(cacheKey, reply);
+    return reply;
+  };
+}
+
 /**
  * The hashes of one windowed view for the windows starting in `range`, as the merge rule needs
  * them: speed hashes of hours with a window after the watermark, batch hashes (of the hour's
- * version) of hours with a window at or before it. Feed the result to `mergedCells`.
+ * version) of hours with a window at or before it. Feed the result to `mergedCells`. With
+ * `closed`, the hashes that can no longer change (a batch version's; the speed partitions' of
+ * an hour closed in every partition) come from its cache once read.
  */
 export async function readWindowedView(
   redis: RedisClient,
@@ -175,31 +217,43 @@ export async function readWindowedView(
   view: WindowedViewKeys,
   range: TimeRange,
   windowMs: number,
+  closed?: ClosedHourReads,
 ): Promise<WindowedHashes> {
   const hours = hoursOf(range);
-  const { state, value } = await consistentRead(redis, keys, hours, (state, pipe) => {
-    const plan = hours.map((h) => {
-      const layers = layersOfHour(h, windowMs, state.watermark);
-      const version = state.hours.get(h)?.version ?? null;
-      const speed = layers.speed;
-      const batch = layers.batch && version !== null;
-      const speedParts = speed ? queueSummed(pipe, view.speed(h)) : null;
-      if (batch) hgetallFlat(pipe, view.batch(h, version as string));
-      return { h, speedParts, batch, version };
-    });
-    return (results) => {
-      let i = 0;
-      const next = () => results[i++] as HashReply;
-      return plan.map(
-        (p): HourHashes => ({
-          hourStart: p.h,
-          speed: p.speedParts ? p.speedParts(next) : null,
-          batch: p.batch ? next() : null,
-          batchVersion: p.version,
-        }),
-      );
-    };
-  });
+  const speedWatermarkKeys = closed ? speedPartitions(closed.partitions).map((p) => keys.speedWatermark(p)) : [];
+  const cache = closed?.cache;
+  const { state, value } = await consistentRead(
+    redis,
+    keys,
+    hours,
+    (state, pipe) => {
+      const closedBefore = closed ? speedClosedBefore(state.speedWatermarks, closed.allowedLatenessMs) : null;
+      const plan = hours.map((h) => {
+        const layers = layersOfHour(h, windowMs, state.watermark);
+        const version = state.hours.get(h)?.version ?? null;
+        const speedKeys = layers.speed ? view.speed(h) : null;
+        const batchKey = layers.batch && version !== null ? view.batch(h, version) : null;
+        const speedClosed = closedBefore !== null && h + HOUR_MS < closedBefore;
+        return {
+          h,
+          version,
+          speed: speedKeys ? cachedOrQueued(cache, speedClosed ? speedKeys.join('\n') : null, () => queueSummed(pipe, speedKeys)) : null,
+          batch: batchKey
+            ? cachedOrQueued(cache, batchKey, () => {
+                hgetallFlat(pipe, batchKey);
+                return (next) => next();
+              })
+            : null,
+        };
+      });
+      return (results) => {
+        let i = 0;
+        const next = () => results[i++] as HashReply;
+        return plan.map((p): HourHashes => ({ hourStart: p.h, speed: p.speed ? p.speed(next) : null, batch: p.batch ? p.batch(next) : null, batchVersion: p.version }));
+      };
+    },
+    speedWatermarkKeys,
+  );
   return { watermark: state.watermark, hours: value };
 }
 

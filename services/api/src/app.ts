@@ -5,7 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { BiddingAnswerCache, type RedisClient, StoreKeys } from '@sigflow/store';
+import { BiddingAnswerCache, ClosedHourCache, type RedisClient, StoreKeys } from '@sigflow/store';
 import type { Queue } from 'bullmq';
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
@@ -129,6 +129,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     config,
     redis: deps.redis,
     analyticsRedis: deps.analyticsRedis ?? deps.redis,
+    closedHours: {
+      cache: new ClosedHourCache(config.api.closedHoursCached, config.api.closedHoursMaxAgeMs),
+      allowedLatenessMs: config.rules.allowedLatenessMs,
+      partitions: config.kafka.eventPartitions,
+    },
     keys,
     biddingAnswers,
     queue: deps.queue,

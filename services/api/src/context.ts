@@ -1,4 +1,4 @@
-import type { BiddingAnswerCache, RedisClient, StoreKeys } from '@sigflow/store';
+import type { BiddingAnswerCache, ClosedHourReads, RedisClient, StoreKeys } from '@sigflow/store';
 import type { Queue } from 'bullmq';
 import type { Kafka } from 'kafkajs';
 import type { SigflowConfig } from '@sigflow/config';
@@ -11,6 +11,8 @@ export interface ApiContext {
   readonly redis: RedisClient;
   /** Analyst reads with large replies (windowed views, reconciliation). */
   readonly analyticsRedis: RedisClient;
+  /** The view hashes of closed hours the analyst reads keep in this process (`api.closedHoursCached`). */
+  readonly closedHours: ClosedHourReads;
   readonly keys: StoreKeys;
   /** Campaigns' bidding answers, kept in memory and invalidated by Redis (a bidder's read). */
   readonly biddingAnswers: BiddingAnswerCache;

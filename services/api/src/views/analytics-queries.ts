@@ -65,7 +65,7 @@ async function campaignSeries<R>(
   rowsOf: (view: WindowedHashes, options: MergeOptions) => R[],
 ): Promise<SeriesAnswer<R>> {
   const windowMs = ctx.config.rules.windowMs;
-  const view = await readWindowedView(ctx.analyticsRedis, ctx.keys, keysOf(ctx.keys, campaignId, ctx.config.kafka.eventPartitions), range, windowMs);
+  const view = await readWindowedView(ctx.analyticsRedis, ctx.keys, keysOf(ctx.keys, campaignId, ctx.config.kafka.eventPartitions), range, windowMs, ctx.closedHours);
   const rows = rowsOf(view, { range, granularity, windowMs, watermark: view.watermark });
   return { campaignId, from: range.from, to: range.to, granularity, windowMs, batchWatermark: view.watermark, rows };
 }
@@ -99,7 +99,7 @@ export async function attribution(
   granularity: Granularity,
 ): Promise<AttributionAnswer> {
   const windowMs = ctx.config.rules.windowMs;
-  const view = await readWindowedView(ctx.analyticsRedis, ctx.keys, attributionViewKeys(ctx.keys, model, ctx.config.kafka.eventPartitions), range, windowMs);
+  const view = await readWindowedView(ctx.analyticsRedis, ctx.keys, attributionViewKeys(ctx.keys, model, ctx.config.kafka.eventPartitions), range, windowMs, ctx.closedHours);
   const rows = attributionRowsOf(mergedCells(view, range, windowMs), { range, granularity, windowMs, watermark: view.watermark, groupBy });
   return { model, groupBy, granularity, from: range.from, to: range.to, windowMs, batchWatermark: view.watermark, rows };
 }
@@ -116,7 +116,7 @@ export interface HeatmapAnswer {
 
 export async function pageHeatmapOver(ctx: ApiContext, pageId: string, range: TimeRange): Promise<HeatmapAnswer> {
   const windowMs = ctx.config.rules.windowMs;
-  const view = await readWindowedView(ctx.analyticsRedis, ctx.keys, heatmapViewKeys(ctx.keys, pageId, ctx.config.kafka.eventPartitions), range, windowMs);
+  const view = await readWindowedView(ctx.analyticsRedis, ctx.keys, heatmapViewKeys(ctx.keys, pageId, ctx.config.kafka.eventPartitions), range, windowMs, ctx.closedHours);
   const elements = heatmapOf(mergedCells(view, range, windowMs));
   return {
     pageId,
