@@ -5,7 +5,7 @@ import type { TruthRecorder } from './truth.js';
 /**
  * A whole stream generated ahead of its run and kept as what a sink needs (key, partition,
  * JSON): a paced run over it costs only the sending, so a benchmark of a consumer on the same
- * machine does not share the cores with the generation (about 10 µs of CPU an event here).
+ * machine does not share the cores with the generation (about 5 µs of CPU an event here).
  * The truth, if asked, is recorded while generating: the same events in the same order.
  */
 export class PregeneratedEvents implements Iterator<SinkEvent> {
