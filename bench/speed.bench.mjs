@@ -14,7 +14,7 @@ import { freePort } from '../infra/lib/process.mjs';
 import { brokerLayout } from '../infra/kafka/broker.mjs';
 import path from 'node:path';
 import { jsonFromChild } from './child-json.mjs';
-import { cpuSeconds, isolatedSpeedRun, load, root, startService, stopService } from './lib.mjs';
+import { cpuSeconds, isolatedSpeedRun, load, redisCpuSeconds, root, startService, stopService } from './lib.mjs';
 
 const SUSTAIN_SECONDS = Number(process.env.BENCH_SUSTAIN_SECONDS ?? 60);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 30);
@@ -76,15 +76,13 @@ class Lab {
   }
   /** CPU seconds Redis (INFO: user + sys of the server process) and the local broker have used so far. */
   async infraCpu() {
-    const info = await this.redis.info('cpu');
-    const field = (name) => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? 0);
     let brokerPid = null;
     try {
       brokerPid = Number(fs.readFileSync(brokerLayout().pidFile, 'utf8').trim());
     } catch {
       // not our broker: its CPU is not measured
     }
-    return { redis: field('used_cpu_user') + field('used_cpu_sys'), broker: brokerPid ? cpuSeconds(brokerPid) : null };
+    return { redis: await redisCpuSeconds(this.redis), broker: brokerPid ? cpuSeconds(brokerPid) : null };
   }
   /**
    * CPU µs per event since `start` (from {@link infraCpu}, the speed processes' and the
