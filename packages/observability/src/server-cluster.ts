@@ -5,7 +5,7 @@ import { aggregateWorkerMetrics } from './cluster-metrics.js';
 /** The IPC message that asks a worker to finish its requests and exit. */
 const stopMessage = 'sigflow:server-stop';
 
-/** Settings of {@link runServerCluster}. */
+/** Settings of a {@link ServerCluster}. */
 export interface ServerClusterOptions {
   /** Service name, for logs. */
   readonly name: string;
@@ -20,22 +20,15 @@ export interface ServerClusterOptions {
   readonly stopGraceMs?: number;
 }
 
-function forkListening(name: string, env: Readonly<Record<string, string>> | undefined): Promise<Worker> {
-  return new Promise((resolve, reject) => {
-    const worker = cluster.fork(env);
-    const failed = (code: number | null) => reject(new Error(`a ${name} worker exited with ${code} during start-up`));
-    worker.once('exit', failed);
-    worker.once('listening', () => {
-      worker.off('exit', failed);
-      resolve(worker);
-    });
-  });
-}
-
-async function stopWorker(worker: Worker, graceMs: number): Promise<void> {
+/**
+ * Stops a worker: one that listens is asked to finish its requests and exit; one still starting
+ * has nothing to finish and gets SIGTERM. Killed after `graceMs` either way.
+ */
+async function stopWorker(worker: Worker, listening: boolean, graceMs: number): Promise<void> {
   if (worker.isDead()) return;
   const exited = new Promise((resolve) => worker.once('exit', resolve));
-  worker.send(stopMessage);
+  if (listening) worker.send(stopMessage);
+  else worker.process.kill('SIGTERM');
   const timer = setTimeout(() => worker.process.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
@@ -43,44 +36,71 @@ async function stopWorker(worker: Worker, graceMs: number): Promise<void> {
 
 /**
  * The primary of an HTTP service run as several processes on one port (`node:cluster` hands
- * out connections): forks `processes` workers and waits until each listens, answers their
- * `/metrics` with the sum over all of them ({@link clusterMetricsText}), and replaces a worker
- * that dies (more than `maxRestartsPerMinute` deaths in a minute end the primary). Returns the
- * shutdown: every worker finishes its requests and exits. Workers call {@link serveAsClusterWorker}.
+ * out connections): {@link start} forks `processes` workers and waits until each listens,
+ * answers their `/metrics` with the sum over the workers that listen ({@link clusterMetricsText}),
+ * and replaces a worker that dies (more than `maxRestartsPerMinute` deaths in a minute end the
+ * primary). {@link stop} ends every worker at any moment: hand it to the shutdown handler before
+ * starting, so a signal during start-up stops what started instead of killing the primary
+ * alone. Workers call {@link serveAsClusterWorker}.
  */
-export async function runServerCluster(options: ServerClusterOptions): Promise<() => Promise<void>> {
-  const { name, processes, logger, env } = options;
-  const maxRestarts = options.maxRestartsPerMinute ?? 5;
-  const graceMs = options.stopGraceMs ?? 10_000;
-  aggregateWorkerMetrics();
-  let stopping = false;
-  const stopAll = () => Promise.all(Object.values(cluster.workers ?? {}).map((w) => (w ? stopWorker(w, graceMs) : undefined)));
-  try {
-    await Promise.all(Array.from({ length: processes }, () => forkListening(name, env)));
-  } catch (err) {
-    stopping = true;
-    await stopAll();
-    throw err;
+export class ServerCluster {
+  private stopping = false;
+  private readonly listening = new Set<Worker>();
+  private readonly exits: number[] = [];
+
+  constructor(private readonly options: ServerClusterOptions) {}
+
+  /** Forks the workers; resolves once each listens (or once the cluster was stopped meanwhile). */
+  async start(): Promise<void> {
+    const { name, processes, logger } = this.options;
+    aggregateWorkerMetrics();
+    cluster.on('listening', (worker) => this.listening.add(worker));
+    cluster.on('exit', (worker) => this.listening.delete(worker));
+    try {
+      await Promise.all(Array.from({ length: processes }, () => this.forkListening()));
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    if (this.stopping) return;
+    cluster.on('exit', (worker, code, signal) => this.replace(worker, code, signal));
+    logger.info({ processes }, `${name} cluster started`);
   }
-  const exits: number[] = [];
-  cluster.on('exit', (worker, code, signal) => {
-    if (stopping) return;
+
+  /** Every worker finishes its requests and exits; those still starting are ended. */
+  readonly stop = async (): Promise<void> => {
+    this.stopping = true;
+    const graceMs = this.options.stopGraceMs ?? 10_000;
+    await Promise.all(Object.values(cluster.workers ?? {}).map((w) => (w ? stopWorker(w, this.listening.has(w), graceMs) : undefined)));
+  };
+
+  private forkListening(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const worker = cluster.fork(this.options.env);
+      const failed = (code: number | null) => (this.stopping ? resolve() : reject(new Error(`a ${this.options.name} worker exited with ${code} during start-up`)));
+      worker.once('exit', failed);
+      worker.once('listening', () => {
+        worker.off('exit', failed);
+        resolve();
+      });
+    });
+  }
+
+  /** A worker died: forks another, unless the primary is stopping or they keep dying. */
+  private replace(worker: Worker, code: number | null, signal: string | null): void {
+    if (this.stopping) return;
+    const { name, logger } = this.options;
     const now = Date.now();
-    exits.push(now);
-    while ((exits[0] as number) < now - 60_000) exits.shift();
+    this.exits.push(now);
+    while ((this.exits[0] as number) < now - 60_000) this.exits.shift();
     logger.error({ worker: worker.id, code, signal }, `${name} worker died`);
-    if (exits.length > maxRestarts) {
+    if (this.exits.length > (this.options.maxRestartsPerMinute ?? 5)) {
       logger.error(`${name} workers keep dying; stopping`);
       process.kill(process.pid, 'SIGTERM');
       return;
     }
-    cluster.fork(env);
-  });
-  logger.info({ processes }, `${name} cluster started`);
-  return async () => {
-    stopping = true;
-    await stopAll();
-  };
+    cluster.fork(this.options.env);
+  }
 }
 
 /**

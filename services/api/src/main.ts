@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '@sigflow/config';
-import { createLogger, onShutdown, runServerCluster, serveAsClusterWorker } from '@sigflow/observability';
+import { createLogger, onShutdown, ServerCluster, serveAsClusterWorker } from '@sigflow/observability';
 
 // Without configured keys the API is not left open: it makes one ops key for this run (shared by
 // every process) and logs the dashboard address with it (development; production sets SIGFLOW_API_KEYS).
@@ -11,8 +11,11 @@ const config = loadConfig();
 const logger = createLogger('api', config.logLevel);
 
 if (cluster.isPrimary && config.api.processes > 1) {
-  // Workers inherit the environment, the generated key included.
-  onShutdown(logger, await runServerCluster({ name: 'api', processes: config.api.processes, logger }));
+  // Workers inherit the environment, the generated key included. A signal from here on stops
+  // whatever started.
+  const servers = new ServerCluster({ name: 'api', processes: config.api.processes, logger });
+  onShutdown(logger, servers.stop);
+  await servers.start();
 } else {
   // Imported here: a cluster primary does not serve, and loading the server's modules (fastify,
   // BullMQ, DuckDB, every route) cost it as much CPU as a worker's start: 3 of 9.8 CPU-seconds
