@@ -44,7 +44,11 @@ function showPage(url, why) {
   const stage = $('hm-stage');
   const frame = $('hm-frame');
   if (frame && frame.dataset.url === url) return;
+  // A new frame: the overlay drawn over the old one goes, and is "drawn" again only over this one.
   overlay.layout = null;
+  overlay.drawn = '';
+  clear($('hm-layer'));
+  $('heatmap-overlay').dataset.state = 'loading';
   if (frame) frame.remove();
   $('hm-page-note').textContent = url ? `showing ${url}` : why;
   if (!url) return;
@@ -98,15 +102,30 @@ function densityCanvas(grid, width, height) {
 }
 
 function drawOverlay() {
-  const layer = $('hm-layer');
   const { data, layout } = overlay;
+  const frame = $('hm-frame');
+  // The frame takes the page's height; a layout measured at another height may move with it (a
+  // scroll bar gone, a column centred anew), so it is measured again before the overlay says "drawn".
+  const settled = !!(frame && layout && frame.style.height === `${layout.height}px`);
   // Redrawn only when something changed (the panel refreshes every few seconds).
   const signature = JSON.stringify([data, layout && [layout.height, [...layout.rects]], $('hm-show-moves').checked]);
-  if (signature === overlay.drawn) return;
-  overlay.drawn = signature;
+  if (signature !== overlay.drawn) {
+    overlay.drawn = signature;
+    drawLayers(data, layout, frame);
+  }
+  if (!data || !layout) return;
+  if (settled) $('heatmap-overlay').dataset.state = 'drawn';
+  else {
+    $('heatmap-overlay').dataset.state = 'measuring';
+    askLayout();
+  }
+}
+
+/** The overlay's layers for `data` over the framed page's `layout`; the frame takes the page's height. */
+function drawLayers(data, layout, frame) {
+  const layer = $('hm-layer');
   clear(layer);
   if (!data || !layout) return;
-  const frame = $('hm-frame');
   frame.style.height = `${layout.height}px`;
   Object.assign(layer.style, { width: `${STAGE_WIDTH}px`, height: `${layout.height}px` });
   if ($('hm-show-moves').checked) layer.append(densityCanvas(data.moves, STAGE_WIDTH, layout.height));
@@ -128,7 +147,6 @@ function drawOverlay() {
     const label = `${(e.share * 100).toFixed(1)} % #${e.rank}`;
     layer.append(box(rect, 'hm-click', label, { 'data-element-id': e.elementId, 'data-rank': e.rank, 'data-share': e.share, title: `${e.elementId}: ${e.clicks} clicks` }));
   }
-  $('heatmap-overlay').dataset.state = 'drawn';
   $('heatmap-overlay').dataset.outlined = String(drawn);
 }
 
