@@ -33,40 +33,62 @@ interface WorkerMetricsResponse {
 }
 
 /**
- * In the primary: answers workers' `/metrics` with the sum over every worker that listens
+ * Replies awaited over IPC, by request id: each resolves when its answer comes, or fails after
+ * `timeoutMs` saying `what` did not answer.
+ */
+class PendingReplies<T> {
+  private readonly waiting = new Map<number, { resolve: (value: T) => void; reject: (err: Error) => void }>();
+  private next = 0;
+
+  constructor(private readonly timeoutMs: number) {}
+
+  /** Sends a request with a fresh id (`send`), and waits for its reply. */
+  ask(send: (id: number) => void, what: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const id = this.next++;
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new Error(`${what} did not answer with the metrics within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      const settle = () => {
+        clearTimeout(timer);
+        this.waiting.delete(id);
+      };
+      this.waiting.set(id, {
+        resolve: (value) => (settle(), resolve(value)),
+        reject: (err) => (settle(), reject(err)),
+      });
+      send(id);
+    });
+  }
+
+  /** The reply to request `id` (ignored when it timed out already). */
+  answer(id: number, value: T): void {
+    this.waiting.get(id)?.resolve(value);
+  }
+
+  fail(id: number, err: Error): void {
+    this.waiting.get(id)?.reject(err);
+  }
+}
+
+/**
+ * In the primary: answers workers' `/metrics` with the sum over the workers `listening` names
  * (prom-client's aggregation: counters and histograms add up, gauges by their aggregator). A
  * worker still starting is not asked: it has served nothing yet, and it could not answer
  * (prom-client's own cluster aggregation asks every worker and failed, after 5 s, while one was
  * starting). A listening worker that does not answer within `timeoutMs` fails the request.
  */
-export function aggregateWorkerMetrics(timeoutMs = 5_000): void {
-  const listening = new Set<Worker>();
-  cluster.on('listening', (worker) => listening.add(worker));
-  cluster.on('exit', (worker) => listening.delete(worker));
-  const waiting = new Map<number, (metrics: MetricsJson) => void>();
-  let next = 0;
-  const ask = (worker: Worker): Promise<MetricsJson> =>
-    new Promise((resolve, reject) => {
-      const id = next++;
-      const timer = setTimeout(() => {
-        waiting.delete(id);
-        reject(new Error(`worker ${worker.id} did not answer with its metrics within ${timeoutMs} ms`));
-      }, timeoutMs);
-      waiting.set(id, (metrics) => {
-        clearTimeout(timer);
-        resolve(metrics);
-      });
-      worker.send({ type: workerRequest, id } satisfies WorkerMetricsRequest);
-    });
+export function aggregateWorkerMetrics(listening: () => Iterable<Worker>, timeoutMs = 5_000): void {
+  const replies = new PendingReplies<MetricsJson>(timeoutMs);
+  const ask = (worker: Worker) => replies.ask((id) => worker.send({ type: workerRequest, id } satisfies WorkerMetricsRequest), `worker ${worker.id}`);
   cluster.on('message', (worker, message: MetricsRequest | WorkerMetricsResponse) => {
     if (message?.type === workerResponse) {
-      const answer = waiting.get(message.id);
-      waiting.delete(message.id);
-      answer?.(message.metrics);
+      replies.answer(message.id, message.metrics);
       return;
     }
     if (message?.type !== request) return;
-    Promise.all([...listening].filter((w) => w.isConnected()).map(ask))
+    Promise.all([...listening()].filter((w) => w.isConnected()).map(ask))
       .then((all) => AggregatorRegistry.aggregate(all).metrics())
       .then(
         (text) => worker.send({ type: response, id: message.id, text } satisfies MetricsResponse),
@@ -80,36 +102,15 @@ export function aggregateWorkerMetrics(timeoutMs = 5_000): void {
  * `/metrics` serves, the metrics of all listening workers (asked from the primary over IPC).
  */
 export function clusterMetricsText(registry: Registry, timeoutMs = 10_000): () => Promise<string> {
-  const pending = new Map<number, { resolve: (text: string) => void; reject: (err: Error) => void }>();
-  let next = 0;
+  const replies = new PendingReplies<string>(timeoutMs);
   process.on('message', (message: MetricsResponse | WorkerMetricsRequest) => {
     if (message?.type === workerRequest) {
       void registry.getMetricsAsJSON().then((metrics) => process.send?.({ type: workerResponse, id: message.id, metrics } satisfies WorkerMetricsResponse));
       return;
     }
     if (message?.type !== response) return;
-    const waiter = pending.get(message.id);
-    pending.delete(message.id);
-    if (message.error !== undefined) waiter?.reject(new Error(message.error));
-    else waiter?.resolve(message.text ?? '');
+    if (message.error !== undefined) replies.fail(message.id, new Error(message.error));
+    else replies.answer(message.id, message.text ?? '');
   });
-  return () =>
-    new Promise<string>((resolve, reject) => {
-      const id = next++;
-      const timer = setTimeout(() => {
-        pending.delete(id);
-        reject(new Error('the primary did not answer with the metrics'));
-      }, timeoutMs);
-      pending.set(id, {
-        resolve: (text) => {
-          clearTimeout(timer);
-          resolve(text);
-        },
-        reject: (err) => {
-          clearTimeout(timer);
-          reject(err);
-        },
-      });
-      process.send?.({ type: request, id } satisfies MetricsRequest);
-    });
+  return () => replies.ask((id) => process.send?.({ type: request, id } satisfies MetricsRequest), 'the primary');
 }

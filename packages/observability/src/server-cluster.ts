@@ -53,7 +53,7 @@ export class ServerCluster {
   /** Forks the workers; resolves once each listens (or once the cluster was stopped meanwhile). */
   async start(): Promise<void> {
     const { name, processes, logger } = this.options;
-    aggregateWorkerMetrics();
+    aggregateWorkerMetrics(() => this.listening);
     cluster.on('listening', (worker) => this.listening.add(worker));
     cluster.on('exit', (worker) => this.listening.delete(worker));
     try {
