@@ -9,6 +9,7 @@ import { loadConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
 import { createKafka } from '@sigflow/kafka';
 import { createRedis, StoreKeys } from '@sigflow/store';
+import { childPids } from '@sigflow/test-support';
 import { serviceNodeArgs } from '../infra/lib/process.mjs';
 
 export const root = path.resolve(new URL('..', import.meta.url).pathname);
@@ -52,13 +53,7 @@ export function cpuSeconds(pid) {
 
 /** CPU seconds of a process and its children (a `node:cluster` primary and its workers). */
 export function treeCpuSeconds(pid) {
-  let children = [];
-  try {
-    children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    // gone, or no children
-  }
-  return children.reduce((sum, child) => sum + treeCpuSeconds(child), cpuSeconds(pid) ?? 0);
+  return childPids(pid).reduce((sum, child) => sum + treeCpuSeconds(child), cpuSeconds(pid) ?? 0);
 }
 
 /** CPU seconds Redis's server process has used (INFO cpu: user + sys). */
