@@ -15,8 +15,7 @@ import { batchKeyspace, createRedis, hourStart, speedKeyspace, StoreKeys, window
 import { campaignBidding, defaultBiddingSettings } from '@sigflow/core';
 import { biddingAnswer } from '@sigflow/serving';
 import { freePort } from '../infra/lib/process.mjs';
-import path from 'node:path';
-import { load, redisCpuSeconds, root, startService, stopService, treeCpuSeconds } from './lib.mjs';
+import { load, profileNodeArgs, redisCpuSeconds, startService, stopService, treeCpuSeconds } from './lib.mjs';
 import { openLoopProcess } from './open-loop.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -137,15 +136,21 @@ async function measure(name, options, cpu) {
   return out;
 }
 
-/** `run` against another API process on a port of its own, started with `env` and stopped after. */
-async function withApi(env, run) {
+/** An API process on a port of its own, started with `env` (and the profiler's flags with BENCH_PROFILE). */
+async function startApi(env) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const api = await startService('services/api/dist/main.js', { env: { ...env, SIGFLOW_API_PORT: String(port) }, url });
+  const service = await startService('services/api/dist/main.js', { env: { ...env, SIGFLOW_API_PORT: String(port) }, url, nodeArgs: profileNodeArgs });
+  return { url, pid: service.pid, stop: () => stopService(service) };
+}
+
+/** `run` against another API process, started with `env` and stopped after. */
+async function withApi(env, run) {
+  const api = await startApi(env);
   try {
-    return await run({ url, pid: api.pid });
+    return await run(api);
   } finally {
-    await stopService(api);
+    await api.stop();
   }
 }
 
@@ -161,10 +166,8 @@ async function deletePrefix(redis, prefix) {
 export async function run() {
   const prefix = `bench-api-${randomUUID().slice(0, 8)}`;
   const key = randomBytes(18).toString('base64url');
-  const port = await freePort();
   const env = {
     SIGFLOW_REDIS_PREFIX: prefix,
-    SIGFLOW_API_PORT: String(port),
     SIGFLOW_API_KEYS: `${key}:analyst`,
     SIGFLOW_API_RATE_LIMIT_PER_MINUTE: '1000000000',
     // The product's default is one process per core; BENCH_API_PROCESSES measures another count.
@@ -174,13 +177,12 @@ export async function run() {
   const redis = createRedis(config.redis);
   const keys = new StoreKeys(prefix);
   const day = hourStart(Date.now()) - 2 * DAY - ((hourStart(Date.now()) - 2 * DAY) % DAY);
-  const url = `http://127.0.0.1:${port}`;
   const before = load();
   await seed(redis, keys, day);
   const answerBytes = await seedBidding(redis, keys, Date.now());
   // BENCH_PROFILE=1 writes CPU profiles of the API processes to bench/results/profiles/.
-  const nodeArgs = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(root, 'bench/results/profiles')}`] : [];
-  const api = await startService('services/api/dist/main.js', { env, url, nodeArgs });
+  const api = await startApi(env);
+  const { url } = api;
   try {
     const headers = { 'x-api-key': key };
     const cpu = { apiPid: api.pid, redis };
@@ -237,7 +239,7 @@ export async function run() {
       bidding: { ...bidding, target: { requestsPerSecond: 10_000, p99Ms: 5 } },
     };
   } finally {
-    await stopService(api);
+    await api.stop();
     await deletePrefix(redis, prefix);
     redis.disconnect();
   }

@@ -51,6 +51,9 @@ export function cpuSeconds(pid) {
   }
 }
 
+/** Node flags that write a CPU profile to bench/results/profiles/ when BENCH_PROFILE is set (none otherwise). */
+export const profileNodeArgs = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(root, 'bench/results/profiles')}`] : [];
+
 /** CPU seconds of a process and its children (a `node:cluster` primary and its workers). */
 export function treeCpuSeconds(pid) {
   return childPids(pid).reduce((sum, child) => sum + treeCpuSeconds(child), cpuSeconds(pid) ?? 0);

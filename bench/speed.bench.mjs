@@ -5,7 +5,8 @@
 // (events committed after the first 5 s of traffic);
 // the dedupe store's Redis bytes per remembered id; the speed process's CPU per event.
 // Targets (issue 10): sustained >= 60,000 events/s, p99 < 100 ms at 10k/s, dedupe <= 24 bytes.
-// BENCH_PROFILE=1 writes a CPU profile of the catch-up processes to bench/results/profiles/.
+// BENCH_PROFILE=1 writes CPU profiles of the speed processes and the generator to bench/results/profiles/;
+// BENCH_SPEED_NODE_ARGS adds Node flags to the speed processes.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { deleteTopics, ensureTopics } from '@sigflow/kafka';
 import fs from 'node:fs';
@@ -14,13 +15,14 @@ import { freePort } from '../infra/lib/process.mjs';
 import { brokerLayout } from '../infra/kafka/broker.mjs';
 import path from 'node:path';
 import { jsonFromChild } from './child-json.mjs';
-import { cpuSeconds, isolatedSpeedRun, load, redisCpuSeconds, root, startService, stopService } from './lib.mjs';
+import { cpuSeconds, isolatedSpeedRun, load, profileNodeArgs, redisCpuSeconds, root, startService, stopService } from './lib.mjs';
 
 const SUSTAIN_SECONDS = Number(process.env.BENCH_SUSTAIN_SECONDS ?? 60);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 30);
 const CATCH_UP_EVENTS = Number(process.env.BENCH_CATCH_UP_EVENTS ?? 2_000_000);
 const WARM_UP_SECONDS = Number(process.env.BENCH_WARM_UP_SECONDS ?? 5);
-const PROFILE_DIR = process.env.BENCH_PROFILE ? path.join(root, 'bench/results/profiles') : null;
+/** Node flags of the speed processes: BENCH_SPEED_NODE_ARGS (experiments, e.g. "--trace-gc"), then the profiler's. */
+const SPEED_NODE_ARGS = [...(process.env.BENCH_SPEED_NODE_ARGS ?? '').split(' ').filter(Boolean), ...profileNodeArgs];
 
 /** Bucket counts of the event-to-view histogram, by upper bound (seconds). */
 async function latencyBuckets(url) {
@@ -139,17 +141,21 @@ class Lab {
    * event at 30,000/s) and not with the generation (about 5 more), and sends what it has every
    * 5 ms (`--linger-ms 5`), as the collector's group commit sends one produce per broker round
    * trip: with the generator's default of 50 ms the speed layer saw 50 ms bursts, and their
-   * latency was the time to drain a burst. Resolves with its summary (`sent`,
+   * latency was the time to drain a burst. It sends from its main thread
+   * (`--producer-threads 0`): alone, at 50,000 and 70,000 events/s in 5 ms requests, 6.4 and
+   * 5.6 µs an event against 11.1 and 9.5 with two producer threads (the hand-over between
+   * threads costs more than it saves at a paced rate). Resolves with its summary (`sent`,
    * `eventsPerSecond`, `cpuSeconds`, `pregenerateCpuSeconds`).
    */
   async generate(events, rate, seed) {
     const day = 86_400_000;
     const args = [
-      ...['--single-threaded-gc', '--max-semi-space-size=64', '--max-old-space-size=8192', path.join(root, 'packages/loadgen/dist/cli.js')],
+      ...['--single-threaded-gc', '--max-semi-space-size=64', '--max-old-space-size=8192', ...profileNodeArgs],
+      path.join(root, 'packages/loadgen/dist/cli.js'),
       ...['--events', events, '--rate', rate, '--seed', seed, '--start', Date.now() - day, '--span', day / 1000, '--partitions', 4],
       ...['--duplicates', 0.01, '--bots', 0.01, '--floods', 0.002, '--orphans', 0.005],
       ...['--brokers', this.config.kafka.brokers.join(','), '--topic-prefix', this.config.kafka.topicPrefix, '--quiet'],
-      ...(rate > 0 ? ['--pregenerate', '--linger-ms', 5] : []),
+      ...(rate > 0 ? ['--pregenerate', '--linger-ms', 5, '--producer-threads', 0] : []),
     ].map(String);
     return jsonFromChild('generator', args, { cwd: root });
   }
@@ -168,13 +174,12 @@ class Lab {
 }
 
 /** Catch-up: a backlog in Kafka, then `instances` speed processes drain it as fast as they can. */
-export async function catchUp(instances, extraNodeArgs = []) {
+export async function catchUp(instances) {
   const lab = new Lab('catchup');
   await lab.setUp();
   try {
     await lab.generate(CATCH_UP_EVENTS, 0, 3);
-    const nodeArgs = [...extraNodeArgs, ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [])];
-    await lab.startSpeed(instances, nodeArgs);
+    await lab.startSpeed(instances, SPEED_NODE_ARGS);
     const cpuAtStart = lab.speeds.map((s) => cpuSeconds(s.pid) ?? 0);
     const infraAtStart = await lab.infraCpu();
     const started = Date.now();
@@ -205,7 +210,7 @@ export async function live(rate, seconds, seed, instances = 1) {
   const lab = new Lab(`live${rate}`);
   await lab.setUp();
   try {
-    await lab.startSpeed(instances, PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []);
+    await lab.startSpeed(instances, SPEED_NODE_ARGS);
     await sleep(1_000);
     const snapshot = async () => Promise.all(lab.urls.map((u) => latencyBuckets(u)));
     const merge = (snaps) => {

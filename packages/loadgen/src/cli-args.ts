@@ -67,7 +67,8 @@ Output
   --sink S              kafka (default), http (through the collector) or none (generate only)
   --brokers LIST        Kafka brokers (default SIGFLOW_KAFKA_BROKERS or 127.0.0.1:9092)
   --topic-prefix P      topic prefix (default SIGFLOW_TOPIC_PREFIX)
-  --producer-threads N  Kafka: producer threads, each owning some partitions (default: cores, at most 2)
+  --producer-threads N  Kafka: producer threads, each owning some partitions (default: cores, at most 2;
+                        0: one producer in the main thread, the least CPU at a paced rate)
   --send-size N         Kafka: messages per produce request, at most (default 2000)
   --in-flight N         Kafka: produce requests in flight per producer thread (default 8)
   --linger-ms N         Kafka: a partial request goes out at most N ms after its first event
@@ -206,7 +207,7 @@ function parseOutput(flags: Flags) {
     concurrency: parseCount('concurrency', flags.concurrency),
     brokers: flags.brokers,
     topicPrefix: flags['topic-prefix'],
-    producerThreads: parseCount('producer-threads', flags['producer-threads']),
+    producerThreads: parseCount('producer-threads', flags['producer-threads'], 0),
     sendSize: parseCount('send-size', flags['send-size']),
     inFlight: parseCount('in-flight', flags['in-flight']),
     lingerMs: parseCount('linger-ms', flags['linger-ms']),

@@ -35,6 +35,11 @@ describe('parseCliArgs', () => {
     });
   });
 
+  it('takes --producer-threads 0 (send from the main thread) but no negative count', () => {
+    expect(parseCliArgs(['--producer-threads', '0'], now).producerThreads).toBe(0);
+    expect(() => parseCliArgs(['--producer-threads', '-1'], now)).toThrow(/--producer-threads/);
+  });
+
   it('puts an as-fast-as-possible run in the past, spanning 10 ms per event (1 h to 7 d)', () => {
     const s = parseCliArgs(['--rate', '0', '--events', '1000000'], now);
     expect(s.generator).toMatchObject({ span: 10_000_000, start: now - 10_000_000 });

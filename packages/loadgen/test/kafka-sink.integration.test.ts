@@ -70,6 +70,8 @@ afterAll(async () => {
 describe.each([
   [2, 30_000],
   [1, 6_000],
+  // 0: the producer runs in the sink's own thread.
+  [0, 6_000],
 ] as const)('KafkaSink (%i producer threads) against the broker', (workers, events) => {
   let run: Awaited<ReturnType<typeof produce>>;
   let consumed: Consumed[];

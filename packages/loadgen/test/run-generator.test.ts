@@ -35,7 +35,8 @@ describe('runGenerator', () => {
     it('sends the same events in the same order, with the same truth recorded while generating', async () => {
       const sink = new RecordingSink();
       const truth = new TruthRecorder(generateEvents(options));
-      const pregenerated = PregeneratedEvents.from(new EventStream(options), truth);
+      // Chunks of 10,000 characters: about 25 events each, so hundreds of chunk boundaries.
+      const pregenerated = PregeneratedEvents.from(new EventStream(options), truth, 10_000);
       expect(pregenerated.length).toBe(20_000);
       const stats = await runGenerator({ stream: pregenerated, sink, truth });
       const expected = collect(options);

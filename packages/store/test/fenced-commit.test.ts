@@ -41,7 +41,8 @@ describe('fencedCommit (real Redis)', () => {
   it('carries text of every MessagePack length form unchanged, commit after commit (the packing buffer is reused)', async () => {
     // Lengths around each header form's bounds, in characters of 1, 2, 3 and 4 UTF-8 bytes.
     const lengths = [0, 1, 10, 11, 31, 32, 85, 86, 255, 256, 21_845, 21_846, 65_535, 65_536, 70_000];
-    const texts = lengths.flatMap((n) => ['a', 'é', '€', '😀'].map((ch) => ch.repeat(n)));
+    // And ASCII ending in one wider character: a short string is copied unit by unit until then.
+    const texts = lengths.flatMap((n) => [...['a', 'é', '€', '😀'].map((ch) => ch.repeat(n)), `${'a'.repeat(Math.max(0, n - 1))}€`]);
     const list = keys.signals(5, 'lengths');
     await redis.set(keys.speedEpoch(5), '1');
     let offset: string | null = null;
