@@ -7,3 +7,4 @@ export { IngestProducer } from './ingest-producer.js';
 export type { IngestProducerOptions } from './ingest-producer.js';
 export { PartitionConsumer } from './partition-consumer.js';
 export type { PartitionBatch, PartitionHandler, PartitionConsumerOptions } from './partition-consumer.js';
+export { fixTaggedFieldsReader } from './tagged-fields.js';

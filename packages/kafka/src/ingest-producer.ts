@@ -1,4 +1,5 @@
 import { compatibilityPartitioner, Producer } from '@platformatic/kafka';
+import './tagged-fields.js';
 import type { EventMessage } from './event-producer.js';
 import { KafkaUnavailableError } from './errors.js';
 import { GroupCommit } from './group-commit.js';

@@ -1,4 +1,5 @@
 import { Consumer, type fetchV17 } from '@platformatic/kafka';
+import './tagged-fields.js';
 import type { KafkaLogSink } from './client.js';
 
 type FetchResponse = fetchV17.FetchResponse;

@@ -55,16 +55,30 @@ async function alignRetention(admin: Admin, topics: readonly string[], retention
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Waits until every partition of new topics has a leader. On several brokers the one asked may
- * not know a topic the controller just created (UNKNOWN_TOPIC_OR_PARTITION, which kafkajs's own
- * wait does not retry): that answer is waited out too.
+ * Whether every partition of `topics` has a leader that already leads. The metadata names a
+ * leader as soon as the controller chose it, a moment before that broker takes the partition
+ * on (KRaft publishes the metadata first): a produce in between is refused with
+ * NOT_LEADER_OR_FOLLOWER. ListOffsets is answered by the leaders themselves, with that same
+ * error until they lead, so offsets read from every partition mean the topics are writable.
+ */
+async function leadersReady(admin: Admin, topics: readonly string[]): Promise<boolean> {
+  const meta = await admin.fetchTopicMetadata({ topics: [...topics] });
+  if (!meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return false;
+  for (const topic of topics) await admin.fetchTopicOffsets(topic);
+  return true;
+}
+
+/**
+ * Waits until every partition of new topics has a leader that leads ({@link leadersReady}). On
+ * several brokers the one asked may not know a topic the controller just created
+ * (UNKNOWN_TOPIC_OR_PARTITION, which kafkajs's own wait does not retry): that answer is waited
+ * out too.
  */
 async function waitForLeaders(admin: Admin, topics: readonly string[], timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const meta = await admin.fetchTopicMetadata({ topics: [...topics] });
-      if (meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+      if (await leadersReady(admin, topics)) return;
     } catch (err) {
       if (Date.now() > deadline) throw err;
     }

@@ -1,5 +1,8 @@
 import { Producer, type MessageToProduce } from '@platformatic/kafka';
+import { fixTaggedFieldsReader } from '@sigflow/kafka/data-path';
 import { indexStride, type ProduceBatch, type ProduceWorkerReport, type ProduceWorkerSettings } from './produce-protocol.js';
+
+fixTaggedFieldsReader();
 
 const identity = (value: Buffer | undefined): Buffer | undefined => value;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -45,6 +48,10 @@ export class BatchProducer {
       maxInflights: settings.inFlight,
       timeout: settings.timeoutMs,
       autocreateTopics: false,
+      // The sink retries a failed request itself and counts it. The client's own retries (3 by
+      // default, and once more on stale metadata) are silent, and without idempotence a request
+      // repeated for one partition's NOT_LEADER_OR_FOLLOWER writes its other partitions twice.
+      retries: 0,
     });
   }
 
@@ -64,7 +71,7 @@ export class BatchProducer {
     const messages = messagesOf(batch, this.settings.topic);
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.producer.send({ messages });
+        await this.producer.send({ messages, repeatOnStaleMetadata: false });
         this.report({ type: 'done', id: batch.id, ok: true });
         return;
       } catch (err) {

@@ -71,9 +71,10 @@ const workerYoungGenerationMb = 64;
  * generator's pre-serialized JSON with `received_at` (wall clock when the batch leaves the
  * sink) appended, one buffer per request handed to the producer without copying, large
  * requests across partitions, several in flight, acks from all in-sync
- * replicas, no compression, no idempotence. Every partition receives its events in the order
- * written, unless a failed request is retried while later ones of its thread succeed (the
- * error is counted either way).
+ * replicas, no compression, no idempotence. Every partition receives its events once and in
+ * the order written, unless a failed request is retried: then its events may land after later
+ * ones of their partition, and those of its partitions that had been written are written again
+ * (each failed attempt is counted in `errors`).
  */
 export class KafkaSink implements EventSink {
   readonly stats: SinkStats = emptySinkStats();
