@@ -21,13 +21,23 @@ describe('fencedCommit (real Redis)', () => {
   });
 
   it('applies every command and moves the offset when the stored offset and epoch are the expected ones', async () => {
+    const many = Array.from({ length: 3_000 }, (_, i) => `s${i}`);
     await fencedCommit(redis, fenceOf(0), null, '10', [
       ['HINCRBY', keys.speedCounters(0), 'events', 3],
       ['LPUSH', keys.signals(0, 'u'), 'a', 'b'],
       ['HINCRBYFLOAT', keys.speedAttribution(0, 'linear', 0), 'f', 0.1],
       ['APPEND', keys.seenEvents(0, 0), Buffer.from([0, 1, 0xff, 0x80])],
+      // No argument after the key, three, and thousands: every argument count the script unpacks.
+      ['SET', keys.userSnapshot(0, 'u'), 'snap', 'PX', 60_000],
+      ['PERSIST', keys.userSnapshot(0, 'u')],
+      ['RPUSH', keys.signals(0, 'many'), ...many],
+      ['HINCRBY', keys.speedCounters(0), 'after', 1],
     ]);
     expect(await redis.get(keys.speedOffset(0))).toBe('10');
+    expect(await redis.get(keys.userSnapshot(0, 'u'))).toBe('snap');
+    expect(await redis.pttl(keys.userSnapshot(0, 'u'))).toBe(-1);
+    expect(await redis.lrange(keys.signals(0, 'many'), 0, -1)).toEqual(many);
+    expect(await redis.hget(keys.speedCounters(0), 'after')).toBe('1');
     expect(await redis.hget(keys.speedCounters(0), 'events')).toBe('3');
     expect(await redis.lrange(keys.signals(0, 'u'), 0, -1)).toEqual(['b', 'a']);
     // A float goes as its shortest decimal, as a client would send it; bytes arrive unchanged.
