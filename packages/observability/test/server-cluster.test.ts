@@ -1,17 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { childPids, isAlive } from '@sigflow/test-support';
+import { freePort } from '../../../infra/lib/process.mjs';
 
 const fixture = new URL('./fixtures/slow-worker-cluster.mjs', import.meta.url).pathname;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 interface FixtureCluster {
   readonly primary: ChildProcess;
