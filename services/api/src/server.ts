@@ -5,14 +5,14 @@ import { openBatchQueue } from '@sigflow/batch-jobs';
 import { createKafka } from '@sigflow/kafka';
 import { clusterMetricsText, createMetricsRegistry, type Logger } from '@sigflow/observability';
 import { buildApi } from './app.js';
+import { requestRedisOptions } from './redis-connections.js';
 
 /**
  * Runs one API server on the configured port (shared with the other workers under
  * `node:cluster`) with its own Redis connections and queue handle. Returns the shutdown.
  */
 export async function startServer(config: SigflowConfig, logger: Logger): Promise<() => Promise<void>> {
-  // A command that gets no answer within the timeout fails (503), so a request never hangs on Redis.
-  const redis = createRedis(config.redis, { commandTimeout: config.api.redisTimeoutMs });
+  const redis = createRedis(config.redis, requestRedisOptions(config));
   // Analyst reads get their own connection: a day of windows is a multi-megabyte reply.
   const analyticsRedis = createRedis(config.redis, { commandTimeout: config.api.redisTimeoutMs });
   // BullMQ gets its own connection (no auto-pipelining, its own retry behaviour), with the same

@@ -9,6 +9,7 @@ import type { AttributionDelta, ChannelSpend, HeatmapIncrement, PageActivityIncr
 import { createRedis, StoreKeys, windowViewCommands, type WindowViewKeyspace } from '@sigflow/store';
 import { createLogger } from '@sigflow/observability';
 import { buildApi, type ApiDeps } from '../src/index.js';
+import { requestRedisOptions } from '../src/redis-connections.js';
 import { deleteKeysWithPrefix } from '@sigflow/store';
 
 export const MIN = 60_000;
@@ -38,7 +39,8 @@ export interface TestApi {
 
 /** The API over a real Redis; `close` also deletes every key of the config's prefix. */
 export async function startTestApi(config: SigflowConfig, extra: Partial<ApiDeps> = {}): Promise<TestApi> {
-  const redis = createRedis(config.redis);
+  // The request connection as the server opens it (server.ts).
+  const redis = createRedis(config.redis, requestRedisOptions(config));
   const queueRedis = createRedis(config.redis, { enableAutoPipelining: false, maxRetriesPerRequest: null });
   const queue = openBatchQueue(config, queueRedis);
   const app = await buildApi({ config, redis, queue, logger: createLogger('api-test', 'silent'), ...extra });

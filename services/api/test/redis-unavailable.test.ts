@@ -3,6 +3,7 @@ import type { RedisClient } from '@sigflow/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis } from '@sigflow/store';
 import { startTestApi, testConfig, withKey, type TestApi } from './helpers.js';
+import { requestRedisOptions } from '../src/redis-connections.js';
 
 // Redis frozen (a partition: the connection opens, nothing answers) or gone: requests get a
 // clear 503 with Retry-After within the command timeout, never a hang and never a bare 500.
@@ -22,11 +23,11 @@ describe('API while Redis does not answer', () => {
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     const port = (silent.address() as net.AddressInfo).port;
     const config = testConfig();
-    frozen = createRedis({ ...config.redis, url: `redis://127.0.0.1:${port}` }, { commandTimeout: 200 });
+    frozen = createRedis({ ...config.redis, url: `redis://127.0.0.1:${port}` }, { ...requestRedisOptions(config), commandTimeout: 200 });
     frozen.on('error', () => undefined);
     api = await startTestApi(config, { redis: frozen, analyticsRedis: frozen });
     // Nothing listens on port 1: every (re)connect is refused.
-    gone = createRedis({ ...config.redis, url: 'redis://127.0.0.1:1' }, { commandTimeout: 200, maxRetriesPerRequest: 1 });
+    gone = createRedis({ ...config.redis, url: 'redis://127.0.0.1:1' }, { ...requestRedisOptions(config), commandTimeout: 200, maxRetriesPerRequest: 1 });
     gone.on('error', () => undefined);
     apiGone = await startTestApi(testConfig(), { redis: gone, analyticsRedis: gone });
   });
