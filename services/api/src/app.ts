@@ -19,6 +19,8 @@ import { BadParameterError } from './errors.js';
 import { handleError } from './http/error-handler.js';
 import { installExactBodyTypes } from './http/exact-body-types.js';
 import { biddingFastPath } from './http/bidding-fast-path.js';
+import type { FastPath } from './http/fast-path.js';
+import { signalsFastPath } from './http/signals-fast-path.js';
 import { RequestWindows } from './http/request-windows.js';
 import { userRoutes } from './routes/users-routes.js';
 import { campaignRoutes } from './routes/campaign-routes.js';
@@ -41,7 +43,7 @@ import { registerDashboardRoutes } from './routes/dashboard-routes.js';
 
 export interface ApiDeps {
   readonly config: SigflowConfig;
-  /** Signals, profiles and small reads (ioredis; auto-pipelining on is what the hot path wants). */
+  /** Signals, profiles and small reads (the server opens it with `requestRedisOptions`). */
   readonly redis: RedisClient;
   /**
    * Analyst reads (multi-megabyte replies for a day of windows); a connection of their own keeps
@@ -87,10 +89,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const registry = deps.registry ?? createMetricsRegistry('api');
   // Set once the cache and key ring exist; requests arrive only after listen.
-  let fastPath: ReturnType<typeof biddingFastPath> | null = null;
+  let fastPaths: readonly FastPath[] = [];
   const app = Fastify({
     serverFactory: (handler, options) => httpServer(options, (request, response) => {
-      if (fastPath === null || !fastPath(request, response)) handler(request, response);
+      const toFastify = () => handler(request, response);
+      for (const fastPath of fastPaths) if (fastPath(request, response, toFastify)) return;
+      toFastify();
     }),
     // pino's Logger is a FastifyBaseLogger; the cast keeps fastify's default generics.
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -124,7 +128,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const keys = new StoreKeys(config.redis.keyPrefix);
   const biddingAnswers = openBiddingAnswers(app, deps.redis, keys, registry);
   const bidderReads = requests.labels('/v1/bidding/:campaignId', 'GET', '200');
-  fastPath = biddingFastPath({ ring, answers: biddingAnswers, windows, limit: config.api.rateLimitPerMinute, windowMs: rateWindowMs, served: (s) => bidderReads.observe(s) });
+  const signalReads = requests.labels('/v1/users/:userId/signals', 'GET', '200');
+  const limits = { windows, limit: config.api.rateLimitPerMinute, windowMs: rateWindowMs };
+  fastPaths = [
+    biddingFastPath({ ring, answers: biddingAnswers, ...limits, served: (s) => bidderReads.observe(s) }),
+    signalsFastPath({ ring, redis: deps.redis, keys, partitions: config.kafka.eventPartitions, ...limits, served: (s) => signalReads.observe(s) }),
+  ];
   const ctx: ApiContext = {
     config,
     redis: deps.redis,

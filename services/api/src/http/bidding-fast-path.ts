@@ -1,8 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BiddingAnswerCache } from '@sigflow/store';
 import { eventLimits } from '@sigflow/events';
-import { presentedKey, roleAllows, type KeyRing } from '../auth/api-keys.js';
-import { keyCredential } from '../auth/auth-hooks.js';
+import type { KeyRing } from '../auth/api-keys.js';
+import { readerCredential, type FastPath } from './fast-path.js';
 import type { RequestWindows } from './request-windows.js';
 
 const prefix = '/v1/bidding/';
@@ -29,19 +28,16 @@ export interface BiddingFastPathDeps {
  * tail latency needs on a loaded machine. Returns false, having written nothing, for every other
  * request: fastify then answers it in full (401/403/404/429/503, validation, a cache miss).
  */
-export function biddingFastPath(deps: BiddingFastPathDeps): (request: IncomingMessage, response: ServerResponse) => boolean {
+export function biddingFastPath(deps: BiddingFastPathDeps): FastPath {
   const { ring, answers, windows, limit, windowMs, served } = deps;
   return (request, response) => {
     const url = request.url;
     if (request.method !== 'GET' || url === undefined || !url.startsWith(prefix)) return false;
     const campaignId = url.slice(prefix.length);
     if (!plainId.test(campaignId)) return false;
-    const key = presentedKey(request.headers);
-    if (key === undefined) return false;
     const started = performance.now();
-    const credential = keyCredential(key);
-    const role = ring.roleOf(credential.digest);
-    if (role === null || !roleAllows(role, 'reader')) return false;
+    const credential = readerCredential(request, ring);
+    if (credential === null) return false;
     const json = answers.peek(campaignId);
     if (json === undefined) return false;
     // Over the limit: fastify's limiter (the same windows) answers the 429.

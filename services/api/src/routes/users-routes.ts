@@ -5,6 +5,7 @@ import { readRecentUsers, readSegmentIndex, readSignals, readSpeedClock, readUse
 import type { ApiContext, RoutePlugin } from '../context.js';
 import { parseTime, parseTypes } from '../http/params.js';
 import { Id, Nullable, TimeParam, errorResponses } from '../http/schemas.js';
+import { signalsBody, signalsLimit } from '../http/signals-body.js';
 
 const Signal = Type.Object(
   {
@@ -83,7 +84,7 @@ const SignalsQuery = Type.Object(
   {
     types: Type.Optional(Type.String({ maxLength: 200, description: `Comma list of event types (${eventTypes.join(', ')})` })),
     since: Type.Optional(TimeParam('Only signals with ts >= since')),
-    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+    limit: Type.Integer({ minimum: 1, maximum: signalsLimit.max, default: signalsLimit.default }),
     includeInvalid: Type.Boolean({ default: false }),
   },
   { additionalProperties: false },
@@ -125,23 +126,6 @@ function profileOf(userId: string, state: UserState | null, now: number, rules: 
     conversions: { count: state.conversions.count, value: state.conversions.value },
     segments,
   };
-}
-
-const COMMA = Buffer.from(',');
-const CLOSE = Buffer.from(']}');
-
-/**
- * The signals answer as bytes: the stored JSON of each signal is copied in as it came from
- * Redis (no decode, parse, serialize or encode of any signal; one copy into the reply).
- */
-function signalsBody(userId: string, signals: readonly Buffer[]): Buffer {
-  const parts: Buffer[] = [Buffer.from(`{"userId":${JSON.stringify(userId)},"count":${signals.length},"signals":[`)];
-  signals.forEach((s, i) => {
-    if (i > 0) parts.push(COMMA);
-    parts.push(s);
-  });
-  parts.push(CLOSE);
-  return Buffer.concat(parts);
 }
 
 /** Recommendation-service reads (register with prefix `/v1/users`): one Redis round trip each in the common case. */
