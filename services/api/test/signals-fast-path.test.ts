@@ -78,6 +78,18 @@ describe('signal reads over HTTP: the fast path answers as the route does', () =
     expect((await viaFastify('/v1/users/nobody/signals?includeInvalid=false')).body).toBe('{"userId":"nobody","count":0,"signals":[]}');
   });
 
+  it("counts its answers in the route's request histogram, as fastify counts the route's", async () => {
+    const served = async () => {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith('sigflow_api_request_seconds_count{') && l.includes('route="/v1/users/:userId/signals"') && l.includes('status="200"'));
+      return Number(line?.split(' ').at(-1) ?? 0);
+    };
+    const before = await served();
+    expect((await viaFastify(`/v1/users/${user}/signals?limit=1`)).fastify).toBe(false);
+    expect((await viaFastify(`/v1/users/${user}/signals?limit=1&includeInvalid=false`)).fastify).toBe(true);
+    expect(await served()).toBe(before + 2);
+  });
+
   it('leaves to fastify what it does not answer itself: no key, other parameters, a limit out of range, an encoded id', async () => {
     const cases: [string, keyof typeof keysByRole | null, number][] = [
       [`/v1/users/${user}/signals`, null, 401],
