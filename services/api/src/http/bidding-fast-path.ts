@@ -1,7 +1,7 @@
 import type { BiddingAnswerCache } from '@sigflow/store';
 import { eventLimits } from '@sigflow/events';
 import type { KeyRing } from '../auth/api-keys.js';
-import { readerCredential, type FastPath } from './fast-path.js';
+import { answerJson, readerCredential, type FastPath } from './fast-path.js';
 import type { RequestWindows } from './request-windows.js';
 
 const prefix = '/v1/bidding/';
@@ -41,16 +41,9 @@ export function biddingFastPath(deps: BiddingFastPathDeps): FastPath {
     const json = answers.peek(campaignId);
     if (json === undefined) return false;
     // Over the limit: fastify's limiter (the same windows) answers the 429.
-    const { current, ttl } = windows.take(credential.bucket, windowMs);
-    if (current > limit) return false;
-    response.writeHead(200, {
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': Buffer.byteLength(json),
-      'x-ratelimit-limit': limit,
-      'x-ratelimit-remaining': limit - current,
-      'x-ratelimit-reset': Math.ceil(ttl / 1000),
-    });
-    response.end(json);
+    const count = windows.take(credential.bucket, windowMs);
+    if (count.current > limit) return false;
+    answerJson(response, json, limit, count);
     served((performance.now() - started) / 1000);
     return true;
   };

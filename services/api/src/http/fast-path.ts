@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { presentedKey, roleAllows, type KeyRing } from '../auth/api-keys.js';
 import { keyCredential, type KeyCredential } from '../auth/auth-hooks.js';
+import type { WindowCount } from './request-windows.js';
 
 /**
  * A request answered before fastify: returns true when it took the request (it answers it, or
@@ -16,4 +17,19 @@ export function readerCredential(request: IncomingMessage, ring: KeyRing): KeyCr
   const credential = keyCredential(key);
   const role = ring.roleOf(credential.digest);
   return role !== null && roleAllows(role, 'reader') ? credential : null;
+}
+
+/**
+ * Answers 200 with a JSON body and the rate-limit headers fastify's limiter sets: `limit`
+ * requests per window, `count` the caller's in the current one.
+ */
+export function answerJson(response: ServerResponse, body: string | Buffer, limit: number, count: WindowCount): void {
+  response.writeHead(200, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'x-ratelimit-limit': limit,
+    'x-ratelimit-remaining': limit - count.current,
+    'x-ratelimit-reset': Math.ceil(count.ttl / 1000),
+  });
+  response.end(body);
 }

@@ -1,8 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { eventLimits, userPartition } from '@sigflow/events';
 import { readSignals, type RedisClient, type StoreKeys } from '@sigflow/store';
 import type { KeyRing } from '../auth/api-keys.js';
-import { readerCredential, type FastPath } from './fast-path.js';
+import { answerJson, readerCredential, type FastPath } from './fast-path.js';
 import type { RequestWindows } from './request-windows.js';
 import { signalsBody, signalsLimit } from './signals-body.js';
 
@@ -63,26 +62,15 @@ export function signalsFastPath(deps: SignalsFastPathDeps): FastPath {
     const credential = readerCredential(request, ring);
     if (credential === null) return false;
     // Over the limit: fastify's limiter (the same windows) answers the 429.
-    const { current, ttl } = windows.take(credential.bucket, windowMs);
-    if (current > rateLimit) return false;
+    const count = windows.take(credential.bucket, windowMs);
+    if (count.current > rateLimit) return false;
     readSignals(redis, keys, userPartition(userId, partitions), userId, { includeInvalid: false, limit }).then(
       (signals) => {
-        answer(response, signalsBody(userId, signals), { limit: rateLimit, remaining: rateLimit - current, resetMs: ttl });
+        answerJson(response, signalsBody(userId, signals), rateLimit, count);
         served((performance.now() - started) / 1000);
       },
       () => toFastify(),
     );
     return true;
   };
-}
-
-function answer(response: ServerResponse<IncomingMessage>, body: Buffer, rate: { limit: number; remaining: number; resetMs: number }): void {
-  response.writeHead(200, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': body.length,
-    'x-ratelimit-limit': rate.limit,
-    'x-ratelimit-remaining': rate.remaining,
-    'x-ratelimit-reset': Math.ceil(rate.resetMs / 1000),
-  });
-  response.end(body);
 }
