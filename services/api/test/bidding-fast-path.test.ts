@@ -1,7 +1,6 @@
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApi, testConfig, withKey, type keysByRole, type TestApi } from './helpers.js';
+import { listening, startTestApi, testConfig, withKey, type keysByRole, type TestApi } from './helpers.js';
 
 const LIMIT = 40;
 
@@ -12,19 +11,13 @@ const LIMIT = 40;
 describe('bidding reads over HTTP: the fast path answers as the route does', () => {
   let api: TestApi;
   let base: string;
-  let fastifyRequests = 0;
+  let reachedFastify: () => number;
   const stored = JSON.stringify({ campaignId: 'cmp-f', status: 'on', channels: [{ channel: 'search', multiplier: 1.1 }] });
   const get = (path: string, role: keyof typeof keysByRole | null = 'reader') => fetch(`${base}${path}`, { headers: withKey(role) });
 
   beforeAll(async () => {
     api = await startTestApi(testConfig({ SIGFLOW_API_RATE_LIMIT_PER_MINUTE: String(LIMIT) }));
-    // Counts what reaches fastify (the fast path answers without it).
-    api.app.addHook('onRequest', (_request, _reply, done) => {
-      fastifyRequests++;
-      done();
-    });
-    await api.app.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(api.app.server.address() as AddressInfo).port}`;
+    ({ base, reachedFastify } = await listening(api));
     await api.redis.set(api.keys.biddingState('cmp-f'), stored);
     await api.app.inject({ method: 'PUT', url: '/v1/campaigns/cmp-f/budget', headers: withKey('ops'), payload: { dailyBudgetMicros: 1_000_000 } });
   });
@@ -35,9 +28,9 @@ describe('bidding reads over HTTP: the fast path answers as the route does', () 
     // Once the cache's invalidation connection is up, the first read keeps the answer: the next is the fast path's.
     let fast: Response | null = null;
     for (const until = Date.now() + 3_000; fast === null && Date.now() < until; await sleep(10)) {
-      const before = fastifyRequests;
+      const before = reachedFastify();
       const res = await get('/v1/bidding/cmp-f');
-      if (fastifyRequests === before) fast = res;
+      if (reachedFastify() === before) fast = res;
       else await res.arrayBuffer();
     }
     if (fast === null) throw new Error('no read was answered before fastify');
@@ -61,11 +54,11 @@ describe('bidding reads over HTTP: the fast path answers as the route does', () 
   });
 
   it('leaves to fastify what it does not answer itself: no key, an unknown campaign, an encoded id', async () => {
-    const before = fastifyRequests;
+    const before = reachedFastify();
     expect((await get('/v1/bidding/cmp-f', null)).status).toBe(401);
     expect((await get('/v1/bidding/cmp-unknown')).status).toBe(404);
     expect((await get('/v1/bidding/cmp%2Df')).status).toBe(200);
-    expect(fastifyRequests).toBe(before + 3);
+    expect(reachedFastify()).toBe(before + 3);
   });
 
   it('counts its answers against the same per-key rate limit as every route: the next request over it is a 429', async () => {

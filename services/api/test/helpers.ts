@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from '@sigflow/store';
 import type { Queue } from 'bullmq';
@@ -108,4 +109,15 @@ export function minuteMetrics(campaign: string, ad: string, from: number, to: nu
 
 export function withKey(role: keyof typeof keysByRole | null): Record<string, string> {
   return role ? { 'x-api-key': keysByRole[role] } : {};
+}
+
+/** Listens on a free port and counts the requests that reach fastify (the fast paths answer without it). */
+export async function listening(api: TestApi): Promise<{ base: string; reachedFastify: () => number }> {
+  let reached = 0;
+  api.app.addHook('onRequest', (_request, _reply, done) => {
+    reached++;
+    done();
+  });
+  await api.app.listen({ host: '127.0.0.1', port: 0 });
+  return { base: `http://127.0.0.1:${(api.app.server.address() as AddressInfo).port}`, reachedFastify: () => reached };
 }

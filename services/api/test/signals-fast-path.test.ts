@@ -3,24 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis, type RedisClient } from '@sigflow/store';
 import { userPartition } from '@sigflow/events';
 import { requestRedisOptions } from '../src/redis-connections.js';
-import { startTestApi, testConfig, withKey, type keysByRole, type TestApi } from './helpers.js';
+import { listening, startTestApi, testConfig, withKey, type keysByRole, type TestApi } from './helpers.js';
 
 const LIMIT = 40;
 
 /** A stored signal as the speed layer writes it (its JSON), numbered `i`. */
 function storedSignal(user: string, i: number, invalid: boolean): string {
   return JSON.stringify({ event_id: `${user}-e${i}`, type: 'impression', ts: 1_000 + i, invalid, reason: invalid ? 'bot' : null, late: false, campaign_id: 'c1', ad_id: 'a1', channel: 'search' });
-}
-
-/** Listens on a free port and counts the requests that reach fastify (the fast paths answer without it). */
-async function listening(api: TestApi): Promise<{ base: string; reachedFastify: () => number }> {
-  let reached = 0;
-  api.app.addHook('onRequest', (_request, _reply, done) => {
-    reached++;
-    done();
-  });
-  await api.app.listen({ host: '127.0.0.1', port: 0 });
-  return { base: `http://127.0.0.1:${(api.app.server.address() as AddressInfo).port}`, reachedFastify: () => reached };
 }
 
 /**
