@@ -1,5 +1,6 @@
 import { Consumer, type fetchV17 } from '@platformatic/kafka';
 import './tagged-fields.js';
+import './contiguous-responses.js';
 import type { KafkaLogSink } from './client.js';
 
 type FetchResponse = fetchV17.FetchResponse;
