@@ -1,5 +1,5 @@
 // Batch layer: (1) archiver rows/s into Parquet — the writer alone (decode + DuckDB appender +
-// COPY zstd + fsync + rename, flushes of 50,000) and end to end from Kafka; (2) recompute of a
+// COPY zstd + fsync + rename, flushes of 50,000 on 2 write lanes) and end to end from Kafka; (2) recompute of a
 // simulated day (default 10 million events, written straight into the archive layout with
 // DuckDB): wall time and events/s end to end, DuckDB scan rows/s, and the worker's peak memory
 // (run in a child process, peak RSS). Targets: archiver >= 200,000 rows/s; recompute >= 200,000
@@ -61,7 +61,7 @@ async function archiveWriterBench(events) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-bench-writer-'));
   const flush = 50_000;
   const messages = Array.from({ length: events }, (_, n) => Buffer.from(JSON.stringify(benchEvent(n, DAY_START + 10 * HOUR + n * 3))));
-  const writer = await ArchiveWriter.open({ root: dir, threads: 1 });
+  const writer = await ArchiveWriter.open({ root: dir, threads: 1, lanes: 2 });
   let files = 0;
   const { ms } = await timed(async () => {
     for (let i = 0; i < events; i += flush) {
@@ -79,6 +79,7 @@ async function archiveWriterBench(events) {
     events,
     flushEvents: flush,
     duckdbThreads: 1,
+    writeLanes: 2,
     files,
     parquetBytesPerRow: Math.round((bytes / events) * 10) / 10,
     seconds: Math.round(ms) / 1000,
@@ -145,7 +146,7 @@ async function archiverEndToEnd(events) {
       rowsPerSecond: Math.round(events / (streamingMs / 1000)),
       rowsPerSecondFromStart: Math.round(events / (ms / 1000)),
       files,
-      note: 'kafkajs fetch -> raw values appended -> DuckDB from_json + COPY zstd per (partition, hour) -> fsync + rename -> Redis dirty marks -> offset commit; from start includes joining the consumer group',
+      note: 'PartitionConsumer fetch (@platformatic/kafka) -> raw values appended -> DuckDB from_json + COPY zstd per (partition, hour), 2 write lanes -> fsync + rename -> Redis dirty marks -> offset commit; from start includes joining the consumer group',
       target: 200_000,
     };
   } finally {

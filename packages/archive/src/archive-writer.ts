@@ -1,76 +1,28 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import { DuckDBInstance, LIST, VARCHAR, listValue, type DuckDBConnection } from '@duckdb/node-api';
-import { eventTypes } from '@sigflow/events';
-import { archiveColumns, eventJsonStructType, type ArchivedEvent, type ArchivedMessage } from './archive-columns.js';
-import { archiveFileFormat } from './archive-file-format.js';
-import { archiveFileName, hourFolder, HOUR_MS } from './archive-layout.js';
-import { publishFile, StagingArea } from './atomic-file.js';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { ArchivedEvent, ArchivedMessage } from './archive-columns.js';
+import { ArchiveLane } from './archive-lane.js';
+import { StagingArea } from './atomic-file.js';
 import { ArchiveWriteError } from './errors.js';
-import { tombstoneHashSql } from '@sigflow/privacy';
-
-/** One Parquet file a flush made visible. */
-export interface WrittenFile {
-  readonly path: string;
-  readonly hourStart: number;
-  readonly partition: number;
-  readonly rows: number;
-  readonly firstOffset: string;
-  readonly lastOffset: string;
-  readonly bytes: number;
-}
-
-/** A message that is not an event (not JSON, or missing a required field): not archived. */
-export interface RejectedMessage {
-  readonly partition: number;
-  readonly offset: string;
-}
-
-/** What one flush did. */
-export interface FlushResult {
-  readonly files: WrittenFile[];
-  /** Rows archived (messages that are events). */
-  readonly rows: number;
-  readonly rejected: number;
-  /** A sample of the rejected messages (at most 10), for the log. */
-  readonly rejectedSample: RejectedMessage[];
-  /** Highest event time archived per partition. */
-  readonly maxTs: Map<number, number>;
-  /** Events of deleted people left out (see {@link WriteOptions}). */
-  readonly deleted: number;
-}
-
-/** People whose events a flush leaves out: the tombstones (salted hashes) and their salt. */
-export interface DeletedUsers {
-  readonly salt: string;
-  readonly hashes: readonly string[];
-}
+import { emptyFlush, mergeFlushResults, type DeletedUsers, type FlushResult, type WrittenFile } from './flush-result.js';
 
 export interface ArchiveWriterOptions {
   /** Archive root (the configured archive dir). */
   readonly root: string;
-  /** DuckDB worker threads (the archiver shares the machine with the other services). */
+  /** DuckDB worker threads of each query (the archiver shares the machine with the other services). */
   readonly threads?: number;
+  /**
+   * Connections writing at once (default 2), each the Kafka partitions `p` with
+   * `p % lanes` its number. A flush of 50,000 messages is one DuckDB row group, which one
+   * query parses and encodes on one thread; two lanes write two shares on two threads.
+   */
+  readonly lanes?: number;
 }
-
-const RAW = 'archive_raw';
-const ROWS = 'archive_rows';
-
-/** The COPY select list: archive columns from the parsed struct `e` plus the Kafka position. */
-const selectList = archiveColumns
-  .map((c) =>
-    c.name === 'kafka_partition' || c.name === 'kafka_offset' ? c.name : c.name === 'attrs' ? `e.attrs::VARCHAR AS attrs` : `e.${c.name} AS ${c.name}`,
-  )
-  .join(', ');
 
 /**
  * Writes flushes of Kafka messages as Parquet files per (Kafka partition, event hour), with
- * DuckDB: the raw message values go through an appender into a temporary table (JS does no
- * per-event parsing), DuckDB parses the JSON into typed columns (`from_json`), then one
- * `COPY (SELECT ... WHERE partition AND hour) TO <staging> (archiveFileFormat)`
- * per (partition, hour) group, each staged file fsynced and renamed into
- * `events/dt=.../hr=.../p<partition>-<first>-<last>.parquet`. A late event lands in the folder of
- * its own event hour. Rows keep Kafka offset order.
+ * DuckDB: each flush's messages are shared out by Kafka partition among {@link ArchiveLane}s
+ * (one connection each) that write at once, and the flush resolves when every lane is done.
+ * A late event lands in the folder of its own event hour. Rows keep Kafka offset order.
  *
  * What it checks: a message must be a JSON object with event_id, type (one of the contract's
  * types), user_id, ts >= 0 and received_at. The collector validated the full contract before
@@ -81,18 +33,17 @@ const selectList = archiveColumns
  */
 export class ArchiveWriter {
   private constructor(
-    private readonly root: string,
     private readonly instance: DuckDBInstance,
-    private readonly connection: DuckDBConnection,
+    private readonly lanes: readonly ArchiveLane[],
     private readonly staging: StagingArea,
   ) {}
 
   static async open(options: ArchiveWriterOptions): Promise<ArchiveWriter> {
     const staging = await StagingArea.open(options.root);
     const instance = await DuckDBInstance.create(':memory:', { threads: String(options.threads ?? 1) });
-    const connection = await instance.connect();
-    await connection.run(`CREATE OR REPLACE TEMP TABLE ${RAW} (j VARCHAR, kafka_partition INTEGER, kafka_offset BIGINT)`);
-    return new ArchiveWriter(options.root, instance, connection, staging);
+    const lanes: ArchiveLane[] = [];
+    for (let i = 0; i < Math.max(1, options.lanes ?? 2); i++) lanes.push(await ArchiveLane.open(instance, options.root, staging));
+    return new ArchiveWriter(instance, lanes, staging);
   }
 
   /** Writes decoded events (serialized as the collector does); see {@link writeMessages}. */
@@ -106,91 +57,25 @@ export class ArchiveWriter {
   /**
    * Writes raw Kafka messages and returns the files now visible. The events of `deleted`
    * people are left out (DuckDB hashes each user id as the tombstones do: no id is compared in
-   * the clear) and counted.
+   * the clear) and counted. When a lane fails, the others finish first (a retry never meets
+   * one still writing); files already published stay, and a retry of the same messages
+   * writes them again under the same names.
    */
   async writeMessages(messages: readonly ArchivedMessage[], deleted?: DeletedUsers): Promise<FlushResult> {
-    const empty: FlushResult = { files: [], rows: 0, rejected: 0, rejectedSample: [], maxTs: new Map(), deleted: 0 };
-    if (messages.length === 0) return empty;
-    const conn = this.connection;
-    try {
-      const appender = await conn.createAppender(RAW, 'main', 'temp');
-      try {
-        for (const m of messages) {
-          if (m.value === null) appender.appendNull();
-          else appender.appendVarchar(typeof m.value === 'string' ? m.value : m.value.toString('utf8'));
-          appender.appendInteger(m.partition);
-          appender.appendBigInt(BigInt(m.offset));
-          appender.endRow();
-        }
-        appender.flushSync();
-      } finally {
-        appender.closeSync();
-      }
-      const dropping = deleted !== undefined && deleted.hashes.length > 0;
-      await conn.run(
-        `CREATE OR REPLACE TEMP TABLE ${ROWS} AS
-         SELECT kafka_partition, kafka_offset, e, valid AND NOT gone AS ok, valid AND gone AS gone
-         FROM (SELECT kafka_partition, kafka_offset, e,
-                      e IS NOT NULL AND e.event_id IS NOT NULL AND e.user_id IS NOT NULL AND list_contains($types, e.type)
-                        AND e.ts IS NOT NULL AND e.ts >= 0 AND e.received_at IS NOT NULL AS valid,
-                      ${dropping ? `coalesce(list_contains($tombstones, ${tombstoneHashSql('e.user_id', 'salt')}), false)` : 'false'} AS gone
-               FROM (SELECT kafka_partition, kafka_offset,
-                            CASE WHEN json_valid(j) AND json_type(j) = 'OBJECT' THEN from_json(j, '${eventJsonStructType}') END AS e
-                     FROM ${RAW}))`,
-        dropping ? { types: listValue([...eventTypes]), tombstones: listValue([...deleted.hashes]), salt: deleted.salt } : { types: listValue([...eventTypes]) },
-        dropping ? { types: LIST(VARCHAR), tombstones: LIST(VARCHAR) } : { types: LIST(VARCHAR) },
-      );
-      const groups = (
-        await conn.runAndReadAll(
-          `SELECT kafka_partition, (e.ts - e.ts % ${HOUR_MS})::DOUBLE AS hour, count(*)::DOUBLE AS n,
-                  min(kafka_offset)::VARCHAR AS first, max(kafka_offset)::VARCHAR AS last, max(e.ts)::DOUBLE AS max_ts
-           FROM ${ROWS} WHERE ok GROUP BY ALL ORDER BY hour, kafka_partition`,
-        )
-      ).getRows() as [number, number, number, string, string, number][];
-      const rejectedSample = (
-        await conn.runAndReadAll(`SELECT kafka_partition, kafka_offset::VARCHAR FROM ${ROWS} WHERE NOT ok AND NOT gone ORDER BY kafka_offset LIMIT 10`)
-      ).getRows() as [number, string][];
-      const files: WrittenFile[] = [];
-      const maxTs = new Map<number, number>();
-      let rows = 0;
-      for (const [partition, hour, n, first, last, groupMax] of groups) {
-        files.push(await this.writeGroup(partition, hour, n, first, last));
-        rows += n;
-        maxTs.set(partition, Math.max(maxTs.get(partition) ?? -Infinity, groupMax));
-      }
-      const gone = dropping ? Number((await conn.runAndReadAll(`SELECT count(*)::DOUBLE FROM ${ROWS} WHERE gone`)).getRows()[0]?.[0] ?? 0) : 0;
-      return {
-        files,
-        rows,
-        deleted: gone,
-        rejected: messages.length - rows - gone,
-        rejectedSample: rejectedSample.map(([partition, offset]) => ({ partition, offset })),
-        maxTs,
-      };
-    } catch (cause) {
-      throw new ArchiveWriteError(`writing ${messages.length} messages to the archive failed: ${(cause as Error).message}`, { cause });
-    } finally {
-      await conn.run(`DELETE FROM ${RAW}`).catch(() => undefined);
-      await conn.run(`DROP TABLE IF EXISTS ${ROWS}`).catch(() => undefined);
+    if (messages.length === 0) return emptyFlush();
+    const shares: ArchivedMessage[][] = this.lanes.map(() => []);
+    for (const m of messages) shares[m.partition % shares.length]?.push(m);
+    const settled = await Promise.allSettled(this.lanes.map((lane, i) => lane.write(shares[i] as ArchivedMessage[], deleted)));
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) {
+      const cause = failed.reason as Error;
+      throw new ArchiveWriteError(`writing ${messages.length} messages to the archive failed: ${cause.message}`, { cause });
     }
-  }
-
-  private async writeGroup(partition: number, hourStart: number, rows: number, first: string, last: string): Promise<WrittenFile> {
-    const staged = this.staging.tempPath();
-    await this.connection.run(
-      `COPY (SELECT ${selectList} FROM ${ROWS}
-             WHERE ok AND kafka_partition = $partition AND e.ts >= $from AND e.ts < $to ORDER BY kafka_offset)
-       TO $path (${archiveFileFormat})`,
-      { partition, from: hourStart, to: hourStart + HOUR_MS, path: staged },
-    );
-    const final = path.join(hourFolder(this.root, hourStart), archiveFileName(partition, first, last));
-    const { size } = await fs.stat(staged);
-    await publishFile(staged, final);
-    return { path: final, hourStart, partition, rows, firstOffset: first, lastOffset: last, bytes: size };
+    return mergeFlushResults(settled.map((s) => (s as PromiseFulfilledResult<FlushResult>).value));
   }
 
   async close(): Promise<void> {
-    this.connection.closeSync();
+    for (const lane of this.lanes) lane.close();
     this.instance.closeSync();
     await this.staging.close();
   }

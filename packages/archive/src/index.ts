@@ -1,7 +1,8 @@
 // The archive's format: what the archiver writes and the batch layer reads. One place for the
 // layout, the columns, sealing, the atomic publish of files, staging, listing and the writer.
 export { ArchiveWriter } from './archive-writer.js';
-export type { WrittenFile, ArchiveWriterOptions, FlushResult, RejectedMessage, DeletedUsers } from './archive-writer.js';
+export type { ArchiveWriterOptions } from './archive-writer.js';
+export type { WrittenFile, FlushResult, RejectedMessage, DeletedUsers } from './flush-result.js';
 export { archiveFileFormat } from './archive-file-format.js';
 export { archiveColumns, archiveColumnsDdl, eventJsonStructType, eventOfArchiveRecord, eventsOfColumns } from './archive-columns.js';
 export type { ArchiveColumn, ArchivedEvent, ArchivedMessage, ArchiveRecord } from './archive-columns.js';

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateEvent, type ReceivedEvent } from '@sigflow/events';
+import { tombstoneHash } from '@sigflow/privacy';
 import {
   ArchiveWriter,
   archiveColumns,
@@ -14,6 +15,7 @@ import {
   stagingRoot,
   type ArchiveRecord,
   type ArchivedEvent,
+  type ArchivedMessage,
 } from '../src/index.js';
 
 const H = 3_600_000;
@@ -105,5 +107,39 @@ describe('ArchiveWriter', () => {
     expect(result.rejectedSample.map((r) => r.offset)).toEqual(['8', '9', '10', '11', '12']);
     expect(result.files.map((f) => path.basename(f.path))).toEqual(['p2-7-13.parquet']);
     expect(result.maxTs).toEqual(new Map([[2, good.ts]]));
+  });
+
+  it('shares a flush among its lanes by partition and reports it as one flush', async () => {
+    const good = events[1] as ReceivedEvent;
+    const event = (id: string, ts: number, user = 'u1') => JSON.stringify({ ...good, event_id: id, user_id: user, ts, received_at: ts });
+    const messages: ArchivedMessage[] = [];
+    for (let p = 0; p < 4; p++) {
+      const at = (k: number) => String(p * 100 + k);
+      messages.push({ value: event(`p${p}-a`, T + p * 1_000), partition: p, offset: at(0) });
+      messages.push({ value: event(`p${p}-b`, T + p * 1_000 + 1), partition: p, offset: at(1) });
+      // Partitions 1 and 3 also hold a late event, 3 hours back; 1 and 2 a deleted person's.
+      if (p % 2 === 1) messages.push({ value: event(`p${p}-late`, T - 3 * H + p), partition: p, offset: at(2) });
+      if (p === 1 || p === 2) messages.push({ value: event(`p${p}-gone`, T, 'gone-user'), partition: p, offset: at(3) });
+      for (let k = 10; k < 13; k++) messages.push({ value: 'not json', partition: p, offset: at(k) });
+    }
+    const lanesRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-archive-lanes-'));
+    const writer = await ArchiveWriter.open({ root: lanesRoot, lanes: 2 });
+    const result = await writer.writeMessages(messages, { salt: 's', hashes: [tombstoneHash('s', 'gone-user')] });
+    await writer.close();
+    fs.rmSync(lanesRoot, { recursive: true, force: true });
+    // Written out by hand from the messages above.
+    expect(result.files.map((f) => [path.basename(f.path), f.rows])).toEqual([
+      ['p1-102-102.parquet', 1],
+      ['p3-302-302.parquet', 1],
+      ['p0-0-1.parquet', 2],
+      ['p1-100-101.parquet', 2],
+      ['p2-200-201.parquet', 2],
+      ['p3-300-301.parquet', 2],
+    ]);
+    expect(result.rows).toBe(10);
+    expect(result.deleted).toBe(2);
+    expect(result.rejected).toBe(12);
+    expect(result.rejectedSample.map((r) => r.offset)).toEqual(['10', '11', '12', '110', '111', '112', '210', '211', '212', '310']);
+    expect(result.maxTs).toEqual(new Map([[0, T + 1], [1, T + 1_001], [2, T + 2_001], [3, T + 3_001]]));
   });
 });

@@ -114,6 +114,8 @@ export interface ArchiverConfig {
   /** A partition with nothing left to read has archive watermark "now - this". */
   readonly idleWatermarkDelayMs: number;
   readonly duckdbThreads: number;
+  /** DuckDB connections writing a flush at once, each its share of the partitions (default 2: one per core). */
+  readonly writeLanes: number;
   /** KIP-345 static member id, stable per instance: host plus `SIGFLOW_ARCHIVER_INSTANCE_SLOT`. */
   readonly instanceId: string;
   /**
@@ -505,6 +507,7 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
       lagPollMs: r.int('SIGFLOW_ARCHIVER_LAG_POLL_MS', 5_000, 100),
       idleWatermarkDelayMs: r.int('SIGFLOW_ARCHIVER_IDLE_WATERMARK_DELAY_MS', 300_000, 0),
       duckdbThreads: r.int('SIGFLOW_ARCHIVER_DUCKDB_THREADS', 1, 1, 64),
+      writeLanes: r.int('SIGFLOW_ARCHIVER_WRITE_LANES', 2, 1, 64),
       instanceId: r.string('SIGFLOW_ARCHIVER_INSTANCE_ID', `${hostname()}-archiver-${r.int('SIGFLOW_ARCHIVER_INSTANCE_SLOT', 0, 0, 1_000)}`),
       sessionTimeoutMs: r.int('SIGFLOW_ARCHIVER_SESSION_TIMEOUT_MS', 6_000, 1_000),
       heartbeatIntervalMs: r.int('SIGFLOW_ARCHIVER_HEARTBEAT_MS', 500, 100),

@@ -80,7 +80,8 @@ export class Archiver implements PartitionHandler {
   /** Opens the writer, joins the consumer group and starts consuming. */
   static async start(deps: ArchiverDeps): Promise<Archiver> {
     const root = deps.root ?? path.resolve(deps.config.archiver.dir);
-    const writer = await ArchiveWriter.open({ root, threads: deps.duckdbThreads ?? deps.config.archiver.duckdbThreads });
+    const { duckdbThreads, writeLanes } = deps.config.archiver;
+    const writer = await ArchiveWriter.open({ root, threads: deps.duckdbThreads ?? duckdbThreads, lanes: writeLanes });
     const archiver = new Archiver(deps, writer);
     await archiver.run();
     return archiver;

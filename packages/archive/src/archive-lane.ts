@@ -1,0 +1,140 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { LIST, VARCHAR, listValue, type DuckDBConnection, type DuckDBInstance } from '@duckdb/node-api';
+import { eventTypes } from '@sigflow/events';
+import { tombstoneHashSql } from '@sigflow/privacy';
+import { archiveColumns, eventJsonStructType, type ArchivedMessage } from './archive-columns.js';
+import { archiveFileFormat } from './archive-file-format.js';
+import { archiveFileName, hourFolder, HOUR_MS } from './archive-layout.js';
+import { publishFile, type StagingArea } from './atomic-file.js';
+import { emptyFlush, REJECTED_SAMPLE, type DeletedUsers, type FlushResult, type WrittenFile } from './flush-result.js';
+
+const RAW = 'archive_raw';
+const ROWS = 'archive_rows';
+
+/** The COPY select list: archive columns from the parsed struct `e` plus the Kafka position. */
+const selectList = archiveColumns
+  .map((c) =>
+    c.name === 'kafka_partition' || c.name === 'kafka_offset' ? c.name : c.name === 'attrs' ? `e.attrs::VARCHAR AS attrs` : `e.${c.name} AS ${c.name}`,
+  )
+  .join(', ');
+
+/** One (partition, hour) group of a flush: its rows, offsets and newest event time. */
+type Group = [partition: number, hourStart: number, rows: number, first: string, last: string, maxTs: number];
+
+/**
+ * One DuckDB connection of an {@link ArchiveWriter}, with its own temporary tables (DuckDB's
+ * are per connection): writes the messages it is given, one Parquet file per (Kafka partition,
+ * event hour). The writer gives each lane other partitions, and the lanes' queries run at once,
+ * each on a thread of its own.
+ *
+ * The raw message values go through an appender into a temporary table (JS does no per-event
+ * parsing), DuckDB parses the JSON into typed columns (`from_json`), then one
+ * `COPY (SELECT ... WHERE partition AND hour) TO <staging> (archiveFileFormat)` per group, each
+ * staged file fsynced and renamed into `events/dt=.../hr=.../p<partition>-<first>-<last>.parquet`.
+ * Rows keep Kafka offset order. Not safe for concurrent writes.
+ */
+export class ArchiveLane {
+  private constructor(
+    private readonly root: string,
+    private readonly connection: DuckDBConnection,
+    private readonly staging: StagingArea,
+  ) {}
+
+  static async open(instance: DuckDBInstance, root: string, staging: StagingArea): Promise<ArchiveLane> {
+    const connection = await instance.connect();
+    await connection.run(`CREATE OR REPLACE TEMP TABLE ${RAW} (j VARCHAR, kafka_partition INTEGER, kafka_offset BIGINT)`);
+    return new ArchiveLane(root, connection, staging);
+  }
+
+  /** Writes `messages` (leaving out the events of `deleted` people) and returns what it did. */
+  async write(messages: readonly ArchivedMessage[], deleted?: DeletedUsers): Promise<FlushResult> {
+    if (messages.length === 0) return emptyFlush();
+    const conn = this.connection;
+    try {
+      await this.appendRaw(messages);
+      const dropping = await this.parseRows(deleted);
+      const groups = (
+        await conn.runAndReadAll(
+          `SELECT kafka_partition, (e.ts - e.ts % ${HOUR_MS})::DOUBLE AS hour, count(*)::DOUBLE AS n,
+                  min(kafka_offset)::VARCHAR AS first, max(kafka_offset)::VARCHAR AS last, max(e.ts)::DOUBLE AS max_ts
+           FROM ${ROWS} WHERE ok GROUP BY ALL ORDER BY hour, kafka_partition`,
+        )
+      ).getRows() as Group[];
+      const rejectedSample = (
+        await conn.runAndReadAll(`SELECT kafka_partition, kafka_offset::VARCHAR FROM ${ROWS} WHERE NOT ok AND NOT gone ORDER BY kafka_offset LIMIT ${REJECTED_SAMPLE}`)
+      ).getRows() as [number, string][];
+      const files: WrittenFile[] = [];
+      const maxTs = new Map<number, number>();
+      let rows = 0;
+      for (const [partition, hour, n, first, last, groupMax] of groups) {
+        files.push(await this.writeGroup(partition, hour, n, first, last));
+        rows += n;
+        maxTs.set(partition, Math.max(maxTs.get(partition) ?? -Infinity, groupMax));
+      }
+      const gone = dropping ? Number((await conn.runAndReadAll(`SELECT count(*)::DOUBLE FROM ${ROWS} WHERE gone`)).getRows()[0]?.[0] ?? 0) : 0;
+      const sample = rejectedSample.map(([partition, offset]) => ({ partition, offset }));
+      return { files, rows, deleted: gone, rejected: messages.length - rows - gone, rejectedSample: sample, maxTs };
+    } finally {
+      await conn.run(`DELETE FROM ${RAW}`).catch(() => undefined);
+      await conn.run(`DROP TABLE IF EXISTS ${ROWS}`).catch(() => undefined);
+    }
+  }
+
+  private async appendRaw(messages: readonly ArchivedMessage[]): Promise<void> {
+    const appender = await this.connection.createAppender(RAW, 'main', 'temp');
+    try {
+      for (const m of messages) {
+        if (m.value === null) appender.appendNull();
+        else appender.appendVarchar(typeof m.value === 'string' ? m.value : m.value.toString('utf8'));
+        appender.appendInteger(m.partition);
+        appender.appendBigInt(BigInt(m.offset));
+        appender.endRow();
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+  }
+
+  /**
+   * The raw values parsed into `ROWS`: each message's struct `e`, whether it is an event to
+   * archive (`ok`) and whether it is a deleted person's (`gone`). Resolves with whether any
+   * person is left out.
+   */
+  private async parseRows(deleted: DeletedUsers | undefined): Promise<boolean> {
+    const dropping = deleted !== undefined && deleted.hashes.length > 0;
+    await this.connection.run(
+      `CREATE OR REPLACE TEMP TABLE ${ROWS} AS
+       SELECT kafka_partition, kafka_offset, e, valid AND NOT gone AS ok, valid AND gone AS gone
+       FROM (SELECT kafka_partition, kafka_offset, e,
+                    e IS NOT NULL AND e.event_id IS NOT NULL AND e.user_id IS NOT NULL AND list_contains($types, e.type)
+                      AND e.ts IS NOT NULL AND e.ts >= 0 AND e.received_at IS NOT NULL AS valid,
+                    ${dropping ? `coalesce(list_contains($tombstones, ${tombstoneHashSql('e.user_id', 'salt')}), false)` : 'false'} AS gone
+             FROM (SELECT kafka_partition, kafka_offset,
+                          CASE WHEN json_valid(j) AND json_type(j) = 'OBJECT' THEN from_json(j, '${eventJsonStructType}') END AS e
+                   FROM ${RAW}))`,
+      dropping ? { types: listValue([...eventTypes]), tombstones: listValue([...deleted.hashes]), salt: deleted.salt } : { types: listValue([...eventTypes]) },
+      dropping ? { types: LIST(VARCHAR), tombstones: LIST(VARCHAR) } : { types: LIST(VARCHAR) },
+    );
+    return dropping;
+  }
+
+  private async writeGroup(partition: number, hourStart: number, rows: number, first: string, last: string): Promise<WrittenFile> {
+    const staged = this.staging.tempPath();
+    await this.connection.run(
+      `COPY (SELECT ${selectList} FROM ${ROWS}
+             WHERE ok AND kafka_partition = $partition AND e.ts >= $from AND e.ts < $to ORDER BY kafka_offset)
+       TO $path (${archiveFileFormat})`,
+      { partition, from: hourStart, to: hourStart + HOUR_MS, path: staged },
+    );
+    const final = path.join(hourFolder(this.root, hourStart), archiveFileName(partition, first, last));
+    const { size } = await fs.stat(staged);
+    await publishFile(staged, final);
+    return { path: final, hourStart, partition, rows, firstOffset: first, lastOffset: last, bytes: size };
+  }
+
+  close(): void {
+    this.connection.closeSync();
+  }
+}
