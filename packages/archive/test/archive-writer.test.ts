@@ -109,6 +109,23 @@ describe('ArchiveWriter', () => {
     expect(result.maxTs).toEqual(new Map([[2, good.ts]]));
   });
 
+  it('archives a value that is not valid UTF-8 as the speed layer reads it: each bad sequence as U+FFFD', async () => {
+    const good = events[1] as ReceivedEvent;
+    const [head, tail] = JSON.stringify({ ...good, event_id: 'bad-utf8', user_id: 'SPLIT' }).split('SPLIT') as [string, string];
+    // A lone continuation byte and a truncated 3-byte sequence inside the user id.
+    const value = Buffer.concat([Buffer.from(`${head}u`), Buffer.from([0x80]), Buffer.from('x'), Buffer.from([0xe2, 0x82]), Buffer.from(tail)]);
+    const badRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-archive-utf8-'));
+    const writer = await ArchiveWriter.open({ root: badRoot });
+    const result = await writer.writeMessages([{ value, partition: 0, offset: '1' }]);
+    await writer.close();
+    expect(result.rows).toBe(1);
+    const conn = await db.connect();
+    const read = await conn.runAndReadAll(`SELECT user_id FROM read_parquet($glob)`, { glob: path.join(badRoot, 'events', '**', '*.parquet') });
+    expect(read.getRows()).toEqual([['u\ufffdx\ufffd']]);
+    conn.closeSync();
+    fs.rmSync(badRoot, { recursive: true, force: true });
+  });
+
   it('shares a flush among its lanes by partition and reports it as one flush', async () => {
     const good = events[1] as ReceivedEvent;
     const event = (id: string, ts: number, user = 'u1') => JSON.stringify({ ...good, event_id: id, user_id: user, ts, received_at: ts });
