@@ -115,9 +115,11 @@ export class Archiver implements PartitionHandler {
       this,
     );
     await this.consumer.start();
+    // Checked ten times per period: a partial buffer waits flushMs, at most a tenth more (a
+    // check every flushMs let it wait up to twice as long).
     const flushEvery = setInterval(() => {
       if (this.now() - this.lastFlushAt >= a.flushMs) void this.flushQuietly();
-    }, Math.max(10, Math.min(a.flushMs, 1_000)));
+    }, Math.max(10, Math.min(a.flushMs / 10, 1_000)));
     const lagEvery = setInterval(() => {
       this.pollLag().catch((err: unknown) => logger.warn({ err }, 'reading consumer lag failed'));
     }, this.deps.lagPollMs ?? a.lagPollMs);
