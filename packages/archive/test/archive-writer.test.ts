@@ -126,6 +126,25 @@ describe('ArchiveWriter', () => {
     fs.rmSync(badRoot, { recursive: true, force: true });
   });
 
+  it('writes each file in Kafka offset order, whatever order the messages came in', async () => {
+    const good = events[1] as ReceivedEvent;
+    // Partition 0 out of order; partition 2 in order, 3,000 rows interleaved with it (2 threads).
+    const shuffled = [5, 3, 4, 1, 2].map((o) => ({ value: JSON.stringify({ ...good, event_id: `s${o}` }), partition: 0, offset: String(o) }));
+    const ordered = Array.from({ length: 3_000 }, (_, i) => ({ value: JSON.stringify({ ...good, event_id: `o${i}` }), partition: 2, offset: String(10 + i) }));
+    const orderRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-archive-order-'));
+    const writer = await ArchiveWriter.open({ root: orderRoot, threads: 2, lanes: 1 });
+    const { files } = await writer.writeMessages([...shuffled.slice(0, 2), ...ordered, ...shuffled.slice(2)]);
+    await writer.close();
+    const conn = await db.connect();
+    const offsets = async (file: string) =>
+      (await conn.runAndReadAll(`SELECT kafka_offset::DOUBLE FROM read_parquet($file)`, { file })).getRows().map((r) => r[0]);
+    expect(files.map((f) => path.basename(f.path))).toEqual(['p0-1-5.parquet', 'p2-10-3009.parquet']);
+    expect(await offsets(files[0]?.path as string)).toEqual([1, 2, 3, 4, 5]);
+    expect(await offsets(files[1]?.path as string)).toEqual(ordered.map((m) => Number(m.offset)));
+    conn.closeSync();
+    fs.rmSync(orderRoot, { recursive: true, force: true });
+  });
+
   it('shares a flush among its lanes by partition and reports it as one flush', async () => {
     const good = events[1] as ReceivedEvent;
     const event = (id: string, ts: number, user = 'u1') => JSON.stringify({ ...good, event_id: id, user_id: user, ts, received_at: ts });
