@@ -47,19 +47,18 @@ export const emptyFlush = (): FlushResult => ({ files: [], rows: 0, rejected: 0,
  */
 export function mergeFlushResults(parts: readonly FlushResult[]): FlushResult {
   if (parts.length === 1) return parts[0] as FlushResult;
-  const merged = emptyFlush();
-  let rows = 0;
-  let rejected = 0;
-  let deleted = 0;
-  for (const part of parts) {
-    merged.files.push(...part.files);
-    merged.rejectedSample.push(...part.rejectedSample);
-    for (const [partition, ts] of part.maxTs) merged.maxTs.set(partition, Math.max(merged.maxTs.get(partition) ?? -Infinity, ts));
-    rows += part.rows;
-    rejected += part.rejected;
-    deleted += part.deleted;
-  }
-  merged.files.sort((a, b) => a.hourStart - b.hourStart || a.partition - b.partition);
-  const sample = merged.rejectedSample.sort((a, b) => Number(BigInt(a.offset) - BigInt(b.offset)) || a.partition - b.partition).slice(0, REJECTED_SAMPLE);
-  return { ...merged, rows, rejected, deleted, rejectedSample: sample };
+  const sum = (count: (part: FlushResult) => number) => parts.reduce((total, part) => total + count(part), 0);
+  const maxTs = new Map<number, number>();
+  for (const part of parts) for (const [partition, ts] of part.maxTs) maxTs.set(partition, Math.max(maxTs.get(partition) ?? -Infinity, ts));
+  return {
+    files: parts.flatMap((p) => p.files).sort((a, b) => a.hourStart - b.hourStart || a.partition - b.partition),
+    rows: sum((p) => p.rows),
+    rejected: sum((p) => p.rejected),
+    deleted: sum((p) => p.deleted),
+    rejectedSample: parts
+      .flatMap((p) => p.rejectedSample)
+      .sort((a, b) => Number(BigInt(a.offset) - BigInt(b.offset)) || a.partition - b.partition)
+      .slice(0, REJECTED_SAMPLE),
+    maxTs,
+  };
 }
