@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
+import { UnrecoverableError, WaitingChildrenError, Worker, type Job, type Queue } from 'bullmq';
 import { type RedisClient, readArchiveWatermarks } from '@sigflow/store';
 import type { Registry } from 'prom-client';
 import { archiveSealedThrough, isHourSealed, listHourFiles } from '@sigflow/archive';
@@ -8,8 +8,10 @@ import { bullConnection, bullPrefix, InvalidJobDataError, parseJobRequest, type 
 import { batchMetrics, type BatchMetrics } from './batch-metrics.js';
 import { compactHour } from './compact-hour.js';
 import { DuckDBSession } from './duckdb-session.js';
+import { RecomputePartError } from './errors.js';
 import { recomputeDirtyHours } from './recompute-dirty.js';
-import { recomputeHours, type JobProgress } from './recompute-hours.js';
+import { recomputeHours, type JobProgress, type RecomputeResult } from './recompute-hours.js';
+import { awaitRecomputeParts, fansOut, reportPartToParent, sumPartAnswers, type HourSpan, type PartAnswer } from './recompute-flow.js';
 import { reconcileHours } from './reconcile-hours.js';
 import { trainAttribution } from './train-attribution.js';
 import { recomputeSegments, type SegmentRecomputeResult } from './recompute-segments.js';
@@ -48,20 +50,11 @@ export async function runJobRequest(
   const { duckdb, onProgress, computedBy } = options;
   switch (request.kind) {
     case 'recompute': {
-      const r = await recomputeHours({ context: ctx, from: request.from, to: request.to, duckdb, onProgress, computedBy });
-      const segments = await withSession(ctx, duckdb, (session) => recomputeSegments({ context: ctx, from: request.from, to: request.to, duckdb: session, computedBy }));
-      return {
-        segments: segmentSummary(segments),
-        hours: r.hours.length,
-        replaced: r.hours.filter((h) => h.replaced).length,
-        versions: [...new Set(r.hours.map((h) => h.version))],
-        events: r.hours.reduce((a, h) => a + h.events, 0),
-        rowsRead: r.rowsRead,
-        eventsProcessed: r.eventsProcessed,
-        timings: r.timings,
-        recomputedHours: r.hours.filter((h) => h.replaced).map((h) => h.hourStart),
-      };
+      const hours = await recomputeHoursAnswer(ctx, request, { duckdb, onProgress, computedBy });
+      return { segments: await recomputeRangeSegments(ctx, request, duckdb, computedBy), ...hours };
     }
+    case 'recompute-part':
+      return { ...(await recomputeHoursAnswer(ctx, request, { duckdb, onProgress, computedBy })) };
     case 'recompute-dirty': {
       const r = await recomputeDirtyHours({ context: ctx, duckdb, onProgress, computedBy });
       return {
@@ -111,6 +104,31 @@ export async function runJobRequest(
   }
 }
 
+/** The hours of a recompute (or of one of its parts), as its job answers them. */
+async function recomputeHoursAnswer(
+  ctx: BatchContext,
+  span: HourSpan,
+  options: { duckdb?: DuckDBSession | undefined; onProgress?: ((p: JobProgress) => void | Promise<void>) | undefined; computedBy?: string | undefined },
+): Promise<PartAnswer & { timings: RecomputeResult['timings'] }> {
+  const r = await recomputeHours({ context: ctx, from: span.from, to: span.to, ...options });
+  return {
+    hours: r.hours.length,
+    replaced: r.hours.filter((h) => h.replaced).length,
+    versions: [...new Set(r.hours.map((h) => h.version))],
+    events: r.hours.reduce((a, h) => a + h.events, 0),
+    rowsRead: r.rowsRead,
+    eventsProcessed: r.eventsProcessed,
+    timings: r.timings,
+    recomputedHours: r.hours.filter((h) => h.replaced).map((h) => h.hourStart),
+  };
+}
+
+/** The segments of a recompute's range, once for the whole range. */
+async function recomputeRangeSegments(ctx: BatchContext, span: HourSpan, duckdb: DuckDBSession | undefined, computedBy: string | undefined) {
+  const segments = await withSession(ctx, duckdb, (session) => recomputeSegments({ context: ctx, from: span.from, to: span.to, duckdb: session, computedBy }));
+  return segmentSummary(segments);
+}
+
 /**
  * A deletion run by the queue: progress by step (never the id), the hours an earlier attempt
  * changed recomputed too, and once it completed, the job's data keeps only who asked: the
@@ -157,18 +175,20 @@ export function startBatchWorker(deps: BatchWorkerDeps): BatchWorker {
   const { context: ctx } = deps;
   const metrics = batchMetrics(deps.registry);
   let session: DuckDBSession | undefined;
-  const processor = async (job: Job): Promise<unknown> => {
+  const processor = async (job: Job, token?: string): Promise<unknown> => {
     const end = metrics.jobDuration.startTimer({ kind: job.name });
     try {
       // A deletion that died after its last step left no id to run again: it is done.
       if (job.name === 'delete-user' && (job.data as { erased?: unknown } | undefined)?.erased === true) return job.returnvalue ?? { erased: true };
       const request = parseJobRequest(job.name, job.data);
       session ??= await DuckDBSession.forBatch(ctx.config.batch);
-      const result = await runQueuedJob(deps, metrics, job, request, session);
+      const result = await runQueuedJob(deps, metrics, { job, token }, request, session);
       metrics.jobs.inc({ kind: job.name, outcome: 'completed' });
       end({ outcome: 'completed' });
       return result;
     } catch (err) {
+      // A recompute waiting for its parts: not a failure, it runs again once they are done.
+      if (err instanceof WaitingChildrenError) throw err;
       throw jobFailure(deps, metrics, job, err, end);
     }
   };
@@ -195,9 +215,26 @@ export function startBatchWorker(deps: BatchWorkerDeps): BatchWorker {
   };
 }
 
+/**
+ * A recompute fanned out as parts (see `recompute-flow.ts`): once every part is done, the range's
+ * segments and the parts' answers summed (the parts enqueued their own compactions).
+ */
+async function runFannedOutRecompute(deps: BatchWorkerDeps, queue: Queue, job: Job, token: string, span: HourSpan, duckdb: DuckDBSession): Promise<unknown> {
+  const ctx = deps.context;
+  const answers = await awaitRecomputeParts(queue, job, token, span, ctx.config.batch.hoursPerPart);
+  const summed = sumPartAnswers(answers);
+  const segments = await recomputeRangeSegments(ctx, span, duckdb, `job:${job.id ?? '?'}`);
+  await job.updateProgress({ hoursDone: summed.hours, hoursTotal: summed.hours, rowsRead: summed.rowsRead, percent: 100 });
+  return { segments, ...summed };
+}
+
 /** Runs a checked request for a queued job: progress to the job, rows to the metrics, follow-ups. */
-async function runQueuedJob(deps: BatchWorkerDeps, metrics: BatchMetrics, job: Job, request: JobRequest, duckdb: DuckDBSession): Promise<unknown> {
+async function runQueuedJob(deps: BatchWorkerDeps, metrics: BatchMetrics, held: { job: Job; token: string | undefined }, request: JobRequest, duckdb: DuckDBSession): Promise<unknown> {
+  const { job, token } = held;
   if (request.kind === 'delete-user') return runDeletionJob(deps, job, request.userId, duckdb);
+  if (request.kind === 'recompute' && deps.queue && token !== undefined && fansOut(request, deps.context.config.batch.hoursPerPart)) {
+    return runFannedOutRecompute(deps, deps.queue, job, token, request, duckdb);
+  }
   const kind = job.name;
   let lastRows = 0;
   let last: JobProgress | undefined;
@@ -217,12 +254,13 @@ async function runQueuedJob(deps: BatchWorkerDeps, metrics: BatchMetrics, job: J
   const hoursTotal = Number(result['hours'] ?? last?.hoursTotal ?? 1);
   await job.updateProgress({ hoursDone: hoursTotal, hoursTotal, rowsRead: result.rowsRead, percent: 100 });
   if (deps.queue && recomputed.length > 0) await enqueueCompactions(deps, recomputed);
+  if (deps.queue && request.kind === 'recompute-part') await reportPartToParent(deps.queue, job, result as unknown as PartAnswer);
   return result;
 }
 
 /**
- * The error a failed job is failed with, counted once: malformed data becomes an
- * UnrecoverableError (no retry: it cannot succeed); anything else is retried until the attempts
+ * The error a failed job is failed with, counted once: malformed data and a part that failed for
+ * good become an UnrecoverableError (no retry: it cannot succeed); anything else is retried until the attempts
  * run out.
  */
 function jobFailure(deps: BatchWorkerDeps, metrics: BatchMetrics, job: Job, err: unknown, end: (labels: { outcome: string }) => void): unknown {
@@ -230,6 +268,12 @@ function jobFailure(deps: BatchWorkerDeps, metrics: BatchMetrics, job: Job, err:
   if (err instanceof InvalidJobDataError) {
     metrics.jobs.inc({ kind, outcome: 'invalid' });
     end({ outcome: 'invalid' });
+    return new UnrecoverableError(err.message);
+  }
+  if (err instanceof RecomputePartError) {
+    metrics.jobs.inc({ kind, outcome: 'failed' });
+    end({ outcome: 'error' });
+    deps.logger.warn({ err, job: job.id, kind }, 'batch job failed');
     return new UnrecoverableError(err.message);
   }
   const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);

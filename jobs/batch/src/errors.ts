@@ -13,3 +13,14 @@ export class RuleThreadError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * A part of a fanned-out recompute failed for good (after its own attempts): its parent fails
+ * with the part's hours and reason, without retries of its own (the part had them).
+ */
+export class RecomputePartError extends Error {
+  override readonly name = 'RecomputePartError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

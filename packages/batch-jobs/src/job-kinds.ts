@@ -5,6 +5,9 @@ import { floorHour, HOUR_MS, parseJobTime } from './job-time.js';
  * The batch layer's job kinds (BullMQ job names) and their data:
  * - `recompute {from, to}`: recompute the hours [from, to) (ops: API `POST /v1/jobs/reprocess`,
  *   CLI `jobs reprocess`, the dashboard's reprocess form);
+ *   A range longer than `batch.hoursPerPart` fans out as `recompute-part` child jobs;
+ * - `recompute-part {from, to}`: one part of a `recompute` (its child job): the views of those
+ *   hours only, the parent recomputes the range's segments once its parts are done;
  * - `recompute-dirty {}`: recompute every dirty hour (the job scheduler, every few minutes) and
  *   advance the batch watermark;
  * - `train-attribution {from?, to?}`: train the Shapley table and the Markov chain over the
@@ -20,7 +23,7 @@ import { floorHour, HOUR_MS, parseJobTime } from './job-time.js';
  * Every kind also takes `requestedBy` (see {@link requesterPattern}). Times are ISO strings
  * (`2026-11-20T10:00Z`) or ms since the epoch. No other field is accepted.
  */
-export const jobKinds = ['recompute', 'recompute-dirty', 'train-attribution', 'reconcile', 'compact', 'enforce-retention', 'delete-user'] as const;
+export const jobKinds = ['recompute', 'recompute-part', 'recompute-dirty', 'train-attribution', 'reconcile', 'compact', 'enforce-retention', 'delete-user'] as const;
 export type JobKind = (typeof jobKinds)[number];
 
 /**
@@ -37,6 +40,7 @@ interface Requested {
 export type JobRequest = Requested &
   (
     | { readonly kind: 'recompute'; readonly from: number; readonly to: number }
+    | { readonly kind: 'recompute-part'; readonly from: number; readonly to: number }
     | { readonly kind: 'recompute-dirty' }
     | { readonly kind: 'train-attribution'; readonly from?: number; readonly to?: number }
     | { readonly kind: 'reconcile'; readonly from: number; readonly to: number }
@@ -106,6 +110,7 @@ function userIdOf(kind: string, data: Fields): { userId: string } {
 /** The fields each kind takes besides `requestedBy`. */
 const kindFields: Record<JobKind, readonly string[]> = {
   recompute: ['from', 'to'],
+  'recompute-part': ['from', 'to'],
   reconcile: ['from', 'to'],
   'recompute-dirty': [],
   'train-attribution': ['from', 'to'],
@@ -130,6 +135,7 @@ export function parseJobRequest(name: string, data: unknown): JobRequest {
   const by = requester(name, d);
   switch (name) {
     case 'recompute':
+    case 'recompute-part':
     case 'reconcile':
       return { kind: name, ...range(name, d), ...by };
     case 'recompute-dirty':

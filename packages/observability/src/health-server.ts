@@ -7,7 +7,8 @@ export type ReadinessCheck = () => Promise<boolean> | boolean;
 export interface HealthServerOptions {
   readonly host?: string;
   readonly port: number;
-  readonly registry: Registry;
+  /** What `/metrics` answers: a registry, or anything that renders like one (several processes' metrics merged). */
+  readonly registry: Pick<Registry, 'metrics' | 'contentType'>;
   readonly ready: ReadinessCheck;
 }
 

@@ -16,7 +16,11 @@ import { batchTally } from './lib/views.js';
 
 const HOUR = 3_600_000;
 
-/** The worker of these scenarios: one hour per pass (progress to kill in the middle of), no schedules; the shipped lock and stalled-job check. */
+/**
+ * The worker of these scenarios: one hour per pass (progress to kill in the middle of), no
+ * schedules; the shipped lock and stalled-job check, and the shipped parts (a 6-hour recompute
+ * runs as parts of 4 and 2 hours) and worker processes (the service and one more).
+ */
 const workerEnv: Record<string, string> = {
   SIGFLOW_BATCH_HOURS_PER_PASS: '1',
   SIGFLOW_BATCH_ATTEMPTS: '3',
@@ -27,14 +31,20 @@ const workerEnv: Record<string, string> = {
   SIGFLOW_BATCH_VIEW_PARQUET: 'false',
 };
 
-async function progressOf(job: Job): Promise<number> {
+function progressOf(job: Job): number {
   const p = job.progress as { hoursDone?: number } | number | undefined;
   return typeof p === 'object' && p ? (p.hoursDone ?? 0) : 0;
 }
 
-// The batch layer under faults: a worker killed (kill -9) in the middle of a recompute, twice,
-// must still finish the job (BullMQ hands a dead worker's job out again) with views equal to the
-// truth; a job that fails on one hour keeps the served version, is retried and reported failed.
+/** The parts of a fanned-out recompute that run now, with their progress. */
+async function activeParts(queue: Queue, parentId: string): Promise<Job[]> {
+  return (await queue.getJobs(['active'])).filter((j) => j.name === 'recompute-part' && j.parent?.id === parentId);
+}
+
+// The batch layer under faults: the batch service (both its worker processes) killed (kill -9) in
+// the middle of a recompute, twice, must still finish the job (BullMQ hands a dead worker's parts
+// out again) with views equal to the truth; a job that fails on one hour keeps the served
+// version, its part is retried, and the job is reported failed with the part's reason.
 describe('faults: batch layer', () => {
   let scenario: Scenario;
   let archiveDir: string;
@@ -79,20 +89,14 @@ describe('faults: batch layer', () => {
       const random = seededRandom(103);
       const pickups: number[] = [];
       for (let i = 0; i < 2; i++) {
-        // Kill somewhere in the middle: after the first or second hour of this run of the job.
+        // Kill somewhere in the middle: after the first or second hour of a running part.
         const after = 1 + Math.floor(random() * 2);
-        await timeUntil(`the job to reach hour ${after}`, async () => {
-          const j = await queue!.getJob(job.id!);
-          return j !== undefined && (await j.getState()) === 'active' && (await progressOf(j)) >= after;
-        }, 60_000, 25);
+        await timeUntil(`a part to reach hour ${after}`, async () => (await activeParts(queue!, job.id!)).some((p) => progressOf(p) >= after), 60_000, 25);
         const killedAt = Date.now();
         await worker.kill9();
         await worker.start();
-        // Recovered = the job runs again, on the restarted worker.
-        await timeUntil('the job to be picked up again', async () => {
-          const j = await queue!.getJob(job.id!);
-          return j !== undefined && (j.processedOn ?? 0) > killedAt;
-        }, 60_000, 50);
+        // Recovered = the parts run again, on the restarted workers.
+        await timeUntil('a part to be picked up again', async () => (await activeParts(queue!, job.id!)).some((p) => (p.processedOn ?? 0) > killedAt), 60_000, 50);
         pickups.push(Date.now() - killedAt);
         noteRecovery(row, Date.now() - killedAt);
       }
@@ -131,6 +135,13 @@ describe('faults: batch layer', () => {
         queue = newQueue();
         const job = await queue.add('recompute', range());
         await timeUntil('the job to fail for good', async () => (await job.getState()) === 'failed', 60_000, 100);
+        // Both parts read the bad hour (the second one as its context): each fails for good after its attempts.
+        const partsSettled = async () => {
+          const parts = (await queue!.getJobs(['completed', 'failed', 'active', 'wait', 'delayed'])).filter((j) => j.name === 'recompute-part' && j.parent?.id === job.id);
+          const states = await Promise.all(parts.map((p) => p.getState()));
+          return parts.length === 2 && states.every((st) => st === 'failed');
+        };
+        await timeUntil('both parts to fail for good', partsSettled, 60_000, 100);
         const res = await fetch(`http://127.0.0.1:${api.metricsPort}/v1/jobs/${job.id}`, { headers: { 'x-api-key': 'k' } });
         const reported = (await res.json()) as { state: string; attemptsMade: number; attempts: number; failedReason: string | null };
         const failedCount = await metricSum(worker.metricsPort, 'sigflow_batch_jobs_total', 'outcome="failed"');
@@ -152,11 +163,13 @@ describe('faults: batch layer', () => {
           badHourVersion: { before: before.versions.get(bad), duringFailure: during.versions.get(bad), afterFix: after.versions.get(bad) },
           diffs: [...during.diffs, ...after.diffs],
         };
+        // Each part made its 3 attempts (2 retries); the job failed once, with a part's reason; the
+        // counts are the service's and its other worker process's together.
         expect(reported.state).toBe('failed');
-        expect(reported.attemptsMade).toBe(3);
-        expect(reported.failedReason).toBeTruthy();
-        expect(failedCount).toBe(1);
-        expect(retryingCount).toBe(2);
+        expect(reported.failedReason).toMatch(/^part \S+ to \S+ failed after 3 attempts: reading \d+ archive files failed/);
+        expect(failedCount).toBe(3);
+        expect(retryingCount).toBe(4);
+        expect(await metricSum(worker.metricsPort, 'sigflow_batch_jobs_total', 'kind="recompute",outcome="failed"')).toBe(1);
         // The failed hour still serves the version from before; every hour still equals the truth.
         expect(during.versions.get(bad)).toBe(before.versions.get(bad));
         expect(during.diffs).toEqual([]);
