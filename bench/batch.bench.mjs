@@ -1,14 +1,16 @@
 // Batch layer: (1) archiver rows/s into Parquet — the writer alone (decode + DuckDB appender +
 // COPY zstd + fsync + rename, flushes of 50,000 on 2 write lanes) and end to end from Kafka; (2) recompute of a
 // simulated day (default 10 million events, written straight into the archive layout with
-// DuckDB): wall time and events/s end to end, DuckDB scan rows/s, and the worker's peak memory
-// (run in a child process, peak RSS). Targets: archiver >= 200,000 rows/s; recompute >= 200,000
-// events/s; scan >= 20 million rows/s.
+// DuckDB) as a `recompute` job on the batch service with its shipped worker processes (then on
+// one, for the ratio): wall time and events/s end to end, DuckDB scan rows/s, and the worker
+// processes' peak RSS. Targets: archiver >= 200,000 rows/s; recompute >= 200,000 events/s and
+// RSS <= 1.5 GB; scan >= 20 million rows/s.
 //
 //   npm run bench batch                         (BENCH_EVENTS / BENCH_ARCHIVER_EVENTS to resize)
 //   node bench/batch.bench.mjs --events 1000000 (a quick run)
 //   BENCH_PARTS=recompute,scan (a subset of archiver, scan, recompute; default all)
-//   BENCH_RECOMPUTE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (node flags of the recompute child)
+//   BENCH_RECOMPUTE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (node flags of the batch service's processes)
+//   BENCH_RECOMPUTE_ONE_WORKER=0 (skip the run on one worker process)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,8 +22,11 @@ import { createKafka, deleteTopics, ensureTopics, EventProducer } from '@sigflow
 import { Archiver } from '@sigflow/archiver';
 import { ArchiveWriter, archiveColumns, archiveFileFormat, archiveFileName, hourFolder } from '@sigflow/archive';
 import { createLogger, createMetricsRegistry } from '@sigflow/observability';
-import { createRedis } from '@sigflow/store';
-import { jsonFromChild } from './child-json.mjs';
+import { createRedis, StoreKeys } from '@sigflow/store';
+import { trainMarkovChain, trainShapleyTable } from '@sigflow/core';
+import { bullConnection, bullPrefix, openBatchQueue } from '@sigflow/batch-jobs';
+import { QueueEvents } from 'bullmq';
+import { execFileSync, spawn } from 'node:child_process';
 import { load, root } from './lib.mjs';
 import { serviceNodeArgs } from '../infra/lib/process.mjs';
 
@@ -289,53 +294,83 @@ async function scanBench(archiveRoot, threads) {
   };
 }
 
-/** Runs recomputeHours over the day in a child process (the worker), reporting its result and peak RSS. */
-function recomputeInChild(env) {
-  const code = `
-    import { loadConfig } from '@sigflow/config';
-    import { createRedis, StoreKeys } from '@sigflow/store';
-    import { trainMarkovChain, trainShapleyTable } from '@sigflow/core';
-    import { recomputeHours } from '@sigflow/batch';
-    const config = loadConfig();
-    const redis = createRedis(config.redis);
-    const keys = new StoreKeys(config.redis.keyPrefix);
-    // Published models, so every model (Shapley and Markov included) is computed.
-    const cs = ['search', 'display', 'social', 'video', 'email', 'affiliate'];
-    const users = cs.flatMap((a, i) => cs.slice(i).map((b, j) => ({ channels: [a, b], converted: (i + j) % 3 === 0 })));
-    const table = trainShapleyTable(users, 'bench-table');
-    await redis.set(keys.shapleyTable(), JSON.stringify(table));
-    await redis.set(keys.shapleyVersion(), table.version);
-    await redis.set(keys.markovModel(), JSON.stringify({ version: 'bench-markov', from: 0, to: 1, model: trainMarkovChain(users) }));
-    // Peaks of what the resident set is made of: the JS heap (used, and committed with the young
-    // generation), Buffers and other memory outside it; the rest of the RSS is DuckDB's.
-    const peak = { heapUsed: 0, heapTotal: 0, external: 0 };
-    const timer = setInterval(() => {
-      const m = process.memoryUsage();
-      for (const k of Object.keys(peak)) peak[k] = Math.max(peak[k], m[k]);
-    }, 200);
-    const from = Number(process.env.BENCH_FROM);
+/** Publishes attribution models, so every model (Shapley and Markov included) is computed. */
+async function publishBenchModels(redis, keyPrefix) {
+  const keys = new StoreKeys(keyPrefix);
+  const cs = ['search', 'display', 'social', 'video', 'email', 'affiliate'];
+  const users = cs.flatMap((a, i) => cs.slice(i).map((b, j) => ({ channels: [a, b], converted: (i + j) % 3 === 0 })));
+  const table = trainShapleyTable(users, 'bench-table');
+  await redis.set(keys.shapleyTable(), JSON.stringify(table));
+  await redis.set(keys.shapleyVersion(), table.version);
+  await redis.set(keys.markovModel(), JSON.stringify({ version: 'bench-markov', from: 0, to: 1, model: trainMarkovChain(users) }));
+}
+
+/** Peak resident set (VmHWM) and CPU seconds of a live process, from /proc. */
+function processStats(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const hwmKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // utime and stime (fields 14 and 15 of stat; 12 and 13 after the command), in clock ticks of 1/100 s.
+  return { pid, peakRssMb: Math.round(hwmKb / 1024), cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100 };
+}
+
+/** The batch service's process and the worker processes it started. */
+function serviceProcesses(pid) {
+  let children = [];
+  try {
+    children = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch {
+    // pgrep exits 1 when the service started no other process (one worker).
+  }
+  return [pid, ...children];
+}
+
+/**
+ * The day's recompute as ops run it: the batch service (`jobs/batch/dist/main.js`, its shipped
+ * node flags and `workers` worker processes) takes a `recompute` job of the 24 hours from the
+ * queue, which fans out as parts; timed from the enqueue to the job's completion (parts, then the
+ * range's segments). Peak RSS and CPU per process from /proc before the service stops.
+ */
+async function recomputeJob(env, workers) {
+  const serviceEnv = {
+    ...process.env,
+    SIGFLOW_LOG_LEVEL: 'warn',
+    ...env,
+    SIGFLOW_BATCH_WORKERS: String(workers),
+    SIGFLOW_BATCH_METRICS_PORT: '0',
+    // No scheduled job runs beside the one measured.
+    SIGFLOW_BATCH_RECOMPUTE_EVERY: '0 0 1 1 *',
+    SIGFLOW_BATCH_RETRAIN_EVERY: '0 0 1 1 *',
+    SIGFLOW_BATCH_RETENTION_EVERY: '0 0 1 1 *',
+  };
+  const config = loadConfig(serviceEnv);
+  const entry = 'jobs/batch/dist/main.js';
+  const nodeArgs = [...serviceNodeArgs(entry), ...(process.env.BENCH_RECOMPUTE_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  const service = spawn(process.execPath, [...nodeArgs, path.join(root, entry)], { cwd: root, env: serviceEnv, stdio: ['ignore', 'inherit', 'inherit'] });
+  const exited = new Promise((resolve) => service.once('exit', resolve));
+  const queue = openBatchQueue(config);
+  const events = new QueueEvents(config.batch.queueName, { connection: bullConnection(config), prefix: bullPrefix(config) });
+  try {
+    await events.waitUntilReady();
+    for (let i = 0; (await queue.getWorkers()).length < workers; i++) {
+      if (i > 600) throw new Error(`the batch service did not start ${workers} workers in 60 s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const t = performance.now();
-    const result = await recomputeHours({ config, redis, from, to: from + 24 * 3600000, computedBy: 'bench' });
+    const job = await queue.add('recompute', { from: DAY_START, to: DAY_START + 24 * HOUR, requestedBy: 'bench' });
+    const result = await job.waitUntilFinished(events, 30 * 60_000);
     const ms = performance.now() - t;
-    clearInterval(timer);
-    redis.disconnect();
-    const { hours, ...rest } = result;
-    console.log(JSON.stringify({
-      ...rest,
-      wallMs: Math.round(ms),
-      hours: hours.length,
-      events: hours.reduce((a, h) => a + h.events, 0),
-      duplicates: hours.reduce((a, h) => a + h.duplicates, 0),
-      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
-      cpuSeconds: Math.round((process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1000) / 1000,
-      peakHeapMb: Math.round(peak.heapUsed / 1048576),
-      peakHeapCommittedMb: Math.round(peak.heapTotal / 1048576),
-      peakExternalMb: Math.round(peak.external / 1048576),
-    }));
-  `;
-  // The batch worker's own node flags (jobs/batch/package.json `sigflow.nodeArgs`), then the bench's.
-  const nodeArgs = [...serviceNodeArgs('jobs/batch/dist/main.js'), ...(process.env.BENCH_RECOMPUTE_NODE_ARGS ?? '').split(' ').filter(Boolean)];
-  return jsonFromChild('recompute child', [...nodeArgs, '--input-type=module', '-e', code], { cwd: root, env: { ...process.env, SIGFLOW_LOG_LEVEL: 'warn', ...env } });
+    // The parent's last run: once its parts were done, the range's segments.
+    const done = await queue.getJob(job.id);
+    result.segmentsMs = done?.finishedOn && done.processedOn ? done.finishedOn - done.processedOn : null;
+    const processes = serviceProcesses(service.pid).map(processStats);
+    return { result, ms, processes };
+  } finally {
+    service.kill('SIGTERM');
+    await exited;
+    await events.close();
+    await queue.close();
+  }
 }
 
 async function recomputeBench(events, parts) {
@@ -370,42 +405,60 @@ async function recomputeBench(events, parts) {
       scan = { ...all, rowsPerSecondByThreads: { 1: byThreads[1].rowsPerSecond, 2: byThreads[2].rowsPerSecond } };
     }
     if (!parts.has('recompute')) return { scan };
+    await publishBenchModels(redis, env.SIGFLOW_REDIS_PREFIX);
+    const workers = loadConfig({ ...process.env, ...env }).batch.workers;
     const loadBefore = load();
-    const r = await recomputeInChild(env);
+    const shipped = await recomputeJob(env, workers);
+    const loadAfter = load();
+    const r = shipped.result;
+    const seconds = (ms) => Math.round(ms ?? 0) / 1000;
     const recompute = {
       archiveRows: written.value.rows,
+      workers,
+      parts: r.parts,
       events: r.events,
       duplicates: r.duplicates,
       hours: r.hours,
       rowsRead: r.rowsRead,
       eventsThroughRules: r.eventsProcessed,
-      wallSeconds: r.wallMs / 1000,
-      eventsPerSecond: Math.round(r.events / (r.wallMs / 1000)),
-      timingsSeconds: {
-        duckdbReadDedupe: Math.round(r.timings.scanMs) / 1000,
-        duckdbIpFloodPass: Math.round(r.timings.floodMs) / 1000,
-        duckdbSortByUser: Math.round(r.timings.sortMs) / 1000,
-        waitForChunks: Math.round(r.timings.waitMs) / 1000,
-        duckdbValuesToJsEvents: Math.round(r.timings.convertMs) / 1000,
-        jsRules: Math.round(r.timings.rulesJsMs) / 1000,
-        rulesTotal: Math.round(r.timings.rulesMs) / 1000,
-        redisAndParquetWrites: Math.round(r.timings.writeMs) / 1000,
+      wallSeconds: seconds(shipped.ms),
+      eventsPerSecond: Math.round(r.events / (shipped.ms / 1000)),
+      // Summed over the parts, which ran side by side on the workers.
+      segmentsSeconds: seconds(r.segmentsMs),
+      partTimingsSeconds: {
+        duckdbReadDedupe: seconds(r.timings.scanMs),
+        duckdbIpFloodPass: seconds(r.timings.floodMs),
+        duckdbSortByUser: seconds(r.timings.sortMs),
+        waitForChunks: seconds(r.timings.waitMs),
+        duckdbValuesToJsEvents: seconds(r.timings.convertMs),
+        jsRules: seconds(r.timings.rulesJsMs),
+        rulesTotal: seconds(r.timings.rulesMs),
+        redisAndParquetWrites: seconds(r.timings.writeMs),
       },
-      duckdbReadRowsPerSecond: Math.round(r.rowsRead / (r.timings.scanMs / 1000)),
-      jsRulesEventsPerSecond: Math.round(r.eventsProcessed / (r.timings.rulesJsMs / 1000)),
-      peakRssMb: r.peakRssMb,
-      // CPU of the worker process (JS and DuckDB threads): the work done, less sensitive to load than wall time.
-      cpuSeconds: r.cpuSeconds,
-      peakHeapMb: r.peakHeapMb,
-      peakHeapCommittedMb: r.peakHeapCommittedMb,
-      peakExternalMb: r.peakExternalMb,
+      // The largest worker process's peak RSS (each process has its own DuckDB and heap).
+      peakRssMb: Math.max(...shipped.processes.map((p) => p.peakRssMb)),
+      // CPU of the service's processes (JS and DuckDB threads): the work done, less sensitive to load than wall time.
+      cpuSeconds: Math.round(shipped.processes.reduce((a, p) => a + p.cpuSeconds, 0) * 100) / 100,
+      processes: shipped.processes.map(({ peakRssMb, cpuSeconds }) => ({ peakRssMb, cpuSeconds })),
       loadBefore,
-      loadAfter: load(),
+      loadAfter,
       target: 200_000,
     };
     console.log(
-      `recompute: ${recompute.eventsPerSecond} events/s end to end (${recompute.wallSeconds} s); read+dedupe ${recompute.timingsSeconds.duckdbReadDedupe} s, rules ${recompute.timingsSeconds.rulesTotal} s (JS ${recompute.timingsSeconds.jsRules} s), writes ${recompute.timingsSeconds.redisAndParquetWrites} s; peak RSS ${recompute.peakRssMb} MB (JS heap ${recompute.peakHeapMb} MB used, ${recompute.peakHeapCommittedMb} MB committed; outside the heap ${recompute.peakExternalMb} MB); CPU ${recompute.cpuSeconds} s`,
+      `recompute: ${recompute.eventsPerSecond} events/s end to end (${recompute.wallSeconds} s, ${workers} worker processes, ${r.parts} parts); peak RSS ${recompute.peakRssMb} MB (per process ${recompute.processes.map((p) => p.peakRssMb).join(', ')}); CPU ${recompute.cpuSeconds} s`,
     );
+    if (workers > 1 && process.env.BENCH_RECOMPUTE_ONE_WORKER !== '0') {
+      // The same job on one worker process, in the same run: what the second process brings.
+      const one = await recomputeJob(env, 1);
+      recompute.oneWorker = {
+        wallSeconds: seconds(one.ms),
+        eventsPerSecond: Math.round(one.result.events / (one.ms / 1000)),
+        peakRssMb: Math.max(...one.processes.map((p) => p.peakRssMb)),
+        cpuSeconds: Math.round(one.processes.reduce((a, p) => a + p.cpuSeconds, 0) * 100) / 100,
+        loadAfter: load(),
+      };
+      console.log(`recompute on 1 worker process: ${recompute.oneWorker.eventsPerSecond} events/s (${recompute.oneWorker.wallSeconds} s); peak RSS ${recompute.oneWorker.peakRssMb} MB; CPU ${recompute.oneWorker.cpuSeconds} s`);
+    }
     return { scan, recompute };
   } finally {
     const keys = await redis.keys(`bench-${id}:*`);

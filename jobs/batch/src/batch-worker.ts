@@ -116,6 +116,7 @@ async function recomputeHoursAnswer(
     replaced: r.hours.filter((h) => h.replaced).length,
     versions: [...new Set(r.hours.map((h) => h.version))],
     events: r.hours.reduce((a, h) => a + h.events, 0),
+    duplicates: r.hours.reduce((a, h) => a + h.duplicates, 0),
     rowsRead: r.rowsRead,
     eventsProcessed: r.eventsProcessed,
     timings: r.timings,

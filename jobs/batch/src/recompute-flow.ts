@@ -15,9 +15,13 @@ export interface PartAnswer {
   readonly replaced: number;
   readonly versions: string[];
   readonly events: number;
+  /** Later copies dropped (duplicates) in the hours. */
+  readonly duplicates: number;
   readonly rowsRead: number;
   readonly eventsProcessed: number;
   readonly recomputedHours: number[];
+  /** Where the part's time went (`RecomputeResult.timings`, ms). */
+  readonly timings?: Readonly<Record<string, number>>;
 }
 
 /** Whether a recompute of `span` fans out as parts (it is longer than `hoursPerPart` hours). */
@@ -69,17 +73,21 @@ async function throwPartFailure(queue: Queue, parent: Job): Promise<void> {
   throw new RecomputePartError(`part ${hours} failed after ${part?.attemptsMade ?? '?'} attempts: ${reason}`);
 }
 
-/** The parts' answers summed as one recompute's. */
+/** The parts' answers summed as one recompute's (timings: summed over the parts, which ran side by side). */
 export function sumPartAnswers(answers: readonly PartAnswer[]): PartAnswer & { parts: number } {
+  const timings: Record<string, number> = {};
+  for (const a of answers) for (const [k, ms] of Object.entries(a.timings ?? {})) timings[k] = (timings[k] ?? 0) + ms;
   return {
     parts: answers.length,
     hours: answers.reduce((a, p) => a + p.hours, 0),
     replaced: answers.reduce((a, p) => a + p.replaced, 0),
     versions: [...new Set(answers.flatMap((p) => p.versions))],
     events: answers.reduce((a, p) => a + p.events, 0),
+    duplicates: answers.reduce((a, p) => a + p.duplicates, 0),
     rowsRead: answers.reduce((a, p) => a + p.rowsRead, 0),
     eventsProcessed: answers.reduce((a, p) => a + p.eventsProcessed, 0),
     recomputedHours: answers.flatMap((p) => p.recomputedHours).sort((a, b) => a - b),
+    timings,
   };
 }
 
