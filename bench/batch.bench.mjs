@@ -314,6 +314,13 @@ function processStats(pid) {
   return { pid, peakRssMb: Math.round(hwmKb / 1024), cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100 };
 }
 
+/** CPU seconds Redis has used so far (user and system), from INFO. */
+async function redisCpuSeconds(redis) {
+  const info = await redis.info('cpu');
+  const value = (name) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return value('used_cpu_user') + value('used_cpu_sys');
+}
+
 /** The batch service's process and the worker processes it started. */
 function serviceProcesses(pid) {
   let children = [];
@@ -331,7 +338,7 @@ function serviceProcesses(pid) {
  * queue, which fans out as parts; timed from the enqueue to the job's completion (parts, then the
  * range's segments). Peak RSS and CPU per process from /proc before the service stops.
  */
-async function recomputeJob(env, workers) {
+async function recomputeJob(redis, env, workers) {
   const serviceEnv = {
     ...process.env,
     SIGFLOW_LOG_LEVEL: 'warn',
@@ -356,6 +363,7 @@ async function recomputeJob(env, workers) {
       if (i > 600) throw new Error(`the batch service did not start ${workers} workers in 60 s`);
       await new Promise((r) => setTimeout(r, 100));
     }
+    const redisCpu = await redisCpuSeconds(redis);
     const t = performance.now();
     const job = await queue.add('recompute', { from: DAY_START, to: DAY_START + 24 * HOUR, requestedBy: 'bench' });
     const result = await job.waitUntilFinished(events, 30 * 60_000);
@@ -364,7 +372,7 @@ async function recomputeJob(env, workers) {
     const done = await queue.getJob(job.id);
     result.segmentsMs = done?.finishedOn && done.processedOn ? done.finishedOn - done.processedOn : null;
     const processes = serviceProcesses(service.pid).map(processStats);
-    return { result, ms, processes };
+    return { result, ms, processes, redisCpuSeconds: Math.round(((await redisCpuSeconds(redis)) - redisCpu) * 100) / 100 };
   } finally {
     service.kill('SIGTERM');
     await exited;
@@ -408,7 +416,7 @@ async function recomputeBench(events, parts) {
     await publishBenchModels(redis, env.SIGFLOW_REDIS_PREFIX);
     const workers = loadConfig({ ...process.env, ...env }).batch.workers;
     const loadBefore = load();
-    const shipped = await recomputeJob(env, workers);
+    const shipped = await recomputeJob(redis, env, workers);
     const loadAfter = load();
     const r = shipped.result;
     const seconds = (ms) => Math.round(ms ?? 0) / 1000;
@@ -440,21 +448,24 @@ async function recomputeBench(events, parts) {
       // CPU of the service's processes (JS and DuckDB threads): the work done, less sensitive to load than wall time.
       cpuSeconds: Math.round(shipped.processes.reduce((a, p) => a + p.cpuSeconds, 0) * 100) / 100,
       processes: shipped.processes.map(({ peakRssMb, cpuSeconds }) => ({ peakRssMb, cpuSeconds })),
+      // Redis's CPU meanwhile (the views written; on the same cores).
+      redisCpuSeconds: shipped.redisCpuSeconds,
       loadBefore,
       loadAfter,
       target: 200_000,
     };
     console.log(
-      `recompute: ${recompute.eventsPerSecond} events/s end to end (${recompute.wallSeconds} s, ${workers} worker processes, ${r.parts} parts); peak RSS ${recompute.peakRssMb} MB (per process ${recompute.processes.map((p) => p.peakRssMb).join(', ')}); CPU ${recompute.cpuSeconds} s`,
+      `recompute: ${recompute.eventsPerSecond} events/s end to end (${recompute.wallSeconds} s, ${workers} worker processes, ${r.parts} parts); peak RSS ${recompute.peakRssMb} MB (per process ${recompute.processes.map((p) => p.peakRssMb).join(', ')}); CPU ${recompute.cpuSeconds} s (Redis ${recompute.redisCpuSeconds} s)`,
     );
     if (workers > 1 && process.env.BENCH_RECOMPUTE_ONE_WORKER !== '0') {
       // The same job on one worker process, in the same run: what the second process brings.
-      const one = await recomputeJob(env, 1);
+      const one = await recomputeJob(redis, env, 1);
       recompute.oneWorker = {
         wallSeconds: seconds(one.ms),
         eventsPerSecond: Math.round(one.result.events / (one.ms / 1000)),
         peakRssMb: Math.max(...one.processes.map((p) => p.peakRssMb)),
         cpuSeconds: Math.round(one.processes.reduce((a, p) => a + p.cpuSeconds, 0) * 100) / 100,
+        redisCpuSeconds: one.redisCpuSeconds,
         loadAfter: load(),
       };
       console.log(`recompute on 1 worker process: ${recompute.oneWorker.eventsPerSecond} events/s (${recompute.oneWorker.wallSeconds} s); peak RSS ${recompute.oneWorker.peakRssMb} MB; CPU ${recompute.oneWorker.cpuSeconds} s`);
