@@ -48,6 +48,7 @@ describe('job data validation', () => {
       const by = 'api:key-0123456789ab';
       const cases: [string, Record<string, unknown>, Record<string, unknown>][] = [
         ['recompute', { from: '2026-11-20T10:30Z', to: T + H }, { from: T, to: T + H }],
+        ['recompute-part', { from: T, to: '2026-11-20T11:30Z' }, { from: T, to: T + 2 * H }],
         ['reconcile', { from: T, to: T + H + 1 }, { from: T, to: T + 2 * H }],
         ['recompute-dirty', {}, {}],
         ['train-attribution', { from: T }, { from: T }],

@@ -478,9 +478,10 @@ describe('API and batch layer: keys, roles, hostile parameters, traversal, job p
     const timeValues: unknown[] = [...hostileJson, '../../etc/passwd 2020', 'x 1', 'C:\\Windows 2020', 8.64e15 + 3_600_000, '8700000000000000', -3_600_000];
     const violations: string[] = [];
     // 1. The job data check the worker and the CLI share.
-    const fields: Record<string, string[]> = { recompute: ['from', 'to'], reconcile: ['from', 'to'], 'train-attribution': ['from', 'to'], compact: ['hour'], 'recompute-dirty': [], 'enforce-retention': [], 'delete-user': [] };
+    const fields: Record<string, string[]> = { recompute: ['from', 'to'], 'recompute-part': ['from', 'to'], reconcile: ['from', 'to'], 'train-attribution': ['from', 'to'], compact: ['hour'], 'recompute-dirty': [], 'enforce-retention': [], 'delete-user': [] };
     const valid: Record<string, Record<string, unknown>> = {
       recompute: { from: '2026-11-20T10:00Z', to: '2026-11-20T12:00Z' },
+      'recompute-part': { from: '2026-11-20T10:00Z', to: '2026-11-20T12:00Z' },
       reconcile: { from: '2026-11-20T10:00Z', to: '2026-11-20T12:00Z' },
       'train-attribution': {},
       compact: { hour: '2026-11-20T10:00Z' },
