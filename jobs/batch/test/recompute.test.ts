@@ -102,13 +102,13 @@ function dataset(seed: number): { copies: ArchivedEvent[]; replays: ArchivedEven
   return { copies, replays };
 }
 
-/** The speed-equivalent truth: first copies, core's processBatch per partition, outcomes of [from, to). */
 /** The installed isbot's version, from its package.json (the workspace's hoisted copy). */
 function installedIsbotVersion(): string {
   const file = path.resolve(import.meta.dirname, '../../../node_modules/isbot/package.json');
   return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
 }
 
+/** The speed-equivalent truth: first copies, core's processBatch per partition, outcomes of [from, to). */
 function expectedOutcomes(copies: readonly ArchivedEvent[], from: number, to: number, options: Parameters<typeof processBatch>[1]): EventOutcome[] {
   const outcomes: EventOutcome[] = [];
   for (const partition of [0, 1]) {
