@@ -1,11 +1,11 @@
 import {
   attributionRows,
-  foldAttribution,
-  foldHeatmap,
-  foldPageActivity,
+  orderAttribution,
+  orderHeatmap,
+  orderPageActivity,
   foldInvalidTraffic,
-  foldWindowMetrics,
-  foldChannelSpend,
+  orderWindowMetrics,
+  orderChannelSpend,
   type AttributionDelta,
   type ChannelSpend,
   type EventOutcome,
@@ -265,7 +265,7 @@ export class HourViewsAccumulator {
       }
       return map;
     };
-    // Core's folds give the canonical rows and order (each key is already unique here).
+    // Each key is summed once here: core's order functions give the folds' canonical order.
     const windowMetrics = byHour(this.windowMetrics.values());
     const spend = byHour(this.spend.values());
     const attribution = byHour(this.attribution.values());
@@ -284,11 +284,11 @@ export class HourViewsAccumulator {
       hours.push({
         hourStart: h,
         deltas: {
-          windowMetrics: foldWindowMetrics(windowMetrics.get(h) ?? []),
-          spend: foldChannelSpend(spend.get(h) ?? []),
-          attribution: foldAttribution(attribution.get(h) ?? []),
-          heatmap: foldHeatmap(heatmap.get(h) ?? []),
-          pageActivity: foldPageActivity(pageActivity.get(h) ?? []),
+          windowMetrics: orderWindowMetrics(windowMetrics.get(h) ?? []),
+          spend: orderChannelSpend(spend.get(h) ?? []),
+          attribution: orderAttribution(attribution.get(h) ?? []),
+          heatmap: orderHeatmap(heatmap.get(h) ?? []),
+          pageActivity: orderPageActivity(pageActivity.get(h) ?? []),
           invalidTraffic: sortInvalidTraffic(invalidTraffic.get(h) ?? []),
           counts: { events: this.eventsPerHour.get(h) ?? c.events, duplicates, late: 0, invalid: c.invalid },
         },

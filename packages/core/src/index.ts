@@ -107,13 +107,13 @@ export type {
 } from './processor/event-outcome.js';
 
 // View folds
-export { foldWindowMetrics, foldCampaignWindows, clickThroughRate, type CampaignWindowMetrics } from './views/window-metrics.js';
-export { attributionRows, foldAttribution, type AttributionDelta } from './views/attribution-deltas.js';
-export { foldHeatmap } from './views/heatmap-deltas.js';
-export { foldPageActivity } from './views/page-activity-deltas.js';
+export { foldWindowMetrics, orderWindowMetrics, foldCampaignWindows, clickThroughRate, type CampaignWindowMetrics } from './views/window-metrics.js';
+export { attributionRows, foldAttribution, orderAttribution, type AttributionDelta } from './views/attribution-deltas.js';
+export { foldHeatmap, orderHeatmap } from './views/heatmap-deltas.js';
+export { foldPageActivity, orderPageActivity } from './views/page-activity-deltas.js';
 export { foldInvalidTraffic, type InvalidTrafficCount } from './views/invalid-traffic.js';
 export { foldOutcomes, type ViewDeltas } from './views/fold-outcomes.js';
-export { foldChannelSpend, type ChannelSpend } from './views/channel-spend.js';
+export { foldChannelSpend, orderChannelSpend, type ChannelSpend } from './views/channel-spend.js';
 
 // Spend, pacing and bid multipliers
 export { defaultBiddingSettings, checkBiddingSettings, type BiddingSettings } from './pacing/bidding-settings.js';

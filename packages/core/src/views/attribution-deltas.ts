@@ -1,6 +1,6 @@
 import type { AttributionModel } from '../attribution/attribute-conversion.js';
 import type { EventOutcome } from '../processor/event-outcome.js';
-import { sumByKey, type Mutable } from './sum-by-key.js';
+import { sortByKey, sumByKey, type KeyTuple, type Mutable } from './sum-by-key.js';
 
 /**
  * Attributed conversions and revenue per window of the conversion's time, model, and the
@@ -37,11 +37,14 @@ export function attributionRows(outcomes: Iterable<EventOutcome>): AttributionDe
   return rows;
 }
 
+/** The key foldAttribution sums AttributionDelta rows by. */
+const attributionKey = (r: AttributionDelta): KeyTuple => [r.windowStart, r.model, r.campaign_id, r.channel];
+
 /** Sums attribution rows per (windowStart, model, campaign_id, channel), sorted by that key. */
 export function foldAttribution(rows: Iterable<AttributionDelta>): AttributionDelta[] {
   return sumByKey(
     rows,
-    (r) => [r.windowStart, r.model, r.campaign_id, r.channel],
+    attributionKey,
     (t, r) => {
       const sum = t as Mutable<AttributionDelta>;
       sum.conversions += r.conversions;
@@ -49,4 +52,9 @@ export function foldAttribution(rows: Iterable<AttributionDelta>): AttributionDe
       return sum;
     },
   );
+}
+
+/** AttributionDelta rows already summed per key (each key once), in foldAttribution's order. */
+export function orderAttribution(rows: readonly AttributionDelta[]): AttributionDelta[] {
+  return sortByKey(rows, attributionKey);
 }

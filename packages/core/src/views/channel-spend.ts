@@ -1,4 +1,4 @@
-import { sumByKey, type Mutable } from './sum-by-key.js';
+import { sortByKey, sumByKey, type KeyTuple, type Mutable } from './sum-by-key.js';
 
 /**
  * What the touchpoints of one (window, campaign, channel) cost, and the valid clicks among them
@@ -17,6 +17,9 @@ export interface ChannelSpend {
   readonly clicks: number;
 }
 
+/** The key foldChannelSpend sums ChannelSpend rows by. */
+const channelSpendKey = (r: ChannelSpend): KeyTuple => [r.windowStart, r.campaign_id, r.channel];
+
 /**
  * Sums channel spend rows per (windowStart, campaign_id, channel), sorted by that key; re-folding
  * folded rows is a no-op.
@@ -24,7 +27,7 @@ export interface ChannelSpend {
 export function foldChannelSpend(rows: Iterable<ChannelSpend>): ChannelSpend[] {
   return sumByKey(
     rows,
-    (r) => [r.windowStart, r.campaign_id, r.channel],
+    channelSpendKey,
     (t, r) => {
       const sum = t as Mutable<ChannelSpend>;
       sum.spend += r.spend;
@@ -33,4 +36,9 @@ export function foldChannelSpend(rows: Iterable<ChannelSpend>): ChannelSpend[] {
       return sum;
     },
   );
+}
+
+/** ChannelSpend rows already summed per key (each key once), in foldChannelSpend's order. */
+export function orderChannelSpend(rows: readonly ChannelSpend[]): ChannelSpend[] {
+  return sortByKey(rows, channelSpendKey);
 }

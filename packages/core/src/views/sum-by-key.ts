@@ -20,6 +20,17 @@ function compareTuples(a: KeyTuple, b: KeyTuple): number {
 const SEPARATOR = '\u0001';
 
 /**
+ * Rows whose keys are distinct (each already a sum), in the order {@link sumByKey} gives its
+ * totals: what a caller that summed by the same key itself needs from a fold.
+ */
+export function sortByKey<T>(rows: readonly T[], keyOf: (row: T) => KeyTuple): T[] {
+  return rows
+    .map((row) => ({ key: keyOf(row), row }))
+    .sort((a, b) => compareTuples(a.key, b.key))
+    .map((e) => e.row);
+}
+
+/**
  * Sums rows that share a key: `keyOf` names the key, `add` folds a row into the running total
  * (a fresh copy of the first row, which `add` may update in place). Output is sorted by key, so
  * both layers produce the same rows in the same order. Internal helper of the view folds.

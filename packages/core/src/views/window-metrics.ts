@@ -1,5 +1,8 @@
 import type { WindowMetrics } from '../processor/event-outcome.js';
-import { sumByKey, type Mutable } from './sum-by-key.js';
+import { sortByKey, sumByKey, type KeyTuple, type Mutable } from './sum-by-key.js';
+
+/** The key foldWindowMetrics sums WindowMetrics rows by. */
+const windowMetricsKey = (r: WindowMetrics): KeyTuple => [r.windowStart, r.campaign_id, r.ad_id];
 
 /**
  * Sums window metric rows (outcome increments, or already folded rows) per
@@ -9,7 +12,7 @@ import { sumByKey, type Mutable } from './sum-by-key.js';
 export function foldWindowMetrics(rows: Iterable<WindowMetrics>): WindowMetrics[] {
   return sumByKey(
     rows,
-    (r) => [r.windowStart, r.campaign_id, r.ad_id],
+    windowMetricsKey,
     (t, r) => {
       const sum = t as Mutable<WindowMetrics>;
       sum.impressions += r.impressions;
@@ -46,4 +49,9 @@ export function foldCampaignWindows(rows: readonly WindowMetrics[]): CampaignWin
 /** Click-through rate = valid clicks / valid impressions; null when there are no impressions. */
 export function clickThroughRate(clicks: number, impressions: number): number | null {
   return impressions > 0 ? clicks / impressions : null;
+}
+
+/** WindowMetrics rows already summed per key (each key once), in foldWindowMetrics's order. */
+export function orderWindowMetrics(rows: readonly WindowMetrics[]): WindowMetrics[] {
+  return sortByKey(rows, windowMetricsKey);
 }
