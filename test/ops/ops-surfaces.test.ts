@@ -60,6 +60,8 @@ describe('ops actions through the API and the CLI, to completion', () => {
     SIGFLOW_ARCHIVE_DIR: path.join(dir, 'archive'),
     SIGFLOW_BATCH_VIEW_PARQUET: 'false',
     SIGFLOW_BATCH_BACKOFF_MS: '100',
+    // Parts of one hour, so a reprocess of this suite's three hours fans out (one hour still runs itself).
+    SIGFLOW_BATCH_HOURS_PER_PART: '1',
     SIGFLOW_API_KEYS: `${OPS_KEY}:ops`,
     SIGFLOW_LOG_LEVEL: 'warn',
   };
@@ -243,5 +245,26 @@ describe('ops actions through the API and the CLI, to completion', () => {
     expect(await version()).not.toBe(before);
     expect(await redis.zscore(keys.dirtyHours(), String(H1))).toBeNull();
     expect(await servedHour(H1)).toEqual({ impressions: 3, clicks: 2, source: 'batch' });
+  });
+
+  it('CLI and API: a reprocess longer than a part runs as parts; both follow the job to its sums; list shows the parts; every hour is served from batch', async () => {
+    const { code, out } = await jobsCli('reprocess', '--from', iso(H0), '--to', iso(H0 + 3 * HOUR), '--wait');
+    expect({ code, out }).toMatchObject({ code: 0, out: expect.stringMatching(/state completed/) });
+    const jobId = /as job (\S+)/.exec(out)?.[1] as string;
+    const viaCli = (await api<{ returnValue: Record<string, unknown> }>('GET', `/v1/jobs/${jobId}`)).json;
+    expect(viaCli.returnValue).toMatchObject({ parts: 3, hours: 3, replaced: 3, events: 15, recomputedHours: [H0, H1, H2] });
+    for (const h of [H0, H1, H2]) expect(await servedHour(h)).toEqual({ impressions: 3, clicks: 2, source: 'batch' });
+    const list = await jobsCli('list', '--state', 'completed', '--limit', '50');
+    const parts = list.out.split('\n').filter((l) => /\srecompute-part\s+completed\s/.test(l));
+    expect(parts.filter((l) => l.includes(`"requestedBy":"cli`)).length).toBeGreaterThanOrEqual(3);
+
+    const { status, json: job } = await api<{ id: string }>('POST', '/v1/jobs/reprocess', { from: iso(H0), to: iso(H0 + 3 * HOUR) });
+    expect(status).toBe(202);
+    const done = await finished(job.id);
+    expect(done).toMatchObject({ state: 'completed', failedReason: null, returnValue: { parts: 3, hours: 3, replaced: 3, events: 15 } });
+    // New versions, one per part: none of the CLI run's.
+    const versions = done.returnValue['versions'] as string[];
+    expect(versions).toHaveLength(3);
+    expect(versions.filter((v) => (viaCli.returnValue['versions'] as string[]).includes(v))).toEqual([]);
   });
 });

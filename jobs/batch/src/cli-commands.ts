@@ -16,7 +16,7 @@ Commands:
   recompute-dirty [--wait]                       recompute every dirty hour now
   enforce-retention [--wait]                     remove archive hours older than SIGFLOW_RETENTION_MS now
   delete-user --user <id> [--wait]               delete a person's data (tombstone at once, then the job)
-  list [--state <state>] [--limit <n>]           recent jobs (states: waiting, active, delayed, completed, failed)
+  list [--state <state>] [--limit <n>]           recent jobs (states: waiting, active, waiting-children, delayed, completed, failed)
   status <id> [--watch]                          one job with a progress bar (--watch: until it ends)
   schedules                                      the job schedulers and their next run
 

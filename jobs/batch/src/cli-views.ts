@@ -85,7 +85,7 @@ export async function showStatus(queue: Queue, id: string | undefined, watch: bo
 
 /** `jobs list [--state s] [--limit n]`: newest first. */
 export async function listJobs(queue: Queue, state: string | undefined, limit: number, out: CliOutput): Promise<number> {
-  const states = state ? [state] : ['active', 'waiting', 'delayed', 'completed', 'failed'];
+  const states = state ? [state] : ['active', 'waiting', 'waiting-children', 'delayed', 'completed', 'failed'];
   const jobs = await queue.getJobs(states as Parameters<Queue['getJobs']>[0], 0, Math.max(1, limit) - 1, false);
   out.log(`${'id'.padEnd(28)} ${'kind'.padEnd(18)} ${'state'.padEnd(10)} ${'progress'.padStart(8)}  created               data`);
   for (const job of jobs.sort((a, b) => b.timestamp - a.timestamp).slice(0, limit)) {
