@@ -66,6 +66,12 @@ interface PartitionCursor {
   next: number;
   /** Set by seek while a batch is being handled: the fetch loop resumes here instead. */
   seekTo: number | null;
+  /**
+   * Where the partition stood after the last round the handler took: a round that fails after
+   * `next` moved (a metadata refresh, an offset lookup or the handler throwing) resumes here, so
+   * its records are fetched and handed over again rather than skipped.
+   */
+  handed: number;
 }
 
 /** The answers of one fetch round, one per leader, with the offsets each partition was asked at. */
@@ -251,9 +257,12 @@ export class PartitionConsumer {
         prefetched = this.running && this.changes.length === 0 ? this.fetchAll() : null;
         prefetched?.catch(() => undefined);
         await this.handOver(batches);
+        for (const cursor of this.cursors.values()) cursor.handed = cursor.next;
         failures = 0;
       } catch (err) {
         prefetched = null;
+        // Nothing of the failed round counts as handed over: every partition fetches it again.
+        for (const cursor of this.cursors.values()) cursor.next = cursor.seekTo ?? cursor.handed;
         failures++;
         const delay = Math.min(2_000, 100 * 2 ** Math.min(failures, 5));
         this.options.log?.warn({ err, delay }, 'fetch failed; retrying');
@@ -287,7 +296,10 @@ export class PartitionConsumer {
     const resume = await this.handler.assigned(added);
     const missing = added.filter((p) => !resume.has(p));
     const starts = missing.length > 0 ? await this.logOffsets(missing, 'earliest') : new Map<number, number>();
-    for (const p of added) this.cursors.set(p, { next: resume.get(p) ?? starts.get(p) ?? 0, seekTo: null });
+    for (const p of added) {
+      const next = resume.get(p) ?? starts.get(p) ?? 0;
+      this.cursors.set(p, { next, seekTo: null, handed: next });
+    }
     this.options.log?.info({ partitions: this.partitions, added, revoked }, 'partitions assigned');
   }
 
