@@ -10,6 +10,16 @@ export function hoursOf(from: number, to: number): number[] {
   return hours;
 }
 
+/**
+ * [from, to) cut into spans of `hours` hours from its start, the last one shorter: a recompute's
+ * passes, and its parts (so a part a multiple of a pass has the passes the whole range has).
+ */
+export function hourSpans(from: number, to: number, hours: number): { from: number; to: number }[] {
+  const spans: { from: number; to: number }[] = [];
+  for (let start = from; start < to; start += hours * HOUR_MS) spans.push({ from: start, to: Math.min(to, start + hours * HOUR_MS) });
+  return spans;
+}
+
 /** Groups sorted hour starts into runs of consecutive hours: [from, to) ranges. */
 export function contiguousRanges(hours: readonly number[]): { from: number; to: number }[] {
   const sorted = [...new Set(hours)].sort((a, b) => a - b);

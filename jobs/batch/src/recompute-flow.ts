@@ -1,7 +1,7 @@
 import { Job, WaitingChildrenError, type Queue } from 'bullmq';
 import { parseJobRequest } from '@sigflow/batch-jobs';
 import { RecomputePartError } from './errors.js';
-import { HOUR_MS } from './hour-range.js';
+import { HOUR_MS, hourSpans } from './hour-range.js';
 
 /** An hour range [from, to), ms. */
 export interface HourSpan {
@@ -29,13 +29,6 @@ export function fansOut(span: HourSpan, hoursPerPart: number): boolean {
   return span.to - span.from > hoursPerPart * HOUR_MS;
 }
 
-/** The parts of `span`: `hoursPerPart` hours each from its start, the last one shorter. */
-export function recomputeParts(span: HourSpan, hoursPerPart: number): HourSpan[] {
-  const parts: HourSpan[] = [];
-  for (let from = span.from; from < span.to; from += hoursPerPart * HOUR_MS) parts.push({ from, to: Math.min(span.to, from + hoursPerPart * HOUR_MS) });
-  return parts;
-}
-
 /**
  * The parent's side of a fanned-out recompute. On its first run it enqueues its parts as
  * `recompute-part` child jobs (one `addBulk`, only while it has no children: a parent run again
@@ -44,7 +37,7 @@ export function recomputeParts(span: HourSpan, hoursPerPart: number): HourSpan[]
  * parts' answers; throws {@link RecomputePartError} with the hours and reason of a failed part.
  */
 export async function awaitRecomputeParts(queue: Queue, job: Job, token: string, span: HourSpan, hoursPerPart: number): Promise<PartAnswer[]> {
-  const parts = recomputeParts(span, hoursPerPart);
+  const parts = hourSpans(span.from, span.to, hoursPerPart);
   const counts = await job.getDependenciesCount({ processed: true, unprocessed: true, failed: true });
   if ((counts.processed ?? 0) + (counts.unprocessed ?? 0) + (counts.failed ?? 0) === 0) {
     const { requestedBy } = job.data as { requestedBy?: string };

@@ -5,7 +5,7 @@ import { StagingArea } from '@sigflow/archive';
 import { createBatchContext, type BatchContext } from './batch-context.js';
 import { DuckDBSession } from './duckdb-session.js';
 import { InvalidJobDataError } from '@sigflow/batch-jobs';
-import { floorHour, HOUR_MS } from './hour-range.js';
+import { floorHour, HOUR_MS, hourSpans } from './hour-range.js';
 import { HourViewsAccumulator } from './hour-views.js';
 import { loadPublishedModels } from './published-models.js';
 import { newVersion, switchHours, writeHourVersion, type WrittenHour } from './publish-version.js';
@@ -115,8 +115,7 @@ export async function recomputeHours(input: RecomputeHoursOptions): Promise<Reco
         percent: Math.min(100, Math.round(((hoursDone + fraction) / hoursTotal) * 1000) / 10),
       });
     await report(0, 0);
-    for (let passFrom = from; passFrom < to; passFrom += batch.hoursPerPass * HOUR_MS) {
-      const passTo = Math.min(to, passFrom + batch.hoursPerPass * HOUR_MS);
+    for (const { from: passFrom, to: passTo } of hourSpans(from, to, batch.hoursPerPass)) {
       const passHours = (passTo - passFrom) / HOUR_MS;
       const hoursDone = (passFrom - from) / HOUR_MS;
       const asOf = now();
