@@ -2,9 +2,29 @@ import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
 import { createKafka } from '../src/index.js';
+import type { PartitionConsumerOptions } from '../src/partition-consumer.js';
 
 /** Configuration, a client and topic names with a prefix of their own, for one suite. */
 export function suiteKafka(name: string) {
   const config = loadConfig({ ...process.env, SIGFLOW_TOPIC_PREFIX: `t-${name}-${randomUUID().slice(0, 8)}-` });
   return { config, kafka: createKafka(config.kafka), topics: topicsFor(config.kafka.topicPrefix) };
+}
+
+/** A PartitionConsumer's options for a test: one static member `<name>-1` of group `<name>-group`, short waits. */
+export function testConsumerOptions(brokers: readonly string[], name: string, topic: string): PartitionConsumerOptions {
+  return {
+    brokers,
+    clientId: name,
+    groupId: `${name}-group`,
+    groupInstanceId: `${name}-1`,
+    topic,
+    sessionTimeoutMs: 6_000,
+    heartbeatIntervalMs: 500,
+    rebalanceTimeoutMs: 6_000,
+    maxWaitMs: 100,
+    maxBytesPerPartition: 1 << 20,
+    maxBytes: 1 << 20,
+    connectTimeoutMs: 1_000,
+    requestTimeoutMs: 5_000,
+  };
 }

@@ -2,7 +2,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { waitForTrue } from '@sigflow/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PartitionConsumer, type PartitionBatch } from '../src/partition-consumer.js';
-import { suiteKafka } from './fixture.js';
+import { suiteKafka, testConsumerOptions } from './fixture.js';
 
 // A fault test once lost 15 events in the speed layer after a broker restart: a fetch round
 // moved the partitions' positions, then failed (its metadata refresh) before the handler took
@@ -34,21 +34,7 @@ describe('PartitionConsumer after a failed round', () => {
     const received: string[] = [];
     let failures = 0;
     const consumer = new PartitionConsumer(
-      {
-        brokers: config.kafka.brokers,
-        clientId: 'redelivery',
-        groupId: `${topic}-group`,
-        groupInstanceId: `${topic}-1`,
-        topic,
-        sessionTimeoutMs: 6_000,
-        heartbeatIntervalMs: 500,
-        rebalanceTimeoutMs: 6_000,
-        maxWaitMs: 100,
-        maxBytesPerPartition: 1 << 20,
-        maxBytes: 1 << 20,
-        connectTimeoutMs: 1_000,
-        requestTimeoutMs: 5_000,
-      },
+      testConsumerOptions(config.kafka.brokers, topic, topic),
       {
         assigned: async () => new Map(),
         revoked: async () => undefined,

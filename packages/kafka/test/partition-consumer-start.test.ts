@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startKafkaBroker, stopKafkaBroker } from '../../../infra/kafka/broker.mjs';
 import { freePort } from '../../../infra/lib/process.mjs';
 import { PartitionConsumer, type PartitionBatch } from '../src/partition-consumer.js';
+import { testConsumerOptions } from './fixture.js';
 
 // A service may start before its broker answers, or beside a fresh broker whose group
 // coordinator does not exist yet (`__consumer_offsets` is created by the first join): the
@@ -27,21 +28,7 @@ describe('PartitionConsumer start', () => {
       });
       const received: string[] = [];
       const consumer = new PartitionConsumer(
-        {
-          brokers: [`127.0.0.1:${port}`],
-          clientId: 'late-broker',
-          groupId: 'late-broker-group',
-          groupInstanceId: 'late-broker-1',
-          topic: 'late.v1',
-          sessionTimeoutMs: 6_000,
-          heartbeatIntervalMs: 500,
-          rebalanceTimeoutMs: 6_000,
-          maxWaitMs: 100,
-          maxBytesPerPartition: 1 << 20,
-          maxBytes: 1 << 20,
-          connectTimeoutMs: 1_000,
-          requestTimeoutMs: 5_000,
-        },
+        testConsumerOptions([`127.0.0.1:${port}`], 'late-broker', 'late.v1'),
         {
           assigned: async () => new Map(),
           revoked: async () => undefined,
