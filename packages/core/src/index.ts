@@ -108,7 +108,7 @@ export type {
 
 // View folds
 export { foldWindowMetrics, orderWindowMetrics, foldCampaignWindows, clickThroughRate, type CampaignWindowMetrics } from './views/window-metrics.js';
-export { attributionRows, foldAttribution, orderAttribution, type AttributionDelta } from './views/attribution-deltas.js';
+export { attributionRows, eachAttributionCredit, foldAttribution, orderAttribution, type AttributionDelta } from './views/attribution-deltas.js';
 export { foldHeatmap, orderHeatmap } from './views/heatmap-deltas.js';
 export { foldPageActivity, orderPageActivity } from './views/page-activity-deltas.js';
 export { foldInvalidTraffic, type InvalidTrafficCount } from './views/invalid-traffic.js';

@@ -1,5 +1,6 @@
 import type { AttributionModel } from '../attribution/attribute-conversion.js';
 import type { EventOutcome } from '../processor/event-outcome.js';
+import type { Credit } from '../attribution/touchpoint.js';
 import { sortByKey, sumByKey, type KeyTuple, type Mutable } from './sum-by-key.js';
 
 /**
@@ -16,23 +17,26 @@ export interface AttributionDelta {
   readonly revenue: number;
 }
 
+/**
+ * Calls `visit` with each credit of an attributed conversion's outcome, model by model in the
+ * order of its credits (the order {@link attributionRows} lists them). A credit becomes the row
+ * (outcome's windowStart, model, credit's campaign_id and channel, conversions = fraction,
+ * revenue); a caller that sums rows can take them from here without building them.
+ */
+export function eachAttributionCredit(outcome: EventOutcome, visit: (model: AttributionModel, credit: Credit) => void): void {
+  if (!outcome.attribution) return;
+  for (const [model, credits] of Object.entries(outcome.attribution.credits) as [AttributionModel, readonly Credit[]][]) {
+    for (const credit of credits) visit(model, credit);
+  }
+}
+
 /** One row per credit of every attributed conversion in `outcomes` (not folded). */
 export function attributionRows(outcomes: Iterable<EventOutcome>): AttributionDelta[] {
   const rows: AttributionDelta[] = [];
   for (const o of outcomes) {
-    if (!o.attribution) continue;
-    for (const [model, credits] of Object.entries(o.attribution.credits) as [AttributionModel, typeof o.attribution.credits.linear][]) {
-      for (const c of credits) {
-        rows.push({
-          windowStart: o.windowStart,
-          model,
-          campaign_id: c.campaign_id,
-          channel: c.channel,
-          conversions: c.fraction,
-          revenue: c.revenue,
-        });
-      }
-    }
+    eachAttributionCredit(o, (model, c) =>
+      rows.push({ windowStart: o.windowStart, model, campaign_id: c.campaign_id, channel: c.channel, conversions: c.fraction, revenue: c.revenue }),
+    );
   }
   return rows;
 }
