@@ -136,6 +136,8 @@ export async function recomputeHours(input: RecomputeHoursOptions): Promise<Reco
         shapley,
         markov,
         where: batch.viewEventsOnly ? viewEventFilter : undefined,
+        // The outcomes are summed into views and nothing else: core skips what no view reads.
+        viewsOnly: true,
         onChunk: (processed: number) => (processed % 262_144 < 2_048 ? report(hoursDone, passHours * (0.1 + (0.8 * processed) / fed)) : undefined),
       };
       let stats: RuleRunStats;

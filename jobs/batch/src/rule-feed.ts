@@ -8,6 +8,8 @@ export interface RuleFeedContext {
   readonly markov?: MarkovModel | null | undefined;
   /** Clicks the IP half of the flood rule flagged (`floodedClicksOf`). */
   readonly flooded: ReadonlySet<string>;
+  /** Only the views are read (core's `ProcessContext.viewsOnly`): no signals, sessions, engagement or segment features. */
+  readonly viewsOnly?: boolean | undefined;
 }
 
 /** Called for every event with what the rules made of it, the user's state after it and the user's newest event time before it. */
@@ -29,7 +31,7 @@ export class UserRuleFeed {
 
   /** Feeds the next events of the sorted stream. */
   feed(events: readonly ReceivedEvent[]): void {
-    const { settings, shapley, markov, flooded } = this.ctx;
+    const { settings, shapley, markov, flooded, viewsOnly } = this.ctx;
     for (const event of events) {
       if (event.user_id !== this.userId) {
         this.userId = event.user_id;
@@ -38,7 +40,7 @@ export class UserRuleFeed {
       const user = this.user;
       const previousMaxTs = user.maxTs;
       const ipFlood = event.type === 'click' ? flooded.has(event.event_id) : undefined;
-      const outcome = processEvent({ user, ipFlood, settings, shapley, markov, isDuplicate: false }, event);
+      const outcome = processEvent({ user, ipFlood, settings, shapley, markov, viewsOnly, isDuplicate: false }, event);
       this.onOutcome(outcome, event, user, previousMaxTs);
     }
   }

@@ -26,7 +26,8 @@ export type RuleThreadRequest =
 function startPass(data: RuleThreadData) {
   const acc = new HourViewsAccumulator(data.from, data.to, new Map(), new Map());
   const rules = new UserRuleFeed(
-    { settings: data.settings, shapley: data.shapley, markov: data.markov, flooded: new Set(data.flooded) },
+    // A rule thread only sums views.
+    { settings: data.settings, shapley: data.shapley, markov: data.markov, flooded: new Set(data.flooded), viewsOnly: true },
     (outcome, event) => acc.add(outcome, event),
   );
   return { plan: data.plan, names: data.plan.map((p) => p.name), acc, rules };

@@ -14,6 +14,12 @@ export interface RuleRunOptions {
    * user's keyed state after it and the user's newest event time before it.
    */
   readonly onOutcome: OutcomeSink;
+  /**
+   * The outcomes are only folded into views (core's `ProcessContext.viewsOnly`): the user state
+   * handed to `onOutcome` then lacks sessions, engagement and segment features, and outcomes
+   * have no signal. Default false.
+   */
+  readonly viewsOnly?: boolean;
   /** SQL filter on the table's rows (default: every row). */
   readonly where?: string;
   /** Called after each chunk with the number of events processed so far. */
@@ -78,7 +84,10 @@ async function feedRules(
 ): Promise<RuleRunStats> {
   const { t0, t1, flooded } = flood;
   const result = await conn.stream(`SELECT ${ruleColumns.select} FROM ${table} WHERE ${options.where ?? 'true'} ORDER BY user_id, ts, event_id`);
-  const rules = new UserRuleFeed({ settings: options.settings, shapley: options.shapley, markov: options.markov, flooded }, options.onOutcome);
+  const rules = new UserRuleFeed(
+    { settings: options.settings, shapley: options.shapley, markov: options.markov, flooded, viewsOnly: options.viewsOnly },
+    options.onOutcome,
+  );
   let processed = 0;
   let jsMs = 0;
   let firstChunkMs = -1;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   compareEventKeys,
   compareUserEventOrder,
+  createUserState,
   defaultRuleSettings as settings,
   floodedIpClicks,
   foldOutcomes,
@@ -194,5 +195,29 @@ describe('speed (arrival order) == batch (sorted by user, ts, event_id) on in-or
     const reordered = [...events.slice(0, k), ...events.slice(k + 1), events[k] as ReceivedEvent];
     const speed = runSpeed(reordered, { shapley }).outcomes.sort(compareUserEventOrder);
     expect(speed).not.toEqual(processBatch(events, { settings, shapley }).outcomes);
+  });
+
+  it('viewsOnly (the batch recompute\'s hour views): the same verdicts, joins and view rows, none of the state no view reads', () => {
+    for (const seed of [1, 2, 3]) {
+      const { arrivals } = partitionData(seed);
+      const events = pickFirstCopies(arrivals.map((a) => ({ ...a, received_at: a.event.received_at, event_id: a.event.event_id }))).first.map((a) => a.event);
+      const full = processBatch(events, { settings, shapley });
+      const views = processBatch(events, { settings, shapley, viewsOnly: true });
+
+      expect(views.outcomes.every((o) => o.signal === null && o.session === null)).toBe(true);
+      expect(views.outcomes).toEqual(full.outcomes.map((o) => ({ ...o, signal: null, session: null })));
+      // Every view, attribution to the last bit included: the same rows summed in the same order.
+      expect(foldOutcomes(views.outcomes)).toEqual(foldOutcomes(full.outcomes));
+      for (const [user, state] of full.users) {
+        const lean = views.users.get(user) as UserState;
+        const { maxTs, recentClicks, recentImpressions, path, lastTouch } = state;
+        expect(lean).toMatchObject({ maxTs, recentClicks, recentImpressions, path, lastTouch });
+        // Left as a new user's: the full run's differ (every stream has valid events).
+        expect(lean.sessions).toEqual([]);
+        expect(lean.segmentFeatures).toEqual(createUserState().segmentFeatures);
+        expect(lean.engagement).toEqual(createUserState().engagement);
+        expect(state.sessions.length).toBeGreaterThan(0);
+      }
+    }
   });
 });

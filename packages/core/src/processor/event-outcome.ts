@@ -62,7 +62,7 @@ export interface EventOutcome {
   readonly reason: InvalidReason | null;
   /** Speed layer only: the event's window closed before it arrived (the batch layer passes no watermark). */
   readonly late: boolean;
-  /** Every non-duplicate event, late ones too. */
+  /** Every non-duplicate event, late ones too (none with `ProcessContext.viewsOnly`). */
   readonly signal: UserSignal | null;
   /** Impressions and clicks (valid or invalid) that are not late. */
   readonly windowMetric: WindowMetrics | null;
@@ -76,6 +76,6 @@ export interface EventOutcome {
   readonly heatmap: HeatmapIncrement | null;
   /** Valid page views, scrolls (at a milestone), form interactions and mouse moves with a page, not late. */
   readonly pageActivity: PageActivityIncrement | null;
-  /** Valid events: how the user's sessions changed. */
+  /** Valid events: how the user's sessions changed (none with `ProcessContext.viewsOnly`). */
   readonly session: SessionChange | null;
 }

@@ -13,6 +13,8 @@ export interface BatchRunOptions {
   readonly settings: RuleSettings;
   readonly shapley?: ShapleyTable | null | undefined;
   readonly markov?: MarkovModel | null | undefined;
+  /** Only the views are wanted (see `ProcessContext.viewsOnly`). */
+  readonly viewsOnly?: boolean | undefined;
 }
 
 /**
@@ -43,6 +45,7 @@ export function processBatch(
         settings: options.settings,
         shapley: options.shapley,
         markov: options.markov,
+        viewsOnly: options.viewsOnly,
         isDuplicate: false,
       },
       event,

@@ -33,6 +33,14 @@ export interface ProcessContext {
   readonly shapley?: ShapleyTable | null | undefined;
   /** Batch layer: a trained Markov chain adds the `markov` model. */
   readonly markov?: MarkovModel | null | undefined;
+  /**
+   * Batch layer's views: run the rules for the views alone. Validity, joins, floods, the path
+   * and every view row are decided exactly as without it; what no view reads is skipped: the
+   * user's sessions, engagement, conversions and segment features are left as they were, and
+   * the outcome has no signal and no session change. Never for a state that lives on (the
+   * speed layer's, or one whose segment features are read).
+   */
+  readonly viewsOnly?: boolean | undefined;
   /** The caller's dedupe decision: true = a copy already processed. */
   readonly isDuplicate: boolean;
 }

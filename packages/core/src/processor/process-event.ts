@@ -56,7 +56,7 @@ export function processEvent(ctx: ProcessContext, event: SigflowEvent): EventOut
   const late = checkLateness(ctx, event.ts);
   const { reason, join } = decideValidity(ctx, event);
   const valid = reason === null;
-  const session = updateKeyedState(ctx.user, event, valid, ctx.settings);
+  const session = updateKeyedState(ctx.user, event, valid, ctx.settings, ctx.viewsOnly);
   const views = late ? null : viewUpdates(ctx, event, windowStart, valid);
   return {
     event_id: event.event_id,
@@ -67,7 +67,7 @@ export function processEvent(ctx: ProcessContext, event: SigflowEvent): EventOut
     status: valid ? 'valid' : 'invalid',
     reason,
     late,
-    signal: signalOf(event, reason, late),
+    signal: ctx.viewsOnly ? null : signalOf(event, reason, late),
     windowMetric: views ? views.windowMetric : null,
     spend: views ? views.spend : null,
     join,

@@ -39,7 +39,7 @@ function pruneUser(user: UserState, settings: RuleSettings): void {
   if (user.sessions.length > stateLimits.sessions) user.sessions.splice(0, user.sessions.length - stateLimits.sessions);
 }
 
-function absorbValid(user: UserState, event: KeyedStateInput, touchpoint: Touchpoint | null, settings: RuleSettings): SessionChange {
+function absorbValid(user: UserState, event: KeyedStateInput, touchpoint: Touchpoint | null, settings: RuleSettings, viewsOnly: boolean): SessionChange | null {
   if (touchpoint) {
     if (touchpoint.type === 'impression') {
       const slack = outOfOrderSlackMs(settings);
@@ -51,6 +51,7 @@ function absorbValid(user: UserState, event: KeyedStateInput, touchpoint: Touchp
     insertByEventKey(user.path, touchpoint);
     if (user.lastTouch === null || compareEventKeys(touchpoint, user.lastTouch) > 0) user.lastTouch = touchpoint;
   }
+  if (viewsOnly) return null;
   const change = addToSessionsInPlace(user.sessions, event.ts, settings.sessionGapMs);
   absorbEngagementInPlace(user.engagement, event.ts, engagementWeights[event.type], settings.engagementHalfLifeMs);
   if (event.type === 'conversion') {
@@ -64,15 +65,18 @@ function absorbValid(user: UserState, event: KeyedStateInput, touchpoint: Touchp
  * user's keyed state. Every click is remembered for the user's flood rule, valid or not; valid
  * impressions join later clicks; valid touchpoints enter the path and last touch; valid events
  * update sessions, engagement and conversions; every event updates the segment features. Returns the session change of a valid event.
+ * With `viewsOnly` (see `ProcessContext.viewsOnly`) only what the views read is updated: the
+ * flood clicks, join impressions, path and last touch; sessions, engagement, conversions and
+ * segment features stay as they were, and no session change is returned.
  */
-export function updateKeyedState(user: UserState, event: KeyedStateInput, valid: boolean, settings: RuleSettings): SessionChange | null {
+export function updateKeyedState(user: UserState, event: KeyedStateInput, valid: boolean, settings: RuleSettings, viewsOnly = false): SessionChange | null {
   user.maxTs = user.maxTs === null ? event.ts : Math.max(user.maxTs, event.ts);
   if (event.type === 'click') {
     const keepFrom = user.maxTs - settings.floodWindowMs - outOfOrderSlackMs(settings);
     recordFloodClick(user.recentClicks, event, keepFrom, floodClickCap(settings));
   }
-  const change = valid ? absorbValid(user, event, touchpointOf(event), settings) : null;
-  absorbSegmentFeatures(user.segmentFeatures, event, valid, user.maxTs);
+  const change = valid ? absorbValid(user, event, touchpointOf(event), settings, viewsOnly) : null;
+  if (!viewsOnly) absorbSegmentFeatures(user.segmentFeatures, event, valid, user.maxTs);
   pruneUser(user, settings);
   return change;
 }
