@@ -1,6 +1,6 @@
 import type { DuckDBConnection, DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
 import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
-import { archiveColumns, archiveColumnsDdl, eventsOfColumns, withArchiveColumns } from '@sigflow/archive';
+import { archiveColumns, archiveColumnsDdl, eventsOfColumns, withArchiveColumns, type ArchiveColumn } from '@sigflow/archive';
 import type { ReceivedEvent } from '@sigflow/events';
 import { ArchiveScanError } from './errors.js';
 import { readChunkColumns, type ColumnPlan } from './chunk-columns.js';
@@ -20,8 +20,19 @@ export async function createEmptyArchiveTable(conn: DuckDBConnection, table: str
 }
 
 /**
+ * Every archive column in the archive's order over a subquery of archive rows (named `source`
+ * when given): those of `kept` as they are, the others as typed NULLs, so DuckDB reads only the
+ * kept ones from the files.
+ */
+export function keptColumns(kept: ReadonlySet<ArchiveColumn>, source?: string): string {
+  const from = source ? `${source}.` : '';
+  return archiveColumns.map((c) => (kept.has(c.name) ? `${from}${c.name}` : `NULL::${c.type} AS ${c.name}`)).join(', ');
+}
+
+/**
  * Creates temp table `table` from the archive rows of `files` that match `where` (SQL over
- * the archive columns with named parameters), or an empty one when there are no files.
+ * the archive columns with named parameters), or an empty one when there are no files. With
+ * `kept`, the other columns are NULL ({@link keptColumns}).
  */
 export async function loadArchiveRows(
   conn: DuckDBConnection,
@@ -29,13 +40,16 @@ export async function loadArchiveRows(
   files: readonly string[],
   where: string,
   params: Record<string, number | string>,
+  kept?: ReadonlySet<ArchiveColumn>,
 ): Promise<void> {
   if (files.length === 0) return createEmptyArchiveTable(conn, table);
   const f = filesParam(files);
   try {
-    await withArchiveColumns(conn, files, (columns) =>
-      conn.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT ${columns} FROM ${readFiles('files')} WHERE ${where}`, { ...params, files: f.value }, { files: f.type }),
-    );
+    await withArchiveColumns(conn, files, (columns) => {
+      const rows = `SELECT ${columns} FROM ${readFiles('files')} WHERE ${where}`;
+      const select = kept ? `SELECT ${keptColumns(kept)} FROM (${rows})` : rows;
+      return conn.run(`CREATE OR REPLACE TEMP TABLE ${table} AS ${select}`, { ...params, files: f.value }, { files: f.type });
+    });
   } catch (cause) {
     throw new ArchiveScanError(`reading ${files.length} archive files failed: ${(cause as Error).message}`, { cause });
   }
