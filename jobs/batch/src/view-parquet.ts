@@ -1,13 +1,18 @@
 import path from 'node:path';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { DOUBLE, DuckDBDataChunk, LIST, VARCHAR, listValue, type DuckDBConnection } from '@duckdb/node-api';
 import { hourPartitionPath, publishFile, type StagingArea } from '@sigflow/archive';
 import { fieldParts } from '@sigflow/store';
 import type { HourViews } from './hour-views.js';
 
 type Cell = string | number;
+interface ViewColumn {
+  readonly name: string;
+  readonly type: 'VARCHAR' | 'BIGINT' | 'DOUBLE';
+}
+/** One view's rows; every file also has a last column `version` (VARCHAR), the version's id. */
 interface ViewTable {
   readonly name: string;
-  readonly columns: readonly { readonly name: string; readonly type: 'VARCHAR' | 'BIGINT' | 'DOUBLE' }[];
+  readonly columns: readonly ViewColumn[];
   readonly rows: readonly Cell[][];
 }
 
@@ -16,7 +21,7 @@ export function viewFolder(root: string, view: string, hourStart: number): strin
   return path.join(root, 'views', view, hourPartitionPath(hourStart));
 }
 
-function tablesOf(views: HourViews, version: string): ViewTable[] {
+function tablesOf(views: HourViews): ViewTable[] {
   const d = views.deltas;
   return [
     {
@@ -29,9 +34,8 @@ function tablesOf(views: HourViews, version: string): ViewTable[] {
         { name: 'clicks', type: 'BIGINT' },
         { name: 'invalid_impressions', type: 'BIGINT' },
         { name: 'invalid_clicks', type: 'BIGINT' },
-        { name: 'version', type: 'VARCHAR' },
       ],
-      rows: d.windowMetrics.map((m) => [m.windowStart, m.campaign_id, m.ad_id, m.impressions, m.clicks, m.invalidImpressions, m.invalidClicks, version]),
+      rows: d.windowMetrics.map((m) => [m.windowStart, m.campaign_id, m.ad_id, m.impressions, m.clicks, m.invalidImpressions, m.invalidClicks]),
     },
     {
       name: 'channel_spend',
@@ -42,9 +46,8 @@ function tablesOf(views: HourViews, version: string): ViewTable[] {
         { name: 'spend_micros', type: 'BIGINT' },
         { name: 'invalid_spend_micros', type: 'BIGINT' },
         { name: 'clicks', type: 'BIGINT' },
-        { name: 'version', type: 'VARCHAR' },
       ],
-      rows: d.spend.map((m) => [m.windowStart, m.campaign_id, m.channel, m.spend, m.invalidSpend, m.clicks, version]),
+      rows: d.spend.map((m) => [m.windowStart, m.campaign_id, m.channel, m.spend, m.invalidSpend, m.clicks]),
     },
     {
       name: 'attribution',
@@ -55,9 +58,8 @@ function tablesOf(views: HourViews, version: string): ViewTable[] {
         { name: 'channel', type: 'VARCHAR' },
         { name: 'conversions', type: 'DOUBLE' },
         { name: 'revenue', type: 'DOUBLE' },
-        { name: 'version', type: 'VARCHAR' },
       ],
-      rows: d.attribution.map((a) => [a.windowStart, a.model, a.campaign_id, a.channel, a.conversions, a.revenue, version]),
+      rows: d.attribution.map((a) => [a.windowStart, a.model, a.campaign_id, a.channel, a.conversions, a.revenue]),
     },
     {
       name: 'heatmap',
@@ -66,9 +68,8 @@ function tablesOf(views: HourViews, version: string): ViewTable[] {
         { name: 'window_start', type: 'BIGINT' },
         { name: 'element_id', type: 'VARCHAR' },
         { name: 'clicks', type: 'BIGINT' },
-        { name: 'version', type: 'VARCHAR' },
       ],
-      rows: d.heatmap.map((h) => [h.page_id, h.windowStart, h.element_id, h.clicks, version]),
+      rows: d.heatmap.map((h) => [h.page_id, h.windowStart, h.element_id, h.clicks]),
     },
     {
       name: 'page_activity',
@@ -79,10 +80,9 @@ function tablesOf(views: HourViews, version: string): ViewTable[] {
         { name: 'key', type: 'VARCHAR' },
         { name: 'detail', type: 'VARCHAR' },
         { name: 'events', type: 'BIGINT' },
-        { name: 'version', type: 'VARCHAR' },
       ],
       // metric view | scroll (key = depth) | form (key = form id, detail = action) | mouse (key = cell x, detail = cell y).
-      rows: d.pageActivity.map((a) => [a.page_id, a.windowStart, a.metric[0], String(a.metric[1] ?? ''), String(a.metric[2] ?? ''), a.count, version]),
+      rows: d.pageActivity.map((a) => [a.page_id, a.windowStart, a.metric[0], String(a.metric[1] ?? ''), String(a.metric[2] ?? ''), a.count]),
     },
     {
       name: 'quality',
@@ -90,14 +90,61 @@ function tablesOf(views: HourViews, version: string): ViewTable[] {
         { name: 'campaign_id', type: 'VARCHAR' },
         { name: 'cause', type: 'VARCHAR' },
         { name: 'events', type: 'BIGINT' },
-        { name: 'version', type: 'VARCHAR' },
       ],
       rows: [...views.quality].map(([f, n]) => {
         const [campaign, cause] = fieldParts(f);
-        return [campaign ?? '', cause ?? '', n, version];
+        return [campaign ?? '', cause ?? '', n];
       }),
     },
   ];
+}
+
+/**
+ * Loads a table's rows into temp table `temp` and returns the SELECT that gives them back with
+ * their types. Every column goes in as DOUBLE, a whole chunk at a time (numbers are copied as
+ * one buffer): strings as codes into a dictionary per column that the SELECT looks up, so
+ * nothing crosses into DuckDB one value at a time (the appender's call per value and per row
+ * was most of the writer's time). Counts and micros are integers below 2^53, exact in a double.
+ */
+async function loadCoded(conn: DuckDBConnection, temp: string, table: ViewTable): Promise<{ select: string; params: Record<string, ReturnType<typeof listValue>> }> {
+  const { columns, rows } = table;
+  const dictionaries = columns.map((c) => (c.type === 'VARCHAR' ? new Map<string, number>() : null));
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${temp} (${columns.map((c) => `${c.name} DOUBLE`).join(', ')})`);
+  const appender = await conn.createAppender(temp, 'main', 'temp');
+  try {
+    const size = 2048;
+    for (let at = 0; at < rows.length; at += size) {
+      const n = Math.min(size, rows.length - at);
+      const chunk = DuckDBDataChunk.create(columns.map(() => DOUBLE), n);
+      columns.forEach((_, c) => {
+        const dictionary = dictionaries[c];
+        const values = new Array<number>(n);
+        for (let i = 0; i < n; i++) {
+          const v = (rows[at + i] as Cell[])[c] as Cell;
+          if (!dictionary) values[i] = Number(v);
+          else {
+            let code = dictionary.get(String(v));
+            if (code === undefined) dictionary.set(String(v), (code = dictionary.size));
+            values[i] = code;
+          }
+        }
+        chunk.setColumnValues(c, values);
+      });
+      appender.appendDataChunk(chunk);
+    }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
+  }
+  const params: Record<string, ReturnType<typeof listValue>> = {};
+  const select = columns.map((c, i) => {
+    const dictionary = dictionaries[i];
+    if (!dictionary) return c.type === 'BIGINT' ? `${c.name}::BIGINT AS ${c.name}` : c.name;
+    params[`d${i}`] = listValue([...dictionary.keys()]);
+    // DuckDB lists count from 1.
+    return `$d${i}[${c.name}::INTEGER + 1] AS ${c.name}`;
+  });
+  return { select: select.join(', '), params };
 }
 
 /**
@@ -113,26 +160,16 @@ export async function writeViewParquet(
   version: string,
 ): Promise<string[]> {
   const written: string[] = [];
-  for (const table of tablesOf(views, version)) {
+  for (const table of tablesOf(views)) {
     const temp = `view_${table.name}`;
-    await conn.run(`CREATE OR REPLACE TEMP TABLE ${temp} (${table.columns.map((c) => `${c.name} ${c.type}`).join(', ')})`);
-    const appender = await conn.createAppender(temp, 'main', 'temp');
-    try {
-      for (const row of table.rows) {
-        table.columns.forEach((c, i) => {
-          const v = row[i] as Cell;
-          if (c.type === 'VARCHAR') appender.appendVarchar(String(v));
-          else if (c.type === 'BIGINT') appender.appendBigInt(BigInt(v));
-          else appender.appendDouble(Number(v));
-        });
-        appender.endRow();
-      }
-      appender.flushSync();
-    } finally {
-      appender.closeSync();
-    }
+    const { select, params } = await loadCoded(conn, temp, table);
     const staged = staging.tempPath();
-    await conn.run(`COPY (SELECT * FROM ${temp}) TO $path (FORMAT parquet, COMPRESSION zstd)`, { path: staged });
+    const types = Object.fromEntries(Object.keys(params).map((k) => [k, LIST(VARCHAR)]));
+    await conn.run(
+      `COPY (SELECT ${select}, $version::VARCHAR AS version FROM ${temp}) TO $path (FORMAT parquet, COMPRESSION zstd)`,
+      { ...params, version, path: staged },
+      types,
+    );
     const final = path.join(viewFolder(root, table.name, views.hourStart), 'data.parquet');
     await publishFile(staged, final);
     await conn.run(`DROP TABLE ${temp}`);
