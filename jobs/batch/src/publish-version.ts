@@ -3,10 +3,11 @@ import {
   batchKeyspace,
   batchVersionKeysKey,
   switchBatchHours,
-  windowViewCommands,
+  windowViewHashes,
   type BatchHourEntry,
   type BatchSwitchResult,
   type RedisCommand,
+  type ViewHashWrite,
 } from '@sigflow/store';
 import { ttlSeconds, type BatchContext } from './batch-context.js';
 import { batchWatermarkCandidate } from './batch-watermark.js';
@@ -15,37 +16,18 @@ import type { HourViews } from './hour-views.js';
 import { sendCommands } from './redis-commands.js';
 
 /**
- * The commands of `windowViewCommands` for keys that do not exist yet (a new version): its
- * HINCRBY/HINCRBYFLOAT increments of each key are summed per field and sent as one HSET per
- * key (a few hundred fields per command) — the same fields and values as the increments would
- * leave on an empty key, in ~100x fewer commands. Other commands (EXPIRE) follow unchanged.
+ * The commands that write a new version's view hashes (keys that do not exist yet): one HSET per
+ * hash and up to `fieldsPerCommand` fields of `windowViewHashes` (the fields and values its
+ * increments would leave on empty hashes: the hour's deltas are folded, each field is written
+ * once), then each hash's EXPIRE.
  */
-export function freshKeyCommands(commands: readonly RedisCommand[], fieldsPerCommand = 500): RedisCommand[] {
-  const sums = new Map<string, Map<string, number>>();
-  const rest: RedisCommand[] = [];
-  for (const c of commands) {
-    if (c[0] !== 'HINCRBY' && c[0] !== 'HINCRBYFLOAT') {
-      rest.push(c);
-      continue;
-    }
-    const [, key, f, n] = c as [string, string, string, number | string];
-    let fields = sums.get(key);
-    if (!fields) sums.set(key, (fields = new Map()));
-    fields.set(f, (fields.get(f) ?? 0) + Number(n));
+export function freshViewCommands(hashes: readonly ViewHashWrite[], ttl: number, fieldsPerCommand = 500): RedisCommand[] {
+  const commands: RedisCommand[] = [];
+  for (const { key, fields } of hashes) {
+    for (let i = 0; i < fields.length; i += 2 * fieldsPerCommand) commands.push(['HSET', key, ...fields.slice(i, i + 2 * fieldsPerCommand)]);
   }
-  const out: RedisCommand[] = [];
-  for (const [key, fields] of sums) {
-    let cmd: RedisCommand = ['HSET', key];
-    for (const [f, v] of fields) {
-      cmd.push(f, String(v));
-      if (cmd.length >= 2 + 2 * fieldsPerCommand) {
-        out.push(cmd);
-        cmd = ['HSET', key];
-      }
-    }
-    if (cmd.length > 2) out.push(cmd);
-  }
-  return [...out, ...rest];
+  for (const { key } of hashes) commands.push(['EXPIRE', key, ttl]);
+  return commands;
 }
 
 /** A new version id: when its computation started reading, and a random tail. */
@@ -74,7 +56,7 @@ export interface VersionInfo {
 }
 
 /**
- * Writes all keys of one hour's new version (views through core-shaped `windowViewCommands`,
+ * Writes all keys of one hour's new version (views through the store's `windowViewHashes`,
  * quality, what changed against the speed view, the key set) with the pending TTL. Nothing
  * reads them until {@link switchHours}; a job that fails here leaves the serving version as it was.
  */
@@ -83,7 +65,7 @@ export async function writeHourVersion(ctx: BatchContext, views: HourViews, info
   const { version } = info;
   const h = views.hourStart;
   const ttl = ttlSeconds(ctx.config.batch.pendingTtlMs);
-  const commands: RedisCommand[] = freshKeyCommands(windowViewCommands(batchKeyspace(keys, version), views.deltas, ttl));
+  const commands = freshViewCommands(windowViewHashes(batchKeyspace(keys, version), views.deltas), ttl);
   const qualityKey = keys.batchQuality(h, version);
   for (const [f, n] of views.quality) commands.push(['HSET', qualityKey, f, n]);
   if (views.quality.size > 0) commands.push(['EXPIRE', qualityKey, ttl]);

@@ -1,6 +1,6 @@
 export { StoreKeys, hourStart, field, fieldParts, FIELD_SEPARATOR, windowMetricFields, spendFields } from './store-keys.js';
-export { windowViewCommands } from './view-commands.js';
-export type { KeyExpiry, RedisCommand, WindowViewKeyspace } from './view-commands.js';
+export { windowViewCommands, windowViewHashes } from './view-commands.js';
+export type { KeyExpiry, RedisCommand, ViewHashWrite, WindowViewKeyspace } from './view-commands.js';
 export { fencedCommit, fencedOutboxTrim, OffsetFenceError } from './fenced-commit.js';
 export type { CommitFence } from './fenced-commit.js';
 export { createRedis, redisAnswers, isCluster, duplicateClient } from './redis-client.js';

@@ -20,12 +20,68 @@ export interface WindowViewKeyspace {
 }
 
 const metricFieldEntries = Object.entries(windowMetricFields) as [keyof typeof windowMetricFields, string][];
+const spendFieldEntries = Object.entries(spendFields) as [keyof typeof spendFields, string][];
 
-/** HINCRBY of each non-zero count of `m` into `key`, at field `${...fieldPrefix}\t${metric}`. */
-function pushMetricIncrements(commands: RedisCommand[], key: string, m: CampaignWindowMetrics, ...fieldPrefix: (string | number)[]): void {
+/** One hash of a view and the fields written into it, as `[field, value, field, value, ...]`. */
+export interface ViewHashWrite {
+  readonly key: string;
+  /** Values are floats (attribution: HINCRBYFLOAT), else integers (HINCRBY). */
+  readonly float: boolean;
+  readonly fields: (string | number)[];
+}
+
+/**
+ * The writes of folded view deltas per hash, in the order the hashes are first touched: window
+ * metrics per ad and their per-campaign rollup, channel spend, attribution, heatmap, page
+ * activity; counts that are 0 are left out (attribution's conversions are always written). A
+ * hash's key is built once per (name, hour), not per row. Folded deltas (one row per fold key,
+ * as core's folds give them) write each field of a hash at most once.
+ */
+export function windowViewHashes(space: WindowViewKeyspace, deltas: ViewDeltas): ViewHashWrite[] {
+  const hashes = new Map<string, ViewHashWrite>();
+  const hashOf = (keyOf: (name: string, hour: number) => string, float: boolean) => {
+    const keys = new Map<string, Map<number, ViewHashWrite>>();
+    return (name: string, windowStart: number): (string | number)[] => {
+      const hour = hourStart(windowStart);
+      let byHour = keys.get(name);
+      if (!byHour) keys.set(name, (byHour = new Map()));
+      let hash = byHour.get(hour);
+      if (!hash) {
+        const key = keyOf(name, hour);
+        hash = hashes.get(key) ?? { key, float, fields: [] };
+        hashes.set(key, hash);
+        byHour.set(hour, hash);
+      }
+      return hash.fields;
+    };
+  };
+  const metrics = hashOf((c, h) => space.metrics(c, h), false);
+  for (const m of deltas.windowMetrics) pushMetrics(metrics(m.campaign_id, m.windowStart), m, m.windowStart, m.ad_id);
+  const campaignMetrics = hashOf((c, h) => space.campaignMetrics(c, h), false);
+  for (const m of foldCampaignWindows(deltas.windowMetrics)) pushMetrics(campaignMetrics(m.campaign_id, m.windowStart), m, m.windowStart);
+  const spend = hashOf((c, h) => space.spend(c, h), false);
+  for (const m of deltas.spend) {
+    const fields = spend(m.campaign_id, m.windowStart);
+    for (const [name, metric] of spendFieldEntries) if (m[name] !== 0) fields.push(field(m.windowStart, m.channel, metric), m[name]);
+  }
+  const attribution = hashOf((model, h) => space.attribution(model, h), true);
+  for (const a of deltas.attribution) {
+    const fields = attribution(a.model, a.windowStart);
+    fields.push(field(a.windowStart, a.campaign_id, a.channel, 'c'), a.conversions);
+    if (a.revenue !== 0) fields.push(field(a.windowStart, a.campaign_id, a.channel, 'r'), a.revenue);
+  }
+  const heatmap = hashOf((p, h) => space.heatmap(p, h), false);
+  for (const h of deltas.heatmap) heatmap(h.page_id, h.windowStart).push(field(h.windowStart, h.element_id), h.clicks);
+  const pageActivity = hashOf((p, h) => space.pageActivity(p, h), false);
+  for (const a of deltas.pageActivity) pageActivity(a.page_id, a.windowStart).push(field(a.windowStart, ...a.metric), a.count);
+  return [...hashes.values()];
+}
+
+/** Each non-zero count of `m`, at field `${...fieldPrefix}\t${metric}`. */
+function pushMetrics(fields: (string | number)[], m: CampaignWindowMetrics, ...fieldPrefix: (string | number)[]): void {
   for (const [name, metric] of metricFieldEntries) {
     const value = m[name];
-    if (value !== 0) commands.push(['HINCRBY', key, field(...fieldPrefix, metric), value]);
+    if (value !== 0) fields.push(field(...fieldPrefix, metric), value);
   }
 }
 
@@ -36,50 +92,18 @@ function pushMetricIncrements(commands: RedisCommand[], key: string, m: Campaign
 export type KeyExpiry = (key: string) => number | null;
 
 /**
- * The commands that add folded view deltas to a keyspace (window metrics per ad and their
- * per-campaign rollup, channel spend, attribution, heatmap, page activity): integer counts and
- * spend (micros) with HINCRBY,
- * attribution credits and revenue with HINCRBYFLOAT; every touched key gets `ttl` seconds, or
- * what `ttl` decides for it.
+ * The commands that add folded view deltas to a keyspace ({@link windowViewHashes}): integer
+ * counts and spend (micros) with HINCRBY, attribution credits and revenue with HINCRBYFLOAT;
+ * every touched key gets `ttl` seconds, or what `ttl` decides for it.
  */
 export function windowViewCommands(space: WindowViewKeyspace, deltas: ViewDeltas, ttl: number | KeyExpiry): RedisCommand[] {
   const commands: RedisCommand[] = [];
-  const touched = new Set<string>();
-  for (const m of deltas.windowMetrics) {
-    const key = space.metrics(m.campaign_id, hourStart(m.windowStart));
-    touched.add(key);
-    pushMetricIncrements(commands, key, m, m.windowStart, m.ad_id);
+  const hashes = windowViewHashes(space, deltas);
+  for (const { key, float, fields } of hashes) {
+    const name = float ? 'HINCRBYFLOAT' : 'HINCRBY';
+    for (let i = 0; i < fields.length; i += 2) commands.push([name, key, fields[i] as string, fields[i + 1] as number]);
   }
-  for (const m of foldCampaignWindows(deltas.windowMetrics)) {
-    const key = space.campaignMetrics(m.campaign_id, hourStart(m.windowStart));
-    touched.add(key);
-    pushMetricIncrements(commands, key, m, m.windowStart);
-  }
-  for (const m of deltas.spend) {
-    const key = space.spend(m.campaign_id, hourStart(m.windowStart));
-    touched.add(key);
-    for (const [name, metric] of Object.entries(spendFields) as [keyof typeof spendFields, string][]) {
-      const value = m[name];
-      if (value !== 0) commands.push(['HINCRBY', key, field(m.windowStart, m.channel, metric), value]);
-    }
-  }
-  for (const a of deltas.attribution) {
-    const key = space.attribution(a.model, hourStart(a.windowStart));
-    touched.add(key);
-    commands.push(['HINCRBYFLOAT', key, field(a.windowStart, a.campaign_id, a.channel, 'c'), a.conversions]);
-    if (a.revenue !== 0) commands.push(['HINCRBYFLOAT', key, field(a.windowStart, a.campaign_id, a.channel, 'r'), a.revenue]);
-  }
-  for (const h of deltas.heatmap) {
-    const key = space.heatmap(h.page_id, hourStart(h.windowStart));
-    touched.add(key);
-    commands.push(['HINCRBY', key, field(h.windowStart, h.element_id), h.clicks]);
-  }
-  for (const a of deltas.pageActivity) {
-    const key = space.pageActivity(a.page_id, hourStart(a.windowStart));
-    touched.add(key);
-    commands.push(['HINCRBY', key, field(a.windowStart, ...a.metric), a.count]);
-  }
-  for (const key of touched) {
+  for (const { key } of hashes) {
     const seconds = typeof ttl === 'number' ? ttl : ttl(key);
     if (seconds !== null) commands.push(['EXPIRE', key, seconds]);
   }
