@@ -651,6 +651,14 @@ describe('API and batch layer: keys, roles, hostile parameters, traversal, job p
       't',
       'param',
       "table.columns.map((c) => `${c.name} ${c.type}`).join(', ')",
+      // Archive column names of a constant set, NULL for the others (archive-scan.ts keptColumns).
+      'keptColumns(kept)',
+      "keptColumns(contextColumns, 'n')",
+      // A statement of the spans above, or of the analysts' view columns (names of the code,
+      // dictionaries bound as $d0...).
+      'rows',
+      'select',
+      "columns.map((c) => `${c.name} DOUBLE`).join(', ')",
     ]);
     const sql = /\b(SELECT\s[\s\S]*\sFROM|CREATE\s+(OR\s+REPLACE\s+)?(TEMP\s+)?TABLE|COPY\s*\(|DROP\s+TABLE|INSERT\s+INTO|DELETE\s+FROM|read_parquet\s*\(|UPDATE\s+\w+\s+SET)/i;
     const dirs = ['jobs/batch/src', 'services/archiver/src', 'services/api/src', 'services/speed/src', 'services/collector/src', 'packages/store/src', 'packages/core/src', 'packages/kafka/src'];
