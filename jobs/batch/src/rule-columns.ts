@@ -28,6 +28,12 @@ const codedColumns: ReadonlySet<string> = new Set([
 /** The event columns the rules read (the Kafka position is not part of an event). */
 const eventColumns = archiveColumns.filter((c) => c.name !== 'kafka_partition' && c.name !== 'kafka_offset');
 
+/**
+ * Columns core's rules read only to build signals (`received_at` for nothing at all): left out
+ * of the sort and the hand-over when the rules run for views alone (core's `viewsOnly`).
+ */
+export const signalOnlyColumns: ReadonlySet<string> = new Set(['received_at', 'attrs', 'href', 'placement', 'currency']);
+
 const enumName = (column: string) => `rules_dict_${column}`;
 
 /** How the rules' events are selected from a table and handed over (see {@link codeRuleColumns}). */
@@ -41,10 +47,12 @@ export interface RuleColumns {
 
 /**
  * Builds the dictionaries of `table`'s coded columns (one scan), as ENUM types, and the select
- * list that hands the rules' columns over as codes and numbers.
+ * list that hands the rules' columns over as codes and numbers; the columns of `omitted` are
+ * not selected (the events lack those fields).
  */
-export async function codeRuleColumns(conn: DuckDBConnection, table: string): Promise<RuleColumns> {
-  const coded = eventColumns.filter((c) => codedColumns.has(c.name)).map((c) => c.name);
+export async function codeRuleColumns(conn: DuckDBConnection, table: string, omitted: ReadonlySet<string> = new Set()): Promise<RuleColumns> {
+  const columns = eventColumns.filter((c) => !omitted.has(c.name));
+  const coded = columns.filter((c) => codedColumns.has(c.name)).map((c) => c.name);
   const dictionaryLists = coded.map((c) => `list(DISTINCT ${c}) FILTER (WHERE ${c} IS NOT NULL) AS ${c}`).join(', ');
   await conn.run(`CREATE OR REPLACE TEMP TABLE rules_dicts AS SELECT ${dictionaryLists} FROM ${table}`);
   const drop = async () => {
@@ -59,7 +67,7 @@ export async function codeRuleColumns(conn: DuckDBConnection, table: string): Pr
     const ranges = await conn.runAndReadAll(`SELECT ${coded.map((c) => `enum_range(NULL::${enumName(c)})`).join(', ')}`);
     const row = ranges.getRowsJS()[0] as (string[] | null)[];
     const dictionaries = new Map(coded.map((c, i) => [c, row[i] ?? []]));
-    const plan: ColumnPlan[] = eventColumns.map((c) => {
+    const plan: ColumnPlan[] = columns.map((c) => {
       if (c.type !== 'VARCHAR') return { name: c.name, kind: 'double' };
       const dictionary = dictionaries.get(c.name);
       return dictionary ? { name: c.name, kind: 'code', dictionary } : { name: c.name, kind: 'string' };
