@@ -32,17 +32,29 @@ function validityOf(vector: bindings.Vector, rows: number): Uint8Array {
   return valid;
 }
 
-/** DuckDB's string_t: 4-byte length, then up to 12 bytes inline or a pointer at +8. */
+/**
+ * DuckDB's string_t: 4-byte length, then up to 12 bytes inline or a 4-byte prefix and a pointer
+ * at +8. A row whose 16 bytes equal the previous row's (the same inline string, or the same
+ * pointer) gets the previous row's JS string: a stream sorted by user_id repeats each user's id
+ * row after row, and one string per run is decoded (and compared by pointer in a Map or `===`).
+ */
 function strings(vector: bindings.Vector, rows: number, valid: Uint8Array): (string | null)[] {
   const data = bindings.vector_get_data(vector, rows * 16);
   const view = new DataView(data.buffer, data.byteOffset, rows * 16);
   const out: (string | null)[] = new Array(rows);
+  let previous = -1;
   for (let i = 0; i < rows; i++) {
     if (!valid[i]) {
       out[i] = null;
       continue;
     }
     const at = i * 16;
+    if (previous >= 0 && sameStringT(view, previous * 16, at)) {
+      out[i] = out[previous] as string;
+      previous = i;
+      continue;
+    }
+    previous = i;
     const length = view.getUint32(at, true);
     out[i] =
       length <= 12
@@ -50,6 +62,16 @@ function strings(vector: bindings.Vector, rows: number, valid: Uint8Array): (str
         : decoder.decode(bindings.get_data_from_pointer(data.buffer as ArrayBuffer, data.byteOffset + at + 8, length));
   }
   return out;
+}
+
+/** Whether two string_t are byte for byte the same (an inline string's bytes, or length, prefix and pointer). */
+function sameStringT(view: DataView, a: number, b: number): boolean {
+  return (
+    view.getUint32(a, true) === view.getUint32(b, true) &&
+    view.getUint32(a + 4, true) === view.getUint32(b + 4, true) &&
+    view.getUint32(a + 8, true) === view.getUint32(b + 8, true) &&
+    view.getUint32(a + 12, true) === view.getUint32(b + 12, true)
+  );
 }
 
 /** Short strings: ASCII built from char codes (cheaper than a TextDecoder call), else decoded. */
