@@ -45,11 +45,15 @@ export async function loadArchiveRows(
   if (files.length === 0) return createEmptyArchiveTable(conn, table);
   const f = filesParam(files);
   try {
-    await withArchiveColumns(conn, files, (columns) => {
-      const rows = `SELECT ${columns} FROM ${readFiles('files')} WHERE ${where}`;
-      const select = kept ? `SELECT ${keptColumns(kept)} FROM (${rows})` : rows;
-      return conn.run(`CREATE OR REPLACE TEMP TABLE ${table} AS ${select}`, { ...params, files: f.value }, { files: f.type });
-    });
+    await withArchiveColumns(conn, files, (columns) =>
+      conn.run(
+        kept
+          ? `CREATE OR REPLACE TEMP TABLE ${table} AS SELECT ${keptColumns(kept)} FROM (SELECT ${columns} FROM ${readFiles('files')} WHERE ${where})`
+          : `CREATE OR REPLACE TEMP TABLE ${table} AS SELECT ${columns} FROM ${readFiles('files')} WHERE ${where}`,
+        { ...params, files: f.value },
+        { files: f.type },
+      ),
+    );
   } catch (cause) {
     throw new ArchiveScanError(`reading ${files.length} archive files failed: ${(cause as Error).message}`, { cause });
   }

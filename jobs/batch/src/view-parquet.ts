@@ -100,13 +100,13 @@ function tablesOf(views: HourViews): ViewTable[] {
 }
 
 /**
- * Loads a table's rows into temp table `temp` and returns the SELECT that gives them back with
+ * Loads a table's rows into temp table `temp` and returns the select list that gives them back with
  * their types. Every column goes in as DOUBLE, a whole chunk at a time (numbers are copied as
- * one buffer): strings as codes into a dictionary per column that the SELECT looks up, so
+ * one buffer): strings as codes into a dictionary per column that the list looks up, so
  * nothing crosses into DuckDB one value at a time (the appender's call per value and per row
  * was most of the writer's time). Counts and micros are integers below 2^53, exact in a double.
  */
-async function loadCoded(conn: DuckDBConnection, temp: string, table: ViewTable): Promise<{ select: string; params: Record<string, ReturnType<typeof listValue>> }> {
+async function loadCoded(conn: DuckDBConnection, temp: string, table: ViewTable): Promise<{ decodedColumns: string; params: Record<string, ReturnType<typeof listValue>> }> {
   const { columns, rows } = table;
   const dictionaries = columns.map((c) => (c.type === 'VARCHAR' ? new Map<string, number>() : null));
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${temp} (${columns.map((c) => `${c.name} DOUBLE`).join(', ')})`);
@@ -141,14 +141,14 @@ async function loadCoded(conn: DuckDBConnection, temp: string, table: ViewTable)
     appender.closeSync();
   }
   const params: Record<string, ReturnType<typeof listValue>> = {};
-  const select = columns.map((c, i) => {
+  const decoded = columns.map((c, i) => {
     const dictionary = dictionaries[i];
     if (!dictionary) return c.type === 'BIGINT' ? `${c.name}::BIGINT AS ${c.name}` : c.name;
     params[`d${i}`] = listValue([...dictionary.keys()]);
     // DuckDB lists count from 1.
     return `$d${i}[${c.name}::INTEGER + 1] AS ${c.name}`;
   });
-  return { select: select.join(', '), params };
+  return { decodedColumns: decoded.join(', '), params };
 }
 
 /**
@@ -166,11 +166,11 @@ export async function writeViewParquet(
   const written: string[] = [];
   for (const table of tablesOf(views)) {
     const temp = `view_${table.name}`;
-    const { select, params } = await loadCoded(conn, temp, table);
+    const { decodedColumns, params } = await loadCoded(conn, temp, table);
     const staged = staging.tempPath();
     const types = Object.fromEntries(Object.keys(params).map((k) => [k, LIST(VARCHAR)]));
     await conn.run(
-      `COPY (SELECT ${select}, $version::VARCHAR AS version FROM ${temp}) TO $path (FORMAT parquet, COMPRESSION zstd)`,
+      `COPY (SELECT ${decodedColumns}, $version::VARCHAR AS version FROM ${temp}) TO $path (FORMAT parquet, COMPRESSION zstd)`,
       { ...params, version, path: staged },
       types,
     );

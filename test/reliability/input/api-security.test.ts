@@ -654,10 +654,8 @@ describe('API and batch layer: keys, roles, hostile parameters, traversal, job p
       // Archive column names of a constant set, NULL for the others (archive-scan.ts keptColumns).
       'keptColumns(kept)',
       "keptColumns(contextColumns, 'n')",
-      // A statement of the spans above, or of the analysts' view columns (names of the code,
-      // dictionaries bound as $d0...).
-      'rows',
-      'select',
+      // The analysts' view columns: names of the code, dictionaries bound as $d0...
+      'decodedColumns',
       "columns.map((c) => `${c.name} DOUBLE`).join(', ')",
     ]);
     const sql = /\b(SELECT\s[\s\S]*\sFROM|CREATE\s+(OR\s+REPLACE\s+)?(TEMP\s+)?TABLE|COPY\s*\(|DROP\s+TABLE|INSERT\s+INTO|DELETE\s+FROM|read_parquet\s*\(|UPDATE\s+\w+\s+SET)/i;
