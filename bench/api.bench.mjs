@@ -12,7 +12,7 @@ import autocannon from 'autocannon';
 import { loadConfig } from '@sigflow/config';
 import { userPartition } from '@sigflow/events';
 import { batchKeyspace, createRedis, hourStart, speedKeyspace, StoreKeys, windowViewCommands, writeBiddingStates } from '@sigflow/store';
-import { campaignBidding, defaultBiddingSettings } from '@sigflow/core';
+import { campaignBidding, defaultBiddingSettings, encodeSignal } from '@sigflow/core';
 import { biddingAnswer } from '@sigflow/serving';
 import { freePort } from '../infra/lib/process.mjs';
 import { load, profileNodeArgs, redisCpuSeconds, startService, stopService, treeCpuSeconds } from './lib.mjs';
@@ -38,7 +38,8 @@ async function seed(redis, keys, day) {
   let pipe = redis.pipeline();
   for (let u = 0; u < USERS; u++) {
     const user = `bench-user-${u}`;
-    const list = Array.from({ length: SIGNALS }, (_, i) => JSON.stringify(signal(user, i, day + i * 1_000)));
+    // Stored as the speed layer stores them (core's encoding).
+    const list = Array.from({ length: SIGNALS }, (_, i) => encodeSignal(signal(user, i, day + i * 1_000)));
     pipe.lpush(keys.signals(userPartition(user, PARTITIONS), user), ...list);
     if (u % 200 === 199) {
       await pipe.exec();

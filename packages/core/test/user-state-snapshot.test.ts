@@ -88,4 +88,11 @@ describe('encodeSignal', () => {
     for (const s of [...signals, odd]) expect(encodeSignal(s)).toBe(JSON.stringify(s));
     expect(new Set(signals.map((s) => s.type)).size).toBeGreaterThan(3);
   });
+
+  it('begins with the validity, so a reader skips invalid traffic from the first bytes', () => {
+    const { outcomes } = runSpeed(history(5, 300));
+    const signals = outcomes.flatMap((o) => (o.signal ? [o.signal] : []));
+    expect(new Set(signals.map((s) => s.invalid))).toEqual(new Set([true, false]));
+    for (const s of signals) expect(encodeSignal(s).startsWith(`{"invalid":${s.invalid ? 'true' : 'false'},"event_id":`)).toBe(true);
+  });
 });

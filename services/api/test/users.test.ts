@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultRuleSettings, encodeUserSnapshot, engagementAt, processBatch, type UserSignal } from '@sigflow/core';
+import { defaultRuleSettings, encodeSignal, encodeUserSnapshot, engagementAt, processBatch, type UserSignal } from '@sigflow/core';
 import { userPartition, type SigflowEvent } from '@sigflow/events';
 import { HOUR, signalsKey, startTestApi, testConfig, withKey, type TestApi } from './helpers.js';
 
@@ -73,9 +73,13 @@ describe('user signals and profile', () => {
     const tricky = { event_id: 'x1', type: 'element_click', ts: T0, page_id: 'p', element_id: '","invalid":false,"a":"', invalid: true, reason: 'bot', late: false };
     const spaced = JSON.stringify({ ...tricky, event_id: 'x2', element_id: 'e', invalid: false, reason: null }, null, 1);
     const spacedBad = JSON.stringify({ ...tricky, event_id: 'x3', element_id: 'e' }, null, 1);
-    await api.redis.lpush(signalsKey(api, 'u2'), JSON.stringify(tricky), spaced, spacedBad);
+    // As core encodes them now: validity first, whatever the values hold after it.
+    const leadingBad = encodeSignal({ ...(tricky as UserSignal), event_id: 'x4' });
+    const leadingGood = encodeSignal({ ...(tricky as UserSignal), event_id: 'x5', element_id: '{"invalid":true', invalid: false, reason: null });
+    expect([leadingBad.slice(0, 15), leadingGood.slice(0, 16)]).toEqual(['{"invalid":true', '{"invalid":false']);
+    await api.redis.lpush(signalsKey(api, 'u2'), JSON.stringify(tricky), spaced, spacedBad, leadingBad, leadingGood);
     const ids = (await get('/v1/users/u2/signals')).json().signals.map((s: UserSignal) => s.event_id);
-    expect(ids).toEqual(['x2']);
+    expect(ids).toEqual(['x5', 'x2']);
   });
 
   it('user ids with spaces and unicode round-trip through the path', async () => {

@@ -8,6 +8,8 @@ import type { ChannelSpend } from '../views/channel-spend.js';
 
 /** An entry of a user's append-only signal log: every non-duplicate event, late and invalid ones too. */
 export interface UserSignal {
+  /** First in the stored JSON (see `encodeSignal`). */
+  readonly invalid: boolean;
   readonly event_id: string;
   readonly type: EventType;
   readonly ts: number;
@@ -20,7 +22,6 @@ export interface UserSignal {
   readonly element_id?: string;
   /** Conversions with a value. */
   readonly value?: number;
-  readonly invalid: boolean;
   readonly reason: InvalidReason | null;
   readonly late: boolean;
 }

@@ -5,11 +5,12 @@ import type { UserSignal } from './event-outcome.js';
 /** The signal of a non-duplicate event: what the user's append-only log keeps of it. */
 export function signalOf(event: SigflowEvent, reason: InvalidReason | null, late: boolean): UserSignal {
   // Built by assignment rather than conditional spreads: this runs once per event.
+  // Validity first: a reader serving valid signals decides from the stored JSON's first bytes.
   const signal: { -readonly [K in keyof UserSignal]: UserSignal[K] } = {
+    invalid: reason !== null,
     event_id: event.event_id,
     type: event.type,
     ts: event.ts,
-    invalid: reason !== null,
     reason,
     late,
   };
@@ -29,10 +30,11 @@ const str = JSON.stringify;
 /**
  * The JSON of a signal, exactly as `JSON.stringify(signal)` writes it (same fields, same order),
  * built by hand: the speed layer writes one per event, and the generic serializer walks the
- * object's shape every time.
+ * object's shape every time. It begins `{"invalid":true` or `{"invalid":false`, so the signals
+ * read can skip invalid traffic without parsing or searching (the store's `readSignals`).
  */
 export function encodeSignal(signal: UserSignal): string {
-  let json = `{"event_id":${str(signal.event_id)},"type":"${signal.type}","ts":${signal.ts},"invalid":${signal.invalid},"reason":${signal.reason === null ? 'null' : `"${signal.reason}"`},"late":${signal.late}`;
+  let json = `{"invalid":${signal.invalid},"event_id":${str(signal.event_id)},"type":"${signal.type}","ts":${signal.ts},"reason":${signal.reason === null ? 'null' : `"${signal.reason}"`},"late":${signal.late}`;
   if (signal.campaign_id !== undefined) json += `,"campaign_id":${str(signal.campaign_id)}`;
   if (signal.ad_id !== undefined) json += `,"ad_id":${str(signal.ad_id)}`;
   if (signal.channel !== undefined) json += `,"channel":${str(signal.channel)}`;
