@@ -133,7 +133,11 @@ export class ArchiveLane {
   /**
    * The raw values parsed into `ROWS`: each message's struct `e`, whether it is an event to
    * archive (`ok`) and whether it is a deleted person's (`gone`). Resolves with whether any
-   * person is left out.
+   * person is left out. Each value is parsed once: `from_json` gives a JSON value that is not
+   * an object a struct of NULLs and a field of another type NULL (no event_id or ts: not ok),
+   * and `TRY` makes text that is not JSON a NULL instead of failing the flush (a guard of
+   * `json_valid` and `json_type` parsed each value three times: 92-101 against 73-83 ms for
+   * the 72,000 rows of a lane's share of a flush).
    */
   private async parseRows(deleted: DeletedUsers | undefined): Promise<boolean> {
     const dropping = deleted !== undefined && deleted.hashes.length > 0;
@@ -145,7 +149,7 @@ export class ArchiveLane {
                       AND e.ts IS NOT NULL AND e.ts >= 0 AND e.received_at IS NOT NULL AS valid,
                     ${dropping ? `coalesce(list_contains($tombstones, ${tombstoneHashSql('e.user_id', 'salt')}), false)` : 'false'} AS gone
              FROM (SELECT kafka_partition, kafka_offset,
-                          CASE WHEN json_valid(j) AND json_type(j) = 'OBJECT' THEN from_json(j, '${eventJsonStructType}') END AS e
+                          TRY(from_json(j, '${eventJsonStructType}')) AS e
                    FROM (SELECT kafka_partition, kafka_offset, decode(j) AS j FROM ${RAW})))`,
       dropping ? { types: listValue([...eventTypes]), tombstones: listValue([...deleted.hashes]), salt: deleted.salt } : { types: listValue([...eventTypes]) },
       dropping ? { types: LIST(VARCHAR), tombstones: LIST(VARCHAR) } : { types: LIST(VARCHAR) },

@@ -89,7 +89,7 @@ describe('ArchiveWriter', () => {
     conn.closeSync();
   });
 
-  it('archives the messages that are events and counts the others (not JSON, missing fields, unknown type)', async () => {
+  it('archives the messages that are events and counts the others (not JSON, cut short, not an object, missing fields, unknown type, a time that is not a number)', async () => {
     const good = events[1] as ReceivedEvent;
     const writer = await ArchiveWriter.open({ root });
     const result = await writer.writeMessages([
@@ -100,11 +100,14 @@ describe('ArchiveWriter', () => {
       { value: JSON.stringify({ event_id: 'no-user', type: 'page_view', ts: T, received_at: T, page_id: 'p' }), partition: 2, offset: '11' },
       { value: JSON.stringify([1, 2]), partition: 2, offset: '12' },
       { value: JSON.stringify({ ...good, event_id: 'ok-2' }), partition: 2, offset: '13' },
+      { value: JSON.stringify({ ...good, event_id: 'ts-object', ts: { at: good.ts } }), partition: 2, offset: '14' },
+      { value: '{"event_id":"cut', partition: 2, offset: '15' },
+      { value: '"a string"', partition: 2, offset: '16' },
     ]);
     await writer.close();
     expect(result.rows).toBe(2);
-    expect(result.rejected).toBe(5);
-    expect(result.rejectedSample.map((r) => r.offset)).toEqual(['8', '9', '10', '11', '12']);
+    expect(result.rejected).toBe(8);
+    expect(result.rejectedSample.map((r) => r.offset)).toEqual(['8', '9', '10', '11', '12', '14', '15', '16']);
     expect(result.files.map((f) => path.basename(f.path))).toEqual(['p2-7-13.parquet']);
     expect(result.maxTs).toEqual(new Map([[2, good.ts]]));
   });
