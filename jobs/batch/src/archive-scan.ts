@@ -67,11 +67,25 @@ export async function loadArchiveRows(
 export const firstCopyQualify =
   'QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY received_at, kafka_offset, kafka_partition) = 1';
 
+/** The temp table of {@link markRepeatedIds}: the event_ids with more than one copy. */
+export const repeatedIds = 'repeated_ids';
+
+/**
+ * The event_ids seen more than once across `tables` (about 1 %), into the temp table
+ * {@link repeatedIds}: the ones {@link deleteLaterCopies} sorts and a duplicates count reads,
+ * so the ids of a pass are grouped once.
+ */
+export async function markRepeatedIds(conn: DuckDBConnection, tables: readonly string[]): Promise<void> {
+  const copyIds = tables.map((t) => `SELECT event_id FROM ${t}`).join(' UNION ALL ');
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${repeatedIds} AS SELECT event_id FROM (${copyIds}) GROUP BY event_id HAVING count(*) > 1`);
+}
+
 /**
  * The same rule as {@link firstCopyQualify}, in place over the union of `tables` (each with the
- * archive columns): deletes every copy that is not the first of its event_id across them. Only
- * the copy keys are sorted, and only for the event_ids seen more than once (about 1 %), so the
- * wide rows are never copied or sorted, as a `SELECT ... QUALIFY` into a new table would.
+ * archive columns), after {@link markRepeatedIds} over the same tables: deletes every copy that
+ * is not the first of its event_id across them. Only the copy keys are sorted, and only for the
+ * repeated event_ids, so the wide rows are never copied or sorted, as a `SELECT ... QUALIFY`
+ * into a new table would.
  */
 export async function deleteLaterCopies(conn: DuckDBConnection, tables: readonly string[]): Promise<void> {
   const copyKeys = tables
@@ -79,9 +93,8 @@ export async function deleteLaterCopies(conn: DuckDBConnection, tables: readonly
     .join(' UNION ALL ');
   await conn.run(
     `CREATE OR REPLACE TEMP TABLE later_copies AS
-     WITH copy_keys AS (${copyKeys}),
-          repeated AS (SELECT event_id FROM copy_keys GROUP BY event_id HAVING count(*) > 1)
-     SELECT src, rid FROM copy_keys SEMI JOIN repeated USING (event_id)
+     WITH copy_keys AS (${copyKeys})
+     SELECT src, rid FROM copy_keys SEMI JOIN ${repeatedIds} USING (event_id)
      QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY received_at, kafka_offset, kafka_partition) > 1`,
   );
   for (const t of tables) {

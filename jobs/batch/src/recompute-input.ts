@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { listRangeFiles, withArchiveColumns, type ArchiveColumn } from '@sigflow/archive';
 import type { RuleSettings } from '@sigflow/core';
-import { countRows, deleteLaterCopies, filesParam, keptColumns, loadArchiveRows, readFiles } from './archive-scan.js';
+import { countRows, deleteLaterCopies, filesParam, keptColumns, loadArchiveRows, markRepeatedIds, readFiles, repeatedIds } from './archive-scan.js';
 import { ArchiveScanError } from './errors.js';
 import { floorHour, HOUR_MS } from './hour-range.js';
 
@@ -136,13 +136,15 @@ export async function loadRecomputeInput(
   }
   // Duplicates = distinct Kafka messages beyond the first per event_id (exact replays of one
   // message by the archiver are not duplicates of the producer). Counted before the later copies
-  // go, over the event_ids seen more than once (the others count 1 - 1).
+  // go, over the event_ids seen more than once in the range and its context (an id with one
+  // copy in the range counts 1 - 1 in its group, so the context's ids change no count).
+  await markRepeatedIds(conn, ['range_copies', 'ctx_copies']);
   const dup = await conn.runAndReadAll(
     `SELECT hour, campaign, (count(*) - count(DISTINCT event_id))::BIGINT AS duplicates
      FROM (SELECT DISTINCT event_id, kafka_partition, kafka_offset,
                   (ts - ts % ${HOUR_MS})::BIGINT AS hour,
                   CASE WHEN type IN ('impression', 'click') THEN campaign_id ELSE '*' END AS campaign
-           FROM range_copies SEMI JOIN (SELECT event_id FROM range_copies GROUP BY event_id HAVING count(*) > 1) USING (event_id))
+           FROM range_copies SEMI JOIN ${repeatedIds} USING (event_id))
      GROUP BY hour, campaign HAVING count(*) > count(DISTINCT event_id)`,
   );
   const rangeCopies = await countRows(conn, 'range_copies');
@@ -150,6 +152,7 @@ export async function loadRecomputeInput(
   await conn.run('DROP TABLE IF EXISTS converters');
   // `fed`: the first copies of both, in place (no second copy of the rows: the memory peak).
   await deleteLaterCopies(conn, ['range_copies', 'ctx_copies']);
+  await conn.run(`DROP TABLE IF EXISTS ${repeatedIds}`);
   await conn.run('CREATE OR REPLACE TEMP VIEW fed AS SELECT * FROM range_copies UNION ALL SELECT * FROM ctx_copies');
 
   const perHour = await conn.runAndReadAll(

@@ -638,6 +638,9 @@ describe('API and batch layer: keys, roles, hostile parameters, traversal, job p
       'enumName(column)',
       'column',
       'copyKeys',
+      // The ids of named temp tables (archive-scan.ts markRepeatedIds) and their table's name.
+      'copyIds',
+      'repeatedIds',
       'eventColumns',
       'selectList',
       'firstCopyQualify',
