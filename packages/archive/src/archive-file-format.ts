@@ -18,5 +18,18 @@
  * changes little on these columns, mostly delta-packed integers and UUID strings). Raising the
  * dictionary limits so that user ids and IPs get dictionaries made the files twice as large and
  * the scan 1.26x slower (not kept).
+ *
+ * Measured again on a host where this format scans the bench day at 16.1-17.0 M rows/s with 2
+ * threads (8.9 M with 1), short of the scan target of 20 M: a perf profile of that scan (1
+ * thread) spends 32 % in the query's own aggregates (count 18 %, length 9 %, sum 5 %), 23 % in
+ * zstd, 16 % decoding delta-length strings (event, user and IP ids) and 5 % in dictionaries.
+ * Other formats of the same rows (2 threads; files of the day): `lz4_raw` 19.1-20.3 M (212 MB
+ * against 155 MB); `lz4_raw` with `DICTIONARY_SIZE_LIMIT 50000` (user ids and IPs get
+ * dictionaries) 21.4-21.9 M (231 MB, 1.49x) but its writer 235-248 k rows/s against
+ * 316-334 k and the archiver from Kafka 177-188 k against 195-197 k; uncompressed 21.7 M
+ * (355 MB); zstd with the dictionary limit 17.5 M (182 MB). The recompute, the scan's reader,
+ * ran 202,941 / 204,089 events/s over the `lz4_raw` day against 199,704 over this one (the
+ * rules, not the decoding, bound it). zstd stays: the faster scans cost 37-49 % more disk for
+ * every day kept and gain the batch layer about 2 %.
  */
 export const archiveFileFormat = 'FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARQUET_VERSION v2';
