@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, LIST, VARCHAR, listValue } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateEvent, type ReceivedEvent } from '@sigflow/events';
 import { tombstoneHash } from '@sigflow/privacy';
@@ -146,6 +146,34 @@ describe('ArchiveWriter', () => {
     expect(await offsets(files[1]?.path as string)).toEqual(ordered.map((m) => Number(m.offset)));
     conn.closeSync();
     fs.rmSync(orderRoot, { recursive: true, force: true });
+  });
+
+  it('a lane given several chunks of rows keeps every value, partition and offset (nulls and non-events between them)', async () => {
+    const good = events[2] as ReceivedEvent;
+    // One lane, 5,000 messages of two partitions: two full chunks of 2,048 rows and a part.
+    const messages: ArchivedMessage[] = Array.from({ length: 5_000 }, (_, i) => ({
+      value: i % 997 === 5 ? null : i % 1_009 === 7 ? 'not json' : JSON.stringify({ ...good, event_id: `m${i}`, value: i }),
+      partition: i % 2 === 0 ? 0 : 2,
+      offset: String(1_000_000_000_000 + i),
+    }));
+    const chunkRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-archive-chunks-'));
+    const writer = await ArchiveWriter.open({ root: chunkRoot, lanes: 1 });
+    const result = await writer.writeMessages(messages);
+    await writer.close();
+    const conn = await db.connect();
+    const rows = (
+      await conn.runAndReadAll(
+        'SELECT event_id, kafka_partition, kafka_offset::VARCHAR, value FROM read_parquet($files) ORDER BY kafka_offset',
+        { files: listValue(result.files.map((f) => f.path)) },
+        { files: LIST(VARCHAR) },
+      )
+    ).getRows();
+    conn.closeSync();
+    fs.rmSync(chunkRoot, { recursive: true, force: true });
+    const expected = messages.flatMap((m, i) => (m.value === null || m.value === 'not json' ? [] : [[`m${i}`, m.partition, m.offset, i]]));
+    expect(expected.length).toBe(5_000 - 6 - 5);
+    expect(result.rejected).toBe(11);
+    expect(rows).toEqual(expected);
   });
 
   it('shares a flush among its lanes by partition and reports it as one flush', async () => {
