@@ -2,7 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { floodedIpClicks, type MarkovModel, type RuleSettings, type ShapleyTable } from '@sigflow/core';
 import { UserRuleFeed, type OutcomeSink } from './rule-feed.js';
 import { streamEvents } from './archive-scan.js';
-import { codeRuleColumns, signalOnlyColumns, type RuleColumns } from './rule-columns.js';
+import { codeRuleColumns, viewsOnlyOmittedColumns, type RuleColumns } from './rule-columns.js';
 
 /** What the rules need besides the events. */
 export interface RuleRunOptions {
@@ -66,7 +66,7 @@ export async function runRules(conn: DuckDBConnection, table: string, options: R
   const t0 = performance.now();
   const flooded = await floodedClicksOf(conn, table, settings);
   const t1 = performance.now();
-  const columns = await codeRuleColumns(conn, table, options.viewsOnly ? signalOnlyColumns : undefined);
+  const columns = await codeRuleColumns(conn, table, options.viewsOnly ? viewsOnlyOmittedColumns : undefined);
   try {
     return await feedRules(conn, table, columns, options, { t0, t1, flooded });
   } finally {

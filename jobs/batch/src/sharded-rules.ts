@@ -3,7 +3,7 @@ import type { DuckDBConnection, DuckDBResult } from '@duckdb/node-api';
 import type { MarkovModel, RuleSettings, ShapleyTable } from '@sigflow/core';
 import { pickRows, readRawColumns, type ColumnPlan, type RawColumn } from './chunk-columns.js';
 import type { HourTotals } from './hour-views.js';
-import { codeRuleColumns, signalOnlyColumns } from './rule-columns.js';
+import { codeRuleColumns, viewsOnlyOmittedColumns } from './rule-columns.js';
 import type { RuleThreadData, RuleThreadRequest } from './rule-thread.js';
 import { floodedClicksOf, type RuleRunStats } from './run-rules.js';
 import { RuleThreadError } from './errors.js';
@@ -124,7 +124,7 @@ export class RuleThreadPool {
     const flooded = await floodedClicksOf(conn, table, options.settings);
     const t1 = performance.now();
     // The threads run the rules for views alone.
-    const ruleColumns = await codeRuleColumns(conn, table, signalOnlyColumns);
+    const ruleColumns = await codeRuleColumns(conn, table, viewsOnlyOmittedColumns);
     try {
       const { plan } = ruleColumns;
       const data: RuleThreadData = { plan, settings: options.settings, shapley: options.shapley, markov: options.markov, flooded: [...flooded], from: options.from, to: options.to };

@@ -60,4 +60,26 @@ describe('IP flood across partitions', () => {
     }
     expect(floods).toBe(0);
   });
+
+  it("batch: a precomputed verdict (ipFlood) decides alone: the event's IP and the IP state are not read", () => {
+    // The batch layer hands its views-only rules no IP columns (the verdict replaces them).
+    const verdictOf = (ipFlood: boolean, withIp: boolean) => {
+      const u = natTraffic()[0]!;
+      const user = createUserState();
+      const strip = <T extends { ip?: string }>(e: T): T => {
+        const copy = { ...e };
+        delete copy.ip;
+        return copy;
+      };
+      processEvent({ user, settings, isDuplicate: false }, withIp ? u.impression : strip(u.impression));
+      // An IP state that would count the click as the 11th of its IP: ignored beside a verdict.
+      const ip = createIpState();
+      ip.recentClicks.push(...Array.from({ length: 10 }, (_, i) => ({ ts: u.click.ts - 1_000 - i, event_id: `other-${i}` })).reverse());
+      return processEvent({ user, settings, isDuplicate: false, ipFlood, ip }, withIp ? u.click : strip(u.click)).reason;
+    };
+    expect(verdictOf(true, false)).toBe('flood');
+    expect(verdictOf(true, true)).toBe('flood');
+    expect(verdictOf(false, true)).toBe(null);
+    expect(verdictOf(false, false)).toBe(null);
+  });
 });

@@ -22,13 +22,12 @@ const validNonClick: ValidityDecision = Object.freeze({ reason: null, join: null
 const botNonClick: ValidityDecision = Object.freeze({ reason: 'bot', join: null });
 
 /**
- * The IP half of the flood rule for one click: how many earlier clicks of the click's IP lie in
- * its flood window. Batch passes the verdict precomputed over every partition (`ipFlood`); the
- * speed layer counts the IP's clicks in its own partition (`ip`, then records the click there)
- * plus those other partitions had committed (`ipElsewhere`): exact up to arrival order.
+ * The speed layer's IP half of the flood rule for one click with an IP: whether enough earlier
+ * clicks of its IP lie in its flood window, counted in its own partition (`ip`, then records the
+ * click there) plus those other partitions had committed (`ipElsewhere`): exact up to arrival
+ * order. (Batch passes the verdict precomputed over every partition, `ipFlood`.)
  */
 function ipFloodOf(ctx: ProcessContext, click: EventKey): boolean {
-  if (ctx.ipFlood !== undefined) return ctx.ipFlood;
   const ip = ctx.ip;
   if (!ip) return false;
   const { settings } = ctx;
@@ -50,7 +49,7 @@ export function decideValidity(ctx: ProcessContext, event: SigflowEvent): Validi
   const { user, settings } = ctx;
   const key: EventKey = { ts: event.ts, event_id: event.event_id };
   const userFlood = countFloodClicks(user.recentClicks, key, settings) >= settings.floodThreshold;
-  const ipFlood = floodIpOf(event) !== undefined && ipFloodOf(ctx, key);
+  const ipFlood = ctx.ipFlood ?? (floodIpOf(event) !== undefined && ipFloodOf(ctx, key));
   const joined = findJoinImpression(user.recentImpressions, event, settings);
   const reason = classifyEvent({
     type: event.type,

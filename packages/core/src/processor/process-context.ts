@@ -23,7 +23,8 @@ export interface ProcessContext {
   readonly ipElsewhere?: readonly (readonly EventKey[])[] | undefined;
   /**
    * Batch layer: the IP flood verdict of this click computed beforehand over every partition
-   * by `floodedIpClicks` (the batch scan is sorted by user, not by IP). Takes precedence over `ip`.
+   * by `floodedIpClicks` (the batch scan is sorted by user, not by IP; a click without an IP is
+   * never flooded). Given, it decides alone: neither `ip` nor the event's IP is read.
    */
   readonly ipFlood?: boolean | undefined;
   /** Speed layer: the partition's watermark state. Absent (batch): no event is late. */
