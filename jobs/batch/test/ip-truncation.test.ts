@@ -21,15 +21,17 @@ describe('IP flood over truncated addresses', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('floods the 11th and 12th click of one full address only', async () => {
+  it('floods the 11th and 12th click of one full address only, and the 11th of eleven', async () => {
     const events: ArchivedEvent[] = [];
     const offsets = [0, 0];
     const t0 = T0 + 10 * 60_000;
     for (let u = 0; u < 12; u++) {
-      for (const [group, ip] of [['one', '10.9.9.9'], ['many', `10.9.8.${u + 1}`]] as const) {
+      // `eleven`: one more click than the threshold (10) behind one address, on its own campaign.
+      const groups = [['one', '10.9.9.9', 'c1'], ['many', `10.9.8.${u + 1}`, 'c1'], ...(u < 11 ? [['eleven', '10.9.7.7', 'c2']] : [])] as const;
+      for (const [group, ip, campaign] of groups) {
         const user = `${group}-${u}`;
         const partition = u % 2;
-        const at = { user_id: user, user_agent: CHROME_UA, campaign_id: 'c1', ad_id: 'a1', channel: 'search', ...privatizeIp('truncated', 'batch-salt', ip) };
+        const at = { user_id: user, user_agent: CHROME_UA, campaign_id: campaign, ad_id: 'a1', channel: 'search', ...privatizeIp('truncated', 'batch-salt', ip) };
         const pair: ReceivedEvent[] = [
           { ...at, event_id: `${user}-i`, type: 'impression', ts: t0 + u * 1_000, received_at: t0 + u * 1_000 + 10 },
           { ...at, event_id: `${user}-c`, type: 'click', ts: t0 + u * 1_000 + 2_000, received_at: t0 + u * 1_000 + 2_010 },
@@ -44,5 +46,6 @@ describe('IP flood over truncated addresses', () => {
     const version = (await readBatchHourEntries(redis, ctx.keys, [T0])).get(T0)?.version ?? '';
     const quality = await redis.hgetall(ctx.keys.batchQuality(T0, version));
     expect(quality[field('c1', 'invalid:flood')]).toBe('2');
+    expect(quality[field('c2', 'invalid:flood')]).toBe('1');
   });
 });
