@@ -52,7 +52,7 @@ function benchEvent(n, ts) {
   }
 }
 
-async function timed(fn) {
+export async function timed(fn) {
   const t = performance.now();
   const value = await fn();
   return { value, ms: performance.now() - t };
@@ -295,7 +295,7 @@ async function scanBench(archiveRoot, threads) {
 }
 
 /** Publishes attribution models, so every model (Shapley and Markov included) is computed. */
-async function publishBenchModels(redis, keyPrefix) {
+export async function publishBenchModels(redis, keyPrefix) {
   const keys = new StoreKeys(keyPrefix);
   const cs = ['search', 'display', 'social', 'video', 'email', 'affiliate'];
   const users = cs.flatMap((a, i) => cs.slice(i).map((b, j) => ({ channels: [a, b], converted: (i + j) % 3 === 0 })));
@@ -338,7 +338,7 @@ function serviceProcesses(pid) {
  * queue, which fans out as parts; timed from the enqueue to the job's completion (parts, then the
  * range's segments). Peak RSS and CPU per process from /proc before the service stops.
  */
-async function recomputeJob(redis, env, workers) {
+export async function recomputeJob(redis, env, workers) {
   const serviceEnv = {
     ...process.env,
     SIGFLOW_LOG_LEVEL: 'warn',
@@ -381,6 +381,47 @@ async function recomputeJob(redis, env, workers) {
   }
 }
 
+const seconds = (ms) => Math.round(ms ?? 0) / 1000;
+
+/** What a measured `recompute` job ({@link recomputeJob}) of the bench day reports. */
+export function recomputeFigures(shipped, { archiveRows, workers, loadBefore, loadAfter }) {
+  const r = shipped.result;
+  return {
+    archiveRows,
+    workers,
+    parts: r.parts,
+    events: r.events,
+    duplicates: r.duplicates,
+    hours: r.hours,
+    rowsRead: r.rowsRead,
+    eventsThroughRules: r.eventsProcessed,
+    wallSeconds: seconds(shipped.ms),
+    eventsPerSecond: Math.round(r.events / (shipped.ms / 1000)),
+    // Summed over the parts, which ran side by side on the workers.
+    segmentsSeconds: seconds(r.segmentsMs),
+    partTimingsSeconds: {
+      duckdbReadDedupe: seconds(r.timings.scanMs),
+      duckdbIpFloodPass: seconds(r.timings.floodMs),
+      duckdbSortByUser: seconds(r.timings.sortMs),
+      waitForChunks: seconds(r.timings.waitMs),
+      duckdbValuesToJsEvents: seconds(r.timings.convertMs),
+      jsRules: seconds(r.timings.rulesJsMs),
+      rulesTotal: seconds(r.timings.rulesMs),
+      redisAndParquetWrites: seconds(r.timings.writeMs),
+    },
+    // The largest worker process's peak RSS (each process has its own DuckDB and heap).
+    peakRssMb: Math.max(...shipped.processes.map((p) => p.peakRssMb)),
+    // CPU of the service's processes (JS and DuckDB threads): the work done, less sensitive to load than wall time.
+    cpuSeconds: Math.round(shipped.processes.reduce((a, p) => a + p.cpuSeconds, 0) * 100) / 100,
+    processes: shipped.processes.map(({ peakRssMb, cpuSeconds }) => ({ peakRssMb, cpuSeconds })),
+    // Redis's CPU meanwhile (the views written; on the same cores).
+    redisCpuSeconds: shipped.redisCpuSeconds,
+    loadBefore,
+    loadAfter,
+    target: 200_000,
+  };
+}
+
 async function recomputeBench(events, parts) {
   const id = randomUUID().slice(0, 8);
   // BENCH_DAY_DIR keeps the synthetic day between runs (A/B of the same input, no rewrite).
@@ -418,42 +459,8 @@ async function recomputeBench(events, parts) {
     const loadBefore = load();
     const shipped = await recomputeJob(redis, env, workers);
     const loadAfter = load();
+    const recompute = recomputeFigures(shipped, { archiveRows: written.value.rows, workers, loadBefore, loadAfter });
     const r = shipped.result;
-    const seconds = (ms) => Math.round(ms ?? 0) / 1000;
-    const recompute = {
-      archiveRows: written.value.rows,
-      workers,
-      parts: r.parts,
-      events: r.events,
-      duplicates: r.duplicates,
-      hours: r.hours,
-      rowsRead: r.rowsRead,
-      eventsThroughRules: r.eventsProcessed,
-      wallSeconds: seconds(shipped.ms),
-      eventsPerSecond: Math.round(r.events / (shipped.ms / 1000)),
-      // Summed over the parts, which ran side by side on the workers.
-      segmentsSeconds: seconds(r.segmentsMs),
-      partTimingsSeconds: {
-        duckdbReadDedupe: seconds(r.timings.scanMs),
-        duckdbIpFloodPass: seconds(r.timings.floodMs),
-        duckdbSortByUser: seconds(r.timings.sortMs),
-        waitForChunks: seconds(r.timings.waitMs),
-        duckdbValuesToJsEvents: seconds(r.timings.convertMs),
-        jsRules: seconds(r.timings.rulesJsMs),
-        rulesTotal: seconds(r.timings.rulesMs),
-        redisAndParquetWrites: seconds(r.timings.writeMs),
-      },
-      // The largest worker process's peak RSS (each process has its own DuckDB and heap).
-      peakRssMb: Math.max(...shipped.processes.map((p) => p.peakRssMb)),
-      // CPU of the service's processes (JS and DuckDB threads): the work done, less sensitive to load than wall time.
-      cpuSeconds: Math.round(shipped.processes.reduce((a, p) => a + p.cpuSeconds, 0) * 100) / 100,
-      processes: shipped.processes.map(({ peakRssMb, cpuSeconds }) => ({ peakRssMb, cpuSeconds })),
-      // Redis's CPU meanwhile (the views written; on the same cores).
-      redisCpuSeconds: shipped.redisCpuSeconds,
-      loadBefore,
-      loadAfter,
-      target: 200_000,
-    };
     console.log(
       `recompute: ${recompute.eventsPerSecond} events/s end to end (${recompute.wallSeconds} s, ${workers} worker processes, ${r.parts} parts); peak RSS ${recompute.peakRssMb} MB (per process ${recompute.processes.map((p) => p.peakRssMb).join(', ')}); CPU ${recompute.cpuSeconds} s (Redis ${recompute.redisCpuSeconds} s)`,
     );

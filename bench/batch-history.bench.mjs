@@ -1,0 +1,89 @@
+// Batch layer over an archive with history: the recompute of the bench day (batch.bench.mjs: the
+// same synthetic day, the same `recompute` job on the batch service) when the archive also holds
+// the days of the attribution lookback before it, as a production archive does. Each of the
+// day's passes then reads its converting users' touchpoints back the whole lookback, with their
+// join, flood and IP-neighbour context (DESIGN.md; `recompute-input.ts`), and runs the rules over
+// them; batch.json's recompute, over an archive that begins with the day, has no such lookback.
+// The days before are the day's rows shifted by whole days (ids suffixed, so no copies across days).
+//
+//   npm run bench:batch-history        (BENCH_EVENTS to resize the day)
+//   BENCH_HISTORY_DIR=/tmp/week        (keeps the archive between runs)
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { loadConfig } from '@sigflow/config';
+import { archiveFileFormat, hourFolder } from '@sigflow/archive';
+import { createRedis } from '@sigflow/store';
+import { load } from './lib.mjs';
+import { DAY_START, publishBenchModels, recomputeFigures, recomputeJob, timed, writeSyntheticDay } from './batch.bench.mjs';
+
+const DAY = 86_400_000;
+
+/** Copies every archive file of the bench day to each of the `days` days before it, shifted. */
+async function writeHistory(archiveRoot, days) {
+  const db = await DuckDBInstance.create(':memory:', { threads: String(os.cpus().length) });
+  const conn = await db.connect();
+  let files = 0;
+  try {
+    for (let h = 0; h < 24; h++) {
+      const folder = hourFolder(archiveRoot, DAY_START + h * 3_600_000);
+      for (const name of fs.readdirSync(folder).filter((f) => f.endsWith('.parquet'))) {
+        for (let k = 1; k <= days; k++) {
+          const out = path.join(hourFolder(archiveRoot, DAY_START + h * 3_600_000 - k * DAY), name);
+          fs.mkdirSync(path.dirname(out), { recursive: true });
+          await conn.run(
+            `COPY (SELECT * REPLACE (event_id || $suffix AS event_id, ts - $shift AS ts, received_at - $shift AS received_at)
+                   FROM read_parquet($file) ORDER BY user_id, ts, event_id)
+             TO $out (${archiveFileFormat})`,
+            { suffix: `-d${k}`, shift: k * DAY, file: path.join(folder, name), out },
+          );
+          files++;
+        }
+      }
+    }
+  } finally {
+    conn.closeSync();
+    db.closeSync();
+  }
+  return files;
+}
+
+export async function run() {
+  const events = Number(process.env.BENCH_EVENTS ?? 10_000_000);
+  const id = randomUUID().slice(0, 8);
+  const keep = process.env.BENCH_HISTORY_DIR;
+  const reuse = keep !== undefined && fs.existsSync(path.join(keep, 'history.json'));
+  const dir = keep ?? fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-bench-history-'));
+  const env = { SIGFLOW_REDIS_PREFIX: `bench-${id}`, SIGFLOW_ARCHIVE_DIR: dir, SIGFLOW_BATCH_VIEW_PARQUET: 'true' };
+  const config = loadConfig({ ...process.env, ...env });
+  const days = Math.ceil(config.rules.attributionLookbackMs / DAY);
+  const redis = createRedis(config.redis);
+  try {
+    let archive;
+    if (reuse) archive = JSON.parse(fs.readFileSync(path.join(dir, 'history.json'), 'utf8'));
+    else {
+      const day = await timed(() => writeSyntheticDay(dir, events));
+      const history = await timed(() => writeHistory(dir, days));
+      archive = { dayRows: day.value.rows, historyDays: days, historyRows: day.value.rows * days, historyFiles: history.value };
+      console.log(`synthetic day: ${day.value.rows} rows in ${(day.ms / 1000).toFixed(1)} s; ${days} days before it: ${history.value} files in ${(history.ms / 1000).toFixed(1)} s`);
+      if (keep !== undefined) fs.writeFileSync(path.join(dir, 'history.json'), JSON.stringify(archive));
+    }
+    await publishBenchModels(redis, env.SIGFLOW_REDIS_PREFIX);
+    const workers = config.batch.workers;
+    const loadBefore = load();
+    const shipped = await recomputeJob(redis, env, workers);
+    const recompute = recomputeFigures(shipped, { archiveRows: archive.dayRows + archive.historyRows, workers, loadBefore, loadAfter: load() });
+    console.log(
+      `recompute of the day over ${archive.historyDays} days of history: ${recompute.eventsPerSecond} events/s (${recompute.wallSeconds} s); rows read ${recompute.rowsRead}, through the rules ${recompute.eventsThroughRules}; peak RSS ${recompute.peakRssMb} MB; CPU ${recompute.cpuSeconds} s`,
+    );
+    return { archive, recompute };
+  } finally {
+    const keys = await redis.keys(`bench-${id}:*`);
+    for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
+    redis.disconnect();
+    if (keep === undefined) fs.rmSync(dir, { recursive: true, force: true });
+    else fs.rmSync(path.join(dir, 'views'), { recursive: true, force: true });
+  }
+}
