@@ -31,5 +31,11 @@
  * ran 202,941 / 204,089 events/s over the `lz4_raw` day against 199,704 over this one (the
  * rules, not the decoding, bound it). zstd stays: the faster scans cost 37-49 % more disk for
  * every day kept and gain the batch layer about 2 %.
+ *
+ * On a third host (2026-11-25; the same bench day, 2 threads, medians of 7 scans, two rounds):
+ * this format 14.7-16.4 M rows/s; `lz4_raw` 16.6-17.1 M; `lz4_raw` with the dictionary limit
+ * 19.7-20.8 M (232 MB against 156 MB); zstd with the limit 17.1-18.3 M (183 MB); zstd at level -5
+ * with the limit 17.9-19.0 M (252 MB); row groups of 30,720 rows 12.8-14.8 M. Even the fastest
+ * format sits at the target there, not above it.
  */
 export const archiveFileFormat = 'FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARQUET_VERSION v2';
