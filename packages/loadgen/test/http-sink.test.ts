@@ -89,6 +89,28 @@ describe('HttpSink', () => {
     expect(sink.stats).toMatchObject({ sent: 0, failed: 10, errors: 3, retries: 2 });
   });
 
+  it('a closing sink gives a collector that is gone closeGraceMs, then counts what is left as failed', async () => {
+    // 30 retries with backoff would take minutes; a stopping generator must not wait them out.
+    const sink = new HttpSink({ url: 'http://127.0.0.1:9', closeGraceMs: 300 });
+    await sink.write(events.slice(0, 10));
+    const started = performance.now();
+    await sink.close();
+    expect(performance.now() - started).toBeLessThan(3_000);
+    expect(sink.stats).toMatchObject({ sent: 0, failed: 10 });
+    expect(sink.stats.retries).toBeLessThan(30);
+  });
+
+  it('a closing sink still delivers what the collector takes within the grace', async () => {
+    const { url, seen } = await collector((n, body, res) =>
+      n <= 2 ? reply(res, 503, { error: 'Kafka is unavailable', statusCode: 503 }, { 'retry-after': '0' }) : reply(res, 202, { accepted: body.length, rejected: [] }),
+    );
+    const sink = new HttpSink({ url, closeGraceMs: 2_000 });
+    await sink.write(events.slice(0, 10));
+    await sink.close();
+    expect(seen).toHaveLength(3);
+    expect(sink.stats).toMatchObject({ sent: 10, failed: 0 });
+  });
+
   it('sends a partial batch after the linger time, without a flush', async () => {
     const { url, seen } = await collector((_n, body, res) => reply(res, 202, { accepted: body.length, rejected: [] }));
     const sink = new HttpSink({ url, lingerMs: 20 });

@@ -19,6 +19,12 @@ export interface HttpSinkOptions {
   readonly timeoutMs?: number;
   /** A partial batch goes out at most this long after its first event (slow runs). Default 100 ms. */
   readonly lingerMs?: number;
+  /**
+   * Once `close` is called, batches still failing get this long (ms) to go through, then count
+   * as failed: a stopping generator does not wait out a collector that is gone (its retries
+   * could take minutes). Default 5 000.
+   */
+  readonly closeGraceMs?: number;
 }
 
 interface IngestAnswer {
@@ -45,6 +51,8 @@ export class HttpSink implements EventSink {
   private lingerTimer: NodeJS.Timeout | undefined;
   /** Dispatches run one after the other (a linger flush may meet a write). */
   private dispatching: Promise<void> = Promise.resolve();
+  /** Aborted `closeGraceMs` after `close`: requests and retries in progress stop. */
+  private readonly closed = new AbortController();
 
   constructor(private readonly options: HttpSinkOptions) {
     this.endpoint = new URL('/v1/events', options.url).toString();
@@ -75,7 +83,12 @@ export class HttpSink implements EventSink {
   }
 
   async close(): Promise<void> {
-    await this.flush();
+    const grace = setTimeout(() => this.closed.abort(), this.options.closeGraceMs ?? 5_000);
+    try {
+      await this.flush();
+    } finally {
+      clearTimeout(grace);
+    }
   }
 
   /** Sends what is pending as one batch, once a request slot is free. */
@@ -109,7 +122,7 @@ export class HttpSink implements EventSink {
           method: 'POST',
           headers,
           body,
-          signal: AbortSignal.timeout(this.timeoutMs),
+          signal: AbortSignal.any([AbortSignal.timeout(this.timeoutMs), this.closed.signal]),
         });
         if (res.status === 202 || res.status === 200) {
           this.accepted(events.length, (await res.json().catch(() => ({}))) as IngestAnswer);
@@ -142,12 +155,12 @@ export class HttpSink implements EventSink {
         wait = backoff(attempt);
       }
       this.stats.errors++;
-      if (attempt >= this.maxRetries) {
+      if (attempt >= this.maxRetries || this.closed.signal.aborted) {
         this.stats.failed += events.length;
         return;
       }
       this.stats.retries++;
-      await sleep(wait);
+      await sleep(wait, this.closed.signal);
     }
   }
 
