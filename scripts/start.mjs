@@ -22,7 +22,7 @@ env.SIGFLOW_ALERTS_WEBHOOK_ALLOW ??= '127.0.0.0/8';
 const port = (name, fallback) => Number(env[name] ?? fallback);
 // The demo site (a landing page with the web tracker) sends from its own origin with a public
 // site key: the collector must know both.
-const demoSitePort = port('SIGFLOW_DEMO_SITE_PORT', 7005);
+const demoSitePort = port('SIGFLOW_DEMO_SITE_PORT', 7007);
 const demoSiteUrl = `http://127.0.0.1:${demoSitePort}`;
 env.SIGFLOW_COLLECTOR_SITE_KEYS ??= 'demo-site-key:demo';
 env.SIGFLOW_COLLECTOR_ALLOWED_ORIGINS ??= `${demoSiteUrl},http://localhost:${demoSitePort}`;

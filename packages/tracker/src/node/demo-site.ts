@@ -17,7 +17,7 @@ export interface DemoSiteOptions {
 }
 
 export interface DemoSite {
-  /** Base URL, e.g. `http://127.0.0.1:7005`. */
+  /** Base URL, e.g. `http://127.0.0.1:7007`. */
   readonly url: string;
   close(): Promise<void>;
 }
