@@ -17,7 +17,7 @@ import { loadConfig } from '@sigflow/config';
 import { archiveFileFormat, hourFolder } from '@sigflow/archive';
 import { createRedis } from '@sigflow/store';
 import { load } from './lib.mjs';
-import { DAY_START, publishBenchModels, recomputeFigures, recomputeJob, timed, writeSyntheticDay } from './batch.bench.mjs';
+import { DAY_START, publishBenchModels, recomputeFigures, recomputeJob, removeBenchRun, timed, writeSyntheticDay } from './batch.bench.mjs';
 
 const DAY = 86_400_000;
 
@@ -80,10 +80,6 @@ export async function run() {
     );
     return { archive, recompute };
   } finally {
-    const keys = await redis.keys(`bench-${id}:*`);
-    for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
-    redis.disconnect();
-    if (keep === undefined) fs.rmSync(dir, { recursive: true, force: true });
-    else fs.rmSync(path.join(dir, 'views'), { recursive: true, force: true });
+    await removeBenchRun(redis, id, dir, keep);
   }
 }

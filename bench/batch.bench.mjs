@@ -466,25 +466,33 @@ async function recomputeBench(events, parts) {
     );
     if (workers > 1 && process.env.BENCH_RECOMPUTE_ONE_WORKER !== '0') {
       // The same job on one worker process, in the same run: what the second process brings.
-      const one = await recomputeJob(redis, env, 1);
+      const one = recomputeFigures(await recomputeJob(redis, env, 1), { archiveRows: written.value.rows, workers: 1, loadBefore: loadAfter, loadAfter: load() });
       recompute.oneWorker = {
-        wallSeconds: seconds(one.ms),
-        eventsPerSecond: Math.round(one.result.events / (one.ms / 1000)),
-        peakRssMb: Math.max(...one.processes.map((p) => p.peakRssMb)),
-        cpuSeconds: Math.round(one.processes.reduce((a, p) => a + p.cpuSeconds, 0) * 100) / 100,
+        wallSeconds: one.wallSeconds,
+        eventsPerSecond: one.eventsPerSecond,
+        peakRssMb: one.peakRssMb,
+        cpuSeconds: one.cpuSeconds,
         redisCpuSeconds: one.redisCpuSeconds,
-        loadAfter: load(),
+        loadAfter: one.loadAfter,
       };
       console.log(`recompute on 1 worker process: ${recompute.oneWorker.eventsPerSecond} events/s (${recompute.oneWorker.wallSeconds} s); peak RSS ${recompute.oneWorker.peakRssMb} MB; CPU ${recompute.oneWorker.cpuSeconds} s`);
     }
     return { scan, recompute };
   } finally {
-    const keys = await redis.keys(`bench-${id}:*`);
-    for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
-    redis.disconnect();
-    if (keep === undefined) fs.rmSync(dir, { recursive: true, force: true });
-    else fs.rmSync(path.join(dir, 'views'), { recursive: true, force: true });
+    await removeBenchRun(redis, id, dir, keep);
   }
+}
+
+/**
+ * After a bench run: its Redis keys (prefix `bench-<id>`) and its archive folder, or only the
+ * views written into a kept one (`keep`: the folder a variable named, reused by the next run).
+ */
+export async function removeBenchRun(redis, id, dir, keep) {
+  const keys = await redis.keys(`bench-${id}:*`);
+  for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
+  redis.disconnect();
+  if (keep === undefined) fs.rmSync(dir, { recursive: true, force: true });
+  else fs.rmSync(path.join(dir, 'views'), { recursive: true, force: true });
 }
 
 export async function run() {
