@@ -61,6 +61,7 @@ export async function runJobRequest(
         dirty: r.dirty,
         hours: r.hours.length,
         ranges: r.ranges.length,
+        staleHoursMarked: r.staleHoursMarked.length,
         rowsRead: r.rowsRead,
         recomputedHours: r.hours.filter((h) => h.replaced).map((h) => h.hourStart),
       };
@@ -121,6 +122,7 @@ async function recomputeHoursAnswer(
     eventsProcessed: r.eventsProcessed,
     timings: r.timings,
     recomputedHours: r.hours.filter((h) => h.replaced).map((h) => h.hourStart),
+    staleHoursMarked: r.staleHoursMarked,
   };
 }
 

@@ -20,6 +20,8 @@ export interface PartAnswer {
   readonly rowsRead: number;
   readonly eventsProcessed: number;
   readonly recomputedHours: number[];
+  /** Later hours marked dirty because a late file in the part made them stale (absent in answers of older workers). */
+  readonly staleHoursMarked?: number[];
   /** Where the part's time went (`RecomputeResult.timings`, ms). */
   readonly timings?: Readonly<Record<string, number>>;
 }
@@ -80,6 +82,7 @@ export function sumPartAnswers(answers: readonly PartAnswer[]): PartAnswer & { p
     rowsRead: answers.reduce((a, p) => a + p.rowsRead, 0),
     eventsProcessed: answers.reduce((a, p) => a + p.eventsProcessed, 0),
     recomputedHours: answers.flatMap((p) => p.recomputedHours).sort((a, b) => a - b),
+    staleHoursMarked: [...new Set(answers.flatMap((p) => p.staleHoursMarked ?? []))].sort((a, b) => a - b),
     timings,
   };
 }

@@ -7,6 +7,7 @@ import { DuckDBSession } from './duckdb-session.js';
 import { InvalidJobDataError } from '@sigflow/batch-jobs';
 import { floorHour, HOUR_MS, hourSpans } from './hour-range.js';
 import { HourViewsAccumulator } from './hour-views.js';
+import { markLateDependents } from './late-dependents.js';
 import { loadPublishedModels } from './published-models.js';
 import { newVersion, switchHours, writeHourVersion, type WrittenHour } from './publish-version.js';
 import { dropRecomputeInput, loadRecomputeInput, recomputeWindow, viewEventFilter } from './recompute-input.js';
@@ -41,6 +42,8 @@ export interface RecomputeResult {
   /** Events run through the rules (range + context, first copies). */
   readonly eventsProcessed: number;
   readonly files: number;
+  /** Hours after the range this recompute marked dirty: a late file in the range made them stale (see `markLateDependents`). */
+  readonly staleHoursMarked: number[];
   /** Where the time went (ms): DuckDB scan/dedupe, rules in JS (with DuckDB sort + streaming), Redis and Parquet writes. */
   readonly timings: {
     readonly scanMs: number;
@@ -102,6 +105,7 @@ export async function recomputeHours(input: RecomputeHoursOptions): Promise<Reco
   let eventsProcessed = 0;
   let files = 0;
   let pool: RuleThreadPool | undefined;
+  let staleHoursMarked: number[] = [];
   try {
     const published = await loadPublishedModels(ctx.redis, ctx.keys);
     const shapley = input.shapley !== undefined ? input.shapley : published.shapley;
@@ -115,6 +119,8 @@ export async function recomputeHours(input: RecomputeHoursOptions): Promise<Reco
         percent: Math.min(100, Math.round(((hoursDone + fraction) / hoursTotal) * 1000) / 10),
       });
     await report(0, 0);
+    // Before this range's switch takes its dirty hours off the set (nothing else remembers a late file).
+    staleHoursMarked = await markLateDependents(ctx, session.connection, from, to);
     for (const { from: passFrom, to: passTo } of hourSpans(from, to, batch.hoursPerPass)) {
       const passHours = (passTo - passFrom) / HOUR_MS;
       const hoursDone = (passFrom - from) / HOUR_MS;
@@ -185,7 +191,7 @@ export async function recomputeHours(input: RecomputeHoursOptions): Promise<Reco
     await staging?.close();
     if (!input.duckdb) session.close();
   }
-  return { hours, rowsRead, eventsProcessed, files, timings: { ...timings, totalMs: now() - started } };
+  return { hours, rowsRead, eventsProcessed, files, staleHoursMarked, timings: { ...timings, totalMs: now() - started } };
 }
 
 function contextOf(input: RecomputeHoursOptions): BatchContext {

@@ -40,6 +40,19 @@ export function withBatch(config: SigflowConfig, batch: Partial<SigflowConfig['b
 /** Deletes every key under a prefix. */
 export const deleteKeys = deleteKeysWithPrefix;
 
+/**
+ * Ends a test run made by {@link testConfig}: closes its DuckDB session, deletes its Redis keys,
+ * disconnects, removes its folder. Any part still unset (a `beforeAll` that failed) is skipped.
+ */
+export async function endTestRun(run: { config?: SigflowConfig; dir?: string; redis?: RedisClient; duckdb?: { close(): void } }): Promise<void> {
+  run.duckdb?.close();
+  if (run.redis) {
+    if (run.config) await deleteKeys(run.redis, run.config.redis.keyPrefix);
+    run.redis.disconnect();
+  }
+  if (run.dir) fs.rmSync(run.dir, { recursive: true, force: true });
+}
+
 /** Events received 100 ms after their time; conversions with a value are in EUR. */
 export const { impression, click, conversion, elementClick, pageView } = eventBuilders({ receivedAfterMs: 100, currency: 'EUR' });
 

@@ -2,7 +2,6 @@
 // address + keyed hash of the full one) are archived with their ip_key, and the recompute's IP
 // flood rule counts by the full address: one address behind twelve clicks floods, twelve
 // addresses of one /24 do not.
-import fs from 'node:fs';
 import type { RedisClient } from '@sigflow/store';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ReceivedEvent } from '@sigflow/events';
@@ -10,16 +9,12 @@ import type { ArchivedEvent } from '@sigflow/archive';
 import { privatizeIp } from '@sigflow/privacy';
 import { createRedis, field, raiseArchiveWatermarks, readBatchHourEntries } from '@sigflow/store';
 import { createBatchContext, recomputeHours } from '../src/index.js';
-import { CHROME_UA, HOUR, T0, deleteKeys, testConfig, writeArchive } from './helpers.js';
+import { CHROME_UA, HOUR, T0, testConfig, writeArchive, endTestRun } from './helpers.js';
 
 describe('IP flood over truncated addresses', () => {
   const { config, dir } = testConfig('iptrunc', { SIGFLOW_PRIVACY_IP_MODE: 'truncated', SIGFLOW_PRIVACY_SALT: 'batch-salt' });
   const redis: RedisClient = createRedis(config.redis);
-  afterAll(async () => {
-    await deleteKeys(redis, config.redis.keyPrefix);
-    redis.disconnect();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => endTestRun({ config, dir, redis }));
 
   it('floods the 11th and 12th click of one full address only, and the 11th of eleven', async () => {
     const events: ArchivedEvent[] = [];

@@ -9,7 +9,7 @@ import type { SigflowConfig } from '@sigflow/config';
 import { listHourFiles, type ArchivedEvent } from '@sigflow/archive';
 import { createRedis, StoreKeys } from '@sigflow/store';
 import { compactHour, createBatchContext, recomputeHours } from '../src/index.js';
-import { HOUR, MINUTE, SECOND, T0, actualHashes, click, deleteKeys, impression, testConfig, writeArchive } from './helpers.js';
+import { HOUR, MINUTE, SECOND, T0, actualHashes, click, impression, testConfig, writeArchive, endTestRun } from './helpers.js';
 
 /** Rewrites every archive file of `root` without its `cost` column, as the archiver wrote them before. */
 async function dropCostColumn(files: readonly string[]): Promise<void> {
@@ -48,11 +48,7 @@ describe('an archive from before the cost column', () => {
     await dropCostColumn(await listHourFiles(config.archiver.dir, T0));
   });
 
-  afterAll(async () => {
-    await deleteKeys(redis, config.redis.keyPrefix);
-    redis.disconnect();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => endTestRun({ config, dir, redis }));
 
   const spendOf = async (version: string) => (await actualHashes(redis, keys, T0, version)).get(`spend:c1:${T0}`);
 

@@ -1,11 +1,10 @@
-import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
 import { foldOutcomes, processBatch } from '@sigflow/core';
 import type { ReceivedEvent } from '@sigflow/events';
 import { createRedis, StoreKeys, type RedisClient } from '@sigflow/store';
 import { recomputeHours } from '../src/index.js';
-import { HOUR, MINUTE, SECOND, T0, actualHashes, click, deleteKeys, expectedHashes, impression, rounded, testConfig, withBatch, writeArchive } from './helpers.js';
+import { HOUR, MINUTE, SECOND, T0, actualHashes, click, expectedHashes, impression, rounded, testConfig, withBatch, writeArchive, endTestRun } from './helpers.js';
 
 const FROM = T0 + HOUR;
 const ad = { campaign: 'c1', ad: 'a1', channel: 'search' };
@@ -38,13 +37,7 @@ describe('the context a recompute reads from before its hours', () => {
     await writeArchive(config.archiver.dir, traffic().map((event, i) => ({ event, partition: 0, offset: String(i) })));
   });
 
-  afterAll(async () => {
-    if (redis) {
-      await deleteKeys(redis, config.redis.keyPrefix);
-      redis.disconnect();
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => endTestRun({ config, dir, redis }));
 
   it('joins a click in the hour to its impression before it', async () => {
     const result = await recomputeHours({ config, redis, from: FROM, to: FROM + HOUR, computedBy: 'test' });

@@ -18,7 +18,6 @@ import {
   actualHashes,
   click,
   conversion,
-  deleteKeys,
   elementClick,
   expectedHashes,
   impression,
@@ -27,8 +26,7 @@ import {
   seededRandom,
   testConfig,
   withBatch,
-  writeArchive,
-} from './helpers.js';
+  writeArchive, endTestRun } from './helpers.js';
 
 const ads = [
   { ad: 'a1', campaign: 'c1', channel: 'search' },
@@ -155,14 +153,7 @@ describe('recomputeHours over the Parquet archive', () => {
     duckdb = await DuckDBSession.open({ threads: 2 });
   });
 
-  afterAll(async () => {
-    duckdb?.close();
-    if (redis) {
-      await deleteKeys(redis, config.redis.keyPrefix);
-      redis.disconnect();
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => endTestRun({ config, dir, redis, duckdb }));
 
   it('one hour in the middle, with its context read from before it, equals core processBatch over everything', async () => {
     const from = T0 + HOUR;

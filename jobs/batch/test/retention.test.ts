@@ -26,7 +26,7 @@ import {
   type WindowedViewKeys,
 } from '@sigflow/store';
 import { createBatchContext, enforceRetention, recomputeHours, viewFolder, type BatchContext } from '../src/index.js';
-import { HOUR, MINUTE, SECOND, T0, click, conversion, deleteKeys, elementClick, impression, testConfig, writeArchive } from './helpers.js';
+import { HOUR, MINUTE, SECOND, T0, click, conversion, elementClick, impression, testConfig, writeArchive, endTestRun } from './helpers.js';
 
 const HOURS = [0, 1, 2, 3, 4, 5].map((i) => T0 + i * HOUR);
 /** The job runs at 05:30 after T0 with a retention of 3.5 h: hours starting before T0 + 2 h are expired. */
@@ -92,11 +92,7 @@ describe('retention job', () => {
     await recomputeHours({ context: ctx, from: HOURS[0] as number, to: T0 + 6 * HOUR });
   });
 
-  afterAll(async () => {
-    await deleteKeys(redis, config.redis.keyPrefix);
-    redis.disconnect();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => endTestRun({ config, dir, redis }));
 
   it('removes exactly the expired hours and serves the rest unchanged', async () => {
     const [h0, h1, h2] = HOURS as [number, number, number];

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import type { RedisClient } from '@sigflow/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
@@ -6,7 +5,7 @@ import type { ReceivedEvent } from '@sigflow/events';
 import { attributeConversion, parseShapleyTable, type Touchpoint } from '@sigflow/core';
 import { createRedis, readBatchHourEntries, readMarkovModel, readShapleyTable, StoreKeys } from '@sigflow/store';
 import { createBatchContext, recomputeHours, trainAttribution, type BatchContext } from '../src/index.js';
-import { GOOGLEBOT_UA, HOUR, MINUTE, SECOND, T0, click, conversion, deleteKeys, impression, testConfig, writeArchive } from './helpers.js';
+import { GOOGLEBOT_UA, HOUR, MINUTE, SECOND, T0, click, conversion, impression, testConfig, writeArchive, endTestRun } from './helpers.js';
 
 const channelOf = { search: { campaign: 'c-search', ad: 'a-s' }, display: { campaign: 'c-display', ad: 'a-d' } } as const;
 const touch = (user: string, n: number, channel: 'search' | 'display', ts: number, extra: { ua?: string } = {}) =>
@@ -60,13 +59,7 @@ describe('train-attribution: from archive rows to the published models', () => {
     );
   });
 
-  afterAll(async () => {
-    if (redis) {
-      await deleteKeys(redis, config.redis.keyPrefix);
-      redis.disconnect();
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => endTestRun({ config, dir, redis }));
 
   it('publishes the hand-computed v(S) with a version; a conversion attributed with it gets the hand-computed credits', async () => {
     const result = await trainAttribution({ context: ctx, from: T0, to: T0 + HOUR });

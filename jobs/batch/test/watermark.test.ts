@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import type { RedisClient } from '@sigflow/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
@@ -12,7 +11,7 @@ import {
   switchBatchHours,
 } from '@sigflow/store';
 import { createBatchContext, DuckDBSession, recomputeDirtyHours, recomputeHours, type BatchContext } from '../src/index.js';
-import { HOUR, MINUTE, T0, deleteKeys, impression, testConfig, writeArchive } from './helpers.js';
+import { HOUR, MINUTE, T0, impression, testConfig, writeArchive, endTestRun } from './helpers.js';
 
 describe('batch watermark and the versioned switch', () => {
   let config: SigflowConfig;
@@ -39,14 +38,7 @@ describe('batch watermark and the versioned switch', () => {
     await raiseArchiveWatermarks(redis, keys, topic, new Map([[0, T0 + 3 * HOUR + 2 * MINUTE], [1, T0 + 3 * HOUR + 2 * MINUTE]]));
   });
 
-  afterAll(async () => {
-    duckdb?.close();
-    if (redis) {
-      await deleteKeys(redis, config.redis.keyPrefix);
-      redis.disconnect();
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => endTestRun({ config, dir, redis, duckdb }));
 
   it('ends at the first sealed hour that has archive files but no batch version', async () => {
     await recompute(T0, T0 + HOUR);
