@@ -113,37 +113,37 @@ async function touchedBy(
   const late = filesParam(files.lateFiles);
   const near = filesParam(files.neighbourFiles);
   const conv = filesParam(files.conversionFiles);
-  const columns = ['user_id', 'type', 'ts', 'kafka_partition', 'ip', 'ip_key'] as const;
+  const read = ['user_id', 'type', 'ts', 'kafka_partition', 'ip', 'ip_key'] as const;
   try {
-    await withArchiveColumns(conn, files.lateFiles, (cols) =>
+    await withArchiveColumns(conn, files.lateFiles, (columns) =>
       conn.run(
         `CREATE OR REPLACE TEMP TABLE late_touchpoints AS
          SELECT user_id, type, ts, kafka_partition, coalesce(ip_key, ip) AS flood_ip
-         FROM (SELECT ${cols} FROM ${readFiles('late')}) WHERE type IN ('impression', 'click') AND ts >= $from AND ts < $to`,
-        { late: late.value, from: hour, to: hour + HOUR_MS },
-        { late: late.type },
-      ), [...columns]);
+         FROM (SELECT ${columns} FROM ${readFiles('files')}) WHERE type IN ('impression', 'click') AND ts >= $from AND ts < $to`,
+        { files: late.value, from: hour, to: hour + HOUR_MS },
+        { files: late.type },
+      ), [...read]);
     const latest = await conn.runAndReadAll('SELECT max(ts)::DOUBLE FROM late_touchpoints');
     const latestTouchpoint = (latest.getRows()[0]?.[0] as number | null) ?? null;
     if (latestTouchpoint === null) return { latestTouchpoint, conversionHours: [] };
-    await withArchiveColumns(conn, files.neighbourFiles, (cols) =>
+    await withArchiveColumns(conn, files.neighbourFiles, (columns) =>
       conn.run(
         `CREATE OR REPLACE TEMP TABLE touched_users AS
          SELECT user_id FROM late_touchpoints
          UNION
-         SELECT n.user_id FROM (SELECT ${cols} FROM ${readFiles('near')}) n
+         SELECT n.user_id FROM (SELECT ${columns} FROM ${readFiles('files')}) n
          JOIN late_touchpoints l ON l.type = 'click' AND l.flood_ip IS NOT NULL
            AND n.kafka_partition = l.kafka_partition AND coalesce(n.ip_key, n.ip) = l.flood_ip
            AND n.ts >= l.ts AND n.ts <= l.ts + $flood
          WHERE n.type = 'click'`,
-        { near: near.value, flood: ctx.settings.floodWindowMs },
-        { near: near.type },
-      ), [...columns]);
+        { files: near.value, flood: ctx.settings.floodWindowMs },
+        { files: near.type },
+      ), [...read]);
     const hours = await conn.runAndReadAll(
-      `SELECT DISTINCT (ts - ts % ${HOUR_MS})::DOUBLE FROM ${readFiles('conv')}
+      `SELECT DISTINCT (ts - ts % ${HOUR_MS})::DOUBLE FROM ${readFiles('files')}
        WHERE type = 'conversion' AND user_id IN (SELECT user_id FROM touched_users)`,
-      { conv: conv.value },
-      { conv: conv.type },
+      { files: conv.value },
+      { files: conv.type },
     );
     return { latestTouchpoint, conversionHours: (hours.getRows() as [number][]).map(([h]) => h) };
   } catch (cause) {
