@@ -1,4 +1,4 @@
-import { DuckDBInstance } from '@duckdb/node-api';
+import { openOwnDuckDB, type OwnDuckDB } from './own-duckdb.js';
 import type { ArchivedEvent, ArchivedMessage } from './archive-columns.js';
 import { ArchiveLane } from './archive-lane.js';
 import { StagingArea } from './atomic-file.js';
@@ -33,17 +33,22 @@ export interface ArchiveWriterOptions {
  */
 export class ArchiveWriter {
   private constructor(
-    private readonly instance: DuckDBInstance,
+    private readonly db: OwnDuckDB,
     private readonly lanes: readonly ArchiveLane[],
     private readonly staging: StagingArea,
   ) {}
 
   static async open(options: ArchiveWriterOptions): Promise<ArchiveWriter> {
     const staging = await StagingArea.open(options.root);
-    const instance = await DuckDBInstance.create(':memory:', { threads: String(options.threads ?? 1) });
+    const db = await openOwnDuckDB({ threads: options.threads ?? 1 });
     const lanes: ArchiveLane[] = [];
-    for (let i = 0; i < Math.max(1, options.lanes ?? 2); i++) lanes.push(await ArchiveLane.open(instance, options.root, staging));
-    return new ArchiveWriter(instance, lanes, staging);
+    for (let i = 0; i < Math.max(1, options.lanes ?? 2); i++) lanes.push(await ArchiveLane.open(db.instance, options.root, staging));
+    return new ArchiveWriter(db, lanes, staging);
+  }
+
+  /** Where its DuckDB spills (a directory of its own, removed on close). */
+  get spillDirectory(): string {
+    return this.db.spillDirectory;
   }
 
   /** Writes decoded events (serialized as the collector does); see {@link writeMessages}. */
@@ -76,7 +81,7 @@ export class ArchiveWriter {
 
   async close(): Promise<void> {
     for (const lane of this.lanes) lane.close();
-    this.instance.closeSync();
+    this.db.close();
     await this.staging.close();
   }
 }

@@ -22,3 +22,5 @@ export {
 export { archiveSealedThrough, isHourSealed } from './sealing.js';
 export { publishFile, StagingArea } from './atomic-file.js';
 export { ArchiveWriteError } from './errors.js';
+export { openOwnDuckDB } from './own-duckdb.js';
+export type { OwnDuckDB, OwnDuckDBOptions } from './own-duckdb.js';

@@ -12,6 +12,7 @@ import {
   eventsOfColumns,
   hourFolder,
   listArchiveHours,
+  openOwnDuckDB,
   stagingRoot,
   type ArchiveRecord,
   type ArchivedEvent,
@@ -208,5 +209,34 @@ describe('ArchiveWriter', () => {
     expect(result.rejected).toBe(12);
     expect(result.rejectedSample.map((r) => r.offset)).toEqual(['10', '11', '12', '110', '111', '112', '210', '211', '212', '310']);
     expect(result.maxTs).toEqual(new Map([[0, T + 1], [1, T + 1_001], [2, T + 2_001], [3, T + 3_001]]));
+  });
+});
+
+describe('the archive writer spills into a directory of its own', () => {
+  it('two writers get different directories under one base, set as DuckDB temp_directory, removed on close', async () => {
+    // In-memory DuckDB spills into `.tmp` of the working directory by default, with file names
+    // alike in every instance: two archivers (or an archiver and an export) would share them.
+    const roots = [0, 1].map(() => fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-writer-spill-')));
+    const writers = await Promise.all(roots.map((root) => ArchiveWriter.open({ root })));
+    try {
+      const dirs = writers.map((w) => w.spillDirectory);
+      expect(dirs[0]).not.toBe(dirs[1]);
+      for (const d of dirs) {
+        expect(path.dirname(d)).toBe(path.join(os.tmpdir(), 'sigflow-duckdb'));
+        expect(path.basename(d).startsWith(`${process.pid}-`)).toBe(true);
+        expect(fs.statSync(d).isDirectory()).toBe(true);
+      }
+      const own = await openOwnDuckDB({ threads: 1, tempDirectory: roots[0] });
+      const conn = await own.instance.connect();
+      const setting = (await conn.runAndReadAll("SELECT current_setting('temp_directory')")).getRows()[0]?.[0];
+      conn.closeSync();
+      own.close();
+      expect(setting).toBe(own.spillDirectory);
+      expect(fs.existsSync(own.spillDirectory)).toBe(false);
+    } finally {
+      for (const w of writers) await w.close();
+    }
+    for (const w of writers) expect(fs.existsSync(w.spillDirectory)).toBe(false);
+    for (const root of roots) fs.rmSync(root, { recursive: true, force: true });
   });
 });

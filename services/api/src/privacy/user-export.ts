@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DuckDBInstance, LIST, VARCHAR, listValue } from '@duckdb/node-api';
+import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
 import type { Kafka } from 'kafkajs';
-import { archiveColumns, eventsOfColumns, listArchiveHours, listHourFiles, withArchiveColumns } from '@sigflow/archive';
+import { archiveColumns, eventsOfColumns, listArchiveHours, listHourFiles, openOwnDuckDB, withArchiveColumns } from '@sigflow/archive';
 import type { SigflowConfig } from '@sigflow/config';
 import { topicsFor, userPartition } from '@sigflow/events';
 
@@ -45,11 +45,12 @@ export async function exportUserEvents(root: string, userId: string): Promise<Re
   const files: string[] = [];
   for (const h of await listArchiveHours(root)) files.push(...(await listHourFiles(root, h)));
   if (files.length === 0) return Readable.from([]);
-  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
-  const conn = await instance.connect();
+  // Its sort may spill: into a directory of its own, not `.tmp` of the API's working directory.
+  const db = await openOwnDuckDB({ threads: 1 });
+  const conn = await db.instance.connect();
   const close = () => {
     conn.closeSync();
-    instance.closeSync();
+    db.close();
   };
   try {
     // Archives from before a column joined the format read it as NULL.
