@@ -56,6 +56,15 @@ export class OffsetFenceError extends Error {
   ) {
     super(`${offsetKey}: found ${found}, expected offset ${expected || 'unset'}: another consumer committed`);
   }
+
+  /**
+   * True when a new owner took the partition's epoch (an assignment after a rebalance: the fence
+   * doing its job); false when the offset moved under the writer's own epoch, which only two
+   * writers of one epoch can cause.
+   */
+  get ownerChanged(): boolean {
+    return this.found.startsWith('epoch:');
+  }
 }
 
 /** Where a partition's commit is fenced: its offset and owner epoch keys, and the epoch held. */

@@ -70,6 +70,7 @@ describe('fencedCommit (real Redis)', () => {
     await fencedCommit(redis, fenceOf(1), null, '7', []);
     const zombie = fencedCommit(redis, fenceOf(1), null, '9', [['HINCRBY', keys.speedCounters(1), 'zombie', 1]]);
     await expect(zombie).rejects.toBeInstanceOf(OffsetFenceError);
+    await expect(zombie).rejects.toHaveProperty('ownerChanged', false);
     await expect(fencedCommit(redis, fenceOf(1), '5', '9', [['HINCRBY', keys.speedCounters(1), 'zombie', 1]])).rejects.toThrow(/found offset:7, expected offset 5/);
     expect(await redis.hget(keys.speedCounters(1), 'zombie')).toBeNull();
     expect(await redis.get(keys.speedOffset(1))).toBe('7');
@@ -78,7 +79,9 @@ describe('fencedCommit (real Redis)', () => {
   it('writes nothing when a new owner took the epoch, even at the same offset', async () => {
     await fencedCommit(redis, fenceOf(2), null, '3', []);
     await redis.incr(keys.speedEpoch(2)); // the new owner's assignment
-    await expect(fencedCommit(redis, fenceOf(2, '1'), '3', '4', [['HINCRBY', keys.speedCounters(2), 'zombie', 1]])).rejects.toThrow(/found epoch:2/);
+    const zombie = fencedCommit(redis, fenceOf(2, '1'), '3', '4', [['HINCRBY', keys.speedCounters(2), 'zombie', 1]]);
+    await expect(zombie).rejects.toThrow(/found epoch:2/);
+    await expect(zombie).rejects.toHaveProperty('ownerChanged', true);
     expect(await redis.hget(keys.speedCounters(2), 'zombie')).toBeNull();
     await fencedCommit(redis, fenceOf(2, '2'), '3', '4', [['HINCRBY', keys.speedCounters(2), 'owner', 1]]);
     expect(await redis.hget(keys.speedCounters(2), 'owner')).toBe('1');

@@ -223,7 +223,9 @@ export class SpeedPartitions implements PartitionHandler {
     } catch (err) {
       runtime.broken = true;
       if (err instanceof OffsetFenceError) metrics.fenced.inc();
-      logger.warn({ partition: runtime.partition, err }, 'commit failed; the partition reloads from Redis');
+      // A new owner's epoch is a handover (a rebalance): expected, and counted by the metric.
+      if (err instanceof OffsetFenceError && err.ownerChanged) logger.info({ partition: runtime.partition, found: err.found }, 'partition taken over by another instance; its commit was fenced');
+      else logger.warn({ partition: runtime.partition, err }, 'commit failed; the partition reloads from Redis');
       return;
     }
     this.afterCommit(runtime, batch, started);
