@@ -59,6 +59,9 @@ async function filesHolding(session: DuckDBSession, root: string, userId: string
 async function rewriteWithout(session: DuckDBSession, staging: StagingArea, file: string, userId: string): Promise<'rewritten' | 'removed' | 'gone'> {
   const staged = staging.tempPath();
   const f = filesParam([file]);
+  // What is left of the file landed when the file did (not a late file for the batch layer).
+  const landedAt = await fs.stat(file).then((s) => s.mtime, () => null);
+  if (landedAt === null) return 'gone';
   try {
     const copied = await session.connection.run(
       `COPY (SELECT * FROM ${readFiles('files')} WHERE user_id <> $user) TO $path (${archiveFileFormat})`,
@@ -75,7 +78,7 @@ async function rewriteWithout(session: DuckDBSession, staging: StagingArea, file
     if (!(await fs.stat(file).then(() => true, () => false))) return 'gone';
     throw new ArchiveScanError(`rewriting ${file} without a deleted person failed: ${(cause as Error).message}`, { cause });
   }
-  await publishFile(staged, file);
+  await publishFile(staged, file, { landedAt });
   return 'rewritten';
 }
 

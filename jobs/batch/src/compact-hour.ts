@@ -87,7 +87,9 @@ export async function compactHour(options: {
       );
       rows += copied.rowsChanged;
       const final = path.join(hourFolder(ctx.root, hourStart), archiveFileName(partition, String(first), String(last)));
-      await publishFile(staged, final);
+      // The content landed when its newest input did (not a late file for the batch layer).
+      const landedAt = new Date(Math.max(...(await Promise.all(list.map(async (x) => (await fs.stat(x.path)).mtimeMs)))));
+      await publishFile(staged, final, { landedAt });
       for (const x of list) {
         if (x.path === final) continue;
         await fs.rm(x.path, { force: true });

@@ -1,5 +1,5 @@
 import fs from 'node:fs/promises';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { DOUBLE, LIST, VARCHAR, listValue, type DuckDBConnection } from '@duckdb/node-api';
 import { listRangeFiles, withArchiveColumns } from '@sigflow/archive';
 import { markDirtyCommand, parseBatchHourEntry } from '@sigflow/store';
 import type { BatchContext } from './batch-context.js';
@@ -8,11 +8,12 @@ import { ArchiveScanError } from './errors.js';
 import { floorHour, HOUR_MS, hoursOf } from './hour-range.js';
 
 /**
- * A file counts as landed after a computation when its inode changed later than this before the
- * computation's `asOf`: the rename that lands a file sets its ctime a moment after the archiver's
- * write, on a clock that may step; erring this way only recomputes an hour more.
+ * A file counts as landed after a computation when its mtime is later than this before the
+ * computation's `asOf`: the archiver renames a file into place after writing it (mtime) and
+ * fsyncing it, and the clocks may step; erring this way only recomputes an hour more. (Rewrites of
+ * landed content, compaction and erasure, keep the mtime of what they rewrite: `publishFile`.)
  */
-export const landingClockMarginMs = 2_000;
+export const landingClockMarginMs = 30_000;
 
 /** A dirty hour of a recompute's range, and the later hours it may have made stale. */
 interface LateSource {
@@ -34,7 +35,7 @@ interface LateSource {
  *   it, so the hours with conversions of the late touchpoints' users, and of the users whose
  *   clicks share a late click's IP flood window, within the lookback are stale.
  * Only hours computed before the file landed (their `asOf`) can be stale; an hour computed later
- * read it. The late files are those whose inode changed after the earliest such computation.
+ * read it. The late files are those that landed (mtime) after the earliest such computation.
  * Returns the hours marked, sorted.
  */
 export async function markLateDependents(ctx: BatchContext, conn: DuckDBConnection, from: number, to: number): Promise<number[]> {
@@ -74,17 +75,28 @@ function ruleWindowMs(ctx: BatchContext): number {
   return Math.max(ctx.settings.joinWindowMs, ctx.settings.floodWindowMs);
 }
 
-/** The files of an hour whose inode changed after `since` (less the clock margin). */
-async function filesLandedAfter(root: string, hour: number, since: number): Promise<string[]> {
-  const late: string[] = [];
+/** An archive file and when it landed (its mtime, ms). */
+interface LandedFile {
+  readonly file: string;
+  readonly landedAt: number;
+}
+
+/** The files of an hour that landed after `since` (mtime, less the clock margin). */
+async function filesLandedAfter(root: string, hour: number, since: number): Promise<LandedFile[]> {
+  const late: LandedFile[] = [];
   for (const file of await listRangeFiles(root, hour, hour + HOUR_MS)) {
     const stat = await fs.stat(file).catch(() => null);
-    if (stat !== null && Math.max(stat.mtimeMs, stat.ctimeMs) > since - landingClockMarginMs) late.push(file);
+    if (stat !== null && stat.mtimeMs > since - landingClockMarginMs) late.push({ file, landedAt: stat.mtimeMs });
   }
   return late;
 }
 
-/** The stale hours of one late source: the next hour by the validity windows, the rest by conversions. */
+/**
+ * The stale hours of one late source: a candidate is stale when a file that landed after its
+ * computation (less the margin) holds a touchpoint within the rule windows before its start (the
+ * next hour), or a touchpoint of a user it holds a conversion of (directly, or through an IP
+ * flood window).
+ */
 async function staleHoursOf(ctx: BatchContext, conn: DuckDBConnection, source: LateSource): Promise<number[]> {
   const lateFiles = await filesLandedAfter(ctx.root, source.hour, Math.min(...source.stale.map((s) => s.asOf)));
   if (lateFiles.length === 0) return [];
@@ -92,64 +104,72 @@ async function staleHoursOf(ctx: BatchContext, conn: DuckDBConnection, source: L
   const neighbourFiles = await listRangeFiles(ctx.root, source.hour, next + HOUR_MS);
   const conversionFiles = await listRangeFiles(ctx.root, next, Math.max(...source.stale.map((s) => s.hour)) + HOUR_MS);
   if (conversionFiles.length === 0) return [];
-  const found = await touchedBy(conn, { lateFiles, neighbourFiles, conversionFiles }, source.hour, ctx);
-  const staleHours = new Set(source.stale.map((s) => s.hour));
-  const hours = new Set(found.conversionHours.filter((h) => staleHours.has(h)));
-  if (found.latestTouchpoint !== null && found.latestTouchpoint >= next - ruleWindowMs(ctx) && staleHours.has(next)) hours.add(next);
-  return [...hours];
+  const landedBefore = await touchedBy(conn, { lateFiles, neighbourFiles, conversionFiles }, source.hour, ctx);
+  return source.stale.filter((s) => (landedBefore.get(s.hour) ?? -Infinity) > s.asOf - landingClockMarginMs).map((s) => s.hour);
 }
 
 /**
- * One DuckDB read: the late touchpoints of `hour` (from `lateFiles`), the users they touch (their
- * own, and those of the clicks in their IP flood windows, from `neighbourFiles`), and the hours
- * of those users' conversions (from `conversionFiles`).
+ * One DuckDB read: the late touchpoints of `hour` with when their file landed, the users they
+ * touch (their own, and those of the clicks in their IP flood windows, from `neighbourFiles`),
+ * and the hours of those users' conversions (from `conversionFiles`). Returns, per hour after
+ * `hour` that such a touchpoint can change, the latest landing among them.
  */
 async function touchedBy(
   conn: DuckDBConnection,
-  files: { lateFiles: string[]; neighbourFiles: string[]; conversionFiles: string[] },
+  files: { lateFiles: LandedFile[]; neighbourFiles: string[]; conversionFiles: string[] },
   hour: number,
   ctx: BatchContext,
-): Promise<{ latestTouchpoint: number | null; conversionHours: number[] }> {
-  const late = filesParam(files.lateFiles);
+): Promise<Map<number, number>> {
+  const late = filesParam(files.lateFiles.map((f) => f.file));
   const near = filesParam(files.neighbourFiles);
   const conv = filesParam(files.conversionFiles);
   const read = ['user_id', 'type', 'ts', 'kafka_partition', 'ip', 'ip_key'] as const;
+  const next = hour + HOUR_MS;
   try {
-    await withArchiveColumns(conn, files.lateFiles, (columns) =>
+    await conn.run(
+      'CREATE OR REPLACE TEMP TABLE late_files AS SELECT unnest($names) AS filename, unnest($landed) AS landed',
+      { names: listValue(files.lateFiles.map((f) => f.file)), landed: listValue(files.lateFiles.map((f) => f.landedAt)) },
+      { names: LIST(VARCHAR), landed: LIST(DOUBLE) },
+    );
+    await withArchiveColumns(conn, files.lateFiles.map((f) => f.file), (columns) =>
       conn.run(
         `CREATE OR REPLACE TEMP TABLE late_touchpoints AS
-         SELECT user_id, type, ts, kafka_partition, coalesce(ip_key, ip) AS flood_ip
-         FROM (SELECT ${columns} FROM ${readFiles('files')}) WHERE type IN ('impression', 'click') AND ts >= $from AND ts < $to`,
-        { files: late.value, from: hour, to: hour + HOUR_MS },
+         SELECT user_id, type, ts, kafka_partition, coalesce(ip_key, ip) AS flood_ip, landed
+         FROM (SELECT ${columns}, filename FROM read_parquet($files, union_by_name = true, hive_partitioning = false, filename = true))
+         JOIN late_files USING (filename)
+         WHERE type IN ('impression', 'click') AND ts >= $from AND ts < $to`,
+        { files: late.value, from: hour, to: next },
         { files: late.type },
       ), [...read]);
-    const latest = await conn.runAndReadAll('SELECT max(ts)::DOUBLE FROM late_touchpoints');
-    const latestTouchpoint = (latest.getRows()[0]?.[0] as number | null) ?? null;
-    if (latestTouchpoint === null) return { latestTouchpoint, conversionHours: [] };
     await withArchiveColumns(conn, files.neighbourFiles, (columns) =>
       conn.run(
         `CREATE OR REPLACE TEMP TABLE touched_users AS
-         SELECT user_id FROM late_touchpoints
-         UNION
-         SELECT n.user_id FROM (SELECT ${columns} FROM ${readFiles('files')}) n
-         JOIN late_touchpoints l ON l.type = 'click' AND l.flood_ip IS NOT NULL
-           AND n.kafka_partition = l.kafka_partition AND coalesce(n.ip_key, n.ip) = l.flood_ip
-           AND n.ts >= l.ts AND n.ts <= l.ts + $flood
-         WHERE n.type = 'click'`,
+         SELECT user_id, max(landed) AS landed FROM (
+           SELECT user_id, landed FROM late_touchpoints
+           UNION ALL
+           SELECT n.user_id, l.landed FROM (SELECT ${columns} FROM ${readFiles('files')}) n
+           JOIN late_touchpoints l ON l.type = 'click' AND l.flood_ip IS NOT NULL
+             AND n.kafka_partition = l.kafka_partition AND coalesce(n.ip_key, n.ip) = l.flood_ip
+             AND n.ts >= l.ts AND n.ts <= l.ts + $flood
+           WHERE n.type = 'click')
+         GROUP BY user_id`,
         { files: near.value, flood: ctx.settings.floodWindowMs },
         { files: near.type },
       ), [...read]);
-    const hours = await conn.runAndReadAll(
-      `SELECT DISTINCT (ts - ts % ${HOUR_MS})::DOUBLE FROM ${readFiles('files')}
-       WHERE type = 'conversion' AND user_id IN (SELECT user_id FROM touched_users)`,
+    const byConversion = await conn.runAndReadAll(
+      `SELECT (c.ts - c.ts % ${HOUR_MS})::DOUBLE AS h, max(t.landed)::DOUBLE FROM ${readFiles('files')} c
+       JOIN touched_users t USING (user_id) WHERE c.type = 'conversion' GROUP BY h`,
       { files: conv.value },
       { files: conv.type },
     );
-    return { latestTouchpoint, conversionHours: (hours.getRows() as [number][]).map(([h]) => h) };
+    const landed = new Map((byConversion.getRows() as [number, number][]).map(([h, at]) => [h, at]));
+    const nearEnd = await conn.runAndReadAll('SELECT max(landed)::DOUBLE FROM late_touchpoints WHERE ts >= $from', { from: next - ruleWindowMs(ctx) });
+    const nextLanded = nearEnd.getRows()[0]?.[0] as number | null;
+    if (nextLanded !== null && nextLanded !== undefined) landed.set(next, Math.max(landed.get(next) ?? -Infinity, nextLanded));
+    return landed;
   } catch (cause) {
     throw new ArchiveScanError(`reading late files of ${new Date(hour).toISOString()} failed: ${(cause as Error).message}`, { cause });
   } finally {
-    await conn.run('DROP TABLE IF EXISTS late_touchpoints');
-    await conn.run('DROP TABLE IF EXISTS touched_users');
+    for (const t of ['late_files', 'late_touchpoints', 'touched_users']) await conn.run(`DROP TABLE IF EXISTS ${t}`);
   }
 }

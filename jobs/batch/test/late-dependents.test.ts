@@ -1,9 +1,12 @@
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
 import { foldOutcomes, processBatch, type EventOutcome } from '@sigflow/core';
+import { listRangeFiles } from '@sigflow/archive';
 import type { ReceivedEvent } from '@sigflow/events';
 import { createRedis, markDirtyCommand, readBatchHourEntries, StoreKeys, type RedisClient } from '@sigflow/store';
-import { createBatchContext, DuckDBSession, recomputeDirtyHours, recomputeHours, type BatchContext } from '../src/index.js';
+import { compactHour, createBatchContext, DuckDBSession, recomputeDirtyHours, recomputeHours, type BatchContext } from '../src/index.js';
+import { eraseFromArchive } from '../src/archive-erasure.js';
 import { landingClockMarginMs } from '../src/late-dependents.js';
 import { HOUR, MINUTE, SECOND, T0, actualHashes, click, conversion, expectedHashes, impression, rounded, testConfig, writeArchive, endTestRun } from './helpers.js';
 
@@ -57,7 +60,7 @@ describe('a late file makes the later hours it changes dirty', () => {
   let duckdb: DuckDBSession;
 
   beforeAll(async () => {
-    ({ config, dir } = testConfig('late-dependents', { SIGFLOW_BATCH_VIEW_PARQUET: 'false' }));
+    ({ config, dir } = testConfig('late-dependents', { SIGFLOW_BATCH_VIEW_PARQUET: 'false', SIGFLOW_PRIVACY_ARCHIVE_SETTLE_MS: '0' }));
     redis = createRedis(config.redis);
     keys = new StoreKeys(config.redis.keyPrefix);
     ctx = createBatchContext(config, redis);
@@ -72,8 +75,10 @@ describe('a late file makes the later hours it changes dirty', () => {
 
   it('recomputes the next hour, and the hours of the touched users conversions, in the same job', async () => {
     await writeArchive(config.archiver.dir, onTime().map((event, i) => ({ event, partition: 0, offset: String(i) })));
-    // The on-time files land well before the hours are computed (within the margin they would count as late too).
-    await new Promise((r) => setTimeout(r, landingClockMarginMs + 200));
+    // The on-time files landed well before the hours are computed (within the clock margin they
+    // would count as late too): an hour ago.
+    const landed = new Date(Date.now() - landingClockMarginMs - HOUR);
+    for (const file of await listRangeFiles(config.archiver.dir, H(0), H(6))) fs.utimesSync(file, landed, landed);
     await recomputeHours({ context: ctx, from: H(0), to: H(6), duckdb });
     const before = await readBatchHourEntries(redis, keys, [0, 1, 2, 3, 4, 5].map(H));
 
@@ -103,5 +108,26 @@ describe('a late file makes the later hours it changes dirty', () => {
       const actual = await actualHashes(redis, keys, h, version);
       expect(rounded(actual), new Date(h).toISOString()).toEqual(rounded(expectedHashes(foldOutcomes(outcomesOfHour(all, h)))));
     }
+  });
+
+  it('rewrites of landed content are not late: a person erased and an hour compacted keep their files landing time', async () => {
+    // Erasing u2 rewrites the files of hours 0 and 5; hour 0's also holds u1's and w's
+    // impressions, whose conversions (hours 3 and 4) a late file would make stale.
+    const hour0 = await listRangeFiles(config.archiver.dir, H(0), H(1));
+    const landedBefore = fs.statSync(hour0[0]!).mtimeMs;
+    const erased = await eraseFromArchive(ctx, duckdb, 'u2', () => undefined);
+    expect(erased.hours).toEqual([0, 5].map(H));
+    // (utimes keeps whole milliseconds)
+    expect(Math.abs(fs.statSync(hour0[0]!).mtimeMs - landedBefore)).toBeLessThan(1);
+    for (const h of erased.hours) expect((await recomputeHours({ context: ctx, from: h, to: h + HOUR, duckdb })).staleHoursMarked).toEqual([]);
+    expect(await redis.zcard(keys.dirtyHours())).toBe(0);
+
+    // Hour 1 holds the on-time file and the late one (partition 0): merged, it landed when the late one did.
+    const hour1 = await listRangeFiles(config.archiver.dir, H(1), H(2));
+    const newest = Math.max(...hour1.map((f) => fs.statSync(f).mtimeMs));
+    await compactHour({ context: ctx, hour: H(1), force: true, duckdb });
+    const merged = await listRangeFiles(config.archiver.dir, H(1), H(2));
+    expect(merged).toHaveLength(1);
+    expect(Math.abs(fs.statSync(merged[0]!).mtimeMs - newest)).toBeLessThan(1);
   });
 });

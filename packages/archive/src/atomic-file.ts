@@ -18,8 +18,14 @@ async function fsyncPath(p: string): Promise<void> {
  * Makes a complete file visible under its final name in one step: fsync the staged file,
  * rename it (atomic on one filesystem: readers see the old state or the whole new file, never
  * a part), then fsync the folder so the new name survives a machine crash.
+ *
+ * An archive file's mtime says when its content landed (the batch layer finds late files by it:
+ * `markLateDependents`). A rewrite of content that had landed before (a compaction, a person's
+ * erasure) passes `landedAt`, the newest mtime of the files it rewrites, so it is not taken for
+ * a late file.
  */
-export async function publishFile(staged: string, final: string): Promise<void> {
+export async function publishFile(staged: string, final: string, options: { landedAt?: Date } = {}): Promise<void> {
+  if (options.landedAt) await fs.utimes(staged, options.landedAt, options.landedAt);
   await fsyncPath(staged);
   await fs.mkdir(path.dirname(final), { recursive: true });
   await fs.rename(staged, final);
