@@ -36,12 +36,15 @@ const onTime: ReceivedEvent[] = [
   click({ id: 'c-clk', user: 'c', ts: at(10, 15), campaign: 'c1', ad: 'a1', channel: 'search' }), // orphan
   impression({ id: 'e-imp', user: 'e', ts: at(13, 0), campaign: 'c2', ad: 'a4', channel: 'social' }),
   click({ id: 'e-clk', user: 'e', ts: at(13, 0, 30), campaign: 'c2', ad: 'a4', channel: 'social' }),
+  conversion({ id: 'f-conv', user: 'f', ts: at(13, 10), value: 3 }), // no touchpoint until the late one: direct
 ];
 /** Three hours late: produced after hour 13's traffic, for hour 10. */
 const late: ReceivedEvent[] = [
   impression({ id: 'd-imp', user: 'd', ts: at(10, 30), received_at: at(13, 30), campaign: 'c1', ad: 'a2', channel: 'display' }),
   click({ id: 'd-clk', user: 'd', ts: at(10, 30, 20), received_at: at(13, 30), campaign: 'c1', ad: 'a2', channel: 'display' }),
   conversion({ id: 'd-conv', user: 'd', ts: at(10, 45), received_at: at(13, 30), value: 5 }),
+  // f's only touchpoint: its conversion in hour 13, computed before this arrives, goes to c3.
+  impression({ id: 'f-imp', user: 'f', ts: at(10, 50), received_at: at(13, 30), campaign: 'c3', ad: 'a5', channel: 'social' }),
 ];
 
 type Totals = Record<string, { impressions: number; clicks: number; invalid_impressions: number; invalid_clicks: number; conversions: number; revenue: number }>;
@@ -125,6 +128,9 @@ describe('late events through Kafka, the archiver and the scheduled recompute', 
       c1: { impressions: 1, clicks: 1, invalid_impressions: 0, invalid_clicks: 1, conversions: 1, revenue: 10 },
       c2: { impressions: 1, clicks: 0, invalid_impressions: 0, invalid_clicks: 1, conversions: 0, revenue: 0 },
     });
+    const zero = { impressions: 0, clicks: 0, invalid_impressions: 0, invalid_clicks: 0 };
+    const firstH13 = await waitFor('hour 13 computed from the on-time events', () => batchTotals(H13), (b) => b?.totals['none']?.conversions === 1);
+    expect(firstH13!.totals['none']).toEqual({ ...zero, conversions: 1, revenue: 3 });
 
     await send(late);
     const final = await waitFor(
@@ -141,11 +147,14 @@ describe('late events through Kafka, the archiver and the scheduled recompute', 
       'c1\tinvalid:orphan': '1',
       'c2\tinvalid:too_fast': '1',
     });
-    const h13 = await batchTotals(H13);
+    // Hour 13 got no file, but f's late impression is in its conversion's path: the late file
+    // made it stale, and the scheduled job recomputed it too.
+    const h13 = await waitFor('hour 13 recomputed for the late touchpoint', () => batchTotals(H13), (b) => b !== null && b.version !== firstH13!.version);
     expect(h13?.totals).toEqual({
       c2: { impressions: 1, clicks: 1, invalid_impressions: 0, invalid_clicks: 0, conversions: 0, revenue: 0 },
+      c3: { ...zero, conversions: 1, revenue: 3 },
     });
-    expect((await readBatchHourEntries(redis, keys, [H10])).get(H10)).toMatchObject({ rows: 9, duplicates: 1 });
+    expect((await readBatchHourEntries(redis, keys, [H10])).get(H10)).toMatchObject({ rows: 10, duplicates: 1 });
 
     // Sealed (the archiver is caught up) and computed: the watermark covers both hours.
     const watermark = await waitFor('the batch watermark', () => readBatchWatermark(redis, keys), (w) => w !== null && w >= H13 + HOUR);
@@ -162,7 +171,8 @@ describe('late events through Kafka, the archiver and the scheduled recompute', 
     const events = new QueueEvents(config.batch.queueName, { connection: bullConnection(config), prefix: bullPrefix(config) });
     await events.waitUntilReady();
     const job = await queue.add('reconcile', { from: '2026-11-20T10:00Z', to: '2026-11-20T11:00Z' });
-    expect(await job.waitUntilFinished(events, 30_000)).toMatchObject({ hours: 1, campaigns: 2 });
+    // c1, c2 and c3 (f's late impression, in the batch views only).
+    expect(await job.waitUntilFinished(events, 30_000)).toMatchObject({ hours: 1, campaigns: 3 });
     await events.close();
     const entry = (await readBatchHourEntries(redis, keys, [H10])).get(H10)!;
     const c1 = JSON.parse((await redis.hget(keys.batchChanges(H10, entry.version), 'c1')) as string) as RecordedComparison;
