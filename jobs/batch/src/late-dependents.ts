@@ -20,8 +20,8 @@ interface LateSource {
   readonly hour: number;
   /** When the hour last received a file (the dirty score). */
   readonly landedAt: number;
-  /** Computed hours after it, outside the range, whose computation started before `landedAt`. */
-  readonly stale: readonly { hour: number; asOf: number }[];
+  /** Candidates: computed hours after it, outside the range, whose computation started before `landedAt`. */
+  readonly candidates: readonly { hour: number; asOf: number }[];
 }
 
 /**
@@ -34,9 +34,9 @@ interface LateSource {
  * - attribution: a conversion's path holds its user's valid touchpoints of the lookback before
  *   it, so the hours with conversions of the late touchpoints' users, and of the users whose
  *   clicks share a late click's IP flood window, within the lookback are stale.
- * Only hours computed before the file landed (their `asOf`) can be stale; an hour computed later
- * read it. The late files are those that landed (mtime) after the earliest such computation.
- * Returns the hours marked, sorted.
+ * Only hours computed before the hour's last file landed (their `asOf`) can be stale; an hour
+ * computed later read it. Such an hour is stale when a file that landed (mtime) after its own
+ * `asOf` holds a touchpoint that reaches it as above. Returns the hours marked, sorted.
  */
 export async function markLateDependents(ctx: BatchContext, conn: DuckDBConnection, from: number, to: number): Promise<number[]> {
   const sources = await lateSources(ctx, from, to);
@@ -62,11 +62,11 @@ async function lateSources(ctx: BatchContext, from: number, to: number): Promise
     const later = hoursOf(hour + HOUR_MS, reach).filter((h) => h < from || h >= to);
     if (later.length === 0) continue;
     const entries = await ctx.redis.hmget(ctx.keys.batchHours(), ...later.map(String));
-    const stale = later.flatMap((h, i) => {
+    const candidates = later.flatMap((h, i) => {
       const entry = parseBatchHourEntry(entries[i]);
       return entry !== null && entry.asOf < landedAt ? [{ hour: h, asOf: entry.asOf }] : [];
     });
-    if (stale.length > 0) sources.push({ hour, landedAt, stale });
+    if (candidates.length > 0) sources.push({ hour, landedAt, candidates });
   }
   return sources;
 }
@@ -98,14 +98,14 @@ async function filesLandedAfter(root: string, hour: number, since: number): Prom
  * flood window).
  */
 async function staleHoursOf(ctx: BatchContext, conn: DuckDBConnection, source: LateSource): Promise<number[]> {
-  const lateFiles = await filesLandedAfter(ctx.root, source.hour, Math.min(...source.stale.map((s) => s.asOf)));
+  const lateFiles = await filesLandedAfter(ctx.root, source.hour, Math.min(...source.candidates.map((s) => s.asOf)));
   if (lateFiles.length === 0) return [];
   const next = source.hour + HOUR_MS;
   const neighbourFiles = await listRangeFiles(ctx.root, source.hour, next + HOUR_MS);
-  const conversionFiles = await listRangeFiles(ctx.root, next, Math.max(...source.stale.map((s) => s.hour)) + HOUR_MS);
+  const conversionFiles = await listRangeFiles(ctx.root, next, Math.max(...source.candidates.map((s) => s.hour)) + HOUR_MS);
   if (conversionFiles.length === 0) return [];
   const landedBefore = await touchedBy(conn, { lateFiles, neighbourFiles, conversionFiles }, source.hour, ctx);
-  return source.stale.filter((s) => (landedBefore.get(s.hour) ?? -Infinity) > s.asOf - landingClockMarginMs).map((s) => s.hour);
+  return source.candidates.filter((s) => (landedBefore.get(s.hour) ?? -Infinity) > s.asOf - landingClockMarginMs).map((s) => s.hour);
 }
 
 /**
