@@ -88,7 +88,7 @@ export async function compactHour(options: {
       rows += copied.rowsChanged;
       const final = path.join(hourFolder(ctx.root, hourStart), archiveFileName(partition, String(first), String(last)));
       // The content landed when its newest input did (not a late file for the batch layer).
-      const landedAt = new Date(Math.max(...(await Promise.all(list.map(async (x) => (await fs.stat(x.path)).mtimeMs)))));
+      const landedAt = new Date(Math.max(...(await Promise.all(list.map((x) => fs.stat(x.path).then((st) => st.mtimeMs, () => 0))))));
       await publishFile(staged, final, { landedAt });
       for (const x of list) {
         if (x.path === final) continue;
