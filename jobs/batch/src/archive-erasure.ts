@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { archiveFileFormat, listArchiveHours, listHourFiles, parseHourPartition, publishFile, StagingArea } from '@sigflow/archive';
+import { archiveFileFormat, landedAtOf, listArchiveHours, listHourFiles, parseHourPartition, publishFile, StagingArea } from '@sigflow/archive';
 import { markDirtyCommand } from '@sigflow/store';
 import type { BatchContext } from './batch-context.js';
 import { filesParam, readFiles } from './archive-scan.js';
@@ -60,7 +60,7 @@ async function rewriteWithout(session: DuckDBSession, staging: StagingArea, file
   const staged = staging.tempPath();
   const f = filesParam([file]);
   // What is left of the file landed when the file did (not a late file for the batch layer).
-  const landedAt = await fs.stat(file).then((s) => s.mtime, () => null);
+  const landedAt = await landedAtOf([file]);
   if (landedAt === null) return 'gone';
   try {
     const copied = await session.connection.run(

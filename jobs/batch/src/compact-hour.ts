@@ -6,6 +6,7 @@ import {
   archiveSealedThrough,
   isHourSealed,
   hourFolder,
+  landedAtOf,
   listHourFiles,
   parseArchiveFileName,
   publishFile,
@@ -88,8 +89,7 @@ export async function compactHour(options: {
       rows += copied.rowsChanged;
       const final = path.join(hourFolder(ctx.root, hourStart), archiveFileName(partition, String(first), String(last)));
       // The content landed when its newest input did (not a late file for the batch layer).
-      const landedAt = new Date(Math.max(...(await Promise.all(list.map((x) => fs.stat(x.path).then((st) => st.mtimeMs, () => 0))))));
-      await publishFile(staged, final, { landedAt });
+      await publishFile(staged, final, { landedAt: (await landedAtOf(list.map((x) => x.path))) ?? undefined });
       for (const x of list) {
         if (x.path === final) continue;
         await fs.rm(x.path, { force: true });

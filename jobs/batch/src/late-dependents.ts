@@ -42,11 +42,10 @@ export async function markLateDependents(ctx: BatchContext, conn: DuckDBConnecti
   const sources = await lateSources(ctx, from, to);
   const marked = new Set<number>();
   for (const source of sources) {
-    for (const hour of await staleHoursOf(ctx, conn, source)) {
-      const mark = markDirtyCommand(ctx.keys, [hour], source.landedAt);
-      if (mark) await ctx.redis.call(...(mark as [string, ...(string | number)[]]));
-      marked.add(hour);
-    }
+    const stale = await staleHoursOf(ctx, conn, source);
+    const mark = markDirtyCommand(ctx.keys, stale, source.landedAt);
+    if (mark) await ctx.redis.call(...(mark as [string, ...(string | number)[]]));
+    for (const hour of stale) marked.add(hour);
   }
   return [...marked].sort((a, b) => a - b);
 }
@@ -120,7 +119,8 @@ async function touchedBy(
   hour: number,
   ctx: BatchContext,
 ): Promise<Map<number, number>> {
-  const late = filesParam(files.lateFiles.map((f) => f.file));
+  const lateNames = files.lateFiles.map((f) => f.file);
+  const late = filesParam(lateNames);
   const near = filesParam(files.neighbourFiles);
   const conv = filesParam(files.conversionFiles);
   const read = ['user_id', 'type', 'ts', 'kafka_partition', 'ip', 'ip_key'] as const;
@@ -128,10 +128,10 @@ async function touchedBy(
   try {
     await conn.run(
       'CREATE OR REPLACE TEMP TABLE late_files AS SELECT unnest($names) AS filename, unnest($landed) AS landed',
-      { names: listValue(files.lateFiles.map((f) => f.file)), landed: listValue(files.lateFiles.map((f) => f.landedAt)) },
+      { names: listValue(lateNames), landed: listValue(files.lateFiles.map((f) => f.landedAt)) },
       { names: LIST(VARCHAR), landed: LIST(DOUBLE) },
     );
-    await withArchiveColumns(conn, files.lateFiles.map((f) => f.file), (columns) =>
+    await withArchiveColumns(conn, lateNames, (columns) =>
       conn.run(
         `CREATE OR REPLACE TEMP TABLE late_touchpoints AS
          SELECT user_id, type, ts, kafka_partition, coalesce(ip_key, ip) AS flood_ip, landed

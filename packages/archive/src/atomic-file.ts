@@ -32,6 +32,16 @@ export async function publishFile(staged: string, final: string, options: { land
   await fsyncPath(path.dirname(final));
 }
 
+/**
+ * When the newest of `files` landed (its mtime): the `landedAt` of a rewrite of their content.
+ * Null when none of them exists any more.
+ */
+export async function landedAtOf(files: readonly string[]): Promise<Date | null> {
+  const times = await Promise.all(files.map((f) => fs.stat(f).then((st) => st.mtimeMs, () => null)));
+  const known = times.filter((t): t is number => t !== null);
+  return known.length === 0 ? null : new Date(Math.max(...known));
+}
+
 /** A staging folder of this process: `_staging/<host>--<pid>--<random>` (one per writer). */
 export class StagingArea {
   private constructor(readonly dir: string) {}

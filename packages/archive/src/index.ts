@@ -20,7 +20,7 @@ export {
   listArchiveHours,
 } from './archive-layout.js';
 export { archiveSealedThrough, isHourSealed } from './sealing.js';
-export { publishFile, StagingArea } from './atomic-file.js';
+export { landedAtOf, publishFile, StagingArea } from './atomic-file.js';
 export { ArchiveWriteError } from './errors.js';
 export { openOwnDuckDB } from './own-duckdb.js';
 export type { OwnDuckDB, OwnDuckDBOptions } from './own-duckdb.js';
