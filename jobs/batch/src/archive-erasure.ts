@@ -60,8 +60,8 @@ async function rewriteWithout(session: DuckDBSession, staging: StagingArea, file
   const staged = staging.tempPath();
   const f = filesParam([file]);
   // What is left of the file landed when the file did (not a late file for the batch layer).
-  const landedAt = await landedAtOf([file]);
-  if (landedAt === null) return 'gone';
+  const landedAtMs = await landedAtOf([file]);
+  if (landedAtMs === null) return 'gone';
   try {
     const copied = await session.connection.run(
       `COPY (SELECT * FROM ${readFiles('files')} WHERE user_id <> $user) TO $path (${archiveFileFormat})`,
@@ -78,7 +78,7 @@ async function rewriteWithout(session: DuckDBSession, staging: StagingArea, file
     if (!(await fs.stat(file).then(() => true, () => false))) return 'gone';
     throw new ArchiveScanError(`rewriting ${file} without a deleted person failed: ${(cause as Error).message}`, { cause });
   }
-  await publishFile(staged, file, { landedAt });
+  await publishFile(staged, file, { landedAtMs });
   return 'rewritten';
 }
 

@@ -89,7 +89,7 @@ export async function compactHour(options: {
       rows += copied.rowsChanged;
       const final = path.join(hourFolder(ctx.root, hourStart), archiveFileName(partition, String(first), String(last)));
       // The content landed when its newest input did (not a late file for the batch layer).
-      await publishFile(staged, final, { landedAt: (await landedAtOf(list.map((x) => x.path))) ?? undefined });
+      await publishFile(staged, final, { landedAtMs: (await landedAtOf(list.map((x) => x.path))) ?? undefined });
       for (const x of list) {
         if (x.path === final) continue;
         await fs.rm(x.path, { force: true });

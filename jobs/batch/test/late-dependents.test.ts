@@ -117,7 +117,6 @@ describe('a late file makes the later hours it changes dirty', () => {
     const landedBefore = fs.statSync(hour0[0]!).mtimeMs;
     const erased = await eraseFromArchive(ctx, duckdb, 'u2', () => undefined);
     expect(erased.hours).toEqual([0, 5].map(H));
-    // (utimes keeps whole milliseconds)
     expect(Math.abs(fs.statSync(hour0[0]!).mtimeMs - landedBefore)).toBeLessThan(1);
     for (const h of erased.hours) expect((await recomputeHours({ context: ctx, from: h, to: h + HOUR, duckdb })).staleHoursMarked).toEqual([]);
     expect(await redis.zcard(keys.dirtyHours())).toBe(0);

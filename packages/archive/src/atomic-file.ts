@@ -21,11 +21,12 @@ async function fsyncPath(p: string): Promise<void> {
  *
  * An archive file's mtime says when its content landed (the batch layer finds late files by it:
  * `markLateDependents`). A rewrite of content that had landed before (a compaction, a person's
- * erasure) passes `landedAt`, the newest mtime of the files it rewrites, so it is not taken for
- * a late file.
+ * erasure) passes `landedAtMs`, the newest mtime of the files it rewrites ({@link landedAtOf}),
+ * so it is not taken for a late file. (Seconds with their fraction: a `Date` would cut it to whole
+ * milliseconds.)
  */
-export async function publishFile(staged: string, final: string, options: { landedAt?: Date } = {}): Promise<void> {
-  if (options.landedAt) await fs.utimes(staged, options.landedAt, options.landedAt);
+export async function publishFile(staged: string, final: string, options: { landedAtMs?: number } = {}): Promise<void> {
+  if (options.landedAtMs !== undefined) await fs.utimes(staged, options.landedAtMs / 1000, options.landedAtMs / 1000);
   await fsyncPath(staged);
   await fs.mkdir(path.dirname(final), { recursive: true });
   await fs.rename(staged, final);
@@ -33,13 +34,13 @@ export async function publishFile(staged: string, final: string, options: { land
 }
 
 /**
- * When the newest of `files` landed (its mtime): the `landedAt` of a rewrite of their content.
- * Null when none of them exists any more.
+ * When the newest of `files` landed (its mtime, ms with the fraction the file system keeps): the
+ * `landedAtMs` of a rewrite of their content. Null when none of them exists any more.
  */
-export async function landedAtOf(files: readonly string[]): Promise<Date | null> {
+export async function landedAtOf(files: readonly string[]): Promise<number | null> {
   const times = await Promise.all(files.map((f) => fs.stat(f).then((st) => st.mtimeMs, () => null)));
   const known = times.filter((t): t is number => t !== null);
-  return known.length === 0 ? null : new Date(Math.max(...known));
+  return known.length === 0 ? null : Math.max(...known);
 }
 
 /** A staging folder of this process: `_staging/<host>--<pid>--<random>` (one per writer). */
