@@ -4,11 +4,11 @@
 // of 200 (a bidder's read: one stored answer of 4 channels). Targets on the 2-core machine:
 // signals >= 15,000 requests/s with p99 < 10 ms; metrics p99 < 50 ms; bidding >= 10,000
 // requests/s with p99 < 5 ms, that p99 measured at 10,000 requests/s offered on a steady
-// open-loop schedule (`open-loop.mjs`). autocannon, the API process and Redis share
-// the two cores, so the figures are bounded by the machine, not by one component.
+// open-loop schedule (`open-loop.mjs`); the saturated rates from a closed loop (`closed-loop.mjs`).
+// The load client (a process of its own), the API processes and Redis share the two cores, so
+// the figures are bounded by the machine, not by one component.
 import { randomBytes, randomUUID } from 'node:crypto';
 import os from 'node:os';
-import autocannon from 'autocannon';
 import { loadConfig } from '@sigflow/config';
 import { userPartition } from '@sigflow/events';
 import { batchKeyspace, createRedis, hourStart, speedKeyspace, StoreKeys, windowViewCommands, writeBiddingStates } from '@sigflow/store';
@@ -16,6 +16,7 @@ import { campaignBidding, defaultBiddingSettings, encodeSignal } from '@sigflow/
 import { biddingAnswer } from '@sigflow/serving';
 import { freePort } from '../infra/lib/process.mjs';
 import { load, profileNodeArgs, redisCpuSeconds, startService, stopService, treeCpuSeconds } from './lib.mjs';
+import { closedLoopProcess } from './closed-loop.mjs';
 import { openLoopProcess } from './open-loop.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -96,16 +97,14 @@ async function seedBidding(redis, keys, now) {
 }
 
 /**
- * CPU µs per answered request of the API's processes, Redis and the load client (this process,
- * autocannon's) over `run`: they share the 2 cores, so their sum bounds the rate the machine can
- * serve (`ceilingRequestsPerSecond`, every core busy).
+ * CPU µs per answered request of the API's processes, Redis and the load client (the process
+ * `run` starts, which reports its CPU) over `run`: they share the 2 cores, so their sum bounds
+ * the rate the machine can serve (`ceilingRequestsPerSecond`, every core busy).
  */
-async function cpuPerRequest(apiPid, redis, run, answered = (result) => result.requests) {
-  const before = { api: treeCpuSeconds(apiPid), redis: await redisCpuSeconds(redis), client: process.cpuUsage() };
+async function cpuPerRequest(apiPid, redis, run, answered) {
+  const before = { api: treeCpuSeconds(apiPid), redis: await redisCpuSeconds(redis) };
   const result = await run();
-  const client = process.cpuUsage(before.client);
-  // A client in a process of its own reports its CPU; otherwise it is this process's.
-  const clientSeconds = result.clientCpuSeconds ?? (client.user + client.system) / 1e6;
+  const clientSeconds = result.clientCpuSeconds;
   const requests = answered(result);
   const per = (seconds) => Math.round((seconds / requests) * 1e7) / 10;
   const cpu = { api: per(treeCpuSeconds(apiPid) - before.api), redis: per((await redisCpuSeconds(redis)) - before.redis), client: per(clientSeconds) };
@@ -113,27 +112,30 @@ async function cpuPerRequest(apiPid, redis, run, answered = (result) => result.r
   return { result, cpuMicrosPerRequest: { ...cpu, total: Math.round(total * 10) / 10, ceilingRequestsPerSecond: Math.round((os.availableParallelism() * 1e6) / total) } };
 }
 
-async function measure(name, options, cpu) {
-  // Warm-up (JIT, connections), then the measured run.
-  await autocannon({ ...options, duration: 2 });
+/**
+ * A closed-loop run of SECONDS (after 2 s of the same load uncounted) over `paths` of `url`,
+ * from a client process of its own (`closed-loop.mjs`), with the CPU each answer cost.
+ */
+async function measure(name, { url, paths, connections, headers }, cpu) {
   const { result: r, cpuMicrosPerRequest } = await cpuPerRequest(
     cpu.apiPid,
     cpu.redis,
-    () => autocannon({ ...options, duration: SECONDS }),
-    (out) => out['2xx'] + out.non2xx,
+    () => closedLoopProcess(url, { paths, connections, headers, seconds: SECONDS, warmupSeconds: 2 }),
+    // The client's CPU covers every answer, the uncounted ones too.
+    (run) => run.requests + run.uncountedRequests,
   );
   const out = {
-    connections: options.connections,
-    seconds: SECONDS,
-    requests2xx: r['2xx'],
+    connections,
+    seconds: Math.round(r.seconds * 1000) / 1000,
+    requests2xx: r.ok,
     non2xx: r.non2xx,
     errors: r.errors,
-    requestsPerSecond: Math.round(r['2xx'] / SECONDS),
-    latencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max },
-    bytesPerSecond: Math.round(r.throughput.average),
+    requestsPerSecond: r.requestsPerSecond,
+    latencyMs: r.latencyMs,
+    bytesPerSecond: r.bytesPerSecond,
     cpuMicrosPerRequest,
   };
-  console.log(`${name}: ${out.requestsPerSecond} req/s, p50 ${out.latencyMs.p50} ms, p99 ${out.latencyMs.p99} ms, non-2xx ${out.non2xx}, ${(out.bytesPerSecond / 1e6).toFixed(1)} MB/s; CPU µs/request ${JSON.stringify(cpuMicrosPerRequest)}`);
+  console.log(`${name}: ${out.requestsPerSecond} req/s, p50 ${out.latencyMs.p50} ms, p99 ${out.latencyMs.p99} ms, non-2xx ${out.non2xx}, errors ${out.errors}, ${(out.bytesPerSecond / 1e6).toFixed(1)} MB/s; CPU µs/request ${JSON.stringify(cpuMicrosPerRequest)}`);
   return out;
 }
 
@@ -187,21 +189,23 @@ export async function run() {
   try {
     const headers = { 'x-api-key': key };
     const cpu = { apiPid: api.pid, redis };
-    const randomUser = (limit) => (req) => ({ ...req, path: `/v1/users/bench-user-${Math.floor(Math.random() * USERS)}/signals${limit ? `?limit=${limit}` : ''}` });
-    const signals = await measure('signals (limit 100 = whole list)', { url, connections: 32, headers, requests: [{ method: 'GET', setupRequest: randomUser(0) }] }, cpu);
-    const signals20 = await measure('signals (limit 20)', { url, connections: 32, headers, requests: [{ method: 'GET', setupRequest: randomUser(20) }] }, cpu);
+    // The load client counts answers by status only: one answer read in full first (100 stored, 2 invalid).
+    const sampleSignals = await (await fetch(`${url}/v1/users/bench-user-1/signals`, { headers })).json();
+    if (sampleSignals.count !== SIGNALS - 2) throw new Error(`a seeded user's signals answer has ${sampleSignals.count} signals, not ${SIGNALS - 2}`);
+    const userPaths = (limit) => Array.from({ length: USERS }, (_, u) => `/v1/users/bench-user-${u}/signals${limit ? `?limit=${limit}` : ''}`);
+    const signals = await measure('signals (limit 100 = whole list)', { url, connections: 32, headers, paths: userPaths(0) }, cpu);
+    const signals20 = await measure('signals (limit 20)', { url, connections: 32, headers, paths: userPaths(20) }, cpu);
     // An analyst query, not a fan-out: two at a time. Its closed hours are read once per API
     // process (ClosedHourCache); the same read with that cache off is measured below.
-    const metricsQuery = { url: `${url}/v1/campaigns/bench-campaign/metrics?from=${day}&to=${day + DAY}&granularity=minute`, connections: 2, headers };
+    const metricsPath = `/v1/campaigns/bench-campaign/metrics?from=${day}&to=${day + DAY}&granularity=minute`;
+    const metricsQuery = { url, connections: 2, headers, paths: [metricsPath] };
     const metrics = await measure('campaign metrics, 1 day by minute', metricsQuery, cpu);
     // A bidder: random campaigns, many connections, each request one Redis GET.
-    const randomCampaign = (req) => ({ ...req, path: `/v1/bidding/bench-bid-${Math.floor(Math.random() * BIDDING_CAMPAIGNS)}` });
-    const biddingSaturated = await measure('bidding answer', { url, connections: 32, headers, requests: [{ method: 'GET', setupRequest: randomCampaign }] }, cpu);
-    // The target's p99 is at 10,000 requests/s: offered on a steady schedule (a closed loop's p99
-    // at saturation is its queue, 32 connections deep).
-    // In a client process of its own (this one's heap holds the autocannon runs above), after 2 s
-    // of the same load uncounted, as autocannon's runs above have; three runs, the median p99 reported.
     const campaignPaths = Array.from({ length: BIDDING_CAMPAIGNS }, (_, c) => `/v1/bidding/bench-bid-${c}`);
+    const biddingSaturated = await measure('bidding answer', { url, connections: 32, headers, paths: campaignPaths }, cpu);
+    // The target's p99 is at 10,000 requests/s: offered on a steady schedule (a closed loop's p99
+    // at saturation is its queue, 32 connections deep). In a client process of its own, after 2 s
+    // of the same load uncounted, as the closed-loop runs above; three runs, the median p99 reported.
     const openRuns = [];
     for (let i = 0; i < 3; i++) {
       const { result, cpuMicrosPerRequest } = await cpuPerRequest(
@@ -223,9 +227,9 @@ export async function run() {
       atOfferedRate: { requestsPerSecond: 10_000, load: 'open loop, latency from when each request was due; the run with the median p99 of three (each after 2 s uncounted)', ...biddingAtTarget },
       saturated: biddingSaturated,
     };
-    const sample = await (await fetch(metricsQuery.url, { headers })).json();
+    const sample = await (await fetch(`${url}${metricsPath}`, { headers })).json();
     const metricsUncached = await withApi({ ...env, SIGFLOW_API_CLOSED_HOURS_CACHED: '0' }, (other) =>
-      measure('campaign metrics, 1 day by minute, no closed-hour cache', { ...metricsQuery, url: metricsQuery.url.replace(url, other.url) }, { apiPid: other.pid, redis }),
+      measure('campaign metrics, 1 day by minute, no closed-hour cache', { ...metricsQuery, url: other.url }, { apiPid: other.pid, redis }),
     );
     const during = load();
     return {

@@ -2,12 +2,12 @@
 // direct-to-Kafka produce rate. Targets: collector >= 50,000 events/s, direct >= 200,000.
 import { randomUUID } from 'node:crypto';
 import { CompressionTypes } from 'kafkajs';
-import autocannon from 'autocannon';
 import { loadConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
 import { createKafka, deleteTopics, ensureTopics } from '@sigflow/kafka';
 import { freePort } from '../infra/lib/process.mjs';
 import { load, median, startService, stopService } from './lib.mjs';
+import { closedLoop } from './closed-loop.mjs';
 import { openLoop } from './open-loop.mjs';
 
 const BATCH = 500;
@@ -34,27 +34,20 @@ function bodies(count) {
 /** Target of the collector: events/s it carries, and the p99 it answers within at that rate. */
 const TARGET_EVENTS_PER_SECOND = 50_000;
 
-/** One closed-loop autocannon run of `seconds` over the prebuilt bodies: as fast as answered. */
+/** One closed-loop run of `seconds` over the prebuilt bodies (`closed-loop.mjs`): as fast as answered. */
 async function fire(url, bodiesList, { seconds, connections }) {
   let next = 0;
-  const result = await autocannon({
-    url: `${url}/v1/events`,
-    method: 'POST',
-    connections,
-    duration: seconds,
-    headers: { 'content-type': 'application/json' },
-    requests: [{ setupRequest: (req) => ({ ...req, body: bodiesList[next++ % bodiesList.length] }) }],
-  });
-  const ok = result['2xx'];
+  const request = () => ({ path: '/v1/events', body: bodiesList[next++ % bodiesList.length] });
+  const r = await closedLoop(url, request, { seconds, connections, headers: { 'content-type': 'application/json' } });
   return {
     seconds,
     connections,
     offeredRequestsPerSecond: null,
-    requests2xx: ok,
-    non2xx: result.non2xx,
-    errors: result.errors,
-    eventsPerSecond: Math.round((ok * BATCH) / seconds),
-    latencyMs: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max },
+    requests2xx: r.ok,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    eventsPerSecond: Math.round((r.ok * BATCH) / r.seconds),
+    latencyMs: { p50: r.latencyMs.p50, p99: r.latencyMs.p99, max: r.latencyMs.max },
   };
 }
 
