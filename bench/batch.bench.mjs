@@ -256,41 +256,66 @@ export async function writeSyntheticDay(archiveRoot, events) {
 /** Scans per thread count; the figure is their median (one scan of 10 M rows is half a second: a single one swings with the host). */
 const SCAN_RUNS = 5;
 
+/** The scan: every column the recompute reads, decoded and consumed (no grouping, no sort). */
+const SCAN_QUERY = `SELECT count(*), sum(ts), sum(received_at), sum(kafka_offset), sum(length(event_id)), sum(length(user_id)),
+                           sum(length(type)), count(ip), count(user_agent), count(campaign_id), count(ad_id), count(channel),
+                           count(page_id), count(element_id), sum(value)
+                    FROM read_parquet($glob, hive_partitioning = false)`;
+
 /**
- * A full scan of the day's archive with DuckDB: every column the recompute reads, decoded and
- * summed (no grouping, no sort), {@link SCAN_RUNS} times in one DuckDB instance of `threads`
- * threads; the median scan is the figure.
+ * A full scan of the day's archive with DuckDB ({@link SCAN_QUERY}), {@link SCAN_RUNS} times in
+ * one DuckDB instance of `threads` threads; the median scan is the figure. One more scan runs
+ * with DuckDB's profiler: its operators' CPU says what bounds the figure.
  */
 async function scanBench(archiveRoot, threads) {
   const db = await DuckDBInstance.create(':memory:', { threads: String(threads) });
   const conn = await db.connect();
   const glob = path.join(archiveRoot, 'events', '**', '*.parquet');
   const scans = [];
-  for (let i = 0; i < SCAN_RUNS; i++) {
-    scans.push(
-      await timed(() =>
-        conn.runAndReadAll(
-          `SELECT count(*), sum(ts), sum(received_at), sum(kafka_offset), sum(length(event_id)), sum(length(user_id)),
-                  sum(length(type)), count(ip), count(user_agent), count(campaign_id), count(ad_id), count(channel),
-                  count(page_id), count(element_id), sum(value)
-           FROM read_parquet($glob, hive_partitioning = false)`,
-          { glob },
-        ),
-      ),
-    );
-  }
+  for (let i = 0; i < SCAN_RUNS; i++) scans.push(await timed(() => conn.runAndReadAll(SCAN_QUERY, { glob })));
+  const rows = Number(scans[0].value.getRows()[0][0]);
+  const profile = await scanProfile(conn, glob, rows, threads);
   conn.closeSync();
   db.closeSync();
   const ms = scans.map((s) => s.ms).sort((a, b) => a - b);
   const median = ms[Math.floor(ms.length / 2)];
-  const rows = Number(scans[0].value.getRows()[0][0]);
   return {
     rows,
     seconds: Math.round(median) / 1000,
     rowsPerSecond: Math.round(rows / (median / 1000)),
     threads,
     runsSeconds: ms.map((m) => Math.round(m) / 1000),
+    profile,
     target: 20_000_000,
+  };
+}
+
+/**
+ * One scan under DuckDB's JSON profiler: CPU seconds per operator (summed over threads), the
+ * table scan's share (the archive's read and decode) and the rows/s the table scan alone would
+ * give on `threads` threads (its CPU spread over them), against the query's other operators
+ * (the bench's own projection and aggregates).
+ */
+async function scanProfile(conn, glob, rows, threads) {
+  const file = path.join(os.tmpdir(), `sigflow-scan-profile-${process.pid}.json`);
+  await conn.run(`PRAGMA enable_profiling = 'json'`);
+  await conn.run(`PRAGMA profiling_output = '${file}'`);
+  await conn.runAndReadAll(SCAN_QUERY, { glob });
+  await conn.run('PRAGMA disable_profiling');
+  const tree = JSON.parse(fs.readFileSync(file, 'utf8'));
+  fs.rmSync(file, { force: true });
+  const cpuSeconds = {};
+  const walk = (node) => {
+    if (node.operator_type) cpuSeconds[node.operator_type] = Math.round(((cpuSeconds[node.operator_type] ?? 0) + node.operator_timing) * 1000) / 1000;
+    (node.children ?? []).forEach(walk);
+  };
+  walk(tree);
+  const total = Object.values(cpuSeconds).reduce((a, b) => a + b, 0);
+  const scan = cpuSeconds.TABLE_SCAN ?? 0;
+  return {
+    operatorCpuSeconds: cpuSeconds,
+    tableScanShare: Math.round((scan / total) * 1000) / 1000,
+    tableScanRowsPerSecond: scan > 0 ? Math.round(rows / (scan / threads)) : null,
   };
 }
 
@@ -448,10 +473,14 @@ async function recomputeBench(events, parts) {
       for (const threads of [1, 2]) {
         const s = await scanBench(dir, threads);
         byThreads[threads] = s;
-        console.log(`scan (${threads} thread${threads > 1 ? 's' : ''}): ${s.rowsPerSecond} rows/s (median of ${s.runsSeconds.length} scans of ${s.rows} rows: ${s.seconds} s)`);
+        console.log(`scan (${threads} thread${threads > 1 ? 's' : ''}): ${s.rowsPerSecond} rows/s (median of ${s.runsSeconds.length} scans of ${s.rows} rows: ${s.seconds} s); operators' CPU s ${JSON.stringify(s.profile.operatorCpuSeconds)}, table scan alone ${s.profile.tableScanRowsPerSecond} rows/s`);
       }
       const all = byThreads[Math.min(2, os.cpus().length)];
-      scan = { ...all, rowsPerSecondByThreads: { 1: byThreads[1].rowsPerSecond, 2: byThreads[2].rowsPerSecond } };
+      scan = {
+        ...all,
+        rowsPerSecondByThreads: { 1: byThreads[1].rowsPerSecond, 2: byThreads[2].rowsPerSecond },
+        tableScanRowsPerSecondByThreads: { 1: byThreads[1].profile.tableScanRowsPerSecond, 2: byThreads[2].profile.tableScanRowsPerSecond },
+      };
     }
     if (!parts.has('recompute')) return { scan };
     await publishBenchModels(redis, env.SIGFLOW_REDIS_PREFIX);
