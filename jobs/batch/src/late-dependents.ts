@@ -123,7 +123,7 @@ async function touchedBy(
   const late = filesParam(lateNames);
   const near = filesParam(files.neighbourFiles);
   const conv = filesParam(files.conversionFiles);
-  const read = ['user_id', 'type', 'ts', 'kafka_partition', 'ip', 'ip_key'] as const;
+  const read = ['user_id', 'type', 'ts', 'ip', 'ip_key'] as const;
   const next = hour + HOUR_MS;
   try {
     await conn.run(
@@ -134,7 +134,7 @@ async function touchedBy(
     await withArchiveColumns(conn, lateNames, (columns) =>
       conn.run(
         `CREATE OR REPLACE TEMP TABLE late_touchpoints AS
-         SELECT user_id, type, ts, kafka_partition, coalesce(ip_key, ip) AS flood_ip, landed
+         SELECT user_id, type, ts, coalesce(ip_key, ip) AS flood_ip, landed
          FROM (SELECT ${columns}, filename FROM read_parquet($files, union_by_name = true, hive_partitioning = false, filename = true))
          JOIN late_files USING (filename)
          WHERE type IN ('impression', 'click') AND ts >= $from AND ts < $to`,
@@ -149,7 +149,7 @@ async function touchedBy(
            UNION ALL
            SELECT n.user_id, l.landed FROM (SELECT ${columns} FROM ${readFiles('files')}) n
            JOIN late_touchpoints l ON l.type = 'click' AND l.flood_ip IS NOT NULL
-             AND n.kafka_partition = l.kafka_partition AND coalesce(n.ip_key, n.ip) = l.flood_ip
+             AND coalesce(n.ip_key, n.ip) = l.flood_ip
              AND n.ts >= l.ts AND n.ts <= l.ts + $flood
            WHERE n.type = 'click')
          GROUP BY user_id`,

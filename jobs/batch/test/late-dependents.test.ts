@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
 import { foldOutcomes, processBatch, type EventOutcome } from '@sigflow/core';
@@ -39,8 +40,8 @@ function onTime(): ReceivedEvent[] {
 /**
  * Late, into hour 1, after hours 0-5 were computed: u1 saw c2 (its conversion's last touch
  * becomes c2); u3 saw the ad it clicks 15 min later (the click in hour 2 becomes valid); ten
- * other users clicked from w's IP in the minute before w's click (which becomes the 11th: a flood,
- * so w's path in hour 4 loses it).
+ * other users (of other partitions) clicked from w's IP in the minute before w's click (which
+ * becomes the 11th: a flood, so w's path in hour 4 loses it).
  */
 function late(): ReceivedEvent[] {
   const events = [
@@ -82,7 +83,9 @@ describe('a late file makes the later hours it changes dirty', () => {
     await recomputeHours({ context: ctx, from: H(0), to: H(6), duckdb });
     const before = await readBatchHourEntries(redis, keys, [0, 1, 2, 3, 4, 5].map(H));
 
-    await writeArchive(config.archiver.dir, late().map((event, i) => ({ event, partition: 0, offset: String(100 + i) })));
+    // The ten other users' clicks land in other partitions than w's (the IP flood counts every partition).
+    const partitionOf = (user: string) => (user.startsWith('v') ? 1 + (Number(user.slice(1)) % 3) : 0);
+    await writeArchive(config.archiver.dir, late().map((event, i) => ({ event, partition: partitionOf(event.user_id), offset: String(100 + i) })));
     const mark = markDirtyCommand(keys, [H(1)], Date.now());
     await redis.call(...(mark as [string, ...(string | number)[]]));
     const result = await recomputeDirtyHours({ context: ctx, duckdb });
@@ -121,11 +124,13 @@ describe('a late file makes the later hours it changes dirty', () => {
     for (const h of erased.hours) expect((await recomputeHours({ context: ctx, from: h, to: h + HOUR, duckdb })).staleHoursMarked).toEqual([]);
     expect(await redis.zcard(keys.dirtyHours())).toBe(0);
 
-    // Hour 1 holds the on-time file and the late one (partition 0): merged, it landed when the late one did.
-    const hour1 = await listRangeFiles(config.archiver.dir, H(1), H(2));
+    // Hour 1 holds partition 0's on-time file and late one: merged, it landed when the late one did.
+    const partition0 = (files: string[]) => files.filter((f) => path.basename(f).startsWith('p0-'));
+    const hour1 = partition0(await listRangeFiles(config.archiver.dir, H(1), H(2)));
+    expect(hour1).toHaveLength(2);
     const newest = Math.max(...hour1.map((f) => fs.statSync(f).mtimeMs));
     await compactHour({ context: ctx, hour: H(1), force: true, duckdb });
-    const merged = await listRangeFiles(config.archiver.dir, H(1), H(2));
+    const merged = partition0(await listRangeFiles(config.archiver.dir, H(1), H(2)));
     expect(merged).toHaveLength(1);
     expect(Math.abs(fs.statSync(merged[0]!).mtimeMs - newest)).toBeLessThan(1);
   });

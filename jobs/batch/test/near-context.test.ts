@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
 import { foldOutcomes, processBatch } from '@sigflow/core';
 import type { ReceivedEvent } from '@sigflow/events';
+import type { ArchivedEvent } from '@sigflow/archive';
 import { createRedis, StoreKeys, type RedisClient } from '@sigflow/store';
 import { recomputeHours } from '../src/index.js';
-import { HOUR, MINUTE, SECOND, T0, actualHashes, click, expectedHashes, impression, rounded, testConfig, withBatch, writeArchive, endTestRun } from './helpers.js';
+import { HOUR, MINUTE, SECOND, T0, actualHashes, click, conversion, expectedHashes, impression, rounded, testConfig, withBatch, writeArchive, endTestRun } from './helpers.js';
 
 const FROM = T0 + HOUR;
 const ad = { campaign: 'c1', ad: 'a1', channel: 'search' };
@@ -47,5 +48,48 @@ describe('the context a recompute reads from before its hours', () => {
     expect(outcomes.filter((o) => o.windowMetric?.clicks === 1 && o.status === 'valid')).toHaveLength(10);
     const actual = await actualHashes(redis, new StoreKeys(config.redis.keyPrefix), FROM, hour!.version);
     expect(rounded(actual)).toEqual(rounded(expectedHashes(foldOutcomes(outcomes))));
+  });
+});
+
+describe('the far context of a converting user', () => {
+  let config: SigflowConfig;
+  let dir: string;
+  let redis: RedisClient;
+
+  beforeAll(() => {
+    ({ config, dir } = testConfig('far-context'));
+    config = withBatch(config, { writeViewParquet: false });
+    redis = createRedis(config.redis);
+  });
+
+  afterAll(() => endTestRun({ config, dir, redis }));
+
+  it("judges a converting user's earlier click a flood by the clicks of its IP in other partitions", async () => {
+    // w (partition 0) saw cB and then cA five hours before the hour, clicked cB from a shared IP,
+    // and converts in the hour. Ten users of partitions 1-3 clicked from that IP in the 20 s
+    // before: w's click is the 11th of its IP in 60 s (DESIGN.md: the IP flood counts every
+    // partition), so it is no touchpoint and the conversion's last touch is cA, not cB.
+    const ip = '198.51.100.23';
+    const at = FROM - 5 * HOUR;
+    const cA = { campaign: 'cA', ad: 'aA', channel: 'display' };
+    const cB = { campaign: 'cB', ad: 'aB', channel: 'social' };
+    const events: ArchivedEvent[] = [
+      impression({ id: 'w-iB', user: 'w', ts: at - 5 * MINUTE, ...cB }),
+      impression({ id: 'w-iA', user: 'w', ts: at - 2 * MINUTE, ...cA }),
+      click({ id: 'w-cB', user: 'w', ts: at, ip, ...cB }),
+      conversion({ id: 'w-cv', user: 'w', ts: FROM + 10 * MINUTE, value: 3 }),
+    ].map((event, i) => ({ event, partition: 0, offset: String(1000 + i) }));
+    for (let k = 0; k < 10; k++) {
+      const event = click({ id: `n${k}-c`, user: `n${k}`, ts: at - 20 * SECOND + k * SECOND, ip, ...cA });
+      events.push({ event, partition: 1 + (k % 3), offset: String(1000 + k) });
+    }
+    await writeArchive(config.archiver.dir, events);
+    const result = await recomputeHours({ config, redis, from: FROM, to: FROM + HOUR, computedBy: 'test' });
+    const version = result.hours[0]!.version;
+    const keys = new StoreKeys(config.redis.keyPrefix);
+    const lastTouch = await redis.hgetall(keys.batchAttribution('last_touch', FROM, version));
+    // Fields: window, campaign, channel, 'c' (conversions) or 'r' (revenue).
+    const conversions = Object.entries(lastTouch).filter(([f]) => f.endsWith('\tc')).map(([f, n]) => [f.split('\t')[1], Number(n)]).filter(([, n]) => n !== 0);
+    expect(conversions).toEqual([['cA', 1]]);
   });
 });
