@@ -6,6 +6,7 @@ import { markDirtyCommand } from '@sigflow/store';
 import type { BatchContext } from './batch-context.js';
 import { filesParam, readFiles } from './archive-scan.js';
 import type { DuckDBSession } from './duckdb-session.js';
+import { hoursReachedThroughFloods } from './erasure-flood-reach.js';
 import { ArchiveScanError } from './errors.js';
 
 /** An archive file holding some of a person's rows. */
@@ -21,7 +22,7 @@ export interface ArchiveErasure {
   readonly filesRewritten: number;
   readonly filesRemoved: number;
   readonly rowsRemoved: number;
-  /** Hours whose files changed. */
+  /** Hours whose files changed, and the computed hours the person's clicks reached through other people's IP floods. */
   readonly hours: number[];
   /** Scans of the whole archive (the last one found nothing). */
   readonly passes: number;
@@ -109,9 +110,13 @@ export async function eraseFromArchive(
       let done = 0;
       // Every hour this pass will change is reported (kept in the job's progress) before any file
       // changes: an attempt killed right after a rewrite leaves that hour listed for the retry,
-      // which finds the file clean and would otherwise never recompute it.
-      for (const h of holding) hours.add(h.hour);
+      // which finds the file clean and would otherwise never recompute it. So are the hours the
+      // person's clicks reach through other people's IP floods, found while the clicks are there.
+      const reached = await hoursReachedThroughFloods(ctx, session.connection, userId, holding.map((h) => h.file));
+      for (const h of [...holding.map((f) => f.hour), ...reached]) hours.add(h);
       await onFile({ filesWithRows: holding.length, filesDone: 0, hours: [...hours] });
+      const reachedDirty = markDirtyCommand(ctx.keys, reached, Date.now());
+      if (reachedDirty) await ctx.redis.call(...(reachedDirty as [string, ...(string | number)[]]));
       for (const h of holding) {
         const dirty = markDirtyCommand(ctx.keys, [h.hour], Date.now());
         if (dirty) await ctx.redis.call(...(dirty as [string, ...(string | number)[]]));

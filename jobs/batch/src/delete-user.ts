@@ -20,7 +20,10 @@ export interface DeletionProgress {
   /** Archive files found holding the person's rows in the current pass, and rewritten of them. */
   readonly filesWithRows: number;
   readonly filesDone: number;
-  /** Hours whose archive files changed (kept across attempts: they are recomputed). */
+  /**
+   * Hours whose archive files changed, and the computed hours the person's clicks reached through
+   * other people's IP floods (kept across attempts: they are recomputed).
+   */
   readonly hours: readonly number[];
   readonly hoursRecomputed: number;
 }
@@ -31,7 +34,7 @@ export interface DeletionResult {
   readonly filesRewritten: number;
   readonly filesRemoved: number;
   readonly rowsRemoved: number;
-  /** Hours whose archive files changed, all recomputed (with the hours between two of them less than a pass apart). */
+  /** The hours of {@link DeletionProgress.hours}, all recomputed (with the hours between two of them less than a pass apart). */
   readonly hours: number[];
   readonly passes: number;
 }
