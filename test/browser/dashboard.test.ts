@@ -53,6 +53,8 @@ describe('dashboard in headless Chromium', () => {
   let profileDir: string;
   let port: number;
   let collectorUrl: string;
+  /** The job id the first reprocess from the page got (the next one waits for another). */
+  let lastReprocessId: string | null = null;
 
   /** The API's answer with a key (the numbers the page must show). */
   const apiGet = async (url: string, withKey = key) => {
@@ -193,6 +195,7 @@ describe('dashboard in headless Chromium', () => {
     await recordProgress(page);
     await page.click('#reprocess-submit');
     const jobId = await waitUntil('the page to show the new job id', () => dataOf(page, '#reprocess-result', 'data-job-id'), (id) => id !== null, 30_000);
+    lastReprocessId = jobId;
     await page.waitForSelector(`#job-live[data-job-id="${jobId}"][data-state="completed"]`, { timeout: 180_000 });
     const seen = (await page.evaluate('window.seenProgress')) as string[];
     const percents = seen.map((p) => Number(JSON.parse(p).percent));
@@ -210,6 +213,22 @@ describe('dashboard in headless Chromium', () => {
     await waitUntil('batch numbers on the page', () => page.locator('#campaign-table .src-batch').count(), (n) => n > 0, 30_000);
     const status = await page.textContent('#status');
     expect(Date.parse(`${/batch watermark (\S+ \S+) UTC/.exec(status ?? '')?.[1]?.replace(' ', 'T')}Z`)).toBeGreaterThanOrEqual(closed.from + 3_600_000);
+  });
+
+  it("a reprocess longer than a part is one row of the page's job list: its parts are not listed", async () => {
+    // Five hours two days back (no traffic there): more than SIGFLOW_BATCH_HOURS_PER_PART (4), so it fans out.
+    const from = hourStart(closed.from - 2 * 86_400_000);
+    await page.fill('#reprocess-from', isoMinute(from));
+    await page.fill('#reprocess-to', isoMinute(from + 5 * 3_600_000));
+    await page.click('#reprocess-submit');
+    const jobId = await waitUntil('the long reprocess job id', () => dataOf(page, '#reprocess-result', 'data-job-id'), (id) => id !== null && id !== lastReprocessId, 30_000);
+    await page.waitForSelector(`#jobs-table tr[data-job-id="${jobId}"][data-state="completed"]`, { timeout: 120_000 });
+    const listed = (await apiGet('/v1/jobs?limit=50')).body['jobs'] as { id: string; parentId: string | null }[];
+    const parts = listed.filter((j) => j.parentId === jobId).map((j) => j.id);
+    expect(parts).toHaveLength(2);
+    const rows = await page.locator('#jobs-table tr[data-job-id]').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-job-id')));
+    expect(rows).toContain(jobId);
+    expect(rows.filter((id) => parts.includes(id as string))).toEqual([]);
   });
 
   it('a training from the page publishes a Shapley table the header names, with its coalitions', async () => {

@@ -16,7 +16,9 @@ Commands:
   recompute-dirty [--wait]                       recompute every dirty hour now
   enforce-retention [--wait]                     remove archive hours older than SIGFLOW_RETENTION_MS now
   delete-user --user <id> [--wait]               delete a person's data (tombstone at once, then the job)
-  list [--state <state>] [--limit <n>]           recent jobs (states: waiting, active, waiting-children, delayed, completed, failed)
+  list [--state <state>] [--limit <n>] [--top-level]
+                                                 recent jobs (states: waiting, active, waiting-children, delayed, completed, failed);
+                                                 a recompute's parts say "part of <id>", --top-level leaves them out
   status <id> [--watch]                          one job with a progress bar (--watch: until it ends)
   schedules                                      the job schedulers and their next run
 
@@ -52,6 +54,7 @@ const options = {
   state: { type: 'string' },
   limit: { type: 'string' },
   user: { type: 'string' },
+  'top-level': { type: 'boolean' },
 } as const;
 
 type Parsed = ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof options }>>;
@@ -141,7 +144,7 @@ export async function runCli(argv: readonly string[], config: SigflowConfig, out
     if (kind) return await enqueueJob(queue, kind, data, args.values.wait === true, out);
     if (command === 'delete-user') return await deleteUser(queue, connection, config, args.values.user, args.values.wait === true, out);
     if (command === 'status') return await showStatus(queue, args.positionals[0], args.values.watch === true, out);
-    if (command === 'list') return await listJobs(queue, args.values.state, Number(args.values.limit ?? 20), out);
+    if (command === 'list') return await listJobs(queue, args.values.state, Number(args.values.limit ?? 20), out, args.values['top-level'] === true);
     return await listSchedules(queue, out);
   } finally {
     await queue.close();

@@ -83,17 +83,25 @@ export async function showStatus(queue: Queue, id: string | undefined, watch: bo
   return 0;
 }
 
-/** `jobs list [--state s] [--limit n]`: newest first. */
-export async function listJobs(queue: Queue, state: string | undefined, limit: number, out: CliOutput): Promise<number> {
+/** How many jobs `jobs list --top-level` reads per line it prints (a day's recompute fans out as 6 parts, newer than their parent). */
+const readPerLineTopLevel = 8;
+
+/**
+ * `jobs list [--state s] [--limit n] [--top-level]`: newest first; a recompute's parts end with
+ * `part of <parent id>`, and `--top-level` leaves them out.
+ */
+export async function listJobs(queue: Queue, state: string | undefined, limit: number, out: CliOutput, topLevel = false): Promise<number> {
   const states = state ? [state] : ['active', 'waiting', 'waiting-children', 'delayed', 'completed', 'failed'];
-  const jobs = await queue.getJobs(states as Parameters<Queue['getJobs']>[0], 0, Math.max(1, limit) - 1, false);
+  const read = Math.max(1, limit) * (topLevel ? readPerLineTopLevel : 1);
+  const jobs = (await queue.getJobs(states as Parameters<Queue['getJobs']>[0], 0, read - 1, false)).filter((job) => job && !(topLevel && job.parent));
   out.log(`${'id'.padEnd(28)} ${'kind'.padEnd(18)} ${'state'.padEnd(10)} ${'progress'.padStart(8)}  created               data`);
   for (const job of jobs.sort((a, b) => b.timestamp - a.timestamp).slice(0, limit)) {
     const p = job.progress as Partial<JobProgress> | number;
     const percent = typeof p === 'object' && p !== null ? Number(p.percent ?? 0) : Number(p) || 0;
     const error = job.failedReason ? `  error: ${job.failedReason}` : '';
+    const part = job.parent ? `  part of ${job.parent.id}` : '';
     out.log(
-      `${String(job.id).padEnd(28)} ${job.name.padEnd(18)} ${(await job.getState()).padEnd(10)} ${`${percent.toFixed(1)}%`.padStart(8)}  ${time(job.timestamp)}  ${JSON.stringify(job.data)}${error}`,
+      `${String(job.id).padEnd(28)} ${job.name.padEnd(18)} ${(await job.getState()).padEnd(10)} ${`${percent.toFixed(1)}%`.padStart(8)}  ${time(job.timestamp)}  ${JSON.stringify(job.data)}${error}${part}`,
     );
   }
   if (jobs.length === 0) out.log('(no jobs)');

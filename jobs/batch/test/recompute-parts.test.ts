@@ -10,6 +10,7 @@ import { createLogger, createMetricsRegistry } from '@sigflow/observability';
 import { createRedis, readBatchHourEntries, StoreKeys, type RedisClient } from '@sigflow/store';
 import { bullConnection, bullPrefix, openBatchQueue } from '@sigflow/batch-jobs';
 import { createBatchContext, startBatchWorker, type BatchWorker, type JobProgress } from '../src/index.js';
+import { listJobs } from '../src/cli-views.js';
 import { HOUR, MINUTE, SECOND, T0, actualHashes, click, conversion, deleteKeys, expectedHashes, impression, rounded, testConfig, writeArchive } from './helpers.js';
 
 const HOURS = 5;
@@ -107,6 +108,17 @@ describe('a long recompute fans out as parts that several workers take', () => {
     expect(result.recomputedHours).toEqual(Array.from({ length: HOURS }, (_, h) => T0 + h * HOUR));
     expect(result.segments).toBeDefined();
     expect(seen.at(-1)).toMatchObject({ hoursDone: HOURS, hoursTotal: HOURS, percent: 100 });
+
+    // The CLI's job list: each part names its parent; --top-level shows the recompute alone.
+    const listed = async (topLevel: boolean) => {
+      const lines: string[] = [];
+      expect(await listJobs(queue, 'completed', 10, { log: (l) => lines.push(l), error: (l) => lines.push(l), progress: () => undefined }, topLevel)).toBe(0);
+      return lines.slice(1).filter((l) => l.includes('"requestedBy":"test:parts"'));
+    };
+    const all = await listed(false);
+    expect(all.filter((l) => l.startsWith(String(job.id)))).toHaveLength(1);
+    expect(all.filter((l) => l.includes(`part of ${job.id}`) && l.includes('recompute-part'))).toHaveLength(3);
+    expect((await listed(true)).map((l) => l.split(' ')[0])).toEqual([String(job.id)]);
 
     const entries = await readBatchHourEntries(redis, keys, result.recomputedHours);
     for (const hour of result.recomputedHours) {

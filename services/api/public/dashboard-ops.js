@@ -75,7 +75,7 @@ async function jobsPanel(role) {
     clear($('schedules-table').tBodies[0]);
     return;
   }
-  const [{ jobs }, { schedules }] = await Promise.all([api('/v1/jobs?limit=15'), api('/v1/schedules')]);
+  const [{ jobs }, { schedules }] = await Promise.all([api('/v1/jobs?limit=15&parts=false'), api('/v1/schedules')]);
   clear(tbody);
   for (const j of jobs) tbody.append(jobRow(j));
   if (!jobs.length) tbody.append(el('tr', {}, el('td', { colspan: 8, class: 'muted' }, 'no jobs')));

@@ -78,6 +78,25 @@ describe('batch jobs and schedules through BullMQ', () => {
     }
   });
 
+  it("lists a recompute's parts with their parent, or leaves them out with parts=false", async () => {
+    // As the batch worker fans a long recompute out: parts are jobs of the same queue with a parent.
+    const parent = (await reprocess(H + 10 * HOUR, H + 15 * HOUR)).json();
+    const parentRef = { id: parent.id, queue: api.queue.qualifiedName };
+    const parts = await Promise.all(
+      [[10, 12], [12, 14], [14, 15]].map(([a, b]) => api.queue.add('recompute-part', { from: H + a! * HOUR, to: H + b! * HOUR }, { parent: parentRef })),
+    );
+    const partIds = parts.map((p) => String(p.id)).sort();
+    type Listed = { id: string; name: string; parentId: string | null };
+    const list = async (query: string) => ((await api.app.inject({ url: `/v1/jobs?limit=10${query}`, headers: ops })).json().jobs as Listed[]).filter((j) => j.id === parent.id || partIds.includes(j.id));
+    const all = await list('');
+    expect(all.filter((j) => j.parentId === parent.id).map((j) => j.id).sort()).toEqual(partIds);
+    expect(all.find((j) => j.id === parent.id)).toMatchObject({ name: 'recompute', parentId: null });
+    expect((await list('&parts=false')).map((j) => j.id)).toEqual([parent.id]);
+    expect((await api.app.inject({ url: `/v1/jobs/${partIds[0]}`, headers: ops })).json()).toMatchObject({ parentId: parent.id });
+    for (const p of parts) await p.remove();
+    await (await api.queue.getJob(parent.id))?.remove();
+  });
+
   it('schedules: create with a cron pattern, change to an interval keeping the job, list', async () => {
     const put = (name: string, payload: object) => api.app.inject({ method: 'PUT', url: `/v1/schedules/${name}`, headers: ops, payload });
     const created = await put('recompute-dirty', { pattern: '*/5 * * * *', data: { requestedBy: 'ops-team' } });

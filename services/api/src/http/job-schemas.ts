@@ -23,6 +23,7 @@ export const JobView = Type.Object({
   processedOn: Nullable(Type.Integer()),
   finishedOn: Nullable(Type.Integer()),
   returnValue: Type.Unknown(),
+  parentId: Nullable(Type.String({ description: 'The job this one is a part of (a recompute-part names its recompute); null for a job of its own' })),
 });
 
 // At most 15 digits, like the string form (parseTime): later times have no date (8.64e15 is the
@@ -49,6 +50,7 @@ export function jobView(job: Job, state: string) {
     processedOn: job.processedOn ?? null,
     finishedOn: job.finishedOn ?? null,
     returnValue: job.returnvalue ?? null,
+    parentId: job.parent ? String(job.parent.id) : null,
   };
 }
 

@@ -40,12 +40,19 @@ function parseStates(value: string | undefined): JobStateName[] {
   });
 }
 
-/** Newest first, at most `limit`, over the given states. */
-async function listJobs(queue: Queue, states: readonly JobStateName[], limit: number) {
+/**
+ * How many jobs of each state a listing without parts reads for `limit` answers: a recompute of a
+ * day fans out as 6 parts (`SIGFLOW_BATCH_HOURS_PER_PART`), which are newer than their parent.
+ */
+const readPerAnswerWithoutParts = 8;
+
+/** Newest first, at most `limit`, over the given states; with `parts` false, only jobs of their own (no parent). */
+async function listJobs(queue: Queue, states: readonly JobStateName[], limit: number, parts: boolean) {
+  const read = parts ? limit : limit * readPerAnswerWithoutParts;
   const lists = await Promise.all(
     states.map(async (state) => {
-      const jobs = await queue.getJobs([bullJobType[state]], 0, limit - 1, false);
-      return jobs.filter(Boolean).map((job) => jobView(job, state));
+      const jobs = await queue.getJobs([bullJobType[state]], 0, read - 1, false);
+      return jobs.filter((job) => job && (parts || !job.parent)).map((job) => jobView(job, state));
     }),
   );
   return lists.flat().sort((a, b) => b.createdAt - a.createdAt || (b.id < a.id ? -1 : 1)).slice(0, limit);
@@ -59,6 +66,7 @@ const ListQuery = Type.Object(
   {
     state: Type.Optional(Type.String({ maxLength: 200, description: `Comma list of states (default: all): ${jobStates.join(', ')}` })),
     limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+    parts: Type.Boolean({ default: true, description: "false: only jobs of their own, not the recompute-part jobs a long recompute fans out into (each names its parent in parentId; the parent's answer sums them)" }),
   },
   { additionalProperties: false },
 );
@@ -123,7 +131,7 @@ export const jobRoutes: RoutePlugin = async (app, { ctx }) => {
   app.get(
     '',
     { ...route, schema: { ...tagged, summary: 'Recent batch jobs, newest first', querystring: ListQuery, response: { 200: Type.Object({ jobs: Type.Array(JobView) }), ...errorResponses } } },
-    async (request) => ({ jobs: await listJobs(queue, parseStates(request.query.state), request.query.limit) }),
+    async (request) => ({ jobs: await listJobs(queue, parseStates(request.query.state), request.query.limit, request.query.parts) }),
   );
 
   app.get(
