@@ -1,4 +1,4 @@
-import type { Result } from 'ioredis';
+import { LuaScript } from './lua-script.js';
 import type { RedisClient } from './redis-client.js';
 import { field, type StoreKeys } from './store-keys.js';
 import type { RedisCommand } from './view-commands.js';
@@ -31,7 +31,7 @@ export function markDirtyCommand(keys: StoreKeys, hours: Iterable<number>, now: 
   return args.length === 0 ? null : ['ZADD', keys.dirtyHours(), 'GT', ...args];
 }
 
-const hsetMaxScript = `
+const hsetMaxScript = new LuaScript(`
 local n = 0
 for i = 1, #ARGV, 2 do
   local current = tonumber(redis.call('HGET', KEYS[1], ARGV[i]) or '-1')
@@ -41,13 +41,8 @@ for i = 1, #ARGV, 2 do
   end
 end
 return n
-`;
+`);
 
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    sigflowHsetMax(key: string, ...args: (string | number)[]): Result<number, Context>;
-  }
-}
 
 /**
  * Raises archive watermarks (never lowers them): several archiver instances and the idle rule
@@ -60,12 +55,9 @@ export async function raiseArchiveWatermarks(
   watermarks: ReadonlyMap<number, number>,
 ): Promise<void> {
   if (watermarks.size === 0) return;
-  if (typeof (redis as Partial<RedisClient>).sigflowHsetMax !== 'function') {
-    redis.defineCommand('sigflowHsetMax', { numberOfKeys: 1, lua: hsetMaxScript });
-  }
   const args: (string | number)[] = [];
   for (const [partition, ts] of watermarks) args.push(archiveWatermarkField(topic, partition), Math.floor(ts));
-  await redis.sigflowHsetMax(archiveWatermarksKey(keys), ...args);
+  await hsetMaxScript.run(redis, [archiveWatermarksKey(keys)], args);
 }
 
 /** Per-partition archive watermarks of one topic. */

@@ -1,4 +1,4 @@
-import type { Result } from 'ioredis';
+import { LuaScript } from './lua-script.js';
 import type { RedisClient } from './redis-client.js';
 import type { MarkovModel } from '@sigflow/core';
 import type { StoreKeys } from './store-keys.js';
@@ -111,7 +111,7 @@ export function batchVersionKeysKey(keys: StoreKeys, hourStart: number, version:
  * clears the dirty mark if no file landed since `asOf`. Then watermark = min(candidate, every
  * hour still dirty). Returns [hour, previous entry ('' = none), replaced (1/0)] triples.
  */
-const switchScript = `
+const switchScript = new LuaScript(`
 local asOf = tonumber(ARGV[1])
 local out = {}
 for i = 3, #ARGV, 2 do
@@ -141,13 +141,8 @@ if ARGV[2] ~= '' then
   redis.call('SET', KEYS[3], string.format('%d', wm))
 end
 return out
-`;
+`);
 
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    sigflowBatchSwitch(k1: string, k2: string, k3: string, ...args: (string | number)[]): Result<(string | number)[], Context>;
-  }
-}
 
 /** One hour of a switch: its new entry. */
 export interface BatchSwitchHour {
@@ -175,12 +170,9 @@ export async function switchBatchHours(
   watermarkCandidate: number | null,
   hours: readonly BatchSwitchHour[],
 ): Promise<BatchSwitchResult[]> {
-  if (typeof (redis as Partial<RedisClient>).sigflowBatchSwitch !== 'function') {
-    redis.defineCommand('sigflowBatchSwitch', { numberOfKeys: 3, lua: switchScript });
-  }
   const args: (string | number)[] = [asOf, watermarkCandidate === null ? '' : Math.floor(watermarkCandidate)];
   for (const h of hours) args.push(h.hourStart, JSON.stringify(h.entry));
-  const out = await redis.sigflowBatchSwitch(keys.batchHours(), keys.dirtyHours(), keys.batchWatermark(), ...args);
+  const out = (await switchScript.run(redis, [keys.batchHours(), keys.dirtyHours(), keys.batchWatermark()], args)) as (string | number)[];
   const results: BatchSwitchResult[] = [];
   for (let i = 0; i < out.length; i += 3) {
     results.push({
