@@ -43,7 +43,6 @@ end
 return n
 `);
 
-
 /**
  * Raises archive watermarks (never lowers them): several archiver instances and the idle rule
  * may write the same field in any order.

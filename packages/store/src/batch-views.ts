@@ -143,7 +143,6 @@ end
 return out
 `);
 
-
 /** One hour of a switch: its new entry. */
 export interface BatchSwitchHour {
   readonly hourStart: number;
