@@ -9,8 +9,9 @@ import { floorHour, HOUR_MS } from './hour-range.js';
 const read = ['user_id', 'type', 'ts', 'ip', 'ip_key'] as const;
 
 /**
- * The computed hours whose views a person's clicks reach through other people: DESIGN.md's IP flood rule counts every click of an IP (any user, any partition)
- * in the flood window before a click, so erasing the person's clicks can make valid a later
+ * The computed hours whose views a person's clicks reach through other people: DESIGN.md's IP
+ * flood rule counts every click of an IP (any user, any partition) in the flood window before a
+ * click, so erasing the person's clicks can make valid a later
  * click of someone else that was a flood. That click's hour, and the hours of its user's
  * conversions within the attribution lookback after it (their paths gain the touchpoint), are
  * then stale. Read from the archive before the person's rows go: `holding`, the files holding
