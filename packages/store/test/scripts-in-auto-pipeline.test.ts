@@ -25,7 +25,7 @@ describe("the store's scripts beside other commands of the same tick", () => {
     process.on('uncaughtException', onUncaught);
     try {
       // Each script's first use, queued behind a plain command of the same tick.
-      const entry = { version: 'v1', computedAt: 1, asOf: 10, rows: 1, duplicates: 0, shapleyVersion: null, markovVersion: null, computedBy: 'test' };
+      const entry = { version: 'v1', computedAt: 1, asOf: 10, rows: 1, duplicates: 0, shapleyVersion: null, markovVersion: null, isbotVersion: null, computedBy: 'test' };
       const [members, , switched] = await Promise.all([
         redis.smembers(`${prefix}:none`),
         raiseArchiveWatermarks(redis, keys, 'events', new Map([[0, 5_000], [1, 7_000]])),
