@@ -92,7 +92,9 @@ async function tallyAfter(scenario: Scenario, sending: Promise<Sent>, row: RowDr
   // dropped as a duplicate (so the duplicate counter may exceed the truth's), never counted twice.
   const tally = await speedTally(scenario, sent.truth, { exactDuplicates: false });
   Object.assign(row, { eventsSent: sent.truth.totals.sent, eventsInViews: tally.served, lost: tally.lost, doubleCounted: tally.doubleCounted });
-  row.details = { ...row.details, catchUpAfterTrafficMs: Date.now() - sentAt, resentCopies: tally.duplicates - sent.truth.totals.duplicates, diffs: tally.diffs };
+  // Events the speed layer judged late (past their window's allowed lateness): counted as events, in no window.
+  const late = Number((await scenario.speedCounters())['late'] ?? 0);
+  row.details = { ...row.details, catchUpAfterTrafficMs: Date.now() - sentAt, resentCopies: tally.duplicates - sent.truth.totals.duplicates, late, diffs: tally.diffs };
   expect(tally.diffs).toEqual([]);
   expect(tally.served).toBe(sent.truth.totals.unique);
 }
