@@ -70,11 +70,12 @@ const workerYoungGenerationMb = 64;
  * ({@link BatchProducer}) in worker threads, or one in this thread (`workers: 0`): the
  * generator's pre-serialized JSON with `received_at` (wall clock when the batch leaves the
  * sink) appended, one buffer per request handed to the producer without copying, large
- * requests across partitions, several in flight, acks from all in-sync
- * replicas, no compression, no idempotence. Every partition receives its events once and in
- * the order written, unless a failed request is retried: then its events may land after later
- * ones of their partition, and those of its partitions that had been written are written again
- * (each failed attempt is counted in `errors`).
+ * requests across partitions, at most `inFlight` of them in flight per thread, acks from all
+ * in-sync replicas, no compression, no idempotence. Every partition receives its events once and
+ * in the order written, unless a failed request is retried while others are in flight: then its
+ * events may land after later ones of their partition (never with `inFlight: 1`), and those of
+ * its partitions that had been written are written again (each failed attempt is counted in
+ * `errors`).
  */
 export class KafkaSink implements EventSink {
   readonly stats: SinkStats = emptySinkStats();
@@ -139,25 +140,39 @@ export class KafkaSink implements EventSink {
       const p = ev.partition;
       const lane = lanes[p % n] as Lane;
       const size = ev.json.length + ev.key.length + this.suffixLength + 24;
-      if ((lane.bytes[p] as number) + size > this.maxBatchBytes && lane.pending.length > 0) this.dispatch(lane);
+      if ((lane.bytes[p] as number) + size > this.maxBatchBytes && lane.pending.length > 0) await this.dispatchWhenFree(lane);
       lane.pending.push(ev);
       lane.bytes[p] = (lane.bytes[p] as number) + size;
-      if (lane.pending.length >= this.sendSize) this.dispatch(lane);
+      if (lane.pending.length >= this.sendSize) await this.dispatchWhenFree(lane);
     }
+    // A lane with every request in flight sends what lingered when one settles (`settle`).
     this.lingerTimer ??= setTimeout(() => {
       this.lingerTimer = undefined;
-      for (const lane of this.lanes) if (lane.pending.length > 0) this.dispatch(lane);
+      for (const lane of this.lanes) if (lane.pending.length > 0 && lane.inFlight < this.maxInFlight) this.dispatch(lane);
     }, this.options.lingerMs ?? 50);
-    while (this.queued > this.highWater || lanes.some((lane) => lane.inFlight > this.maxInFlight)) {
-      await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
-    }
+    while (this.queued > this.highWater) await this.drained();
   }
 
   async flush(): Promise<void> {
     clearTimeout(this.lingerTimer);
     this.lingerTimer = undefined;
-    for (const lane of this.lanes) if (lane.pending.length > 0) this.dispatch(lane);
-    while (this.batches.size > 0) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+    for (const lane of this.lanes) if (lane.pending.length > 0) await this.dispatchWhenFree(lane);
+    while (this.batches.size > 0) await this.drained();
+  }
+
+  /** Resolves when a request settles. */
+  private drained(): Promise<void> {
+    return new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /**
+   * Sends the lane's pending events once fewer than `inFlight` of its requests are in flight: so
+   * with `inFlight: 1` a request, retries included, settles before the next one leaves, and a
+   * retry never lands after later events of its partitions.
+   */
+  private async dispatchWhenFree(lane: Lane): Promise<void> {
+    while (lane.inFlight >= this.maxInFlight && !lane.exited) await this.drained();
+    if (lane.pending.length > 0) this.dispatch(lane);
   }
 
   /** Flushes, then stops the producer threads. */
@@ -244,6 +259,8 @@ export class KafkaSink implements EventSink {
     else this.stats.failed += batch.count;
     this.queued -= batch.count;
     batch.lane.inFlight--;
+    // Events that lingered while every request of the lane was in flight leave now.
+    if (this.lingerTimer === undefined && batch.lane.pending.length > 0 && !batch.lane.exited) this.dispatch(batch.lane);
     const waiters = this.drainWaiters;
     this.drainWaiters = [];
     for (const wake of waiters) wake();
