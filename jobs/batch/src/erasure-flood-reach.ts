@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { listRangeFiles, withArchiveColumns } from '@sigflow/archive';
-import { parseBatchHourEntry } from '@sigflow/store';
+import { readBatchHourEntries } from '@sigflow/store';
 import type { BatchContext } from './batch-context.js';
 import { filesParam, readFiles } from './archive-scan.js';
 import { ArchiveScanError } from './errors.js';
@@ -98,8 +98,6 @@ async function timeSpan(conn: DuckDBConnection, table: string): Promise<{ first:
 
 /** The hours of `hours` that have a computed batch view (the others are computed from the archive as it will be). */
 async function computedOnly(ctx: BatchContext, hours: number[]): Promise<number[]> {
-  if (hours.length === 0) return [];
-  const sorted = hours.sort((a, b) => a - b);
-  const entries = await ctx.redis.hmget(ctx.keys.batchHours(), ...sorted.map(String));
-  return sorted.filter((_, i) => parseBatchHourEntry(entries[i]) !== null);
+  const entries = await readBatchHourEntries(ctx.redis, ctx.keys, hours);
+  return hours.filter((h) => entries.has(h)).sort((a, b) => a - b);
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import { DOUBLE, LIST, VARCHAR, listValue, type DuckDBConnection } from '@duckdb/node-api';
 import { listRangeFiles, withArchiveColumns } from '@sigflow/archive';
-import { markDirtyCommand, parseBatchHourEntry } from '@sigflow/store';
+import { markDirtyCommand, readBatchHourEntries } from '@sigflow/store';
 import type { BatchContext } from './batch-context.js';
 import { filesParam, readFiles } from './archive-scan.js';
 import { ArchiveScanError } from './errors.js';
@@ -60,10 +60,10 @@ async function lateSources(ctx: BatchContext, from: number, to: number): Promise
     const reach = floorHour(hour + HOUR_MS - 1 + Math.max(ctx.settings.attributionLookbackMs, ruleWindowMs(ctx))) + HOUR_MS;
     const later = hoursOf(hour + HOUR_MS, reach).filter((h) => h < from || h >= to);
     if (later.length === 0) continue;
-    const entries = await ctx.redis.hmget(ctx.keys.batchHours(), ...later.map(String));
-    const candidates = later.flatMap((h, i) => {
-      const entry = parseBatchHourEntry(entries[i]);
-      return entry !== null && entry.asOf < landedAt ? [{ hour: h, asOf: entry.asOf }] : [];
+    const entries = await readBatchHourEntries(ctx.redis, ctx.keys, later);
+    const candidates = later.flatMap((h) => {
+      const entry = entries.get(h);
+      return entry !== undefined && entry.asOf < landedAt ? [{ hour: h, asOf: entry.asOf }] : [];
     });
     if (candidates.length > 0) sources.push({ hour, landedAt, candidates });
   }
