@@ -1,5 +1,5 @@
 import type { Job, Queue } from 'bullmq';
-import { readJobAndState } from '@sigflow/batch-jobs';
+import { readJobAndState, recentJobs } from '@sigflow/batch-jobs';
 import { isoHour } from './hour-range.js';
 import type { JobProgress } from './recompute-hours.js';
 
@@ -83,17 +83,13 @@ export async function showStatus(queue: Queue, id: string | undefined, watch: bo
   return 0;
 }
 
-/** How many jobs `jobs list --top-level` reads per line it prints (a day's recompute fans out as 6 parts, newer than their parent). */
-const readPerLineTopLevel = 8;
-
 /**
  * `jobs list [--state s] [--limit n] [--top-level]`: newest first; a recompute's parts end with
  * `part of <parent id>`, and `--top-level` leaves them out.
  */
 export async function listJobs(queue: Queue, state: string | undefined, limit: number, out: CliOutput, topLevel = false): Promise<number> {
   const states = state ? [state] : ['active', 'waiting', 'waiting-children', 'delayed', 'completed', 'failed'];
-  const read = Math.max(1, limit) * (topLevel ? readPerLineTopLevel : 1);
-  const jobs = (await queue.getJobs(states as Parameters<Queue['getJobs']>[0], 0, read - 1, false)).filter((job) => job && !(topLevel && job.parent));
+  const jobs = await recentJobs(queue, states as Parameters<Queue['getJobs']>[0], limit, { parts: !topLevel });
   out.log(`${'id'.padEnd(28)} ${'kind'.padEnd(18)} ${'state'.padEnd(10)} ${'progress'.padStart(8)}  created               data`);
   for (const job of jobs.sort((a, b) => b.timestamp - a.timestamp).slice(0, limit)) {
     const p = job.progress as Partial<JobProgress> | number;

@@ -52,3 +52,19 @@ export async function readJobAndState(queue: Queue, id: string): Promise<{ job: 
   const job = await queue.getJob(id);
   return job ? { job, state } : null;
 }
+
+/**
+ * How many jobs a listing without parts reads per job it answers: a day's recompute fans out as
+ * 6 `recompute-part` jobs (`SIGFLOW_BATCH_HOURS_PER_PART`), newer than their parent.
+ */
+const readPerJobWithoutParts = 8;
+
+/**
+ * The newest jobs of `types` (BullMQ's order, up to `limit` of them to answer), with or without
+ * the parts of a fanned-out recompute (jobs with a parent). The caller sorts and cuts to `limit`.
+ */
+export async function recentJobs(queue: Queue, types: Parameters<Queue['getJobs']>[0], limit: number, options: { parts: boolean }): Promise<Job[]> {
+  const read = Math.max(1, limit) * (options.parts ? 1 : readPerJobWithoutParts);
+  const jobs = await queue.getJobs(types, 0, read - 1, false);
+  return jobs.filter((job) => job && (options.parts || !job.parent));
+}

@@ -3,7 +3,7 @@
 export { jobKinds, requesterPattern, parseJobRequest, jobDataOf } from './job-kinds.js';
 export type { JobKind, JobRequest } from './job-kinds.js';
 export { HOUR_MS, floorHour, ceilHour, parseJobTime } from './job-time.js';
-export { bullPrefix, bullConnection, batchJobOptions, openBatchQueue, readJobAndState } from './batch-queue.js';
+export { bullPrefix, bullConnection, batchJobOptions, openBatchQueue, readJobAndState, recentJobs } from './batch-queue.js';
 export { schedulerIds, batchSchedules, installSchedulers } from './schedules.js';
 export type { BatchSchedule } from './schedules.js';
 export { InvalidJobDataError } from './errors.js';

@@ -4,7 +4,7 @@ import { requesterOf } from '../auth/auth-hooks.js';
 import type { RoutePlugin } from '../context.js';
 import { BadParameterError } from '../errors.js';
 import { checkedJobData } from '../http/job-data.js';
-import { readJobAndState } from '@sigflow/batch-jobs';
+import { readJobAndState, recentJobs } from '@sigflow/batch-jobs';
 import { JobId, JobView, TimeValue, jobView, refuseCoercibleTimes, reprocessRange, stateName } from '../http/job-schemas.js';
 import { errorResponses } from '../http/schemas.js';
 
@@ -40,20 +40,10 @@ function parseStates(value: string | undefined): JobStateName[] {
   });
 }
 
-/**
- * How many jobs of each state a listing without parts reads for `limit` answers: a recompute of a
- * day fans out as 6 parts (`SIGFLOW_BATCH_HOURS_PER_PART`), which are newer than their parent.
- */
-const readPerAnswerWithoutParts = 8;
-
 /** Newest first, at most `limit`, over the given states; with `parts` false, only jobs of their own (no parent). */
 async function listJobs(queue: Queue, states: readonly JobStateName[], limit: number, parts: boolean) {
-  const read = parts ? limit : limit * readPerAnswerWithoutParts;
   const lists = await Promise.all(
-    states.map(async (state) => {
-      const jobs = await queue.getJobs([bullJobType[state]], 0, read - 1, false);
-      return jobs.filter((job) => job && (parts || !job.parent)).map((job) => jobView(job, state));
-    }),
+    states.map(async (state) => (await recentJobs(queue, [bullJobType[state]], limit, { parts })).map((job) => jobView(job, state))),
   );
   return lists.flat().sort((a, b) => b.createdAt - a.createdAt || (b.id < a.id ? -1 : 1)).slice(0, limit);
 }
