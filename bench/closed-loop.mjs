@@ -2,8 +2,7 @@
 // its answer is in (the server's saturated rate), latency from each request's write to its
 // answer. It measures what autocannon's closed loop measures with the benches' raw client
 // (`raw-http.mjs`), in a process of its own so its CPU is counted apart.
-import { jsonFromChild } from './child-json.mjs';
-import { connectPool, countAnswer, latencyPercentiles, preparedRequests } from './raw-http.mjs';
+import { clientProcess, connectPool, countAnswer, latencyPercentiles, preparedRequests, runAsClientProcess } from './raw-http.mjs';
 
 /**
  * Keeps one request (`request()`: its path, and a body to POST or none for a GET) in flight on
@@ -63,18 +62,7 @@ export async function closedLoop(url, request, { seconds, headers = {}, connecti
   };
 }
 
-/** `closedLoop` in a process of its own, over requests for paths chosen at random from `paths`. */
-export function closedLoopProcess(url, { paths, ...options }) {
-  return jsonFromChild('closed-loop client', [new URL(import.meta.url).pathname], { input: JSON.stringify({ url, paths, options }) });
-}
+/** `closedLoop` in a process of its own ({@link clientProcess}). */
+export const closedLoopProcess = (url, options) => clientProcess('closed-loop client', import.meta.url, url, options);
 
-if (process.argv[1] === new URL(import.meta.url).pathname) {
-  let input = '';
-  for await (const chunk of process.stdin) input += chunk;
-  const { url, paths, options } = JSON.parse(input);
-  const result = await closedLoop(url, () => ({ path: paths[Math.floor(Math.random() * paths.length)] }), options);
-  const { user, system } = process.cpuUsage();
-  // The client's CPU, warm-up included (the caller weighs it against every answer, warm-up's too).
-  process.stdout.write(JSON.stringify({ ...result, clientCpuSeconds: (user + system) / 1e6 }));
-  process.exit(0);
-}
+await runAsClientProcess(import.meta.url, closedLoop);

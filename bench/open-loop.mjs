@@ -4,8 +4,7 @@
 // send its quota for the second back to back when the second starts, so its latency at a "rate"
 // is the latency of a one-second burst. Requests go over `connections` keep-alive sockets, one
 // in flight on each (`raw-http.mjs`).
-import { jsonFromChild } from './child-json.mjs';
-import { connectPool, countAnswer, latencyPercentiles, preparedRequests } from './raw-http.mjs';
+import { clientProcess, connectPool, countAnswer, latencyPercentiles, preparedRequests, runAsClientProcess } from './raw-http.mjs';
 
 /**
  * Sends request `i` (`request(i)`: its path, and a body to POST or none for a GET) at `rate`
@@ -65,22 +64,7 @@ export async function openLoop(url, request, { rate, seconds, headers = {}, conn
   return { requests: total - warmup, warmupRequests: warmup, ...counts, seconds: measuredSeconds, latencyMs: { p50, p99, max } };
 }
 
-/**
- * `openLoop` in a process of its own, over requests for paths chosen at random from `paths`: a
- * client with a fresh heap, so its own garbage collection (the harness's earlier runs leave a
- * large heap behind) does not stall the schedule and get charged to the server.
- */
-export function openLoopProcess(url, { paths, ...options }) {
-  return jsonFromChild('open-loop client', [new URL(import.meta.url).pathname], { input: JSON.stringify({ url, paths, options }) });
-}
+/** `openLoop` in a process of its own ({@link clientProcess}). */
+export const openLoopProcess = (url, options) => clientProcess('open-loop client', import.meta.url, url, options);
 
-if (process.argv[1] === new URL(import.meta.url).pathname) {
-  let input = '';
-  for await (const chunk of process.stdin) input += chunk;
-  const { url, paths, options } = JSON.parse(input);
-  const result = await openLoop(url, () => ({ path: paths[Math.floor(Math.random() * paths.length)] }), options);
-  const { user, system } = process.cpuUsage();
-  // The client's CPU, warm-up included (the caller weighs it against the API's and Redis's).
-  process.stdout.write(JSON.stringify({ ...result, clientCpuSeconds: (user + system) / 1e6 }));
-  process.exit(0);
-}
+await runAsClientProcess(import.meta.url, openLoop);

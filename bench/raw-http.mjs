@@ -4,6 +4,7 @@
 // `bench:api`'s signals (16 KB answers) autocannon took 27.8 µs of CPU a request and this client
 // 16.0, and the rate served went from 17,972 to 22,448 requests/s (one run each, back to back).
 import net from 'node:net';
+import { jsonFromChild } from './child-json.mjs';
 
 /** One keep-alive connection: at most one request in flight. `onAnswer(connection, status)`; status 0 = broken. */
 export class Connection {
@@ -104,4 +105,30 @@ export function countAnswer(counts, status) {
   if (status === 0) counts.errors++;
   else if (status >= 200 && status < 300) counts.ok++;
   else counts.non2xx++;
+}
+
+/**
+ * A load client (`moduleUrl`: `open-loop.mjs`, `closed-loop.mjs`) in a process of its own, over
+ * requests for paths chosen at random from `paths`: a client with a fresh heap, so its own garbage
+ * collection (the harness's earlier runs leave a large heap behind) does not stall its load and
+ * get charged to the server, and with its CPU counted apart (`clientCpuSeconds`).
+ */
+export function clientProcess(what, moduleUrl, url, { paths, ...options }) {
+  return jsonFromChild(what, [new URL(moduleUrl).pathname], { input: JSON.stringify({ url, paths, options }) });
+}
+
+/**
+ * The process side of {@link clientProcess}, when `moduleUrl` is the process's entry: reads
+ * `{url, paths, options}` from stdin, runs `loop(url, request, options)` and prints its result
+ * with the process's CPU (warm-up included: the caller weighs it against every answer).
+ */
+export async function runAsClientProcess(moduleUrl, loop) {
+  if (process.argv[1] !== new URL(moduleUrl).pathname) return;
+  let input = '';
+  for await (const chunk of process.stdin) input += chunk;
+  const { url, paths, options } = JSON.parse(input);
+  const result = await loop(url, () => ({ path: paths[Math.floor(Math.random() * paths.length)] }), options);
+  const { user, system } = process.cpuUsage();
+  process.stdout.write(JSON.stringify({ ...result, clientCpuSeconds: (user + system) / 1e6 }));
+  process.exit(0);
 }
