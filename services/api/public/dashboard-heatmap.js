@@ -106,7 +106,10 @@ function drawOverlay() {
   const frame = $('hm-frame');
   // The frame takes the page's height; a layout measured at another height may move with it (a
   // scroll bar gone, a column centred anew), so it is measured again before the overlay says "drawn".
-  const settled = !!(frame && layout && frame.style.height === `${layout.height}px`);
+  // So is one measured narrower than the frame is now (a page is at least as wide as its viewport):
+  // under load the outlines of the demo page's centred column were once drawn 397 px left of their
+  // elements, as from a page laid out at the iframe's default 300 px.
+  const settled = !!(frame && layout && frame.style.height === `${layout.height}px` && layout.width >= frame.clientWidth);
   // Redrawn only when something changed (the panel refreshes every few seconds).
   const signature = JSON.stringify([data, layout && [layout.height, [...layout.rects]], $('hm-show-moves').checked]);
   if (signature !== overlay.drawn) {
