@@ -8,6 +8,7 @@ import { filesParam, readFiles } from './archive-scan.js';
 import type { DuckDBSession } from './duckdb-session.js';
 import { hoursReachedThroughFloods } from './erasure-flood-reach.js';
 import { ArchiveScanError } from './errors.js';
+import { pruneHourVerdicts } from './touchpoint-verdicts.js';
 
 /** An archive file holding some of a person's rows. */
 interface HoldingFile {
@@ -85,8 +86,8 @@ async function rewriteWithout(session: DuckDBSession, staging: StagingArea, file
 
 /**
  * Removes every row of a person from the Parquet archive. Each file holding some is rewritten
- * ({@link rewriteWithout}) after its hour is marked dirty, so a crash in between leaves the hour
- * to be recomputed. The archive stays append-safe: the archiver keeps adding files (new names,
+ * ({@link rewriteWithout}) after its hour is marked dirty and its touchpoint verdicts are
+ * removed, so a crash in between leaves the hour to be recomputed. The archive stays append-safe: the archiver keeps adding files (new names,
  * never these), and the files rewritten are whole at every moment. Then, after
  * `privacy.archiveSettleMs` (a flush that began before the archiver read the tombstone), the
  * whole archive is scanned again, and so on until a scan finds no row of the person.
@@ -120,6 +121,8 @@ export async function eraseFromArchive(
       for (const h of holding) {
         const dirty = markDirtyCommand(ctx.keys, [h.hour], Date.now());
         if (dirty) await ctx.redis.call(...(dirty as [string, ...(string | number)[]]));
+        // The hour's touchpoint verdicts hold the person's touchpoints too; dirty, it no longer uses them.
+        await pruneHourVerdicts(ctx.root, h.hour, null);
         const outcome = await rewriteWithout(session, staging, h.file, userId);
         if (outcome === 'rewritten') filesRewritten++;
         if (outcome === 'removed') filesRemoved++;

@@ -115,6 +115,12 @@ export const eventSelect = archiveColumns
   .map((c) => (c.type === 'BIGINT' ? `${c.name}::DOUBLE AS ${c.name}` : c.name))
   .join(', ');
 
+/** One chunk of {@link streamEvents}: its events, and its columns' values in the selected order. */
+export interface EventChunk {
+  readonly events: ReceivedEvent[];
+  readonly columns: readonly (readonly unknown[])[];
+}
+
 /**
  * Streams a query's rows as events, chunk by chunk, fetching the next chunk while the caller
  * processes the current one (DuckDB produces on its threads while JS runs the rules). With a
@@ -125,7 +131,7 @@ export async function* streamEvents(
   result: DuckDBResult,
   stats?: { waitMs: number; convertMs: number },
   plan?: readonly ColumnPlan[],
-): AsyncGenerator<ReceivedEvent[]> {
+): AsyncGenerator<EventChunk> {
   const names = plan ? plan.map((p) => p.name) : result.columnNames();
   let next = result.fetchChunk();
   for (;;) {
@@ -135,8 +141,9 @@ export async function* streamEvents(
     if (!chunk || chunk.rowCount === 0) return;
     next = result.fetchChunk();
     t = performance.now();
-    const events = eventsOfColumns(names, plan ? readChunkColumns(chunk, plan) : chunk.getColumns(), chunk.rowCount);
+    const columns = plan ? readChunkColumns(chunk, plan) : chunk.getColumns();
+    const events = eventsOfColumns(names, columns, chunk.rowCount);
     if (stats) stats.convertMs += performance.now() - t;
-    yield events;
+    yield { events, columns };
   }
 }

@@ -120,6 +120,8 @@ async function recomputeHoursAnswer(
     duplicates: r.hours.reduce((a, h) => a + h.duplicates, 0),
     rowsRead: r.rowsRead,
     eventsProcessed: r.eventsProcessed,
+    passes: r.passes,
+    passesFromVerdicts: r.passesFromVerdicts,
     timings: r.timings,
     recomputedHours: r.hours.filter((h) => h.replaced).map((h) => h.hourStart),
     staleHoursMarked: r.staleHoursMarked,

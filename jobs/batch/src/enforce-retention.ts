@@ -15,6 +15,8 @@ export interface RetentionResult {
   readonly archiveFiles: number;
   /** Analysts' Parquet view files removed. */
   readonly viewFiles: number;
+  /** Touchpoint verdict files removed. */
+  readonly verdictFiles: number;
   /** Hours whose serving batch version was removed (entry and keys). */
   readonly batchHours: number;
   readonly batchKeys: number;
@@ -65,7 +67,7 @@ async function removeBatchHours(ctx: BatchContext, cutoff: number): Promise<{ ho
  * Enforces the retention (`SIGFLOW_RETENTION_MS`, DESIGN.md "Data lifecycle"): every hour whose
  * events are all older than it goes, the batch views first (its serving version's keys, its
  * entry, its dirty mark: nothing points at the hour any more), then its archive folder and its
- * analysts' Parquet views; tombstones older than the retention go too (no event that old is
+ * analysts' Parquet views and its touchpoint verdicts; tombstones older than the retention go too (no event that old is
  * accepted any more). Hours inside the retention are not touched. Idempotent.
  */
 export async function enforceRetention(options: { context: BatchContext; now?: number }): Promise<RetentionResult> {
@@ -89,6 +91,12 @@ export async function enforceRetention(options: { context: BatchContext; now?: n
       await removeHourFolder(viewFolder(ctx.root, view, hour));
     }
   }
+  let verdictFiles = 0;
+  for (const { hour, dir } of await hourFolders(path.join(ctx.root, 'verdicts'))) {
+    if (hour >= cutoff) continue;
+    verdictFiles += (await fs.readdir(dir)).filter((n) => n.endsWith('.parquet')).length;
+    await removeHourFolder(dir);
+  }
   const tombstones = await pruneTombstones(ctx.redis, ctx.keys, now - retentionMs);
-  return { cutoff, hours, archiveFiles, viewFiles, batchHours: batch.hours, batchKeys: batch.keys, dirtyHours: batch.dirty, tombstones };
+  return { cutoff, hours, archiveFiles, viewFiles, verdictFiles, batchHours: batch.hours, batchKeys: batch.keys, dirtyHours: batch.dirty, tombstones };
 }

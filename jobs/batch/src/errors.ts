@@ -24,3 +24,14 @@ export class RecomputePartError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * Reading touchpoint verdict files failed (a newer version of their hour switched in and pruned
+ * them while they were read): the pass reads its context from the archive instead.
+ */
+export class VerdictReadError extends Error {
+  override readonly name = 'VerdictReadError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

@@ -24,6 +24,8 @@ import { field, hourStart } from '@sigflow/store';
 export interface HourTotals extends Omit<ViewDeltas, 'counts'> {
   readonly counts: [number, { events: number; invalid: number }][];
   readonly quality: [number, [string, number][]][];
+  /** The event ids of the invalid impressions and clicks of the hours (`touchpoint-verdicts.ts`). */
+  readonly invalidTouchpoints: string[];
 }
 
 /** The recomputed views of one hour. */
@@ -188,6 +190,7 @@ export class HourViewsAccumulator {
   };
   private readonly counts = new Map<number, { events: number; invalid: number }>();
   private readonly quality = new Map<number, Map<string, number>>();
+  private readonly invalidTouchpointIds: string[] = [];
 
   /**
    * `duplicates` and `eventsPerHour` come from DuckDB (every event type); `counts.invalid` counts
@@ -209,6 +212,7 @@ export class HourViewsAccumulator {
     c.events++;
     if (outcome.status === 'invalid') {
       c.invalid++;
+      if (outcome.type === 'impression' || outcome.type === 'click') this.invalidTouchpointIds.push(outcome.event_id);
       // Like the speed layer: invalid touchpoints, per campaign and reason.
       if (outcome.windowMetric) this.bump(hour, field(campaignOf(event), `invalid:${outcome.reason}`), 1);
     }
@@ -256,7 +260,13 @@ export class HourViewsAccumulator {
       invalidTraffic: this.invalidTraffic.values(),
       counts: [...this.counts],
       quality: [...this.quality].map(([h, q]) => [h, [...q]]),
+      invalidTouchpoints: this.invalidTouchpointIds,
     };
+  }
+
+  /** The event ids of the invalid impressions and clicks of the hours, what the hours' touchpoint verdicts record. */
+  invalidTouchpoints(): readonly string[] {
+    return this.invalidTouchpointIds;
   }
 
   /** Adds the sums of another accumulator of the same hours (other users' outcomes). */
@@ -275,6 +285,7 @@ export class HourViewsAccumulator {
       } else this.counts.set(hour, { ...n });
     }
     for (const [hour, fields] of t.quality) for (const [f, n] of fields) this.bump(hour, f, n);
+    for (const id of t.invalidTouchpoints) this.invalidTouchpointIds.push(id);
   }
 
   private bump(hour: number, f: string, n: number): void {

@@ -22,6 +22,9 @@ export interface PartAnswer {
   readonly recomputedHours: number[];
   /** Later hours marked dirty because a late file in the part made them stale (absent in answers of older workers). */
   readonly staleHoursMarked?: number[];
+  /** Passes run, and those whose lookback came from touchpoint verdicts (absent in answers of older workers). */
+  readonly passes?: number;
+  readonly passesFromVerdicts?: number;
   /** Where the part's time went (`RecomputeResult.timings`, ms). */
   readonly timings?: Readonly<Record<string, number>>;
 }
@@ -83,6 +86,8 @@ export function sumPartAnswers(answers: readonly PartAnswer[]): PartAnswer & { p
     eventsProcessed: answers.reduce((a, p) => a + p.eventsProcessed, 0),
     recomputedHours: answers.flatMap((p) => p.recomputedHours).sort((a, b) => a - b),
     staleHoursMarked: [...new Set(answers.flatMap((p) => p.staleHoursMarked ?? []))].sort((a, b) => a - b),
+    passes: answers.reduce((a, p) => a + (p.passes ?? 0), 0),
+    passesFromVerdicts: answers.reduce((a, p) => a + (p.passesFromVerdicts ?? 0), 0),
     timings,
   };
 }

@@ -10,10 +10,12 @@ import { HourViewsAccumulator } from './hour-views.js';
 import { markLateDependents } from './late-dependents.js';
 import { loadPublishedModels } from './published-models.js';
 import { newVersion, switchHours, writeHourVersion, type WrittenHour } from './publish-version.js';
-import { dropRecomputeInput, loadRecomputeInput, recomputeWindow, viewEventFilter } from './recompute-input.js';
+import { dropRecomputeInput, knownVerdictColumn, loadRecomputeInput, recomputeWindow, viewEventFilter, type RecomputeInput, type RecomputeWindow } from './recompute-input.js';
 import { runRules, type RuleRunStats } from './run-rules.js';
 import { RuleThreadPool } from './sharded-rules.js';
 import { writeViewParquet } from './view-parquet.js';
+import { currentVerdictFiles, dropVerdictVersion, pruneHourVerdicts, writeTouchpointVerdicts } from './touchpoint-verdicts.js';
+import { VerdictReadError } from './errors.js';
 
 /** Progress of a job, as `job.updateProgress` publishes it. */
 export interface JobProgress {
@@ -44,6 +46,9 @@ export interface RecomputeResult {
   readonly files: number;
   /** Hours after the range this recompute marked dirty: a late file in the range made them stale (see `markLateDependents`). */
   readonly staleHoursMarked: number[];
+  /** Passes run, and those whose converting users' context came from touchpoint verdicts (`touchpoint-verdicts.ts`). */
+  readonly passes: number;
+  readonly passesFromVerdicts: number;
   /** Where the time went (ms): DuckDB scan/dedupe, rules in JS (with DuckDB sort + streaming), Redis and Parquet writes. */
   readonly timings: {
     readonly scanMs: number;
@@ -98,7 +103,7 @@ export async function recomputeHours(input: RecomputeHoursOptions): Promise<Reco
   const hoursTotal = (to - from) / HOUR_MS;
   const batch = ctx.config.batch;
   const session = input.duckdb ?? (await DuckDBSession.forBatch(batch));
-  const staging = batch.writeViewParquet ? await StagingArea.open(ctx.root) : undefined;
+  const staging = batch.writeViewParquet || batch.touchpointVerdicts ? await StagingArea.open(ctx.root) : undefined;
   const timings = { scanMs: 0, rulesMs: 0, floodMs: 0, sortMs: 0, rulesJsMs: 0, waitMs: 0, convertMs: 0, writeMs: 0 };
   const hours: RecomputedHour[] = [];
   let rowsRead = 0;
@@ -106,6 +111,8 @@ export async function recomputeHours(input: RecomputeHoursOptions): Promise<Reco
   let files = 0;
   let pool: RuleThreadPool | undefined;
   let staleHoursMarked: number[] = [];
+  let passes = 0;
+  let passesFromVerdicts = 0;
   try {
     const published = await loadPublishedModels(ctx.redis, ctx.keys);
     const shapley = input.shapley !== undefined ? input.shapley : published.shapley;
@@ -128,8 +135,10 @@ export async function recomputeHours(input: RecomputeHoursOptions): Promise<Reco
       const conn = session.connection;
 
       let t = performance.now();
-      const loaded = await loadRecomputeInput(conn, ctx.root, recomputeWindow(passFrom, passTo, ctx.settings), ctx.settings);
+      const loaded = await loadPassInput(ctx, conn, recomputeWindow(passFrom, passTo, ctx.settings));
       timings.scanMs += performance.now() - t;
+      passes++;
+      if (loaded.fromVerdicts) passesFromVerdicts++;
       rowsRead += loaded.rangeCopies + loaded.contextRows;
       files += loaded.files;
       await report(hoursDone, 0.1 * passHours);
@@ -142,6 +151,8 @@ export async function recomputeHours(input: RecomputeHoursOptions): Promise<Reco
         shapley,
         markov,
         where: batch.viewEventsOnly ? viewEventFilter : undefined,
+        verdictColumn: knownVerdictColumn,
+        floodTable: 'fed',
         // The outcomes are summed into views and nothing else: core skips what no view reads.
         viewsOnly: true,
         onChunk: (processed: number) => (processed % 262_144 < 2_048 ? report(hoursDone, passHours * (0.1 + (0.8 * processed) / fed)) : undefined),
@@ -149,11 +160,11 @@ export async function recomputeHours(input: RecomputeHoursOptions): Promise<Reco
       let stats: RuleRunStats;
       if (batch.ruleThreads > 1) {
         pool ??= RuleThreadPool.open(batch.ruleThreads);
-        const sharded = await pool.run(conn, 'fed', { ...rules, from: passFrom, to: passTo });
+        const sharded = await pool.run(conn, 'rules_input', { ...rules, from: passFrom, to: passTo });
         for (const totals of sharded.totals) acc.merge(totals);
         stats = sharded;
       } else {
-        stats = await runRules(conn, 'fed', { ...rules, onOutcome: (outcome, event) => acc.add(outcome, event) });
+        stats = await runRules(conn, 'rules_input', { ...rules, onOutcome: (outcome, event) => acc.add(outcome, event) });
       }
       eventsProcessed += stats.processed;
       timings.floodMs += stats.floodMs;
@@ -162,11 +173,13 @@ export async function recomputeHours(input: RecomputeHoursOptions): Promise<Reco
       timings.waitMs += stats.waitMs;
       timings.convertMs += stats.convertMs;
       const views = acc.finish();
-      await dropRecomputeInput(conn);
       timings.rulesMs += performance.now() - t;
 
       t = performance.now();
       const version = newVersion(asOf);
+      const passHourStarts = views.map((v) => v.hourStart);
+      if (batch.touchpointVerdicts && staging) await writeTouchpointVerdicts(conn, staging, ctx.root, passHourStarts, version, acc.invalidTouchpoints());
+      await dropRecomputeInput(conn);
       const info = {
         version,
         asOf,
@@ -181,7 +194,8 @@ export async function recomputeHours(input: RecomputeHoursOptions): Promise<Reco
       for (const r of results) {
         const w = written.find((x) => x.hourStart === r.hourStart) as WrittenHour;
         hours.push({ hourStart: r.hourStart, version, events: w.entry.rows, duplicates: w.entry.duplicates, replaced: r.replaced });
-        if (r.replaced && staging) await writeViewParquet(conn, staging, ctx.root, w.views, version);
+        if (r.replaced && staging && batch.writeViewParquet) await writeViewParquet(conn, staging, ctx.root, w.views, version);
+        if (batch.touchpointVerdicts) await (r.replaced ? pruneHourVerdicts(ctx.root, r.hourStart, version) : dropVerdictVersion(ctx.root, r.hourStart, version));
       }
       timings.writeMs += performance.now() - t;
       await report(hoursDone + passHours, 0);
@@ -191,7 +205,24 @@ export async function recomputeHours(input: RecomputeHoursOptions): Promise<Reco
     await staging?.close();
     if (!input.duckdb) session.close();
   }
-  return { hours, rowsRead, eventsProcessed, files, staleHoursMarked, timings: { ...timings, totalMs: now() - started } };
+  return { hours, rowsRead, eventsProcessed, files, staleHoursMarked, passes, passesFromVerdicts, timings: { ...timings, totalMs: now() - started } };
+}
+
+/**
+ * A pass's input, its converting users' context from the touchpoint verdicts when every hour of
+ * it has current ones, else from the archive. Verdicts that vanish while being read (a newer
+ * version of their hour switched in and pruned them) leave the pass to the archive.
+ */
+async function loadPassInput(ctx: BatchContext, conn: DuckDBSession['connection'], window: RecomputeWindow): Promise<RecomputeInput> {
+  const verdictFiles = await currentVerdictFiles(ctx, window.contextFrom, window.from);
+  if (verdictFiles === null) return loadRecomputeInput(conn, ctx.root, window, ctx.settings);
+  try {
+    return await loadRecomputeInput(conn, ctx.root, window, ctx.settings, verdictFiles);
+  } catch (err) {
+    if (!(err instanceof VerdictReadError)) throw err;
+    await dropRecomputeInput(conn);
+    return loadRecomputeInput(conn, ctx.root, window, ctx.settings);
+  }
 }
 
 function contextOf(input: RecomputeHoursOptions): BatchContext {

@@ -3,6 +3,7 @@ import { listRangeFiles, withArchiveColumns, type ArchiveColumn } from '@sigflow
 import type { RuleSettings } from '@sigflow/core';
 import { countRows, deleteLaterCopies, filesParam, keptColumns, loadArchiveRows, markRepeatedIds, readFiles, repeatedIds } from './archive-scan.js';
 import { ArchiveScanError } from './errors.js';
+import { loadConverterVerdicts, verdictColumnNames } from './touchpoint-verdicts.js';
 import { floorHour, HOUR_MS } from './hour-range.js';
 
 /**
@@ -45,12 +46,14 @@ export interface RecomputeInput {
   /** Copies read from the range, and context rows read. */
   readonly rangeCopies: number;
   readonly contextRows: number;
-  /** Events fed to the rules (first copies, range + context). */
+  /** Events fed to the rules (first copies, range + context; verdicts replayed included). */
   readonly fedEvents: number;
   /** Later copies in the range per hour and campaign ('*' for events without a campaign). */
   readonly duplicates: Map<number, Map<string, number>>;
   /** Events (first copies) in the range per hour, every type. */
   readonly eventsPerHour: Map<number, number>;
+  /** Whether the converting users' context came from touchpoint verdicts (else from the archive). */
+  readonly fromVerdicts: boolean;
 }
 
 /**
@@ -91,51 +94,30 @@ const contextColumns: ReadonlySet<ArchiveColumn> = new Set<ArchiveColumn>([
 ]);
 
 /**
- * Builds `fed` (a view over temp tables `range_copies` and `ctx_copies` once their later copies
- * are deleted): the first copies of the range's events and of the context above, ready to be
- * sorted and fed to the rules.
+ * Builds the pass's input: `fed` (a view over temp tables `range_copies` and `ctx_copies` once
+ * their later copies are deleted), the first copies of the range's events and of the context
+ * above, whose clicks the IP flood pass counts; and `rules_input`, what the rules run over, in
+ * `fed`'s columns plus `known_valid` (see {@link knownVerdictColumn}).
+ *
+ * With `verdictFiles` (the current touchpoint verdicts of every hour of the context, see
+ * `currentVerdictFiles`), the converting users' lookback comes from them: `ctx_copies` then holds
+ * the near context only (every user's touchpoints of the rule window before `from`: the join and
+ * flood context of the range), and `rules_input` takes the converting users' touchpoints of
+ * [contextFrom, from) from the verdicts, with their verdict, in place of their raw context rows.
  */
 export async function loadRecomputeInput(
   conn: DuckDBConnection,
   root: string,
   window: RecomputeWindow,
   settings: RuleSettings,
+  verdictFiles: readonly string[] | null = null,
 ): Promise<RecomputeInput> {
   const rangeFiles = await listRangeFiles(root, window.from, window.to);
-  const contextFiles = await listRangeFiles(root, floorHour(window.contextFrom - settings.floodWindowMs), window.from);
-
   await loadArchiveRows(conn, 'range_copies', rangeFiles, 'ts >= $from AND ts < $to', { from: window.from, to: window.to });
   await conn.run('CREATE OR REPLACE TEMP TABLE converters AS SELECT DISTINCT user_id FROM range_copies WHERE type = $t', { t: 'conversion' });
-  await loadArchiveRows(
-    conn,
-    'ctx_copies',
-    contextFiles,
-    `ts >= $contextFrom AND ts < $from AND type IN ('impression', 'click')
-     AND (ts >= $nearFrom OR user_id IN (SELECT user_id FROM converters))`,
-    { contextFrom: window.contextFrom, from: window.from, nearFrom: window.nearFrom },
-    contextColumns,
-  );
-  if (contextFiles.length > 0) {
-    // IP neighbours of the converting users' context clicks, in every partition (DESIGN.md: the
-    // IP flood rule is not partition-local). On a 2-hour pass over 7 days of the bench's history
-    // (1 DuckDB thread): 4.4 s, against 6.6 s for this read limited to the click's own partition.
-    const f = filesParam(contextFiles);
-    try {
-      await withArchiveColumns(conn, contextFiles, (columns) => conn.run(
-        `INSERT INTO ctx_copies
-         SELECT ${keptColumns(contextColumns, 'n')} FROM (SELECT ${columns} FROM ${readFiles('files')}
-                          WHERE type = 'click' AND coalesce(ip_key, ip) IS NOT NULL AND ts >= $lo AND ts < $nearFrom
-                            AND user_id NOT IN (SELECT user_id FROM converters)) n
-         SEMI JOIN (SELECT coalesce(ip_key, ip) AS flood_ip, ts FROM ctx_copies
-                    WHERE type = 'click' AND coalesce(ip_key, ip) IS NOT NULL AND user_id IN (SELECT user_id FROM converters)) k
-           ON coalesce(n.ip_key, n.ip) = k.flood_ip AND n.ts >= k.ts - $flood AND n.ts <= k.ts`,
-        { files: f.value, lo: window.contextFrom - settings.floodWindowMs, nearFrom: window.nearFrom, flood: settings.floodWindowMs },
-        { files: f.type },
-      ));
-    } catch (cause) {
-      throw new ArchiveScanError(`reading IP flood context failed: ${(cause as Error).message}`, { cause });
-    }
-  }
+  const contextFiles = verdictFiles
+    ? await loadNearContext(conn, root, window, verdictFiles)
+    : await loadArchiveContext(conn, root, window, settings);
   // Duplicates = distinct Kafka messages beyond the first per event_id (exact replays of one
   // message by the archiver are not duplicates of the producer). Counted before the later copies
   // go, over the event_ids seen more than once in the range and its context (an id with one
@@ -150,12 +132,12 @@ export async function loadRecomputeInput(
      GROUP BY hour, campaign HAVING count(*) > count(DISTINCT event_id)`,
   );
   const rangeCopies = await countRows(conn, 'range_copies');
-  const contextRows = await countRows(conn, 'ctx_copies');
-  await conn.run('DROP TABLE IF EXISTS converters');
+  const contextRows = (await countRows(conn, 'ctx_copies')) + (verdictFiles ? await countRows(conn, 'ctx_verdicts') : 0);
   // `fed`: the first copies of both, in place (no second copy of the rows: the memory peak).
   await deleteLaterCopies(conn, ['range_copies', 'ctx_copies']);
   await conn.run(`DROP TABLE IF EXISTS ${repeatedIds}`);
   await conn.run('CREATE OR REPLACE TEMP VIEW fed AS SELECT * FROM range_copies UNION ALL SELECT * FROM ctx_copies');
+  await createRulesInput(conn, verdictFiles !== null);
 
   const perHour = await conn.runAndReadAll(
     `SELECT (ts - ts % ${HOUR_MS})::DOUBLE AS hour, count(*)::DOUBLE FROM fed WHERE ts >= $from AND ts < $to GROUP BY hour`,
@@ -169,12 +151,95 @@ export async function loadRecomputeInput(
     byCampaign.set(String(campaign), Number(n));
     duplicates.set(h, byCampaign);
   }
-  const counts = { rangeCopies, contextRows, fedEvents: await countRows(conn, 'fed') };
-  return { files: rangeFiles.length + contextFiles.length, ...counts, duplicates, eventsPerHour };
+  const counts = { rangeCopies, contextRows, fedEvents: await countRows(conn, 'rules_input') };
+  return { files: rangeFiles.length + contextFiles, ...counts, duplicates, eventsPerHour, fromVerdicts: verdictFiles !== null };
+}
+
+/**
+ * The context from the archive alone: `ctx_copies` gets every user's touchpoints of the near
+ * context and the converting users' of the far one, plus the IP neighbours of their clicks.
+ * Returns the number of archive files read.
+ */
+async function loadArchiveContext(conn: DuckDBConnection, root: string, window: RecomputeWindow, settings: RuleSettings): Promise<number> {
+  const contextFiles = await listRangeFiles(root, floorHour(window.contextFrom - settings.floodWindowMs), window.from);
+  await loadArchiveRows(
+    conn,
+    'ctx_copies',
+    contextFiles,
+    `ts >= $contextFrom AND ts < $from AND type IN ('impression', 'click')
+     AND (ts >= $nearFrom OR user_id IN (SELECT user_id FROM converters))`,
+    { contextFrom: window.contextFrom, from: window.from, nearFrom: window.nearFrom },
+    contextColumns,
+  );
+  if (contextFiles.length === 0) return 0;
+  // IP neighbours of the converting users' context clicks, in every partition (DESIGN.md: the
+  // IP flood rule is not partition-local). On a 2-hour pass over 7 days of the bench's history
+  // (1 DuckDB thread): 4.4 s, against 6.6 s for this read limited to the click's own partition.
+  const f = filesParam(contextFiles);
+  try {
+    await withArchiveColumns(conn, contextFiles, (columns) => conn.run(
+      `INSERT INTO ctx_copies
+       SELECT ${keptColumns(contextColumns, 'n')} FROM (SELECT ${columns} FROM ${readFiles('files')}
+                        WHERE type = 'click' AND coalesce(ip_key, ip) IS NOT NULL AND ts >= $lo AND ts < $nearFrom
+                          AND user_id NOT IN (SELECT user_id FROM converters)) n
+       SEMI JOIN (SELECT coalesce(ip_key, ip) AS flood_ip, ts FROM ctx_copies
+                  WHERE type = 'click' AND coalesce(ip_key, ip) IS NOT NULL AND user_id IN (SELECT user_id FROM converters)) k
+         ON coalesce(n.ip_key, n.ip) = k.flood_ip AND n.ts >= k.ts - $flood AND n.ts <= k.ts`,
+      { files: f.value, lo: window.contextFrom - settings.floodWindowMs, nearFrom: window.nearFrom, flood: settings.floodWindowMs },
+      { files: f.type },
+    ));
+  } catch (cause) {
+    throw new ArchiveScanError(`reading IP flood context failed: ${(cause as Error).message}`, { cause });
+  }
+  return contextFiles.length;
+}
+
+/**
+ * The context with touchpoint verdicts: `ctx_copies` gets every user's touchpoints of the near
+ * context from the archive, `ctx_verdicts` the converting users' touchpoints of the whole
+ * context with their verdicts. Returns the number of files read.
+ */
+async function loadNearContext(conn: DuckDBConnection, root: string, window: RecomputeWindow, verdictFiles: readonly string[]): Promise<number> {
+  const nearFiles = await listRangeFiles(root, floorHour(window.nearFrom), window.from);
+  await loadArchiveRows(
+    conn,
+    'ctx_copies',
+    nearFiles,
+    `ts >= $nearFrom AND ts < $from AND type IN ('impression', 'click')`,
+    { from: window.from, nearFrom: window.nearFrom },
+    contextColumns,
+  );
+  await loadConverterVerdicts(conn, verdictFiles, window.contextFrom, window.from);
+  return nearFiles.length + verdictFiles.length;
+}
+
+/**
+ * The column of `rules_input` that holds a known verdict: NULL for an event the rules judge,
+ * true or false for a converting user's context touchpoint read from the touchpoint verdicts,
+ * which the rules replay into its user's state as it is (`UserRuleFeed`).
+ */
+export const knownVerdictColumn = 'known_valid';
+
+/**
+ * `rules_input`: `fed` without the converting users' raw context rows when their context comes
+ * from the verdicts (`ctx_verdicts`, in the archive's columns, the others NULL), else `fed`.
+ */
+async function createRulesInput(conn: DuckDBConnection, fromVerdicts: boolean): Promise<void> {
+  if (!fromVerdicts) {
+    await conn.run(`CREATE OR REPLACE TEMP VIEW rules_input AS SELECT *, NULL::BOOLEAN AS ${knownVerdictColumn} FROM fed`);
+    return;
+  }
+  await conn.run(
+    `CREATE OR REPLACE TEMP VIEW rules_input AS
+     SELECT *, NULL::BOOLEAN AS ${knownVerdictColumn} FROM range_copies
+     UNION ALL SELECT *, NULL::BOOLEAN FROM ctx_copies WHERE user_id NOT IN (SELECT user_id FROM converters)
+     UNION ALL SELECT ${keptColumns(new Set<ArchiveColumn>(verdictColumnNames))}, valid FROM ctx_verdicts`,
+  );
 }
 
 /** Drops the temp tables of a recompute pass. */
 export async function dropRecomputeInput(conn: DuckDBConnection): Promise<void> {
+  await conn.run('DROP VIEW IF EXISTS rules_input');
   await conn.run('DROP VIEW IF EXISTS fed');
-  for (const t of ['ctx_copies', 'converters', 'range_copies']) await conn.run(`DROP TABLE IF EXISTS ${t}`);
+  for (const t of ['ctx_copies', 'ctx_verdicts', 'converters', 'range_copies']) await conn.run(`DROP TABLE IF EXISTS ${t}`);
 }

@@ -53,9 +53,15 @@ export interface RuleColumns {
 /**
  * Builds the dictionaries of `table`'s coded columns (one scan), as ENUM types, and the select
  * list that hands the rules' columns over as codes and numbers; the columns of `omitted` are
- * not selected (the events lack those fields).
+ * not selected (the events lack those fields). A `verdictColumn` (BOOLEAN) of the table is
+ * handed over last, as a number (1, 0 or NULL).
  */
-export async function codeRuleColumns(conn: DuckDBConnection, table: string, omitted: ReadonlySet<string> = new Set()): Promise<RuleColumns> {
+export async function codeRuleColumns(
+  conn: DuckDBConnection,
+  table: string,
+  omitted: ReadonlySet<string> = new Set(),
+  verdictColumn?: string,
+): Promise<RuleColumns> {
   const columns = eventColumns.filter((c) => !omitted.has(c.name));
   const coded = columns.filter((c) => codedColumns.has(c.name)).map((c) => c.name);
   const dictionaryLists = coded.map((c) => `list(DISTINCT ${c}) FILTER (WHERE ${c} IS NOT NULL) AS ${c}`).join(', ');
@@ -77,6 +83,7 @@ export async function codeRuleColumns(conn: DuckDBConnection, table: string, omi
       const dictionary = dictionaries.get(c.name);
       return dictionary ? { name: c.name, kind: 'code', dictionary } : { name: c.name, kind: 'string' };
     });
+    if (verdictColumn !== undefined) plan.push({ name: verdictColumn, kind: 'double' });
     const select = plan
       .map((p) =>
         p.kind === 'double' ? `${p.name}::DOUBLE AS ${p.name}` : p.kind === 'code' ? `enum_code(${p.name}::${enumName(p.name)})::UINTEGER AS ${p.name}` : p.name,

@@ -1,4 +1,4 @@
-import { createUserState, processEvent, type EventOutcome, type MarkovModel, type RuleSettings, type ShapleyTable, type UserState } from '@sigflow/core';
+import { createUserState, processEvent, updateKeyedState, type EventOutcome, type MarkovModel, type RuleSettings, type ShapleyTable, type UserState } from '@sigflow/core';
 import type { ReceivedEvent } from '@sigflow/events';
 
 /** What the rules need besides the events (the batch layer's side of `ProcessContext`). */
@@ -19,6 +19,9 @@ export type OutcomeSink = (outcome: EventOutcome, event: ReceivedEvent, user: Us
  * Events sorted by (user_id, ts, event_id) through core's `processEvent`, one user's keyed
  * state at a time (a new user starts from an empty state; nothing is late, no partition). The
  * one loop of the batch layer: runRules drives it in the main thread, the rule threads in theirs.
+ * An event with a known verdict (a touchpoint verdict of an hour computed before) is not judged
+ * again: core's `updateKeyedState` takes it into its user's state with that verdict, the step
+ * `processEvent` ends with, and it has no outcome.
  */
 export class UserRuleFeed {
   private userId: string | undefined;
@@ -29,15 +32,21 @@ export class UserRuleFeed {
     private readonly onOutcome: OutcomeSink,
   ) {}
 
-  /** Feeds the next events of the sorted stream. */
-  feed(events: readonly ReceivedEvent[]): void {
+  /** Feeds the next events of the sorted stream; `knownVerdicts[i]` is event i's known verdict (1 valid, 0 invalid), if any. */
+  feed(events: readonly ReceivedEvent[], knownVerdicts?: readonly unknown[]): void {
     const { settings, shapley, markov, flooded, viewsOnly } = this.ctx;
-    for (const event of events) {
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i] as ReceivedEvent;
       if (event.user_id !== this.userId) {
         this.userId = event.user_id;
         this.user = createUserState();
       }
       const user = this.user;
+      const known = knownVerdicts?.[i];
+      if (known !== null && known !== undefined) {
+        updateKeyedState(user, event, known === 1, settings, viewsOnly ?? false);
+        continue;
+      }
       const previousMaxTs = user.maxTs;
       const ipFlood = event.type === 'click' ? flooded.has(event.event_id) : undefined;
       const outcome = processEvent({ user, ipFlood, settings, shapley, markov, viewsOnly, isDuplicate: false }, event);

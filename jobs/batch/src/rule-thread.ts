@@ -14,6 +14,8 @@ export interface RuleThreadData {
   readonly flooded: string[];
   readonly from: number;
   readonly to: number;
+  /** The plan's column of known verdicts, if any (`RuleRunOptions.verdictColumn`). */
+  readonly verdictColumn?: string | undefined;
 }
 
 /** Main thread -> rule thread: a pass starts, the next rows of its users (sorted), or the pass ends. */
@@ -30,7 +32,8 @@ function startPass(data: RuleThreadData) {
     { settings: data.settings, shapley: data.shapley, markov: data.markov, flooded: new Set(data.flooded), viewsOnly: true },
     (outcome, event) => acc.add(outcome, event),
   );
-  return { plan: data.plan, names: data.plan.map((p) => p.name), acc, rules };
+  const names = data.plan.map((p) => p.name);
+  return { plan: data.plan, names, verdicts: data.verdictColumn === undefined ? -1 : names.indexOf(data.verdictColumn), acc, rules };
 }
 
 // A rule thread of a recompute (see `sharded-rules.ts`), kept across its passes: the events of
@@ -47,8 +50,9 @@ if (parentPort) {
       port.postMessage({ totals: pass?.acc.snapshot() });
       pass = undefined;
     } else if (pass) {
-      const { plan, names, rules } = pass;
-      rules.feed(eventsOfColumns(names, columnValues(request.rows, plan, request.rowCount), request.rowCount));
+      const { plan, names, verdicts, rules } = pass;
+      const columns = columnValues(request.rows, plan, request.rowCount);
+      rules.feed(eventsOfColumns(names, columns, request.rowCount), verdicts < 0 ? undefined : columns[verdicts]);
       port.postMessage({ done: request.rowCount });
     }
   });

@@ -24,6 +24,13 @@ export interface RuleRunOptions {
   readonly where?: string;
   /** Called after each chunk with the number of events processed so far. */
   readonly onChunk?: (processed: number) => void | Promise<void>;
+  /**
+   * A BOOLEAN column of the table with known verdicts (`recompute-input.ts` `knownVerdictColumn`):
+   * a row with one is replayed into its user's state with that verdict, not judged (`UserRuleFeed`).
+   */
+  readonly verdictColumn?: string | undefined;
+  /** The table whose clicks the IP flood pass counts (default: the table itself). */
+  readonly floodTable?: string | undefined;
 }
 
 /**
@@ -71,9 +78,9 @@ export async function floodedClicksOf(conn: DuckDBConnection, table: string, set
 export async function runRules(conn: DuckDBConnection, table: string, options: RuleRunOptions): Promise<RuleRunStats> {
   const { settings } = options;
   const t0 = performance.now();
-  const flooded = await floodedClicksOf(conn, table, settings);
+  const flooded = await floodedClicksOf(conn, options.floodTable ?? table, settings);
   const t1 = performance.now();
-  const columns = await codeRuleColumns(conn, table, options.viewsOnly ? viewsOnlyOmittedColumns : undefined);
+  const columns = await codeRuleColumns(conn, table, options.viewsOnly ? viewsOnlyOmittedColumns : undefined, options.verdictColumn);
   try {
     return await feedRules(conn, table, columns, options, { t0, t1, flooded });
   } finally {
@@ -99,10 +106,11 @@ async function feedRules(
   let jsMs = 0;
   let firstChunkMs = -1;
   const stream = { waitMs: 0, convertMs: 0 };
-  for await (const events of streamEvents(result, stream, ruleColumns.plan)) {
+  const verdicts = options.verdictColumn === undefined ? -1 : ruleColumns.plan.findIndex((p) => p.name === options.verdictColumn);
+  for await (const { events, columns } of streamEvents(result, stream, ruleColumns.plan)) {
     const t = performance.now();
     if (firstChunkMs < 0) firstChunkMs = t - t1;
-    rules.feed(events);
+    rules.feed(events, verdicts < 0 ? undefined : columns[verdicts]);
     processed += events.length;
     jsMs += performance.now() - t;
     await options.onChunk?.(processed);

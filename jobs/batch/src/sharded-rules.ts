@@ -19,6 +19,9 @@ export interface ShardedRuleOptions {
   readonly from: number;
   readonly to: number;
   readonly onChunk?: (processed: number) => void | Promise<void>;
+  /** As `RuleRunOptions.verdictColumn` and `floodTable`. */
+  readonly verdictColumn?: string | undefined;
+  readonly floodTable?: string | undefined;
 }
 
 /** Chunks a rule thread may have queued before the main thread waits for it. */
@@ -121,13 +124,22 @@ export class RuleThreadPool {
 
   async run(conn: DuckDBConnection, table: string, options: ShardedRuleOptions): Promise<RuleRunStats & { readonly totals: HourTotals[] }> {
     const t0 = performance.now();
-    const flooded = await floodedClicksOf(conn, table, options.settings);
+    const flooded = await floodedClicksOf(conn, options.floodTable ?? table, options.settings);
     const t1 = performance.now();
     // The threads run the rules for views alone.
-    const ruleColumns = await codeRuleColumns(conn, table, viewsOnlyOmittedColumns);
+    const ruleColumns = await codeRuleColumns(conn, table, viewsOnlyOmittedColumns, options.verdictColumn);
     try {
       const { plan } = ruleColumns;
-      const data: RuleThreadData = { plan, settings: options.settings, shapley: options.shapley, markov: options.markov, flooded: [...flooded], from: options.from, to: options.to };
+      const data: RuleThreadData = {
+        plan,
+        settings: options.settings,
+        shapley: options.shapley,
+        markov: options.markov,
+        flooded: [...flooded],
+        from: options.from,
+        to: options.to,
+        verdictColumn: options.verdictColumn,
+      };
       for (const thread of this.threads) thread.start(data);
       const result = await conn.stream(`SELECT ${ruleColumns.select} FROM ${table} WHERE ${options.where ?? 'true'} ORDER BY user_id, ts, event_id`);
       const stats = await this.dispatch(result, plan, options, t1);

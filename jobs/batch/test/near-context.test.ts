@@ -85,11 +85,23 @@ describe('the far context of a converting user', () => {
     }
     await writeArchive(config.archiver.dir, events);
     const result = await recomputeHours({ config, redis, from: FROM, to: FROM + HOUR, computedBy: 'test' });
-    const version = result.hours[0]!.version;
-    const keys = new StoreKeys(config.redis.keyPrefix);
-    const lastTouch = await redis.hgetall(keys.batchAttribution('last_touch', FROM, version));
-    // Fields: window, campaign, channel, 'c' (conversions) or 'r' (revenue).
-    const conversions = Object.entries(lastTouch).filter(([f]) => f.endsWith('\tc')).map(([f, n]) => [f.split('\t')[1], Number(n)]).filter(([, n]) => n !== 0);
-    expect(conversions).toEqual([['cA', 1]]);
+    expect(result.passesFromVerdicts).toBe(0);
+    expect(await lastTouchConversions(config, redis, result.hours[0]!.version)).toEqual([['cA', 1]]);
+  });
+
+  it('judges it so from the touchpoint verdicts once the hours before are computed', async () => {
+    // The hours of w's impressions and click, computed (the flood judged with every partition's clicks there).
+    await recomputeHours({ config, redis, from: FROM - 6 * HOUR, to: FROM - 4 * HOUR, computedBy: 'test' });
+    const result = await recomputeHours({ config, redis, from: FROM, to: FROM + HOUR, computedBy: 'test' });
+    expect(result.passesFromVerdicts).toBe(1);
+    expect(await lastTouchConversions(config, redis, result.hours[0]!.version)).toEqual([['cA', 1]]);
   });
 });
+
+/** The last-touch conversions of the hour FROM, per campaign (non-zero only). */
+async function lastTouchConversions(config: SigflowConfig, redis: RedisClient, version: string): Promise<(string | number | undefined)[][]> {
+  const keys = new StoreKeys(config.redis.keyPrefix);
+  const lastTouch = await redis.hgetall(keys.batchAttribution('last_touch', FROM, version));
+  // Fields: window, campaign, channel, 'c' (conversions) or 'r' (revenue).
+  return Object.entries(lastTouch).filter(([f]) => f.endsWith('\tc')).map(([f, n]) => [f.split('\t')[1], Number(n)]).filter(([, n]) => n !== 0);
+}

@@ -255,4 +255,42 @@ describe('recomputeHours over the Parquet archive', () => {
     // Not sealed (no archive watermark reported): the scheduled kind leaves it alone.
     expect(await compactHour({ context: ctx, hour: T0 + HOUR, duckdb })).toMatchObject({ skipped: 'not sealed' });
   });
+
+  it("reads converting users' lookback from the touchpoint verdicts of computed hours: the same views as processBatch over everything", async () => {
+    // Every hour with archive files before T0 + H computed: the touchpoints two days before and T0.
+    const old = T0 - 2 * DAY;
+    const perHour = withBatch(config, { hoursPerPass: 1 });
+    // (A click 5 s after an impression of the hour's end lands in the next one.)
+    const first = await recomputeHours({ config: perHour, redis, from: old, to: old + 2 * HOUR, duckdb });
+    // Nothing is archived before the first: an empty lookback, which no verdict is missing from.
+    expect(first).toMatchObject({ passes: 2, passesFromVerdicts: 2 });
+    await recomputeHours({ config: perHour, redis, from: T0, to: T0 + HOUR, duckdb });
+    const result = await recomputeHours({ config: perHour, redis, from: T0 + HOUR, to: T0 + 3 * HOUR, duckdb });
+    expect(result).toMatchObject({ passes: 2, passesFromVerdicts: 2 });
+    for (const h of result.hours) {
+      const deltas = foldOutcomes(expectedOutcomes(data.copies, h.hourStart, h.hourStart + HOUR, { settings: config.rules, shapley, markov }));
+      expect(rounded(await actualHashes(redis, keys, h.hourStart, h.version))).toEqual(rounded(expectedHashes(deltas)));
+    }
+
+    // An hour's verdicts: its first copies' impressions and clicks, invalid as processBatch judged them.
+    const hour = result.hours[0]!;
+    const truth = expectedOutcomes(data.copies, hour.hourStart, hour.hourStart + HOUR, { settings: config.rules, shapley, markov }).filter(
+      (o) => o.type === 'impression' || o.type === 'click',
+    );
+    const folder = path.join(config.archiver.dir, 'verdicts', path.relative(path.join(config.archiver.dir, 'events'), path.dirname((await listHourFiles(config.archiver.dir, hour.hourStart))[0]!)));
+    // Only the serving version's file is kept.
+    expect(fs.readdirSync(folder)).toEqual([`${hour.version}.parquet`]);
+    const rows = await duckdb.connection.runAndReadAll('SELECT event_id, valid FROM read_parquet($f) ORDER BY event_id', { f: path.join(folder, `${hour.version}.parquet`) });
+    const written = rows.getRowsJS() as [string, boolean][];
+    expect(written).toHaveLength(truth.length);
+    expect(written.filter(([, valid]) => !valid).map(([id]) => id)).toEqual(truth.filter((o) => o.status === 'invalid').map((o) => o.event_id).sort());
+    expect(written.some(([, valid]) => !valid) && written.some(([, valid]) => valid)).toBe(true);
+
+    // A dirty hour in the lookback (a file landed after it was computed): the archive is read again.
+    await redis.zadd(keys.dirtyHours(), Date.now(), String(T0));
+    const again = await recomputeHours({ config: perHour, redis, from: T0 + HOUR, to: T0 + 2 * HOUR, duckdb });
+    expect(again).toMatchObject({ passes: 1, passesFromVerdicts: 0 });
+    const deltas = foldOutcomes(expectedOutcomes(data.copies, T0 + HOUR, T0 + 2 * HOUR, { settings: config.rules, shapley, markov }));
+    expect(rounded(await actualHashes(redis, keys, T0 + HOUR, again.hours[0]!.version))).toEqual(rounded(expectedHashes(deltas)));
+  });
 });

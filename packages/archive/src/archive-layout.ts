@@ -7,6 +7,8 @@ import path from 'node:path';
  * - `events/dt=YYYY-MM-DD/hr=HH/p<partition>-<firstOffset>-<lastOffset>.parquet`: events by
  *   event hour (UTC), one file per (Kafka partition, hour) of each flush;
  * - `views/<view>/dt=YYYY-MM-DD/hr=HH/...parquet`: batch views for analysts (batch layer);
+ * - `verdicts/dt=YYYY-MM-DD/hr=HH/<version>.parquet`: what the batch layer's rules decided about
+ *   each impression and click of a computed hour (its touchpoint verdicts), per batch version;
  * - `_staging/<host>-<pid>/`: files being written; never read, renamed into `events/` when
  *   complete. Same filesystem as `events/`, so the rename is atomic.
  */
@@ -23,6 +25,11 @@ export function hourPartitionPath(hourStart: number): string {
 /** The folder of the events of one hour. */
 export function hourFolder(root: string, hourStart: number): string {
   return path.join(root, 'events', hourPartitionPath(hourStart));
+}
+
+/** The folder of one hour's touchpoint verdicts (one file per batch version of the hour). */
+export function verdictFolder(root: string, hourStart: number): string {
+  return path.join(root, 'verdicts', hourPartitionPath(hourStart));
 }
 
 /** The name of one archive file: partition and the first and last Kafka offsets it holds. */

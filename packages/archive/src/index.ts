@@ -11,6 +11,7 @@ export {
   HOUR_MS,
   hourPartitionPath,
   hourFolder,
+  verdictFolder,
   archiveFileName,
   parseArchiveFileName,
   parseHourPartition,

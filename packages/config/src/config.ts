@@ -199,6 +199,12 @@ export interface BatchConfig {
   readonly viewEventsOnly: boolean;
   /** Also write batch views as Parquet under `views/` for analysts (`SIGFLOW_BATCH_VIEW_PARQUET`, true). */
   readonly writeViewParquet: boolean;
+  /**
+   * Keep each computed hour's touchpoint verdicts under `verdicts/`, and read a recompute's
+   * lookback from them when all its hours are computed and clean, instead of from the archive
+   * (`SIGFLOW_BATCH_TOUCHPOINT_VERDICTS`, true; see jobs/batch `touchpoint-verdicts.ts`).
+   */
+  readonly touchpointVerdicts: boolean;
   /** Attempts of every batch job (`SIGFLOW_BATCH_ATTEMPTS`, 3). */
   readonly attempts: number;
   /** First delay of the exponential backoff between attempts (`SIGFLOW_BATCH_BACKOFF_MS`, 2000). */
@@ -543,6 +549,7 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
       duckdbMemoryLimit: r.string('SIGFLOW_BATCH_DUCKDB_MEMORY', '768MB'),
       viewEventsOnly: r.bool('SIGFLOW_BATCH_VIEW_EVENTS_ONLY', true),
       writeViewParquet: r.bool('SIGFLOW_BATCH_VIEW_PARQUET', true),
+      touchpointVerdicts: r.bool('SIGFLOW_BATCH_TOUCHPOINT_VERDICTS', true),
       attempts: r.int('SIGFLOW_BATCH_ATTEMPTS', 3, 1, 100),
       backoffMs: r.int('SIGFLOW_BATCH_BACKOFF_MS', 2_000, 0),
       keepCompletedJobsMs: r.int('SIGFLOW_BATCH_KEEP_COMPLETED_MS', 7 * DAY, 1_000),

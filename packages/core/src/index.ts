@@ -91,6 +91,7 @@ export { stateLimits, ipClickRetentionMs } from './processor/state-limits.js';
 export { createUserState, parseUserState, type UserState } from './processor/user-state.js';
 export { createIpState, parseIpState, type IpState } from './processor/ip-state.js';
 export { processEvent, type ProcessContext } from './processor/process-event.js';
+export { updateKeyedState, type KeyedStateInput } from './processor/update-keyed-state.js';
 export { encodeSignal } from './processor/user-signal.js';
 export {
   encodeUserSnapshot,

@@ -1,0 +1,135 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { LIST, VARCHAR, listValue, type DuckDBConnection } from '@duckdb/node-api';
+import { archiveFileFormat, listHourFiles, publishFile, verdictFolder, type StagingArea } from '@sigflow/archive';
+import { readBatchHourEntries } from '@sigflow/store';
+import type { BatchContext } from './batch-context.js';
+import { VerdictReadError } from './errors.js';
+import { filesParam, readFiles } from './archive-scan.js';
+import { floorHour, HOUR_MS } from './hour-range.js';
+
+/**
+ * Touchpoint verdicts: what a recompute's rules decided about every impression and click (first
+ * copies) of the hours it computed, valid or not, kept per hour and batch version under
+ * `verdicts/` (see `verdictFolder`). A touchpoint's verdict needs only the context a recompute of
+ * its own hour reads (DESIGN.md: joins and floods look back at most the rule window), so it is the
+ * verdict the speed layer gives in order.
+ *
+ * What they save: a later recompute needs its converting users' touchpoints of the attribution
+ * lookback, with their verdicts, to rebuild the users' paths. From the archive that means the
+ * lookback's wide rows, those touchpoints' own join and flood context, and the other clicks of
+ * their IPs, all run through the rules again. When every hour of that lookback is computed and
+ * clean, the recompute reads these narrow rows instead and replays them into the users' state
+ * with their recorded verdicts (core's `updateKeyedState`, as a snapshot restore replays signals).
+ */
+export const verdictColumnNames = ['event_id', 'type', 'user_id', 'ts', 'campaign_id', 'ad_id', 'channel'] as const;
+
+/** An hour's verdict file of one batch version. */
+export function verdictFile(root: string, hourStart: number, version: string): string {
+  return path.join(verdictFolder(root, hourStart), `${version}.parquet`);
+}
+
+/**
+ * Writes the touchpoint verdicts of `hours` (a pass's hours) as version `version`: the
+ * impressions and clicks of temp table `range_copies` (first copies only, after the dedupe),
+ * invalid when their event id is in `invalidIds`. Each file is staged and renamed into place.
+ */
+export async function writeTouchpointVerdicts(
+  conn: DuckDBConnection,
+  staging: StagingArea,
+  root: string,
+  hours: readonly number[],
+  version: string,
+  invalidIds: readonly string[],
+): Promise<void> {
+  await conn.run('CREATE OR REPLACE TEMP TABLE invalid_touchpoints AS SELECT unnest($ids) AS event_id', { ids: listValue([...invalidIds]) }, { ids: LIST(VARCHAR) });
+  try {
+    for (const hour of hours) {
+      const staged = staging.tempPath();
+      await conn.run(
+        `COPY (SELECT ${verdictColumnNames.join(', ')}, event_id NOT IN (SELECT event_id FROM invalid_touchpoints) AS valid
+               FROM range_copies WHERE type IN ('impression', 'click') AND ts >= $from AND ts < $to
+               ORDER BY user_id, ts, event_id)
+         TO $path (${archiveFileFormat})`,
+        { from: hour, to: hour + HOUR_MS, path: staged },
+      );
+      await publishFile(staged, verdictFile(root, hour, version));
+    }
+  } finally {
+    await conn.run('DROP TABLE IF EXISTS invalid_touchpoints');
+  }
+}
+
+/** Removes an hour's verdict files but `keep`'s (null: all of them). */
+export async function pruneHourVerdicts(root: string, hourStart: number, keep: string | null): Promise<void> {
+  const folder = verdictFolder(root, hourStart);
+  let names: string[];
+  try {
+    names = await fs.readdir(folder);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  const kept = keep === null ? null : `${keep}.parquet`;
+  for (const name of names) if (name !== kept) await fs.rm(path.join(folder, name), { force: true });
+  if (kept === null) await fs.rm(folder, { recursive: true, force: true });
+}
+
+/** Removes one version's verdict file of an hour (a computation that did not switch in). */
+export async function dropVerdictVersion(root: string, hourStart: number, version: string): Promise<void> {
+  await fs.rm(verdictFile(root, hourStart, version), { force: true });
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * The verdict files of the hours [from, to) when they can stand in for the archive: every one
+ * of those hours that has archive files has a batch version, is not dirty (no file landed or
+ * was rewritten since), and has that version's verdicts. Null otherwise, and then the caller
+ * reads the archive (`config.batch.touchpointVerdicts` off gives null too).
+ */
+export async function currentVerdictFiles(ctx: BatchContext, from: number, to: number): Promise<string[] | null> {
+  if (!ctx.config.batch.touchpointVerdicts) return null;
+  const hours: number[] = [];
+  for (let h = floorHour(from); h < to; h += HOUR_MS) if ((await listHourFiles(ctx.root, h)).length > 0) hours.push(h);
+  if (hours.length === 0) return [];
+  const entries = await readBatchHourEntries(ctx.redis, ctx.keys, hours);
+  const dirty = await ctx.redis.zmscore(ctx.keys.dirtyHours(), ...hours.map(String));
+  const files: string[] = [];
+  for (const [i, hour] of hours.entries()) {
+    const entry = entries.get(hour);
+    if (!entry || dirty[i] !== null) return null;
+    const file = verdictFile(ctx.root, hour, entry.version);
+    if (!(await exists(file))) return null;
+    files.push(file);
+  }
+  return files;
+}
+
+/**
+ * Creates temp table `ctx_verdicts` from `files`: the touchpoints of the converting users (temp
+ * table `converters`) with ts in [from, to), with their verdict (`valid`).
+ */
+export async function loadConverterVerdicts(conn: DuckDBConnection, files: readonly string[], from: number, to: number): Promise<void> {
+  const columns = `${verdictColumnNames.join(', ')}, valid`;
+  if (files.length === 0) {
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ctx_verdicts AS SELECT ${verdictColumnNames.map((c) => (c === 'ts' ? 'NULL::BIGINT AS ts' : `NULL::VARCHAR AS ${c}`)).join(', ')}, NULL::BOOLEAN AS valid LIMIT 0`);
+    return;
+  }
+  const f = filesParam(files);
+  try {
+    await conn.run(
+      `CREATE OR REPLACE TEMP TABLE ctx_verdicts AS SELECT ${columns} FROM ${readFiles('files')}
+       WHERE ts >= $from AND ts < $to AND user_id IN (SELECT user_id FROM converters)`,
+      { files: f.value, from, to },
+      { files: f.type },
+    );
+  } catch (cause) {
+    throw new VerdictReadError(`reading ${files.length} touchpoint verdict files failed: ${(cause as Error).message}`, { cause });
+  }
+}
