@@ -1,13 +1,17 @@
 // Batch layer over an archive with history: the recompute of the bench day (batch.bench.mjs: the
 // same synthetic day, the same `recompute` job on the batch service) when the archive also holds
 // the days of the attribution lookback before it, as a production archive does. Each of the
-// day's passes then reads its converting users' touchpoints back the whole lookback, with their
-// join, flood and IP-neighbour context (DESIGN.md; `recompute-input.ts`), and runs the rules over
-// them; batch.json's recompute, over an archive that begins with the day, has no such lookback.
+// day's passes then needs its converting users' touchpoints back the whole lookback, with their
+// verdicts (DESIGN.md; `recompute-input.ts`); batch.json's recompute, over an archive that begins
+// with the day, has no such lookback. The days before are computed first, unmeasured, as a running
+// batch layer had computed them, so the passes read the lookback from their touchpoint verdicts
+// (`touchpoint-verdicts.ts`); without them every pass reads the lookback's archive rows, their
+// join, flood and IP-neighbour context, and runs the rules over them again.
 // The days before are the day's rows shifted by whole days (ids suffixed, so no copies across days).
 //
 //   npm run bench:batch-history        (BENCH_EVENTS to resize the day)
 //   BENCH_HISTORY_DIR=/tmp/week        (keeps the archive between runs)
+//   BENCH_HISTORY_COMPUTED=false       (the days before not computed: the lookback from the archive)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -72,11 +76,19 @@ export async function run() {
     }
     await publishBenchModels(redis, env.SIGFLOW_REDIS_PREFIX);
     const workers = config.batch.workers;
+    // The days before are computed first (not measured), as the batch layer of a running platform
+    // had computed them: the day's passes then read their lookback from those hours' touchpoint
+    // verdicts. BENCH_HISTORY_COMPUTED=false leaves them uncomputed (every pass reads the archive).
+    const computed = process.env.BENCH_HISTORY_COMPUTED !== 'false';
+    const before = computed ? [{ from: DAY_START - days * DAY, to: DAY_START }] : [];
     const loadBefore = load();
-    const shipped = await recomputeJob(redis, env, workers);
-    const recompute = recomputeFigures(shipped, { archiveRows: archive.dayRows + archive.historyRows, workers, loadBefore, loadAfter: load() });
+    const shipped = await recomputeJob(redis, env, workers, { before });
+    const recompute = {
+      historyComputedFirst: shipped.setup[0] ?? null,
+      ...recomputeFigures(shipped, { archiveRows: archive.dayRows + archive.historyRows, workers, loadBefore, loadAfter: load() }),
+    };
     console.log(
-      `recompute of the day over ${archive.historyDays} days of history: ${recompute.eventsPerSecond} events/s (${recompute.wallSeconds} s); rows read ${recompute.rowsRead}, through the rules ${recompute.eventsThroughRules}; peak RSS ${recompute.peakRssMb} MB; CPU ${recompute.cpuSeconds} s`,
+      `recompute of the day over ${archive.historyDays} days of history${computed ? ' (computed first)' : ''}: ${recompute.eventsPerSecond} events/s (${recompute.wallSeconds} s); passes ${recompute.passesFromVerdicts}/${recompute.passes} from verdicts; rows read ${recompute.rowsRead}, through the rules ${recompute.eventsThroughRules}; peak RSS ${recompute.peakRssMb} MB; CPU ${recompute.cpuSeconds} s`,
     );
     return { archive, recompute };
   } finally {

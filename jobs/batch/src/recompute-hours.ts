@@ -14,7 +14,7 @@ import { dropRecomputeInput, knownVerdictColumn, loadRecomputeInput, recomputeWi
 import { runRules, type RuleRunStats } from './run-rules.js';
 import { RuleThreadPool } from './sharded-rules.js';
 import { writeViewParquet } from './view-parquet.js';
-import { currentVerdictFiles, dropVerdictVersion, pruneHourVerdicts, writeTouchpointVerdicts } from './touchpoint-verdicts.js';
+import { currentVerdictFiles, dropVerdictVersion, pruneHourVerdicts, verdictRules, writeTouchpointVerdicts } from './touchpoint-verdicts.js';
 import { VerdictReadError } from './errors.js';
 
 /** Progress of a job, as `job.updateProgress` publishes it. */
@@ -113,6 +113,7 @@ export async function recomputeHours(input: RecomputeHoursOptions): Promise<Reco
   let staleHoursMarked: number[] = [];
   let passes = 0;
   let passesFromVerdicts = 0;
+  const decidedUnder = verdictRules(ctx.settings);
   try {
     const published = await loadPublishedModels(ctx.redis, ctx.keys);
     const shapley = input.shapley !== undefined ? input.shapley : published.shapley;
@@ -178,7 +179,7 @@ export async function recomputeHours(input: RecomputeHoursOptions): Promise<Reco
       t = performance.now();
       const version = newVersion(asOf);
       const passHourStarts = views.map((v) => v.hourStart);
-      if (batch.touchpointVerdicts && staging) await writeTouchpointVerdicts(conn, staging, ctx.root, passHourStarts, version, acc.invalidTouchpoints());
+      if (batch.touchpointVerdicts && staging) await writeTouchpointVerdicts(conn, staging, ctx.root, passHourStarts, version, decidedUnder, acc.invalidTouchpoints());
       await dropRecomputeInput(conn);
       const info = {
         version,
@@ -195,7 +196,7 @@ export async function recomputeHours(input: RecomputeHoursOptions): Promise<Reco
         const w = written.find((x) => x.hourStart === r.hourStart) as WrittenHour;
         hours.push({ hourStart: r.hourStart, version, events: w.entry.rows, duplicates: w.entry.duplicates, replaced: r.replaced });
         if (r.replaced && staging && batch.writeViewParquet) await writeViewParquet(conn, staging, ctx.root, w.views, version);
-        if (batch.touchpointVerdicts) await (r.replaced ? pruneHourVerdicts(ctx.root, r.hourStart, version) : dropVerdictVersion(ctx.root, r.hourStart, version));
+        if (batch.touchpointVerdicts) await (r.replaced ? pruneHourVerdicts(ctx.root, r.hourStart, version) : dropVerdictVersion(ctx.root, r.hourStart, version, decidedUnder));
       }
       timings.writeMs += performance.now() - t;
       await report(hoursDone + passHours, 0);

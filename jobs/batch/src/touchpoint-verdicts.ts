@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { isbotVersion, type RuleSettings } from '@sigflow/core';
 import { LIST, VARCHAR, listValue, type DuckDBConnection } from '@duckdb/node-api';
 import { archiveFileFormat, listHourFiles, publishFile, verdictFolder, type StagingArea } from '@sigflow/archive';
 import { readBatchHourEntries } from '@sigflow/store';
@@ -24,9 +26,18 @@ import { floorHour, HOUR_MS } from './hour-range.js';
  */
 export const verdictColumnNames = ['event_id', 'type', 'user_id', 'ts', 'campaign_id', 'ad_id', 'channel'] as const;
 
-/** An hour's verdict file of one batch version. */
-export function verdictFile(root: string, hourStart: number, version: string): string {
-  return path.join(verdictFolder(root, hourStart), `${version}.parquet`);
+/**
+ * What the verdicts were decided under: the rule settings and the bot list (`isbot`'s version).
+ * Verdicts decided under others are not read (a change of either can change a verdict; the
+ * archive is read and judged again instead).
+ */
+export function verdictRules(settings: RuleSettings): string {
+  return createHash('sha256').update(JSON.stringify({ settings, isbotVersion })).digest('hex').slice(0, 12);
+}
+
+/** An hour's verdict file of one batch version, decided under `rules` ({@link verdictRules}). */
+export function verdictFile(root: string, hourStart: number, version: string, rules: string): string {
+  return path.join(verdictFolder(root, hourStart), `${version}.${rules}.parquet`);
 }
 
 /**
@@ -40,6 +51,7 @@ export async function writeTouchpointVerdicts(
   root: string,
   hours: readonly number[],
   version: string,
+  rules: string,
   invalidIds: readonly string[],
 ): Promise<void> {
   await conn.run('CREATE OR REPLACE TEMP TABLE invalid_touchpoints AS SELECT unnest($ids) AS event_id', { ids: listValue([...invalidIds]) }, { ids: LIST(VARCHAR) });
@@ -53,7 +65,7 @@ export async function writeTouchpointVerdicts(
          TO $path (${archiveFileFormat})`,
         { from: hour, to: hour + HOUR_MS, path: staged },
       );
-      await publishFile(staged, verdictFile(root, hour, version));
+      await publishFile(staged, verdictFile(root, hour, version, rules));
     }
   } finally {
     await conn.run('DROP TABLE IF EXISTS invalid_touchpoints');
@@ -70,14 +82,13 @@ export async function pruneHourVerdicts(root: string, hourStart: number, keep: s
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw err;
   }
-  const kept = keep === null ? null : `${keep}.parquet`;
-  for (const name of names) if (name !== kept) await fs.rm(path.join(folder, name), { force: true });
-  if (kept === null) await fs.rm(folder, { recursive: true, force: true });
+  for (const name of names) if (keep === null || !name.startsWith(`${keep}.`)) await fs.rm(path.join(folder, name), { force: true });
+  if (keep === null) await fs.rm(folder, { recursive: true, force: true });
 }
 
 /** Removes one version's verdict file of an hour (a computation that did not switch in). */
-export async function dropVerdictVersion(root: string, hourStart: number, version: string): Promise<void> {
-  await fs.rm(verdictFile(root, hourStart, version), { force: true });
+export async function dropVerdictVersion(root: string, hourStart: number, version: string, rules: string): Promise<void> {
+  await fs.rm(verdictFile(root, hourStart, version, rules), { force: true });
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -90,8 +101,9 @@ async function exists(file: string): Promise<boolean> {
 /**
  * The verdict files of the hours [from, to) when they can stand in for the archive: every one
  * of those hours that has archive files has a batch version, is not dirty (no file landed or
- * was rewritten since), and has that version's verdicts. Null otherwise, and then the caller
- * reads the archive (`config.batch.touchpointVerdicts` off gives null too).
+ * was rewritten since), and has that version's verdicts decided under the current rules
+ * ({@link verdictRules}). Null otherwise, and then the caller reads the archive
+ * (`config.batch.touchpointVerdicts` off gives null too).
  */
 export async function currentVerdictFiles(ctx: BatchContext, from: number, to: number): Promise<string[] | null> {
   if (!ctx.config.batch.touchpointVerdicts) return null;
@@ -101,10 +113,11 @@ export async function currentVerdictFiles(ctx: BatchContext, from: number, to: n
   const entries = await readBatchHourEntries(ctx.redis, ctx.keys, hours);
   const dirty = await ctx.redis.zmscore(ctx.keys.dirtyHours(), ...hours.map(String));
   const files: string[] = [];
+  const rules = verdictRules(ctx.settings);
   for (const [i, hour] of hours.entries()) {
     const entry = entries.get(hour);
     if (!entry || dirty[i] !== null) return null;
-    const file = verdictFile(ctx.root, hour, entry.version);
+    const file = verdictFile(ctx.root, hour, entry.version, rules);
     if (!(await exists(file))) return null;
     files.push(file);
   }

@@ -2,6 +2,7 @@
 // runs: the speed state is erased directly after the wait). Expected results come from a second
 // run that never had the person: the same events without theirs, written and recomputed apart.
 import fs from 'node:fs';
+import path from 'node:path';
 import type { RedisClient } from '@sigflow/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -108,6 +109,15 @@ describe('delete-user in the batch layer', () => {
     redis.disconnect();
   });
 
+  /** Rows of `user` in every touchpoint verdict file of the run. */
+  const verdictRows = async (user: string) => {
+    const read = await duckdb.connection.runAndReadAll('SELECT count(*)::INTEGER FROM read_parquet($glob) WHERE user_id = $user', {
+      glob: path.join(ctx.root, 'verdicts', '**', '*.parquet'),
+      user,
+    });
+    return Number(read.getRows()[0]?.[0]);
+  };
+
   it('removes the person from the archive and the speed state, recomputes their hours, and leaves everyone else as a run without them', async () => {
     const partition = userPartition(TARGET, run.config.kafka.eventPartitions);
     const other = { p: userPartition('ann', run.config.kafka.eventPartitions), user: 'ann' };
@@ -117,8 +127,9 @@ describe('delete-user in the batch layer', () => {
     await redis.rpush(ctx.keys.signals(other.p, other.user), '{"event_id":"y"}');
     const before = await archiveRows(ctx.root, TARGET);
     expect(before.holding).toBe(3 * 4 - 1 + 2);
-    // The views really counted the person before.
+    // The views really counted the person before, and the hours' touchpoint verdicts held them.
     expect(await servedHashes(ctx)).not.toEqual(await servedHashes(refCtx));
+    expect(await verdictRows(TARGET)).toBeGreaterThan(0);
 
     const progress: DeletionProgress[] = [];
     const result = await deleteUser({ context: ctx, userId: TARGET, requestId: 'del-test', duckdb, onProgress: (p) => void progress.push(p) });
@@ -134,6 +145,8 @@ describe('delete-user in the batch layer', () => {
 
     const after = await archiveRows(ctx.root, TARGET);
     expect(after.holding).toBe(0);
+    expect(await verdictRows(TARGET)).toBe(0);
+    expect(await verdictRows('ann')).toBeGreaterThan(0);
     const theirs = new Set([...events, ...lateOnly].filter((e) => e.event.user_id === TARGET).map((e) => `${e.event.event_id}/${e.partition}/${e.offset}`));
     expect(after.rows).toEqual(before.rows.filter((r) => !theirs.has(r)));
     expect(await servedHashes(ctx)).toEqual(await servedHashes(refCtx));

@@ -279,12 +279,18 @@ describe('recomputeHours over the Parquet archive', () => {
     );
     const folder = path.join(config.archiver.dir, 'verdicts', path.relative(path.join(config.archiver.dir, 'events'), path.dirname((await listHourFiles(config.archiver.dir, hour.hourStart))[0]!)));
     // Only the serving version's file is kept.
-    expect(fs.readdirSync(folder)).toEqual([`${hour.version}.parquet`]);
-    const rows = await duckdb.connection.runAndReadAll('SELECT event_id, valid FROM read_parquet($f) ORDER BY event_id', { f: path.join(folder, `${hour.version}.parquet`) });
+    const files = fs.readdirSync(folder);
+    expect(files).toHaveLength(1);
+    expect(files[0]!.startsWith(`${hour.version}.`)).toBe(true);
+    const rows = await duckdb.connection.runAndReadAll('SELECT event_id, valid FROM read_parquet($f) ORDER BY event_id', { f: path.join(folder, files[0]!) });
     const written = rows.getRowsJS() as [string, boolean][];
     expect(written).toHaveLength(truth.length);
     expect(written.filter(([, valid]) => !valid).map(([id]) => id)).toEqual(truth.filter((o) => o.status === 'invalid').map((o) => o.event_id).sort());
     expect(written.some(([, valid]) => !valid) && written.some(([, valid]) => valid)).toBe(true);
+
+    // Other rule settings: the verdicts were decided under others, and the archive is read again.
+    const stricter = { ...perHour, rules: { ...perHour.rules, floodThreshold: perHour.rules.floodThreshold + 1 } };
+    expect(await recomputeHours({ config: stricter, redis, from: T0 + 2 * HOUR, to: T0 + 3 * HOUR, duckdb })).toMatchObject({ passesFromVerdicts: 0 });
 
     // A dirty hour in the lookback (a file landed after it was computed): the archive is read again.
     await redis.zadd(keys.dirtyHours(), Date.now(), String(T0));

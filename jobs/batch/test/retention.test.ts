@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { RedisClient } from '@sigflow/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listArchiveHours, type ArchivedEvent } from '@sigflow/archive';
+import { listArchiveHours, verdictFolder, type ArchivedEvent } from '@sigflow/archive';
 import type {
   StoreKeys} from '@sigflow/store';
 import {
@@ -116,6 +116,9 @@ describe('retention job', () => {
     expect(result.archiveFiles).toBe(4);
     // Two hours of the analysts' Parquet views: window_metrics, channel_spend, attribution, heatmap, page_activity, quality.
     expect(result.viewFiles).toBe(2 * 6);
+    // Each expired hour's touchpoint verdicts (its serving version's file) go with it.
+    expect(result.verdictFiles).toBe(2);
+    for (const h of HOURS) expect(fs.existsSync(verdictFolder(ctx.root, h))).toBe(h >= h2);
     expect(result.batchHours).toBe(2);
     expect(await listArchiveHours(ctx.root)).toEqual(HOURS.slice(2));
     for (const view of ['window_metrics', 'channel_spend', 'attribution', 'heatmap', 'page_activity', 'quality']) {
@@ -131,6 +134,6 @@ describe('retention job', () => {
 
     // Idempotent: a second run finds nothing to remove.
     const again = await enforceRetention({ context: ctx, now: NOW });
-    expect([again.hours, again.archiveFiles, again.viewFiles, again.batchHours]).toEqual([[], 0, 0, 0]);
+    expect([again.hours, again.archiveFiles, again.viewFiles, again.verdictFiles, again.batchHours]).toEqual([[], 0, 0, 0, 0]);
   });
 });
