@@ -3,15 +3,17 @@
 // the days of the attribution lookback before it, as a production archive does. Each of the
 // day's passes then needs its converting users' touchpoints back the whole lookback, with their
 // verdicts (DESIGN.md; `recompute-input.ts`); batch.json's recompute, over an archive that begins
-// with the day, has no such lookback. The days before are computed first, unmeasured, as a running
-// batch layer had computed them, so the passes read the lookback from their touchpoint verdicts
-// (`touchpoint-verdicts.ts`); without them every pass reads the lookback's archive rows, their
-// join, flood and IP-neighbour context, and runs the rules over them again.
+// with the day, has no such lookback. The week and the day are computed first, unmeasured, as a
+// running batch layer had computed them, and the measured job is the day's reprocess: its passes
+// read the lookback from the hours' touchpoint verdicts (`touchpoint-verdicts.ts`); without them
+// every pass reads the lookback's archive rows, their join, flood and IP-neighbour context, and
+// runs the rules over them again.
 // The days before are the day's rows shifted by whole days (ids suffixed, so no copies across days).
 //
 //   npm run bench:batch-history        (BENCH_EVENTS to resize the day)
 //   BENCH_HISTORY_DIR=/tmp/week        (keeps the archive between runs)
-//   BENCH_HISTORY_COMPUTED=false       (the days before not computed: the lookback from the archive)
+//   BENCH_HISTORY_COMPUTED=false       (nothing computed first: the lookback from the archive)
+//   BENCH_HISTORY_STATE=name           (with BENCH_HISTORY_DIR: keeps the computed hours' Redis state too)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +21,7 @@ import { randomUUID } from 'node:crypto';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadConfig } from '@sigflow/config';
 import { archiveFileFormat, hourFolder } from '@sigflow/archive';
-import { createRedis } from '@sigflow/store';
+import { createRedis, StoreKeys } from '@sigflow/store';
 import { load } from './lib.mjs';
 import { DAY_START, publishBenchModels, recomputeFigures, recomputeJob, removeBenchRun, timed, writeSyntheticDay } from './batch.bench.mjs';
 
@@ -56,7 +58,9 @@ async function writeHistory(archiveRoot, days) {
 
 export async function run() {
   const events = Number(process.env.BENCH_EVENTS ?? 10_000_000);
-  const id = randomUUID().slice(0, 8);
+  // BENCH_HISTORY_STATE (with BENCH_HISTORY_DIR) keeps the computed hours' Redis state between runs too.
+  const state = process.env.BENCH_HISTORY_STATE;
+  const id = state === undefined ? randomUUID().slice(0, 8) : `history-${state}`;
   const keep = process.env.BENCH_HISTORY_DIR;
   const reuse = keep !== undefined && fs.existsSync(path.join(keep, 'history.json'));
   const dir = keep ?? fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-bench-history-'));
@@ -76,22 +80,26 @@ export async function run() {
     }
     await publishBenchModels(redis, env.SIGFLOW_REDIS_PREFIX);
     const workers = config.batch.workers;
-    // The days before are computed first (not measured), as the batch layer of a running platform
-    // had computed them: the day's passes then read their lookback from those hours' touchpoint
-    // verdicts. BENCH_HISTORY_COMPUTED=false leaves them uncomputed (every pass reads the archive).
+    // The days before and the day itself are computed first (not measured), as the batch layer of
+    // a running platform had computed each hour once it sealed; the measured job is the day's
+    // reprocess (an analyst's or ops' recompute), whose passes read their lookback from those
+    // hours' touchpoint verdicts. BENCH_HISTORY_COMPUTED=false computes nothing first: every pass
+    // reads the archive, as the day's first computation in one job does.
     const computed = process.env.BENCH_HISTORY_COMPUTED !== 'false';
-    const before = computed ? [{ from: DAY_START - days * DAY, to: DAY_START }] : [];
+    const stateKept = state !== undefined && (await redis.hlen(new StoreKeys(env.SIGFLOW_REDIS_PREFIX).batchHours())) > 0;
+    const before = computed && !stateKept ? [{ from: DAY_START - days * DAY, to: DAY_START + DAY }] : [];
     const loadBefore = load();
     const shipped = await recomputeJob(redis, env, workers, { before });
     const recompute = {
-      historyComputedFirst: shipped.setup[0] ?? null,
+      computedFirst: shipped.setup[0] ?? (stateKept ? "kept from an earlier run" : null),
       ...recomputeFigures(shipped, { archiveRows: archive.dayRows + archive.historyRows, workers, loadBefore, loadAfter: load() }),
     };
     console.log(
-      `recompute of the day over ${archive.historyDays} days of history${computed ? ' (computed first)' : ''}: ${recompute.eventsPerSecond} events/s (${recompute.wallSeconds} s); passes ${recompute.passesFromVerdicts}/${recompute.passes} from verdicts; rows read ${recompute.rowsRead}, through the rules ${recompute.eventsThroughRules}; peak RSS ${recompute.peakRssMb} MB; CPU ${recompute.cpuSeconds} s`,
+      `recompute of the day over ${archive.historyDays} days of history${computed ? ' (week and day computed first: a reprocess)' : ''}: ${recompute.eventsPerSecond} events/s (${recompute.wallSeconds} s); passes ${recompute.passesFromVerdicts}/${recompute.passes} from verdicts; rows read ${recompute.rowsRead}, through the rules ${recompute.eventsThroughRules}; peak RSS ${recompute.peakRssMb} MB; CPU ${recompute.cpuSeconds} s`,
     );
     return { archive, recompute };
   } finally {
-    await removeBenchRun(redis, id, dir, keep);
+    if (state === undefined) await removeBenchRun(redis, id, dir, keep);
+    else redis.disconnect();
   }
 }

@@ -212,18 +212,21 @@ export async function recomputeHours(input: RecomputeHoursOptions): Promise<Reco
 /**
  * A pass's input, its converting users' context from the touchpoint verdicts when every hour of
  * it has current ones, else from the archive. Verdicts that vanish while being read (a newer
- * version of their hour switched in and pruned them) leave the pass to the archive.
+ * version of their hour switched in and pruned them) are looked up again once: the newer
+ * version's are current too.
  */
 async function loadPassInput(ctx: BatchContext, conn: DuckDBSession['connection'], window: RecomputeWindow): Promise<RecomputeInput> {
-  const verdictFiles = await currentVerdictFiles(ctx, window.contextFrom, window.from);
-  if (verdictFiles === null) return loadRecomputeInput(conn, ctx.root, window, ctx.settings);
-  try {
-    return await loadRecomputeInput(conn, ctx.root, window, ctx.settings, verdictFiles);
-  } catch (err) {
-    if (!(err instanceof VerdictReadError)) throw err;
-    await dropRecomputeInput(conn);
-    return loadRecomputeInput(conn, ctx.root, window, ctx.settings);
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    const verdictFiles = await currentVerdictFiles(ctx, window.contextFrom, window.from);
+    if (verdictFiles === null) break;
+    try {
+      return await loadRecomputeInput(conn, ctx.root, window, ctx.settings, verdictFiles);
+    } catch (err) {
+      if (!(err instanceof VerdictReadError)) throw err;
+      await dropRecomputeInput(conn);
+    }
   }
+  return loadRecomputeInput(conn, ctx.root, window, ctx.settings);
 }
 
 function contextOf(input: RecomputeHoursOptions): BatchContext {

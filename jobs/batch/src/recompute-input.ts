@@ -116,7 +116,7 @@ export async function loadRecomputeInput(
   await loadArchiveRows(conn, 'range_copies', rangeFiles, 'ts >= $from AND ts < $to', { from: window.from, to: window.to });
   await conn.run('CREATE OR REPLACE TEMP TABLE converters AS SELECT DISTINCT user_id FROM range_copies WHERE type = $t', { t: 'conversion' });
   const contextFiles = verdictFiles
-    ? await loadNearContext(conn, root, window, verdictFiles)
+    ? await loadNearContext(conn, root, window, settings, verdictFiles)
     : await loadArchiveContext(conn, root, window, settings);
   // Duplicates = distinct Kafka messages beyond the first per event_id (exact replays of one
   // message by the archiver are not duplicates of the producer). Counted before the later copies
@@ -199,7 +199,7 @@ async function loadArchiveContext(conn: DuckDBConnection, root: string, window: 
  * context from the archive, `ctx_verdicts` the converting users' touchpoints of the whole
  * context with their verdicts. Returns the number of files read.
  */
-async function loadNearContext(conn: DuckDBConnection, root: string, window: RecomputeWindow, verdictFiles: readonly string[]): Promise<number> {
+async function loadNearContext(conn: DuckDBConnection, root: string, window: RecomputeWindow, settings: RuleSettings, verdictFiles: readonly string[]): Promise<number> {
   const nearFiles = await listRangeFiles(root, floorHour(window.nearFrom), window.from);
   await loadArchiveRows(
     conn,
@@ -209,7 +209,7 @@ async function loadNearContext(conn: DuckDBConnection, root: string, window: Rec
     { from: window.from, nearFrom: window.nearFrom },
     contextColumns,
   );
-  await loadConverterVerdicts(conn, verdictFiles, window.contextFrom, window.from);
+  await loadConverterVerdicts(conn, verdictFiles, window.contextFrom, window.from, settings);
   return nearFiles.length + verdictFiles.length;
 }
 

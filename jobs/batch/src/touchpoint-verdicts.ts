@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { isbotVersion, type RuleSettings } from '@sigflow/core';
+import { isbotVersion, outOfOrderSlackMs, type RuleSettings } from '@sigflow/core';
 import { LIST, VARCHAR, listValue, type DuckDBConnection } from '@duckdb/node-api';
 import { archiveFileFormat, listHourFiles, publishFile, verdictFolder, type StagingArea } from '@sigflow/archive';
 import { readBatchHourEntries } from '@sigflow/store';
@@ -126,9 +126,13 @@ export async function currentVerdictFiles(ctx: BatchContext, from: number, to: n
 
 /**
  * Creates temp table `ctx_verdicts` from `files`: the touchpoints of the converting users (temp
- * table `converters`) with ts in [from, to), with their verdict (`valid`).
+ * table `converters`) with ts in [from, to), with their verdict (`valid`), that can still change
+ * their state at `to`. An invalid touchpoint enters no path, join or last touch; an invalid click
+ * only counts for its user's flood rule, which looks back the flood window (and core's slack)
+ * from the user's newest event, at `to` or later. So invalid impressions, and invalid clicks
+ * older than that, are not read (in the bench's week, 5.6 of 39.6 million touchpoints).
  */
-export async function loadConverterVerdicts(conn: DuckDBConnection, files: readonly string[], from: number, to: number): Promise<void> {
+export async function loadConverterVerdicts(conn: DuckDBConnection, files: readonly string[], from: number, to: number, settings: RuleSettings): Promise<void> {
   const columns = `${verdictColumnNames.join(', ')}, valid`;
   if (files.length === 0) {
     await conn.run(`CREATE OR REPLACE TEMP TABLE ctx_verdicts AS SELECT ${verdictColumnNames.map((c) => (c === 'ts' ? 'NULL::BIGINT AS ts' : `NULL::VARCHAR AS ${c}`)).join(', ')}, NULL::BOOLEAN AS valid LIMIT 0`);
@@ -138,8 +142,8 @@ export async function loadConverterVerdicts(conn: DuckDBConnection, files: reado
   try {
     await conn.run(
       `CREATE OR REPLACE TEMP TABLE ctx_verdicts AS SELECT ${columns} FROM ${readFiles('files')}
-       WHERE ts >= $from AND ts < $to AND user_id IN (SELECT user_id FROM converters)`,
-      { files: f.value, from, to },
+       WHERE ts >= $from AND ts < $to AND (valid OR (type = 'click' AND ts >= $clicksFrom)) AND user_id IN (SELECT user_id FROM converters)`,
+      { files: f.value, from, to, clicksFrom: to - settings.floodWindowMs - outOfOrderSlackMs(settings) },
       { files: f.type },
     );
   } catch (cause) {

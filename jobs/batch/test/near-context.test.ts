@@ -105,3 +105,44 @@ async function lastTouchConversions(config: SigflowConfig, redis: RedisClient, v
   // Fields: window, campaign, channel, 'c' (conversions) or 'r' (revenue).
   return Object.entries(lastTouch).filter(([f]) => f.endsWith('\tc')).map(([f, n]) => [f.split('\t')[1], Number(n)]).filter(([, n]) => n !== 0);
 }
+
+describe("a converting user's clicks just before the recomputed hour", () => {
+  let config: SigflowConfig;
+  let dir: string;
+  let redis: RedisClient;
+  // w clicked ten times on an ad it never saw in the 45 s before the hour (ten invalid orphans),
+  // then, 5 s into the hour, on cC after seeing it: its 11th click in 60 s, a flood (DESIGN.md:
+  // the N-th click, N = threshold + 1, of a user within the flood window). w converts later.
+  const cC = { campaign: 'cC', ad: 'aC', channel: 'display' };
+  const events = (): ReceivedEvent[] => [
+    ...Array.from({ length: 10 }, (_, k) => click({ id: `w-o${k}`, user: 'w', ts: FROM - 45 * SECOND + k * SECOND, campaign: 'cZ', ad: 'aZ', channel: 'search' })),
+    impression({ id: 'w-iC', user: 'w', ts: FROM - 20 * SECOND, ...cC }),
+    click({ id: 'w-cC', user: 'w', ts: FROM + 5 * SECOND, ...cC }),
+    conversion({ id: 'w-cv', user: 'w', ts: FROM + 10 * MINUTE, value: 2 }),
+  ];
+
+  beforeAll(async () => {
+    ({ config, dir } = testConfig('boundary-flood'));
+    config = withBatch(config, { writeViewParquet: false });
+    redis = createRedis(config.redis);
+    await writeArchive(config.archiver.dir, events().map((event, i) => ({ event, partition: 0, offset: String(i) })));
+  });
+
+  afterAll(() => endTestRun({ config, dir, redis }));
+
+  const truth = () => processBatch(events(), { settings: config.rules }).outcomes.filter((o) => o.ts >= FROM && o.ts < FROM + HOUR);
+
+  it('judges the click in the hour a flood, from the archive and from the touchpoint verdicts', async () => {
+    expect(truth().find((o) => o.event_id === 'w-cC')).toMatchObject({ status: 'invalid', reason: 'flood' });
+    const expected = rounded(expectedHashes(foldOutcomes(truth())));
+    const keys = new StoreKeys(config.redis.keyPrefix);
+    const fromArchive = await recomputeHours({ config, redis, from: FROM, to: FROM + HOUR, computedBy: 'test' });
+    expect(fromArchive.passesFromVerdicts).toBe(0);
+    expect(rounded(await actualHashes(redis, keys, FROM, fromArchive.hours[0]!.version))).toEqual(expected);
+    // The hour before computed: its verdicts hold the ten orphan clicks.
+    await recomputeHours({ config, redis, from: FROM - HOUR, to: FROM, computedBy: 'test' });
+    const fromVerdicts = await recomputeHours({ config, redis, from: FROM, to: FROM + HOUR, computedBy: 'test' });
+    expect(fromVerdicts.passesFromVerdicts).toBe(1);
+    expect(rounded(await actualHashes(redis, keys, FROM, fromVerdicts.hours[0]!.version))).toEqual(expected);
+  });
+});

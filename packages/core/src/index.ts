@@ -87,7 +87,7 @@ export { scrollReach, type ScrollReachRow } from './heatmap/scroll-reach.js';
 export { formFunnels, type FormFunnel, type FormActionCount } from './heatmap/form-funnel.js';
 
 // The keyed stream processor
-export { stateLimits, ipClickRetentionMs } from './processor/state-limits.js';
+export { stateLimits, ipClickRetentionMs, outOfOrderSlackMs } from './processor/state-limits.js';
 export { createUserState, parseUserState, type UserState } from './processor/user-state.js';
 export { createIpState, parseIpState, type IpState } from './processor/ip-state.js';
 export { processEvent, type ProcessContext } from './processor/process-event.js';
