@@ -213,6 +213,9 @@ async function loadNearContext(conn: DuckDBConnection, root: string, window: Rec
   return nearFiles.length + verdictFiles.length;
 }
 
+/** The columns of a touchpoint verdict, in the archive's names. */
+const verdictColumns: ReadonlySet<ArchiveColumn> = new Set<ArchiveColumn>(verdictColumnNames);
+
 /**
  * The column of `rules_input` that holds a known verdict: NULL for an event the rules judge,
  * true or false for a converting user's context touchpoint read from the touchpoint verdicts,
@@ -233,7 +236,7 @@ async function createRulesInput(conn: DuckDBConnection, fromVerdicts: boolean): 
     `CREATE OR REPLACE TEMP VIEW rules_input AS
      SELECT *, NULL::BOOLEAN AS ${knownVerdictColumn} FROM range_copies
      UNION ALL SELECT *, NULL::BOOLEAN FROM ctx_copies WHERE user_id NOT IN (SELECT user_id FROM converters)
-     UNION ALL SELECT ${keptColumns(new Set<ArchiveColumn>(verdictColumnNames))}, valid FROM ctx_verdicts`,
+     UNION ALL SELECT ${keptColumns(verdictColumns)}, valid FROM ctx_verdicts`,
   );
 }
 

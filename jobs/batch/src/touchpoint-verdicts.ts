@@ -25,6 +25,9 @@ import { floorHour, HOUR_MS } from './hour-range.js';
  * with their recorded verdicts (core's `updateKeyedState`, as a snapshot restore replays signals).
  */
 export const verdictColumnNames = ['event_id', 'type', 'user_id', 'ts', 'campaign_id', 'ad_id', 'channel'] as const;
+const verdictColumnList = verdictColumnNames.join(', ');
+/** Typed NULLs named as the verdict columns (an empty `ctx_verdicts`). */
+const nullVerdictColumns = verdictColumnNames.map((c) => (c === 'ts' ? 'NULL::BIGINT AS ts' : `NULL::VARCHAR AS ${c}`)).join(', ');
 
 /**
  * What the verdicts were decided under: the rule settings and the bot list (`isbot`'s version).
@@ -59,7 +62,7 @@ export async function writeTouchpointVerdicts(
     for (const hour of hours) {
       const staged = staging.tempPath();
       await conn.run(
-        `COPY (SELECT ${verdictColumnNames.join(', ')}, event_id NOT IN (SELECT event_id FROM invalid_touchpoints) AS valid
+        `COPY (SELECT ${verdictColumnList}, event_id NOT IN (SELECT event_id FROM invalid_touchpoints) AS valid
                FROM range_copies WHERE type IN ('impression', 'click') AND ts >= $from AND ts < $to
                ORDER BY user_id, ts, event_id)
          TO $path (${archiveFileFormat})`,
@@ -133,15 +136,14 @@ export async function currentVerdictFiles(ctx: BatchContext, from: number, to: n
  * older than that, are not read (in the bench's week, 5.6 of 39.6 million touchpoints).
  */
 export async function loadConverterVerdicts(conn: DuckDBConnection, files: readonly string[], from: number, to: number, settings: RuleSettings): Promise<void> {
-  const columns = `${verdictColumnNames.join(', ')}, valid`;
   if (files.length === 0) {
-    await conn.run(`CREATE OR REPLACE TEMP TABLE ctx_verdicts AS SELECT ${verdictColumnNames.map((c) => (c === 'ts' ? 'NULL::BIGINT AS ts' : `NULL::VARCHAR AS ${c}`)).join(', ')}, NULL::BOOLEAN AS valid LIMIT 0`);
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ctx_verdicts AS SELECT ${nullVerdictColumns}, NULL::BOOLEAN AS valid LIMIT 0`);
     return;
   }
   const f = filesParam(files);
   try {
     await conn.run(
-      `CREATE OR REPLACE TEMP TABLE ctx_verdicts AS SELECT ${columns} FROM ${readFiles('files')}
+      `CREATE OR REPLACE TEMP TABLE ctx_verdicts AS SELECT ${verdictColumnList}, valid FROM ${readFiles('files')}
        WHERE ts >= $from AND ts < $to AND (valid OR (type = 'click' AND ts >= $clicksFrom)) AND user_id IN (SELECT user_id FROM converters)`,
       { files: f.value, from, to, clicksFrom: to - settings.floodWindowMs - outOfOrderSlackMs(settings) },
       { files: f.type },

@@ -155,8 +155,9 @@ export interface BatchConfig {
    * touchpoints before it), so fewer hours read more. A 10 M-event day on 2 cores (load ~1.5):
    * 24 h passes 81 k events/s at 4.7 GB peak RSS; 6 h / 2GB 101 k at 3.4 GB; 3 h / 1GB 108 k at
    * 2.2 GB; 2 h / 768MB 112 k at 1.7 GB; 1 h / 512MB 99 k at 1.3 GB. That archive held no days
-   * before the recomputed one: with weeks of history every pass also scans the lookback's files
-   * for the converting users' touchpoints, which favours longer passes. Of the 2 h / 768MB peak
+   * before the recomputed one: with weeks of history every pass also reads the converting users'
+   * touchpoints of the lookback (from the hours' touchpoint verdicts, or the archive's files),
+   * which favours longer passes. Of the 2 h / 768MB peak
    * RSS (1.66 GB on a slower host) the V8 heap was half (0.83 GB committed) while its live data
    * stays under 0.33 GB: garbage V8 let accumulate, growing its heap up to 4x the live data
    * between full collections. The worker now runs with `--heap-growing-percent=75`

@@ -657,6 +657,12 @@ describe('API and batch layer: keys, roles, hostile parameters, traversal, job p
       // Archive column names of a constant set, NULL for the others (archive-scan.ts keptColumns).
       'keptColumns(kept)',
       "keptColumns(contextColumns, 'n')",
+      'keptColumns(verdictColumns)',
+      // Touchpoint verdicts (touchpoint-verdicts.ts): the verdict column names, as a list or as
+      // typed NULLs, and the name of the rules' known-verdict column.
+      'verdictColumnList',
+      'nullVerdictColumns',
+      'knownVerdictColumn',
       // The analysts' view columns: names of the code, dictionaries bound as $d0...
       'decodedColumns',
       "columns.map((c) => `${c.name} DOUBLE`).join(', ')",
