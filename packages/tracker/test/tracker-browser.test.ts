@@ -157,10 +157,15 @@ describe('the tracker in Chromium', () => {
     expect(conversion['currency']).toBe('EUR');
     // The site's id is kept across page loads, the anonymous one too.
     await page.reload();
-    await until('the next page view', () => delivered().filter((e) => e['type'] === 'page_view').length === 3);
-    expect(delivered().at(-1)!['user_id']).toBe('user-42');
+    const pageViews = () => [...new Map(delivered().filter((e) => e['type'] === 'page_view').map((e) => [e['event_id'], e])).values()];
+    await until('the next page view', () => pageViews().length === 3);
+    expect(pageViews()[2]!['user_id']).toBe('user-42');
     expect(await page.evaluate(`localStorage.getItem('sigflow_anon')`)).toBe(anonymous);
-    expect(new Set(delivered().map((e) => e['event_id'])).size).toBe(delivered().length);
+    // At least once: a batch whose answer the reload cut off goes out again by beacon, each
+    // event with its id and content unchanged (the layers drop the copy).
+    const byId = new Map<unknown, Record<string, unknown>>();
+    for (const e of delivered()) expect(e).toEqual(byId.get(e['event_id']) ?? (byId.set(e['event_id'], e), e));
+    expect(byId.size).toBe(seen.length + 1);
   });
 
   it('sends what is queued, a link follow included, by sendBeacon as the page goes away', async () => {
