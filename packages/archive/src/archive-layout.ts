@@ -7,8 +7,9 @@ import path from 'node:path';
  * - `events/dt=YYYY-MM-DD/hr=HH/p<partition>-<firstOffset>-<lastOffset>.parquet`: events by
  *   event hour (UTC), one file per (Kafka partition, hour) of each flush;
  * - `views/<view>/dt=YYYY-MM-DD/hr=HH/...parquet`: batch views for analysts (batch layer);
- * - `verdicts/dt=YYYY-MM-DD/hr=HH/<version>.parquet`: what the batch layer's rules decided about
- *   each impression and click of a computed hour (its touchpoint verdicts), per batch version;
+ * - `verdicts/dt=YYYY-MM-DD/hr=HH/<version>.<rules>.parquet`: what the batch layer's rules
+ *   decided about each impression and click of a computed hour (its touchpoint verdicts), per
+ *   batch version and rules;
  * - `_staging/<host>-<pid>/`: files being written; never read, renamed into `events/` when
  *   complete. Same filesystem as `events/`, so the rename is atomic.
  */
