@@ -272,8 +272,15 @@ describe('recomputeHours over the Parquet archive', () => {
       expect(rounded(await actualHashes(redis, keys, h.hourStart, h.version))).toEqual(rounded(expectedHashes(deltas)));
     }
 
-    // An hour's verdicts: its first copies' impressions and clicks, invalid as processBatch judged them.
-    const hour = result.hours[0]!;
+    // The rules in three threads replay the verdicts alike (and send their invalid ids back).
+    const threaded = await recomputeHours({ config: withBatch(perHour, { ruleThreads: 3 }), redis, from: T0 + HOUR, to: T0 + 2 * HOUR, duckdb });
+    expect(threaded).toMatchObject({ passes: 1, passesFromVerdicts: 1 });
+    const hourOne = foldOutcomes(expectedOutcomes(data.copies, T0 + HOUR, T0 + 2 * HOUR, { settings: config.rules, shapley, markov }));
+    expect(rounded(await actualHashes(redis, keys, T0 + HOUR, threaded.hours[0]!.version))).toEqual(rounded(expectedHashes(hourOne)));
+
+    // An hour's verdicts (those the threads' run wrote, which now serves the hour): its first
+    // copies' impressions and clicks, invalid as processBatch judged them.
+    const hour = threaded.hours[0]!;
     const truth = expectedOutcomes(data.copies, hour.hourStart, hour.hourStart + HOUR, { settings: config.rules, shapley, markov }).filter(
       (o) => o.type === 'impression' || o.type === 'click',
     );
