@@ -4,7 +4,6 @@ import { listArchiveHours, listHourFiles, parseHourPartition, hourFolder } from 
 import { batchVersionKeysKey, parseBatchHourEntry, pruneTombstones, unlinkKeys } from '@sigflow/store';
 import type { BatchContext } from './batch-context.js';
 import { floorHour } from './hour-range.js';
-import { viewFolder } from './view-parquet.js';
 
 /** What one retention run removed. */
 export interface RetentionResult {
@@ -42,6 +41,17 @@ async function removeHourFolder(dir: string): Promise<void> {
   await fs.rmdir(path.dirname(dir)).catch(() => undefined);
 }
 
+/** Removes the hour folders of a `dt=/hr=` tree under `base` older than `cutoff`; returns the Parquet files they held. */
+async function removeExpiredHourFolders(base: string, cutoff: number): Promise<number> {
+  let files = 0;
+  for (const { hour, dir } of await hourFolders(base)) {
+    if (hour >= cutoff) continue;
+    files += (await fs.readdir(dir)).filter((n) => n.endsWith('.parquet')).length;
+    await removeHourFolder(dir);
+  }
+  return files;
+}
+
 /** Removes the serving batch versions of hours before `cutoff`: their keys, entries and dirty marks. */
 async function removeBatchHours(ctx: BatchContext, cutoff: number): Promise<{ hours: number; keys: number; dirty: number }> {
   const { redis, keys } = ctx;
@@ -67,8 +77,8 @@ async function removeBatchHours(ctx: BatchContext, cutoff: number): Promise<{ ho
  * Enforces the retention (`SIGFLOW_RETENTION_MS`, DESIGN.md "Data lifecycle"): every hour whose
  * events are all older than it goes, the batch views first (its serving version's keys, its
  * entry, its dirty mark: nothing points at the hour any more), then its archive folder and its
- * analysts' Parquet views and its touchpoint verdicts; tombstones older than the retention go too (no event that old is
- * accepted any more). Hours inside the retention are not touched. Idempotent.
+ * analysts' Parquet views and its touchpoint verdicts; tombstones older than the retention go
+ * too (no event that old is accepted any more). Hours inside the retention are not touched. Idempotent.
  */
 export async function enforceRetention(options: { context: BatchContext; now?: number }): Promise<RetentionResult> {
   const ctx = options.context;
@@ -84,19 +94,8 @@ export async function enforceRetention(options: { context: BatchContext; now?: n
   }
   let viewFiles = 0;
   const viewsRoot = path.join(ctx.root, 'views');
-  for (const view of await fs.readdir(viewsRoot).catch(() => [] as string[])) {
-    for (const { hour, dir } of await hourFolders(path.join(viewsRoot, view))) {
-      if (hour >= cutoff) continue;
-      viewFiles += (await fs.readdir(dir)).filter((n) => n.endsWith('.parquet')).length;
-      await removeHourFolder(viewFolder(ctx.root, view, hour));
-    }
-  }
-  let verdictFiles = 0;
-  for (const { hour, dir } of await hourFolders(path.join(ctx.root, 'verdicts'))) {
-    if (hour >= cutoff) continue;
-    verdictFiles += (await fs.readdir(dir)).filter((n) => n.endsWith('.parquet')).length;
-    await removeHourFolder(dir);
-  }
+  for (const view of await fs.readdir(viewsRoot).catch(() => [] as string[])) viewFiles += await removeExpiredHourFolders(path.join(viewsRoot, view), cutoff);
+  const verdictFiles = await removeExpiredHourFolders(path.join(ctx.root, 'verdicts'), cutoff);
   const tombstones = await pruneTombstones(ctx.redis, ctx.keys, now - retentionMs);
   return { cutoff, hours, archiveFiles, viewFiles, verdictFiles, batchHours: batch.hours, batchKeys: batch.keys, dirtyHours: batch.dirty, tombstones };
 }

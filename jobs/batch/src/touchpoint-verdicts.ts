@@ -78,6 +78,7 @@ export async function writeTouchpointVerdicts(
 /** Removes an hour's verdict files but `keep`'s (null: all of them). */
 export async function pruneHourVerdicts(root: string, hourStart: number, keep: string | null): Promise<void> {
   const folder = verdictFolder(root, hourStart);
+  if (keep === null) return fs.rm(folder, { recursive: true, force: true });
   let names: string[];
   try {
     names = await fs.readdir(folder);
@@ -85,8 +86,7 @@ export async function pruneHourVerdicts(root: string, hourStart: number, keep: s
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw err;
   }
-  for (const name of names) if (keep === null || !name.startsWith(`${keep}.`)) await fs.rm(path.join(folder, name), { force: true });
-  if (keep === null) await fs.rm(folder, { recursive: true, force: true });
+  for (const name of names) if (!name.startsWith(`${keep}.`)) await fs.rm(path.join(folder, name), { force: true });
 }
 
 /** Removes one version's verdict file of an hour (a computation that did not switch in). */
