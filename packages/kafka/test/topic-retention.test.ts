@@ -10,11 +10,15 @@ const DAY = 86_400_000;
 
 describe('topic retention', () => {
   const { kafka, topics } = suiteKafka('retention');
+  // The broker answers DescribeConfigs from its copy of the cluster metadata, which applies a
+  // change a moment after AlterConfigs returns (KRaft commits it through the controller first):
+  // a read right after an alteration can still give the old value. Polled, within seconds.
+  const expectRetention = (topic: string, ms: number) => expect.poll(() => topicRetentionMs(kafka, topic), { timeout: 10_000, interval: 200 }).toBe(ms);
   afterAll(async () => deleteTopics(kafka, Object.values(topics)));
 
   it('creates every topic with retention.ms, then alters existing ones to a new value keeping their other overrides', async () => {
     expect(await ensureTopics(kafka, topics, { eventPartitions: 2, retentionMs: 90 * DAY })).toEqual([]);
-    for (const t of Object.values(topics)) expect(await topicRetentionMs(kafka, t)).toBe(90 * DAY);
+    for (const t of Object.values(topics)) await expectRetention(t, 90 * DAY);
 
     // An operator's own override on one topic must survive the alteration.
     const admin = kafka.admin();
@@ -26,7 +30,7 @@ describe('topic retention', () => {
 
     const altered = await ensureTopics(kafka, topics, { eventPartitions: 2, retentionMs: 7 * DAY });
     expect(altered.sort()).toEqual(Object.values(topics).sort());
-    for (const t of Object.values(topics)) expect(await topicRetentionMs(kafka, t)).toBe(7 * DAY);
+    for (const t of Object.values(topics)) await expectRetention(t, 7 * DAY);
     const described = await admin.describeConfigs({
       resources: [{ type: ConfigResourceTypes.TOPIC, name: topics.events, configNames: ['max.message.bytes'] }],
       includeSynonyms: false,
