@@ -91,12 +91,7 @@ describe('collector while Kafka is down', () => {
     // Readiness is the probe's own answer (a cluster description within its timeout, remembered
     // briefly): its first ask after the restart can still time out on a loaded host while the
     // producer is already through. It must come back within a few asks, not on the very next one.
-    let ready = 0;
-    for (let attempt = 0; attempt < 40 && ready !== 200; attempt++) {
-      ready = (await app.inject('/readyz')).statusCode;
-      if (ready !== 200) await new Promise((r) => setTimeout(r, 250));
-    }
-    expect(ready).toBe(200);
+    await expect.poll(async () => (await app.inject('/readyz')).statusCode, { timeout: 10_000, interval: 250 }).toBe(200);
 
     const kafka = (globalThis as { outageKafka?: Parameters<typeof readTopicMessages>[0] }).outageKafka!;
     const read = await readTopicMessages(kafka, producer.topic, 60);
