@@ -91,7 +91,7 @@ export async function run() {
     const loadBefore = load();
     const shipped = await recomputeJob(redis, env, workers, { before });
     const recompute = {
-      computedFirst: shipped.setup[0] ?? (stateKept ? "kept from an earlier run" : null),
+      computedFirst: shipped.setup[0] ?? (stateKept ? 'kept from an earlier run' : null),
       ...recomputeFigures(shipped, { archiveRows: archive.dayRows + archive.historyRows, workers, loadBefore, loadAfter: load() }),
     };
     console.log(

@@ -88,9 +88,10 @@ async function rewriteWithout(session: DuckDBSession, staging: StagingArea, file
  * Removes every row of a person from the Parquet archive. Each file holding some is rewritten
  * ({@link rewriteWithout}) after its hour is marked dirty and its touchpoint verdicts are
  * removed, so a crash in between leaves the hour to be recomputed. The archive stays
- * append-safe: the archiver keeps adding files (new names, never these), and the files rewritten are whole at every moment. Then, after
- * `privacy.archiveSettleMs` (a flush that began before the archiver read the tombstone), the
- * whole archive is scanned again, and so on until a scan finds no row of the person.
+ * append-safe: the archiver keeps adding files (new names, never these), and the files
+ * rewritten are whole at every moment. Then, after `privacy.archiveSettleMs` (a flush that
+ * began before the archiver read the tombstone), the whole archive is scanned again, and so on
+ * until a scan finds no row of the person.
  */
 export async function eraseFromArchive(
   ctx: BatchContext,

@@ -78,7 +78,8 @@ async function removeBatchHours(ctx: BatchContext, cutoff: number): Promise<{ ho
  * events are all older than it goes, the batch views first (its serving version's keys, its
  * entry, its dirty mark: nothing points at the hour any more), then its archive folder and its
  * analysts' Parquet views and its touchpoint verdicts; tombstones older than the retention go
- * too (no event that old is accepted any more). Hours inside the retention are not touched. Idempotent.
+ * too (no event that old is accepted any more). Hours inside the retention are not touched.
+ * Idempotent.
  */
 export async function enforceRetention(options: { context: BatchContext; now?: number }): Promise<RetentionResult> {
   const ctx = options.context;

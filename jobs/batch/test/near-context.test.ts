@@ -26,25 +26,40 @@ function traffic(): ReceivedEvent[] {
   return events;
 }
 
-describe('the context a recompute reads from before its hours', () => {
-  let config: SigflowConfig;
-  let dir: string;
-  let redis: RedisClient;
+/** A suite's test run (its own config, Redis prefix and archive folder; no Parquet views), set up before its tests and ended after them. */
+interface SuiteRun {
+  config: SigflowConfig;
+  dir: string;
+  redis: RedisClient;
+}
 
+/** Registers the suite's set-up and end: a test run whose archive holds `events` (partition 0, in order), if any. */
+function suiteRun(name: string, events: () => ReceivedEvent[] = () => []): SuiteRun {
+  const run = {} as SuiteRun;
   beforeAll(async () => {
-    ({ config, dir } = testConfig('near-context'));
-    config = withBatch(config, { writeViewParquet: false });
-    redis = createRedis(config.redis);
-    await writeArchive(config.archiver.dir, traffic().map((event, i) => ({ event, partition: 0, offset: String(i) })));
+    const { config, dir } = testConfig(name);
+    Object.assign(run, { config: withBatch(config, { writeViewParquet: false }), dir, redis: createRedis(config.redis) });
+    const archived = events().map((event, i) => ({ event, partition: 0, offset: String(i) }));
+    if (archived.length > 0) await writeArchive(config.archiver.dir, archived);
   });
+  afterAll(() => endTestRun(run));
+  return run;
+}
 
-  afterAll(() => endTestRun({ config, dir, redis }));
+/** Core's processBatch over `events`: the outcomes of the hour FROM. */
+function hourTruth(events: ReceivedEvent[], config: SigflowConfig) {
+  return processBatch(events, { settings: config.rules }).outcomes.filter((o) => o.ts >= FROM && o.ts < FROM + HOUR);
+}
+
+describe('the context a recompute reads from before its hours', () => {
+  const run = suiteRun('near-context', traffic);
 
   it('joins a click in the hour to its impression before it', async () => {
+    const { config, redis } = run;
     const result = await recomputeHours({ config, redis, from: FROM, to: FROM + HOUR, computedBy: 'test' });
     const [hour] = result.hours;
     // Every click joined its impression: 10 valid clicks (hand count), as core's processBatch over everything.
-    const outcomes = processBatch(traffic(), { settings: config.rules }).outcomes.filter((o) => o.ts >= FROM && o.ts < FROM + HOUR);
+    const outcomes = hourTruth(traffic(), config);
     expect(outcomes.filter((o) => o.windowMetric?.clicks === 1 && o.status === 'valid')).toHaveLength(10);
     const actual = await actualHashes(redis, new StoreKeys(config.redis.keyPrefix), FROM, hour!.version);
     expect(rounded(actual)).toEqual(rounded(expectedHashes(foldOutcomes(outcomes))));
@@ -52,19 +67,10 @@ describe('the context a recompute reads from before its hours', () => {
 });
 
 describe('the far context of a converting user', () => {
-  let config: SigflowConfig;
-  let dir: string;
-  let redis: RedisClient;
-
-  beforeAll(() => {
-    ({ config, dir } = testConfig('far-context'));
-    config = withBatch(config, { writeViewParquet: false });
-    redis = createRedis(config.redis);
-  });
-
-  afterAll(() => endTestRun({ config, dir, redis }));
+  const run = suiteRun('far-context');
 
   it("judges a converting user's earlier click a flood by the clicks of its IP in other partitions", async () => {
+    const { config, redis } = run;
     // w (partition 0) saw cB and then cA five hours before the hour, clicked cB from a shared IP,
     // and converts in the hour. Ten users of partitions 1-3 clicked from that IP in the 20 s
     // before: w's click is the 11th of its IP in 60 s (DESIGN.md: the IP flood counts every
@@ -90,6 +96,7 @@ describe('the far context of a converting user', () => {
   });
 
   it('judges it so from the touchpoint verdicts once the hours before are computed', async () => {
+    const { config, redis } = run;
     // The hours of w's impressions and click, computed (the flood judged with every partition's clicks there).
     await recomputeHours({ config, redis, from: FROM - 6 * HOUR, to: FROM - 4 * HOUR, computedBy: 'test' });
     const result = await recomputeHours({ config, redis, from: FROM, to: FROM + HOUR, computedBy: 'test' });
@@ -107,9 +114,6 @@ async function lastTouchConversions(config: SigflowConfig, redis: RedisClient, v
 }
 
 describe("a converting user's clicks just before the recomputed hour", () => {
-  let config: SigflowConfig;
-  let dir: string;
-  let redis: RedisClient;
   // w clicked ten times on an ad it never saw in the 45 s before the hour (ten invalid orphans),
   // then, 5 s into the hour, on cC after seeing it: its 11th click in 60 s, a flood (DESIGN.md:
   // the N-th click, N = threshold + 1, of a user within the flood window). w converts later.
@@ -121,20 +125,13 @@ describe("a converting user's clicks just before the recomputed hour", () => {
     conversion({ id: 'w-cv', user: 'w', ts: FROM + 10 * MINUTE, value: 2 }),
   ];
 
-  beforeAll(async () => {
-    ({ config, dir } = testConfig('boundary-flood'));
-    config = withBatch(config, { writeViewParquet: false });
-    redis = createRedis(config.redis);
-    await writeArchive(config.archiver.dir, events().map((event, i) => ({ event, partition: 0, offset: String(i) })));
-  });
-
-  afterAll(() => endTestRun({ config, dir, redis }));
-
-  const truth = () => processBatch(events(), { settings: config.rules }).outcomes.filter((o) => o.ts >= FROM && o.ts < FROM + HOUR);
+  const run = suiteRun('boundary-flood', events);
 
   it('judges the click in the hour a flood, from the archive and from the touchpoint verdicts', async () => {
-    expect(truth().find((o) => o.event_id === 'w-cC')).toMatchObject({ status: 'invalid', reason: 'flood' });
-    const expected = rounded(expectedHashes(foldOutcomes(truth())));
+    const { config, redis } = run;
+    const truth = hourTruth(events(), config);
+    expect(truth.find((o) => o.event_id === 'w-cC')).toMatchObject({ status: 'invalid', reason: 'flood' });
+    const expected = rounded(expectedHashes(foldOutcomes(truth)));
     const keys = new StoreKeys(config.redis.keyPrefix);
     const fromArchive = await recomputeHours({ config, redis, from: FROM, to: FROM + HOUR, computedBy: 'test' });
     expect(fromArchive.passesFromVerdicts).toBe(0);
