@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { isbotVersion, outOfOrderSlackMs, type RuleSettings } from '@sigflow/core';
 import { LIST, VARCHAR, listValue, type DuckDBConnection } from '@duckdb/node-api';
-import { archiveFileFormat, listHourFiles, publishFile, verdictFolder, type StagingArea } from '@sigflow/archive';
+import { archiveColumns, archiveFileFormat, listHourFiles, publishFile, verdictFolder, type StagingArea } from '@sigflow/archive';
 import { readBatchHourEntries } from '@sigflow/store';
 import type { BatchContext } from './batch-context.js';
 import { VerdictReadError } from './errors.js';
@@ -26,8 +26,8 @@ import { floorHour, HOUR_MS } from './hour-range.js';
  */
 export const verdictColumnNames = ['event_id', 'type', 'user_id', 'ts', 'campaign_id', 'ad_id', 'channel'] as const;
 const verdictColumnList = verdictColumnNames.join(', ');
-/** Typed NULLs named as the verdict columns (an empty `ctx_verdicts`). */
-const nullVerdictColumns = verdictColumnNames.map((c) => (c === 'ts' ? 'NULL::BIGINT AS ts' : `NULL::VARCHAR AS ${c}`)).join(', ');
+/** Typed NULLs named as the verdict columns, of the archive's column types (an empty `ctx_verdicts`). */
+const nullVerdictColumns = verdictColumnNames.map((c) => `NULL::${archiveColumns.find((a) => a.name === c)?.type} AS ${c}`).join(', ');
 
 /**
  * What the verdicts were decided under: the rule settings and the bot list (`isbot`'s version).
