@@ -27,6 +27,8 @@ export declare function startKafkaBroker(options?: {
   clusterId?: string;
   replicationFactor?: number;
   minInsyncReplicas?: number;
+  /** A second client listener on `port` that takes SASL/PLAIN from `users` (name -> password). */
+  saslPlain?: { port: number; users: Record<string, string> };
 }): Promise<StartedBroker>;
 export declare function newKafkaClusterId(): string;
 export declare function stopKafkaBroker(options?: { dir?: string; graceMs?: number; signal?: NodeJS.Signals }): Promise<boolean>;

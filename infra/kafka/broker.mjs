@@ -58,20 +58,38 @@ function quorumOf({ nodeId = 1, controllerPort, voters, replicationFactor = 1, m
   return { nodeId, voters: voters ?? `1@127.0.0.1:${controllerPort}`, replicationFactor, minInsyncReplicas, sessionTimeoutMs: single ? 9_000 : 3_000 };
 }
 
-function writeConfig(layout, { port, controllerPort, quorum }) {
+/**
+ * The lines of a SASL/PLAIN listener for clients on `port`, whose users and passwords are
+ * `users` (name -> password), beside the plaintext one the nodes speak among themselves.
+ */
+function saslPlainListener({ port, users }) {
+  const credentials = Object.entries(users).map(([name, password]) => `user_${name}="${password}"`).join(' ');
+  return {
+    listener: `,SASL_PLAINTEXT://127.0.0.1:${port}`,
+    protocol: ',SASL_PLAINTEXT:SASL_PLAINTEXT',
+    lines: [
+      'sasl.enabled.mechanisms=PLAIN',
+      `listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required ${credentials};`,
+    ],
+  };
+}
+
+function writeConfig(layout, { port, controllerPort, quorum, saslPlain }) {
   fs.mkdirSync(layout.logs, { recursive: true });
   const rf = quorum.replicationFactor;
+  const sasl = saslPlain ? saslPlainListener(saslPlain) : { listener: '', protocol: '', lines: [] };
   fs.writeFileSync(
     layout.config,
     [
       'process.roles=broker,controller',
       `node.id=${quorum.nodeId}`,
       `controller.quorum.voters=${quorum.voters}`,
-      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}${sasl.listener}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}${sasl.listener}`,
       'controller.listener.names=CONTROLLER',
-      'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+      `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${sasl.protocol}`,
       'inter.broker.listener.name=PLAINTEXT',
+      ...sasl.lines,
       `log.dirs=${layout.data}`,
       'num.partitions=4',
       // Internal topics get as many replicas as the quorum has nodes (one on a single node).
@@ -158,7 +176,8 @@ function formatStorage(layout, clusterId = newKafkaClusterId()) {
  * Starts a broker unless one of ours already runs in `dir`. Resolves once it logged that it
  * started and its port answers. A node of a quorum names its `nodeId`, the `voters`, the
  * quorum's `clusterId` (its storage is formatted with it), `replicationFactor` and
- * `minInsyncReplicas`; without them it is a single node.
+ * `minInsyncReplicas`; without them it is a single node. `saslPlain` (`{ port, users }`) adds a
+ * listener for clients that authenticate with SASL/PLAIN (tests of the clients' security).
  * @returns {{pid:number, port:number, started:boolean, layout:object}}
  */
 export async function startKafkaBroker({
@@ -173,6 +192,7 @@ export async function startKafkaBroker({
   clusterId,
   replicationFactor,
   minInsyncReplicas,
+  saslPlain,
 } = {}) {
   const layout = brokerLayout(dir);
   const existing = runningPid(layout.pidFile, 'kafka.Kafka');
@@ -181,7 +201,7 @@ export async function startKafkaBroker({
     return { pid: existing, port, started: false, layout };
   }
   fetchKafkaJars({ log });
-  writeConfig(layout, { port, controllerPort, quorum: quorumOf({ nodeId, controllerPort, voters, replicationFactor, minInsyncReplicas }) });
+  writeConfig(layout, { port, controllerPort, saslPlain, quorum: quorumOf({ nodeId, controllerPort, voters, replicationFactor, minInsyncReplicas }) });
   formatStorage(layout, clusterId);
   const serverLog = path.join(layout.logs, 'server.log');
   const logStart = fs.existsSync(serverLog) ? fs.statSync(serverLog).size : 0;

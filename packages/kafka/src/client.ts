@@ -1,6 +1,6 @@
-import fs from 'node:fs';
 import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type LogEntry, type logCreator } from 'kafkajs';
 import type { KafkaConfig } from '@sigflow/config';
+import { caOf } from './connection-security.js';
 
 /** Where kafkajs log lines go: a pino-like logger or anything with the same methods. */
 export interface KafkaLogSink {
@@ -32,7 +32,8 @@ export interface KafkaClientOptions {
 
 /** TLS and SASL of the connection, as kafkajs takes them (none on a local broker). */
 export function kafkaSecurity(config: KafkaConfig): Pick<KafkaJsConfig, 'ssl' | 'sasl'> {
-  const ssl = config.ssl ? (config.sslCaFile === '' ? true : { ca: [fs.readFileSync(config.sslCaFile, 'utf8')] }) : undefined;
+  const ca = caOf(config);
+  const ssl = config.ssl ? (ca === undefined ? true : { ca }) : undefined;
   const sasl = config.sasl === null ? undefined : { mechanism: config.sasl.mechanism, username: config.sasl.username, password: config.sasl.password };
   return { ...(ssl === undefined ? {} : { ssl }), ...(sasl === undefined ? {} : { sasl }) } as Pick<KafkaJsConfig, 'ssl' | 'sasl'>;
 }

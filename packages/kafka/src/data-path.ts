@@ -8,3 +8,5 @@ export type { IngestProducerOptions } from './ingest-producer.js';
 export { PartitionConsumer } from './partition-consumer.js';
 export type { PartitionBatch, PartitionHandler, PartitionConsumerOptions } from './partition-consumer.js';
 export { fixTaggedFieldsReader } from './tagged-fields.js';
+export { connectionSecurity } from './connection-security.js';
+export type { ConnectionSecurity } from './connection-security.js';

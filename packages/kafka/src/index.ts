@@ -1,5 +1,7 @@
 export { createKafka } from './client.js';
 export type { KafkaClientOptions, KafkaLogSink } from './client.js';
+export { connectionSecurity } from './connection-security.js';
+export type { ConnectionSecurity } from './connection-security.js';
 export { ensureTopics, deleteTopics, topicRetentionMs, configuredTopicLayout } from './topics.js';
 export type { TopicLayout } from './topics.js';
 export { EventProducer } from './event-producer.js';

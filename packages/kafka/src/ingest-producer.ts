@@ -3,6 +3,7 @@ import './tagged-fields.js';
 import type { EventMessage } from './event-producer.js';
 import { KafkaUnavailableError } from './errors.js';
 import { GroupCommit } from './group-commit.js';
+import type { ConnectionSecurity } from './connection-security.js';
 
 export interface IngestProducerOptions {
   /** Bootstrap brokers, `host:port`. */
@@ -17,6 +18,8 @@ export interface IngestProducerOptions {
   readonly maxQueuedMessages?: number;
   /** Value bytes of one produce request at most (one send may exceed it). Default 900 000. */
   readonly maxBatchBytes?: number;
+  /** TLS and SASL (`connectionSecurity` of the configuration); none by default. */
+  readonly security?: ConnectionSecurity;
 }
 
 const toBuffer = (value?: string | Buffer): Buffer | undefined => (typeof value === 'string' ? Buffer.from(value) : value);
@@ -52,6 +55,7 @@ export class IngestProducer {
       retryDelay: 500,
       connectTimeout: options.connectTimeoutMs ?? 5_000,
       serializers: { key: toBuffer, value: toBuffer, headerKey: toBuffer, headerValue: toBuffer },
+      ...options.security,
     });
     this.group = new GroupCommit((messages) => this.produce(messages), {
       timeoutMs: this.timeoutMs,

@@ -2,6 +2,7 @@ import { ConnectionPool, Consumer, type fetchV17 } from '@platformatic/kafka';
 import './tagged-fields.js';
 import './contiguous-responses.js';
 import type { KafkaLogSink } from './client.js';
+import type { ConnectionSecurity } from './connection-security.js';
 
 type FetchResponse = fetchV17.FetchResponse;
 import { fetchErrorAction, partitionErrors, type FetchErrorAction } from './fetch-errors.js';
@@ -60,6 +61,8 @@ export interface PartitionConsumerOptions {
   readonly connectTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly log?: KafkaLogSink;
+  /** TLS and SASL (`connectionSecurity` of the configuration); none by default. */
+  readonly security?: ConnectionSecurity;
 }
 
 interface PartitionCursor {
@@ -126,8 +129,10 @@ export class PartitionConsumer {
       timeout: options.requestTimeoutMs,
       retries: 3,
       retryDelay: 200,
+      ...options.security,
     });
     this.fetchPool = new ConnectionPool(`${options.clientId}-fetch`, {
+      ...options.security,
       connectTimeout: options.connectTimeoutMs,
       requestTimeout: options.requestTimeoutMs + options.maxWaitMs,
     });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
-import { configuredTopicLayout, createKafka, ensureTopics } from '@sigflow/kafka';
+import { configuredTopicLayout, connectionSecurity, createKafka, ensureTopics } from '@sigflow/kafka';
 import { CliError, parseCliArgs, usage, type CliSettings } from './cli-args.js';
 import { EventStream, resolveGeneratorOptions } from './generate-events.js';
 import { runGenerator, type Progress } from './run-generator.js';
@@ -96,6 +96,7 @@ async function openKafkaSink(settings: CliSettings, config: SigflowConfig): Prom
   }
   const sink = new KafkaSink({
     brokers: config.kafka.brokers,
+    security: connectionSecurity(config.kafka),
     topic,
     partitions,
     ...(settings.producerThreads !== undefined ? { workers: settings.producerThreads } : {}),

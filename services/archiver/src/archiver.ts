@@ -3,7 +3,7 @@ import { type RedisClient, markDirtyCommand, raiseArchiveWatermarks, StoreKeys }
 import type { Registry } from 'prom-client';
 import type { SigflowConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
-import { PartitionConsumer, type PartitionBatch, type PartitionHandler } from '@sigflow/kafka/data-path';
+import { connectionSecurity, PartitionConsumer, type PartitionBatch, type PartitionHandler } from '@sigflow/kafka/data-path';
 import type { Logger } from '@sigflow/observability';
 import { ArchiveWriter, type ArchivedMessage, type FlushResult } from '@sigflow/archive';
 import { archiverMetrics, type ArchiverMetrics } from './archiver-metrics.js';
@@ -110,6 +110,7 @@ export class Archiver implements PartitionHandler {
         maxBytes: 4 * 1_048_576 * config.kafka.eventPartitions,
         connectTimeoutMs: config.kafka.connectionTimeoutMs,
         requestTimeoutMs: config.kafka.requestTimeoutMs,
+        security: connectionSecurity(config.kafka),
         log: logger,
       },
       this,

@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import type { SigflowConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
-import { configuredTopicLayout, createKafka, ensureTopics, KafkaProbe } from '@sigflow/kafka';
+import { configuredTopicLayout, connectionSecurity, createKafka, ensureTopics, KafkaProbe } from '@sigflow/kafka';
 import { IngestProducer } from '@sigflow/kafka/data-path';
 import { clusterMetricsText, createMetricsRegistry, type Logger } from '@sigflow/observability';
 import { TombstoneSet } from '@sigflow/privacy';
@@ -24,6 +24,7 @@ export async function startServer(config: SigflowConfig, logger: Logger): Promis
     topic: topics.events,
     timeoutMs: config.collector.produceTimeoutMs,
     connectTimeoutMs: config.kafka.connectionTimeoutMs,
+    security: connectionSecurity(config.kafka),
   });
   await producer.connect();
   const probe = new KafkaProbe(kafka);

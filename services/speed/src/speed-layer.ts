@@ -2,7 +2,7 @@ import { type RedisClient, duplicateClient, redisAnswers, StoreKeys } from '@sig
 import type { Kafka } from 'kafkajs';
 import type { SigflowConfig } from '@sigflow/config';
 import { topicsFor, type Topics } from '@sigflow/events';
-import { EventProducer } from '@sigflow/kafka';
+import { connectionSecurity, EventProducer } from '@sigflow/kafka';
 import { PartitionConsumer } from '@sigflow/kafka/data-path';
 import type { Logger } from '@sigflow/observability';
 import type { Registry } from 'prom-client';
@@ -87,6 +87,7 @@ export class SpeedLayer {
         maxBytes: config.speed.fetchMaxBytesPerPartition * config.kafka.eventPartitions,
         connectTimeoutMs: config.kafka.connectionTimeoutMs,
         requestTimeoutMs: config.kafka.requestTimeoutMs,
+        security: connectionSecurity(config.kafka),
         log: logger,
       },
       this.partitions,

@@ -52,6 +52,7 @@ export class BatchProducer {
       // default, and once more on stale metadata) are silent, and without idempotence a request
       // repeated for one partition's NOT_LEADER_OR_FOLLOWER writes its other partitions twice.
       retries: 0,
+      ...settings.security,
     });
   }
 

@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { BatchProducer } from './batch-producer.js';
 import { emptySinkStats, type EventSink, type SinkEvent, type SinkStats } from './event-sink.js';
 import { encodeBatch } from './produce-batch.js';
+import type { ConnectionSecurity } from '@sigflow/kafka/data-path';
 import type { ProduceBatch, ProduceWorkerReport, ProduceWorkerSettings } from './produce-protocol.js';
 
 export interface KafkaSinkOptions {
@@ -14,6 +15,8 @@ export interface KafkaSinkOptions {
   readonly partitions: number;
   /** Kafka client id. Default `sigflow-loadgen`. */
   readonly clientId?: string;
+  /** TLS and SASL (`connectionSecurity` of the configuration); none by default. */
+  readonly security?: ConnectionSecurity;
   /**
    * Producer threads; each owns the partitions `p` with `p % workers` equal to its number,
    * so a partition's events leave in the order written. Default: the cores (at most 2), at
@@ -112,6 +115,7 @@ export class KafkaSink implements EventSink {
       inFlight: this.maxInFlight,
       timeoutMs: this.options.timeoutMs ?? 30_000,
       retries: this.options.retries ?? 5,
+      ...(this.options.security ? { security: this.options.security } : {}),
     };
     const ready: Promise<number>[] = [];
     for (let i = 0; i < this.laneCount; i++) ready.push(this.inProcess ? this.openInProcess(settings) : this.openThread(settings));

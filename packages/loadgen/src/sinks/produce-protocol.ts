@@ -1,4 +1,5 @@
 /** The messages between the Kafka sink and its producer threads (`produce-worker.ts`). */
+import type { ConnectionSecurity } from '@sigflow/kafka/data-path';
 
 /** What the sink passes to a worker at start. */
 export interface ProduceWorkerSettings {
@@ -11,6 +12,8 @@ export interface ProduceWorkerSettings {
   readonly timeoutMs: number;
   /** Attempts of a failed batch after the first. */
   readonly retries: number;
+  /** TLS and SASL of the connections (plain data: it crosses to the threads). */
+  readonly security?: ConnectionSecurity;
 }
 
 /**
