@@ -20,7 +20,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadConfig } from '@sigflow/config';
-import { archiveFileFormat, hourFolder } from '@sigflow/archive';
+import { compactedFileFormat, hourFolder } from '@sigflow/archive';
 import { createRedis, StoreKeys } from '@sigflow/store';
 import { load } from './lib.mjs';
 import { DAY_START, publishBenchModels, recomputeFigures, recomputeJob, removeBenchRun, timed, writeSyntheticDay } from './batch.bench.mjs';
@@ -39,10 +39,11 @@ async function writeHistory(archiveRoot, days) {
         for (let k = 1; k <= days; k++) {
           const out = path.join(hourFolder(archiveRoot, DAY_START + h * 3_600_000 - k * DAY), name);
           fs.mkdirSync(path.dirname(out), { recursive: true });
+          const rows = Number((await conn.runAndReadAll('SELECT num_rows::DOUBLE FROM parquet_file_metadata($file)', { file: path.join(folder, name) })).getRows()[0][0]);
           await conn.run(
             `COPY (SELECT * REPLACE (event_id || $suffix AS event_id, ts - $shift AS ts, received_at - $shift AS received_at)
                    FROM read_parquet($file) ORDER BY user_id, ts, event_id)
-             TO $out (${archiveFileFormat})`,
+             TO $out (${compactedFileFormat(rows)})`,
             { suffix: `-d${k}`, shift: k * DAY, file: path.join(folder, name), out },
           );
           files++;

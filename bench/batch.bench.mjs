@@ -20,7 +20,7 @@ import { loadConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
 import { createKafka, deleteTopics, ensureTopics, EventProducer } from '@sigflow/kafka';
 import { Archiver } from '@sigflow/archiver';
-import { ArchiveWriter, archiveColumns, archiveFileFormat, archiveFileName, hourFolder } from '@sigflow/archive';
+import { ArchiveWriter, archiveColumns, archiveFileName, compactedFileFormat, hourFolder } from '@sigflow/archive';
 import { createLogger, createMetricsRegistry } from '@sigflow/observability';
 import { createRedis, StoreKeys } from '@sigflow/store';
 import { trainMarkovChain, trainShapleyTable } from '@sigflow/core';
@@ -166,7 +166,8 @@ async function archiverEndToEnd(events) {
 /**
  * A simulated day in the archive layout, written with DuckDB: `events` rows (1 % are duplicate
  * copies) of 200 events/user on average, 4 partitions, per (partition, hour) one file named
- * p<partition>-<first>-<last>.parquet.
+ * p<partition>-<first>-<last>.parquet, as compaction leaves a sealed hour (sorted by user, ts,
+ * event_id; `compactedFileFormat`).
  */
 export async function writeSyntheticDay(archiveRoot, events) {
   const db = await DuckDBInstance.create(':memory:', {
@@ -235,7 +236,7 @@ export async function writeSyntheticDay(archiveRoot, events) {
     const hour = DAY_START + h * HOUR;
     for (let p = 0; p < 4; p++) {
       const range = (await conn.runAndReadAll(
-        'SELECT min(kafka_offset)::VARCHAR, max(kafka_offset)::VARCHAR FROM archive WHERE kafka_partition = $p AND ts >= $from AND ts < $to',
+        'SELECT min(kafka_offset)::VARCHAR, max(kafka_offset)::VARCHAR, count(*)::DOUBLE FROM archive WHERE kafka_partition = $p AND ts >= $from AND ts < $to',
         { p, from: hour, to: hour + HOUR },
       )).getRows()[0];
       if (range[0] === null) continue;
@@ -243,7 +244,7 @@ export async function writeSyntheticDay(archiveRoot, events) {
       fs.mkdirSync(path.dirname(file), { recursive: true });
       await conn.run(
         `COPY (SELECT ${columns} FROM archive WHERE kafka_partition = $p AND ts >= $from AND ts < $to ORDER BY user_id, ts, event_id)
-         TO $file (${archiveFileFormat})`,
+         TO $file (${compactedFileFormat(range[2])})`,
         { p, from: hour, to: hour + HOUR, file },
       );
     }

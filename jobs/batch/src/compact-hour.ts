@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
-  archiveFileFormat,
+  compactedFileFormat,
   archiveFileName,
   archiveSealedThrough,
   isHourSealed,
@@ -77,11 +77,12 @@ export async function compactHour(options: {
       const last = list.reduce((m, f) => (f.last > m ? f.last : m), list[0]!.last);
       const staged = staging.tempPath();
       const f = filesParam(list.map((x) => x.path));
+      const format = compactedFileFormat(await rowsOf(session, f));
       // Files from before a column joined the format get it as NULLs: the merged file has every column.
       const copied = await withArchiveColumns(session.connection, list.map((x) => x.path), (columns) =>
         session.connection.run(
           `COPY (SELECT DISTINCT ${columns} FROM ${readFiles('files')} ORDER BY user_id, ts, event_id)
-           TO $path (${archiveFileFormat})`,
+           TO $path (${format})`,
           { files: f.value, path: staged },
           { files: f.type },
         ),
@@ -100,4 +101,10 @@ export async function compactHour(options: {
     if (!options.duckdb) session.close();
   }
   return result(undefined, (await listHourFiles(ctx.root, hourStart)).length, rows);
+}
+
+/** The rows of Parquet files, from their footers (a merge's size before its duplicates go). */
+async function rowsOf(session: DuckDBSession, files: ReturnType<typeof filesParam>): Promise<number> {
+  const answer = await session.connection.runAndReadAll('SELECT coalesce(sum(num_rows), 0)::DOUBLE FROM parquet_file_metadata($files)', { files: files.value }, { files: files.type });
+  return Number(answer.getRows()[0]?.[0] ?? 0);
 }

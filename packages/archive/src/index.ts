@@ -3,7 +3,7 @@
 export { ArchiveWriter } from './archive-writer.js';
 export type { ArchiveWriterOptions } from './archive-writer.js';
 export type { WrittenFile, FlushResult, RejectedMessage, DeletedUsers } from './flush-result.js';
-export { archiveFileFormat } from './archive-file-format.js';
+export { archiveFileFormat, compactedFileFormat } from './archive-file-format.js';
 export { archiveColumns, archiveColumnsDdl, eventJsonStructType, eventOfArchiveRecord, eventsOfColumns } from './archive-columns.js';
 export type { ArchiveColumn, ArchivedEvent, ArchivedMessage, ArchiveRecord } from './archive-columns.js';
 export { withArchiveColumns } from './legacy-columns.js';

@@ -646,6 +646,9 @@ describe('API and batch layer: keys, roles, hostile parameters, traversal, job p
       'firstCopyQualify',
       'HOUR_MS',
       'archiveFileFormat',
+      // A compacted file's COPY options (compact-hour.ts): archiveFileFormat and a dictionary
+      // limit from the merged files' row count in their footers.
+      'format',
       "readFiles('files')",
       'archiveColumnsDdl()',
       'eventJsonStructType',
