@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { HOUR_MS, listRangeFiles } from '@sigflow/archive';
 import { userPartition } from '@sigflow/events';
 import { connectionSecurity, IngestProducer } from '@sigflow/kafka/data-path';
 import { waitUntil } from '@sigflow/test-support';
@@ -12,12 +13,6 @@ import { oneServerProcess, Scenario } from '../support/scenario.js';
 
 const USER = 'sigflow';
 const PASSWORD = `pw-${randomUUID()}`;
-
-/** The archive's Parquet files under `dir`. */
-function archivedFiles(dir: string): string[] {
-  if (!fs.existsSync(path.join(dir, 'events'))) return [];
-  return (fs.readdirSync(path.join(dir, 'events'), { recursive: true }) as string[]).filter((f) => f.endsWith('.parquet'));
-}
 
 // A managed Kafka asks its clients to authenticate (README, "Managed Kafka and Redis"). The
 // services' `@platformatic/kafka` clients (the collector's producer, the speed layer's and the
@@ -102,6 +97,7 @@ describe('a broker that requires SASL', () => {
     const counters = await waitUntil('the speed layer to count them', () => scenario.speedCounters(), (c) => (c['events'] ?? 0) >= sent, 30_000);
     expect(counters['events']).toBe(sent);
     await waitUntil('the archiver to commit every event', () => scenario.groupLag(scenario.env['SIGFLOW_ARCHIVER_GROUP']!), (lag) => lag === 0, 60_000);
-    expect(archivedFiles(archive).length).toBeGreaterThan(0);
+    const firstHour = now - 1_000 - ((now - 1_000) % HOUR_MS);
+    expect((await listRangeFiles(archive, firstHour, firstHour + 2 * HOUR_MS)).length).toBeGreaterThan(0);
   }, 180_000);
 });

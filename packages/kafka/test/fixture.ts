@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
 import { loadConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
 import { createKafka } from '../src/index.js';
@@ -27,4 +28,31 @@ export function testConsumerOptions(brokers: readonly string[], name: string, to
     connectTimeoutMs: 1_000,
     requestTimeoutMs: 5_000,
   };
+}
+
+/**
+ * A topic of its own with `partitions` partitions holding `messages` (value and partition each),
+ * for a consumer suite: its brokers and name. `cleanup` gets the step that deletes it.
+ */
+export async function topicWithMessages(
+  name: string,
+  partitions: number,
+  messages: readonly { value: string; partition: number }[],
+  cleanup: (() => Promise<void>)[],
+): Promise<{ brokers: string[]; topic: string }> {
+  const { config, topics } = suiteKafka(name);
+  const topic = topics.events;
+  const kafka = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  cleanup.push(async () => {
+    await admin.deleteTopics({ topics: [topic] });
+    await admin.disconnect();
+  });
+  const producer = kafka.producer();
+  await producer.connect();
+  await producer.send({ topic, messages: [...messages] });
+  await producer.disconnect();
+  return { brokers: config.kafka.brokers, topic };
 }

@@ -1,8 +1,7 @@
-import { Kafka, logLevel } from 'kafkajs';
 import { waitForTrue } from '@sigflow/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PartitionConsumer, type PartitionBatch } from '../src/partition-consumer.js';
-import { suiteKafka, testConsumerOptions } from './fixture.js';
+import { testConsumerOptions, topicWithMessages } from './fixture.js';
 
 /** A fetch's wait for records, long enough that a commit queued behind it shows. */
 const LONG_FETCH_WAIT_MS = 4_000;
@@ -18,24 +17,12 @@ describe('PartitionConsumer commits while a fetch waits for records', () => {
   });
 
   it('commits at once, not after the waiting fetch, and the offsets are stored', async () => {
-    const { config, topics } = suiteKafka('commit-wait');
-    const topic = topics.events;
-    const kafka = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
-    cleanup.push(async () => {
-      await admin.deleteTopics({ topics: [topic] });
-      await admin.disconnect();
-    });
-    const producer = kafka.producer();
-    await producer.connect();
-    await producer.send({ topic, messages: Array.from({ length: 10 }, (_, i) => ({ value: `m${i}`, partition: i % 2 })) });
-    await producer.disconnect();
+    const messages = Array.from({ length: 10 }, (_, i) => ({ value: `m${i}`, partition: i % 2 }));
+    const { brokers, topic } = await topicWithMessages('commit-wait', 2, messages, cleanup);
 
     const next = new Map<number, number>();
     const consumer = new PartitionConsumer(
-      { ...testConsumerOptions(config.kafka.brokers, topic, topic), maxWaitMs: LONG_FETCH_WAIT_MS },
+      { ...testConsumerOptions(brokers, topic, topic), maxWaitMs: LONG_FETCH_WAIT_MS },
       {
         assigned: async () => new Map(),
         revoked: async () => undefined,

@@ -1,8 +1,7 @@
-import { Kafka, logLevel } from 'kafkajs';
 import { waitForTrue } from '@sigflow/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PartitionConsumer, type PartitionBatch } from '../src/partition-consumer.js';
-import { suiteKafka, testConsumerOptions } from './fixture.js';
+import { testConsumerOptions, topicWithMessages } from './fixture.js';
 
 // A fault test once lost 15 events in the speed layer after a broker restart: a fetch round
 // moved the partitions' positions, then failed (its metadata refresh) before the handler took
@@ -15,26 +14,13 @@ describe('PartitionConsumer after a failed round', () => {
   });
 
   it('hands the records of a round whose handler threw over again, none skipped', async () => {
-    const { config, topics } = suiteKafka('redelivery');
-    const topic = topics.events;
-    const kafka = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
-    cleanup.push(async () => {
-      await admin.deleteTopics({ topics: [topic] });
-      await admin.disconnect();
-    });
-    const producer = kafka.producer();
-    await producer.connect();
     const sent = Array.from({ length: 40 }, (_, i) => ({ value: `m${i}`, partition: i % 2 }));
-    await producer.send({ topic, messages: sent });
-    await producer.disconnect();
+    const { brokers, topic } = await topicWithMessages('redelivery', 2, sent, cleanup);
 
     const received: string[] = [];
     let failures = 0;
     const consumer = new PartitionConsumer(
-      testConsumerOptions(config.kafka.brokers, topic, topic),
+      testConsumerOptions(brokers, topic, topic),
       {
         assigned: async () => new Map(),
         revoked: async () => undefined,
