@@ -36,10 +36,10 @@ async function writeHistory(archiveRoot, days) {
     for (let h = 0; h < 24; h++) {
       const folder = hourFolder(archiveRoot, DAY_START + h * 3_600_000);
       for (const name of fs.readdirSync(folder).filter((f) => f.endsWith('.parquet'))) {
+        const rows = Number((await conn.runAndReadAll('SELECT num_rows::DOUBLE FROM parquet_file_metadata($file)', { file: path.join(folder, name) })).getRows()[0][0]);
         for (let k = 1; k <= days; k++) {
           const out = path.join(hourFolder(archiveRoot, DAY_START + h * 3_600_000 - k * DAY), name);
           fs.mkdirSync(path.dirname(out), { recursive: true });
-          const rows = Number((await conn.runAndReadAll('SELECT num_rows::DOUBLE FROM parquet_file_metadata($file)', { file: path.join(folder, name) })).getRows()[0][0]);
           await conn.run(
             `COPY (SELECT * REPLACE (event_id || $suffix AS event_id, ts - $shift AS ts, received_at - $shift AS received_at)
                    FROM read_parquet($file) ORDER BY user_id, ts, event_id)
