@@ -11,8 +11,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { loadConfig } from '@sigflow/config';
 import { userPartition } from '@sigflow/events';
-import { batchKeyspace, createRedis, hourStart, speedKeyspace, StoreKeys, windowViewCommands, writeBiddingStates } from '@sigflow/store';
-import { campaignBidding, defaultBiddingSettings, encodeSignal } from '@sigflow/core';
+import { createRedis, StoreKeys } from '@sigflow/store';
+import { batchKeyspace, speedKeyspace } from '@sigflow/store/batch';
+import { writeBiddingStates } from '@sigflow/store/bidding';
+import { windowViewCommands } from '@sigflow/store/views';
+import { campaignBidding, defaultBiddingSettings, encodeSignal, hourStart } from '@sigflow/core';
 import { biddingAnswer } from '@sigflow/serving';
 import { freePort } from '../infra/lib/process.mjs';
 import { load, profileNodeArgs, redisCpuSeconds, startService, stopService, treeCpuSeconds } from './lib.mjs';
@@ -30,7 +33,7 @@ const BIDDING_CAMPAIGNS = 200;
 
 function signal(user, i, ts) {
   const kind = i % 4;
-  const base = { event_id: `${user}-${i}`, ts, invalid: i % 50 === 7, reason: i % 50 === 7 ? 'bot' : null, late: false };
+  const base = { event_id: `${user}-${i}`, ts, invalid: i % 50 === 7, reason: i % 50 === 7 ? 'bot' : null, late: false, source: 'speed' };
   if (kind === 0) return { ...base, type: 'page_view', page_id: `p-${i % 20}` };
   return { ...base, type: kind === 1 ? 'click' : 'impression', campaign_id: `c-${i % 20}`, ad_id: `a-${i % 100}`, channel: 'search' };
 }

@@ -4,13 +4,17 @@
 // DuckDB) as a `recompute` job on the batch service with its shipped worker processes (then on
 // one, for the ratio): wall time and events/s end to end, DuckDB scan rows/s, and the worker
 // processes' peak RSS. Targets: archiver >= 200,000 rows/s; recompute >= 200,000 events/s and
-// RSS <= 1.5 GB; scan >= 20 million rows/s.
+// RSS <= 1.5 GB; scan >= 20 million rows/s. (3) The same archiver run and recompute job with the
+// archive in S3 (an S3Proxy the bench starts, filesystem backend under var/, on the same cores):
+// `archiverS3` and `recomputeS3` beside the local figures, with S3Proxy's CPU. Target: each
+// within 25 % of its local figure.
 //
 //   npm run bench batch                         (BENCH_EVENTS / BENCH_ARCHIVER_EVENTS to resize)
 //   node bench/batch.bench.mjs --events 1000000 (a quick run)
 //   BENCH_PARTS=recompute,scan (a subset of archiver, scan, recompute; default all)
 //   BENCH_RECOMPUTE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (node flags of the batch service's processes)
 //   BENCH_RECOMPUTE_ONE_WORKER=0 (skip the run on one worker process)
+//   BENCH_S3=0 (skip the runs with the archive in S3Proxy: archiverS3, recomputeS3)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,7 +24,7 @@ import { loadConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
 import { createKafka, deleteTopics, ensureTopics, EventProducer } from '@sigflow/kafka';
 import { Archiver } from '@sigflow/archiver';
-import { ArchiveWriter, archiveColumns, archiveFileName, compactedFileFormat, hourFolder } from '@sigflow/archive';
+import { ArchiveWriter, archiveColumns, archiveFileName, compactedFileFormat, hourFolder, openArchiveStorage } from '@sigflow/archive';
 import { createLogger, createMetricsRegistry } from '@sigflow/observability';
 import { createRedis, StoreKeys } from '@sigflow/store';
 import { trainMarkovChain, trainShapleyTable } from '@sigflow/core';
@@ -29,8 +33,11 @@ import { QueueEvents } from 'bullmq';
 import { execFileSync, spawn } from 'node:child_process';
 import { load, root } from './lib.mjs';
 import { serviceNodeArgs } from '../infra/lib/process.mjs';
+import { fetchS3ProxyJar, startScratchS3Proxy } from '../infra/s3proxy/s3proxy.mjs';
 
 const HOUR = 3_600_000;
+/** The bucket of the bench's S3Proxy. */
+const BENCH_BUCKET = 'sigflow-bench';
 export const DAY_START = Date.UTC(2026, 10, 18);
 const CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';
 const BOT = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)';
@@ -93,8 +100,11 @@ async function archiveWriterBench(events) {
   };
 }
 
-/** The archiver service in-process, from a topic already holding `events` messages. */
-async function archiverEndToEnd(events) {
+/**
+ * The archiver service in-process, from a topic already holding `events` messages; into the local
+ * folder, or with `archiveEnv` (an S3Proxy bucket's settings) into S3.
+ */
+async function archiverEndToEnd(events, archiveEnv = {}) {
   const id = randomUUID().slice(0, 8);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-bench-archiver-'));
   const config = loadConfig({
@@ -106,6 +116,7 @@ async function archiverEndToEnd(events) {
     SIGFLOW_ARCHIVER_FLUSH_EVENTS: '50000',
     // The last partial flush waits for this; 1 s keeps it from dominating a short run.
     SIGFLOW_ARCHIVER_FLUSH_MS: '1000',
+    ...archiveEnv,
   });
   const kafka = createKafka(config.kafka);
   const topics = topicsFor(config.kafka.topicPrefix);
@@ -151,7 +162,8 @@ async function archiverEndToEnd(events) {
       rowsPerSecond: Math.round(events / (streamingMs / 1000)),
       rowsPerSecondFromStart: Math.round(events / (ms / 1000)),
       files,
-      note: 'PartitionConsumer fetch (@platformatic/kafka) -> raw values appended -> DuckDB from_json + COPY zstd per (partition, hour), 2 write lanes -> fsync + rename -> Redis dirty marks -> offset commit; from start includes joining the consumer group',
+      storage: config.archive.s3 ? 's3' : 'local',
+      note: `PartitionConsumer fetch (@platformatic/kafka) -> raw values appended -> DuckDB from_json + COPY zstd per (partition, hour), 2 write lanes -> ${config.archive.s3 ? 'HEAD + PUT into S3Proxy' : 'fsync + rename'} -> Redis dirty marks -> offset commit; from start includes joining the consumer group`,
       target: 200_000,
     };
   } finally {
@@ -222,7 +234,9 @@ export async function writeSyntheticDay(archiveRoot, events) {
        CASE WHEN type = 'mouse_move' THEN (i % 700)::DOUBLE END AS y,
        NULL::VARCHAR AS attrs,
        NULL::VARCHAR AS ip_key,
-       CASE WHEN type IN ('impression', 'click') THEN (i % 40)::BIGINT END AS cost
+       CASE WHEN type IN ('impression', 'click') THEN (i % 40)::BIGINT END AS cost,
+       NULL::VARCHAR AS name, NULL::VARCHAR AS name_original, NULL::VARCHAR AS properties, NULL::VARCHAR AS traits,
+       NULL::VARCHAR AS previous_id, NULL::VARCHAR AS group_id
      FROM copies`,
     { bot: BOT, chrome: CHROME },
   );
@@ -446,6 +460,7 @@ export function recomputeFigures(shipped, { archiveRows, workers, loadBefore, lo
       duckdbSortByUser: seconds(r.timings.sortMs),
       waitForChunks: seconds(r.timings.waitMs),
       duckdbValuesToJsEvents: seconds(r.timings.convertMs),
+      signalCorrections: seconds(r.timings.signalsMs),
       jsRules: seconds(r.timings.rulesJsMs),
       rulesTotal: seconds(r.timings.rulesMs),
       redisAndParquetWrites: seconds(r.timings.writeMs),
@@ -463,7 +478,49 @@ export function recomputeFigures(shipped, { archiveRows, workers, loadBefore, lo
   };
 }
 
-async function recomputeBench(events, parts) {
+/**
+ * The synthetic day put into `bucket` under `prefix` of the bench's S3Proxy, file by file as
+ * compaction leaves it (each file copied to a staging path first: a publish takes its file over).
+ */
+async function uploadDay(dayDir, archiveEnv, hostDir) {
+  const config = loadConfig({ ...process.env, ...archiveEnv, SIGFLOW_ARCHIVE_DIR: hostDir });
+  const storage = await openArchiveStorage({ dir: hostDir, ...config.archive }, { reads: false });
+  const staging = path.join(hostDir, 'upload');
+  fs.mkdirSync(staging, { recursive: true });
+  let bytes = 0;
+  try {
+    for (const rel of fs.readdirSync(path.join(dayDir, 'events'), { recursive: true }).map(String).filter((f) => f.endsWith('.parquet')).sort()) {
+      const staged = path.join(staging, path.basename(rel));
+      fs.copyFileSync(path.join(dayDir, 'events', rel), staged);
+      bytes += (await storage.publish({ staged, name: path.basename(rel) }, `events/${path.dirname(rel)}`, 'overwrite')).bytes;
+    }
+  } finally {
+    await storage.close();
+  }
+  return { bytes };
+}
+
+/**
+ * The same `recompute` job with the day in S3: a batch service of a host of its own (its own
+ * folder and cache, cold), reading the bucket; S3Proxy's CPU for the job is counted beside it.
+ */
+async function recomputeOnS3(redis, env, s3, dayDir, { rows, workers }) {
+  const archiveEnv = s3.archiveEnv(BENCH_BUCKET, 'day/');
+  const hostDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-bench-s3-host-'));
+  try {
+    const upload = await timed(() => uploadDay(dayDir, archiveEnv, hostDir));
+    console.log(`synthetic day put into s3://${BENCH_BUCKET}/day/: ${upload.value.bytes} bytes in ${(upload.ms / 1000).toFixed(1)} s`);
+    const loadBefore = load();
+    const s3CpuBefore = processStats(s3.pid).cpuSeconds;
+    const shipped = await recomputeJob(redis, { ...env, ...archiveEnv, SIGFLOW_ARCHIVE_DIR: hostDir }, workers);
+    const figures = recomputeFigures(shipped, { archiveRows: rows, workers, loadBefore, loadAfter: load() });
+    return { ...figures, uploadSeconds: seconds(upload.ms), bucketBytes: upload.value.bytes, s3proxyCpuSeconds: Math.round((processStats(s3.pid).cpuSeconds - s3CpuBefore) * 100) / 100, cache: 'cold: every file copied from S3Proxy by the worker that reads it' };
+  } finally {
+    fs.rmSync(hostDir, { recursive: true, force: true });
+  }
+}
+
+async function recomputeBench(events, parts, s3) {
   const id = randomUUID().slice(0, 8);
   // BENCH_DAY_DIR keeps the synthetic day between runs (A/B of the same input, no rewrite).
   const keep = process.env.BENCH_DAY_DIR;
@@ -522,7 +579,11 @@ async function recomputeBench(events, parts) {
       };
       console.log(`recompute on 1 worker process: ${recompute.oneWorker.eventsPerSecond} events/s (${recompute.oneWorker.wallSeconds} s); peak RSS ${recompute.oneWorker.peakRssMb} MB; CPU ${recompute.oneWorker.cpuSeconds} s`);
     }
-    return { scan, recompute };
+    if (!s3) return { scan, recompute };
+    const recomputeS3 = await recomputeOnS3(redis, env, s3, dir, { rows: written.value.rows, workers });
+    recomputeS3.ofLocal = Math.round((recomputeS3.eventsPerSecond / recompute.eventsPerSecond) * 1000) / 1000;
+    console.log(`recompute from S3: ${recomputeS3.eventsPerSecond} events/s (${recomputeS3.wallSeconds} s, ${recomputeS3.ofLocal} of local); CPU ${recomputeS3.cpuSeconds} s, S3Proxy ${recomputeS3.s3proxyCpuSeconds} s`);
+    return { scan, recompute, recomputeS3 };
   } finally {
     await removeBenchRun(redis, id, dir, keep);
   }
@@ -540,21 +601,41 @@ export async function removeBenchRun(redis, id, dir, keep) {
   else fs.rmSync(path.join(dir, 'views'), { recursive: true, force: true });
 }
 
+/** The archiver from Kafka into S3Proxy, with S3Proxy's CPU meanwhile. */
+async function archiverIntoS3(events, s3) {
+  const cpuBefore = processStats(s3.pid).cpuSeconds;
+  const figures = await archiverEndToEnd(events, s3.archiveEnv(BENCH_BUCKET, 'archiver/'));
+  return { ...figures, s3proxyCpuSeconds: Math.round((processStats(s3.pid).cpuSeconds - cpuBefore) * 100) / 100 };
+}
+
+/** The archiver parts: the writer alone, the service from Kafka into the local folder, then into S3 (BENCH_S3=0: not). */
+async function archiverBench(events, s3) {
+  const writer = await archiveWriterBench(events);
+  console.log(`archive writer: ${writer.rowsPerSecond} rows/s`);
+  const archiver = await archiverEndToEnd(events);
+  console.log(`archiver from Kafka: ${archiver.rowsPerSecond} rows/s from the first message (${archiver.events} events; ${archiver.secondsFromStart} s with the group join)`);
+  if (!s3) return { writer, archiver };
+  const archiverS3 = await archiverIntoS3(events, s3);
+  archiverS3.ofLocal = Math.round((archiverS3.rowsPerSecond / archiver.rowsPerSecond) * 1000) / 1000;
+  console.log(`archiver from Kafka into S3: ${archiverS3.rowsPerSecond} rows/s (${archiverS3.ofLocal} of local); S3Proxy CPU ${archiverS3.s3proxyCpuSeconds} s`);
+  return { writer, archiver, archiverS3 };
+}
+
 export async function run() {
   const events = Number(process.env.BENCH_EVENTS ?? 10_000_000);
   const archiverEvents = Number(process.env.BENCH_ARCHIVER_EVENTS ?? 500_000);
   const parts = new Set((process.env.BENCH_PARTS ?? 'archiver,scan,recompute').split(','));
   const before = load();
-  let writer;
-  let archiver;
-  if (parts.has('archiver')) {
-    writer = await archiveWriterBench(archiverEvents);
-    console.log(`archive writer: ${writer.rowsPerSecond} rows/s`);
-    archiver = await archiverEndToEnd(archiverEvents);
-    console.log(`archiver from Kafka: ${archiver.rowsPerSecond} rows/s from the first message (${archiver.events} events; ${archiver.secondsFromStart} s with the group join)`);
+  // The archive on S3 beside the local folder, in the same run: an S3Proxy of the bench's own (var/).
+  const s3 = process.env.BENCH_S3 === '0' ? null : await startScratchS3Proxy({ name: 'bench', buckets: [BENCH_BUCKET] });
+  try {
+    const { writer, archiver, archiverS3 } = parts.has('archiver') ? await archiverBench(archiverEvents, s3) : {};
+    const { scan, recompute, recomputeS3 } = parts.has('scan') || parts.has('recompute') ? await recomputeBench(events, parts, s3) : {};
+    const s3proxy = s3 ? { version: path.basename(fetchS3ProxyJar()), backend: 'jclouds filesystem, var/ on the same disk', sameCores: true } : null;
+    return { loadBefore: before, loadAfter: load(), machine: { cpus: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30) }, archiveWriter: writer, archiver, archiverS3, scan, recompute, recomputeS3, s3proxy };
+  } finally {
+    await s3?.stop();
   }
-  const { scan, recompute } = parts.has('scan') || parts.has('recompute') ? await recomputeBench(events, parts) : {};
-  return { loadBefore: before, loadAfter: load(), machine: { cpus: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30) }, archiveWriter: writer, archiver, scan, recompute };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

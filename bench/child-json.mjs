@@ -2,12 +2,12 @@
 import { spawn } from 'node:child_process';
 
 /**
- * Runs `node ...args` (stdin: `input` when given, stderr inherited) and resolves with the JSON it
+ * Runs `node ...args` (`node`: this process's runtime unless given; stdin: `input` when given, stderr inherited) and resolves with the JSON it
  * prints: its whole output, else its last line (after lines of its own); rejects, naming `what`,
  * when it exits with another code than 0.
  */
-export function jsonFromChild(what, args, { cwd, env, input } = {}) {
-  const child = spawn(process.execPath, args, { cwd, env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'inherit'] });
+export function jsonFromChild(what, args, { cwd, env, input, node = process.execPath } = {}) {
+  const child = spawn(node, args, { cwd, env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'inherit'] });
   if (input !== undefined) child.stdin.end(input);
   let out = '';
   child.stdout.on('data', (chunk) => (out += chunk));

@@ -68,11 +68,11 @@ export async function redisCpuSeconds(redis) {
 
 /**
  * A speed-layer bench run of its own: topics, Redis prefix and consumer group named after a
- * fresh id, 4 partitions; the environment for its processes and the clients to watch them.
+ * fresh id, `partitions` event partitions; the environment for its processes and the clients to watch them.
  */
-export function isolatedSpeedRun(name) {
+export function isolatedSpeedRun(name, partitions = 4) {
   const id = `bench-${name}-${randomUUID().slice(0, 8)}`;
-  const env = { SIGFLOW_TOPIC_PREFIX: `${id}-`, SIGFLOW_REDIS_PREFIX: id, SIGFLOW_SPEED_GROUP: `${id}-speed`, SIGFLOW_EVENT_PARTITIONS: '4' };
+  const env = { SIGFLOW_TOPIC_PREFIX: `${id}-`, SIGFLOW_REDIS_PREFIX: id, SIGFLOW_SPEED_GROUP: `${id}-speed`, SIGFLOW_EVENT_PARTITIONS: String(partitions) };
   const config = loadConfig({ ...process.env, ...env });
   return {
     id,

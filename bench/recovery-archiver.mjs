@@ -10,7 +10,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
-import { createKafka, deleteTopics, ensureTopics } from '@sigflow/kafka';
+import { Producer, ProduceAcks } from '@platformatic/kafka';
+import { committedOffsets, createKafka, deleteTopics, ensureTopics } from '@sigflow/kafka';
 import { createRedis, deleteKeysWithPrefix } from '@sigflow/store';
 import { freePort } from '../infra/lib/process.mjs';
 import { median, startService, stopService } from './lib.mjs';
@@ -37,10 +38,8 @@ class ArchiverLab {
   }
   async setUp() {
     await ensureTopics(this.kafka, topicsFor(this.config.kafka.topicPrefix), { eventPartitions: 4 });
-    this.producer = this.kafka.producer();
-    await this.producer.connect();
-    this.admin = this.kafka.admin();
-    await this.admin.connect();
+    // A producer of the client itself: the offset of what it wrote, on the partition it names.
+    this.producer = this.kafka.watch(new Producer(this.kafka.options()));
     this.port = await freePort();
   }
   async start() {
@@ -50,12 +49,11 @@ class ArchiverLab {
   async produce() {
     const id = `${this.id}-${++this.sent}`;
     const event = { event_id: id, type: 'page_view', user_id: `u-${id}`, ts: Date.now(), received_at: Date.now(), page_id: 'home' };
-    const [meta] = await this.producer.send({ topic: this.topic, messages: [{ partition: 0, key: event.user_id, value: JSON.stringify(event) }] });
-    return Number(meta.baseOffset);
+    const { offsets } = await this.producer.send({ acks: ProduceAcks.ALL, messages: [{ topic: this.topic, partition: 0, key: Buffer.from(event.user_id), value: Buffer.from(JSON.stringify(event)) }] });
+    return Number(offsets[0].offset);
   }
   async committed() {
-    const [t] = await this.admin.fetchOffsets({ groupId: this.env.SIGFLOW_ARCHIVER_GROUP, topics: [this.topic] });
-    return Number(t.partitions.find((p) => p.partition === 0)?.offset ?? -1);
+    return (await committedOffsets(this.kafka, this.env.SIGFLOW_ARCHIVER_GROUP, this.topic)).get(0) ?? -1;
   }
   /** Resolves with Date.now() once the group's committed offset of partition 0 is past `offset`. */
   async committedPast(offset, timeoutMs = 60_000) {
@@ -68,8 +66,7 @@ class ArchiverLab {
   }
   async tearDown() {
     if (this.child) await stopService(this.child);
-    await this.producer?.disconnect();
-    await this.admin?.disconnect();
+    await this.producer?.close();
     await deleteTopics(this.kafka, Object.values(topicsFor(this.config.kafka.topicPrefix))).catch(() => undefined);
     await deleteKeysWithPrefix(this.redis, this.config.redis.keyPrefix);
     this.redis.disconnect();

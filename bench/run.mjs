@@ -1,6 +1,7 @@
 // `npm run bench [name...]`: runs the named benchmarks (all when none is named), one at a
 // time (2 cores: never two heavy runs at once). Each prints its figures and writes
 // bench/results/<name>.json.
+import '../scripts/runtime.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setUp } from '../scripts/lib.mjs';

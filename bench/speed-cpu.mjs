@@ -5,10 +5,11 @@
 import { loadConfig } from '@sigflow/config';
 import { EventStream } from '@sigflow/loadgen';
 import { StoreKeys } from '@sigflow/store';
-import { BatchChanges, collectRoundChanges } from '../services/speed/dist/batch-changes.js';
-import { decodeBatch } from '../services/speed/dist/decode-batch.js';
+import { RoundChanges } from '../services/speed/dist/round-changes.js';
+import { collectRoundChanges } from '../services/speed/dist/round-rules.js';
+import { decodeFetch } from '../services/speed/dist/fetch-decoding.js';
 import { buildPartitionCommit } from '../services/speed/dist/partition-commit.js';
-import { PartitionRuntime } from '../services/speed/dist/partition-runtime.js';
+import { PartitionCache } from '../services/speed/dist/partition-cache.js';
 import { UserDirectory } from '../services/speed/dist/user-directory.js';
 import { LuaPackWriter } from '../packages/store/dist/lua-msgpack.js';
 import { createIpState, createUserState } from '@sigflow/core';
@@ -23,7 +24,7 @@ const byPartition = [[], [], [], []];
 let received = Date.now() - day;
 for (const e of stream) byPartition[e.partition].push(Buffer.from(`${e.json.slice(0, -1)},"received_at":${received++}}`));
 
-const runtimes = byPartition.map((_, p) => new PartitionRuntime(p, '1', null, undefined, config.rules.dedupeHorizonMs, new UserDirectory('0', true, Date.now(), config.speed.userTtlMs)));
+const caches = byPartition.map((_, p) => new PartitionCache(p, null, undefined, config.rules.dedupeHorizonMs, new UserDirectory('0', true, Date.now(), config.speed.userTtlMs)));
 const writer = new LuaPackWriter();
 const cpu = { decode: 0, rules: 0, build: 0, pack: 0 };
 const time = (stage, f) => {
@@ -39,21 +40,21 @@ for (let at = 0; ; at += ROUND) {
   for (let p = 0; p < 4; p++) {
     const values = byPartition[p].slice(at, at + ROUND);
     if (values.length === 0) continue;
-    const batch = { partition: p, offsets: values.map((_, i) => at + i), values, nextOffset: at + values.length, highWatermark: 0 };
-    const { messages } = time('decode', () => decodeBatch(batch));
-    const runtime = runtimes[p];
-    for (const m of messages) if (!runtime.users.has(m.event.user_id)) runtime.users.set(m.event.user_id, { user: createUserState(), signals: 0, sinceSnapshot: 0, hasSnapshot: false, ttlAt: 0 });
+    const fetch = { partition: p, offsets: values.map((_, i) => at + i), values, nextOffset: at + values.length, highWatermark: 0 };
+    const { messages } = time('decode', () => decodeFetch(fetch));
+    const cache = caches[p];
+    for (const m of messages) if (!cache.users.has(m.event.user_id)) cache.users.set(m.event.user_id, { user: createUserState(), signals: 0, sinceSnapshot: 0, hasSnapshot: false, ttlAt: 0 });
     for (const m of messages) {
       if (m.event.type !== 'click' || m.event.ip === undefined) continue;
-      for (const r of runtimes) if (!r.ips.has(m.event.ip)) r.ips.set(m.event.ip, createIpState());
+      for (const c of caches) if (!c.ips.has(m.event.ip)) c.ips.set(m.event.ip, createIpState());
     }
-    runtime.dedupe.missingHours(messages.map((m) => m.event.ts)).forEach((h) => runtime.dedupe.load(h, null));
-    works.push({ runtime, messages, changes: new BatchChanges() });
+    cache.dedupe.missingHours(messages.map((m) => m.event.ts)).forEach((h) => cache.dedupe.load(h, null));
+    works.push({ cache, messages, changes: new RoundChanges() });
   }
   if (works.length === 0) break;
-  time('rules', () => collectRoundChanges({ settings: config.rules, shapley: null }, works, runtimes, new Map()));
+  time('rules', () => collectRoundChanges({ settings: config.rules, shapley: null }, works, caches, new Map()));
   for (const w of works) {
-    const built = time('build', () => buildPartitionCommit({ keys, settings: config.rules, speed: config.speed, now: Date.now() }, w.runtime, w.changes));
+    const built = time('build', () => buildPartitionCommit({ keys, settings: config.rules, speed: config.speed, now: Date.now() }, w.cache, w.changes));
     commands += built.length;
     time('pack', () => {
       writer.reset();

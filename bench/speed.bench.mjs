@@ -8,7 +8,7 @@
 // BENCH_PROFILE=1 writes CPU profiles of the speed processes and the generator to bench/results/profiles/;
 // BENCH_SPEED_NODE_ARGS adds Node flags to the speed processes.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { deleteTopics, ensureTopics } from '@sigflow/kafka';
+import { deleteTopics, ensureTopics, partitionOffsets } from '@sigflow/kafka';
 import fs from 'node:fs';
 import os from 'node:os';
 import { freePort } from '../infra/lib/process.mjs';
@@ -55,13 +55,13 @@ function percentiles(before, after, qs) {
 }
 
 class Lab {
-  constructor(name) {
-    Object.assign(this, isolatedSpeedRun(name));
+  constructor(name, partitions = 4) {
+    this.partitions = partitions;
+    Object.assign(this, isolatedSpeedRun(name, partitions));
   }
   async setUp() {
-    await ensureTopics(this.kafka, this.topics, { eventPartitions: 4 });
+    await ensureTopics(this.kafka, this.topics, { eventPartitions: this.partitions });
     this.admin = this.kafka.admin();
-    await this.admin.connect();
   }
   /** Starts `instances` speed processes in one consumer group (they split the partitions). */
   async startSpeed(instances = 1, nodeArgs = []) {
@@ -103,15 +103,15 @@ class Lab {
   }
   /** Messages in Kafka not yet committed to Redis by the speed layer. */
   async lag() {
-    const high = await this.admin.fetchTopicOffsets(this.topics.events);
-    const stored = await this.redis.mget(...high.map((p) => this.keys.speedOffset(p.partition)));
-    return high.reduce((sum, p, i) => sum + Math.max(0, Number(p.high) - Number(stored[i] ?? 0)), 0);
+    const high = [...(await partitionOffsets(this.admin, this.topics.events, 'latest'))];
+    const stored = await this.redis.mget(...high.map(([partition]) => this.keys.speedOffset(partition)));
+    return high.reduce((sum, [, end], i) => sum + Math.max(0, end - Number(stored[i] ?? 0)), 0);
   }
   /** Resolves once the events topic holds a message (polled every 100 ms, 180 s at most: a pregenerated stream comes whole). */
   async firstEvent() {
     for (const until = Date.now() + 180_000; Date.now() < until; await sleep(100)) {
-      const high = await this.admin.fetchTopicOffsets(this.topics.events);
-      if (high.some((p) => Number(p.high) > 0)) return;
+      const high = await partitionOffsets(this.admin, this.topics.events, 'latest');
+      if ([...high.values()].some((end) => end > 0)) return;
     }
     throw new Error('no event reached the topic within 180 s');
   }
@@ -119,7 +119,7 @@ class Lab {
   async dedupeBytesPerEvent() {
     let bytes = 0;
     let ids = 0;
-    for (let p = 0; p < 4; p++) {
+    for (let p = 0; p < this.partitions; p++) {
       let cursor = '0';
       do {
         const [next, keys] = await this.redis.scan(cursor, 'MATCH', this.keys.seenEvents(p, '*'), 'COUNT', 1000);
@@ -152,7 +152,7 @@ class Lab {
     const args = [
       ...['--single-threaded-gc', '--max-semi-space-size=64', '--max-old-space-size=8192', ...profileNodeArgs],
       path.join(root, 'packages/loadgen/dist/cli.js'),
-      ...['--events', events, '--rate', rate, '--seed', seed, '--start', Date.now() - day, '--span', day / 1000, '--partitions', 4],
+      ...['--events', events, '--rate', rate, '--seed', seed, '--start', Date.now() - day, '--span', day / 1000, '--partitions', this.partitions],
       ...['--duplicates', 0.01, '--bots', 0.01, '--floods', 0.002, '--orphans', 0.005],
       ...['--brokers', this.config.kafka.brokers.join(','), '--topic-prefix', this.config.kafka.topicPrefix, '--quiet'],
       ...(rate > 0 ? ['--pregenerate', '--linger-ms', 5, '--producer-threads', 0] : []),
@@ -161,7 +161,7 @@ class Lab {
   }
   async tearDown() {
     for (const speed of this.speeds ?? []) await stopService(speed);
-    await this.admin?.disconnect();
+    await this.admin?.close();
     await deleteTopics(this.kafka, Object.values(this.topics)).catch(() => undefined);
     let cursor = '0';
     do {
@@ -173,9 +173,9 @@ class Lab {
   }
 }
 
-/** Catch-up: a backlog in Kafka, then `instances` speed processes drain it as fast as they can. */
-export async function catchUp(instances) {
-  const lab = new Lab('catchup');
+/** Catch-up: a backlog in Kafka over `partitions` partitions, then `instances` speed processes drain it as fast as they can. */
+export async function catchUp(instances, partitions = 4) {
+  const lab = new Lab('catchup', partitions);
   await lab.setUp();
   try {
     await lab.generate(CATCH_UP_EVENTS, 0, 3);
@@ -198,8 +198,8 @@ export async function catchUp(instances) {
     const redisCpuMicrosPerEvent = perEvent(infraAtStart.redis, infraAtEnd.redis);
     const brokerCpuMicrosPerEvent = perEvent(infraAtStart.broker, infraAtEnd.broker);
     const dedupe = await lab.dedupeBytesPerEvent();
-    console.log(`catch-up (${instances} instance${instances > 1 ? 's' : ''}): ${CATCH_UP_EVENTS} events in ${seconds.toFixed(1)} s = ${eventsPerSecond} events/s; CPU µs/event: speed ${cpuMicrosPerEvent}, Redis ${redisCpuMicrosPerEvent}, broker ${brokerCpuMicrosPerEvent}; dedupe ${dedupe?.bytesPerEvent} B/id`);
-    return { instances, events: CATCH_UP_EVENTS, seconds, eventsPerSecond, cpuMicrosPerEvent, redisCpuMicrosPerEvent, brokerCpuMicrosPerEvent, dedupe };
+    console.log(`catch-up (${instances} instance${instances > 1 ? 's' : ''}, ${partitions} partitions): ${CATCH_UP_EVENTS} events in ${seconds.toFixed(1)} s = ${eventsPerSecond} events/s; CPU µs/event: speed ${cpuMicrosPerEvent}, Redis ${redisCpuMicrosPerEvent}, broker ${brokerCpuMicrosPerEvent}; dedupe ${dedupe?.bytesPerEvent} B/id`);
+    return { instances, partitions, events: CATCH_UP_EVENTS, seconds, eventsPerSecond, cpuMicrosPerEvent, redisCpuMicrosPerEvent, brokerCpuMicrosPerEvent, dedupe };
   } finally {
     await lab.tearDown();
   }
@@ -310,6 +310,10 @@ export async function run() {
   const loadBefore = load();
   // Scale-out: one process per core is what the consumer group allows on this machine.
   const catchUps = [await catchUp(1), await catchUp(2)];
+  // What a partition count that lets a deployment grow past one machine costs one process,
+  // against the 4 the runs above use (issue 41; BENCH_WIDE_PARTITIONS, 32).
+  const widePartitions = Number(process.env.BENCH_WIDE_PARTITIONS ?? 32);
+  const wide = await catchUp(1, widePartitions);
   const best = catchUps.reduce((a, b) => (b.eventsPerSecond > a.eventsPerSecond ? b : a));
   const catchUpResult = best;
   const { sustained, attempts } = await findSustained(catchUpResult.eventsPerSecond, best.instances);
@@ -327,9 +331,14 @@ export async function run() {
     latencyAt10kMs: at10k.latencyMs,
     latencyAtHalfMs: atHalf?.latencyMs ?? null,
     dedupeBytesPerEvent: best.dedupe?.bytesPerEvent ?? null,
-    flinkReference: { '1_instance': 30_800, '2_instances': 35_100 },
+    partitionCount: {
+      partitions: [4, widePartitions],
+      catchUpEventsPerSecond: [catchUps[0].eventsPerSecond, wide.eventsPerSecond],
+      cpuMicrosPerEvent: [catchUps[0].cpuMicrosPerEvent, wide.cpuMicrosPerEvent],
+      ratio: Math.round((wide.eventsPerSecond / catchUps[0].eventsPerSecond) * 1000) / 1000,
+    },
     targets: { sustainedEventsPerSecond: 60_000, p99At10kMs: 100, dedupeBytesPerEvent: 24 },
   };
   console.log(`speed: catch-up ${JSON.stringify(summary.runs)}; sustained ${summary.sustainedEventsPerSecond} events/s with ${best.instances} instance(s); at 10k/s p50 ${at10k.latencyMs.p50} ms, p99 ${at10k.latencyMs.p99} ms, p999 ${at10k.latencyMs.p999} ms; dedupe ${summary.dedupeBytesPerEvent} B/id`);
-  return { loadBefore, loadAfter: load(), summary, catchUp: catchUps, sustainedAttempts: attempts, at10k, atHalf };
+  return { loadBefore, loadAfter: load(), summary, catchUp: [...catchUps, wide], sustainedAttempts: attempts, at10k, atHalf };
 }

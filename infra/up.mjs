@@ -1,7 +1,10 @@
-// Brings up what the platform needs on this machine: Redis, a Kafka broker and the topics.
+// Brings up what the platform needs on this machine: Redis, a Kafka broker and the topics, and
+// S3Proxy when the archive is in a bucket of a local endpoint (SIGFLOW_ARCHIVE_URL).
 // Idempotent: whatever already runs is used as it is. Run after `npm install` and the build.
+import '../scripts/runtime.mjs';
 import { startKafkaBroker } from './kafka/broker.mjs';
 import { ensureRedis } from './redis/redis.mjs';
+import { ensureLocalS3 } from './s3proxy/s3proxy.mjs';
 import { portAnswers } from './lib/process.mjs';
 
 function localPort(address, fallback) {
@@ -9,7 +12,7 @@ function localPort(address, fallback) {
   return m ? Number(m[1]) : address === undefined ? fallback : undefined;
 }
 
-/** Ensures Redis, Kafka and the topics; returns where they run. */
+/** Ensures Redis, Kafka, the topics and a local S3 of the archive; returns where they run. */
 export async function infraUp({ log = console.error } = {}) {
   const { loadConfig } = await import('@sigflow/config');
   const config = loadConfig();
@@ -25,7 +28,8 @@ export async function infraUp({ log = console.error } = {}) {
   const { topicsFor } = await import('@sigflow/events');
   const topics = topicsFor(config.kafka.topicPrefix);
   await ensureTopics(createKafka(config.kafka, { retries: 10 }), topics, configuredTopicLayout(config.kafka, config.limits.retentionMs));
-  return { redis, kafka, topics, brokers: config.kafka.brokers, redisUrl: config.redis.url };
+  const s3 = await ensureLocalS3(config.archive.s3, { log });
+  return { redis, kafka, s3, topics, brokers: config.kafka.brokers, redisUrl: config.redis.url, archive: config.archive.s3 ? `s3://${config.archive.s3.bucket}/${config.archive.s3.prefix}` : config.archiver.dir };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,6 +1,7 @@
 // `npm run test:reliability`: the set-up of `npm test` (deps, build, Redis, Kafka), then only the
 // suites in test/reliability (faults, input, load), then the table of the run (also kept in
 // bench/results/reliability.json). Extra arguments go to vitest (e.g. `-- reliability/faults`).
+import './runtime.mjs';
 import path from 'node:path';
 import { root, run, setUp } from './lib.mjs';
 

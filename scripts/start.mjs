@@ -1,14 +1,19 @@
 // `npm start`: installs what is missing, starts Redis and Kafka when they are not running,
 // every service that exists, and the traffic generator at a demo rate. Ctrl-C stops what it
 // started (services, generator, and the Kafka/Redis it started itself).
+import './runtime.mjs';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { root, setUp } from './lib.mjs';
 import { serviceNodeArgs } from '../infra/lib/process.mjs';
+import { localArchiveDefaults } from '../infra/s3proxy/s3proxy.mjs';
 
 const log = (line) => console.log(`[start] ${line}`);
+// The archive in a bucket of a local endpoint: the key pair and addressing of the S3Proxy that
+// setUp starts there when nothing answers, unless set.
+Object.assign(process.env, localArchiveDefaults(process.env));
 const infra = await setUp({ log });
 
 const env = { ...process.env };
@@ -128,11 +133,20 @@ if (fs.existsSync(generator) && collector) {
   ]);
 }
 
+// Shoppers of the demo site sent the way many sites already send: Segment's analytics-node,
+// pointed at the collector's Segment API with the site's write key (its site key).
+const shoppers = path.join(root, 'packages/loadgen/dist/shoppers-cli.js');
+if (fs.existsSync(shoppers) && collector) {
+  launch('shoppers', [shoppers, '--collector', collector.url, '--write-key', demoSiteKey, '--visits-per-second', '2', '--seed', String(Date.now() % 100000)]);
+}
+
 console.log('\nsigflow is running:');
 console.log(`  Kafka   ${infra.brokers.join(',')}${infra.kafka.started ? ' (started by npm start)' : ''}   topics ${Object.values(infra.topics).join(', ')}`);
 console.log(`  Redis   ${infra.redisUrl}${infra.redis.started ? ' (started by npm start)' : ''}`);
+console.log(`  archive ${infra.archive}${infra.s3.started ? ` (S3Proxy on ${infra.s3.endpoint} started by npm start, data in var/s3proxy)` : ''}`);
 for (const s of services) console.log(`  ${s.name.padEnd(9)} ${s.url}   ${s.what}`);
 if (children.some((c) => c.name === 'generator')) console.log(`  generator ${rate} events/s through the collector (demo traffic)`);
+if (children.some((c) => c.name === 'shoppers')) console.log('  shoppers  2 visits/s with analytics-node through the Segment API (search, view_item, add_to_wishlist, promotions, orders): look up shopper-<n> in the user panel');
 const api = services.find((s) => s.name === 'api');
 if (api) {
   console.log(`\n  dashboard  ${api.url}/#key=${demoKeys ? 'demo-ops' : '<an ops or analyst key from SIGFLOW_API_KEYS>'}`);
@@ -179,14 +193,14 @@ async function demoSegmentsAndAlerts(apiUrl) {
 
 // A status line: how many events have reached Kafka, so a user sees traffic flowing.
 const { loadConfig } = await import('@sigflow/config');
-const { createKafka } = await import('@sigflow/kafka');
-const admin = createKafka(loadConfig().kafka, { retries: 1 }).admin();
-await admin.connect().catch(() => undefined);
+const { committedOffsets, createKafka, partitionOffsets } = await import('@sigflow/kafka');
+const kafka = createKafka(loadConfig().kafka, { retries: 1 });
+const admin = kafka.admin();
 let last;
 const status = setInterval(async () => {
   try {
-    const offsets = await admin.fetchTopicOffsets(infra.topics.events);
-    const total = offsets.reduce((sum, p) => sum + Number(p.high), 0);
+    const offsets = await partitionOffsets(admin, infra.topics.events, 'latest');
+    const total = [...offsets.values()].reduce((sum, high) => sum + high, 0);
     const rateNow = last === undefined ? '' : `, ${Math.round((total - last) / 5)} events/s`;
     last = total;
     log(`${infra.topics.events}: ${total} events in Kafka${rateNow}`);
@@ -199,15 +213,14 @@ const status = setInterval(async () => {
 // archiver has committed every event the backfill sent, one `train-attribution` job (the batch
 // CLI's `train`, as ops would run it). The daily schedule retrains it afterwards.
 async function archivedThrough(marks) {
-  const [committed] = await admin.fetchOffsets({ groupId: loadConfig().archiver.groupId, topics: [infra.topics.events] });
-  const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-  return marks.every((m) => (at.get(m.partition) ?? -1) >= Number(m.high));
+  const at = await committedOffsets(kafka, loadConfig().archiver.groupId, infra.topics.events);
+  return [...marks].every(([partition, high]) => (at.get(partition) ?? -1) >= high);
 }
 
 async function trainAfterBackfill() {
   const cli = path.join(root, 'jobs/batch/dist/cli.js');
   if (!backfilled || !fs.existsSync(cli) || !services.some((s) => s.name === 'batch')) return;
-  const marks = await admin.fetchTopicOffsets(infra.topics.events);
+  const marks = await partitionOffsets(admin, infra.topics.events, 'latest');
   const deadline = Date.now() + 180_000;
   while (!(await archivedThrough(marks).catch(() => false))) {
     if (stopping) return;
@@ -226,7 +239,7 @@ async function stop() {
   stopping = true;
   clearInterval(status);
   log('stopping...');
-  await admin.disconnect().catch(() => undefined);
+  await admin.close().catch(() => undefined);
   // Last started, first stopped, one at a time: the generator must be gone before the
   // collector it sends to, the services before Kafka and Redis.
   for (const { name, child } of children.reverse()) {
@@ -242,6 +255,8 @@ async function stop() {
   }
   const { stopKafkaBroker } = await import('../infra/kafka/broker.mjs');
   const { stopRedisServer } = await import('../infra/redis/redis.mjs');
+  const { stopS3Proxy } = await import('../infra/s3proxy/s3proxy.mjs');
+  if (infra.s3.started) await stopS3Proxy();
   if (infra.kafka.started) await stopKafkaBroker();
   if (infra.redis.started) await stopRedisServer({ dir: infra.redis.dir });
   log('stopped');

@@ -3,6 +3,7 @@
 // Kafka), then the suites of test/vitest.cluster.config.ts against it by configuration alone,
 // then the reliability table of the run. Fails when any command of the run hit CROSSSLOT on
 // the cluster (every multi-key command, script, transaction and pipeline must stay in one slot).
+import './runtime.mjs';
 import path from 'node:path';
 import { build } from './build.mjs';
 import { root, run } from './lib.mjs';

@@ -1,10 +1,12 @@
-// `npm test`: the same set-up as `npm start` (deps, build, Redis, Kafka), then the type check
+// `npm test`: the same set-up as `npm start` (deps, build, Redis, Kafka; S3Proxy's jar), then the type check
 // and lint of the whole repository (one `tsc`, one `eslint`), every workspace's tests through
 // turbo (the integration suites in test/ included), and one closing line with the totals of
 // all vitest runs.
+import './runtime.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ensureChromium } from '../infra/lib/chromium.mjs';
+import { fetchS3ProxyJar } from '../infra/s3proxy/s3proxy.mjs';
 import { root, run, setUp } from './lib.mjs';
 
 // The browser tests' Chromium installs while the project builds (apt is network and disk).
@@ -13,6 +15,9 @@ const chromium = ensureChromium().then(
   (err) => err,
 );
 await setUp();
+// The S3 suites (packages/archive, jobs/batch, the two-host fault test) each start an S3Proxy of
+// their own from this jar: fetched once here, before turbo runs workspaces side by side.
+fetchS3ProxyJar();
 const chromiumError = await chromium;
 // Not fatal here: the browser suite reports the failure as its own, the others still run.
 if (chromiumError) console.error(chromiumError.message);

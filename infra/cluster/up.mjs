@@ -2,6 +2,7 @@
 // 3-node Kafka (KRaft, replication factor 3, min.insync.replicas 2), on spare ports beside the
 // single-node Redis and Kafka, which it leaves alone. Idempotent: what already runs is used.
 // Writes the settings that point the platform at it to var/cluster/cluster.env.
+import '../../scripts/runtime.mjs';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { copyPomDependencies, javaCommand as java, pomProperty } from '../lib/java.mjs';
 import { repoRoot, varDir, portAnswers, runningPid, spawnDaemon, stopByPidFile, waitFor } from '../lib/process.mjs';
 
 const pom = path.join(repoRoot, 'infra/kafka/pom.xml');
@@ -12,11 +13,7 @@ const pom = path.join(repoRoot, 'infra/kafka/pom.xml');
 export const libsDir = path.join(repoRoot, '.cache/kafka/libs');
 
 function kafkaVersion() {
-  return /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(fs.readFileSync(pom, 'utf8'))[1];
-}
-
-function java() {
-  return process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin/java') : 'java';
+  return pomProperty(pom, 'kafka.version');
 }
 
 /** Copies the broker's jars (and their dependencies) into the cache, once per version. */
@@ -27,11 +24,7 @@ export function fetchKafkaJars({ log = console.error } = {}) {
   log(`fetching Apache Kafka ${version} jars from Maven Central with Maven (once)...`);
   fs.rmSync(libsDir, { recursive: true, force: true });
   fs.mkdirSync(libsDir, { recursive: true });
-  execFileSync(
-    'mvn',
-    ['-q', '-B', '-f', pom, 'dependency:copy-dependencies', `-DoutputDirectory=${libsDir}`, '-DincludeScope=runtime'],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
-  );
+  copyPomDependencies(pom, libsDir, '-DincludeScope=runtime');
   fs.writeFileSync(marker, `${new Date().toISOString()}\n`);
   return libsDir;
 }

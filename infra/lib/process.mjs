@@ -17,6 +17,8 @@ export const varDir = path.join(repoRoot, 'var');
  * `entry` is the service's `dist/main.js`, relative to the repository root.
  */
 export function serviceNodeArgs(entry) {
+  // Off only for measurements of what the flags bring (bench/runtime-ab.mjs).
+  if (process.env.SIGFLOW_SERVICE_NODE_ARGS === 'off') return [];
   const manifest = path.join(repoRoot, path.dirname(path.dirname(entry)), 'package.json');
   try {
     const args = JSON.parse(fs.readFileSync(manifest, 'utf8')).sigflow?.nodeArgs;

@@ -6,6 +6,7 @@
 // moving, the hours served from batch), train the attribution models from the page (the header
 // names the Shapley version); a reader key sees no job control and an analyst's job request is
 // refused. One stack and one browser for every case.
+import { hourStart } from '@sigflow/core';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,7 +17,7 @@ import type { Page } from 'playwright-core';
 import type { SigflowEvent } from '@sigflow/events';
 import type { SigflowConfig } from '@sigflow/config';
 import { EventStream, HttpSink, runGenerator } from '@sigflow/loadgen';
-import { hourStart, readArchiveWatermarks } from '@sigflow/store';
+import { readArchiveWatermarks } from '@sigflow/store/batch';
 import { archiveSealedThrough } from '@sigflow/archive';
 import { CHROMIUM, ensureChromium } from '../../infra/lib/chromium.mjs';
 import { freePort } from '../../infra/lib/process.mjs';

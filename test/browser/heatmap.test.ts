@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { readTopicMessages } from '@sigflow/kafka';
+import { readTopicMessages, topicOffsets } from '@sigflow/kafka';
 import { startDemoSite, type DemoSite } from '@sigflow/tracker';
 import { CHROMIUM, ensureChromium } from '../../infra/lib/chromium.mjs';
 import { freePort } from '../../infra/lib/process.mjs';
@@ -207,24 +207,29 @@ describe('web tracker on the demo page, heatmaps in the API and the dashboard', 
       ['learn-more', '33.3 % #2'],
       ['#pricing>div>div:nth-of-type(2)>button', '11.1 % #3'],
     ]);
-    // Each outline sits on its element in the framed page.
-    const outlines = new Map(
-      await page.locator('#hm-layer .hm-click').evaluateAll((boxes) =>
-        boxes.map((b) => {
-          const r = b.getBoundingClientRect();
-          return [b.getAttribute('data-element-id'), { x: r.x, y: r.y, width: r.width, height: r.height }] as const;
-        }),
-      ),
-    );
+    // Each outline sits on its element in the framed page, once the frame's layout has settled
+    // (under load the framed page can still move after the first drawing; the dashboard redraws
+    // the outlines when it does). The largest gap between an outline and its element, in px:
     const frame = page.frameLocator('#hm-frame');
-    for (const c of CLICKS) {
-      const outline = outlines.get(c.elementId);
-      const element = await frame.locator(c.selector).boundingBox();
-      expect(outline, c.elementId).toBeDefined();
-      expect(Math.abs(outline!.x - element!.x), c.elementId).toBeLessThan(3);
-      expect(Math.abs(outline!.y - element!.y), c.elementId).toBeLessThan(3);
-      expect(Math.abs(outline!.width - element!.width), c.elementId).toBeLessThan(3);
-    }
+    const largestGap = async () => {
+      const outlines = new Map(
+        await page.locator('#hm-layer .hm-click').evaluateAll((boxes) =>
+          boxes.map((b) => {
+            const r = b.getBoundingClientRect();
+            return [b.getAttribute('data-element-id'), { x: r.x, y: r.y, width: r.width, height: r.height }] as const;
+          }),
+        ),
+      );
+      let gap = 0;
+      for (const c of CLICKS) {
+        const outline = outlines.get(c.elementId);
+        const element = await frame.locator(c.selector).boundingBox();
+        if (!outline || !element) return Infinity;
+        gap = Math.max(gap, Math.abs(outline.x - element.x), Math.abs(outline.y - element.y), Math.abs(outline.width - element.width));
+      }
+      return gap;
+    };
+    await expect.poll(largestGap, { timeout: 10_000 }).toBeLessThan(3);
     expect(Number(await page.getAttribute('#hm-density', 'data-cells'))).toBeGreaterThan(0);
     expect(await page.locator('#hm-layer .hm-depth').count()).toBe(4);
     expect(await page.textContent('#hm-layer .hm-form[data-form-id="signup"]')).toBe('signup: 1 focus · 0 submit · 1 abandon');
@@ -291,19 +296,13 @@ function describe1(e: Event): string {
 
 /** Every event on the scenario's topic, once its size has not changed for 2 s. */
 async function readAllEvents(scenario: Scenario): Promise<Event[]> {
-  const admin = scenario.kafka.admin();
-  await admin.connect();
   let total = -1;
-  try {
-    for (let stable = 0; stable < 4; ) {
-      const offsets = await admin.fetchTopicOffsets(scenario.topics.events);
-      const now = offsets.reduce((sum, p) => sum + Number(p.high), 0);
-      stable = now === total ? stable + 1 : 0;
-      total = now;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  } finally {
-    await admin.disconnect();
+  for (let stable = 0; stable < 4; ) {
+    const offsets = await topicOffsets(scenario.kafka, scenario.topics.events, 'latest');
+    const now = [...offsets.values()].reduce((sum, high) => sum + high, 0);
+    stable = now === total ? stable + 1 : 0;
+    total = now;
+    await new Promise((r) => setTimeout(r, 500));
   }
   const messages = await readTopicMessages(scenario.kafka, scenario.topics.events, total);
   return messages.map((m) => JSON.parse(m.value) as Event);

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { topicOffsets } from '@sigflow/kafka';
 import { isCluster, type RedisClient } from '@sigflow/store';
 import { clusterDir, readClusterEnv } from '../../infra/cluster/up.mjs';
 import { kafkaNodeDir, restartKafkaNode } from '../../infra/cluster/kafka-cluster.mjs';
@@ -27,25 +28,13 @@ function pidIn(file: string): number {
 
 /** The leader (node id) of each partition of the scenario's events topic. */
 async function partitionLeaders(scenario: Scenario): Promise<Map<number, number>> {
-  const admin = scenario.kafka.admin();
-  await admin.connect();
-  try {
-    const [topic] = (await admin.fetchTopicMetadata({ topics: [scenario.topics.events] })).topics;
-    return new Map((topic?.partitions ?? []).map((p) => [p.partitionId, p.leader]));
-  } finally {
-    await admin.disconnect();
-  }
+  const metadata = await scenario.kafka.withAdmin((admin) => admin.metadata({ topics: [scenario.topics.events], forceUpdate: true }));
+  return new Map((metadata.topics.get(scenario.topics.events)?.partitions ?? []).map((p, partition) => [partition, p.leader]));
 }
 
 /** The log end offset of each partition of the events topic. */
 async function logEnds(scenario: Scenario): Promise<Map<number, number>> {
-  const admin = scenario.kafka.admin();
-  await admin.connect();
-  try {
-    return new Map((await admin.fetchTopicOffsets(scenario.topics.events)).map((p) => [p.partition, Number(p.high)]));
-  } finally {
-    await admin.disconnect();
-  }
+  return topicOffsets(scenario.kafka, scenario.topics.events, 'latest');
 }
 
 /** The port of the master serving a hash slot (from `CLUSTER SHARDS` of a live node). */

@@ -1,10 +1,11 @@
+import { HOUR_MS } from '@sigflow/core';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { HOUR_MS, listRangeFiles } from '@sigflow/archive';
+import { listRangeFiles } from '@sigflow/archive';
 import { userPartition } from '@sigflow/events';
-import { connectionSecurity, IngestProducer } from '@sigflow/kafka/data-path';
+import { connectionSecurity, createKafka, EventProducer } from '@sigflow/kafka';
 import { waitUntil } from '@sigflow/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKafkaBroker, stopKafkaBroker } from '../../infra/kafka/broker.mjs';
@@ -16,10 +17,11 @@ const PASSWORD = `pw-${randomUUID()}`;
 
 // A managed Kafka asks its clients to authenticate (README, "Managed Kafka and Redis"). The
 // services' `@platformatic/kafka` clients (the collector's producer, the speed layer's and the
-// archiver's consumers, the generator's sink) were given the brokers but not the TLS and SASL
-// settings, which only the kafkajs clients got: against such a broker the topics were made and
-// nothing else connected. Here every one of them runs against a broker whose only client
-// listener takes SASL/PLAIN.
+// archiver's consumers, the generator's sink) were once given the brokers but not the TLS and
+// SASL settings, which only the kafkajs clients got: against such a broker the topics were made
+// and nothing else connected. Every client now takes them from `connectionSecurity` (the topic
+// admin, the producers, the consumers, the readiness probes, the ops log); here every one of
+// them runs against a broker whose only client listener takes SASL/PLAIN.
 describe('a broker that requires SASL', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-kafka-sasl-'));
   const archive = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-sasl-archive-'));
@@ -49,13 +51,11 @@ describe('a broker that requires SASL', () => {
 
   it('refuses a client without the credentials, or with a wrong password', async () => {
     const topic = scenario.topics.events;
-    const anonymous = new IngestProducer({ brokers: saslBrokers, clientId: 't-sasl-none', topic, timeoutMs: 3_000 });
-    const wrong = new IngestProducer({
-      brokers: saslBrokers,
+    const kafka = scenario.config.kafka;
+    const anonymous = new EventProducer(createKafka({ ...kafka, sasl: null }), topic, { clientId: 't-sasl-none', timeoutMs: 3_000 });
+    const wrong = new EventProducer(createKafka({ ...kafka, sasl: { mechanism: 'plain', username: USER, password: 'not-the-password' } }), topic, {
       clientId: 't-sasl-wrong',
-      topic,
       timeoutMs: 3_000,
-      security: { sasl: { mechanism: 'PLAIN', username: USER, password: 'not-the-password' } },
     });
     await expect(anonymous.connect()).rejects.toThrow();
     await expect(wrong.connect()).rejects.toThrow();

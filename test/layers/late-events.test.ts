@@ -2,7 +2,8 @@
 // by the batch layer's scheduled job, and reconciled against the speed view. (Moved here from
 // jobs/batch: a job's own tests import no service.) The event builders are the batch tests'.
 import { QueueEvents, type Queue } from 'bullmq';
-import type { RedisClient } from '@sigflow/store';
+import { type RedisClient, createRedis, fieldParts, StoreKeys } from '@sigflow/store';
+import { readBatchHourEntries, readBatchWatermark } from '@sigflow/store/batch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
 import { topicsFor, type ReceivedEvent } from '@sigflow/events';
@@ -10,7 +11,6 @@ import { createKafka, ensureTopics, EventProducer } from '@sigflow/kafka';
 import { Archiver } from '@sigflow/archiver';
 import { createLogger, createMetricsRegistry } from '@sigflow/observability';
 import type { RecordedComparison } from '@sigflow/serving';
-import { createRedis, fieldParts, readBatchHourEntries, readBatchWatermark, StoreKeys } from '@sigflow/store';
 import { bullConnection, bullPrefix, installSchedulers, openBatchQueue } from '@sigflow/batch-jobs';
 import { waitUntil } from '@sigflow/test-support';
 import {
@@ -192,6 +192,8 @@ describe('late events through Kafka, the archiver and the scheduled recompute', 
       late: { impression: 1, click: 1 },
       duplicates: { speed: 1, batch: 1 },
       invalid: { speed: { orphan: 1 }, batch: { orphan: 1 } },
+      // No speed layer ran: no signals to correct.
+      signalsCorrected: {},
       other: {},
       named: [{ cause: 'late_events', speed: 2, batch: 0 }],
     });

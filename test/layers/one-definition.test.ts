@@ -4,9 +4,11 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { campaignBidding, defaultBiddingSettings, realTimeModels, segmentIdOf, type CampaignBidding, type RevenueCell, type SegmentRule, type SpendCell } from '@sigflow/core';
 import { DuckDBSession, createBatchContext, recomputeHours, recomputeSegments } from '@sigflow/batch';
-import { EventStream, runGenerator, type TruthFile } from '@sigflow/loadgen';
-import { batchKeyspace, putSegmentDefinition, readBatchHourEntries, readSegmentMembers, readSegmentSizes, type StoreKeys } from '@sigflow/store';
-import type { RedisClient } from '@sigflow/store';
+import { EventStream, runGenerator, type SinkEvent, type TruthFile } from '@sigflow/loadgen';
+import { userPartition } from '@sigflow/events';
+import type { StoreKeys, RedisClient } from '@sigflow/store';
+import { batchKeyspace, readBatchHourEntries } from '@sigflow/store/batch';
+import { putSegmentDefinition, readSegmentMembers, readSegmentSizes } from '@sigflow/store/segments-alerts';
 import { Scenario } from '../support/scenario.js';
 import { waitUntil } from '../support/redis-keys.js';
 import { expectedSpeedViews, readBiddingCells, readViews, rollUpAds, truthHours, viewDifferences } from '../support/speed-truth.js';
@@ -19,7 +21,34 @@ const segments: Record<string, SegmentRule> = {
   clickers: { all: [{ feature: 'count:click:24h', op: '>=', value: 1 }, { feature: 'channels', op: 'in', value: ['search', 'social', 'email'] }] },
   flagged: { any: [{ feature: 'flagged', op: '==', value: true }] },
   readers: { all: [{ feature: 'count:page_view:1h', op: '>=', value: 2 }, { any: [{ feature: 'last_conversion_age_s', op: '<', value: 3600 }, { feature: 'channels', op: '>=', value: 1 }] }] },
+  searchers: { all: [{ feature: 'count:track:search:1h', op: '>=', value: 2 }, { feature: 'trait:plan', op: '==', value: 'pro' }] },
 };
+
+const HOUR = 3_600_000;
+const BOT_UA = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)';
+
+/**
+ * Shoppers in the hour before the generator's traffic (so both are in order): each identifies
+ * (plan, seats), searches 0 to 4 times and views an item; every tenth is a bot (its custom events
+ * invalid). In event-time order, keyed and partitioned as the collector does.
+ */
+function shopperEvents(): SinkEvent[] {
+  const events: { ts: number; user: string; body: Record<string, unknown> }[] = [];
+  for (let i = 0; i < 200; i++) {
+    const user = `shop-${i}`;
+    const at = START - 55 * 60_000 + i * 10_000;
+    const ua = i % 10 === 0 ? BOT_UA : 'Mozilla/5.0 (X11; Linux x86_64) Chrome/140.0';
+    events.push({ ts: at, user, body: { type: 'identify', traits: { plan: i % 3 === 0 ? 'free' : 'pro', seats: i % 5 } } });
+    for (let j = 0; j < i % 5; j++) events.push({ ts: at + 60_000 * (j + 1), user, body: { type: 'track', name: 'search', properties: { query: `q${j}` }, user_agent: ua } });
+    events.push({ ts: at + 400_000, user, body: { type: 'track', name: 'view_item', properties: { sku: `sku-${i % 7}` }, user_agent: ua } });
+  }
+  events.sort((a, b) => a.ts - b.ts);
+  return events.map((e, n) => ({
+    key: e.user,
+    partition: userPartition(e.user, 4),
+    json: JSON.stringify({ event_id: `shop-e${n}`, user_id: e.user, ts: e.ts, received_at: e.ts, ...e.body }),
+  }));
+}
 
 /** Every segment's size per window over [from, to), and its members as of `to`, as the store serves them. */
 async function segmentViews(redis: RedisClient, keys: StoreKeys, ids: Map<string, string>, from: number, to: number, source: 'speed' | 'batch') {
@@ -66,6 +95,9 @@ describe('speed views equal batch views on in-order data', () => {
     }
     const sink = scenario.kafkaSink();
     await sink.connect();
+    const shoppers = shopperEvents();
+    await sink.write(shoppers);
+    await sink.flush();
     const stream = new EventStream({
       seed: 23,
       events: 20_000,
@@ -93,15 +125,21 @@ describe('speed views equal batch views on in-order data', () => {
     const archiver = await scenario.archiver(archiveDir);
     await Promise.all([speed.start(), archiver.start()]);
 
-    await waitUntil('the speed layer to process everything', () => scenario.speedCounters(), (c) => (c['events'] ?? 0) + (c['duplicates'] ?? 0) >= truth.totals.sent, 120_000);
+    await waitUntil('the speed layer to process everything', () => scenario.speedCounters(), (c) => (c['events'] ?? 0) + (c['duplicates'] ?? 0) >= truth.totals.sent + shoppers.length, 120_000);
     await waitUntil('the archiver to commit everything', () => scenario.groupLag(scenario.env['SIGFLOW_ARCHIVER_GROUP']!), (lag) => lag === 0, 120_000);
 
-    const hours = truthHours(truth);
-    const result = await recomputeHours({ from: hours[0]!, to: hours[hours.length - 1]! + 3_600_000, config: scenario.config, redis: scenario.redis, shapley: null, markov: null });
+    // The shoppers' hour, then the generator's.
+    const hours = [START - HOUR, ...truthHours(truth)];
+    const result = await recomputeHours({ from: hours[0]!, to: hours[hours.length - 1]! + HOUR, config: scenario.config, redis: scenario.redis, shapley: null, markov: null });
     expect(result.hours.length).toBe(hours.length);
 
     const versions = await readBatchHourEntries(scenario.redis, scenario.keys, hours);
     expect(versions.size).toBe(hours.length);
+    // Custom events per name and minute: the shoppers' own count (valid, and bots), in both layers.
+    const speedCounts = await readEventCounts(scenario.redis, hours, (h) => scenario.speedKeyspaces().map((k) => k.eventCounts(h)));
+    const batchCounts = await readEventCounts(scenario.redis, hours, (h) => [batchKeyspace(scenario.keys, versions.get(h)!.version).eventCounts(h)]);
+    expect(viewDifferences(expectedEventCounts(shoppers), speedCounts)).toEqual([]);
+    expect(viewDifferences(batchCounts, speedCounts)).toEqual([]);
     const models = [...realTimeModels];
     const speedViews = await readViews(scenario.redis, () => scenario.speedKeyspaces(), truth, models);
     const batchViews = await readViews(scenario.redis, (h) => batchKeyspace(scenario.keys, versions.get(h)!.version), truth, models);
@@ -155,7 +193,7 @@ describe('speed views equal batch views on in-order data', () => {
     const speedSegments = await segmentViews(scenario.redis, scenario.keys, ids, from, to, 'speed');
     const session = await DuckDBSession.forBatch(scenario.config.batch);
     const recomputed = await recomputeSegments({ context: createBatchContext(scenario.config, scenario.redis), from, to, duckdb: session }).finally(() => session.close());
-    expect(recomputed.definitionsVersion).toBe(4);
+    expect(recomputed.definitionsVersion).toBe(Object.keys(segments).length);
     expect(recomputed.segments.map((s) => [s.name, s.version])).toEqual(Object.keys(segments).sort().map((n) => [n, 1]));
     const batchSegments = await segmentViews(scenario.redis, scenario.keys, ids, from, to, 'batch');
     for (const name of ids.keys()) {
@@ -166,6 +204,27 @@ describe('speed views equal batch views on in-order data', () => {
     expect([...speedSegments.sizes.values()].some((n) => n > 10)).toBe(true);
   });
 });
+
+/** Every event-count hash of the hours, summed by field (`window \t name \t outcome`). */
+async function readEventCounts(redis: RedisClient, hours: readonly number[], keysOf: (hour: number) => string[]): Promise<Map<string, number>> {
+  const rows = new Map<string, number>();
+  for (const key of hours.flatMap(keysOf)) {
+    for (const [f, v] of Object.entries(await redis.hgetall(key))) rows.set(f, (rows.get(f) ?? 0) + Number(v));
+  }
+  return rows;
+}
+
+/** The shoppers' custom events per minute, name and outcome, counted from what was sent. */
+function expectedEventCounts(events: readonly SinkEvent[]): Map<string, number> {
+  const rows = new Map<string, number>();
+  for (const { json } of events) {
+    const e = JSON.parse(json) as { type: string; ts: number; name?: string; user_agent?: string };
+    if (e.type !== 'track') continue;
+    const field = `${Math.floor(e.ts / 60_000) * 60_000}\t${e.name}\t${e.user_agent === BOT_UA ? 'invalid:bot' : 'valid'}`;
+    rows.set(field, (rows.get(field) ?? 0) + 1);
+  }
+  return rows;
+}
 
 /** Figures with float sums (revenue, ROAS and what depends on it) to 9 significant digits: the layers add credits in another order. */
 function comparable(b: CampaignBidding) {

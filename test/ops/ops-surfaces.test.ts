@@ -16,7 +16,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import type { Queue } from 'bullmq';
-import type { RedisClient } from '@sigflow/store';
+import { type RedisClient, createRedis, field, StoreKeys } from '@sigflow/store';
+import { raiseArchiveWatermarks } from '@sigflow/store/batch';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
 import { topicsFor, type ReceivedEvent } from '@sigflow/events';
 import { openBatchQueue } from '@sigflow/batch-jobs';
@@ -24,7 +25,6 @@ import { ArchiveWriter, listHourFiles, type ArchivedEvent } from '@sigflow/archi
 import { createBatchContext, startBatchWorker, type BatchWorker } from '@sigflow/batch';
 import { buildApi } from '@sigflow/api';
 import { createLogger, createMetricsRegistry } from '@sigflow/observability';
-import { createRedis, field, raiseArchiveWatermarks, StoreKeys } from '@sigflow/store';
 import { deleteByPrefix, waitUntil } from '../support/redis-keys.js';
 import { jobsCli as runJobsCli } from '../support/jobs-cli.js';
 

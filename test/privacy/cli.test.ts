@@ -12,7 +12,8 @@ import { ArchiveWriter, listArchiveHours } from '@sigflow/archive';
 import { createBatchContext, startBatchWorker, type BatchWorker } from '@sigflow/batch';
 import { createLogger, createMetricsRegistry } from '@sigflow/observability';
 import { tombstoneHash } from '@sigflow/privacy';
-import { createRedis, deleteKeysWithPrefix, hasTombstone, StoreKeys } from '@sigflow/store';
+import { createRedis, deleteKeysWithPrefix, StoreKeys } from '@sigflow/store';
+import { hasTombstone } from '@sigflow/store/ops';
 import { jobsCli as runJobsCli } from '../support/jobs-cli.js';
 import { archiveMentions, archivedEvents } from './lib.js';
 

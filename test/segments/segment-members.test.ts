@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { analyticsMessageProblem } from '@sigflow/events';
 import { EventStream, type GeneratedEvent } from '@sigflow/loadgen';
 import { Scenario, oneServerProcess } from '../support/scenario.js';
 import { waitUntil } from '../support/redis-keys.js';
@@ -147,6 +148,8 @@ describe('segment members through the API equal the generator truth', () => {
     // analytics.v1: one entry per flagged user (nobody leaves that segment within the traffic's two hours).
     const entries = await readTopicUntil(scenario.kafka, scenario.topics.analytics, (m) => typeof m['segment'] === 'string', (list) => list.filter((m) => m['segment'] === 'flagged').length >= flagged.all.size);
     expect(entries.filter((m) => m['segment'] === 'flagged' && m['kind'] === 'segment_entered').map((m) => m['user_id']).sort()).toEqual([...flagged.all.keys()].sort());
+    // Every one of them as the topic's contract (packages/events' SegmentChangeMessage) says.
+    expect(entries.map(analyticsMessageProblem).filter((p) => p !== null)).toEqual([]);
 
     // A reprocess of the traffic's hours recomputes every member under the CURRENT definitions (readers v2 for all).
     await waitUntil('the archiver to commit everything', () => scenario.groupLag(scenario.env['SIGFLOW_ARCHIVER_GROUP']!), (lag) => lag === 0, 120_000);

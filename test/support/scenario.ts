@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { type RedisClient, createRedis, speedKeyspace, speedPartitions, StoreKeys, type WindowViewKeyspace, getKeys } from '@sigflow/store';
-import type { Kafka } from 'kafkajs';
+import { type RedisClient, createRedis, StoreKeys, getKeys } from '@sigflow/store';
+import { speedKeyspace } from '@sigflow/store/batch';
+import { speedPartitions, type WindowViewKeyspace } from '@sigflow/store/views';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
 import { topicsFor, userPartition, type Topics } from '@sigflow/events';
-import { configuredTopicLayout, createKafka, deleteTopics, ensureTopics } from '@sigflow/kafka';
+import { committedOffsets, configuredTopicLayout, createKafka, deleteTopics, ensureTopics, topicOffsets, type KafkaClient } from '@sigflow/kafka';
 import { freePort } from '../../infra/lib/process.mjs';
 import { KafkaSink, type KafkaSinkOptions } from '@sigflow/loadgen';
 import { deleteByPrefix } from './redis-keys.js';
@@ -25,7 +26,7 @@ export class Scenario {
   readonly id = randomUUID().slice(0, 8);
   readonly env: Record<string, string>;
   readonly config: SigflowConfig;
-  readonly kafka: Kafka;
+  readonly kafka: KafkaClient;
   readonly redis: RedisClient;
   readonly keys: StoreKeys;
   readonly topics: Topics;
@@ -159,15 +160,9 @@ export class Scenario {
 
   /** Messages of the events topic the speed layer has not committed yet. */
   async speedLag(): Promise<number> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const high = await admin.fetchTopicOffsets(this.topics.events);
-      const stored = await this.speedOffsets();
-      return high.reduce((sum, p) => sum + Math.max(0, Number(p.high) - (stored[p.partition] ?? 0)), 0);
-    } finally {
-      await admin.disconnect();
-    }
+    const high = await topicOffsets(this.kafka, this.topics.events, 'latest');
+    const stored = await this.speedOffsets();
+    return [...high].reduce((sum, [partition, end]) => sum + Math.max(0, end - (stored[partition] ?? 0)), 0);
   }
 
   /** The key of a user's signal list (in its Kafka partition's keyspace). */
@@ -182,16 +177,9 @@ export class Scenario {
 
   /** Messages of the events topic that consumer group `groupId` has not committed yet. */
   async groupLag(groupId: string): Promise<number> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const high = await admin.fetchTopicOffsets(this.topics.events);
-      const [committed] = await admin.fetchOffsets({ groupId, topics: [this.topics.events] });
-      const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-      return high.reduce((sum, p) => sum + Number(p.high) - Math.max(0, at.get(p.partition) ?? 0), 0);
-    } finally {
-      await admin.disconnect();
-    }
+    const high = await topicOffsets(this.kafka, this.topics.events, 'latest');
+    const at = await committedOffsets(this.kafka, groupId, this.topics.events);
+    return [...high].reduce((sum, [partition, end]) => sum + end - Math.max(0, at.get(partition) ?? 0), 0);
   }
 
   async tearDown(): Promise<void> {

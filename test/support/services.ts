@@ -10,6 +10,8 @@ export const repoRoot = path.resolve(import.meta.dirname, '../..');
 export class ServiceProcess {
   private child: ChildProcess | undefined;
   readonly log: string;
+  /** Started as `node <entry>` without the flags its launchers add (`sigflow.nodeArgs`), as a process manager might. */
+  bare = false;
 
   constructor(
     readonly name: string,
@@ -32,7 +34,7 @@ export class ServiceProcess {
   /** Starts the process and resolves once its /healthz answers. */
   async start(): Promise<void> {
     const out = fs.openSync(this.log, 'a');
-    this.child = spawn(process.execPath, [...serviceNodeArgs(this.entry), path.join(repoRoot, this.entry)], {
+    this.child = spawn(process.execPath, [...(this.bare ? [] : serviceNodeArgs(this.entry)), path.join(repoRoot, this.entry)], {
       cwd: repoRoot,
       env: { ...process.env, SIGFLOW_LOG_LEVEL: 'info', ...this.env },
       stdio: ['ignore', out, out],

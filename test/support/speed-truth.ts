@@ -1,5 +1,6 @@
-import { type RedisClient, field, hourStart, type WindowViewKeyspace, slotSafePipeline } from '@sigflow/store';
-import { windowStart, type RevenueCell, type SpendCell } from '@sigflow/core';
+import { type RedisClient, field, slotSafePipeline } from '@sigflow/store';
+import type { WindowViewKeyspace } from '@sigflow/store/views';
+import { windowStart, type RevenueCell, type SpendCell, hourStart } from '@sigflow/core';
 import { revenueCellsOf, spendCellsOf } from '@sigflow/serving';
 import type { TruthFile } from '@sigflow/loadgen';
 

@@ -1,7 +1,8 @@
-import { type RedisClient, readArchiveWatermarks, readBatchWatermark, type StoreKeys } from '@sigflow/store';
-import { archiveSealedThrough, listHourFiles } from '@sigflow/archive';
+import type { RedisClient, StoreKeys } from '@sigflow/store';
+import { readArchiveWatermarks, readBatchWatermark } from '@sigflow/store/batch';
+import { archiveSealedThrough, hourFiles, type ArchiveStorage } from '@sigflow/archive';
 import type { RuleSettings } from '@sigflow/core';
-import { floorHour, HOUR_MS } from './hour-range.js';
+import { hourStart, HOUR_MS } from './hour-range.js';
 
 /**
  * The batch watermark candidate: the end of the run of consecutive hours, from the current
@@ -14,7 +15,7 @@ import { floorHour, HOUR_MS } from './hour-range.js';
 export async function batchWatermarkCandidate(
   redis: RedisClient,
   keys: StoreKeys,
-  options: { root: string; topic: string; settings: RuleSettings; newlyComputed?: readonly number[] },
+  options: { archive: ArchiveStorage; topic: string; settings: RuleSettings; newlyComputed?: readonly number[] },
 ): Promise<number | null> {
   const sealedThrough = archiveSealedThrough(await readArchiveWatermarks(redis, keys, options.topic), options.settings);
   if (sealedThrough === null) return null;
@@ -24,9 +25,9 @@ export async function batchWatermarkCandidate(
   const current = await readBatchWatermark(redis, keys);
   // Hours below the current watermark were checked when it passed them; a file landing there
   // since makes its hour dirty, which the switch script accounts for.
-  let h = current !== null ? floorHour(current) : Math.min(...computed);
+  let h = current !== null ? hourStart(current) : Math.min(...computed);
   while (h + HOUR_MS <= sealedThrough) {
-    if (!computed.has(h) && (await listHourFiles(options.root, h)).length > 0) break;
+    if (!computed.has(h) && (await hourFiles(options.archive, h)).length > 0) break;
     h += HOUR_MS;
   }
   return h;

@@ -1,9 +1,11 @@
 import { UnrecoverableError, WaitingChildrenError, Worker, type Job, type Queue } from 'bullmq';
-import { type RedisClient, readArchiveWatermarks } from '@sigflow/store';
+import type { RedisClient } from '@sigflow/store';
+import { readArchiveWatermarks } from '@sigflow/store/batch';
 import type { Registry } from 'prom-client';
-import { archiveSealedThrough, isHourSealed, listHourFiles } from '@sigflow/archive';
+import { archiveSealedThrough, hourFiles, isHourSealed } from '@sigflow/archive';
 import type { Logger } from '@sigflow/observability';
 import type { BatchContext } from './batch-context.js';
+import { HOUR_MS } from './hour-range.js';
 import { bullConnection, bullPrefix, InvalidJobDataError, parseJobRequest, type JobRequest } from '@sigflow/batch-jobs';
 import { batchMetrics, type BatchMetrics } from './batch-metrics.js';
 import { compactHour } from './compact-hour.js';
@@ -294,8 +296,8 @@ async function enqueueCompactions(deps: BatchWorkerDeps, hours: readonly number[
   const sealed = archiveSealedThrough(await readArchiveWatermarks(ctx.redis, ctx.keys, ctx.topic), ctx.settings);
   for (const hour of hours) {
     if (!isHourSealed(hour, sealed)) continue;
-    if ((await listHourFiles(ctx.root, hour)).length < threshold) continue;
+    if ((await hourFiles(ctx.archive, hour)).length < threshold) continue;
     // At most one compaction per archive hour per wall-clock hour: the job id dedupes.
-    await deps.queue?.add('compact', { hour, requestedBy: 'batch:recompute' }, { jobId: `compact-${hour}-${Math.floor(Date.now() / 3_600_000)}` });
+    await deps.queue?.add('compact', { hour, requestedBy: 'batch:recompute' }, { jobId: `compact-${hour}-${Math.floor(Date.now() / HOUR_MS)}` });
   }
 }

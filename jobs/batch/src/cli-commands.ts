@@ -4,6 +4,8 @@ import type { SigflowConfig } from '@sigflow/config';
 import { bullConnection, InvalidJobDataError, jobDataOf, openBatchQueue, parseJobRequest, requestDeletion, requesterPattern, type JobKind } from '@sigflow/batch-jobs';
 import type { Queue } from 'bullmq';
 import type { RedisClient } from '@sigflow/store';
+import { createLogger } from '@sigflow/observability';
+import { OpsLog } from '@sigflow/ops-log';
 import { enqueueJob, listJobs, listSchedules, showStatus, watchJob, type CliOutput } from './cli-views.js';
 
 const usage = `Usage: npm run jobs -- <command> [options]
@@ -115,7 +117,12 @@ async function deleteUser(queue: Queue, redis: RedisClient, config: SigflowConfi
   }
   let requestId: string;
   try {
-    requestId = await requestDeletion(queue, redis, config, userId, cliRequester());
+    const ops = new OpsLog({ config, redis, logger: createLogger('jobs-cli', 'warn') });
+    try {
+      requestId = await requestDeletion(queue, redis, config, ops, userId, cliRequester());
+    } finally {
+      await ops.close();
+    }
   } catch (err) {
     if (!(err instanceof InvalidJobDataError)) throw err;
     out.error(err.message);

@@ -1,28 +1,26 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import {
   compactedFileFormat,
   archiveFileName,
   archiveSealedThrough,
+  hourFiles,
+  hourFolderKey,
   isHourSealed,
-  hourFolder,
-  landedAtOf,
-  listHourFiles,
   parseArchiveFileName,
-  publishFile,
+  replaceUnlessGone,
   StagingArea,
   withArchiveColumns,
+  type StoredFile,
 } from '@sigflow/archive';
-import { readArchiveWatermarks } from '@sigflow/store';
+import { readArchiveWatermarks } from '@sigflow/store/batch';
 import type { BatchContext } from './batch-context.js';
 import { filesParam, readFiles } from './archive-scan.js';
 import { DuckDBSession } from './duckdb-session.js';
-import { floorHour } from './hour-range.js';
+import { hourStart } from './hour-range.js';
 
 export interface CompactResult {
   readonly hourStart: number;
   /** Set when nothing was done, and why. */
-  readonly skipped?: 'not sealed' | 'nothing to merge';
+  readonly skipped?: 'not sealed' | 'nothing to merge' | 'replaced meanwhile';
   readonly filesBefore: number;
   readonly filesAfter: number;
   /** Rows in the merged files (exact replays of one Kafka message are kept once). */
@@ -32,9 +30,10 @@ export interface CompactResult {
 /**
  * Merges the small files of a sealed hour: per Kafka partition with several files, one file
  * `p<partition>-<first>-<last>.parquet` with their rows (exact replays of one message kept once),
- * sorted by (user_id, ts, event_id). The merged file is staged and renamed in BEFORE the inputs
- * are deleted, so a reader (or a crash) in between sees every event, at worst twice, which the
- * dedupe absorbs. Content is unchanged, so the hour is not marked dirty.
+ * sorted by (user_id, ts, event_id), published by the storage's `replace`: on a local folder the
+ * merged file is renamed in BEFORE the inputs are deleted, so a reader (or a crash) in between
+ * sees every event, at worst twice, which the dedupe absorbs; on S3 one manifest swaps the inputs
+ * for it, so readers see either. Content is unchanged, so the hour is not marked dirty.
  */
 export async function compactHour(options: {
   context: BatchContext;
@@ -44,10 +43,11 @@ export async function compactHour(options: {
   duckdb?: DuckDBSession;
 }): Promise<CompactResult> {
   const ctx = options.context;
-  const hourStart = floorHour(options.hour);
-  const files = await listHourFiles(ctx.root, hourStart);
+  const hour = hourStart(options.hour);
+  const folder = hourFolderKey('events', hour);
+  const files = await hourFiles(ctx.archive, hour);
   const result = (skipped: CompactResult['skipped'], after = files.length, rows = 0): CompactResult => ({
-    hourStart,
+    hourStart: hour,
     ...(skipped ? { skipped } : {}),
     filesBefore: files.length,
     filesAfter: after,
@@ -55,31 +55,32 @@ export async function compactHour(options: {
   });
   if (!options.force) {
     const sealed = archiveSealedThrough(await readArchiveWatermarks(ctx.redis, ctx.keys, ctx.topic), ctx.settings);
-    if (!isHourSealed(hourStart, sealed)) return result('not sealed');
+    if (!isHourSealed(hour, sealed)) return result('not sealed');
   }
-  const byPartition = new Map<number, { path: string; first: bigint; last: bigint }[]>();
+  const byPartition = new Map<number, { file: StoredFile; first: bigint; last: bigint }[]>();
   for (const file of files) {
-    const parsed = parseArchiveFileName(path.basename(file));
+    const parsed = parseArchiveFileName(file.name);
     if (!parsed) continue;
     const list = byPartition.get(parsed.partition) ?? [];
-    list.push({ path: file, first: parsed.firstOffset, last: parsed.lastOffset });
+    list.push({ file, first: parsed.firstOffset, last: parsed.lastOffset });
     byPartition.set(parsed.partition, list);
   }
   const groups = [...byPartition].filter(([, list]) => list.length > 1);
   if (groups.length === 0) return result('nothing to merge');
 
   const session = options.duckdb ?? (await DuckDBSession.open({ threads: ctx.config.batch.duckdbThreads }));
-  const staging = await StagingArea.open(ctx.root);
+  const staging = await StagingArea.open(ctx.archive.localRoot);
   let rows = 0;
   try {
     for (const [partition, list] of groups) {
       const first = list.reduce((m, f) => (f.first < m ? f.first : m), list[0]!.first);
       const last = list.reduce((m, f) => (f.last > m ? f.last : m), list[0]!.last);
       const staged = staging.tempPath();
-      const f = filesParam(list.map((x) => x.path));
+      const inputs = await ctx.archive.localPaths(list.map((x) => x.file));
+      const f = filesParam(inputs);
       const format = compactedFileFormat(await rowsOf(session, f));
       // Files from before a column joined the format get it as NULLs: the merged file has every column.
-      const copied = await withArchiveColumns(session.connection, list.map((x) => x.path), (columns) =>
+      const copied = await withArchiveColumns(session.connection, inputs, (columns) =>
         session.connection.run(
           `COPY (SELECT DISTINCT ${columns} FROM ${readFiles('files')} ORDER BY user_id, ts, event_id)
            TO $path (${format})`,
@@ -88,19 +89,17 @@ export async function compactHour(options: {
         ),
       );
       rows += copied.rowsChanged;
-      const final = path.join(hourFolder(ctx.root, hourStart), archiveFileName(partition, String(first), String(last)));
       // The content landed when its newest input did (not a late file for the batch layer).
-      await publishFile(staged, final, { landedAtMs: (await landedAtOf(list.map((x) => x.path))) ?? undefined });
-      for (const x of list) {
-        if (x.path === final) continue;
-        await fs.rm(x.path, { force: true });
-      }
+      const landedAtMs = Math.max(...list.map((x) => x.file.landedAtMs));
+      const name = archiveFileName(partition, String(first), String(last));
+      // Another host replaced some of these files first (its compaction, an erasure): its version stands.
+      if (!(await replaceUnlessGone(ctx.archive, folder, list.map((x) => x.file), [{ staged, name, landedAtMs }]))) return result('replaced meanwhile');
     }
   } finally {
     await staging.close();
     if (!options.duckdb) session.close();
   }
-  return result(undefined, (await listHourFiles(ctx.root, hourStart)).length, rows);
+  return result(undefined, (await hourFiles(ctx.archive, hour)).length, rows);
 }
 
 /** The rows of Parquet files, from their footers (a merge's size before its duplicates go). */

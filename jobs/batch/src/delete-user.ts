@@ -1,5 +1,5 @@
 import { tombstoneHash } from '@sigflow/privacy';
-import { recordTombstone } from '@sigflow/store';
+import { recordTombstone, tombstoneRecord } from '@sigflow/store/ops';
 import type { BatchContext } from './batch-context.js';
 import { eraseFromArchive } from './archive-erasure.js';
 import type { DuckDBSession } from './duckdb-session.js';
@@ -85,7 +85,10 @@ export async function deleteUser(options: DeleteUserOptions): Promise<DeletionRe
     await options.onProgress?.(state);
   };
   await report({});
-  await recordTombstone(ctx.redis, ctx.keys, tombstoneHash(ctx.config.privacy.salt, userId), now(), ctx.config.limits.retentionMs);
+  const hash = tombstoneHash(ctx.config.privacy.salt, userId);
+  const at = now();
+  await recordTombstone(ctx.redis, ctx.keys, hash, at, ctx.config.limits.retentionMs);
+  await ctx.ops.record([tombstoneRecord(hash, at)]);
   await report({ step: 'speed', stepsDone: 1 });
   const speed = await eraseSpeedState(ctx, userId, options.requestId);
   await report({ step: 'archive', stepsDone: 2 });

@@ -1,9 +1,9 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import { listArchiveHours, listHourFiles, parseHourPartition, hourFolder } from '@sigflow/archive';
-import { batchVersionKeysKey, parseBatchHourEntry, pruneTombstones, unlinkKeys } from '@sigflow/store';
+import { hourFolderKey, type ArchiveStorage } from '@sigflow/archive';
+import { unlinkKeys } from '@sigflow/store';
+import { batchVersionKeysKey, parseBatchHourEntry } from '@sigflow/store/batch';
+import { pruneTombstones } from '@sigflow/store/ops';
 import type { BatchContext } from './batch-context.js';
-import { floorHour } from './hour-range.js';
+import { hourStart } from './hour-range.js';
 
 /** What one retention run removed. */
 export interface RetentionResult {
@@ -23,33 +23,12 @@ export interface RetentionResult {
   readonly tombstones: number;
 }
 
-/** Hours of a `dt=/hr=` tree under `base`, with their folders. */
-async function hourFolders(base: string): Promise<{ hour: number; dir: string }[]> {
-  const out: { hour: number; dir: string }[] = [];
-  for (const dt of await fs.readdir(base).catch(() => [] as string[])) {
-    for (const hr of await fs.readdir(path.join(base, dt)).catch(() => [] as string[])) {
-      const hour = parseHourPartition(dt, hr);
-      if (hour !== null) out.push({ hour, dir: path.join(base, dt, hr) });
-    }
-  }
-  return out;
-}
-
-/** Removes a folder and, if that empties it, its `dt=` parent. */
-async function removeHourFolder(dir: string): Promise<void> {
-  await fs.rm(dir, { recursive: true, force: true });
-  await fs.rmdir(path.dirname(dir)).catch(() => undefined);
-}
-
-/** Removes the hour folders of a `dt=/hr=` tree under `base` older than `cutoff`; returns the Parquet files they held. */
-async function removeExpiredHourFolders(base: string, cutoff: number): Promise<number> {
+/** Removes the hour folders of a `dt=/hr=` tree older than `cutoff`; returns the hours and the published files they held. */
+async function removeExpiredHourFolders(archive: ArchiveStorage, tree: string, cutoff: number): Promise<{ hours: number[]; files: number }> {
+  const hours = (await archive.hours(tree)).filter((h) => h < cutoff);
   let files = 0;
-  for (const { hour, dir } of await hourFolders(base)) {
-    if (hour >= cutoff) continue;
-    files += (await fs.readdir(dir)).filter((n) => n.endsWith('.parquet')).length;
-    await removeHourFolder(dir);
-  }
-  return files;
+  for (const hour of hours) files += await archive.removeFolder(hourFolderKey(tree, hour));
+  return { hours, files };
 }
 
 /** Removes the serving batch versions of hours before `cutoff`: their keys, entries and dirty marks. */
@@ -85,18 +64,12 @@ export async function enforceRetention(options: { context: BatchContext; now?: n
   const ctx = options.context;
   const now = options.now ?? Date.now();
   const retentionMs = ctx.config.limits.retentionMs;
-  const cutoff = floorHour(now - retentionMs);
+  const cutoff = hourStart(now - retentionMs);
   const batch = await removeBatchHours(ctx, cutoff);
-  const hours = (await listArchiveHours(ctx.root)).filter((h) => h < cutoff);
-  let archiveFiles = 0;
-  for (const h of hours) {
-    archiveFiles += (await listHourFiles(ctx.root, h)).length;
-    await removeHourFolder(hourFolder(ctx.root, h));
-  }
+  const { hours, files: archiveFiles } = await removeExpiredHourFolders(ctx.archive, 'events', cutoff);
   let viewFiles = 0;
-  const viewsRoot = path.join(ctx.root, 'views');
-  for (const view of await fs.readdir(viewsRoot).catch(() => [] as string[])) viewFiles += await removeExpiredHourFolders(path.join(viewsRoot, view), cutoff);
-  const verdictFiles = await removeExpiredHourFolders(path.join(ctx.root, 'verdicts'), cutoff);
+  for (const view of await ctx.archive.subfolders('views')) viewFiles += (await removeExpiredHourFolders(ctx.archive, `views/${view}`, cutoff)).files;
+  const verdictFiles = (await removeExpiredHourFolders(ctx.archive, 'verdicts', cutoff)).files;
   const tombstones = await pruneTombstones(ctx.redis, ctx.keys, now - retentionMs);
   return { cutoff, hours, archiveFiles, viewFiles, verdictFiles, batchHours: batch.hours, batchKeys: batch.keys, dirtyHours: batch.dirty, tombstones };
 }

@@ -1,10 +1,10 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { listRangeFiles, withArchiveColumns } from '@sigflow/archive';
-import { readBatchHourEntries } from '@sigflow/store';
+import { readableRange, withArchiveColumns } from '@sigflow/archive';
+import { readBatchHourEntries } from '@sigflow/store/batch';
 import type { BatchContext } from './batch-context.js';
 import { filesParam, readFiles } from './archive-scan.js';
 import { ArchiveScanError } from './errors.js';
-import { floorHour, HOUR_MS } from './hour-range.js';
+import { hourStart, HOUR_MS } from './hour-range.js';
 
 const read = ['user_id', 'type', 'ts', 'ip', 'ip_key'] as const;
 
@@ -23,11 +23,11 @@ export async function hoursReachedThroughFloods(ctx: BatchContext, conn: DuckDBC
     const span = await erasedClicks(conn, userId, holding);
     if (span === null) return [];
     const flood = ctx.settings.floodWindowMs;
-    const neighbourFiles = await listRangeFiles(ctx.root, floorHour(span.first), floorHour(span.last + flood) + HOUR_MS);
+    const neighbourFiles = await readableRange(ctx.archive, hourStart(span.first), hourStart(span.last + flood) + HOUR_MS);
     const neighbours = await floodNeighbours(conn, userId, neighbourFiles, flood);
     if (neighbours === null) return [];
     const lookback = ctx.settings.attributionLookbackMs;
-    const conversionFiles = await listRangeFiles(ctx.root, floorHour(neighbours.first), floorHour(neighbours.last + lookback) + HOUR_MS);
+    const conversionFiles = await readableRange(ctx.archive, hourStart(neighbours.first), hourStart(neighbours.last + lookback) + HOUR_MS);
     const hours = new Set([...neighbours.hours, ...(await conversionHours(conn, conversionFiles, lookback))]);
     return await computedOnly(ctx, [...hours]);
   } catch (cause) {

@@ -1,4 +1,5 @@
-import { type RedisClient, readLayerHashes, speedPartitions, type RedisCommand, type StoreKeys } from '@sigflow/store';
+import type { RedisClient, StoreKeys } from '@sigflow/store';
+import { readLayerHashes, speedPartitions, type RedisCommand } from '@sigflow/store/views';
 import { compareCampaigns, reconciledModel, type RecordedComparison } from '@sigflow/serving';
 
 /**

@@ -1,12 +1,13 @@
-import { floorHour, HOUR_MS } from '@sigflow/batch-jobs';
+import { HOUR_MS, hourStart } from '@sigflow/core';
 
-// Hour arithmetic of job data lives with the job contract; the batch layer's ranges use it too.
-export { ceilHour, floorHour, HOUR_MS } from '@sigflow/batch-jobs';
+// The hour itself is core's; the rounding up of job data lives with the job contract.
+export { HOUR_MS, hourStart } from '@sigflow/core';
+export { ceilHour } from '@sigflow/batch-jobs';
 
 /** The hour starts of [from, to). */
 export function hoursOf(from: number, to: number): number[] {
   const hours: number[] = [];
-  for (let h = floorHour(from); h < to; h += HOUR_MS) hours.push(h);
+  for (let h = hourStart(from); h < to; h += HOUR_MS) hours.push(h);
   return hours;
 }
 

@@ -1,11 +1,24 @@
 import {
+  causeCampaign,
+  causeName,
+  HOUR_MS,
+  hourStart,
   eachAttributionCredit,
+  invalidTrafficOf,
   orderAttribution,
   orderHeatmap,
   orderPageActivity,
-  foldInvalidTraffic,
+  orderInvalidTraffic,
   orderWindowMetrics,
   orderChannelSpend,
+  orderEventCounts,
+  windowMetricSums,
+  channelSpendSums,
+  attributionSums,
+  heatmapSums,
+  pageActivitySums,
+  eventCountSums,
+  invalidTrafficSums,
   type AttributionDelta,
   type AttributionModel,
   type Credit,
@@ -13,12 +26,14 @@ import {
   type EventOutcome,
   type HeatmapIncrement,
   type PageActivityIncrement,
-  type PageActivityMetric,
   type InvalidTrafficCount,
+  type InvalidReason,
+  type EventCount,
   type ViewDeltas,
+  type ViewSums,
   type WindowMetrics,
 } from '@sigflow/core';
-import { field, hourStart } from '@sigflow/store';
+import { field } from '@sigflow/store';
 
 /** An accumulator's sums as plain data ({@link HourViewsAccumulator.snapshot}). */
 export interface HourTotals extends Omit<ViewDeltas, 'counts'> {
@@ -26,6 +41,8 @@ export interface HourTotals extends Omit<ViewDeltas, 'counts'> {
   readonly quality: [number, [string, number][]][];
   /** The event ids of the invalid impressions and clicks of the hours (`touchpoint-verdicts.ts`). */
   readonly invalidTouchpoints: string[];
+  /** Every invalid event of the hours with its reason (`signal-corrections.ts`). */
+  readonly invalidEvents: [string, InvalidReason][];
 }
 
 /** The recomputed views of one hour. */
@@ -37,6 +54,8 @@ export interface HourViews {
   readonly quality: Map<string, number>;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** The Map under `key` in `level`, created when missing. */
 function childOf(level: Map<unknown, unknown>, key: unknown): Map<unknown, unknown> {
   let next = level.get(key) as Map<unknown, unknown> | undefined;
@@ -45,75 +64,49 @@ function childOf(level: Map<unknown, unknown>, key: unknown): Map<unknown, unkno
 }
 
 /**
- * Running sums keyed by a row's identity: its window (as an offset from the pass start) and two
- * or three more parts (`parts` counts them all; one Totals always gets tuples of one shape): a
- * copy of the first row, later rows added in place. The parts after the window are numbered as
- * a combination (nested Maps of the parts' own numbers and dictionary-shared strings, whose
- * hashes V8 keeps; few entries, so they stay in cache), and each window keeps its rows in an
+ * Running sums of one view under its core definition (`ViewSums`), indexed by a row's identity:
+ * its window (as an offset from the pass start) and the view's key parts. The parts are numbered
+ * as a combination (nested Maps of the parts' own numbers and dictionary-shared strings, whose
+ * hashes V8 keeps; few entries, so they stay in cache), and each window keeps its totals in an
  * array indexed by that number. An add is one short chain of lookups in small structures and
  * one array read, instead of a Map per part over every row of the pass: one pass's adds (one
  * million outcomes) took 863 against 1,247 ms (medians of 7) with the nested Maps of all rows.
  */
-class Totals<T extends object> {
+class Totals<T extends { readonly windowStart: number }> {
   private readonly combinations = new Map<unknown, unknown>();
   private combinationCount = 0;
-  private readonly windows = new Map<number, (T | undefined)[]>();
-  private readonly rows: T[] = [];
+  private readonly windows = new Map<number, (Mutable<T> | undefined)[]>();
+  private readonly rows: Mutable<T>[] = [];
+  private readonly parts: unknown[] = [];
   constructor(
-    private readonly parts: 3 | 4,
-    private readonly copy: (row: T) => T,
-    private readonly addInto: (total: T, row: T) => void,
+    private readonly sums: ViewSums<T>,
+    private readonly from: number,
   ) {}
-  add(row: T, window: number, b: unknown, c: unknown, d?: unknown): void {
-    let level = childOf(this.combinations, b);
-    let key = c;
-    if (this.parts === 4) {
-      level = childOf(level, c);
-      key = d;
-    }
-    let combination = level.get(key) as number | undefined;
-    if (combination === undefined) level.set(key, (combination = this.combinationCount++));
+  add(row: T): void {
+    const { parts, sums } = this;
+    sums.parts(row, parts);
+    let level = childOf(this.combinations, parts[0]);
+    if (sums.partCount === 3) level = childOf(level, parts[1]);
+    const last = parts[sums.partCount - 1];
+    let combination = level.get(last) as number | undefined;
+    if (combination === undefined) level.set(last, (combination = this.combinationCount++));
+    // Windows are keyed by their offset from the pass start (ms): a small integer for any pass
+    // shorter than 12 days, which V8's Maps hash without boxing a double per lookup.
+    const window = row.windowStart - this.from;
     let slots = this.windows.get(window);
     if (slots === undefined) this.windows.set(window, (slots = []));
     const t = slots[combination];
-    if (t !== undefined) return this.addInto(t, row);
-    const copy = this.copy(row);
+    if (t !== undefined) return sums.add(t, row);
+    const total = sums.create(row);
     // Filled up to the index first, so the array stays packed (holes make V8 switch to a slower kind).
     while (slots.length < combination) slots.push(undefined);
-    slots[combination] = copy;
-    this.rows.push(copy);
+    slots[combination] = total;
+    this.rows.push(total);
   }
   values(): T[] {
     return [...this.rows];
   }
 }
-
-/**
- * The parts of a page activity metric after its kind, as one Map key: none (view), the scroll
- * milestone, `form_id NUL action`, or the mouse cell packed into one number (cells are small
- * non-negative integers; others fall back to `cx NUL cy`, a string, never equal to a number).
- */
-function metricDetail(metric: PageActivityMetric): unknown {
-  switch (metric[0]) {
-    case 'view':
-      return undefined;
-    case 'scroll':
-      return metric[1];
-    case 'form':
-      return `${metric[1]}\u0000${metric[2]}`;
-    case 'mouse': {
-      // Packed below 2^28: a small integer (V8 hashes it without allocating, unlike a double).
-      const [, cx, cy] = metric;
-      const small = (n: number) => Number.isInteger(n) && n >= 0 && n < 2 ** 14;
-      return small(cx) && small(cy) ? cx * 2 ** 14 + cy : `${cx}\u0000${cy}`;
-    }
-  }
-}
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-const campaignOf = (event: { type: string; campaign_id?: string }) =>
-  event.type === 'impression' || event.type === 'click' ? (event.campaign_id as string) : '*';
 
 /**
  * Collects the outcomes of the events whose ts is in [from, to) into per-hour views: the same
@@ -123,56 +116,15 @@ const campaignOf = (event: { type: string; campaign_id?: string }) =>
  * order of float additions in attribution). Memory is bounded by the number of view rows.
  */
 export class HourViewsAccumulator {
-  // Each outcome's view rows (as core's folds take them) are summed here by the folds' keys;
-  // the totals go through core's folds once at the end for the canonical rows and order.
-  private readonly windowMetrics = new Totals<Mutable<WindowMetrics>>(
-    3,
-    (r) => ({ windowStart: r.windowStart, campaign_id: r.campaign_id, ad_id: r.ad_id, impressions: r.impressions, clicks: r.clicks, invalidImpressions: r.invalidImpressions, invalidClicks: r.invalidClicks }),
-    (t, r) => {
-      t.impressions += r.impressions;
-      t.clicks += r.clicks;
-      t.invalidImpressions += r.invalidImpressions;
-      t.invalidClicks += r.invalidClicks;
-    },
-  );
-  private readonly spend = new Totals<Mutable<ChannelSpend>>(
-    3,
-    (r) => ({ windowStart: r.windowStart, campaign_id: r.campaign_id, channel: r.channel, spend: r.spend, invalidSpend: r.invalidSpend, clicks: r.clicks }),
-    (t, r) => {
-      t.spend += r.spend;
-      t.invalidSpend += r.invalidSpend;
-      t.clicks += r.clicks;
-    },
-  );
-  private readonly attribution = new Totals<Mutable<AttributionDelta>>(
-    4,
-    (r) => ({ windowStart: r.windowStart, model: r.model, campaign_id: r.campaign_id, channel: r.channel, conversions: r.conversions, revenue: r.revenue }),
-    (t, r) => {
-      t.conversions += r.conversions;
-      t.revenue += r.revenue;
-    },
-  );
-  private readonly heatmap = new Totals<Mutable<HeatmapIncrement>>(
-    3,
-    (r) => ({ ...r }),
-    (t, r) => {
-      t.clicks += r.clicks;
-    },
-  );
-  private readonly pageActivity = new Totals<Mutable<PageActivityIncrement>>(
-    4,
-    (r) => ({ page_id: r.page_id, windowStart: r.windowStart, metric: r.metric, count: r.count }),
-    (t, r) => {
-      t.count += r.count;
-    },
-  );
-  private readonly invalidTraffic = new Totals<Mutable<InvalidTrafficCount>>(
-    3,
-    (r) => ({ ...r }),
-    (t, r) => {
-      t.events += r.events;
-    },
-  );
+  // Each outcome's view rows are summed here under core's definitions of the views (key and
+  // summed fields); the totals are put in core's canonical order once at the end.
+  private readonly windowMetrics: Totals<WindowMetrics>;
+  private readonly spend: Totals<ChannelSpend>;
+  private readonly attribution: Totals<AttributionDelta>;
+  private readonly heatmap: Totals<HeatmapIncrement>;
+  private readonly pageActivity: Totals<PageActivityIncrement>;
+  private readonly eventCounts: Totals<EventCount>;
+  private readonly invalidTraffic: Totals<InvalidTrafficCount>;
   /**
    * A conversion's credits as attribution rows, one row object refilled per credit (`Totals`
    * copies a row only when its key is new): a pass has about as many credits as all its other
@@ -186,11 +138,12 @@ export class HourViewsAccumulator {
     r.channel = c.channel;
     r.conversions = c.fraction;
     r.revenue = c.revenue;
-    this.addAttribution(r);
+    this.attribution.add(r);
   };
   private readonly counts = new Map<number, { events: number; invalid: number }>();
   private readonly quality = new Map<number, Map<string, number>>();
   private readonly invalidTouchpointIds: string[] = [];
+  private readonly invalidEventReasons: [string, InvalidReason][] = [];
 
   /**
    * `duplicates` and `eventsPerHour` come from DuckDB (every event type); `counts.invalid` counts
@@ -201,7 +154,15 @@ export class HourViewsAccumulator {
     private readonly to: number,
     private readonly duplicates: ReadonlyMap<number, ReadonlyMap<string, number>>,
     private readonly eventsPerHour: ReadonlyMap<number, number>,
-  ) {}
+  ) {
+    this.windowMetrics = new Totals(windowMetricSums, from);
+    this.spend = new Totals(channelSpendSums, from);
+    this.attribution = new Totals(attributionSums, from);
+    this.heatmap = new Totals(heatmapSums, from);
+    this.pageActivity = new Totals(pageActivitySums, from);
+    this.eventCounts = new Totals(eventCountSums, from);
+    this.invalidTraffic = new Totals(invalidTrafficSums, from);
+  }
 
   /** Takes one outcome (outcomes of context events, before `from`, are ignored). */
   add(outcome: EventOutcome, event: { type: string; campaign_id?: string }): void {
@@ -213,40 +174,22 @@ export class HourViewsAccumulator {
     if (outcome.status === 'invalid') {
       c.invalid++;
       if (outcome.type === 'impression' || outcome.type === 'click') this.invalidTouchpointIds.push(outcome.event_id);
+      this.invalidEventReasons.push([outcome.event_id, outcome.reason as InvalidReason]);
       // Like the speed layer: invalid touchpoints, per campaign and reason.
-      if (outcome.windowMetric) this.bump(hour, field(campaignOf(event), `invalid:${outcome.reason}`), 1);
+      if (outcome.windowMetric) this.bump(hour, field(causeCampaign(event), causeName({ kind: 'invalid', reason: outcome.reason as string })), 1);
     }
-    const { windowMetric: w, spend: s, heatmap: h, pageActivity: p } = outcome;
-    if (w) this.addWindowMetric(w);
-    if (s) this.addSpend(s);
+    const { windowMetric: w, spend: s, heatmap: h, pageActivity: p, eventCount: e } = outcome;
+    if (w) this.windowMetrics.add(w);
+    if (s) this.spend.add(s);
     if (outcome.attribution) {
       this.credit.windowStart = outcome.windowStart;
       eachAttributionCredit(outcome, this.addCredit);
     }
-    if (h) this.addHeatmap(h);
-    if (p) this.addPageActivity(p);
-    if (outcome.status === 'invalid') for (const r of foldInvalidTraffic([outcome])) this.addInvalidTraffic(r);
-  }
-
-  // Windows are keyed by their offset from `from` (ms): a small integer for any pass shorter
-  // than 12 days, which V8's Maps hash without boxing a double per lookup.
-  private addWindowMetric(w: WindowMetrics): void {
-    this.windowMetrics.add(w, w.windowStart - this.from, w.campaign_id, w.ad_id);
-  }
-  private addSpend(s: ChannelSpend): void {
-    this.spend.add(s, s.windowStart - this.from, s.campaign_id, s.channel);
-  }
-  private addAttribution(r: AttributionDelta): void {
-    this.attribution.add(r, r.windowStart - this.from, r.model, r.campaign_id, r.channel);
-  }
-  private addHeatmap(h: HeatmapIncrement): void {
-    this.heatmap.add(h, h.windowStart - this.from, h.page_id, h.element_id);
-  }
-  private addPageActivity(p: PageActivityIncrement): void {
-    this.pageActivity.add(p, p.windowStart - this.from, p.page_id, p.metric[0], metricDetail(p.metric));
-  }
-  private addInvalidTraffic(r: InvalidTrafficCount): void {
-    this.invalidTraffic.add(r, r.windowStart - this.from, r.type, r.reason);
+    if (h) this.heatmap.add(h);
+    if (p) this.pageActivity.add(p);
+    if (e) this.eventCounts.add(e);
+    const invalid = invalidTrafficOf(outcome);
+    if (invalid) this.invalidTraffic.add(invalid);
   }
 
   /** The sums so far as plain data (what a rule thread sends back to be merged). */
@@ -258,9 +201,11 @@ export class HourViewsAccumulator {
       heatmap: this.heatmap.values(),
       pageActivity: this.pageActivity.values(),
       invalidTraffic: this.invalidTraffic.values(),
+      eventCounts: this.eventCounts.values(),
       counts: [...this.counts],
       quality: [...this.quality].map(([h, q]) => [h, [...q]]),
       invalidTouchpoints: this.invalidTouchpointIds,
+      invalidEvents: this.invalidEventReasons,
     };
   }
 
@@ -269,14 +214,20 @@ export class HourViewsAccumulator {
     return this.invalidTouchpointIds;
   }
 
+  /** Every invalid event of the hours, by id: the batch layer's verdicts its signal corrections apply. */
+  invalidEvents(): Map<string, InvalidReason> {
+    return new Map(this.invalidEventReasons);
+  }
+
   /** Adds the sums of another accumulator of the same hours (other users' outcomes). */
   merge(t: HourTotals): void {
-    for (const r of t.windowMetrics) this.addWindowMetric(r);
-    for (const r of t.spend) this.addSpend(r);
-    for (const r of t.attribution) this.addAttribution(r);
-    for (const r of t.heatmap) this.addHeatmap(r);
-    for (const r of t.pageActivity) this.addPageActivity(r);
-    for (const r of t.invalidTraffic) this.addInvalidTraffic(r);
+    for (const r of t.windowMetrics) this.windowMetrics.add(r);
+    for (const r of t.spend) this.spend.add(r);
+    for (const r of t.attribution) this.attribution.add(r);
+    for (const r of t.heatmap) this.heatmap.add(r);
+    for (const r of t.pageActivity) this.pageActivity.add(r);
+    for (const r of t.invalidTraffic) this.invalidTraffic.add(r);
+    for (const r of t.eventCounts) this.eventCounts.add(r);
     for (const [hour, n] of t.counts) {
       const c = this.counts.get(hour);
       if (c) {
@@ -286,6 +237,7 @@ export class HourViewsAccumulator {
     }
     for (const [hour, fields] of t.quality) for (const [f, n] of fields) this.bump(hour, f, n);
     for (const id of t.invalidTouchpoints) this.invalidTouchpointIds.push(id);
+    for (const e of t.invalidEvents) this.invalidEventReasons.push(e);
   }
 
   private bump(hour: number, f: string, n: number): void {
@@ -313,13 +265,14 @@ export class HourViewsAccumulator {
     const heatmap = byHour(this.heatmap.values());
     const pageActivity = byHour(this.pageActivity.values());
     const invalidTraffic = byHour(this.invalidTraffic.values());
+    const eventCounts = byHour(this.eventCounts.values());
     const hours: HourViews[] = [];
-    for (let h = hourStart(this.from); h < this.to; h += 3_600_000) {
+    for (let h = hourStart(this.from); h < this.to; h += HOUR_MS) {
       const dup = this.duplicates.get(h);
       let duplicates = 0;
       for (const [campaign, n] of dup ?? []) {
         duplicates += n;
-        this.bump(h, field(campaign, 'duplicates'), n);
+        this.bump(h, field(campaign, causeName({ kind: 'duplicates' })), n);
       }
       const c = this.counts.get(h) ?? { events: 0, invalid: 0 };
       hours.push({
@@ -330,7 +283,8 @@ export class HourViewsAccumulator {
           attribution: orderAttribution(attribution.get(h) ?? []),
           heatmap: orderHeatmap(heatmap.get(h) ?? []),
           pageActivity: orderPageActivity(pageActivity.get(h) ?? []),
-          invalidTraffic: sortInvalidTraffic(invalidTraffic.get(h) ?? []),
+          invalidTraffic: orderInvalidTraffic(invalidTraffic.get(h) ?? []),
+          eventCounts: orderEventCounts(eventCounts.get(h) ?? []),
           counts: { events: this.eventsPerHour.get(h) ?? c.events, duplicates, late: 0, invalid: c.invalid },
         },
         quality: this.quality.get(h) ?? new Map(),
@@ -338,10 +292,4 @@ export class HourViewsAccumulator {
     }
     return hours;
   }
-}
-
-/** Core's order of invalid-traffic rows: (windowStart, type, reason). */
-function sortInvalidTraffic(rows: InvalidTrafficCount[]): InvalidTrafficCount[] {
-  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  return rows.sort((a, b) => a.windowStart - b.windowStart || cmp(a.type, b.type) || cmp(a.reason, b.reason));
 }

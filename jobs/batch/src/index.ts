@@ -16,7 +16,7 @@ export { recomputeWindow } from './recompute-input.js';
 export type { RecomputeWindow } from './recompute-input.js';
 export { runRules, floodedClicksOf } from './run-rules.js';
 export { batchWatermarkCandidate } from './batch-watermark.js';
-export { createBatchContext } from './batch-context.js';
+export { createBatchContext, openBatchContext } from './batch-context.js';
 export type { BatchContext } from './batch-context.js';
 export { DuckDBSession } from './duckdb-session.js';
 export type { DuckDBSessionOptions } from './duckdb-session.js';

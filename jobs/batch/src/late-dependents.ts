@@ -1,17 +1,16 @@
-import fs from 'node:fs/promises';
 import { DOUBLE, LIST, VARCHAR, listValue, type DuckDBConnection } from '@duckdb/node-api';
-import { listRangeFiles, withArchiveColumns } from '@sigflow/archive';
-import { markDirtyCommand, readBatchHourEntries } from '@sigflow/store';
+import { eventFolders, readableFiles, readableRange, withArchiveColumns, type ArchiveStorage } from '@sigflow/archive';
+import { markDirtyCommand, readBatchHourEntries } from '@sigflow/store/batch';
 import type { BatchContext } from './batch-context.js';
 import { filesParam, readFiles } from './archive-scan.js';
 import { ArchiveScanError } from './errors.js';
-import { floorHour, HOUR_MS, hoursOf } from './hour-range.js';
+import { hourStart, HOUR_MS, hoursOf } from './hour-range.js';
 
 /**
- * A file counts as landed after a computation when its mtime is later than this before the
- * computation's `asOf`: the archiver renames a file into place after writing it (mtime) and
- * fsyncing it, and the clocks may step; erring this way only recomputes an hour more. (Rewrites of
- * landed content, compaction and erasure, keep the mtime of what they rewrite: `publishFile`.)
+ * A file counts as landed after a computation when it landed (its mtime on a folder, its put
+ * on S3) later than this before the computation's `asOf`: the archiver publishes a file after
+ * writing it, and the clocks may step; erring this way only recomputes an hour more. (Rewrites of
+ * landed content, compaction and erasure, keep the landing time of what they rewrite.)
  */
 export const landingClockMarginMs = 30_000;
 
@@ -57,7 +56,7 @@ async function lateSources(ctx: BatchContext, from: number, to: number): Promise
   const dirty = hours.flatMap((hour, i) => (scores[i] === null ? [] : [{ hour, landedAt: Number(scores[i]) }]));
   const sources: LateSource[] = [];
   for (const { hour, landedAt } of dirty) {
-    const reach = floorHour(hour + HOUR_MS - 1 + Math.max(ctx.settings.attributionLookbackMs, ruleWindowMs(ctx))) + HOUR_MS;
+    const reach = hourStart(hour + HOUR_MS - 1 + Math.max(ctx.settings.attributionLookbackMs, ruleWindowMs(ctx))) + HOUR_MS;
     const later = hoursOf(hour + HOUR_MS, reach).filter((h) => h < from || h >= to);
     if (later.length === 0) continue;
     const entries = await readBatchHourEntries(ctx.redis, ctx.keys, later);
@@ -74,20 +73,16 @@ function ruleWindowMs(ctx: BatchContext): number {
   return Math.max(ctx.settings.joinWindowMs, ctx.settings.floodWindowMs);
 }
 
-/** An archive file and when it landed (its mtime, ms). */
+/** An archive file (its local path) and when it landed (ms). */
 interface LandedFile {
   readonly file: string;
   readonly landedAt: number;
 }
 
-/** The files of an hour that landed after `since` (mtime, less the clock margin). */
-async function filesLandedAfter(root: string, hour: number, since: number): Promise<LandedFile[]> {
-  const late: LandedFile[] = [];
-  for (const file of await listRangeFiles(root, hour, hour + HOUR_MS)) {
-    const stat = await fs.stat(file).catch(() => null);
-    if (stat !== null && stat.mtimeMs > since - landingClockMarginMs) late.push({ file, landedAt: stat.mtimeMs });
-  }
-  return late;
+/** The files of an hour that landed after `since` (less the clock margin). */
+async function filesLandedAfter(archive: ArchiveStorage, hour: number, since: number): Promise<LandedFile[]> {
+  const files = await readableFiles(archive, eventFolders(hour, hour + HOUR_MS));
+  return files.filter((f) => f.landedAtMs > since - landingClockMarginMs).map((f) => ({ file: f.path, landedAt: f.landedAtMs }));
 }
 
 /**
@@ -97,11 +92,11 @@ async function filesLandedAfter(root: string, hour: number, since: number): Prom
  * flood window).
  */
 async function staleHoursOf(ctx: BatchContext, conn: DuckDBConnection, source: LateSource): Promise<number[]> {
-  const lateFiles = await filesLandedAfter(ctx.root, source.hour, Math.min(...source.candidates.map((s) => s.asOf)));
+  const lateFiles = await filesLandedAfter(ctx.archive, source.hour, Math.min(...source.candidates.map((s) => s.asOf)));
   if (lateFiles.length === 0) return [];
   const next = source.hour + HOUR_MS;
-  const neighbourFiles = await listRangeFiles(ctx.root, source.hour, next + HOUR_MS);
-  const conversionFiles = await listRangeFiles(ctx.root, next, Math.max(...source.candidates.map((s) => s.hour)) + HOUR_MS);
+  const neighbourFiles = await readableRange(ctx.archive, source.hour, next + HOUR_MS);
+  const conversionFiles = await readableRange(ctx.archive, next, Math.max(...source.candidates.map((s) => s.hour)) + HOUR_MS);
   if (conversionFiles.length === 0) return [];
   const landedBefore = await touchedBy(conn, { lateFiles, neighbourFiles, conversionFiles }, source.hour, ctx);
   return source.candidates.filter((s) => (landedBefore.get(s.hour) ?? -Infinity) > s.asOf - landingClockMarginMs).map((s) => s.hour);

@@ -1,9 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@sigflow/config';
 import { createRedis, redisAnswers } from '@sigflow/store';
-import { createLogger, createMetricsRegistry, onShutdown, startHealthServer } from '@sigflow/observability';
+import { createLogger, createMetricsRegistry, onShutdown, reportRuntimeSettings, startHealthServer } from '@sigflow/observability';
 import { installSchedulers, openBatchQueue } from '@sigflow/batch-jobs';
-import { createBatchContext } from './batch-context.js';
+import { OpsLog } from '@sigflow/ops-log';
+import { openBatchContext } from './batch-context.js';
+import { recoverBatchStore } from './store-loss.js';
 import { startBatchWorker } from './batch-worker.js';
 import { answerMetricsRequests, exitWithParent, serviceMetrics, startWorkerProcesses, workerIndex, type WorkerProcesses } from './worker-processes.js';
 
@@ -12,13 +14,19 @@ const logger = createLogger('batch', config.logLevel);
 const index = workerIndex();
 if (index > 0) exitWithParent(logger);
 const registry = createMetricsRegistry('batch');
+reportRuntimeSettings(logger, registry, new URL('../package.json', import.meta.url));
 const redis = createRedis(config.redis);
-const context = createBatchContext(config, redis);
-
 // The service (index 0) installs the schedulers and starts `batch.workers - 1` more worker
-// processes of this script; they take jobs and parts of jobs from the same queue.
+// processes of this script; they take jobs and parts of jobs from the same queue. It also
+// watches the store: after a loss it restores the schedulers and has every archived hour
+// recomputed (store-loss.ts).
 const queue = openBatchQueue(config);
-if (index === 0) await installSchedulers(queue, config);
+const ops = new OpsLog({ config, redis, logger, onStoreLoss: index === 0 ? [async (records) => logger.warn({ hoursMarkedDirty: await recoverBatchStore(context, queue, records) }, 'batch views will be recomputed')] : [] });
+const context = await openBatchContext(config, redis, ops, logger);
+if (index === 0) {
+  await installSchedulers(queue, config);
+  await ops.watch();
+}
 const worker = startBatchWorker({ context, registry, logger, queue });
 let extraWorkers: WorkerProcesses | undefined;
 const health = await startHealthServer({
@@ -30,14 +38,16 @@ const health = await startHealthServer({
 if (index === 0) extraWorkers = startWorkerProcesses(fileURLToPath(import.meta.url), config.batch.workers - 1, logger);
 else answerMetricsRequests(registry);
 logger.info(
-  { worker: index, workers: config.batch.workers, queue: config.batch.queueName, recomputeEvery: config.batch.recomputeEvery, retrainEvery: config.batch.retrainEvery, archive: context.root, port: health.port },
+  { worker: index, workers: config.batch.workers, queue: config.batch.queueName, recomputeEvery: config.batch.recomputeEvery, retrainEvery: config.batch.retrainEvery, archive: context.archive.location, port: health.port },
   'batch worker running',
 );
 
 onShutdown(logger, async () => {
   await extraWorkers?.stop();
   await worker.close();
+  await context.archive.close();
   await queue.close();
+  await ops.close();
   await health.close();
   redis.disconnect();
 });

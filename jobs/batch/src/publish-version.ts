@@ -1,14 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import {
-  batchKeyspace,
-  batchVersionKeysKey,
-  switchBatchHours,
-  windowViewHashes,
-  type BatchHourEntry,
-  type BatchSwitchResult,
-  type RedisCommand,
-  type ViewHashWrite,
-} from '@sigflow/store';
+import { batchKeyspace, batchVersionKeysKey, switchBatchHours, type BatchHourEntry, type BatchSwitchResult } from '@sigflow/store/batch';
+import { windowViewHashes, type RedisCommand, type ViewHashWrite } from '@sigflow/store/views';
 import { ttlSeconds, type BatchContext } from './batch-context.js';
 import { batchWatermarkCandidate } from './batch-watermark.js';
 import { hourChangeCommands } from './hour-changes.js';
@@ -123,7 +115,7 @@ export async function switchHours(ctx: BatchContext, asOf: number, hours: readon
   const { viewTtlMs, oldVersionTtlMs } = ctx.config.batch;
   await expireKeys(ctx, hours.flatMap((h) => h.keys), ttlSeconds(viewTtlMs));
   const candidate = await batchWatermarkCandidate(redis, keys, {
-    root: ctx.root,
+    archive: ctx.archive,
     topic: ctx.topic,
     settings: ctx.settings,
     newlyComputed: hours.map((h) => h.hourStart),

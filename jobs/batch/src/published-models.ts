@@ -1,4 +1,5 @@
-import { type RedisClient, readMarkovModel, type StoreKeys } from '@sigflow/store';
+import type { RedisClient, StoreKeys } from '@sigflow/store';
+import { readMarkovModel } from '@sigflow/store/batch';
 import { parseShapleyTable, type MarkovModel, type ShapleyTable } from '@sigflow/core';
 
 /** The attribution models a recompute applies. */

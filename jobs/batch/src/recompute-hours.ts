@@ -5,13 +5,14 @@ import { StagingArea } from '@sigflow/archive';
 import { createBatchContext, type BatchContext } from './batch-context.js';
 import { DuckDBSession } from './duckdb-session.js';
 import { InvalidJobDataError } from '@sigflow/batch-jobs';
-import { floorHour, HOUR_MS, hourSpans } from './hour-range.js';
+import { hourStart, HOUR_MS, hourSpans } from './hour-range.js';
 import { HourViewsAccumulator } from './hour-views.js';
 import { markLateDependents } from './late-dependents.js';
 import { loadPublishedModels } from './published-models.js';
 import { newVersion, switchHours, writeHourVersion, type WrittenHour } from './publish-version.js';
 import { dropRecomputeInput, knownVerdictColumn, loadRecomputeInput, recomputeWindow, viewEventFilter, type RecomputeInput, type RecomputeWindow } from './recompute-input.js';
 import { runRules, type RuleRunStats } from './run-rules.js';
+import { correctPassSignals } from './signal-corrections.js';
 import { RuleThreadPool } from './sharded-rules.js';
 import { writeViewParquet } from './view-parquet.js';
 import { currentVerdictFiles, dropVerdictVersion, pruneHourVerdicts, verdictRules, writeTouchpointVerdicts } from './touchpoint-verdicts.js';
@@ -59,6 +60,8 @@ export interface RecomputeResult {
     readonly rulesJsMs: number;
     readonly waitMs: number;
     readonly convertMs: number;
+    /** Correcting the hours' user signals with the batch verdicts (`signal-corrections.ts`). */
+    readonly signalsMs: number;
     readonly writeMs: number;
     readonly totalMs: number;
   };
@@ -94,8 +97,8 @@ export interface RecomputeHoursOptions {
 export async function recomputeHours(input: RecomputeHoursOptions): Promise<RecomputeResult> {
   const ctx = input.context ?? contextOf(input);
   const now = input.now ?? Date.now;
-  const from = floorHour(input.from);
-  const to = floorHour(input.to) === input.to ? input.to : floorHour(input.to) + HOUR_MS;
+  const from = hourStart(input.from);
+  const to = hourStart(input.to) === input.to ? input.to : hourStart(input.to) + HOUR_MS;
   if (!(Number.isFinite(from) && Number.isFinite(to)) || to <= from) {
     throw new InvalidJobDataError(`recompute needs from < to, got [${input.from}, ${input.to})`);
   }
@@ -104,7 +107,7 @@ export async function recomputeHours(input: RecomputeHoursOptions): Promise<Reco
   const batch = ctx.config.batch;
   const session = input.duckdb ?? (await DuckDBSession.forBatch(batch));
   const staging = batch.writeViewParquet || batch.touchpointVerdicts ? await StagingArea.open(ctx.root) : undefined;
-  const timings = { scanMs: 0, rulesMs: 0, floodMs: 0, sortMs: 0, rulesJsMs: 0, waitMs: 0, convertMs: 0, writeMs: 0 };
+  const timings = { scanMs: 0, rulesMs: 0, floodMs: 0, sortMs: 0, rulesJsMs: 0, waitMs: 0, convertMs: 0, signalsMs: 0, writeMs: 0 };
   const hours: RecomputedHour[] = [];
   let rowsRead = 0;
   let eventsProcessed = 0;
@@ -177,9 +180,14 @@ export async function recomputeHours(input: RecomputeHoursOptions): Promise<Reco
       timings.rulesMs += performance.now() - t;
 
       t = performance.now();
+      const corrected = await correctPassSignals(ctx, conn, views.map((v) => v.hourStart), acc.invalidEvents());
+      for (const v of views) for (const [f, n] of corrected.get(v.hourStart) ?? []) v.quality.set(f, (v.quality.get(f) ?? 0) + n);
+      timings.signalsMs += performance.now() - t;
+
+      t = performance.now();
       const version = newVersion(asOf);
       const passHourStarts = views.map((v) => v.hourStart);
-      if (batch.touchpointVerdicts && staging) await writeTouchpointVerdicts(conn, staging, ctx.root, passHourStarts, version, decidedUnder, acc.invalidTouchpoints());
+      if (batch.touchpointVerdicts && staging) await writeTouchpointVerdicts(conn, staging, ctx.archive, passHourStarts, version, decidedUnder, acc.invalidTouchpoints());
       await dropRecomputeInput(conn);
       const info = {
         version,
@@ -195,8 +203,8 @@ export async function recomputeHours(input: RecomputeHoursOptions): Promise<Reco
       for (const r of results) {
         const w = written.find((x) => x.hourStart === r.hourStart) as WrittenHour;
         hours.push({ hourStart: r.hourStart, version, events: w.entry.rows, duplicates: w.entry.duplicates, replaced: r.replaced });
-        if (r.replaced && staging && batch.writeViewParquet) await writeViewParquet(conn, staging, ctx.root, w.views, version);
-        if (batch.touchpointVerdicts) await (r.replaced ? pruneHourVerdicts(ctx.root, r.hourStart, version) : dropVerdictVersion(ctx.root, r.hourStart, version, decidedUnder));
+        if (r.replaced && staging && batch.writeViewParquet) await writeViewParquet(conn, staging, ctx.archive, w.views, version);
+        if (batch.touchpointVerdicts) await (r.replaced ? pruneHourVerdicts(ctx.archive, r.hourStart, version) : dropVerdictVersion(ctx.archive, r.hourStart, version, decidedUnder));
       }
       timings.writeMs += performance.now() - t;
       await report(hoursDone + passHours, 0);
@@ -220,13 +228,13 @@ async function loadPassInput(ctx: BatchContext, conn: DuckDBSession['connection'
     const verdictFiles = await currentVerdictFiles(ctx, window.contextFrom, window.from);
     if (verdictFiles === null) break;
     try {
-      return await loadRecomputeInput(conn, ctx.root, window, ctx.settings, verdictFiles);
+      return await loadRecomputeInput(conn, ctx.archive, window, ctx.settings, verdictFiles);
     } catch (err) {
       if (!(err instanceof VerdictReadError)) throw err;
       await dropRecomputeInput(conn);
     }
   }
-  return loadRecomputeInput(conn, ctx.root, window, ctx.settings);
+  return loadRecomputeInput(conn, ctx.archive, window, ctx.settings);
 }
 
 function contextOf(input: RecomputeHoursOptions): BatchContext {

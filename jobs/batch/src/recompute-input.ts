@@ -1,10 +1,10 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { listRangeFiles, withArchiveColumns, type ArchiveColumn } from '@sigflow/archive';
+import { readableRange, withArchiveColumns, type ArchiveColumn, type ArchiveStorage } from '@sigflow/archive';
 import type { RuleSettings } from '@sigflow/core';
 import { countRows, deleteLaterCopies, filesParam, keptColumns, loadArchiveRows, markRepeatedIds, readFiles, repeatedIds } from './archive-scan.js';
 import { ArchiveScanError } from './errors.js';
 import { loadConverterVerdicts, verdictColumnNames } from './touchpoint-verdicts.js';
-import { floorHour, HOUR_MS } from './hour-range.js';
+import { hourStart, HOUR_MS } from './hour-range.js';
 
 /**
  * What a recompute of [from, to) reads, and why (DESIGN.md: the same rules as the speed layer,
@@ -59,14 +59,15 @@ export interface RecomputeInput {
 /**
  * The event types whose outcomes reach a batch view: touchpoints (window metrics, paths, joins,
  * floods), conversions (attribution), element clicks (heatmaps) and the page events of the page
- * activity view (page views, scrolls, form interactions, mouse moves). Link follows only feed
+ * activity view (page views, scrolls, form interactions, mouse moves) and custom events (their
+ * counts per name). Link follows and identity records only feed
  * sessions, engagement and signals, which are speed-layer outputs; in the keyed state they only
  * move `maxTs`, which decides when old entries are pruned, never which entries a rule sees inside
  * its window. So the recompute runs the rules over these types only
  * (`config.batch.viewEventsOnly`, on by default), and a test proves the views equal those of
  * running every event.
  */
-export const viewEventTypes = ['impression', 'click', 'conversion', 'element_click', 'page_view', 'scroll', 'form_interaction', 'mouse_move'] as const;
+export const viewEventTypes = ['impression', 'click', 'conversion', 'element_click', 'page_view', 'scroll', 'form_interaction', 'mouse_move', 'track'] as const;
 export const viewEventFilter = `type IN (${viewEventTypes.map((t) => `'${t}'`).join(', ')})`;
 
 /**
@@ -107,17 +108,17 @@ const contextColumns: ReadonlySet<ArchiveColumn> = new Set<ArchiveColumn>([
  */
 export async function loadRecomputeInput(
   conn: DuckDBConnection,
-  root: string,
+  archive: ArchiveStorage,
   window: RecomputeWindow,
   settings: RuleSettings,
   verdictFiles: readonly string[] | null = null,
 ): Promise<RecomputeInput> {
-  const rangeFiles = await listRangeFiles(root, window.from, window.to);
+  const rangeFiles = await readableRange(archive, window.from, window.to);
   await loadArchiveRows(conn, 'range_copies', rangeFiles, 'ts >= $from AND ts < $to', { from: window.from, to: window.to });
   await conn.run('CREATE OR REPLACE TEMP TABLE converters AS SELECT DISTINCT user_id FROM range_copies WHERE type = $t', { t: 'conversion' });
   const contextFiles = verdictFiles
-    ? await loadNearContext(conn, root, window, settings, verdictFiles)
-    : await loadArchiveContext(conn, root, window, settings);
+    ? await loadNearContext(conn, archive, window, settings, verdictFiles)
+    : await loadArchiveContext(conn, archive, window, settings);
   // Duplicates = distinct Kafka messages beyond the first per event_id (exact replays of one
   // message by the archiver are not duplicates of the producer). Counted before the later copies
   // go, over the event_ids seen more than once in the range and its context (an id with one
@@ -160,8 +161,8 @@ export async function loadRecomputeInput(
  * context and the converting users' of the far one, plus the IP neighbours of their clicks.
  * Returns the number of archive files read.
  */
-async function loadArchiveContext(conn: DuckDBConnection, root: string, window: RecomputeWindow, settings: RuleSettings): Promise<number> {
-  const contextFiles = await listRangeFiles(root, floorHour(window.contextFrom - settings.floodWindowMs), window.from);
+async function loadArchiveContext(conn: DuckDBConnection, archive: ArchiveStorage, window: RecomputeWindow, settings: RuleSettings): Promise<number> {
+  const contextFiles = await readableRange(archive, hourStart(window.contextFrom - settings.floodWindowMs), window.from);
   await loadArchiveRows(
     conn,
     'ctx_copies',
@@ -199,8 +200,8 @@ async function loadArchiveContext(conn: DuckDBConnection, root: string, window: 
  * context from the archive, `ctx_verdicts` the converting users' touchpoints of the whole
  * context with their verdicts. Returns the number of files read.
  */
-async function loadNearContext(conn: DuckDBConnection, root: string, window: RecomputeWindow, settings: RuleSettings, verdictFiles: readonly string[]): Promise<number> {
-  const nearFiles = await listRangeFiles(root, floorHour(window.nearFrom), window.from);
+async function loadNearContext(conn: DuckDBConnection, archive: ArchiveStorage, window: RecomputeWindow, settings: RuleSettings, verdictFiles: readonly string[]): Promise<number> {
+  const nearFiles = await readableRange(archive, hourStart(window.nearFrom), window.from);
   await loadArchiveRows(
     conn,
     'ctx_copies',

@@ -1,4 +1,4 @@
-import { batchVersionKeysKey, readBatchHourEntries } from '@sigflow/store';
+import { batchVersionKeysKey, readBatchHourEntries } from '@sigflow/store/batch';
 import { layersDiffer } from '@sigflow/serving';
 import { ttlSeconds, type BatchContext } from './batch-context.js';
 import { hourChangeCommands } from './hour-changes.js';

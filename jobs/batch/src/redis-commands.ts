@@ -1,4 +1,5 @@
-import { type RedisClient, type RedisCommand, slotSafePipeline } from '@sigflow/store';
+import { type RedisClient, slotSafePipeline } from '@sigflow/store';
+import type { RedisCommand } from '@sigflow/store/views';
 
 /**
  * Sends commands in pipelines of `chunk` and throws the first error. Not atomic: callers use it

@@ -1,5 +1,5 @@
-import { evaluateSegments, forEachSizeDelta, type SegmentSet, type RuleSettings, type UserState } from '@sigflow/core';
-import type { SegmentMember } from '@sigflow/store';
+import { evaluateSegments, forEachSizeDelta, membershipsExpireAt, type SegmentSet, type RuleSettings, type UserState } from '@sigflow/core';
+import type { SegmentMember } from '@sigflow/store/segments-alerts';
 import { HOUR_MS } from './hour-range.js';
 
 /**
@@ -46,7 +46,7 @@ export class SegmentSeries {
   finishUser(): void {
     const { userId, user } = this;
     if (userId === undefined || user === undefined || user.maxTs === null) return;
-    const expiresAt = user.maxTs + this.settings.segmentMembershipTtlMs;
+    const expiresAt = membershipsExpireAt(user.maxTs, this.settings);
     if (expiresAt <= this.asOf) return;
     for (const m of user.segments) this.members.get(m.id)?.push({ userId, entered: m.entered, expiresAt });
   }

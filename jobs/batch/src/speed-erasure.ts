@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { userPartition } from '@sigflow/events';
-import { eraseBatchSegmentMemberships, eraseSpeedStateDirectly, requestSpeedErasure, speedErasurePending } from '@sigflow/store';
+import { eraseBatchSegmentMemberships, eraseSpeedStateDirectly, requestSpeedErasure, speedErasurePending } from '@sigflow/store/ops';
 import type { BatchContext } from './batch-context.js';
 
 /** Who erased a person's speed state. */

@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto';
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { isbotVersion, outOfOrderSlackMs, type RuleSettings } from '@sigflow/core';
 import { LIST, VARCHAR, listValue, type DuckDBConnection } from '@duckdb/node-api';
-import { archiveColumns, archiveFileFormat, listHourFiles, publishFile, verdictFolder, type StagingArea } from '@sigflow/archive';
-import { readBatchHourEntries } from '@sigflow/store';
+import { archiveColumns, archiveFileFormat, eventFolders, hourFolderKey, readableFiles, type ArchiveStorage, type StagingArea } from '@sigflow/archive';
+import { readBatchHourEntries } from '@sigflow/store/batch';
 import type { BatchContext } from './batch-context.js';
 import { VerdictReadError } from './errors.js';
 import { filesParam, readFiles } from './archive-scan.js';
-import { floorHour, HOUR_MS } from './hour-range.js';
+import { hourStart, HOUR_MS } from './hour-range.js';
 
 /**
  * Touchpoint verdicts: what a recompute's rules decided about every impression and click (first
@@ -38,20 +36,23 @@ export function verdictRules(settings: RuleSettings): string {
   return createHash('sha256').update(JSON.stringify({ settings, isbotVersion })).digest('hex').slice(0, 12);
 }
 
-/** An hour's verdict file of one batch version, decided under `rules` ({@link verdictRules}). */
-export function verdictFile(root: string, hourStart: number, version: string, rules: string): string {
-  return path.join(verdictFolder(root, hourStart), `${version}.${rules}.parquet`);
+/** The name of an hour's verdict file of one batch version, decided under `rules` ({@link verdictRules}). */
+export function verdictFileName(version: string, rules: string): string {
+  return `${version}.${rules}.parquet`;
 }
+
+/** The folder of an hour's verdict files (`verdicts/dt=.../hr=...`). */
+const verdictsOf = (hourStart: number) => hourFolderKey('verdicts', hourStart);
 
 /**
  * Writes the touchpoint verdicts of `hours` (a pass's hours) as version `version`: the
  * impressions and clicks of temp table `range_copies` (first copies only, after the dedupe),
- * invalid when their event id is in `invalidIds`. Each file is staged and renamed into place.
+ * invalid when their event id is in `invalidIds`. Each file is staged and published whole.
  */
 export async function writeTouchpointVerdicts(
   conn: DuckDBConnection,
   staging: StagingArea,
-  root: string,
+  archive: ArchiveStorage,
   hours: readonly number[],
   version: string,
   rules: string,
@@ -68,7 +69,7 @@ export async function writeTouchpointVerdicts(
          TO $path (${archiveFileFormat})`,
         { from: hour, to: hour + HOUR_MS, path: staged },
       );
-      await publishFile(staged, verdictFile(root, hour, version, rules));
+      await archive.publish({ staged, name: verdictFileName(version, rules) }, verdictsOf(hour), 'overwrite');
     }
   } finally {
     await conn.run('DROP TABLE IF EXISTS invalid_touchpoints');
@@ -76,29 +77,18 @@ export async function writeTouchpointVerdicts(
 }
 
 /** Removes an hour's verdict files but `keep`'s (null: all of them). */
-export async function pruneHourVerdicts(root: string, hourStart: number, keep: string | null): Promise<void> {
-  const folder = verdictFolder(root, hourStart);
-  if (keep === null) return fs.rm(folder, { recursive: true, force: true });
-  let names: string[];
-  try {
-    names = await fs.readdir(folder);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
+export async function pruneHourVerdicts(archive: ArchiveStorage, hourStart: number, keep: string | null): Promise<void> {
+  if (keep === null) {
+    await archive.removeFolder(verdictsOf(hourStart));
+    return;
   }
-  for (const name of names) if (!name.startsWith(`${keep}.`)) await fs.rm(path.join(folder, name), { force: true });
+  await archive.remove((await archive.list(verdictsOf(hourStart))).filter((f) => !f.name.startsWith(`${keep}.`)));
 }
 
 /** Removes one version's verdict file of an hour (a computation that did not switch in). */
-export async function dropVerdictVersion(root: string, hourStart: number, version: string, rules: string): Promise<void> {
-  await fs.rm(verdictFile(root, hourStart, version, rules), { force: true });
-}
-
-async function exists(file: string): Promise<boolean> {
-  return fs.access(file).then(
-    () => true,
-    () => false,
-  );
+export async function dropVerdictVersion(archive: ArchiveStorage, hourStart: number, version: string, rules: string): Promise<void> {
+  const name = verdictFileName(version, rules);
+  await archive.remove((await archive.list(verdictsOf(hourStart))).filter((f) => f.name === name));
 }
 
 /**
@@ -110,21 +100,23 @@ async function exists(file: string): Promise<boolean> {
  */
 export async function currentVerdictFiles(ctx: BatchContext, from: number, to: number): Promise<string[] | null> {
   if (!ctx.config.batch.touchpointVerdicts) return null;
-  const hours: number[] = [];
-  for (let h = floorHour(from); h < to; h += HOUR_MS) if ((await listHourFiles(ctx.root, h)).length > 0) hours.push(h);
+  // The hours' folders listed together (on S3 a day's hours in two listings, not two per hour).
+  const range = eventFolders(hourStart(from), to);
+  const hours = (await ctx.archive.listFolders(range)).flatMap((files, i) => (files.length > 0 ? [hourStart(from) + i * HOUR_MS] : []));
   if (hours.length === 0) return [];
   const entries = await readBatchHourEntries(ctx.redis, ctx.keys, hours);
   const dirty = await ctx.redis.zmscore(ctx.keys.dirtyHours(), ...hours.map(String));
-  const files: string[] = [];
   const rules = verdictRules(ctx.settings);
+  const wanted: string[] = [];
   for (const [i, hour] of hours.entries()) {
     const entry = entries.get(hour);
     if (!entry || dirty[i] !== null) return null;
-    const file = verdictFile(ctx.root, hour, entry.version, rules);
-    if (!(await exists(file))) return null;
-    files.push(file);
+    wanted.push(`${verdictsOf(hour)}/${verdictFileName(entry.version, rules)}`);
   }
-  return files;
+  const present = await readableFiles(ctx.archive, hours.map(verdictsOf));
+  const byKey = new Map(present.map((f) => [`${f.folder}/${f.name}`, f.path]));
+  const files = wanted.map((key) => byKey.get(key));
+  return files.every((f): f is string => f !== undefined) ? files : null;
 }
 
 /**

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { DOUBLE, DuckDBDataChunk, LIST, VARCHAR, listValue, type DuckDBConnection } from '@duckdb/node-api';
-import { hourPartitionPath, publishFile, type StagingArea } from '@sigflow/archive';
+import { hourFolderKey, hourPartitionPath, type ArchiveStorage, type StagingArea } from '@sigflow/archive';
 import { fieldParts } from '@sigflow/store';
 import type { HourViews } from './hour-views.js';
 
@@ -153,13 +153,13 @@ async function loadCoded(conn: DuckDBConnection, temp: string, table: ViewTable)
 
 /**
  * Writes one hour's batch views as Parquet for analysts, one file per view and hour
- * (`views/<view>/dt=.../hr=.../data.parquet`), each staged and renamed over the previous
+ * (`views/<view>/dt=.../hr=.../data.parquet`), each staged and published whole over the previous
  * version, so a glob over `views/<view>/**` always reads exactly the serving versions.
  */
 export async function writeViewParquet(
   conn: DuckDBConnection,
   staging: StagingArea,
-  root: string,
+  archive: ArchiveStorage,
   views: HourViews,
   version: string,
 ): Promise<string[]> {
@@ -174,10 +174,9 @@ export async function writeViewParquet(
       { ...params, version, path: staged },
       types,
     );
-    const final = path.join(viewFolder(root, table.name, views.hourStart), 'data.parquet');
-    await publishFile(staged, final);
+    const file = await archive.publish({ staged, name: 'data.parquet' }, hourFolderKey(`views/${table.name}`, views.hourStart), 'overwrite');
     await conn.run(`DROP TABLE ${temp}`);
-    written.push(final);
+    written.push(archive.locationOf(file));
   }
   return written;
 }

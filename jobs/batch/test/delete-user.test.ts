@@ -3,14 +3,15 @@
 // run that never had the person: the same events without theirs, written and recomputed apart.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { RedisClient } from '@sigflow/store';
+import { type RedisClient, createRedis } from '@sigflow/store';
+import { raiseArchiveWatermarks, readBatchHourEntries } from '@sigflow/store/batch';
+import { hasTombstone } from '@sigflow/store/ops';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { listArchiveHours, listHourFiles, type ArchivedEvent } from '@sigflow/archive';
 import type { SigflowConfig } from '@sigflow/config';
 import { userPartition } from '@sigflow/events';
 import { tombstoneHash } from '@sigflow/privacy';
-import { createRedis, hasTombstone, raiseArchiveWatermarks, readBatchHourEntries } from '@sigflow/store';
 import { createBatchContext, deleteUser, DuckDBSession, recomputeHours, type BatchContext, type DeletionProgress } from '../src/index.js';
 import { HOUR, MINUTE, SECOND, T0, actualHashes, click, conversion, deleteKeys, impression, pageView, rounded, testConfig, writeArchive } from './helpers.js';
 

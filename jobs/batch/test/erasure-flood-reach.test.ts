@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ArchivedEvent } from '@sigflow/archive';
 import type { SigflowConfig } from '@sigflow/config';
-import { createRedis, field, raiseArchiveWatermarks, readBatchHourEntries, type RedisClient } from '@sigflow/store';
+import { createRedis, field, type RedisClient } from '@sigflow/store';
+import { raiseArchiveWatermarks, readBatchHourEntries } from '@sigflow/store/batch';
 import { createBatchContext, deleteUser, DuckDBSession, recomputeHours, type BatchContext } from '../src/index.js';
 import { HOUR, MINUTE, SECOND, T0, click, conversion, impression, testConfig, writeArchive, endTestRun } from './helpers.js';
 

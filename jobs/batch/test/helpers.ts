@@ -4,12 +4,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { RedisClient } from '@sigflow/store';
+import { type RedisClient, type StoreKeys, deleteKeysWithPrefix } from '@sigflow/store';
+import { batchVersionKeysKey } from '@sigflow/store/batch';
+import { windowViewCommands, type WindowViewKeyspace } from '@sigflow/store/views';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
 import type { ViewDeltas } from '@sigflow/core';
-import { ArchiveWriter, type ArchivedEvent } from '@sigflow/archive';
-import { batchVersionKeysKey, windowViewCommands, type StoreKeys, type WindowViewKeyspace } from '@sigflow/store';
-import { deleteKeysWithPrefix } from '@sigflow/store';
+import { ArchiveWriter, type ArchivedEvent, type ArchiveStorage } from '@sigflow/archive';
 import { eventBuilders } from '@sigflow/test-support';
 
 export { CHROME_UA, DAY, GOOGLEBOT_UA, HOUR, MINUTE, SECOND, seededRandom } from '@sigflow/test-support';
@@ -56,9 +56,9 @@ export async function endTestRun(run: { config?: SigflowConfig; dir?: string; re
 /** Events received 100 ms after their time; conversions with a value are in EUR. */
 export const { impression, click, conversion, elementClick, pageView } = eventBuilders({ receivedAfterMs: 100, currency: 'EUR' });
 
-/** Writes events into the archive with the archiver's writer (partition and offsets as given). */
-export async function writeArchive(root: string, events: readonly ArchivedEvent[]): Promise<void> {
-  const writer = await ArchiveWriter.open({ root });
+/** Writes events into the archive with the archiver's writer (partition and offsets as given): the local folder `root`, or `storage`. */
+export async function writeArchive(root: string, events: readonly ArchivedEvent[], storage?: ArchiveStorage): Promise<void> {
+  const writer = await ArchiveWriter.open({ root, ...(storage ? { storage } : {}) });
   try {
     // One flush per partition keeps file names (offset ranges) like the archiver's.
     const byPartition = new Map<number, ArchivedEvent[]>();
@@ -77,6 +77,7 @@ const symbolic: WindowViewKeyspace = {
   attribution: (m, h) => `attribution:${m}:${h}`,
   heatmap: (p, h) => `heatmap:${p}:${h}`,
   pageActivity: (p, h) => `activity:${p}:${h}`,
+  eventCounts: (h) => `event-counts:${h}`,
 };
 
 export type Hashes = Map<string, Map<string, number>>;

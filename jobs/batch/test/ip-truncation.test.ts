@@ -2,12 +2,12 @@
 // address + keyed hash of the full one) are archived with their ip_key, and the recompute's IP
 // flood rule counts by the full address: one address behind twelve clicks floods, twelve
 // addresses of one /24 do not.
-import type { RedisClient } from '@sigflow/store';
+import { type RedisClient, createRedis, field } from '@sigflow/store';
+import { raiseArchiveWatermarks, readBatchHourEntries } from '@sigflow/store/batch';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ReceivedEvent } from '@sigflow/events';
 import type { ArchivedEvent } from '@sigflow/archive';
 import { privatizeIp } from '@sigflow/privacy';
-import { createRedis, field, raiseArchiveWatermarks, readBatchHourEntries } from '@sigflow/store';
 import { createBatchContext, recomputeHours } from '../src/index.js';
 import { CHROME_UA, HOUR, T0, testConfig, writeArchive, endTestRun } from './helpers.js';
 

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { QueueEvents, type Queue } from 'bullmq';
-import type { RedisClient } from '@sigflow/store';
+import { type RedisClient, createRedis, StoreKeys } from '@sigflow/store';
+import { readBatchHourEntries } from '@sigflow/store/batch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
 import type { ReceivedEvent } from '@sigflow/events';
 import { hourFolder } from '@sigflow/archive';
 import { createLogger, createMetricsRegistry } from '@sigflow/observability';
-import { createRedis, readBatchHourEntries, StoreKeys } from '@sigflow/store';
 import { bullConnection, bullPrefix, installSchedulers, openBatchQueue } from '@sigflow/batch-jobs';
 import {
   createBatchContext,

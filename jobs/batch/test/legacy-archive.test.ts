@@ -2,12 +2,11 @@
 // still reads them (their touchpoints cost nothing), alone or beside newer files, and compaction
 // merges old and new files into one with every column.
 import fs from 'node:fs';
-import type { RedisClient } from '@sigflow/store';
+import { type RedisClient, createRedis, StoreKeys } from '@sigflow/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { SigflowConfig } from '@sigflow/config';
 import { listHourFiles, type ArchivedEvent } from '@sigflow/archive';
-import { createRedis, StoreKeys } from '@sigflow/store';
 import { compactHour, createBatchContext, recomputeHours } from '../src/index.js';
 import { HOUR, MINUTE, SECOND, T0, actualHashes, click, impression, testConfig, writeArchive, endTestRun } from './helpers.js';
 

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { RedisClient } from '@sigflow/store';
+import { type RedisClient, createRedis, StoreKeys } from '@sigflow/store';
+import { readBatchHourEntries } from '@sigflow/store/batch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
 import type { ReceivedEvent } from '@sigflow/events';
 import { foldOutcomes, pickFirstCopies, processBatch, trainMarkovChain, trainShapleyTable, type EventOutcome } from '@sigflow/core';
-import { createRedis, readBatchHourEntries, StoreKeys } from '@sigflow/store';
 import { listHourFiles, type ArchivedEvent } from '@sigflow/archive';
 import { compactHour, createBatchContext, DuckDBSession, recomputeHours, viewFolder } from '../src/index.js';
 import {

@@ -2,29 +2,15 @@
 // The retention job must remove exactly those hours (archive files, analysts' Parquet views,
 // serving batch versions and their keys, dirty marks) and old tombstones, and leave the other
 // four hours served exactly as before.
+import { hourLayers } from '@sigflow/serving';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { RedisClient } from '@sigflow/store';
+import { type RedisClient, type StoreKeys, createRedis } from '@sigflow/store';
+import { batchVersionKeysKey, markDirtyCommand, raiseArchiveWatermarks, readBatchHourEntries } from '@sigflow/store/batch';
+import { readTombstones, recordTombstone } from '@sigflow/store/ops';
+import { metricsViewKeys, attributionViewKeys, heatmapViewKeys, readWindowedView, forEachField, type HashReply, type WindowedViewKeys } from '@sigflow/store/views';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listArchiveHours, verdictFolder, type ArchivedEvent } from '@sigflow/archive';
-import type {
-  StoreKeys} from '@sigflow/store';
-import {
-  batchVersionKeysKey,
-  createRedis,
-  markDirtyCommand,
-  metricsViewKeys,
-  attributionViewKeys,
-  heatmapViewKeys,
-  raiseArchiveWatermarks,
-  readBatchHourEntries,
-  readTombstones,
-  readWindowedView,
-  recordTombstone,
-  forEachField,
-  type HashReply,
-  type WindowedViewKeys,
-} from '@sigflow/store';
 import { createBatchContext, enforceRetention, recomputeHours, viewFolder, type BatchContext } from '../src/index.js';
 import { HOUR, MINUTE, SECOND, T0, click, conversion, elementClick, impression, testConfig, writeArchive, endTestRun } from './helpers.js';
 
@@ -66,7 +52,7 @@ async function served(redis: RedisClient, keys: StoreKeys, from: number, to: num
   ];
   const out: Record<string, (string[] | null)[]> = {};
   for (const [name, view] of views) {
-    const read = await readWindowedView(redis, keys, view, { from, to }, 60_000);
+    const read = await readWindowedView(redis, keys, view, { from, to }, hourLayers(60_000));
     out[name] = read.hours.map((h) => (h.batch === null ? null : pairs(h.batch)));
   }
   return out;

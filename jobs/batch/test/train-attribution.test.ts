@@ -1,9 +1,9 @@
-import type { RedisClient } from '@sigflow/store';
+import { type RedisClient, createRedis, StoreKeys } from '@sigflow/store';
+import { readBatchHourEntries, readMarkovModel, readShapleyTable } from '@sigflow/store/batch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
 import type { ReceivedEvent } from '@sigflow/events';
 import { attributeConversion, parseShapleyTable, type Touchpoint } from '@sigflow/core';
-import { createRedis, readBatchHourEntries, readMarkovModel, readShapleyTable, StoreKeys } from '@sigflow/store';
 import { createBatchContext, recomputeHours, trainAttribution, type BatchContext } from '../src/index.js';
 import { GOOGLEBOT_UA, HOUR, MINUTE, SECOND, T0, click, conversion, impression, testConfig, writeArchive, endTestRun } from './helpers.js';
 

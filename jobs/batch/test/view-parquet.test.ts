@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StagingArea } from '@sigflow/archive';
+import { LocalArchiveStorage, StagingArea } from '@sigflow/archive';
 import { DuckDBSession } from '../src/duckdb-session.js';
 import type { HourViews } from '../src/hour-views.js';
 import { viewFolder, writeViewParquet } from '../src/view-parquet.js';
@@ -33,6 +33,7 @@ const views: HourViews = {
       { page_id: 'p1', windowStart: W, metric: ['mouse', 12, 0], count: 3 },
     ],
     invalidTraffic: [],
+    eventCounts: [],
     counts: { events: 0, duplicates: 0, late: 0, invalid: 0 },
   },
   quality: new Map([
@@ -50,7 +51,7 @@ describe('writeViewParquet', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-view-parquet-'));
     session = await DuckDBSession.open({ threads: 1 });
     staging = await StagingArea.open(dir);
-    await writeViewParquet(session.connection, staging, dir, views, version);
+    await writeViewParquet(session.connection, staging, new LocalArchiveStorage(dir), views, version);
   });
   afterAll(async () => {
     await staging.close();
@@ -119,10 +120,10 @@ describe('writeViewParquet', () => {
   it('an hour without rows: every view an empty file with its columns', async () => {
     const empty: HourViews = {
       hourStart: H + 3_600_000,
-      deltas: { windowMetrics: [], spend: [], attribution: [], heatmap: [], pageActivity: [], invalidTraffic: [], counts: { events: 0, duplicates: 0, late: 0, invalid: 0 } },
+      deltas: { windowMetrics: [], spend: [], attribution: [], heatmap: [], pageActivity: [], invalidTraffic: [], eventCounts: [], counts: { events: 0, duplicates: 0, late: 0, invalid: 0 } },
       quality: new Map(),
     };
-    const files = await writeViewParquet(session.connection, staging, dir, empty, version);
+    const files = await writeViewParquet(session.connection, staging, new LocalArchiveStorage(dir), empty, version);
     expect(files.map((f) => path.relative(dir, f).split(path.sep)[1])).toEqual(['window_metrics', 'channel_spend', 'attribution', 'heatmap', 'page_activity', 'quality']);
     for (const f of files) {
       const count = (await session.connection.runAndReadAll('SELECT count(*)::INTEGER FROM read_parquet($f, hive_partitioning = false)', { f })).getRowsJS();

@@ -1,15 +1,8 @@
-import type { RedisClient } from '@sigflow/store';
+import { type RedisClient, createRedis, StoreKeys } from '@sigflow/store';
+import { raiseArchiveWatermarks, readBatchHourEntries, readBatchWatermark, switchBatchHours } from '@sigflow/store/batch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
 import { topicsFor, type ReceivedEvent } from '@sigflow/events';
-import {
-  createRedis,
-  raiseArchiveWatermarks,
-  readBatchHourEntries,
-  readBatchWatermark,
-  StoreKeys,
-  switchBatchHours,
-} from '@sigflow/store';
 import { createBatchContext, DuckDBSession, recomputeDirtyHours, recomputeHours, type BatchContext } from '../src/index.js';
 import { HOUR, MINUTE, T0, impression, testConfig, writeArchive, endTestRun } from './helpers.js';
 

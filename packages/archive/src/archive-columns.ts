@@ -3,7 +3,7 @@ import type { ReceivedEvent, SigflowEvent } from '@sigflow/events';
 /**
  * The archive's Parquet schema: one row per event copy, a typed column for every field of the
  * event contract (NULL where the event has none), plus where the copy came from (Kafka
- * partition and offset). `attrs` is JSON text. The batch layer rebuilds each `SigflowEvent`
+ * partition and offset). `attrs`, `properties` and `traits` are JSON text. The batch layer rebuilds each `SigflowEvent`
  * from these columns ({@link eventOfArchiveRecord}); nothing else of an event exists, so the
  * raw JSON is not kept twice.
  */
@@ -38,7 +38,19 @@ export const archiveColumns = [
   // Added after the first archives were written: files from before have no such column (see the
   // batch layer's `archiveSelectList`), and a NULL cost is an event without one.
   { name: 'cost', type: 'BIGINT' },
+  // Custom events and identity records (added later, NULL in older files): a track's name and
+  // the sender's spelling, its properties and an identify's or a group's traits (JSON text), an
+  // alias's previous id, a group's id.
+  { name: 'name', type: 'VARCHAR' },
+  { name: 'name_original', type: 'VARCHAR' },
+  { name: 'properties', type: 'VARCHAR' },
+  { name: 'traits', type: 'VARCHAR' },
+  { name: 'previous_id', type: 'VARCHAR' },
+  { name: 'group_id', type: 'VARCHAR' },
 ] as const;
+
+/** Columns holding JSON text (objects of the event, parsed back when an event is rebuilt). */
+export const jsonColumns: ReadonlySet<string> = new Set(['attrs', 'properties', 'traits']);
 
 /** Column names in schema order. */
 export type ArchiveColumn = (typeof archiveColumns)[number]['name'];
@@ -72,7 +84,7 @@ export const eventJsonStructType = JSON.stringify(
   Object.fromEntries(
     archiveColumns
       .filter((c) => c.name !== 'kafka_partition' && c.name !== 'kafka_offset')
-      .map((c) => [c.name, c.name === 'attrs' ? 'JSON' : c.type]),
+      .map((c) => [c.name, jsonColumns.has(c.name) ? 'JSON' : c.type]),
   ),
 );
 
@@ -97,7 +109,17 @@ const typeFields: Record<SigflowEvent['type'], readonly ArchiveColumn[]> = {
   form_interaction: ['form_id', 'action'],
   link_follow: ['href'],
   mouse_move: ['x', 'y'],
+  track: ['name', 'name_original', 'properties'],
+  identify: ['traits'],
+  alias: ['previous_id'],
+  group: ['group_id', 'traits'],
 };
+
+/** A column's value as the event holds it: JSON text parsed, BIGINT as a number. */
+function fieldValue(column: string, v: unknown): unknown {
+  if (typeof v === 'bigint') return Number(v);
+  return jsonColumns.has(column) && typeof v === 'string' ? JSON.parse(v) : v;
+}
 
 /**
  * Rebuilds the event of an archive row: the same fields, the same values, no field the event
@@ -117,7 +139,7 @@ export function eventOfArchiveRecord(row: ArchiveRecord): ReceivedEvent {
   }
   for (const f of typeFields[row.type as SigflowEvent['type']] ?? []) {
     const v = row[f];
-    if (v !== null && v !== undefined) event[f] = typeof v === 'bigint' ? Number(v) : v;
+    if (v !== null && v !== undefined) event[f] = fieldValue(f, v);
   }
   const attrs = row.attrs;
   if (typeof attrs === 'string') event['attrs'] = JSON.parse(attrs) as Record<string, string>;
@@ -160,7 +182,7 @@ export function eventsOfColumns(names: readonly string[], columns: readonly (rea
     }
     for (const [f, c] of perType.get(type) ?? []) {
       const v = c[i];
-      if (v !== null && v !== undefined) event[f] = typeof v === 'bigint' ? Number(v) : v;
+      if (v !== null && v !== undefined) event[f] = fieldValue(f, v);
     }
     const a = attrs?.[i];
     if (typeof a === 'string') event['attrs'] = JSON.parse(a) as Record<string, string>;

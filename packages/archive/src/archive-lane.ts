@@ -1,6 +1,5 @@
+import { HOUR_MS } from '@sigflow/core';
 import { isUtf8 } from 'node:buffer';
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import {
   BIGINT,
   BLOB,
@@ -18,10 +17,11 @@ import {
 } from '@duckdb/node-api';
 import { eventTypes } from '@sigflow/events';
 import { tombstoneHashSql } from '@sigflow/privacy';
-import { archiveColumns, eventJsonStructType, type ArchivedMessage } from './archive-columns.js';
+import { archiveColumns, eventJsonStructType, jsonColumns, type ArchivedMessage } from './archive-columns.js';
 import { archiveFileFormat } from './archive-file-format.js';
-import { archiveFileName, hourFolder, HOUR_MS } from './archive-layout.js';
-import { publishFile, type StagingArea } from './atomic-file.js';
+import { archiveFileName, hourFolderKey } from './archive-layout.js';
+import type { StagingArea } from './atomic-file.js';
+import type { ArchiveStorage } from './storage/archive-storage.js';
 import { emptyFlush, REJECTED_SAMPLE, type DeletedUsers, type FlushResult, type WrittenFile } from './flush-result.js';
 
 const RAW = 'archive_raw';
@@ -32,7 +32,7 @@ const RAW_CHUNK_ROWS = 2048;
 /** The COPY select list: archive columns from the parsed struct `e` plus the Kafka position. */
 const selectList = archiveColumns
   .map((c) =>
-    c.name === 'kafka_partition' || c.name === 'kafka_offset' ? c.name : c.name === 'attrs' ? `e.attrs::VARCHAR AS attrs` : `e.${c.name} AS ${c.name}`,
+    c.name === 'kafka_partition' || c.name === 'kafka_offset' ? c.name : jsonColumns.has(c.name) ? `e.${c.name}::VARCHAR AS ${c.name}` : `e.${c.name} AS ${c.name}`,
   )
   .join(', ');
 
@@ -80,20 +80,21 @@ type Group = [partition: number, hourStart: number, rows: number, first: string,
  * The raw message bytes go through an appender into a temporary table (JS does no per-event
  * parsing), DuckDB decodes them as UTF-8 and parses the JSON into typed columns (`from_json`), then one
  * `COPY (SELECT ... WHERE partition AND hour) TO <staging> (archiveFileFormat)` per group, each
- * staged file fsynced and renamed into `events/dt=.../hr=.../p<partition>-<first>-<last>.parquet`.
+ * staged file published by the storage as `events/dt=.../hr=.../p<partition>-<first>-<last>.parquet`
+ * (fsync and rename on a folder, one put on S3).
  * Rows keep Kafka offset order (appended in it: {@link inOffsetOrder}). Not safe for concurrent writes.
  */
 export class ArchiveLane {
   private constructor(
-    private readonly root: string,
+    private readonly storage: ArchiveStorage,
     private readonly connection: DuckDBConnection,
     private readonly staging: StagingArea,
   ) {}
 
-  static async open(instance: DuckDBInstance, root: string, staging: StagingArea): Promise<ArchiveLane> {
+  static async open(instance: DuckDBInstance, storage: ArchiveStorage, staging: StagingArea): Promise<ArchiveLane> {
     const connection = await instance.connect();
     await connection.run(`CREATE OR REPLACE TEMP TABLE ${RAW} (j BLOB, kafka_partition INTEGER, kafka_offset BIGINT)`);
-    return new ArchiveLane(root, connection, staging);
+    return new ArchiveLane(storage, connection, staging);
   }
 
   /** Writes `messages` (leaving out the events of `deleted` people) and returns what it did. */
@@ -201,10 +202,8 @@ export class ArchiveLane {
        TO $path (${archiveFileFormat})`,
       { partition, from: hourStart, to: hourStart + HOUR_MS, path: staged },
     );
-    const final = path.join(hourFolder(this.root, hourStart), archiveFileName(partition, first, last));
-    const { size } = await fs.stat(staged);
-    await publishFile(staged, final);
-    return { path: final, hourStart, partition, rows, firstOffset: first, lastOffset: last, bytes: size };
+    const file = await this.storage.publish({ staged, name: archiveFileName(partition, first, last) }, hourFolderKey('events', hourStart), 'keep-existing');
+    return { path: this.storage.locationOf(file), hourStart, partition, rows, firstOffset: first, lastOffset: last, bytes: file.bytes };
   }
 
   close(): void {

@@ -1,3 +1,4 @@
+import { HOUR_MS } from '@sigflow/core';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
@@ -12,8 +13,11 @@ import path from 'node:path';
  *   batch version and rules;
  * - `_staging/<host>-<pid>/`: files being written; never read, renamed into `events/` when
  *   complete. Same filesystem as `events/`, so the rename is atomic.
+ *
+ * The same layout holds as keys under an S3 prefix (`S3ArchiveStorage`), where a replaced file's
+ * replacement carries a tag (`p<partition>-<first>-<last>.<tag>.parquet`) and each hour folder a
+ * `_manifest/` of its replacements (`hour-manifest.ts`).
  */
-export const HOUR_MS = 3_600_000;
 
 const two = (n: number) => String(n).padStart(2, '0');
 
@@ -33,14 +37,28 @@ export function verdictFolder(root: string, hourStart: number): string {
   return path.join(root, 'verdicts', hourPartitionPath(hourStart));
 }
 
+/** The folder key (relative, `/`-separated) of one hour under a tree: `events`, `verdicts`, `views/<view>`. */
+export function hourFolderKey(tree: string, hourStart: number): string {
+  return `${tree}/${hourPartitionPath(hourStart)}`;
+}
+
+/** The hour of a folder key ending in `dt=.../hr=...`; null when it does not. */
+export function hourOfFolderKey(folder: string): number | null {
+  const parts = folder.split('/');
+  return parts.length < 2 ? null : parseHourPartition(parts.at(-2) as string, parts.at(-1) as string);
+}
+
 /** The name of one archive file: partition and the first and last Kafka offsets it holds. */
 export function archiveFileName(partition: number, firstOffset: string, lastOffset: string): string {
   return `p${partition}-${firstOffset}-${lastOffset}.parquet`;
 }
 
-/** Partition and offsets of an archive file name; null when the name is not one. */
+/**
+ * Partition and offsets of an archive file name (with or without a replacement's tag, see
+ * `hour-manifest.ts`); null when the name is not one.
+ */
 export function parseArchiveFileName(name: string): { partition: number; firstOffset: bigint; lastOffset: bigint } | null {
-  const m = /^p(\d+)-(\d+)-(\d+)\.parquet$/.exec(name);
+  const m = /^p(\d+)-(\d+)-(\d+)(?:\.[0-9a-f]{8})?\.parquet$/.exec(name);
   if (!m) return null;
   return { partition: Number(m[1]), firstOffset: BigInt(m[2] as string), lastOffset: BigInt(m[3] as string) };
 }

@@ -2,12 +2,16 @@ import { openOwnDuckDB, type OwnDuckDB } from './own-duckdb.js';
 import type { ArchivedEvent, ArchivedMessage } from './archive-columns.js';
 import { ArchiveLane } from './archive-lane.js';
 import { StagingArea } from './atomic-file.js';
+import type { ArchiveStorage } from './storage/archive-storage.js';
+import { LocalArchiveStorage } from './storage/local-storage.js';
 import { ArchiveWriteError } from './errors.js';
 import { emptyFlush, mergeFlushResults, type DeletedUsers, type FlushResult, type WrittenFile } from './flush-result.js';
 
 export interface ArchiveWriterOptions {
-  /** Archive root (the configured archive dir). */
+  /** Archive root (the configured archive dir): the archive on the local folder, unless `storage` is given. */
   readonly root: string;
+  /** Where the files go (default: the local folder `root`); the writer does not close it. */
+  readonly storage?: ArchiveStorage;
   /** DuckDB worker threads of each query (the archiver shares the machine with the other services). */
   readonly threads?: number;
   /**
@@ -39,10 +43,11 @@ export class ArchiveWriter {
   ) {}
 
   static async open(options: ArchiveWriterOptions): Promise<ArchiveWriter> {
-    const staging = await StagingArea.open(options.root);
+    const storage = options.storage ?? new LocalArchiveStorage(options.root);
+    const staging = await StagingArea.open(storage.localRoot);
     const db = await openOwnDuckDB({ threads: options.threads ?? 1 });
     const lanes: ArchiveLane[] = [];
-    for (let i = 0; i < Math.max(1, options.lanes ?? 2); i++) lanes.push(await ArchiveLane.open(db.instance, options.root, staging));
+    for (let i = 0; i < Math.max(1, options.lanes ?? 2); i++) lanes.push(await ArchiveLane.open(db.instance, storage, staging));
     return new ArchiveWriter(db, lanes, staging);
   }
 

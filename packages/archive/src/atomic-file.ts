@@ -1,8 +1,8 @@
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { stagingRoot } from './archive-layout.js';
+import { openProcessFolder } from './process-folder.js';
 
 /** Flushes a file or folder to disk (a rename is only as durable as what it points at). */
 async function fsyncPath(p: string): Promise<void> {
@@ -53,12 +53,7 @@ export class StagingArea {
    * `events/`, and its events were not committed, so they are read again).
    */
   static async open(root: string): Promise<StagingArea> {
-    const base = stagingRoot(root);
-    await fs.mkdir(base, { recursive: true });
-    await removeDeadStaging(base);
-    const dir = path.join(base, `${os.hostname()}--${process.pid}--${randomUUID().slice(0, 8)}`);
-    await fs.mkdir(dir, { recursive: true });
-    return new StagingArea(dir);
+    return new StagingArea(await openProcessFolder(stagingRoot(root)));
   }
 
   /** A fresh temporary path in the staging folder. */
@@ -69,25 +64,5 @@ export class StagingArea {
   /** Removes the folder (clean shutdown). */
   async close(): Promise<void> {
     await fs.rm(this.dir, { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function removeDeadStaging(base: string): Promise<void> {
-  const host = os.hostname();
-  for (const name of await fs.readdir(base)) {
-    const parts = name.split('--');
-    if (parts.length < 3) continue;
-    const pid = Number(parts.at(-2));
-    if (parts.slice(0, -2).join('--') !== host || !Number.isInteger(pid) || pid === process.pid) continue;
-    if (!isAlive(pid)) await fs.rm(path.join(base, name), { recursive: true, force: true });
   }
 }

@@ -1,5 +1,6 @@
 /** One Parquet file a flush made visible. */
 export interface WrittenFile {
+  /** Where it is: a path on a local folder, an s3:// URL on object storage. */
   readonly path: string;
   readonly hourStart: number;
   readonly partition: number;

@@ -1,5 +1,6 @@
 // The archive's format: what the archiver writes and the batch layer reads. One place for the
-// layout, the columns, sealing, the atomic publish of files, staging, listing and the writer.
+// layout, the columns, sealing, the atomic publish of files, staging, listing and the writer, and
+// the storage the files live in (a local folder or an S3 bucket: `src/storage/`).
 export { ArchiveWriter } from './archive-writer.js';
 export type { ArchiveWriterOptions } from './archive-writer.js';
 export type { WrittenFile, FlushResult, RejectedMessage, DeletedUsers } from './flush-result.js';
@@ -8,9 +9,10 @@ export { archiveColumns, archiveColumnsDdl, eventJsonStructType, eventOfArchiveR
 export type { ArchiveColumn, ArchivedEvent, ArchivedMessage, ArchiveRecord } from './archive-columns.js';
 export { withArchiveColumns } from './legacy-columns.js';
 export {
-  HOUR_MS,
   hourPartitionPath,
   hourFolder,
+  hourFolderKey,
+  hourOfFolderKey,
   verdictFolder,
   archiveFileName,
   parseArchiveFileName,
@@ -22,6 +24,16 @@ export {
 } from './archive-layout.js';
 export { archiveSealedThrough, isHourSealed } from './sealing.js';
 export { landedAtOf, publishFile, StagingArea } from './atomic-file.js';
-export { ArchiveWriteError } from './errors.js';
+export { ArchiveWriteError, ArchiveFileGoneError, ArchiveStorageError } from './errors.js';
+export type { ArchiveStorage, StoredFile, StagedFile, ReadableFile, PublishMode } from './storage/archive-storage.js';
+export { LocalArchiveStorage } from './storage/local-storage.js';
+export { S3ArchiveStorage, createS3Client } from './storage/s3-storage.js';
+export type { S3ArchiveOptions } from './storage/s3-storage.js';
+export { ArchiveFileCache } from './storage/file-cache.js';
+export { openArchiveStorage } from './storage/open-storage.js';
+export type { ArchiveStorageSettings, ArchiveStorageUse } from './storage/open-storage.js';
+export { replaceUnlessGone } from './storage/replace-unless-gone.js';
+export { readableFiles, readableRange, eventFolders, hourFiles } from './storage/readable-files.js';
+export { visibleFiles, taggedName, isTaggedName } from './storage/hour-manifest.js';
 export { openOwnDuckDB } from './own-duckdb.js';
 export type { OwnDuckDB, OwnDuckDBOptions } from './own-duckdb.js';

@@ -1,5 +1,5 @@
+import { HOUR_MS } from '@sigflow/core';
 import type { RuleSettings } from '@sigflow/core';
-import { HOUR_MS } from './archive-layout.js';
 
 /**
  * When an archive hour is complete. The archiver reports, per Kafka partition, an archive

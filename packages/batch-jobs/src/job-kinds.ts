@@ -1,5 +1,6 @@
 import { InvalidJobDataError } from './errors.js';
-import { floorHour, HOUR_MS, parseJobTime } from './job-time.js';
+import { HOUR_MS, hourStart } from '@sigflow/core';
+import { parseJobTime } from './job-time.js';
 
 /**
  * The batch layer's job kinds (BullMQ job names) and their data:
@@ -77,9 +78,9 @@ function requester(kind: string, data: Fields): Requested {
 
 function range(kind: string, data: Fields): { from: number; to: number } {
   if (data['from'] === undefined || data['to'] === undefined) throw new InvalidJobDataError(`${kind}: needs from and to`);
-  const from = floorHour(parseJobTime(data['from'], `${kind}.from`));
+  const from = hourStart(parseJobTime(data['from'], `${kind}.from`));
   const rawTo = parseJobTime(data['to'], `${kind}.to`);
-  const to = floorHour(rawTo) === rawTo ? rawTo : floorHour(rawTo) + HOUR_MS;
+  const to = hourStart(rawTo) === rawTo ? rawTo : hourStart(rawTo) + HOUR_MS;
   if (to <= from) throw new InvalidJobDataError(`${kind}: from must be before to`);
   if (to - from > maxRangeMs) throw new InvalidJobDataError(`${kind}: range longer than 366 days`);
   return { from, to };
@@ -95,7 +96,7 @@ function trainingPeriod(kind: string, data: Fields): { from?: number; to?: numbe
 function compaction(kind: string, data: Fields): { hour: number; force: boolean } {
   if (data['hour'] === undefined) throw new InvalidJobDataError(`${kind}: needs hour`);
   if (data['force'] !== undefined && typeof data['force'] !== 'boolean') throw new InvalidJobDataError(`${kind}: force must be a boolean`);
-  return { hour: floorHour(parseJobTime(data['hour'], `${kind}.hour`)), force: data['force'] === true };
+  return { hour: hourStart(parseJobTime(data['hour'], `${kind}.hour`)), force: data['force'] === true };
 }
 
 /** A user id as the event contract has it: 1-128 characters, no control characters. */

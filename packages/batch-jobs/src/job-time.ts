@@ -1,7 +1,6 @@
+import { HOUR_MS, hourStart } from '@sigflow/core';
 import { InvalidJobDataError } from './errors.js';
 
-/** One hour in ms. */
-export const HOUR_MS = 3_600_000;
 
 /** The last time a Date can hold (year 275760): hours beyond have no `dt=` folder name. */
 const MAX_TIME_MS = 8_640_000_000_000_000;
@@ -9,14 +8,9 @@ const MAX_TIME_MS = 8_640_000_000_000_000;
 /** ISO 8601: a date, optionally a time (minutes at least) and an offset. */
 const isoTime = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}:?\d{2})?$/;
 
-/** Start of the hour containing `ts`. */
-export function floorHour(ts: number): number {
-  return ts - (((ts % HOUR_MS) + HOUR_MS) % HOUR_MS);
-}
-
 /** Start of the first hour at or after `ts`. */
 export function ceilHour(ts: number): number {
-  const f = floorHour(ts);
+  const f = hourStart(ts);
   return f === ts ? ts : f + HOUR_MS;
 }
 

@@ -13,6 +13,9 @@ import { hostname } from 'node:os';
 import { EnvReader, ConfigError, type Env } from './env.js';
 import { kafkaConfig, redisConfig, type KafkaConfig, type RedisConfig } from './connections.js';
 import { alertsConfig, segmentsConfig, type AlertsConfig, type SegmentsConfig } from './segments-alerts.js';
+import { sqlConfig, type SqlConfig } from './sql.js';
+import { archiveStorageConfig, type ArchiveStorageConfig } from './archive-storage.js';
+import { segmentMappings, type SegmentMappings } from './segment-mapping.js';
 
 export interface CollectorConfig {
   readonly host: string;
@@ -35,6 +38,18 @@ export interface CollectorConfig {
    * origin is refused (403) and nothing of it is ingested.
    */
   readonly allowedOrigins: string[];
+  /**
+   * What Segment `track` calls become, per write key's site (`SIGFLOW_COLLECTOR_SEGMENT_MAPPING`,
+   * JSON `{"<site>": {"<event>": "impression|click|conversion|page_view|track|track:<name>"}}`);
+   * events not listed follow the default mapping (README, "Send events with a Segment SDK").
+   */
+  readonly segmentMapping: SegmentMappings;
+  /**
+   * The collector's address as browsers reach it (`SIGFLOW_COLLECTOR_PUBLIC_URL`, e.g.
+   * https://collect.example.com; default: the host the request named): where the Segment
+   * settings tell analytics.js to send.
+   */
+  readonly publicUrl: string | undefined;
   /**
    * Take the client address from `X-Forwarded-For` (`SIGFLOW_COLLECTOR_TRUST_PROXY`, default
    * false): set it only behind a proxy that sets that header.
@@ -66,7 +81,7 @@ export interface SpeedConfig {
   /**
    * Static group membership id (KIP-345), stable per instance: a member restarted with the
    * same id takes its partitions back at once, with no rebalance. Default: host name plus
-   * `SIGFLOW_SPEED_INSTANCE_SLOT` (0); give each instance on one host its own slot.
+   * `SIGFLOW_SPEED_INSTANCE_SLOT` when set, else plus the metrics port (unique on a host).
    */
   readonly instanceId: string;
   /** Windowed speed views live this long (until batch views have replaced them). */
@@ -85,8 +100,12 @@ export interface SpeedConfig {
    * snapshots the signals themselves are the state's durable delta.
    */
   readonly snapshotEvery: number;
-  /** Users kept in memory per owned partition (default 250,000); others reload from Redis. */
-  readonly cachedUsersPerPartition: number;
+  /**
+   * Users kept in memory by the process (default 1,000,000), shared evenly by the partitions it
+   * owns; others reload from Redis. Per process, so a process's memory does not grow with the
+   * partitions it is given (it was per partition: 250,000 each).
+   */
+  readonly cachedUsers: number;
   /** How often the published Shapley table version is checked. */
   readonly shapleyRefreshMs: number;
   /**
@@ -99,13 +118,21 @@ export interface SpeedConfig {
   readonly heartbeatIntervalMs: number;
   /** How long the broker may hold a fetch when there is nothing new (default 100 ms). */
   readonly fetchMaxWaitMs: number;
-  /** Bytes fetched per partition per round (default 1 MiB, ~3,000 events). */
-  readonly fetchMaxBytesPerPartition: number;
+  /**
+   * Bytes of a fetch round (default 4 MiB, ~12,000 events), shared evenly by the partitions the
+   * process owns: a round's work, and the heap it takes, stay the same whatever the partition
+   * count (it was 1 MiB a partition, so 32 MiB rounds for a process owning 32).
+   */
+  readonly fetchMaxBytes: number;
 }
 
 export interface ArchiverConfig {
   readonly metricsPort: number;
   readonly groupId: string;
+  /**
+   * The archive's local folder (`SIGFLOW_ARCHIVE_DIR`, var/archive): the archive itself, or, with
+   * `SIGFLOW_ARCHIVE_URL` set, this host's staging folder and (under `_cache`) the batch layer's cache.
+   */
   readonly dir: string;
   readonly flushEvents: number;
   readonly flushMs: number;
@@ -116,7 +143,7 @@ export interface ArchiverConfig {
   readonly duckdbThreads: number;
   /** DuckDB connections writing a flush at once, each its share of the partitions (default 2: one per core). */
   readonly writeLanes: number;
-  /** KIP-345 static member id, stable per instance: host plus `SIGFLOW_ARCHIVER_INSTANCE_SLOT`. */
+  /** KIP-345 static member id, stable per instance: host plus `SIGFLOW_ARCHIVER_INSTANCE_SLOT` when set, else plus the metrics port. */
   readonly instanceId: string;
   /**
    * Kafka group session timeout (default 6 s): how long a crashed archiver that does not come
@@ -361,12 +388,15 @@ export interface SigflowConfig {
   readonly collector: CollectorConfig;
   readonly speed: SpeedConfig;
   readonly archiver: ArchiverConfig;
+  /** Where the archive lives: the local folder, or an S3-compatible bucket (`./archive-storage.ts`). */
+  readonly archive: ArchiveStorageConfig;
   readonly batch: BatchConfig;
   readonly api: ApiConfig;
   readonly bidding: BiddingConfig;
   readonly privacy: PrivacyConfig;
   readonly segments: SegmentsConfig;
   readonly alerts: AlertsConfig;
+  readonly sql: SqlConfig;
 }
 
 const DAY = 86_400_000;
@@ -399,6 +429,19 @@ function parseSiteKeys(variable: string, entries: string[]): Map<string, string>
     keys.set(key, site);
   }
   return keys;
+}
+
+/** An http(s) base URL without query or fragment, or undefined when empty. */
+function parsePublicUrl(variable: string, value: string): string | undefined {
+  if (value === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(variable, `expected a URL like https://collect.example.com, got "${value}"`);
+  }
+  if (!['http:', 'https:'].includes(url.protocol) || url.search || url.hash) throw new ConfigError(variable, `"${value}" is not an http(s) URL without query`);
+  return url.href.replace(/\/$/, '');
 }
 
 /** Origins as browsers send them (`scheme://host[:port]`), or `*`. */
@@ -473,13 +516,36 @@ function biddingConfig(r: EnvReader): BiddingConfig {
   };
 }
 
+/** Settings no longer read, and what replaced them: set, they would do nothing, so they are refused. */
+const REPLACED_SETTINGS: Readonly<Record<string, string>> = {
+  SIGFLOW_SPEED_CACHED_USERS_PER_PARTITION: 'SIGFLOW_SPEED_CACHED_USERS (users a speed process keeps in memory, shared by the partitions it owns)',
+  SIGFLOW_SPEED_FETCH_MAX_BYTES_PER_PARTITION: 'SIGFLOW_SPEED_FETCH_MAX_BYTES (bytes of a fetch round, shared by the partitions a speed process owns)',
+};
+
+/**
+ * A consumer's static member id (KIP-345): `<prefix>_INSTANCE_ID`, else the host and
+ * `<prefix>_INSTANCE_SLOT`, else the host and the metrics port, which two processes of one host
+ * cannot share (two started alike under one id fence each other and run as one), else, with
+ * port 0, the process id (no id a restart keeps).
+ */
+function staticMemberId(r: EnvReader, env: Env, prefix: string, role: string, metricsPort: number): string {
+  const slotVariable = `${prefix}_INSTANCE_SLOT`;
+  const slot = env[slotVariable] !== undefined ? String(r.int(slotVariable, 0, 0, 1_000)) : metricsPort > 0 ? `port${metricsPort}` : `pid${process.pid}`;
+  return r.string(`${prefix}_INSTANCE_ID`, `${hostname()}-${role}-${slot}`);
+}
+
 /**
  * Reads the whole configuration from environment variables. Every default lives here
  * (rule defaults live with the rules in `@sigflow/core`). Throws {@link ConfigError}
  * naming the variable when a value is unusable.
  */
 export function loadConfig(env: Env = process.env): SigflowConfig {
+  for (const [name, replacement] of Object.entries(REPLACED_SETTINGS)) {
+    if (env[name] !== undefined) throw new ConfigError(name, `is no longer read; set ${replacement}`);
+  }
   const r = new EnvReader(env);
+  const speedPort = r.int('SIGFLOW_SPEED_METRICS_PORT', 7002, 0, 65535);
+  const archiverPort = r.int('SIGFLOW_ARCHIVER_METRICS_PORT', 7003, 0, 65535);
   const retentionMs = r.int('SIGFLOW_RETENTION_MS', 90 * DAY, 60_000);
   const config: SigflowConfig = {
     logLevel: r.oneOf('SIGFLOW_LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -497,6 +563,8 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
       apiKeys: r.list('SIGFLOW_COLLECTOR_API_KEYS', []),
       siteKeys: parseSiteKeys('SIGFLOW_COLLECTOR_SITE_KEYS', r.list('SIGFLOW_COLLECTOR_SITE_KEYS', [])),
       allowedOrigins: parseOrigins('SIGFLOW_COLLECTOR_ALLOWED_ORIGINS', r.list('SIGFLOW_COLLECTOR_ALLOWED_ORIGINS', [])),
+      segmentMapping: segmentMappings(r),
+      publicUrl: parsePublicUrl('SIGFLOW_COLLECTOR_PUBLIC_URL', r.string('SIGFLOW_COLLECTOR_PUBLIC_URL', '')),
       trustProxy: r.bool('SIGFLOW_COLLECTOR_TRUST_PROXY', false),
       sdkMaxAgeSeconds: r.int('SIGFLOW_COLLECTOR_SDK_MAX_AGE_S', 300, 0, 31_536_000),
       // Under the 5 s a client may wait for an answer: past it, a clear 503 beats a hang.
@@ -505,23 +573,23 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
       processes: r.int('SIGFLOW_COLLECTOR_PROCESSES', availableParallelism(), 1, 256),
     },
     speed: {
-      metricsPort: r.int('SIGFLOW_SPEED_METRICS_PORT', 7002, 0, 65535),
+      metricsPort: speedPort,
       groupId: r.string('SIGFLOW_SPEED_GROUP', 'speed'),
-      instanceId: r.string('SIGFLOW_SPEED_INSTANCE_ID', `${hostname()}-speed-${r.int('SIGFLOW_SPEED_INSTANCE_SLOT', 0, 0, 1_000)}`),
+      instanceId: staticMemberId(r, env, 'SIGFLOW_SPEED', 'speed', speedPort),
       viewTtlMs: r.int('SIGFLOW_SPEED_VIEW_TTL_MS', 8 * DAY, 60_000),
       userTtlMs: r.int('SIGFLOW_SPEED_USER_TTL_MS', 30 * DAY, 60_000),
       signalsCap: r.int('SIGFLOW_SPEED_SIGNALS_CAP', 1_000, 1, 100_000),
       recentUsers: r.int('SIGFLOW_SPEED_RECENT_USERS', 200, 0, 10_000),
       snapshotEvery: r.int('SIGFLOW_SPEED_SNAPSHOT_EVERY', 32, 1, 10_000),
-      cachedUsersPerPartition: r.int('SIGFLOW_SPEED_CACHED_USERS_PER_PARTITION', 250_000, 1),
+      cachedUsers: r.int('SIGFLOW_SPEED_CACHED_USERS', 1_000_000, 1),
       shapleyRefreshMs: r.int('SIGFLOW_SPEED_SHAPLEY_REFRESH_MS', 5_000, 100),
       sessionTimeoutMs: r.int('SIGFLOW_SPEED_SESSION_TIMEOUT_MS', 6_000, 1_000),
       heartbeatIntervalMs: r.int('SIGFLOW_SPEED_HEARTBEAT_MS', 500, 100),
       fetchMaxWaitMs: r.int('SIGFLOW_SPEED_FETCH_MAX_WAIT_MS', 100, 1),
-      fetchMaxBytesPerPartition: r.int('SIGFLOW_SPEED_FETCH_MAX_BYTES_PER_PARTITION', 1_048_576, 1_024),
+      fetchMaxBytes: r.int('SIGFLOW_SPEED_FETCH_MAX_BYTES', 4 * 1_048_576, 65_536),
     },
     archiver: {
-      metricsPort: r.int('SIGFLOW_ARCHIVER_METRICS_PORT', 7003, 0, 65535),
+      metricsPort: archiverPort,
       groupId: r.string('SIGFLOW_ARCHIVER_GROUP', 'archiver'),
       dir: r.string('SIGFLOW_ARCHIVE_DIR', 'var/archive'),
       flushEvents: r.int('SIGFLOW_ARCHIVER_FLUSH_EVENTS', 50_000, 1),
@@ -530,7 +598,7 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
       idleWatermarkDelayMs: r.int('SIGFLOW_ARCHIVER_IDLE_WATERMARK_DELAY_MS', 300_000, 0),
       duckdbThreads: r.int('SIGFLOW_ARCHIVER_DUCKDB_THREADS', 1, 1, 64),
       writeLanes: r.int('SIGFLOW_ARCHIVER_WRITE_LANES', 2, 1, 64),
-      instanceId: r.string('SIGFLOW_ARCHIVER_INSTANCE_ID', `${hostname()}-archiver-${r.int('SIGFLOW_ARCHIVER_INSTANCE_SLOT', 0, 0, 1_000)}`),
+      instanceId: staticMemberId(r, env, 'SIGFLOW_ARCHIVER', 'archiver', archiverPort),
       sessionTimeoutMs: r.int('SIGFLOW_ARCHIVER_SESSION_TIMEOUT_MS', 6_000, 1_000),
       heartbeatIntervalMs: r.int('SIGFLOW_ARCHIVER_HEARTBEAT_MS', 500, 100),
     },
@@ -585,6 +653,8 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
     },
     segments: segmentsConfig(r),
     alerts: alertsConfig(r),
+    sql: sqlConfig(r),
+    archive: archiveStorageConfig(r, r.string('SIGFLOW_ARCHIVE_DIR', 'var/archive')),
   };
   // A membership cannot outlive the speed layer's state of its user.
   if (config.rules.segmentMembershipTtlMs > config.speed.userTtlMs) {

@@ -15,6 +15,23 @@ describe('loadConfig', () => {
     expect(config.rules.sessionGapMs).toBe(30 * 60_000);
     expect(config.limits.maxFutureMs).toBe(300_000);
     expect(config.collector.processes).toBe(availableParallelism());
+    expect(config.speed.cachedUsers).toBe(1_000_000);
+  });
+
+  it("names a static member by host and slot, else by host and metrics port, so two processes of one host never share an id", () => {
+    const id = (env: Record<string, string>) => loadConfig(env).speed.instanceId.replace(/^.*-speed-/, '');
+    expect(id({})).toBe('port7002');
+    expect(id({ SIGFLOW_SPEED_METRICS_PORT: '7202' })).not.toBe(id({ SIGFLOW_SPEED_METRICS_PORT: '7203' }));
+    expect(id({ SIGFLOW_SPEED_INSTANCE_SLOT: '3', SIGFLOW_SPEED_METRICS_PORT: '7202' })).toBe('3');
+    expect(loadConfig({ SIGFLOW_SPEED_INSTANCE_ID: 'a-1' }).speed.instanceId).toBe('a-1');
+    expect(loadConfig({ SIGFLOW_ARCHIVER_METRICS_PORT: '0' }).archiver.instanceId).toMatch(/-archiver-pid\d+$/);
+  });
+
+  it('refuses a setting that was replaced, naming the one to set', () => {
+    expect(() => loadConfig({ SIGFLOW_SPEED_CACHED_USERS_PER_PARTITION: '250000' })).toThrow(
+      'SIGFLOW_SPEED_CACHED_USERS_PER_PARTITION: is no longer read; set SIGFLOW_SPEED_CACHED_USERS',
+    );
+    expect(loadConfig({ SIGFLOW_SPEED_CACHED_USERS: '5000' }).speed.cachedUsers).toBe(5_000);
   });
 
   it('gives the bidding defaults of DESIGN.md and reads their overrides, refusing settings no rule can use', () => {

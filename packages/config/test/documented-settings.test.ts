@@ -27,6 +27,8 @@ const readElsewhere: readonly { name: string; file: string; why: string }[] = [
   { name: 'SIGFLOW_LOAD_RECOVERY_S', file: 'test/reliability/load/collector-load.test.ts', why: 'collector load test recovery wait' },
   { name: 'SIGFLOW_FUZZ_BODIES', file: 'test/reliability/input/collector-fuzz.test.ts', why: 'collector fuzz test size' },
   { name: 'SIGFLOW_FUZZ_SEED', file: 'test/reliability/input/collector-fuzz.test.ts', why: 'collector fuzz test seed' },
+  { name: 'SIGFLOW_SERVICE_NODE_ARGS', file: 'infra/lib/process.mjs', why: 'off: launchers leave out the services\' V8 flags (the runtime A/B)' },
+  { name: 'SIGFLOW_RUNTIME', file: 'scripts/runtime.mjs', why: 'current: the root scripts keep the machine\'s node (the runtime A/B)' },
 ];
 
 /** The variables `loadConfig` reads: it is run over an environment that records every name asked. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { absorbEngagement, createEngagement, engagementAt, engagementWeights, pageHeatmap } from '../src/index.js';
+import { engagementAt, pageHeatmap } from '../src/index.js';
+import { absorbEngagement, createEngagement, engagementWeights } from '../src/engagement/engagement-score.js';
 import { DAY, HOUR, T0, seededRandom, shuffle } from './helpers.js';
 
 const HALF_LIFE = 3 * DAY;

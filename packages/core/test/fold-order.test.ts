@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import {
-  foldAttribution,
-  foldChannelSpend,
-  foldHeatmap,
-  foldPageActivity,
-  foldWindowMetrics,
-  orderAttribution,
-  orderChannelSpend,
-  orderHeatmap,
-  orderPageActivity,
-  orderWindowMetrics,
-  type AttributionDelta,
-  type ChannelSpend,
-  type HeatmapIncrement,
-  type PageActivityIncrement,
-  type WindowMetrics,
-} from '../src/index.js';
+import { orderAttribution, orderChannelSpend, orderHeatmap, orderPageActivity, orderWindowMetrics, type AttributionDelta, type ChannelSpend, type HeatmapIncrement, type PageActivityIncrement, type WindowMetrics } from '../src/index.js';
+import { foldAttribution } from '../src/views/attribution-deltas.js';
+import { foldChannelSpend } from '../src/views/channel-spend.js';
+import { foldHeatmap } from '../src/views/heatmap-deltas.js';
+import { foldPageActivity } from '../src/views/page-activity-deltas.js';
+import { foldWindowMetrics } from '../src/views/window-metrics.js';
 import { MINUTE, T0, seededRandom, shuffle } from './helpers.js';
 
 const windows = [T0 + 2 * MINUTE, T0, T0 + MINUTE];

@@ -1,21 +1,8 @@
 // Event builders (from @sigflow/test-support, received when sent) and small drivers shared by the tests.
 import { eventBuilders } from '@sigflow/test-support';
 import type { ReceivedEvent, SigflowEvent } from '@sigflow/events';
-import {
-  classifyCopy,
-  createIpState,
-  createPartitionState,
-  createUserState,
-  defaultRuleSettings,
-  processEvent,
-  type EventCopy,
-  type EventOutcome,
-  type IpState,
-  type PartitionState,
-  type RuleSettings,
-  type ShapleyTable,
-  type UserState,
-} from '../src/index.js';
+import { createIpState, createPartitionState, createUserState, defaultRuleSettings, processEvent, type EventOutcome, type IpState, type PartitionState, type RuleSettings, type ShapleyTable, type UserState } from '../src/index.js';
+import { classifyCopy, type EventCopy } from '../src/validity/first-copy.js';
 
 /** 2025-11-03 10:00:00 UTC, a window boundary. */
 export const T0 = Date.UTC(2025, 10, 3, 10, 0, 0);

@@ -1,18 +1,7 @@
 import type { ReceivedEvent } from '@sigflow/events';
 import { describe, expect, it } from 'vitest';
-import {
-  compareEventKeys,
-  compareUserEventOrder,
-  createUserState,
-  defaultRuleSettings as settings,
-  floodedIpClicks,
-  foldOutcomes,
-  pickFirstCopies,
-  processBatch,
-  trainShapleyTable,
-  type EventOutcome,
-  type UserState,
-} from '../src/index.js';
+import { compareEventKeys, createUserState, defaultRuleSettings as settings, floodedIpClicks, foldOutcomes, pickFirstCopies, processBatch, trainShapleyTable, type EventOutcome, type UserState } from '../src/index.js';
+import { compareUserEventOrder } from '../src/ordering/event-order.js';
 import {
   DAY,
   GOOGLEBOT_UA,

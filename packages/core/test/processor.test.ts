@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import {
-  InvalidRuleSettingsError,
-  InvalidStateError,
-  checkRuleSettings,
-  clickThroughRate,
-  createUserState,
-  defaultRuleSettings as settings,
-  foldOutcomes,
-  pageHeatmap,
-  parseUserState,
-  processEvent,
-  stateLimits,
-} from '../src/index.js';
+import { InvalidRuleSettingsError, clickThroughRate, createUserState, defaultRuleSettings as settings, foldOutcomes, pageHeatmap, processEvent } from '../src/index.js';
+import { InvalidStateError } from '../src/errors/invalid-state-error.js';
+import { checkRuleSettings } from '../src/check-rule-settings.js';
+import { parseUserState } from '../src/processor/user-state.js';
+import { stateLimits } from '../src/processor/state-limits.js';
 import { CHROME_UA, GOOGLEBOT_UA, MINUTE, SECOND, T0, click, conversion, elementClick, impression, outcomeOf, runSpeed } from './helpers.js';
 
 describe('processEvent outcome', () => {
@@ -34,13 +26,14 @@ describe('processEvent outcome', () => {
       status: 'valid',
       reason: null,
       late: false,
-      signal: { event_id: 'k1', type: 'click', ts: T0 + 5 * SECOND, campaign_id: 'c1', ad_id: 'a1', channel: 'search', invalid: false, reason: null, late: false },
+      signal: { event_id: 'k1', type: 'click', ts: T0 + 5 * SECOND, campaign_id: 'c1', ad_id: 'a1', channel: 'search', invalid: false, reason: null, late: false, source: 'speed' },
       windowMetric: { windowStart: T0, campaign_id: 'c1', ad_id: 'a1', impressions: 0, clicks: 1, invalidImpressions: 0, invalidClicks: 0 },
       // No cost, but a valid click: the multiplier counts it.
       spend: { windowStart: T0, campaign_id: 'c1', channel: 'search', spend: 0, invalidSpend: 0, clicks: 1 },
       join: { impression_event_id: 'i1', impression_ts: T0, delay_ms: 5 * SECOND },
       attribution: null,
       heatmap: null,
+      eventCount: null,
       pageActivity: null,
       session: {
         kind: 'extended',

@@ -4,27 +4,32 @@ import { absorbSegmentFeatures, createSegmentFeatures, type FeatureInput, type S
 import { DAY, HOUR, MINUTE, T0 } from './helpers.js';
 
 // The rule as its documentation states it, applied in full after every event: valid events add
-// their time per type (a touchpoint also its channel's latest time, a conversion its time),
-// invalid ones the latest invalid time; then every time older than 7 days before the user's
-// newest event goes, each type keeps its newest 500 times, and the channels their newest 64.
+// their time per type (a custom event also under its name, `track:<name>`; a touchpoint also its channel's
+// latest time, a conversion its time), invalid ones the latest invalid time; then every time older
+// than 7 days before the user's newest event goes (a type left without times goes too), each type
+// keeps its newest 500 times, the 32 names whose latest event is newest stay, and the channels
+// keep their newest 64.
 const WEEK = 7 * DAY;
 /** Applies the rule; says which bounds dropped something. */
 function referenceAbsorb(state: SegmentFeatureState, e: FeatureInput, valid: boolean, maxTs: number): { age: boolean; cap: boolean; channels: boolean } {
   const dropped = { age: false, cap: false, channels: false };
   if (!valid) state.lastInvalid = Math.max(state.lastInvalid ?? -Infinity, e.ts);
   else {
-    const list = [...(state.times[e.type] ?? []), e.ts].sort((a, b) => a - b);
-    state.times[e.type] = list;
+    for (const key of e.type === 'track' ? ['track', `track:${e.name}`] : [e.type]) state.times[key] = [...(state.times[key] ?? []), e.ts].sort((a, b) => a - b);
     if (e.channel !== undefined && (e.type === 'impression' || e.type === 'click')) state.channels[e.channel] = Math.max(state.channels[e.channel] ?? -Infinity, e.ts);
     if (e.type === 'conversion') state.lastConversion = Math.max(state.lastConversion ?? -Infinity, e.ts);
   }
-  for (const type of Object.keys(state.times) as EventType[]) {
+  for (const type of Object.keys(state.times)) {
     const all = state.times[type] as number[];
     const recent = all.filter((t) => t >= maxTs - WEEK);
     dropped.age ||= recent.length < all.length;
     dropped.cap ||= recent.length > 500;
-    state.times[type] = recent.slice(-500);
+    if (recent.length === 0) delete state.times[type];
+    else state.times[type] = recent.slice(-500);
   }
+  const names = Object.keys(state.times).filter((k) => k.startsWith('track:'));
+  names.sort((a, b) => (state.times[b] as number[]).at(-1)! - (state.times[a] as number[]).at(-1)! || (a < b ? 1 : -1));
+  for (const name of names.slice(32)) delete state.times[name];
   const kept = Object.entries(state.channels).filter(([, t]) => t >= maxTs - WEEK);
   kept.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? 1 : -1));
   dropped.channels = kept.length > 64;
@@ -36,7 +41,7 @@ function referenceAbsorb(state: SegmentFeatureState, e: FeatureInput, valid: boo
 function* userEvents(seed: number, count: number): Generator<{ event: FeatureInput; valid: boolean }> {
   let x = seed;
   const random = () => ((x = (Math.imul(x, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32);
-  const types: EventType[] = ['impression', 'click', 'conversion', 'page_view', 'scroll'];
+  const types: EventType[] = ['impression', 'click', 'conversion', 'page_view', 'scroll', 'track'];
   let now = T0;
   for (let i = 0; i < count; i++) {
     const r = random();
@@ -45,7 +50,9 @@ function* userEvents(seed: number, count: number): Generator<{ event: FeatureInp
     const ts = random() < 0.1 ? now - Math.floor(random() * 10 * DAY) : now;
     const type = i % 300 < 200 ? 'impression' : (types[Math.floor(random() * types.length)] as EventType);
     const channel = `ch-${Math.floor(random() * (i < 1_000 ? 90 : 8))}`;
-    yield { event: { ts, type, channel }, valid: random() > 0.15 };
+    // Custom events under 40 names: more than the 32 kept.
+    const name = type === 'track' ? `n${Math.floor(random() * 40)}` : undefined;
+    yield { event: { ts, event_id: `e${i}`, type, channel, name }, valid: random() > 0.15 };
   }
 }
 
@@ -71,8 +78,8 @@ describe('absorbSegmentFeatures', () => {
 
   it('drops the times and channels of a decoded state that are 7 days older than the newest event', () => {
     // As a snapshot decodes it, with times that the next event's maxTs puts outside the window.
-    const state: SegmentFeatureState = { times: { impression: [T0, T0 + 8 * DAY] }, channels: { display: T0, search: T0 + 8 * DAY }, lastInvalid: null, lastConversion: null };
-    absorbSegmentFeatures(state, { ts: T0 + 8 * DAY + HOUR, type: 'page_view' }, true, T0 + 8 * DAY + HOUR);
+    const state: SegmentFeatureState = { times: { impression: [T0, T0 + 8 * DAY] }, channels: { display: T0, search: T0 + 8 * DAY }, lastInvalid: null, lastConversion: null, traits: {} };
+    absorbSegmentFeatures(state, { ts: T0 + 8 * DAY + HOUR, event_id: 'p1', type: 'page_view' }, true, T0 + 8 * DAY + HOUR);
     expect(state.times).toEqual({ impression: [T0 + 8 * DAY], page_view: [T0 + 8 * DAY + HOUR] });
     expect(state.channels).toEqual({ search: T0 + 8 * DAY });
   });

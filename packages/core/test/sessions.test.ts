@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addToSessions, sessionWindows, type Session } from '../src/index.js';
+import { type Session } from '../src/index.js';
+import { addToSessions, sessionWindows } from '../src/sessions/session-windows.js';
 import { MINUTE, seededRandom, shuffle } from './helpers.js';
 
 const GAP = 30 * MINUTE;

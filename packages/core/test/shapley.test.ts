@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  InvalidShapleyTableError,
-  attributeConversion,
-  channelSetKey,
-  defaultRuleSettings as settings,
-  parseShapleyTable,
-  shapleyChannelCredit,
-  shapleyValues,
-  trainShapleyTable,
-  type ShapleyTable,
-  type Touchpoint,
-} from '../src/index.js';
+import { attributeConversion, defaultRuleSettings as settings, parseShapleyTable, trainShapleyTable, type ShapleyTable, type Touchpoint } from '../src/index.js';
+import { InvalidShapleyTableError } from '../src/errors/invalid-shapley-table-error.js';
+import { channelSetKey } from '../src/attribution/channel-set.js';
+import { shapleyChannelCredit, shapleyValues } from '../src/attribution/shapley.js';
 import { HOUR, T0 } from './helpers.js';
 
 const table = (values: Record<string, number>): ShapleyTable => ({ version: 'test-v1', values });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defaultRuleSettings as settings, encodeSignal, encodeUserSnapshot, restoreUserState, type UserState } from '../src/index.js';
+import { DROPPED_SIGNAL_PREFIX, defaultRuleSettings as settings, encodeSignal, encodeUserSnapshot, isDroppedSignal, restoreUserState, signalEventIdSpan, storedSignalValidity, uncheckedSignal, type UserState } from '../src/index.js';
+import { leadingValidity } from '../src/processor/user-signal.js';
 import { CHROME_UA, GOOGLEBOT_UA, MINUTE, SECOND, T0, click, conversion, elementClick, impression, pageView, runSpeed, seededRandom } from './helpers.js';
 import type { ReceivedEvent } from '@sigflow/events';
 
@@ -74,6 +75,17 @@ describe('user state snapshots', () => {
     expect(user.recentImpressions[0]).toEqual({ ts: T0 - 5, event_id: 'gone', campaign_id: 'c1', ad_id: 'a1', channel: 'search', type: 'impression' });
   });
 
+  it('replays past a copy the batch layer dropped: its place counts, its event does not', () => {
+    const events = history(11, 30);
+    const log = signalLog(events);
+    const snapshot = encodeUserSnapshot({ user: stateAfter(events.slice(0, 20)), signals: 20, writtenAt: 1 });
+    // The newest entry stands for a copy of an event the snapshot holds: dropped in place.
+    const marked = [`${DROPPED_SIGNAL_PREFIX}"duplicate","event_id":"e3"}`, ...log];
+    const restored = restoreUserState(snapshot, 31, marked.slice(0, 11), settings);
+    expect(restored).toMatchObject({ complete: true, sinceSnapshot: 11, signals: 31 });
+    expect(JSON.parse(JSON.stringify(restored.user))).toEqual(JSON.parse(JSON.stringify(stateAfter(events))));
+  });
+
   it('refuses a snapshot of another format', () => {
     expect(() => restoreUserState('{"v":1}', 0, [], settings)).toThrow(/v2 snapshot/);
   });
@@ -94,5 +106,49 @@ describe('encodeSignal', () => {
     const signals = outcomes.flatMap((o) => (o.signal ? [o.signal] : []));
     expect(new Set(signals.map((s) => s.invalid))).toEqual(new Set([true, false]));
     for (const s of signals) expect(encodeSignal(s).startsWith(`{"invalid":${s.invalid ? 'true' : 'false'},"event_id":`)).toBe(true);
+  });
+});
+
+describe('reading a stored signal without parsing it', () => {
+  const bytes = (text: string) => new TextEncoder().encode(text);
+  const idOf = (json: string) => {
+    const span = signalEventIdSpan(bytes(json));
+    return span === null ? null : JSON.parse(new TextDecoder().decode(bytes(json).subarray(span[0], span[1])));
+  };
+
+  it("finds each signal's event id, ids that hold quotes, commas and the next field's name included", () => {
+    const { outcomes } = runSpeed(history(5, 200));
+    const signals = outcomes.flatMap((o) => (o.signal ? [o.signal] : []));
+    const odd = ['q"uo\\te', 'a,"type":"click"', ',', '"', 'ü\u{1F600}'].map((event_id) => ({ ...signals[0]!, event_id }));
+    for (const s of [...signals, ...odd]) expect(idOf(encodeSignal(s))).toBe(s.event_id);
+    expect(new Set(signals.map((s) => s.invalid))).toEqual(new Set([true, false]));
+  });
+
+  it('says null for entries of another layout, and knows a dropped copy', () => {
+    const s = { invalid: false, event_id: 'x', type: 'click', ts: 1, reason: null, late: false, source: 'speed' } as const;
+    const { ts, ...rest } = s;
+    expect(idOf(JSON.stringify({ ts, ...rest }))).toBeNull();
+    expect(idOf('{"invalid":false,"id":"x","type":"click"}')).toBeNull();
+    expect(leadingValidity(bytes(encodeSignal({ ...s, invalid: true, reason: 'bot' })))).toBe(false);
+    expect(leadingValidity(bytes(encodeSignal(s)))).toBe(true);
+    const unchecked = encodeSignal({ ...s, unchecked: true, late: true });
+    expect([uncheckedSignal(bytes(unchecked)), uncheckedSignal(bytes(encodeSignal({ ...s, invalid: true, reason: 'bot', unchecked: true }))), uncheckedSignal(bytes(encodeSignal(s)))]).toEqual([true, true, false]);
+    expect(idOf(unchecked)).toBe('x');
+    expect(JSON.parse(unchecked)).toEqual({ ...s, unchecked: true, late: true });
+    const dropped = `${DROPPED_SIGNAL_PREFIX}"duplicate","event_id":"x"}`;
+    expect([isDroppedSignal(bytes(dropped)), isDroppedSignal(bytes(encodeSignal(s))), leadingValidity(bytes(dropped))]).toEqual([true, false, null]);
+  });
+
+  it('reads the validity of both layouts without parsing, and never from inside a string value', () => {
+    const s = { invalid: false, event_id: 'x', type: 'track', ts: 1, reason: null, late: false, source: 'speed' } as const;
+    const earlier = (signal: object) => bytes(JSON.stringify({ event_id: 'x', type: 'track', ts: 1, ...signal }));
+    expect(storedSignalValidity(bytes(encodeSignal(s)))).toBe(true);
+    expect(storedSignalValidity(bytes(encodeSignal({ ...s, invalid: true, reason: 'bot' })))).toBe(false);
+    expect(storedSignalValidity(earlier({ invalid: false }))).toBe(true);
+    expect(storedSignalValidity(earlier({ invalid: true }))).toBe(false);
+    // The token quoted in a property: escaped, so not the field; nothing else says, so parse it.
+    expect(storedSignalValidity(earlier({ name: '"invalid":true' }))).toBeNull();
+    expect(storedSignalValidity(earlier({ name: '"invalid":true', invalid: false }))).toBe(true);
+    expect(storedSignalValidity(bytes(`${DROPPED_SIGNAL_PREFIX}"duplicate","event_id":"x"}`))).toBeNull();
   });
 });

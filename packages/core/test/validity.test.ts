@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  classifyCopy,
-  compareCodePoints,
-  createPartitionState,
-  createUserState,
-  defaultRuleSettings as settings,
-  firstCopyWins,
-  floodedIpClicks,
-  isBotUserAgent,
-  isFloodClick,
-  pickFirstCopies,
-  processBatch,
-  processEvent,
-} from '../src/index.js';
+import { createPartitionState, createUserState, defaultRuleSettings as settings, floodedIpClicks, isBotUserAgent, pickFirstCopies, processBatch, processEvent } from '../src/index.js';
+import { classifyCopy, firstCopyWins } from '../src/validity/first-copy.js';
+import { compareCodePoints } from '../src/ordering/event-order.js';
+import { isFloodClick } from '../src/validity/flood-rule.js';
 import {
   CHROME_UA,
   GOOGLEBOT_UA,

@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  advanceWatermark,
-  createPartitionState,
-  currentWatermark,
-  defaultRuleSettings as settings,
-  foldCampaignWindows,
-  isLateEvent,
-  windowEnd,
-  windowStart,
-} from '../src/index.js';
+import { createPartitionState, currentWatermark, defaultRuleSettings as settings, foldCampaignWindows, isLateEvent, windowStart } from '../src/index.js';
+import { advanceWatermark } from '../src/windows/watermark.js';
+import { windowEnd } from '../src/windows/tumbling-window.js';
 import { MINUTE, SECOND, T0, click, conversion, elementClick, impression, outcomeOf, runSpeed } from './helpers.js';
 
 describe('tumbling windows', () => {

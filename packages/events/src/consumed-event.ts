@@ -50,9 +50,26 @@ function typeProblem(type: EventType, e: Record<string, unknown>): string | null
       return stringProblem(e, 'href', true);
     case 'mouse_move':
       return numberProblem(e, 'x', true) ?? numberProblem(e, 'y', true);
+    case 'track':
+      return idProblem(e, 'name', true, L.maxEventNameLength) ?? bagProblem(e, 'properties', false);
+    case 'identify':
+      return bagProblem(e, 'traits', true);
+    case 'alias':
+      return idProblem(e, 'previous_id', true, L.maxUserIdLength);
+    case 'group':
+      return idProblem(e, 'group_id', true, L.maxIdLength) ?? bagProblem(e, 'traits', false);
     default:
       return null;
   }
+}
+
+/** Properties or traits: an object of strings, numbers and booleans (the collector flattened it). */
+function bagProblem(e: Record<string, unknown>, name: string, required: boolean): string | null {
+  const v = e[name];
+  if (v === undefined) return required ? `missing required field ${name}` : null;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return `${name} must be an object`;
+  for (const w of Object.values(v)) if (typeof w !== 'string' && typeof w !== 'number' && typeof w !== 'boolean') return `${name} values must be strings, numbers or booleans`;
+  return null;
 }
 
 function stringProblem(e: Record<string, unknown>, name: string, required: boolean): string | null {

@@ -14,4 +14,12 @@ export const eventLimits = Object.freeze({
   maxAttrValueLength: 512,
   /** The `cost` of an impression or click: integer micros, at most 1e12 (a million currency units). */
   maxCostMicros: 1_000_000_000_000,
+  /** A custom event's name, after lower-casing and spaces turned into `_` (the original kept, up to `maxIdLength`). */
+  maxEventNameLength: 64,
+  /** A custom event's properties, and their keys and string values. */
+  maxProperties: 32,
+  maxPropertyKeyLength: 64,
+  maxPropertyValueLength: 256,
+  /** Traits of one `identify` (and of a group), and kept per user at most. */
+  maxTraits: 64,
 });

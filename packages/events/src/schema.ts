@@ -12,8 +12,18 @@ export const eventTypes = [
   'form_interaction',
   'link_follow',
   'mouse_move',
+  'track',
+  'identify',
+  'alias',
+  'group',
 ] as const;
 export type EventType = (typeof eventTypes)[number];
+
+/**
+ * Types that are not user signals: identity records (`identify` sets traits kept in the
+ * profile; `alias` and `group` are archived for later use).
+ */
+export const identityTypes = ['identify', 'alias', 'group'] as const;
 
 /** Touchpoints are the events attribution credits. */
 export const touchpointTypes = ['impression', 'click'] as const;
@@ -81,6 +91,32 @@ export const FormInteractionEvent = eventOf('form_interaction', {
   action: Type.Union([Type.Literal('focus'), Type.Literal('input'), Type.Literal('submit'), Type.Literal('abandon')]),
 });
 export const LinkFollowEvent = eventOf('link_follow', { href: Type.String({ minLength: 1, maxLength: L.maxHrefLength }) });
+/** A property or trait: keys of 1 to 64 printable characters; values strings (at most 256), finite numbers or booleans. */
+const Bag = (maxProperties: number) =>
+  Type.Record(
+    Type.String({ maxLength: L.maxPropertyKeyLength }),
+    Type.Union([Type.String({ maxLength: L.maxPropertyValueLength }), Type.Number(), Type.Boolean()]),
+    { maxProperties, propertyNames: { minLength: 1, maxLength: L.maxPropertyKeyLength, pattern: printable } },
+  );
+
+/**
+ * Any product action a site or app tracks (a search, an item viewed, a wishlist): a user signal,
+ * never a touchpoint. `name` as normalized by the collector (lower case, spaces as `_`), the
+ * sender's spelling in `name_original` when it differed; `properties` flat (the collector
+ * flattens one level of nesting with `.`).
+ */
+export const TrackEvent = eventOf('track', {
+  name: Type.String({ minLength: 1, maxLength: L.maxEventNameLength, pattern: '^[a-z0-9_.:-]+$' }),
+  name_original: Type.Optional(Id(L.maxIdLength)),
+  properties: Type.Optional(Bag(L.maxProperties)),
+});
+/** Who the user is: traits kept in the profile (the latest `identify` in event time wins per trait). */
+export const IdentifyEvent = eventOf('identify', { traits: Bag(L.maxTraits) });
+/** Another id of the same person (archived: the identity link is kept for later use). */
+export const AliasEvent = eventOf('alias', { previous_id: Id(L.maxUserIdLength) });
+/** The user belongs to a group (an account, a company), with its traits (archived). */
+export const GroupEvent = eventOf('group', { group_id: Id(L.maxIdLength), traits: Type.Optional(Bag(L.maxTraits)) });
+
 export const MouseMoveEvent = eventOf('mouse_move', {
   page_id: Id(L.maxIdLength),
   x: Type.Number({ minimum: 0, maximum: 100_000 }),
@@ -98,6 +134,10 @@ export const eventSchemas = {
   form_interaction: FormInteractionEvent,
   link_follow: LinkFollowEvent,
   mouse_move: MouseMoveEvent,
+  track: TrackEvent,
+  identify: IdentifyEvent,
+  alias: AliasEvent,
+  group: GroupEvent,
 } as const satisfies Record<EventType, TSchema>;
 
 /** The whole contract as one schema (for OpenAPI documents). */
@@ -112,6 +152,10 @@ export type ScrollEvent = Static<typeof ScrollEvent>;
 export type FormInteractionEvent = Static<typeof FormInteractionEvent>;
 export type LinkFollowEvent = Static<typeof LinkFollowEvent>;
 export type MouseMoveEvent = Static<typeof MouseMoveEvent>;
+export type TrackEvent = Static<typeof TrackEvent>;
+export type IdentifyEvent = Static<typeof IdentifyEvent>;
+export type AliasEvent = Static<typeof AliasEvent>;
+export type GroupEvent = Static<typeof GroupEvent>;
 
 /** Any event of the contract. */
 export type SigflowEvent =
@@ -123,7 +167,11 @@ export type SigflowEvent =
   | ScrollEvent
   | FormInteractionEvent
   | LinkFollowEvent
-  | MouseMoveEvent;
+  | MouseMoveEvent
+  | TrackEvent
+  | IdentifyEvent
+  | AliasEvent
+  | GroupEvent;
 
 export type TouchpointEvent = ImpressionEvent | ClickEvent;
 

@@ -11,6 +11,11 @@ export const topicNames = Object.freeze({
   analytics: 'analytics.v1',
   /** A campaign's pacing and bid multipliers when its status or a multiplier changes, key = campaign_id. */
   bidding: 'bidding.v1',
+  /**
+   * What ops decided and who asked to be deleted (`OpsRecord`, key = kind:id), compacted and kept
+   * without a time limit: the durable copy of the decisions Redis caches, read back after a loss.
+   */
+  ops: 'ops.v1',
 });
 
 export type TopicRole = keyof typeof topicNames;
@@ -24,5 +29,6 @@ export function topicsFor(prefix = ''): Topics {
     deadLetters: `${prefix}${topicNames.deadLetters}`,
     analytics: `${prefix}${topicNames.analytics}`,
     bidding: `${prefix}${topicNames.bidding}`,
+    ops: `${prefix}${topicNames.ops}`,
   };
 }

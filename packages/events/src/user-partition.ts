@@ -1,8 +1,8 @@
 /**
- * Kafka's default partitioner (murmur2 of the key, as the Java client and kafkajs's default
- * partitioner compute it): events are keyed by `user_id`, so this says which partition holds a
- * user's events, and with them the user's speed-layer state and signals. Readers use it to find
- * a user's keys without asking Kafka.
+ * Kafka's default partitioner (murmur2 of the key, as the Java client and the producers'
+ * `compatibilityPartitioner` of `@platformatic/kafka` compute it): events are keyed by
+ * `user_id`, so this says which partition holds a user's events, and with them the user's
+ * speed-layer state and signals. Readers use it to find a user's keys without asking Kafka.
  */
 export function userPartition(userId: string, partitions: number): number {
   return (murmur2(Buffer.from(userId, 'utf8')) & 0x7fffffff) % partitions;

@@ -3,6 +3,7 @@ import type { Validator } from 'typebox/compile';
 import { eventLimits } from './limits.js';
 import { consumedEventProblem } from './consumed-event.js';
 import { costReason } from './cost-reason.js';
+import { normalizeCustomEvent } from './custom-event.js';
 import { eventSchemas, eventTypes, type EventType, type ReceivedEvent, type SigflowEvent } from './schema.js';
 
 /** Time limits are relative to `now`; without `now` only the shape is checked (consumers). */
@@ -59,6 +60,7 @@ function describeFirstError(validator: Validator, value: unknown): string {
   if (error.keyword === 'const' && field === 'action') {
     return `action must be one of focus, input, submit, abandon`;
   }
+  if (error.keyword === 'pattern' && field === 'name') return 'name must be 1 to 64 of a-z, 0-9, _ . : - once lower-cased (spaces become _)';
   if (error.keyword === 'pattern') return `${field} has characters or a form it may not have`;
   if (field === 'cost') return costReason((value as { cost?: unknown }).cost);
   return `${field || 'event'} ${error.message}`;
@@ -132,10 +134,18 @@ function unpairedSurrogateField(value: Record<string, unknown>, prefix = ''): st
 }
 
 /**
- * Checks one event against the contract: its shape for its `type`, its serialized size,
- * and (when `limits` are given) its event time. Returns the event's JSON when it is valid.
+ * Checks one event against the contract: its shape for its `type` (a custom event's name
+ * normalized and its properties or traits flattened first: `normalizeCustomEvent`), its
+ * serialized size, and (when `limits` are given) its event time. Returns the event (as
+ * normalized) and its JSON when it is valid.
  */
-export function validateEvent(value: unknown, limits?: TimeLimits): EventCheck {
+export function validateEvent(input: unknown, limits?: TimeLimits): EventCheck {
+  let value = input;
+  if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
+    const normalized = normalizeCustomEvent(input as Record<string, unknown>);
+    if (!normalized.ok) return { ok: false, code: 'schema', reason: normalized.reason };
+    value = normalized.value;
+  }
   const shape = checkShape(value);
   if (!shape.ok) return shape;
   const json = JSON.stringify(value);

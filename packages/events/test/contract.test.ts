@@ -146,3 +146,34 @@ describe('event contract', () => {
     expect(() => decodeEvent(huge)).toThrow(/bytes \(limit 8192\)/);
   });
 });
+
+describe('custom events and traits', () => {
+  const track = (extra: Record<string, unknown>) => ({ event_id: 'e-t', type: 'track', user_id: 'u-1', ts: NOW, name: 'search', ...extra });
+  const checked = (value: unknown) => {
+    const r = validateEvent(value, limits);
+    return r.ok ? JSON.parse(r.json) : r.reason;
+  };
+
+  it('keeps a name lower-cased with spaces as _, the original beside it', () => {
+    expect(checked(track({ name: 'Add  To Wishlist' }))).toMatchObject({ name: 'add_to_wishlist', name_original: 'Add  To Wishlist' });
+    expect(checked(track({ name: 'search' }))).not.toHaveProperty('name_original');
+    expect(checked(track({ name: 'Café!' }))).toBe('name must be 1 to 64 of a-z, 0-9, _ . : - once lower-cased (spaces become _)');
+    expect(checked(track({ name: 'x'.repeat(65) }))).toMatch(/name must not have more than 64/);
+  });
+
+  it('flattens one level of properties with ".", drops nulls, and refuses what the contract cannot keep, naming the field', () => {
+    expect(checked(track({ properties: { product: { id: 7, name: 'tent' }, coupon: null, qty: 2 } })).properties).toEqual({ 'product.id': 7, 'product.name': 'tent', qty: 2 });
+    expect(checked(track({ properties: { product: { size: { w: 2 } } } }))).toBe('properties.product.size is nested more than one level');
+    expect(checked(track({ properties: { products: [1, 2] } }))).toBe('properties.products is a list: values are strings, numbers or booleans');
+    expect(checked(track({ properties: { note: 'x'.repeat(257) } }))).toBe('properties.note is longer than 256 characters');
+    expect(checked(track({ properties: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, i])) }))).toBe('properties has 33 keys (limit 32)');
+    expect(checked(track({ properties: { ['k'.repeat(65)]: 1 } }))).toMatch(/^properties key "k+" must be 1 to 64 characters$/);
+  });
+
+  it('bounds traits at 64 and needs them on identify', () => {
+    const identify = (traits: unknown) => ({ event_id: 'e-i', type: 'identify', user_id: 'u-1', ts: NOW, traits });
+    expect(checked(identify({ plan: 'pro' }))).toMatchObject({ traits: { plan: 'pro' } });
+    expect(checked(identify(Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`t${i}`, i]))))).toBe('traits has 65 keys (limit 64)');
+    expect(checked({ event_id: 'e-i', type: 'identify', user_id: 'u-1', ts: NOW })).toMatch(/missing required field traits/);
+  });
+});

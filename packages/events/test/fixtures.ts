@@ -22,5 +22,9 @@ export function oneOfEachType(): SigflowEvent[] {
     { event_id: id(), type: 'form_interaction', ...base, form_id: 'signup', action: 'submit' },
     { event_id: id(), type: 'link_follow', ...base, href: 'https://example.com/pricing' },
     { event_id: id(), type: 'mouse_move', ...base, page_id: 'home', x: 120, y: 640 },
+    { event_id: id(), type: 'track', ...base, name: 'add_to_wishlist', properties: { sku: 'tent-2', price: 199.5, gift: false } },
+    { event_id: id(), type: 'identify', ...base, traits: { plan: 'pro', seats: 3 } },
+    { event_id: id(), type: 'alias', ...base, previous_id: 'anon-7' },
+    { event_id: id(), type: 'group', ...base, group_id: 'acme', traits: { industry: 'retail' } },
   ];
 }

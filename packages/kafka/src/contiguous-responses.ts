@@ -18,7 +18,13 @@ function contiguousSubarray(this: DynamicBuffer, start?: number, end?: number): 
   return view.buffers.length > 1 ? new DynamicBuffer(Buffer.concat(view.buffers, view.length)) : view;
 }
 
-const chunkedSubarray = DynamicBuffer.prototype.subarray;
+/**
+ * The library's own `subarray` (`@platformatic/dynamic-buffer` 0.3.1, under `@platformatic/kafka`
+ * 1.35.0: both pinned in package.json, as measured). `contiguous-responses.test.ts` fails when
+ * either version, this method's source or the call that parses each answer through it changes:
+ * then measure again (README, "Choices that differ") before moving the pins.
+ */
+export const chunkedSubarray = DynamicBuffer.prototype.subarray;
 
 /** Installs {@link contiguousSubarray}, once per thread; the data path's clients import this module first. */
 export function readResponsesContiguously(): void {

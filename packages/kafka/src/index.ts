@@ -1,13 +1,15 @@
-export { createKafka } from './client.js';
+export { createKafka, KafkaClient } from './client.js';
 export type { KafkaClientOptions, KafkaLogSink } from './client.js';
 export { connectionSecurity } from './connection-security.js';
 export type { ConnectionSecurity } from './connection-security.js';
 export { ensureTopics, deleteTopics, topicRetentionMs, configuredTopicLayout } from './topics.js';
 export type { TopicLayout } from './topics.js';
+export { committedOffsets, partitionOffsets, topicOffsets } from './topic-offsets.js';
 export { EventProducer } from './event-producer.js';
 export type { EventMessage, EventProducerOptions } from './event-producer.js';
 export { partitionOf } from './partitioner.js';
 export { KafkaUnavailableError, TopicLayoutError } from './errors.js';
 export { KafkaProbe } from './kafka-probe.js';
-export { readTopicMessages } from './read-topic.js';
-export type { ReadMessage } from './read-topic.js';
+export { readTopic, readTopicMessages } from './read-topic.js';
+export type { ReadMessage, TakeMessage } from './read-topic.js';
+export { OpsTopic } from './ops-topic.js';

@@ -1,4 +1,5 @@
-import type { Admin, Kafka } from 'kafkajs';
+import type { Admin } from '@platformatic/kafka';
+import type { KafkaClient } from './client.js';
 
 /**
  * Answers "is Kafka reachable?" for readiness probes: asks the broker for its cluster
@@ -11,7 +12,7 @@ export class KafkaProbe {
   private pending: Promise<boolean> | undefined;
 
   constructor(
-    private readonly kafka: Kafka,
+    private readonly kafka: KafkaClient,
     private readonly timeoutMs = 1_000,
     private readonly cacheMs = 1_000,
   ) {}
@@ -30,9 +31,9 @@ export class KafkaProbe {
       timer = setTimeout(() => resolve(false), this.timeoutMs);
     });
     const ask = (async () => {
-      this.admin ??= this.kafka.admin({ retry: { retries: 0 } });
-      await this.admin.connect();
-      await this.admin.describeCluster();
+      this.admin ??= this.kafka.admin({ retries: 0 });
+      // No topics: the brokers and the controller only (what kafkajs's describeCluster asked).
+      await this.admin.metadata({ topics: [], forceUpdate: true });
       return true;
     })().catch(() => false);
     const ok = await Promise.race([ask, timeout]);
@@ -42,6 +43,6 @@ export class KafkaProbe {
   }
 
   async close(): Promise<void> {
-    await this.admin?.disconnect().catch(() => undefined);
+    await this.admin?.close().catch(() => undefined);
   }
 }

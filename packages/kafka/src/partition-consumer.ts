@@ -8,14 +8,14 @@ type FetchResponse = fetchV17.FetchResponse;
 import { fetchErrorAction, partitionErrors, type FetchErrorAction } from './fetch-errors.js';
 
 /** One partition's fetched records, in offset order, all at or after the requested offset. */
-export interface PartitionBatch {
+export interface PartitionFetch {
   readonly topic: string;
   readonly partition: number;
   /** Offsets of the records (JS numbers: offsets past 2^53 are refused). */
   readonly offsets: readonly number[];
   /** Values of the records (null for tombstones). */
   readonly values: readonly (Buffer | null)[];
-  /** The offset after the last record of this batch. */
+  /** The offset after the last record of this fetch. */
   readonly nextOffset: number;
   /** The partition's high watermark when fetched (lag = highWatermark - nextOffset). */
   readonly highWatermark: number;
@@ -34,13 +34,19 @@ export interface PartitionHandler {
   /** Partitions taken away (a rebalance, or leaving the group). Finish or drop their work. */
   revoked(partitions: readonly number[]): Promise<void>;
   /**
-   * One fetch round: a batch for each partition that had records. Resolve when the next round
+   * One fetch round: a fetch for each partition that had records. Resolve when the next round
    * may be handed over (backpressure); each partition is fetched on from its `nextOffset`
-   * unless the handler called {@link PartitionConsumer.seek}.
+   * unless the answer moves it (`seeks`).
    */
-  records(batches: readonly PartitionBatch[]): Promise<void> | void;
+  records(fetches: readonly PartitionFetch[]): Promise<RoundAnswer | void> | RoundAnswer | void;
   /** Called once per fetch round with nothing fetched for any partition (idle). */
-  idle?(): Promise<void> | void;
+  idle?(): Promise<RoundAnswer | void> | RoundAnswer | void;
+}
+
+/** What a handler says after a round. */
+export interface RoundAnswer {
+  /** Partitions to fetch next from another offset (e.g. back to the last one committed). */
+  readonly seeks?: ReadonlyMap<number, number>;
 }
 
 /** Settings of a {@link PartitionConsumer}; defaults live in `@sigflow/config`. */
@@ -56,7 +62,13 @@ export interface PartitionConsumerOptions {
   readonly rebalanceTimeoutMs: number;
   /** How long the broker may hold a fetch open waiting for records. */
   readonly maxWaitMs: number;
-  readonly maxBytesPerPartition: number;
+  /**
+   * Bytes a fetch round asks of each partition; without it, each owned partition asks an even
+   * share of `maxBytes` (at least {@link MIN_PARTITION_BYTES}), so a round's size stays the same
+   * however many partitions the member owns.
+   */
+  readonly maxBytesPerPartition?: number;
+  /** Bytes of a fetch round's answer. */
   readonly maxBytes: number;
   readonly connectTimeoutMs: number;
   readonly requestTimeoutMs: number;
@@ -65,9 +77,12 @@ export interface PartitionConsumerOptions {
   readonly security?: ConnectionSecurity;
 }
 
+/** The least a partition asks of a fetch when the members' partitions share `maxBytes` (a broker answers at least one whole batch anyway). */
+export const MIN_PARTITION_BYTES = 65_536;
+
 interface PartitionCursor {
   next: number;
-  /** Set by seek while a batch is being handled: the fetch loop resumes here instead. */
+  /** Set by a handler's seek: an answer of a fetch still in flight for the old offset is stale. */
   seekTo: number | null;
   /**
    * Where the partition stood after the last round the handler took: a round that fails after
@@ -215,12 +230,14 @@ export class PartitionConsumer {
     await new Promise<void>((resolve) => this.consumer.close(true, () => resolve()));
   }
 
-  /** Moves a partition's next fetch to `offset` (e.g. back to the last committed one). */
-  seek(partition: number, offset: number): void {
-    const cursor = this.cursors.get(partition);
-    if (!cursor) return;
-    cursor.next = offset;
-    cursor.seekTo = offset;
+  /** Moves partitions' next fetch (a handler's answer): an answer in flight for the old offset is stale. */
+  private seek(seeks: ReadonlyMap<number, number> | undefined): void {
+    for (const [partition, offset] of seeks ?? []) {
+      const cursor = this.cursors.get(partition);
+      if (!cursor) continue;
+      cursor.next = offset;
+      cursor.seekTo = offset;
+    }
   }
 
   /** Commits group offsets (for handlers that keep their offsets in Kafka). */
@@ -269,12 +286,12 @@ export class PartitionConsumer {
           continue;
         }
         const round = await (prefetched ?? this.fetchAll());
-        const batches = await this.advance(round);
+        const fetches = await this.advance(round);
         // The next fetch goes out before this one's records are handled: the broker reads
         // while the handler works. A seek or revocation meanwhile makes its answer stale.
         prefetched = this.running && this.changes.length === 0 ? this.fetchAll() : null;
         prefetched?.catch(() => undefined);
-        await this.handOver(batches);
+        await this.handOver(fetches);
         for (const cursor of this.cursors.values()) cursor.handed = cursor.next;
         failures = 0;
       } catch (err) {
@@ -344,11 +361,11 @@ export class PartitionConsumer {
 
   /**
    * Takes a fetch round's records: per partition whose cursor is still where the request was
-   * made, the batch to hand over, with the cursor moved past it. Errors per partition refresh
+   * made, the fetch to hand over, with the cursor moved past it. Errors per partition refresh
    * metadata, reset an out-of-range cursor, or fail.
    */
-  private async advance(round: FetchRound): Promise<PartitionBatch[]> {
-    const batches: PartitionBatch[] = [];
+  private async advance(round: FetchRound): Promise<PartitionFetch[]> {
+    const fetches: PartitionFetch[] = [];
     let refresh = false;
     for (const { response, requested } of round) {
       for (const topic of response.responses) {
@@ -358,38 +375,29 @@ export class PartitionConsumer {
             refresh ||= await this.onPartitionError(part.partitionIndex, part.errorCode, action);
             continue;
           }
-          const batch = this.batchOf(part, requested.get(part.partitionIndex));
-          if (batch) batches.push(batch);
+          const fetch = this.fetchOf(part, requested.get(part.partitionIndex));
+          if (fetch) fetches.push(fetch);
         }
       }
     }
     if (refresh) await this.refreshMetadata();
-    return batches;
+    return fetches;
   }
 
-  /** Hands a round's batches to the handler at once (it may process partitions together). */
-  private async handOver(batches: readonly PartitionBatch[]): Promise<void> {
-    if (batches.length === 0) {
-      await this.handler.idle?.();
-      return;
-    }
-    await this.handler.records(batches);
-    for (const batch of batches) {
-      const cursor = this.cursors.get(batch.partition);
-      if (cursor && cursor.seekTo !== null) {
-        cursor.next = cursor.seekTo;
-        cursor.seekTo = null;
-      }
-    }
+  /** Hands a round's fetches to the handler at once (it may process partitions together). */
+  private async handOver(fetches: readonly PartitionFetch[]): Promise<void> {
+    const answer = fetches.length === 0 ? await this.handler.idle?.() : await this.handler.records(fetches);
+    this.seek(answer?.seeks);
   }
 
   private async fetchFrom(node: number, partitions: number[]): Promise<{ response: FetchResponse; requested: Map<number, number> }> {
     const requested = new Map<number, number>();
+    const share = this.options.maxBytesPerPartition ?? Math.max(MIN_PARTITION_BYTES, Math.floor(this.options.maxBytes / Math.max(1, this.cursors.size)));
     const request = partitions.map((p) => {
       const cursor = this.cursors.get(p) as PartitionCursor;
       const epoch = this.leaders.get(p)?.epoch ?? -1;
       requested.set(p, cursor.next);
-      return { partition: p, fetchOffset: BigInt(cursor.next), partitionMaxBytes: this.options.maxBytesPerPartition, currentLeaderEpoch: epoch, lastFetchedEpoch: -1 };
+      return { partition: p, fetchOffset: BigInt(cursor.next), partitionMaxBytes: share, currentLeaderEpoch: epoch, lastFetchedEpoch: -1 };
     });
     try {
       const response = await this.consumer.fetch({
@@ -421,8 +429,8 @@ export class PartitionConsumer {
     return true;
   }
 
-  /** One partition's records of a fetch answer as a batch, moving its cursor; null when none or stale. */
-  private batchOf(part: FetchResponse['responses'][number]['partitions'][number], requested: number | undefined): PartitionBatch | null {
+  /** One partition's records of a fetch answer, moving its cursor; null when none or stale. */
+  private fetchOf(part: FetchResponse['responses'][number]['partitions'][number], requested: number | undefined): PartitionFetch | null {
     const cursor = this.cursors.get(part.partitionIndex);
     // A seek since the request was sent makes its answer stale.
     if (!cursor || requested === undefined || cursor.next !== requested) return null;

@@ -1,10 +1,9 @@
-import kafkajs, { type Admin, type Kafka } from 'kafkajs';
+import { ConfigResourceTypes, ConfigSources, type Admin } from '@platformatic/kafka';
 import type { KafkaConfig } from '@sigflow/config';
 import type { Topics } from '@sigflow/events';
+import type { KafkaClient } from './client.js';
 import { TopicLayoutError } from './errors.js';
-
-// kafkajs is CommonJS: Node's ESM loader finds this export only on the default object.
-const { ConfigResourceTypes } = kafkajs;
+import { partitionOffsets } from './topic-offsets.js';
 
 export interface TopicLayout {
   /** Partitions of the events topic (the unit of parallelism). */
@@ -21,13 +20,17 @@ export interface TopicLayout {
   readonly minInsyncReplicas?: number | null;
 }
 
+/** Whether `err` (or one of the errors it gathers) is Kafka's error `id`, e.g. `TOPIC_ALREADY_EXISTS`. */
+function isKafkaError(err: unknown, id: string): boolean {
+  return (err as { findBy?: (property: string, value: unknown) => unknown }).findBy?.('apiId', id) != null;
+}
+
 /** A topic's config overrides (set on the topic itself, not inherited), by name. */
 async function topicOverrides(admin: Admin, topic: string): Promise<Map<string, string>> {
-  const described = await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }], includeSynonyms: false });
+  const [described] = await admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic }], includeSynonyms: false });
   const overrides = new Map<string, string>();
-  for (const entry of described.resources[0]?.configEntries ?? []) {
-    // configSource 1 = DYNAMIC_TOPIC_CONFIG: set on this topic.
-    if (!entry.isDefault && entry.configSource === 1 && entry.configValue !== null) overrides.set(entry.configName, entry.configValue);
+  for (const entry of described?.configs ?? []) {
+    if (entry.configSource === ConfigSources.TOPIC_CONFIG && entry.value != null) overrides.set(entry.name, entry.value);
   }
   return overrides;
 }
@@ -45,7 +48,7 @@ async function alignRetention(admin: Admin, topics: readonly string[], retention
     overrides.set('retention.ms', String(retentionMs));
     await admin.alterConfigs({
       validateOnly: false,
-      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [...overrides].map(([name, value]) => ({ name, value })) }],
+      resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configs: [...overrides].map(([name, value]) => ({ name, value })) }],
     });
     altered.push(topic);
   }
@@ -62,17 +65,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * error until they lead, so offsets read from every partition mean the topics are writable.
  */
 async function leadersReady(admin: Admin, topics: readonly string[]): Promise<boolean> {
-  const meta = await admin.fetchTopicMetadata({ topics: [...topics] });
-  if (!meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return false;
-  for (const topic of topics) await admin.fetchTopicOffsets(topic);
+  const metadata = await admin.metadata({ topics: [...topics], forceUpdate: true });
+  const described = topics.map((t) => metadata.topics.get(t));
+  if (!described.every((t) => t !== undefined && t.partitionsCount > 0 && t.partitions.every((p) => p.leader >= 0))) return false;
+  for (const topic of topics) await partitionOffsets(admin, topic, 'latest');
   return true;
 }
 
 /**
  * Waits until every partition of new topics has a leader that leads ({@link leadersReady}). On
  * several brokers the one asked may not know a topic the controller just created
- * (UNKNOWN_TOPIC_OR_PARTITION, which kafkajs's own wait does not retry): that answer is waited
- * out too.
+ * (UNKNOWN_TOPIC_OR_PARTITION): that answer is waited out too.
  */
 async function waitForLeaders(admin: Admin, topics: readonly string[], timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -87,31 +90,41 @@ async function waitForLeaders(admin: Admin, topics: readonly string[], timeoutMs
   }
 }
 
-/** A topic's metadata, asked again while a broker does not know the topic yet (see above). */
-async function topicMetadata(admin: Admin, topic: string, timeoutMs = 30_000): ReturnType<Admin['fetchTopicMetadata']> {
+/** A topic's partition count, asked again while a broker does not know the topic yet (see above). */
+async function partitionCount(admin: Admin, topic: string, timeoutMs = 30_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      return await admin.fetchTopicMetadata({ topics: [topic] });
+      const metadata = await admin.metadata({ topics: [topic], forceUpdate: true });
+      return metadata.topics.get(topic)?.partitionsCount ?? 0;
     } catch (err) {
-      if (Date.now() > deadline || (err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+      // The client names a topic the broker does not know "Unknown topic <name>." (a UserError).
+      if (Date.now() > deadline || !(isKafkaError(err, 'UNKNOWN_TOPIC_OR_PARTITION') || /^Unknown topic /.test((err as Error).message))) throw err;
     }
     await sleep(100);
   }
 }
 
+/** Creates one topic; another process creating it at the same moment is no error. */
+async function createTopic(admin: Admin, topic: string, partitions: number, replicas: number, configs: readonly { name: string; value: string }[]): Promise<void> {
+  try {
+    await admin.createTopics({ topics: [topic], partitions, replicas, configs: [...configs] });
+  } catch (err) {
+    if (!isKafkaError(err, 'TOPIC_ALREADY_EXISTS')) throw err;
+  }
+}
+
 /**
  * Creates the platform's topics if they do not exist, with `retention.ms` when the layout gives
- * one; existing topics keep their partitions and get that retention if theirs differs, so
+ * one (the ops topic is compacted instead, without a time limit); existing topics keep their
+ * partitions and get that retention if theirs differs, so
  * calling it again is harmless. Throws {@link TopicLayoutError} when the events topic exists
  * with another partition count than configured: the speed layer places each user's keys by
  * partition, and readers find them by the configured count. Returns the existing topics whose
  * retention it changed.
  */
-export async function ensureTopics(kafka: Kafka, topics: Topics, layout: TopicLayout): Promise<string[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
+export function ensureTopics(kafka: KafkaClient, topics: Topics, layout: TopicLayout): Promise<string[]> {
+  return kafka.withAdmin(async (admin) => {
     const existing = new Set(await admin.listTopics());
     const all = [
       { topic: topics.events, numPartitions: layout.eventPartitions },
@@ -123,51 +136,40 @@ export async function ensureTopics(kafka: Kafka, topics: Topics, layout: TopicLa
       ...(layout.retentionMs === undefined ? [] : [{ name: 'retention.ms', value: String(layout.retentionMs) }]),
       ...(layout.minInsyncReplicas === undefined || layout.minInsyncReplicas === null ? [] : [{ name: 'min.insync.replicas', value: String(layout.minInsyncReplicas) }]),
     ];
-    const wanted = all.filter((t) => !existing.has(t.topic));
+    // The ops topic: compacted (the latest record of each key stays), no time limit.
+    const ops = { topic: topics.ops, numPartitions: 1 };
+    const opsEntries = [{ name: 'cleanup.policy', value: 'compact' }, ...configEntries.filter((e) => e.name !== 'retention.ms')];
+    const wanted = [...all, ops].filter((t) => !existing.has(t.topic));
     if (wanted.length > 0) {
-      await admin.createTopics({
-        topics: wanted.map((t) => ({ ...t, replicationFactor: layout.replicationFactor ?? 1, configEntries })),
-        waitForLeaders: false,
-      });
+      await Promise.all(wanted.map((t) => createTopic(admin, t.topic, t.numPartitions, layout.replicationFactor ?? 1, t === ops ? opsEntries : configEntries)));
       await waitForLeaders(admin, wanted.map((t) => t.topic));
     }
-    const [events] = (await topicMetadata(admin, topics.events)).topics;
-    const partitions = events?.partitions.length ?? 0;
+    const partitions = await partitionCount(admin, topics.events);
     if (partitions !== layout.eventPartitions) throw new TopicLayoutError(topics.events, partitions, layout.eventPartitions);
     if (layout.retentionMs === undefined) return [];
     return await alignRetention(admin, all.filter((t) => existing.has(t.topic)).map((t) => t.topic), layout.retentionMs);
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }
 
 /** The `retention.ms` a topic has (its override, else the broker's default as Kafka reports it). */
-export async function topicRetentionMs(kafka: Kafka, topic: string): Promise<number | null> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const described = await admin.describeConfigs({
-      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['retention.ms'] }],
+export function topicRetentionMs(kafka: KafkaClient, topic: string): Promise<number | null> {
+  return kafka.withAdmin(async (admin) => {
+    const [described] = await admin.describeConfigs({
+      resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configurationKeys: ['retention.ms'] }],
       includeSynonyms: false,
     });
-    const value = described.resources[0]?.configEntries.find((e) => e.configName === 'retention.ms')?.configValue;
+    const value = described?.configs.find((e) => e.name === 'retention.ms')?.value;
     return value === undefined || value === null ? null : Number(value);
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }
 
 /** Deletes topics (tests clean up their prefixed topics with it). */
-export async function deleteTopics(kafka: Kafka, names: string[]): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
+export function deleteTopics(kafka: KafkaClient, names: string[]): Promise<void> {
+  return kafka.withAdmin(async (admin) => {
     const existing = new Set(await admin.listTopics());
     const present = names.filter((n) => existing.has(n));
     if (present.length > 0) await admin.deleteTopics({ topics: present });
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }
 
 /** The layout the configuration asks for: partitions, replication and retention of the platform's topics. */

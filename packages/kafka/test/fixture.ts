@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
+import { Producer } from '@platformatic/kafka';
 import { loadConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
-import { createKafka } from '../src/index.js';
+import { createKafka, type KafkaClient } from '../src/index.js';
 import type { PartitionConsumerOptions } from '../src/partition-consumer.js';
 
 /** Configuration, a client and topic names with a prefix of their own, for one suite. */
@@ -40,19 +40,24 @@ export async function topicWithMessages(
   messages: readonly { value: string; partition: number }[],
   cleanup: (() => Promise<void>)[],
 ): Promise<{ brokers: string[]; topic: string }> {
-  const { config, topics } = suiteKafka(name);
+  const { config, kafka, topics } = suiteKafka(name);
   const topic = topics.events;
-  const kafka = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  await admin.createTopics({ topics: [topic], partitions });
   cleanup.push(async () => {
     await admin.deleteTopics({ topics: [topic] });
-    await admin.disconnect();
+    await admin.close();
   });
-  const producer = kafka.producer();
-  await producer.connect();
-  await producer.send({ topic, messages: [...messages] });
-  await producer.disconnect();
+  await producePlaced(kafka, topic, messages);
   return { brokers: config.kafka.brokers, topic };
+}
+
+/** Produces `messages` (value and partition each) to `topic`, retrying while its new partitions get their leaders. */
+export async function producePlaced(kafka: KafkaClient, topic: string, messages: readonly { value: string; partition: number }[]): Promise<void> {
+  const producer = new Producer(kafka.options({ retries: 20 }));
+  try {
+    await producer.send({ messages: messages.map((m) => ({ topic, value: Buffer.from(m.value), partition: m.partition })) });
+  } finally {
+    await producer.close();
+  }
 }

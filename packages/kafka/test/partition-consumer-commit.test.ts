@@ -1,6 +1,6 @@
 import { waitForTrue } from '@sigflow/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PartitionConsumer, type PartitionBatch } from '../src/partition-consumer.js';
+import { PartitionConsumer, type PartitionFetch } from '../src/partition-consumer.js';
 import { testConsumerOptions, topicWithMessages } from './fixture.js';
 
 /** A fetch's wait for records, long enough that a commit queued behind it shows. */
@@ -26,7 +26,7 @@ describe('PartitionConsumer commits while a fetch waits for records', () => {
       {
         assigned: async () => new Map(),
         revoked: async () => undefined,
-        records: (batches: readonly PartitionBatch[]) => {
+        records: (batches: readonly PartitionFetch[]) => {
           for (const b of batches) next.set(b.partition, b.nextOffset);
         },
       },

@@ -1,13 +1,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { loadConfig } from '@sigflow/config';
 import { waitForTrue } from '@sigflow/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startKafkaBroker, stopKafkaBroker } from '../../../infra/kafka/broker.mjs';
 import { freePort } from '../../../infra/lib/process.mjs';
-import { PartitionConsumer, type PartitionBatch } from '../src/partition-consumer.js';
-import { testConsumerOptions } from './fixture.js';
+import { PartitionConsumer, type PartitionFetch } from '../src/partition-consumer.js';
+import { createKafka } from '../src/index.js';
+import { producePlaced, testConsumerOptions } from './fixture.js';
 
 // A service may start before its broker answers, or beside a fresh broker whose group
 // coordinator does not exist yet (`__consumer_offsets` is created by the first join): the
@@ -32,7 +33,7 @@ describe('PartitionConsumer start', () => {
         {
           assigned: async () => new Map(),
           revoked: async () => undefined,
-          records: (batches: readonly PartitionBatch[]) => {
+          records: (batches: readonly PartitionFetch[]) => {
             for (const b of batches) for (const v of b.values) received.push(String(v));
           },
         },
@@ -44,21 +45,15 @@ describe('PartitionConsumer start', () => {
       expect(early).toBe('waiting');
 
       await startKafkaBroker({ dir, port, controllerPort, heap: '256m', log: () => undefined });
-      const kafka = new Kafka({ brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING });
-      const admin = kafka.admin();
-      await admin.connect();
-      await admin.createTopics({ topics: [{ topic: 'late.v1', numPartitions: 2 }] });
-      await admin.disconnect();
+      const kafka = createKafka(loadConfig({ SIGFLOW_KAFKA_BROKERS: `127.0.0.1:${port}` }).kafka);
+      await kafka.withAdmin((admin) => admin.createTopics({ topics: ['late.v1'], partitions: 2 }));
       await started;
       expect(consumer.inGroup).toBe(true);
       // The fetch loop takes the assignment over (both partitions: the only member).
       await waitForTrue('both partitions taken over', () => consumer.partitions.length === 2, 20_000, 100);
       expect(consumer.partitions).toEqual([0, 1]);
 
-      const producer = kafka.producer();
-      await producer.connect();
-      await producer.send({ topic: 'late.v1', messages: [{ value: 'a', partition: 0 }, { value: 'b', partition: 1 }] });
-      await producer.disconnect();
+      await producePlaced(kafka, 'late.v1', [{ value: 'a', partition: 0 }, { value: 'b', partition: 1 }]);
       await waitForTrue('both records handed over', () => received.length >= 2, 20_000, 100);
       expect(received.sort()).toEqual(['a', 'b']);
     }, 120_000);

@@ -1,9 +1,8 @@
+import { channels, type Channel } from './channels.js';
 import { Prng } from './prng.js';
 import { PricingDraws, type AdPricing } from './pricing.js';
 
-/** The marketing channels of the catalogue. */
-export const channels = ['search', 'social', 'display', 'video', 'email', 'affiliate'] as const;
-export type Channel = (typeof channels)[number];
+export { channels, type Channel };
 
 /** One ad of a campaign. */
 export interface Ad {

@@ -28,14 +28,8 @@ async function prepareKafka(settings: CliSettings, config: SigflowConfig): Promi
   const topics = topicsFor(config.kafka.topicPrefix);
   const partitions = settings.generator.partitions ?? config.kafka.eventPartitions;
   await ensureTopics(kafka, topics, { ...configuredTopicLayout(config.kafka, config.limits.retentionMs), eventPartitions: partitions });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const meta = await admin.fetchTopicMetadata({ topics: [topics.events] });
-    return { topic: topics.events, partitions: meta.topics[0]?.partitions.length ?? partitions };
-  } finally {
-    await admin.disconnect();
-  }
+  const meta = await kafka.withAdmin((admin) => admin.metadata({ topics: [topics.events], forceUpdate: true }));
+  return { topic: topics.events, partitions: meta.topics.get(topics.events)?.partitionsCount ?? partitions };
 }
 
 function startLine(stream: EventStream, rate: number, target: string): string {

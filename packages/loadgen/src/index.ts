@@ -30,3 +30,5 @@ export { NullSink } from './sinks/null-sink.js';
 export { runGenerator } from './run-generator.js';
 export type { RunGeneratorOptions, RunStats, Progress } from './run-generator.js';
 export { browserUserAgents, botUserAgents } from './user-agents.js';
+export { runShoppers } from './shoppers.js';
+export type { ShoppersOptions } from './shoppers.js';

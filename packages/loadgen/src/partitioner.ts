@@ -1,7 +1,7 @@
 import { partitionOf } from '@sigflow/kafka';
 
 /**
- * The Kafka partition of a key, as kafkajs's default (Java-compatible murmur2) partitioner
+ * The Kafka partition of a key, as the Java-compatible murmur2 partitioner of the producers
  * picks it: the same answer as `partitionOf` from `@sigflow/kafka`, without its per-call
  * allocations (the generator asks once per user). Non-ASCII keys go to `partitionOf`.
  */

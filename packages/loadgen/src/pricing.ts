@@ -1,4 +1,4 @@
-import type { Channel } from './catalogue.js';
+import type { Channel } from './channels.js';
 import { Prng } from './prng.js';
 
 /** How an ad is bought: per thousand impressions (CPM) or per click (CPC). */

@@ -46,7 +46,7 @@ describe('generateEvents', () => {
     );
   });
 
-  it('keys events by user, on the partition kafkajs picks for that key', () => {
+  it('keys events by user, on the partition the producers (Java-compatible) partitioner picks for that key', () => {
     for (const ev of collect({ seed: 4, events: 5_000, span: HOUR, floods: 0.2 })) {
       expect(ev.key).toBe(ev.event.user_id);
       expect(ev.partition).toBe(partitionOf(ev.event.user_id, 4));

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Kafka } from 'kafkajs';
 import { loadConfig } from '@sigflow/config';
 import { decodeEvent, topicsFor } from '@sigflow/events';
-import { createKafka, deleteTopics, ensureTopics, partitionOf, readTopicMessages } from '@sigflow/kafka';
+import { createKafka, deleteTopics, ensureTopics, KafkaProbe, partitionOf, readTopicMessages, type KafkaClient } from '@sigflow/kafka';
 import { generateEvents } from '../src/generate-events.js';
 import type { GeneratedEvent } from '../src/generated-event.js';
 import { runGenerator } from '../src/run-generator.js';
@@ -14,7 +13,7 @@ import { HOUR, allKnobs, rules, start } from './helpers.js';
 const config = loadConfig();
 const runId = randomUUID().slice(0, 8);
 const created: string[] = [];
-let kafka: Kafka;
+let kafka: KafkaClient;
 
 interface Consumed {
   partition: number;
@@ -54,13 +53,10 @@ function countBy<T>(items: readonly T[], key: (item: T) => string | number): Rec
 
 beforeAll(async () => {
   kafka = createKafka(config.kafka, { clientId: `t-loadgen-${runId}`, retries: 2 });
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-  } catch (err) {
-    throw new Error(`Kafka is not reachable at ${config.kafka.brokers.join(',')} (start it with node infra/up.mjs): ${(err as Error).message}`);
-  }
-  await admin.disconnect();
+  const probe = new KafkaProbe(kafka, 5_000);
+  const reachable = await probe.reachable();
+  await probe.close();
+  if (!reachable) throw new Error(`Kafka is not reachable at ${config.kafka.brokers.join(',')} (start it with node infra/up.mjs)`);
 });
 
 afterAll(async () => {

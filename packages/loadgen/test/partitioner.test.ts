@@ -4,7 +4,7 @@ import { keyPartition } from '../src/partitioner.js';
 import { Prng } from '../src/prng.js';
 
 describe('keyPartition', () => {
-  it('agrees with partitionOf (kafkajs default partitioner) on many keys and partition counts', () => {
+  it('agrees with partitionOf (the Java-compatible default partitioner of Kafka) on many keys and partition counts', () => {
     const rng = new Prng(1);
     for (let i = 0; i < 20_000; i++) {
       const key = `u${rng.int(0, 1e9).toString(36)}-${'xyz'.slice(0, i % 4)}${i}`;

@@ -7,3 +7,5 @@ export { onShutdown } from './shutdown.js';
 export { ServerCluster, serveAsClusterWorker } from './server-cluster.js';
 export type { ServerClusterOptions } from './server-cluster.js';
 export { clusterMetricsText } from './cluster-metrics.js';
+export { reportRuntimeSettings, runtimeSettings } from './runtime-settings.js';
+export type { RuntimeSettings } from './runtime-settings.js';

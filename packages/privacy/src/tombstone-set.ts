@@ -1,4 +1,5 @@
-import { type RedisClient, readTombstones, type StoreKeys } from '@sigflow/store';
+import type { RedisClient, StoreKeys } from '@sigflow/store';
+import { readTombstones } from '@sigflow/store/ops';
 import { tombstoneHash } from './tombstone-hash.js';
 
 /** Verdicts remembered per user id before the memo starts over (bounds memory). */
@@ -57,6 +58,15 @@ export class TombstoneSet {
       this.since = Math.max(this.since, at);
     }
     return added;
+  }
+
+  /**
+   * Reads every tombstone again, from the oldest: after a store restored from the ops topic,
+   * whose tombstones keep the times they were recorded at (older than the last one read).
+   */
+  reload(): Promise<number> {
+    this.since = 0;
+    return this.refresh();
   }
 
   /** Refreshes every `intervalMs` (errors go to `onError`; the set keeps what it knew). */

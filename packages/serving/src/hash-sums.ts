@@ -1,4 +1,5 @@
-import { FIELD_SEPARATOR, fieldParts, forEachField, type HashReply } from '@sigflow/store';
+import { FIELD_SEPARATOR, fieldParts } from '@sigflow/store';
+import { forEachField, type HashReply } from '@sigflow/store/views';
 import { emptyMetricTotals, metricByField, type MetricTotals } from './metric-fields.js';
 
 /** Totals of one campaign-hour metrics hash (every window and ad of the hour). */

@@ -1,4 +1,6 @@
-import { FIELD_SEPARATOR, fieldParts, forEachField, HOUR_MS, type TimeRange, type WindowedHashes } from '@sigflow/store';
+import { HOUR_MS } from '@sigflow/core';
+import { FIELD_SEPARATOR, fieldParts } from '@sigflow/store';
+import { forEachField, type HourLayersOf, type TimeRange, type WindowedHashes } from '@sigflow/store/views';
 
 /**
  * The serving merge rule (DESIGN.md "Serving merge rule") as pure functions over the raw hash
@@ -25,6 +27,18 @@ export const DAY_MS = 86_400_000;
 /** The source of one window under the merge rule; no watermark (batch never ran) = speed. */
 export function windowSource(windowStart: number, windowMs: number, watermark: number | null): ViewSource {
   return watermark !== null && windowStart + windowMs <= watermark ? 'batch' : 'speed';
+}
+
+/**
+ * Which layers the windows starting in an hour need under {@link windowSource}, for the store's
+ * readers (`readWindowedView`), which read only those hashes: the speed layer's when the hour's
+ * last window is speed's, the batch layer's when its first window is batch's.
+ */
+export function hourLayers(windowMs: number): HourLayersOf {
+  return (hour, watermark) => ({
+    speed: windowSource(Math.floor((hour + HOUR_MS - 1) / windowMs) * windowMs, windowMs, watermark) === 'speed',
+    batch: windowSource(Math.floor(hour / windowMs) * windowMs, windowMs, watermark) === 'batch',
+  });
 }
 
 /** One field of a windowed hash, chosen by the merge rule. */

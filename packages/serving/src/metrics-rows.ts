@@ -1,5 +1,6 @@
 import { clickThroughRate } from '@sigflow/core';
-import { FIELD_SEPARATOR, type WindowedHashes } from '@sigflow/store';
+import { FIELD_SEPARATOR } from '@sigflow/store';
+import type { WindowedHashes } from '@sigflow/store/views';
 import { bucketOf, bucketSource, bucketStartOf, forEachMergedField, type MergeOptions, type RowSource } from './merge-rule.js';
 import { emptyMetricTotals, metricByField, type MetricTotals } from './metric-fields.js';
 

@@ -1,4 +1,5 @@
-import { forEachField, HOUR_MS, isEmptyHash, type LayerHashes, type ReconciliationData } from '@sigflow/store';
+import { parseCause, HOUR_MS } from '@sigflow/core';
+import { forEachField, isEmptyHash, type LayerHashes, type ReconciliationData } from '@sigflow/store/views';
 import { causesByCampaign, sumAttributionByCampaign, sumMetricsHash, type AttributedTotals } from './hash-sums.js';
 
 /**
@@ -41,6 +42,12 @@ export interface ReconciliationCauses {
   readonly duplicates: { readonly speed: number; readonly batch: number | null };
   /** Invalid touchpoints by reason, as each layer classified them. */
   readonly invalid: { readonly speed: Record<string, number>; readonly batch: Record<string, number> | null };
+  /**
+   * User signals of the hour the batch layer rewrote when it computed it, by what changed:
+   * `verdict` (validity or reason), `late` (the speed layer had kept the event out as late),
+   * `duplicate` (a copy beyond the dedupe horizon, dropped). Null without batch.
+   */
+  readonly signalsCorrected: Record<string, number> | null;
   /** Any other cause a layer recorded, as `layer:cause`. */
   readonly other: Record<string, number>;
   /** The named causes that explain a difference, one entry per cause whose counts differ (empty without batch). */
@@ -55,13 +62,16 @@ export interface ReconciliationCauses {
  *   in the order partitions reach it (exact when one instance owns every partition of the IP's
  *   clicks), batch by event time over all partitions;
  * - `invalid_reclassified`: other invalid reasons (an orphan whose impression came late, a newer
- *   isbot list in the batch version).
+ *   isbot list in the batch version);
+ * - `signals_corrected`: user signals the batch layer rewrote with its verdict (`reason`: what
+ *   changed, as in {@link ReconciliationCauses.signalsCorrected}); `speed` counts the signals
+ *   that carried the speed layer's verdict, `batch` is 0 (none carries it any more).
  */
-export type NamedCauseName = 'late_events' | 'duplicates_beyond_dedupe_horizon' | 'ip_flood_arrival_order' | 'invalid_reclassified';
+export type NamedCauseName = 'late_events' | 'duplicates_beyond_dedupe_horizon' | 'ip_flood_arrival_order' | 'invalid_reclassified' | 'signals_corrected';
 
 export interface NamedCause {
   readonly cause: NamedCauseName;
-  /** The invalid reason, for `invalid_reclassified`. */
+  /** The invalid reason, for `invalid_reclassified`; what changed, for `signals_corrected`. */
   readonly reason?: string;
   readonly speed: number;
   readonly batch: number;
@@ -76,24 +86,30 @@ export function reconciliationCauses(speed: Map<string, number> | undefined, bat
   const invalidSpeed: Record<string, number> = {};
   const invalidBatch: Record<string, number> = {};
   const other: Record<string, number> = {};
+  const signalsCorrected: Record<string, number> = {};
   let dupSpeed = 0;
   let dupBatch = 0;
-  for (const [cause, n] of speed ?? []) {
-    if (cause.startsWith('late_')) add(late, cause.slice(5), n);
-    else if (cause === 'duplicates') dupSpeed += n;
-    else if (cause.startsWith('invalid:')) add(invalidSpeed, cause.slice(8), n);
-    else other[`speed:${cause}`] = n;
+  for (const [name, n] of speed ?? []) {
+    const cause = parseCause(name);
+    if (cause.kind === 'late') add(late, cause.eventType, n);
+    else if (cause.kind === 'duplicates') dupSpeed += n;
+    else if (cause.kind === 'invalid') add(invalidSpeed, cause.reason, n);
+    else other[`speed:${name}`] = n;
   }
-  for (const [cause, n] of batch ?? []) {
-    if (cause === 'duplicates') dupBatch += n;
-    else if (cause.startsWith('invalid:')) add(invalidBatch, cause.slice(8), n);
-    else other[`batch:${cause}`] = n;
+  for (const [name, n] of batch ?? []) {
+    const cause = parseCause(name);
+    if (cause.kind === 'duplicates') dupBatch += n;
+    else if (cause.kind === 'invalid') add(invalidBatch, cause.reason, n);
+    else if (cause.kind === 'signals_corrected') add(signalsCorrected, cause.what, n);
+    else other[`batch:${name}`] = n;
   }
   const named = batchComputed ? namedCauses(late, { speed: dupSpeed, batch: dupBatch }, invalidSpeed, invalidBatch) : [];
+  if (batchComputed) for (const [what, n] of Object.entries(signalsCorrected).sort()) named.push({ cause: 'signals_corrected', reason: what, speed: n, batch: 0 });
   return {
     late,
     duplicates: { speed: dupSpeed, batch: batchComputed ? dupBatch : null },
     invalid: { speed: invalidSpeed, batch: batchComputed ? invalidBatch : null },
+    signalsCorrected: batchComputed ? signalsCorrected : null,
     other,
     named,
   };

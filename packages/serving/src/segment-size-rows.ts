@@ -1,4 +1,4 @@
-import type { SegmentSizeWindow } from '@sigflow/store';
+import type { SegmentSizeWindow } from '@sigflow/store/segments-alerts';
 import { bucketOf, type Granularity, type RowSource } from './merge-rule.js';
 
 /** A segment's size over one bucket: members at its end, entries and exits in it. */

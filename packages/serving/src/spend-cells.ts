@@ -1,5 +1,6 @@
 import type { RevenueCell, SpendCell } from '@sigflow/core';
-import { FIELD_SEPARATOR, forEachField, spendFields, type HashReply } from '@sigflow/store';
+import { FIELD_SEPARATOR, spendFields } from '@sigflow/store';
+import { forEachField, type HashReply } from '@sigflow/store/views';
 
 type SpendName = keyof typeof spendFields;
 const spendByField = new Map<string, SpendName>((Object.entries(spendFields) as [SpendName, string][]).map(([name, f]) => [f, name]));

@@ -1,4 +1,5 @@
-import { FIELD_SEPARATOR, spendFields, type WindowedHashes } from '@sigflow/store';
+import { FIELD_SEPARATOR, spendFields } from '@sigflow/store';
+import type { WindowedHashes } from '@sigflow/store/views';
 import { bucketOf, bucketSource, bucketStartOf, forEachMergedField, type MergeOptions, type RowSource } from './merge-rule.js';
 
 /** A campaign's spend in one channel and bucket, under the merge rule. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { field, hoursOf, type WindowedHashes } from '@sigflow/store';
-import { attributionRowsOf, bucketSource, heatmapOf, mergedCells, metricsRows, windowSource } from '../src/index.js';
+import { field } from '@sigflow/store';
+import { hoursOf, type WindowedHashes } from '@sigflow/store/views';
+import { attributionRowsOf, bucketSource, heatmapOf, hourLayers, mergedCells, metricsRows, windowSource } from '../src/index.js';
 import { H0, HOUR, MIN, metricsHash } from './helpers.js';
 
 describe('merge rule (pure)', () => {
@@ -9,6 +10,19 @@ describe('merge rule (pure)', () => {
     expect(windowSource(H0 + 29 * MIN, MIN, W)).toBe('batch'); // ends at W
     expect(windowSource(H0 + 30 * MIN, MIN, W)).toBe('speed'); // ends after W
     expect(windowSource(H0, MIN, null)).toBe('speed'); // no batch run yet
+  });
+
+  it("an hour's reads: the layers of its first and last windows, for 1-minute and 7-minute windows", () => {
+    const minutes = hourLayers(MIN);
+    expect(minutes(H0, null)).toEqual({ speed: true, batch: false });
+    expect(minutes(H0, H0 + 30 * MIN)).toEqual({ speed: true, batch: true });
+    expect(minutes(H0, H0 + HOUR)).toEqual({ speed: false, batch: true });
+    expect(minutes(H0, H0 + MIN - 1)).toEqual({ speed: true, batch: false });
+    // 7-minute windows from the epoch: H0's last window starts in it and ends in the next hour.
+    const sevens = hourLayers(7 * MIN);
+    const lastStart = Math.floor((H0 + HOUR - 1) / (7 * MIN)) * 7 * MIN;
+    expect(sevens(H0, lastStart + 7 * MIN)).toEqual({ speed: false, batch: true });
+    expect(sevens(H0, lastStart + 7 * MIN - 1)).toEqual({ speed: true, batch: true });
   });
 
   it('bucket sources: all batch, all speed, mixed; the range clips the bucket', () => {

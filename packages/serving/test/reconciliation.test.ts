@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { field, type LayerHashes } from '@sigflow/store';
+import { field } from '@sigflow/store';
+import type { LayerHashes } from '@sigflow/store/views';
 import { compareCampaigns, compareValues, layersDiffer, reconciliationRows } from '../src/index.js';
 import { H0, HOUR, MIN, metricsHash } from './helpers.js';
 
@@ -12,7 +13,8 @@ describe('reconciliation', () => {
       speedMetrics: new Map([['c1', { [field(w, 'a1', 'impressions')]: '2', [field(w, 'a1', 'clicks')]: '2' }]]),
       batchMetrics: new Map([['c1', { [field(w, 'a1', 'impressions')]: '3', [field(w, 'a1', 'clicks')]: '2', [field(w, 'a1', 'invalid_clicks')]: '1' }]]),
       speedQuality: { [field('c1', 'late_impression')]: '1' },
-      batchQuality: { [field('c1', 'invalid:flood')]: '1' },
+      // The flooded click's signal and the late impression's, rewritten by the batch layer.
+      batchQuality: { [field('c1', 'invalid:flood')]: '1', [field('c1', 'signals_corrected:verdict')]: '1', [field('c1', 'signals_corrected:late')]: '1' },
       speedAttribution: { [field(w, 'c1', 'search', 'c')]: '1', [field(w, 'c1', 'search', 'r')]: '10' },
       batchAttribution: { [field(w, 'c1', 'search', 'c')]: '2', [field(w, 'c1', 'search', 'r')]: '15' },
     };
@@ -30,10 +32,13 @@ describe('reconciliation', () => {
           late: { impression: 1 },
           duplicates: { speed: 0, batch: 0 },
           invalid: { speed: {}, batch: { flood: 1 } },
+          signalsCorrected: { verdict: 1, late: 1 },
           other: {},
           named: [
             { cause: 'late_events', speed: 1, batch: 0 },
             { cause: 'ip_flood_arrival_order', speed: 0, batch: 1 },
+            { cause: 'signals_corrected', reason: 'late', speed: 1, batch: 0 },
+            { cause: 'signals_corrected', reason: 'verdict', speed: 1, batch: 0 },
           ],
         },
       });
@@ -107,6 +112,7 @@ describe('reconciliation', () => {
         late: { impression: 3 },
         duplicates: { speed: 1, batch: 4 },
         invalid: { speed: { bot: 2 }, batch: { bot: 2 } },
+        signalsCorrected: {},
         other: {},
         named: [
           { cause: 'late_events', speed: 3, batch: 0 },

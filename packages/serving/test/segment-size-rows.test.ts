@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SegmentSizeWindow } from '@sigflow/store';
+import type { SegmentSizeWindow } from '@sigflow/store/segments-alerts';
 import { segmentSizeRows } from '../src/index.js';
 
 const M = 60_000;

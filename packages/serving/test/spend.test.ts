@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { field, type WindowedHashes } from '@sigflow/store';
+import { field } from '@sigflow/store';
+import type { WindowedHashes } from '@sigflow/store/views';
 import { revenueCellsOf, spendCellsOf, spendRows } from '../src/index.js';
 import { H0, HOUR, MIN } from './helpers.js';
 

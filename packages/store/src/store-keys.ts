@@ -59,6 +59,14 @@ export class StoreKeys {
   seenEvents(partition: number, hourStart: number): string {
     return this.speedKey(partition, 'seen', hourStart);
   }
+  /**
+   * STRING of the event ids (JSON strings, one a line) whose signals the speed layer appended
+   * with a verdict the batch layer must review: invalid, late, or not checked for copies (older
+   * than the dedupe horizon). Per partition and hour of event time; lives as long as signals do.
+   */
+  signalReviews(partition: number, hourStart: number): string {
+    return this.speedKey(partition, 'signal-reviews', hourStart);
+  }
 
   /**
    * STRING of 8-byte user id hashes: the users whose signals or snapshot TTL a commit of the
@@ -116,6 +124,13 @@ export class StoreKeys {
    */
   speedPageActivity(partition: number, pageId: string, hourStart: number): string {
     return this.speedKey(partition, 'activity', `${pageId}:${hourStart}`);
+  }
+  /**
+   * HASH of one hour of one partition's custom events: `${windowStart}\t${name}\t${outcome}` ->
+   * count, outcome `valid` or `invalid:<reason>` (core's `EventCount`).
+   */
+  speedEventCounts(partition: number, hourStart: number): string {
+    return this.speedKey(partition, 'event-counts', hourStart);
   }
   /** HASH page id -> the URL its latest page view reported (`attrs.url`), one partition's: the heatmap shows that page. */
   pageUrls(partition: number): string {
@@ -186,6 +201,10 @@ export class StoreKeys {
   /** HASH like {@link speedPageActivity}, one version. */
   batchPageActivity(pageId: string, hourStart: number, version: string): string {
     return this.k('batch', 'activity', pageId, hourStart, version);
+  }
+  /** HASH like {@link speedEventCounts}, one version. */
+  batchEventCounts(hourStart: number, version: string): string {
+    return this.k('batch', 'event-counts', hourStart, version);
   }
   /** HASH `${campaignId}\t${cause}` -> count, one hour of one version: duplicates, invalid:<reason>. */
   batchQuality(hourStart: number, version: string): string {
@@ -304,6 +323,19 @@ export class StoreKeys {
     return this.k('privacy', 'tombstones');
   }
 
+  /**
+   * HASH `id` (random, written once per store), `layout` (the key layout's version), `at`: what
+   * says this Redis still holds what the platform wrote. Gone (a Redis restarted empty, a failover
+   * that lost it), the services restore what the ops topic keeps (`@sigflow/ops-log`).
+   */
+  storeMarker(): string {
+    return this.k('meta', 'store');
+  }
+  /** STRING: held (with a TTL) by the process restoring a lost store, so one restores at a time. */
+  storeRestoring(): string {
+    return this.k('meta', 'restoring');
+  }
+
   // ---- budgets and bidding ----
 
   /**
@@ -349,10 +381,6 @@ export class StoreKeys {
   }
 }
 
-/** The hour bucket of an event time. */
-export function hourStart(ts: number): number {
-  return ts - (((ts % 3_600_000) + 3_600_000) % 3_600_000);
-}
 
 /** Hash field separator (see {@link StoreKeys}). */
 export const FIELD_SEPARATOR = '\t';

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../infra/lib/process.mjs';
 import type { Redis } from 'ioredis';
 import { loadConfig } from '@sigflow/config';
-import { BiddingAnswerCache, createRedis, deleteKeysWithPrefix, StoreKeys, type CacheOutcome } from '../src/index.js';
+import { createRedis, deleteKeysWithPrefix, StoreKeys } from '../src/index.js';
+import { BiddingAnswerCache, type CacheOutcome } from '../src/bidding/index.js';
 
 /** Polls until `check` holds (an invalidation travels on a connection of its own). */
 async function eventually(check: () => Promise<boolean>, ms = 5_000): Promise<void> {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@sigflow/config';
-import { ClosedHourCache, createRedis, deleteKeysWithPrefix, forEachField, metricsViewKeys, readWindowedView, StoreKeys, type HashReply, type WindowedHashes } from '../src/index.js';
+import { createRedis, deleteKeysWithPrefix, StoreKeys } from '../src/index.js';
+import { ClosedHourCache, forEachField, metricsViewKeys, readWindowedView, type HashReply, type WindowedHashes } from '../src/views/index.js';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -48,6 +49,12 @@ function impressionsByHour(view: WindowedHashes): Map<number, number> {
   return out;
 }
 
+/** The merge rule's answer for 1-minute windows, by hand: batch when the hour's first window ended by the watermark, speed when its last did not. */
+const layersOf = (hour: number, watermark: number | null) => ({
+  speed: watermark === null || hour + HOUR > watermark,
+  batch: watermark !== null && hour + MINUTE <= watermark,
+});
+
 describe('readWindowedView with a closed-hour cache (real Redis)', () => {
   const prefix = `t-closed-${randomUUID().slice(0, 8)}`;
   const redis = createRedis(loadConfig({ ...process.env, SIGFLOW_REDIS_PREFIX: prefix }).redis);
@@ -71,23 +78,23 @@ describe('readWindowedView with a closed-hour cache (real Redis)', () => {
     await redis.set(keys.speedWatermark(0), String(H0 + 3 * HOUR));
     await redis.set(keys.speedWatermark(1), String(H0 + 2 * HOUR + LATENESS - MINUTE));
     const closed = { cache: new ClosedHourCache(100, 600_000), allowedLatenessMs: LATENESS, partitions: 2 };
-    const first = await readWindowedView(redis, keys, view, range, MINUTE, closed);
+    const first = await readWindowedView(redis, keys, view, range, layersOf, closed);
     expect([...impressionsByHour(first).values()]).toEqual([10, 10, 10]);
     expect(closed.cache.size).toBe(1);
 
     // Every hour gains an impression in Redis: a closed hour never would, so the cached one shows
     // that it was not read again; the open ones are.
     for (const h of [H0, H0 + HOUR, H0 + 2 * HOUR]) await writeSpeed(h, 6);
-    const second = await readWindowedView(redis, keys, view, range, MINUTE, closed);
+    const second = await readWindowedView(redis, keys, view, range, layersOf, closed);
     expect([...impressionsByHour(second).values()]).toEqual([10, 12, 12]);
     // Without the cache, every hour as Redis has it.
-    expect([...impressionsByHour(await readWindowedView(redis, keys, view, range, MINUTE)).values()]).toEqual([12, 12, 12]);
+    expect([...impressionsByHour(await readWindowedView(redis, keys, view, range, layersOf)).values()]).toEqual([12, 12, 12]);
   });
 
   it('keeps no speed hour while a partition has no watermark', async () => {
     await redis.del(keys.speedWatermark(1));
     const closed = { cache: new ClosedHourCache(100, 600_000), allowedLatenessMs: LATENESS, partitions: 2 };
-    await readWindowedView(redis, keys, view, range, MINUTE, closed);
+    await readWindowedView(redis, keys, view, range, layersOf, closed);
     expect(closed.cache.size).toBe(0);
   });
 
@@ -96,7 +103,7 @@ describe('readWindowedView with a closed-hour cache (real Redis)', () => {
     await redis.hset(keys.batchHours(), String(H0), JSON.stringify({ version: 'v1', computedAt: 1, asOf: 1, rows: 1, duplicates: 0, shapleyVersion: null, markovVersion: null, computedBy: 'test' }));
     await redis.hset(view.batch(H0, 'v1'), `${H0}\timpressions`, 7);
     const closed = { cache: new ClosedHourCache(100, 600_000), allowedLatenessMs: LATENESS, partitions: 2 };
-    expect(impressionsByHour(await readWindowedView(redis, keys, view, range, MINUTE, closed)).get(H0)).toBe(7);
+    expect(impressionsByHour(await readWindowedView(redis, keys, view, range, layersOf, closed)).get(H0)).toBe(7);
     expect(closed.cache.get(view.batch(H0, 'v1'))).toEqual([`${H0}\timpressions`, '7']);
   });
 });

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { RedisClient } from '../src/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@sigflow/config';
-import { createRedis, fencedCommit, fencedOutboxTrim, OffsetFenceError, StoreKeys } from '../src/index.js';
+import { createRedis, StoreKeys, type RedisClient } from '../src/index.js';
+import { fencedCommit, fencedOutboxTrim, OffsetFenceError } from '../src/speed-state/index.js';
 
 describe('fencedCommit (real Redis)', () => {
   const prefix = `t-store-${randomUUID().slice(0, 8)}`;

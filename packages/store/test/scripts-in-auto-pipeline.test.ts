@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@sigflow/config';
-import { createRedis, deleteKeysWithPrefix, raiseArchiveWatermarks, readArchiveWatermarks, readBatchHourEntries, StoreKeys, switchBatchHours } from '../src/index.js';
+import { createRedis, deleteKeysWithPrefix, StoreKeys } from '../src/index.js';
+import { raiseArchiveWatermarks, readArchiveWatermarks, readBatchHourEntries, switchBatchHours } from '../src/batch/index.js';
 
 describe("the store's scripts beside other commands of the same tick", () => {
   const prefix = `t-autopipe-${randomUUID().slice(0, 8)}`;

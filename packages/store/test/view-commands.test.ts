@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ViewDeltas } from '@sigflow/core';
-import { windowViewCommands, windowViewHashes, type WindowViewKeyspace } from '../src/index.js';
+import { windowViewCommands, windowViewHashes, type WindowViewKeyspace } from '../src/views/index.js';
 
 const H = Date.UTC(2026, 10, 20, 10);
 const M = 60_000;
@@ -11,6 +11,7 @@ const space: WindowViewKeyspace = {
   attribution: (model, h) => `a:${model}:${h}`,
   heatmap: (p, h) => `h:${p}:${h}`,
   pageActivity: (p, h) => `p:${p}:${h}`,
+  eventCounts: (h) => `e:${h}`,
 };
 const metrics = (windowStart: number, ad_id: string, impressions: number, clicks: number) =>
   ({ windowStart, campaign_id: 'c1', ad_id, impressions, clicks, invalidImpressions: 0, invalidClicks: 0 }) as const;
@@ -29,6 +30,7 @@ const deltas: ViewDeltas = {
     { page_id: 'p1', windowStart: H, metric: ['mouse', 3, 4], count: 1 },
   ],
   invalidTraffic: [],
+  eventCounts: [],
   counts: { events: 0, duplicates: 0, late: 0, invalid: 0 },
 };
 

@@ -1,4 +1,6 @@
-import { type RedisClient, ackAlertOutbox, applyWithAlertsLease, deliveryId, parseDeliveryId, readAlertDeliveries, holdAlertsLease, readAlertEpisode, readAlertEvaluation, readAlertOutbox, readAlertRules, speedPartitions, type AlertEpisode, type StoreKeys, getKeys } from '@sigflow/store';
+import { type RedisClient, type StoreKeys, getKeys } from '@sigflow/store';
+import { ackAlertOutbox, applyWithAlertsLease, deliveryId, parseDeliveryId, readAlertDeliveries, holdAlertsLease, readAlertEpisode, readAlertEvaluation, readAlertOutbox, readAlertRules, type AlertEpisode } from '@sigflow/store/segments-alerts';
+import { speedPartitions } from '@sigflow/store/views';
 import type { Queue } from 'bullmq';
 import type { RealTimeModel } from '@sigflow/core';
 import type { SigflowConfig } from '@sigflow/config';

@@ -1,5 +1,7 @@
-import { type RedisClient, FIELD_SEPARATOR, forEachField, HOUR_MS, hourStart, readBudgets, windowMetricFields, type HashReply, type StoreKeys, type StoredBudget, slotSafePipeline } from '@sigflow/store';
-import { addAlertCounts, budgetDay, noAlertCounts, spendPaceAt, type AlertCounts, type BiddingSettings, type RealTimeModel, type RuleSettings, type SpendCell } from '@sigflow/core';
+import { type RedisClient, FIELD_SEPARATOR, windowMetricFields, type StoreKeys, slotSafePipeline } from '@sigflow/store';
+import { readBudgets, type StoredBudget } from '@sigflow/store/bidding';
+import { forEachField, type HashReply } from '@sigflow/store/views';
+import { addAlertCounts, budgetDay, noAlertCounts, spendPaceAt, type AlertCounts, type BiddingSettings, type RealTimeModel, type RuleSettings, type SpendCell, HOUR_MS, hourStart } from '@sigflow/core';
 import { spendCellsOf } from '@sigflow/serving';
 
 /** What one evaluation pass needs to read: its windows, campaigns, models, and whether spend_pace is watched. */

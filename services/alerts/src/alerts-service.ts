@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Queue, Worker } from 'bullmq';
-import { type RedisClient, redisAnswers, releaseAlertsLease, StoreKeys } from '@sigflow/store';
+import { type RedisClient, redisAnswers, StoreKeys } from '@sigflow/store';
+import { releaseAlertsLease } from '@sigflow/store/segments-alerts';
 import type { Registry } from 'prom-client';
 import type { SigflowConfig } from '@sigflow/config';
 import { allowListOf } from '@sigflow/alerts';

@@ -1,5 +1,6 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import { type RedisClient, parseDeliveryId, readAlertEpisode, readAlertRule, writeAlertDelivery, type AlertEpisode, type StoredAlertRule, type StoreKeys } from '@sigflow/store';
+import type { RedisClient, StoreKeys } from '@sigflow/store';
+import { parseDeliveryId, readAlertEpisode, readAlertRule, writeAlertDelivery, type AlertEpisode, type StoredAlertRule } from '@sigflow/store/segments-alerts';
 import type { BlockList } from 'node:net';
 import type { SigflowConfig } from '@sigflow/config';
 import { checkWebhookTarget, signatureHeader, signDelivery, timestampHeader, WebhookTargetError } from '@sigflow/alerts';

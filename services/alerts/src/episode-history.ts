@@ -1,4 +1,6 @@
-import { type RedisClient, applyWithAlertsLease, deliveryId, type RedisCommand, type StoreKeys } from '@sigflow/store';
+import type { RedisClient, StoreKeys } from '@sigflow/store';
+import { applyWithAlertsLease, deliveryId } from '@sigflow/store/segments-alerts';
+import type { RedisCommand } from '@sigflow/store/views';
 
 /**
  * Keeps the newest `keep` episodes: older ones leave the history with their deliveries, in one

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { alertConditionHolds, alertMetricValue, quietSeries, stepAlertSeries } from '@sigflow/core';
-import { alertSeriesField, deliveryId, type AlertDelivery, type AlertEpisode, type DeliveryKind, type RedisCommand, type StoredAlertRule, type StoredAlertSeries, type StoreKeys } from '@sigflow/store';
+import type { StoreKeys } from '@sigflow/store';
+import { alertSeriesField, deliveryId, type AlertDelivery, type AlertEpisode, type DeliveryKind, type StoredAlertRule, type StoredAlertSeries } from '@sigflow/store/segments-alerts';
+import type { RedisCommand } from '@sigflow/store/views';
 import type { WindowCounts } from './alert-window-reads.js';
 
 /** What evaluating one closed window did. */

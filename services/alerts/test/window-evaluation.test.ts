@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultBiddingSettings } from '@sigflow/core';
-import { StoreKeys, type AlertEpisode, type StoredAlertRule, type StoredAlertSeries } from '@sigflow/store';
+import { StoreKeys } from '@sigflow/store';
+import type { AlertEpisode, StoredAlertRule, StoredAlertSeries } from '@sigflow/store/segments-alerts';
 import { WindowCounts } from '../src/alert-window-reads.js';
 import { evaluateWindow } from '../src/window-evaluation.js';
 

@@ -3,10 +3,13 @@
 // and spend_pace from the spend views and the budget ops set.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RedisClient } from '@sigflow/store';
+import { type RedisClient, createRedis, deleteKeysWithPrefix, StoreKeys } from '@sigflow/store';
+import { speedKeyspace } from '@sigflow/store/batch';
+import { changeBudget } from '@sigflow/store/bidding';
+import type { StoredAlertRule, StoredAlertSeries, AlertEpisode } from '@sigflow/store/segments-alerts';
+import { windowViewCommands } from '@sigflow/store/views';
 import { loadConfig } from '@sigflow/config';
 import { alertMetricValue, defaultBiddingSettings, type ViewDeltas } from '@sigflow/core';
-import { changeBudget, createRedis, deleteKeysWithPrefix, speedKeyspace, StoreKeys, windowViewCommands, type StoredAlertRule, type StoredAlertSeries, type AlertEpisode } from '@sigflow/store';
 import { readWindowCounts } from '../src/alert-window-reads.js';
 import { evaluateWindow } from '../src/window-evaluation.js';
 
@@ -32,6 +35,7 @@ describe('window reads of the alerts (real Redis)', () => {
       heatmap: [],
       pageActivity: [],
       invalidTraffic: [],
+      eventCounts: [],
       counts: { events: 0, duplicates: 0, late: 0, invalid: 0 },
     });
     for (const p of [0, 1]) {

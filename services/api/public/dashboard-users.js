@@ -45,24 +45,29 @@ function profileFacts(p) {
     fact('last touch', 'last-touch', touchText(p.lastTouch), p.lastTouch ? p.lastTouch.event_id : ''),
     fact('conversions', 'conversions', `${fmt.int(p.conversions.count)} · value ${fmt.num(p.conversions.value)}`, p.conversions.count),
     fact('last event', 'last-event', `${fmt.dateTime(p.lastEventAt)} UTC`, p.lastEventAt ?? ''),
+    fact('traits', 'traits', Object.entries(p.traits || {}).map(([k, v]) => `${k}: ${v}`).join(' · ') || 'none', JSON.stringify(p.traits || {})),
   );
 }
 
 function signalRow(s) {
-  const where = [s.channel, s.campaign_id, s.ad_id, s.page_id, s.element_id].filter(Boolean).join(' · ');
+  // A custom event shows its name and properties (`key=value`).
+  const properties = s.properties ? Object.entries(s.properties).map(([k, v]) => `${k}=${v}`).join(' ') : '';
+  const where = [s.name, s.channel, s.campaign_id, s.ad_id, s.page_id, s.element_id, properties].filter(Boolean).join(' · ');
   const validity = s.invalid ? el('span', { class: 'invalid', 'data-reason': s.reason || '' }, `invalid: ${s.reason}`) : el('span', { class: 'muted' }, 'valid');
-  return el('tr', { 'data-event-id': s.event_id, 'data-invalid': String(s.invalid) },
+  // Whose verdict it carries: the batch layer's once a recompute of its hour reviewed it.
+  const source = s.source === 'batch' ? el('span', { class: 'muted', title: 'verdict corrected by the batch layer' }, ' · batch') : '';
+  return el('tr', { 'data-event-id': s.event_id, 'data-invalid': String(s.invalid), 'data-source': s.source || 'speed', 'data-type': s.type, 'data-name': s.name || '' },
     el('td', {}, fmt.dateTime(s.ts)),
     el('td', {}, s.type),
     el('td', {}, where),
     el('td', { class: 'num' }, s.value === undefined ? '' : fmt.num(s.value)),
-    el('td', {}, validity, s.late ? el('span', { class: 'late' }, ' late') : ''),
+    el('td', {}, validity, s.late ? el('span', { class: 'late' }, ' late') : '', source),
   );
 }
 
 function signalsTable(answer) {
   const table = el('table', { id: 'user-signals', class: 'table', 'data-count': String(answer.count) },
-    el('thead', {}, el('tr', {}, ...['time (UTC)', 'type', 'campaign / channel / page', 'value', 'validity'].map((h) => el('th', {}, h)))));
+    el('thead', {}, el('tr', {}, ...['time (UTC)', 'type', 'event / campaign / channel / page', 'value', 'validity'].map((h) => el('th', {}, h)))));
   const body = el('tbody');
   for (const s of answer.signals) body.append(signalRow(s));
   if (!answer.signals.length) body.append(el('tr', {}, el('td', { colspan: 5, class: 'muted' }, 'no signals')));
@@ -96,7 +101,7 @@ async function showUser(userId) {
       el('h3', {}, `user ${userId}`, profile.known ? '' : el('span', { class: 'muted' }, ' (the speed layer holds nothing for this id)')),
       profileFacts(profile),
       el('div', { class: 'muted', id: 'user-segments' }, 'segments: none (segment rules are not part of this version)'),
-      el('h4', {}, `latest signals, newest first (${signals.count} shown, invalid traffic marked by reason)`),
+      el('h4', {}, `latest signals, newest first (${signals.count} shown, invalid traffic marked by reason, verdicts the batch layer corrected marked batch)`),
       signalsTable(signals),
       curlOf(paths, status.role),
     );

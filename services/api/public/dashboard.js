@@ -3,7 +3,7 @@
 // few seconds with the API key it got from the URL fragment (#key=...) or from a prompt; the
 // key stays in this tab's sessionStorage and is sent as x-api-key.
 'use strict';
-/* global heatmapOverlayPanel, installHeatmapPanel, installOpsPanel, installUserPanel, jobsPanel, pacingPanel, recentUsersPanel, segmentsPanel, alertsPanel -- dashboard-heatmap.js, dashboard-ops.js, dashboard-users.js, dashboard-pacing.js, dashboard-segments.js (loaded first) */
+/* global heatmapOverlayPanel, installHeatmapPanel, installOpsPanel, installUserPanel, installSqlPanel, jobsPanel, pacingPanel, recentUsersPanel, segmentsPanel, sqlTablesPanel, alertsPanel -- dashboard-heatmap.js, dashboard-ops.js, dashboard-users.js, dashboard-pacing.js, dashboard-segments.js, dashboard-sql.js (loaded first) */
 
 const REFRESH_MS = Math.max(1000, Number(new URLSearchParams(location.hash.slice(1)).get('refresh') || 5) * 1000);
 const HOUR = 3600000;
@@ -422,6 +422,7 @@ async function refresh() {
     ['recon-chart', reconciliationPanel],
     ['jobs-table', () => jobsPanel(status.role)],
     ['shapley-table', async () => shapleyHeader(status.shapleyVersion, await shapleyPanel())],
+    ['sql-table', sqlTablesPanel],
   ];
   await Promise.all([users, ...panels.map(([id, panel]) => panel().catch((err) => showError(id, err)))]);
   $('refreshed').textContent = `updated ${new Date().toISOString().slice(11, 19)} UTC, every ${REFRESH_MS / 1000} s`;
@@ -445,4 +446,5 @@ for (const id of ['model', 'page', 'recon-metric', 'pacing-campaign']) $(id).add
 installUserPanel();
 installOpsPanel();
 installHeatmapPanel();
+installSqlPanel();
 loop();

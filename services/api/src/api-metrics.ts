@@ -1,5 +1,5 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
-import type { CacheOutcome } from '@sigflow/store';
+import type { CacheOutcome } from '@sigflow/store/bidding';
 import type { FastifyInstance } from 'fastify';
 import { latencyBuckets } from '@sigflow/observability';
 

@@ -5,11 +5,15 @@ import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { BiddingAnswerCache, ClosedHourCache, type RedisClient, StoreKeys } from '@sigflow/store';
+import { type RedisClient, StoreKeys } from '@sigflow/store';
+import { BiddingAnswerCache } from '@sigflow/store/bidding';
+import { ClosedHourCache } from '@sigflow/store/views';
+import { noOpsRecorder, type OpsRecorder } from '@sigflow/ops-log';
 import type { Queue } from 'bullmq';
-import type { Kafka } from 'kafkajs';
+import type { KafkaClient } from '@sigflow/kafka';
 import type { Registry } from 'prom-client';
 import type { SigflowConfig } from '@sigflow/config';
+import { openArchiveStorage, type ArchiveStorage } from '@sigflow/archive';
 import { createMetricsRegistry, type Logger } from '@sigflow/observability';
 import { KeyRing } from './auth/api-keys.js';
 import { credentialOf, installAuth } from './auth/auth-hooks.js';
@@ -32,12 +36,15 @@ import { exportRoutes } from './routes/export-routes.js';
 import { jobRoutes } from './routes/jobs-routes.js';
 import { jobControlRoutes } from './routes/job-control-routes.js';
 import { shapleyRoutes } from './routes/shapley-routes.js';
+import { markovRoutes } from './routes/markov-routes.js';
+import { eventCountRoutes } from './routes/event-count-routes.js';
 import { scheduleRoutes } from './routes/schedule-routes.js';
 import { budgetRoutes } from './routes/budget-routes.js';
 import { biddingRoutes } from './routes/bidding-routes.js';
 import { privacyRoutes } from './routes/privacy-routes.js';
 import { segmentRoutes } from './routes/segment-routes.js';
 import { alertRoutes } from './routes/alert-routes.js';
+import { sqlRoutes } from './routes/sql-routes.js';
 import { registerOpsBoard } from './routes/ops-board.js';
 import { registerDashboardRoutes } from './routes/dashboard-routes.js';
 
@@ -61,7 +68,14 @@ export interface ApiDeps {
   /** What `/metrics` serves. Default: this process's registry (a cluster worker serves every worker's). */
   readonly metricsText?: () => Promise<string>;
   /** Kafka (admin): a person's export waits until the archive holds every event Kafka had. */
-  readonly kafka?: Kafka;
+  readonly kafka?: KafkaClient;
+  /**
+   * Where ops decisions and tombstones are kept durably (the ops topic: `@sigflow/ops-log`); a
+   * change is answered once it is there too. Default: nowhere (unit tests of the routes).
+   */
+  readonly ops?: OpsRecorder;
+  /** The archive (default: the configured storage, opened here and closed with the app). */
+  readonly archive?: ArchiveStorage;
 }
 
 /** The route groups and their prefixes. */
@@ -72,6 +86,8 @@ const routeGroups: readonly (readonly [RoutePlugin, string])[] = [
   [biddingRoutes, '/v1/bidding'],
   [attributionRoutes, '/v1/attribution'],
   [shapleyRoutes, '/v1/attribution/shapley'],
+  [markovRoutes, '/v1/attribution/markov'],
+  [eventCountRoutes, '/v1/events/counts'],
   [reconciliationRoutes, '/v1/reconciliation'],
   [pageRoutes, '/v1/pages'],
   [statusRoutes, '/v1/status'],
@@ -82,6 +98,7 @@ const routeGroups: readonly (readonly [RoutePlugin, string])[] = [
   [privacyRoutes, '/v1'],
   [segmentRoutes, '/v1/segments'],
   [alertRoutes, '/v1/alerts'],
+  [sqlRoutes, '/v1/sql'],
 ];
 
 /** Builds the serving API (not listening yet). */
@@ -149,12 +166,21 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     now: deps.now ?? Date.now,
     maxCampaignHours: deps.maxCampaignHours ?? deps.config.api.maxCampaignHours,
     ...(deps.kafka ? { kafka: deps.kafka } : {}),
+    ops: deps.ops ?? noOpsRecorder,
+    archive: deps.archive ?? (await openApiArchive(app, config)),
   };
   for (const [routes, prefix] of routeGroups) await app.register(routes, { prefix, ctx });
   await registerOpsBoard(app, deps.queue);
   registerDashboardRoutes(app);
   registerProbes(app, deps.redis, registry, deps.metricsText ?? (() => registry.metrics()));
   return app;
+}
+
+/** The configured archive storage, read by this process (on S3 with a cache of its own), closed with the app. */
+async function openApiArchive(app: FastifyInstance, config: SigflowConfig): Promise<ArchiveStorage> {
+  const archive = await openArchiveStorage({ dir: config.archiver.dir, ...config.archive }, { reads: true });
+  app.addHook('onClose', async () => archive.close());
+  return archive;
 }
 
 /** The rate limit's window: `api.rateLimitPerMinute` requests per key (or address) in it. */

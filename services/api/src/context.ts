@@ -1,8 +1,12 @@
-import type { BiddingAnswerCache, ClosedHourReads, RedisClient, StoreKeys } from '@sigflow/store';
+import type { RedisClient, StoreKeys } from '@sigflow/store';
+import type { BiddingAnswerCache } from '@sigflow/store/bidding';
+import type { ClosedHourReads } from '@sigflow/store/views';
 import type { Queue } from 'bullmq';
-import type { Kafka } from 'kafkajs';
+import type { KafkaClient } from '@sigflow/kafka';
 import type { SigflowConfig } from '@sigflow/config';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { OpsRecorder } from '@sigflow/ops-log';
+import type { ArchiveStorage } from '@sigflow/archive';
 
 /** What the route handlers share. */
 export interface ApiContext {
@@ -22,7 +26,14 @@ export interface ApiContext {
   /** Reconciliation reads at most this many campaign-hours (two hashes each) per request. */
   readonly maxCampaignHours: number;
   /** Kafka admin client: a person's export waits for the archiver to catch up. None: it does not wait. */
-  readonly kafka?: Kafka;
+  readonly kafka?: KafkaClient;
+  /** Ops decisions and tombstones are appended here (the ops topic) once Redis has them, before the answer. */
+  readonly ops: OpsRecorder;
+  /**
+   * The Parquet archive: the local folder, or the S3 bucket with this process's cache of copies
+   * (a person's export, the reprocess preview).
+   */
+  readonly archive: ArchiveStorage;
 }
 
 /** A route group: a fastify plugin typed by its TypeBox schemas, given the shared context. */

@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '@sigflow/config';
-import { createLogger, onShutdown, ServerCluster, serveAsClusterWorker } from '@sigflow/observability';
+import { createLogger, onShutdown, reportRuntimeSettings, ServerCluster, serveAsClusterWorker } from '@sigflow/observability';
 
 // Without configured keys the API is not left open: it makes one ops key for this run (shared by
 // every process) and logs the dashboard address with it (development; production sets SIGFLOW_API_KEYS).
@@ -9,6 +9,7 @@ const devKey = loadConfig().api.apiKeys.size === 0 && cluster.isPrimary ? random
 if (devKey) process.env['SIGFLOW_API_KEYS'] = `${devKey}:ops`;
 const config = loadConfig();
 const logger = createLogger('api', config.logLevel);
+if (cluster.isPrimary) reportRuntimeSettings(logger, null, new URL('../package.json', import.meta.url));
 
 if (cluster.isPrimary && config.api.processes > 1) {
   // Workers inherit the environment, the generated key included. A signal from here on stops

@@ -1,7 +1,8 @@
 import cluster from 'node:cluster';
 import type { SigflowConfig } from '@sigflow/config';
 import { createRedis } from '@sigflow/store';
-import { openBatchQueue } from '@sigflow/batch-jobs';
+import { openBatchQueue, restoreSchedules } from '@sigflow/batch-jobs';
+import { OpsLog } from '@sigflow/ops-log';
 import { createKafka } from '@sigflow/kafka';
 import { clusterMetricsText, createMetricsRegistry, type Logger } from '@sigflow/observability';
 import { buildApi } from './app.js';
@@ -22,7 +23,12 @@ export async function startServer(config: SigflowConfig, logger: Logger): Promis
   const registry = createMetricsRegistry('api');
   // Admin requests only: a person's export waits until the archiver has caught up.
   const kafka = createKafka(config.kafka, { clientId: 'sigflow-api', log: logger });
+  // Ops decisions and tombstones are also kept in the ops topic; a lost store gets them back
+  // (and the schedulers ops set: this process has the queue).
+  const ops = new OpsLog({ config, redis, logger, onStoreLoss: [async (records) => void (await restoreSchedules(queue, records))] });
+  await ops.watch();
   const app = await buildApi({
+    ops,
     config,
     redis,
     analyticsRedis,
@@ -36,6 +42,7 @@ export async function startServer(config: SigflowConfig, logger: Logger): Promis
   logger.info({ port: config.api.port, keys: config.api.apiKeys.size, worker: cluster.worker?.id ?? null }, 'api listening');
   return async () => {
     await app.close();
+    await ops.close();
     await queue.close();
     redis.disconnect();
     analyticsRedis.disconnect();

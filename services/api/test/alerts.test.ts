@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AlertDelivery, AlertEpisode } from '@sigflow/store';
+import type { AlertDelivery, AlertEpisode } from '@sigflow/store/segments-alerts';
 import { startTestApi, testConfig, withKey, type TestApi } from './helpers.js';
 
 const NOW = Date.UTC(2026, 0, 5, 12);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChannelSpend } from '@sigflow/core';
-import { batchKeyspace, speedKeyspace } from '@sigflow/store';
+import { batchKeyspace, speedKeyspace } from '@sigflow/store/batch';
 import { HOUR, MIN, deltas, keysByRole, setBatchHour, startTestApi, testConfig, withKey, writeViews, type TestApi } from './helpers.js';
 import type { Redis } from 'ioredis';
 

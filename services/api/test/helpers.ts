@@ -1,17 +1,16 @@
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import type { RedisClient } from '@sigflow/store';
+import { type RedisClient, createRedis, StoreKeys, deleteKeysWithPrefix } from '@sigflow/store';
+import { windowViewCommands, type WindowViewKeyspace } from '@sigflow/store/views';
 import type { Queue } from 'bullmq';
 import { openBatchQueue } from '@sigflow/batch-jobs';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
 import { userPartition } from '@sigflow/events';
 import type { AttributionDelta, ChannelSpend, HeatmapIncrement, PageActivityIncrement, ViewDeltas, WindowMetrics } from '@sigflow/core';
-import { createRedis, StoreKeys, windowViewCommands, type WindowViewKeyspace } from '@sigflow/store';
 import { createLogger } from '@sigflow/observability';
 import { buildApi, type ApiDeps } from '../src/index.js';
 import { requestRedisOptions } from '../src/redis-connections.js';
-import { deleteKeysWithPrefix } from '@sigflow/store';
 
 export const MIN = 60_000;
 export const HOUR = 3_600_000;
@@ -77,6 +76,7 @@ export function deltas(parts: { windowMetrics?: WindowMetrics[]; spend?: Channel
     heatmap: parts.heatmap ?? [],
     pageActivity: parts.pageActivity ?? [],
     invalidTraffic: [],
+    eventCounts: [],
     counts: { events: 0, duplicates: 0, late: 0, invalid: 0 },
   };
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PageActivityIncrement, PageActivityMetric } from '@sigflow/core';
-import { batchKeyspace, speedKeyspace } from '@sigflow/store';
+import { batchKeyspace, speedKeyspace } from '@sigflow/store/batch';
 import { HOUR, MIN, deltas, setBatchHour, startTestApi, testConfig, withKey, writeViews, type TestApi } from './helpers.js';
 
 // One hour of page activity on page "landing": batch (version v1) up to the watermark at

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArchiveWriter } from '@sigflow/archive';
 import type { ReceivedEvent } from '@sigflow/events';
 import { tombstoneHash } from '@sigflow/privacy';
-import { hasTombstone } from '@sigflow/store';
+import { hasTombstone } from '@sigflow/store/ops';
 import { keysByRole, startTestApi, testConfig, type TestApi } from './helpers.js';
 
 const PRIVACY_KEY = 'test-privacy-key';
@@ -36,6 +36,8 @@ describe('privacy routes', () => {
     await writer.write([...mine, other].map((event, i) => ({ event, partition: 0, offset: String(i) })));
     // An exact replay of one message (the archive is at-least-once): exported once.
     await writer.write([{ event: mine[0] as ReceivedEvent, partition: 0, offset: '0' }]);
+    // A copy the client sent again, received later (another message): exported once, as its first copy.
+    await writer.write([{ event: { ...(mine[1] as ReceivedEvent), received_at: base + 9_000 }, partition: 0, offset: '9' }]);
     await writer.close();
   });
   afterAll(async () => {
@@ -82,7 +84,7 @@ describe('privacy routes', () => {
     expect(reply.statusCode).toBe(400);
   });
 
-  it("exports every archived event of the person as NDJSON in event time, replays once, ip_key left out", async () => {
+  it("exports every archived event of the person as NDJSON in event time, each once as its first copy, ip_key left out", async () => {
     const reply = await call('GET', '/v1/users/exported-person/export', PRIVACY_KEY);
     expect(reply.statusCode).toBe(200);
     expect(reply.headers['content-type']).toContain('application/x-ndjson');

@@ -1,7 +1,6 @@
 import net from 'node:net';
-import type { RedisClient } from '@sigflow/store';
+import { type RedisClient, createRedis } from '@sigflow/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedis } from '@sigflow/store';
 import { startTestApi, testConfig, withKey, type TestApi } from './helpers.js';
 import { requestRedisOptions } from '../src/redis-connections.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUserState, defaultRuleSettings, encodeUserSnapshot } from '@sigflow/core';
 import { userPartition } from '@sigflow/events';
-import { segmentViewCommands, type SegmentMemberChange } from '@sigflow/store';
+import { segmentViewCommands, type SegmentMemberChange } from '@sigflow/store/segments-alerts';
 import { HOUR, MIN, startTestApi, testConfig, withKey, type TestApi } from './helpers.js';
 
 const T0 = Date.UTC(2026, 0, 5, 10);

@@ -82,6 +82,22 @@ describe('user signals and profile', () => {
     expect(ids).toEqual(['x5', 'x2']);
   });
 
+  it('serves each event once: of two copies the one that arrived first, in its place; a dropped copy never', async () => {
+    const signal = (event_id: string, over: Partial<UserSignal> = {}) =>
+      encodeSignal({ invalid: false, event_id, type: 'page_view', ts: T0, reason: null, late: false, source: 'speed', page_id: 'p', ...over });
+    // Oldest first as the speed layer appended them; `a` again beyond the dedupe horizon (late,
+    // unchecked for copies), and the marker of a copy of `c` the batch layer dropped.
+    const log = [signal('a'), signal('b'), signal('c'), '{"dropped":"duplicate","event_id":"c"}', signal('d'), signal('a', { late: true, unchecked: true }), signal('e')];
+    await api.redis.lpush(signalsKey(api, 'u3'), ...log);
+    const served = async (query: string) => (await get(`/v1/users/u3/signals${query}`)).json().signals as UserSignal[];
+    const all = await served('?includeInvalid=true');
+    expect(all.map((s) => [s.event_id, s.late])).toEqual([['e', false], ['d', false], ['c', false], ['b', false], ['a', false]]);
+    expect((await served('')).map((s) => s.event_id)).toEqual(['e', 'd', 'c', 'b', 'a']);
+    expect((await served('?types=page_view&limit=10')).map((s) => s.event_id)).toEqual(['e', 'd', 'c', 'b', 'a']);
+    // The first copy beyond what a small limit reads: the later one is served, still once.
+    expect((await served('?limit=3')).map((s) => [s.event_id, s.late])).toEqual([['e', false], ['a', true], ['d', false]]);
+  });
+
   it('user ids with spaces and unicode round-trip through the path', async () => {
     await api.redis.lpush(signalsKey(api, 'ü ser/1'), JSON.stringify(signals[0]));
     const res = await get(`/v1/users/${encodeURIComponent('ü ser/1')}/signals`);

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { AttributionDelta } from '@sigflow/core';
-import { batchKeyspace, field, speedKeyspace } from '@sigflow/store';
+import { field } from '@sigflow/store';
+import { batchKeyspace, speedKeyspace } from '@sigflow/store/batch';
 import {
   HOUR,
   MIN,

@@ -1,11 +1,11 @@
-import path from 'node:path';
-import { type RedisClient, markDirtyCommand, raiseArchiveWatermarks, StoreKeys } from '@sigflow/store';
+import { type RedisClient, StoreKeys } from '@sigflow/store';
+import { markDirtyCommand, raiseArchiveWatermarks } from '@sigflow/store/batch';
 import type { Registry } from 'prom-client';
 import type { SigflowConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
-import { connectionSecurity, PartitionConsumer, type PartitionBatch, type PartitionHandler } from '@sigflow/kafka/data-path';
+import { connectionSecurity, PartitionConsumer, type PartitionFetch, type PartitionHandler } from '@sigflow/kafka/data-path';
 import type { Logger } from '@sigflow/observability';
-import { ArchiveWriter, type ArchivedMessage, type FlushResult } from '@sigflow/archive';
+import { ArchiveWriter, LocalArchiveStorage, openArchiveStorage, type ArchivedMessage, type ArchiveStorage, type FlushResult } from '@sigflow/archive';
 import { archiverMetrics, type ArchiverMetrics } from './archiver-metrics.js';
 import { TombstoneSet } from '@sigflow/privacy';
 
@@ -14,7 +14,7 @@ export interface ArchiverDeps {
   readonly redis: RedisClient;
   readonly logger: Logger;
   readonly registry: Registry;
-  /** Archive root; default: the configured dir resolved against the working directory. */
+  /** A local archive folder to write (tests); default: the configured storage, a local folder or S3. */
   readonly root?: string;
   /** How often consumer lag is read (and idle partitions' watermarks advanced). */
   readonly lagPollMs?: number;
@@ -41,7 +41,7 @@ interface Snapshot {
  * The archiver: a static member of consumer group `archiver` on `events.v1` (a restarted
  * instance takes its partitions back at once; see `config.archiver.instanceId`). Buffers the messages and flushes
  * every `flushEvents` messages or `flushMs` into Parquet files per (partition, event hour) via
- * {@link ArchiveWriter}; after the files are renamed into place it marks their hours dirty in
+ * {@link ArchiveWriter}; after the files are published (renamed into place, or put on S3) it marks their hours dirty in
  * Redis, THEN commits the Kafka offsets, then raises the partitions' archive watermarks. A crash
  * anywhere before the commit makes the events be read and written again (at-least-once; the
  * batch layer deduplicates by event_id); no partial file is ever visible.
@@ -63,11 +63,13 @@ export class Archiver implements PartitionHandler {
   private timers: NodeJS.Timeout[] = [];
   private lastFlushAt: number;
   /** Deleted people: their events are never archived (read again before every flush). */
+  /** Deleted people, whose events are left out of the files (read again after a store loss: `reloadTombstones`). */
   private readonly tombstones: TombstoneSet;
 
   private constructor(
     private readonly deps: ArchiverDeps,
     private readonly writer: ArchiveWriter,
+    private readonly storage: ArchiveStorage,
   ) {
     this.metrics = archiverMetrics(deps.registry);
     this.topic = topicsFor(deps.config.kafka.topicPrefix).events;
@@ -79,15 +81,21 @@ export class Archiver implements PartitionHandler {
 
   /** Opens the writer, joins the consumer group and starts consuming. */
   static async start(deps: ArchiverDeps): Promise<Archiver> {
-    const root = deps.root ?? path.resolve(deps.config.archiver.dir);
-    const { duckdbThreads, writeLanes } = deps.config.archiver;
-    const writer = await ArchiveWriter.open({ root, threads: deps.duckdbThreads ?? duckdbThreads, lanes: writeLanes });
-    const archiver = new Archiver(deps, writer);
+    const { config } = deps;
+    const storage = deps.root !== undefined ? new LocalArchiveStorage(deps.root) : await openArchiveStorage({ dir: config.archiver.dir, ...config.archive }, { reads: false });
+    const { duckdbThreads, writeLanes } = config.archiver;
+    const writer = await ArchiveWriter.open({ root: storage.localRoot, storage, threads: deps.duckdbThreads ?? duckdbThreads, lanes: writeLanes });
+    const archiver = new Archiver(deps, writer, storage);
     await archiver.run();
     return archiver;
   }
 
   /** Ready: in the consumer group and the last flush succeeded. */
+  /** Reads every tombstone again (a store restored from the ops topic has them at their old times). */
+  async reloadTombstones(): Promise<void> {
+    await this.tombstones.reload();
+  }
+
   ready(): boolean {
     return (this.consumer?.inGroup ?? false) && !this.lastFlushFailed && !this.stopping;
   }
@@ -106,8 +114,9 @@ export class Archiver implements PartitionHandler {
         heartbeatIntervalMs: a.heartbeatIntervalMs,
         rebalanceTimeoutMs: a.sessionTimeoutMs,
         maxWaitMs: 500,
-        maxBytesPerPartition: 4 * 1_048_576,
-        maxBytes: 4 * 1_048_576 * config.kafka.eventPartitions,
+        // A round of 16 MiB shared by the partitions it owns: 4 MiB each of 4 (what it fetched
+        // before it was shared), and as much for a member of 32 (it was 4 MiB a partition).
+        maxBytes: 16 * 1_048_576,
         connectTimeoutMs: config.kafka.connectionTimeoutMs,
         requestTimeoutMs: config.kafka.requestTimeoutMs,
         security: connectionSecurity(config.kafka),
@@ -154,7 +163,7 @@ export class Archiver implements PartitionHandler {
   }
 
   /** One fetch round: buffered (DuckDB parses the JSON at flush time, off this thread). */
-  async records(batches: readonly PartitionBatch[]): Promise<void> {
+  async records(batches: readonly PartitionFetch[]): Promise<void> {
     if (this.stopping) return;
     for (const batch of batches) {
       batch.values.forEach((value, i) => this.buffer.push({ value, partition: batch.partition, offset: String(batch.offsets[i]) }));
@@ -310,5 +319,11 @@ export class Archiver implements PartitionHandler {
     await this.consumer?.stop();
     this.stopping = true;
     await this.writer.close();
+    await this.storage.close();
+  }
+
+  /** Where the archive is (a folder, or s3://bucket/prefix). */
+  get location(): string {
+    return this.storage.location;
   }
 }

@@ -1,12 +1,11 @@
 import path from 'node:path';
-import type { Kafka } from 'kafkajs';
-import type { RedisClient } from '@sigflow/store';
+import { type RedisClient, createRedis, StoreKeys } from '@sigflow/store';
+import { readArchiveWatermarks } from '@sigflow/store/batch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
-import { createKafka, ensureTopics, EventProducer } from '@sigflow/kafka';
+import { committedOffsets, createKafka, ensureTopics, EventProducer, topicOffsets, type KafkaClient } from '@sigflow/kafka';
 import { createLogger, createMetricsRegistry } from '@sigflow/observability';
-import { createRedis, readArchiveWatermarks, StoreKeys } from '@sigflow/store';
 import { hourPartitionPath } from '@sigflow/archive';
 import { Archiver } from '../src/index.js';
 import { listFiles, makeEvents, produce, readArchive, removeTestRun, testConfig, waitUntil } from './helpers.js';
@@ -17,7 +16,7 @@ const hourOf = (ts: number) => ts - (ts % H);
 describe('archiver against a real Kafka broker and Redis', () => {
   let config: SigflowConfig;
   let dir: string;
-  let kafka: Kafka;
+  let kafka: KafkaClient;
   let redis: RedisClient;
   let producer: EventProducer;
   let topic: string;
@@ -67,14 +66,11 @@ describe('archiver against a real Kafka broker and Redis', () => {
       expect(dirty).toEqual(expect.arrayContaining([hourOf(start), hourOf(start + 20_000 - 1), hourOf(start - 5 * H)]));
 
       // Offsets are committed up to the end, and lag reads 0.
-      const admin = kafka.admin();
-      await admin.connect();
-      const high = await admin.fetchTopicOffsets(topic);
+      const high = await topicOffsets(kafka, topic, 'latest');
       await waitUntil('offsets committed', async () => {
-        const committed = await admin.fetchOffsets({ groupId: config.archiver.groupId, topics: [topic] });
-        return high.every((h) => committed[0]?.partitions.find((p) => p.partition === h.partition)?.offset === h.high);
+        const committed = await committedOffsets(kafka, config.archiver.groupId, topic);
+        return [...high].every(([partition, end]) => committed.get(partition) === end);
       });
-      await admin.disconnect();
       await waitUntil('watermarks of every partition', async () => (await readArchiveWatermarks(redis, keys, topic)).size === 3);
 
       await waitUntil('lag 0 on every partition', async () =>

@@ -1,13 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Kafka } from 'kafkajs';
-import type { RedisClient } from '@sigflow/store';
+import { type RedisClient, createRedis } from '@sigflow/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
-import { createKafka, ensureTopics, EventProducer } from '@sigflow/kafka';
-import { createRedis } from '@sigflow/store';
+import { createKafka, ensureTopics, EventProducer, type KafkaClient } from '@sigflow/kafka';
 import { freePort } from '../../../infra/lib/process.mjs';
 import { stagingRoot } from '@sigflow/archive';
 import { listFiles, makeEvents, produce, readArchive, removeTestRun, testConfig, waitUntil } from './helpers.js';
@@ -42,7 +40,7 @@ describe('archiver killed with SIGKILL during a flush', () => {
   let config: SigflowConfig;
   let env: Record<string, string>;
   let dir: string;
-  let kafka: Kafka;
+  let kafka: KafkaClient;
   let redis: RedisClient;
   let producer: EventProducer;
   let child: ChildProcess | undefined;

@@ -6,11 +6,9 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
-import type { RedisClient } from '@sigflow/store';
-import type { Kafka } from 'kafkajs';
+import { type RedisClient, deleteKeysWithPrefix } from '@sigflow/store';
 import { topicsFor, type ReceivedEvent } from '@sigflow/events';
-import { deleteTopics, type EventProducer } from '@sigflow/kafka';
-import { deleteKeysWithPrefix } from '@sigflow/store';
+import { deleteTopics, type EventProducer, type KafkaClient } from '@sigflow/kafka';
 
 /** A configuration with its own topics, Redis prefix, consumer group and archive folder. */
 export function testConfig(name: string, env: Record<string, string> = {}): { config: SigflowConfig; env: Record<string, string>; dir: string } {
@@ -34,7 +32,7 @@ export const deleteKeys = deleteKeysWithPrefix;
  * Removes what a test run made: its topics, its Redis keys (then disconnects) and its folder.
  * Parts a failed set-up never made are skipped.
  */
-export async function removeTestRun(run: { config: SigflowConfig; kafka?: Kafka | undefined; redis?: RedisClient | undefined; dir: string }): Promise<void> {
+export async function removeTestRun(run: { config: SigflowConfig; kafka?: KafkaClient | undefined; redis?: RedisClient | undefined; dir: string }): Promise<void> {
   const { config, kafka, redis, dir } = run;
   if (kafka) await deleteTopics(kafka, Object.values(topicsFor(config.kafka.topicPrefix)));
   if (redis) {

@@ -1,4 +1,5 @@
-import { type RedisClient, readPublishedMarks, writePublishedMarks, type PublishedMark, type StoreKeys } from '@sigflow/store';
+import type { RedisClient, StoreKeys } from '@sigflow/store';
+import { readPublishedMarks, writePublishedMarks, type PublishedMark } from '@sigflow/store/bidding';
 import type { EventProducer } from '@sigflow/kafka';
 import type { BiddingAnswer, BiddingMessage } from '@sigflow/serving';
 

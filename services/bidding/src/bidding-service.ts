@@ -1,10 +1,10 @@
-import { type RedisClient, holdBiddingLease, redisAnswers, releaseBiddingLease, StoreKeys, writeBiddingStates, type StoredBudget } from '@sigflow/store';
-import type { Kafka } from 'kafkajs';
+import { type RedisClient, redisAnswers, StoreKeys } from '@sigflow/store';
+import { holdBiddingLease, releaseBiddingLease, writeBiddingStates, type StoredBudget } from '@sigflow/store/bidding';
 import type { Registry } from 'prom-client';
 import type { SigflowConfig } from '@sigflow/config';
 import { campaignBidding, type BudgetStatus } from '@sigflow/core';
 import { topicsFor } from '@sigflow/events';
-import { EventProducer } from '@sigflow/kafka';
+import { EventProducer, type KafkaClient } from '@sigflow/kafka';
 import type { Logger } from '@sigflow/observability';
 import { biddingAnswer, bucketSource, type BiddingAnswer } from '@sigflow/serving';
 import { biddingMetrics, type BiddingMetrics } from './bidding-metrics.js';
@@ -14,8 +14,8 @@ import { PacingReads, type PacingRound } from './pacing-reads.js';
 export interface BiddingServiceDeps {
   readonly config: SigflowConfig;
   readonly redis: RedisClient;
-  /** kafkajs client for the `bidding.v1` producer. */
-  readonly kafka: Kafka;
+  /** Kafka client settings for the `bidding.v1` producer. */
+  readonly kafka: KafkaClient;
   readonly logger: Logger;
   readonly registry: Registry;
   /** The clock (tests pin it). */

@@ -1,23 +1,29 @@
 import { loadConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
 import { configuredTopicLayout, createKafka, ensureTopics } from '@sigflow/kafka';
-import { createLogger, createMetricsRegistry, onShutdown, startHealthServer } from '@sigflow/observability';
+import { createLogger, createMetricsRegistry, onShutdown, reportRuntimeSettings, startHealthServer } from '@sigflow/observability';
 import { createRedis } from '@sigflow/store';
+import { OpsLog } from '@sigflow/ops-log';
 import { BiddingService } from './bidding-service.js';
 
 const config = loadConfig();
 const logger = createLogger('bidding', config.logLevel);
 const registry = createMetricsRegistry('bidding');
+reportRuntimeSettings(logger, registry, new URL('../package.json', import.meta.url));
 const kafka = createKafka(config.kafka, { clientId: 'sigflow-bidding', log: logger });
 await ensureTopics(kafka, topicsFor(config.kafka.topicPrefix), configuredTopicLayout(config.kafka, config.limits.retentionMs));
 const redis = createRedis(config.redis);
 const service = new BiddingService({ config, redis, kafka, logger, registry });
+// Budgets are ops decisions: a store that lost its data gets them back from the ops topic.
+const ops = new OpsLog({ config, redis, logger });
+await ops.watch();
 const health = await startHealthServer({ host: config.metricsHost, port: config.bidding.metricsPort, registry, ready: () => service.ready() });
 await service.start();
 logger.info({ metricsPort: health.port, refreshMs: config.bidding.refreshMs, instance: config.bidding.instanceId }, 'bidding service running');
 
 onShutdown(logger, async () => {
   await service.stop();
+  await ops.close();
   await health.close();
   redis.disconnect();
 });

@@ -1,5 +1,8 @@
-import { type RedisClient, HOUR_MS, hourStart, parseBatchHourEntry, parseStoredBudget, type HashReply, type StoredBudget, type StoreKeys, slotSafePipeline } from '@sigflow/store';
-import { biddingRanges, type BiddingSettings, type RevenueCell, type RuleSettings, type SpendCell } from '@sigflow/core';
+import { type RedisClient, type StoreKeys, slotSafePipeline } from '@sigflow/store';
+import { parseBatchHourEntry } from '@sigflow/store/batch';
+import { parseStoredBudget, type StoredBudget } from '@sigflow/store/bidding';
+import type { HashReply } from '@sigflow/store/views';
+import { biddingRanges, type BiddingSettings, type RevenueCell, type RuleSettings, type SpendCell, HOUR_MS, hourStart } from '@sigflow/core';
 import { revenueCellsOf, spendCellsOf, windowSource } from '@sigflow/serving';
 import { HourCache } from './hour-cache.js';
 

@@ -2,26 +2,17 @@
 // writer (windowViewCommands) and the clock pinned: the stored answer and the bidding.v1
 // messages are checked against hand-computed figures.
 import { randomUUID } from 'node:crypto';
-import type { RedisClient } from '@sigflow/store';
+import { type RedisClient, createRedis, deleteKeysWithPrefix, StoreKeys } from '@sigflow/store';
+import { batchKeyspace, speedKeyspace } from '@sigflow/store/batch';
+import { changeBudget, type StoredBudget } from '@sigflow/store/bidding';
+import { windowViewCommands, type WindowViewKeyspace } from '@sigflow/store/views';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
-import type { AttributionDelta, ChannelSpend, ViewDeltas } from '@sigflow/core';
+import { hourStart, type AttributionDelta, type ChannelSpend, type ViewDeltas } from '@sigflow/core';
 import { topicsFor } from '@sigflow/events';
 import { createKafka, deleteTopics, ensureTopics, readTopicMessages } from '@sigflow/kafka';
 import { createLogger } from '@sigflow/observability';
-import {
-  batchKeyspace,
-  changeBudget,
-  createRedis,
-  deleteKeysWithPrefix,
-  hourStart,
-  speedKeyspace,
-  StoreKeys,
-  windowViewCommands,
-  type StoredBudget,
-  type WindowViewKeyspace,
-} from '@sigflow/store';
 import { BiddingService } from '../src/index.js';
 import { PacingReads } from '../src/pacing-reads.js';
 
@@ -31,7 +22,7 @@ const T = Date.UTC(2026, 6, 14, 12, 0, 0);
 const at = (hh: number, mm: number) => Date.UTC(2026, 6, 14, hh, mm);
 
 function deltas(spend: ChannelSpend[], attribution: AttributionDelta[] = []): ViewDeltas {
-  return { windowMetrics: [], spend, attribution, heatmap: [], pageActivity: [], invalidTraffic: [], counts: { events: 0, duplicates: 0, late: 0, invalid: 0 } };
+  return { windowMetrics: [], spend, attribution, heatmap: [], pageActivity: [], invalidTraffic: [], eventCounts: [], counts: { events: 0, duplicates: 0, late: 0, invalid: 0 } };
 }
 const spendOf = (windowStart: number, channel: string, eur: number, clicks = 0, invalidEur = 0, campaign_id = 'c1'): ChannelSpend => ({
   windowStart,

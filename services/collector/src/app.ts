@@ -13,10 +13,13 @@ import { parseJsonArrayBody, parseNdjsonBody } from './ingest/event-body.js';
 import { registerIngestRoute, type EventSink } from './routes/ingest-route.js';
 import { registerSdkRoute } from './routes/sdk-route.js';
 import { installCors } from './http/cors.js';
+import { segmentRoutes } from './segment/segment-routes.js';
 
 export interface CollectorDeps {
   readonly config: SigflowConfig;
   readonly sink: EventSink;
+  /** Where refused Segment messages are kept with their reason (the dead-letter topic); none: no Segment API. */
+  readonly deadLetters?: EventSink;
   /** Kafka reachable? (for `/readyz`) */
   readonly kafkaReady: () => Promise<boolean>;
   readonly logger: Logger;
@@ -98,6 +101,18 @@ export async function buildCollector(deps: CollectorDeps): Promise<FastifyInstan
     privacy: deps.config.privacy,
     ...(deps.tombstones ? { tombstones: deps.tombstones } : {}),
   });
+  if (deps.deadLetters) {
+    await app.register(segmentRoutes, {
+      collector: deps.config.collector,
+      limits: deps.config.limits,
+      sink: deps.sink,
+      deadLetters: deps.deadLetters,
+      metrics,
+      now: deps.now ?? Date.now,
+      privacy: deps.config.privacy,
+      ...(deps.tombstones ? { tombstones: deps.tombstones } : {}),
+    });
+  }
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {

@@ -29,8 +29,13 @@ export function collectorMetrics(registry: Registry) {
     }),
     callers: new Counter({
       name: 'sigflow_collector_requests_by_caller_total',
-      help: 'Ingest requests by caller kind: server (trusted ip/user_agent), site (site key), browser (no key)',
+      help: 'Ingest requests by caller kind: server (trusted ip/user_agent), site (site key), browser (no key), segment (a write key)',
       labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    deadLettered: new Counter({
+      name: 'sigflow_collector_dead_lettered_total',
+      help: 'Messages refused and kept in the dead-letter topic with their reason (Segment calls; their codes in sigflow_collector_events_rejected_total)',
       registers: [registry],
     }),
     corsRefused: new Counter({

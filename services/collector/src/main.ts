@@ -2,10 +2,11 @@ import cluster from 'node:cluster';
 import { loadConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
 import { configuredTopicLayout, createKafka, ensureTopics } from '@sigflow/kafka';
-import { createLogger, onShutdown, ServerCluster, serveAsClusterWorker } from '@sigflow/observability';
+import { createLogger, onShutdown, reportRuntimeSettings, ServerCluster, serveAsClusterWorker } from '@sigflow/observability';
 
 const config = loadConfig();
 const logger = createLogger('collector', config.logLevel);
+if (cluster.isPrimary) reportRuntimeSettings(logger, null, new URL('../package.json', import.meta.url));
 
 if (cluster.isPrimary && config.collector.processes > 1) {
   // The primary creates the topics once; each worker runs a server with its own producer. A

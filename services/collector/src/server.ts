@@ -1,11 +1,11 @@
 import cluster from 'node:cluster';
 import type { SigflowConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
-import { configuredTopicLayout, connectionSecurity, createKafka, ensureTopics, KafkaProbe } from '@sigflow/kafka';
-import { IngestProducer } from '@sigflow/kafka/data-path';
+import { configuredTopicLayout, createKafka, ensureTopics, EventProducer, KafkaProbe } from '@sigflow/kafka';
 import { clusterMetricsText, createMetricsRegistry, type Logger } from '@sigflow/observability';
 import { TombstoneSet } from '@sigflow/privacy';
 import { createRedis, StoreKeys } from '@sigflow/store';
+import { OpsLog } from '@sigflow/ops-log';
 import { buildCollector } from './app.js';
 
 /**
@@ -18,15 +18,10 @@ export async function startServer(config: SigflowConfig, logger: Logger): Promis
   const topics = topicsFor(config.kafka.topicPrefix);
   if (!cluster.isWorker) await ensureTopics(kafka, topics, configuredTopicLayout(config.kafka, config.limits.retentionMs));
 
-  const producer = new IngestProducer({
-    brokers: config.kafka.brokers,
-    clientId: 'sigflow-collector',
-    topic: topics.events,
-    timeoutMs: config.collector.produceTimeoutMs,
-    connectTimeoutMs: config.kafka.connectionTimeoutMs,
-    security: connectionSecurity(config.kafka),
-  });
-  await producer.connect();
+  const producer = new EventProducer(kafka, topics.events, { timeoutMs: config.collector.produceTimeoutMs });
+  // Refused Segment messages are kept, with their reason, in the dead-letter topic.
+  const deadLetters = new EventProducer(kafka, topics.deadLetters, { clientId: 'sigflow-collector-dlq', timeoutMs: config.collector.produceTimeoutMs });
+  await Promise.all([producer.connect(), deadLetters.connect()]);
   const probe = new KafkaProbe(kafka);
   const registry = createMetricsRegistry('collector');
   // Deleted people's events are refused. Redis is read for tombstones only: while it does not
@@ -36,9 +31,13 @@ export async function startServer(config: SigflowConfig, logger: Logger): Promis
   const warn = (err: unknown) => logger.warn({ err }, 'reading tombstones failed; keeping the ones known');
   await tombstones.refresh().catch(warn);
   tombstones.start(config.privacy.refreshMs, warn);
+  // A store that lost its data gets its tombstones back from the ops topic, at their old times.
+  const ops = new OpsLog({ config, redis, logger, onStoreLoss: [async () => void (await tombstones.reload())] });
+  await ops.watch();
   const app = await buildCollector({
     config,
     sink: producer,
+    deadLetters,
     kafkaReady: () => probe.reachable(),
     logger,
     registry,
@@ -49,8 +48,9 @@ export async function startServer(config: SigflowConfig, logger: Logger): Promis
   logger.info({ topic: topics.events, port: config.collector.port, worker: cluster.worker?.id ?? null }, 'collector listening');
   return async () => {
     await app.close();
-    await producer.disconnect();
+    await Promise.all([producer.disconnect(), deadLetters.disconnect()]);
     await probe.close();
+    await ops.close();
     tombstones.stop();
     redis.disconnect();
   };

@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
-import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
-import { createKafka, deleteTopics, ensureTopics, KafkaProbe, readTopicMessages } from '@sigflow/kafka';
-import { IngestProducer } from '@sigflow/kafka/data-path';
+import { createKafka, deleteTopics, ensureTopics, EventProducer, KafkaProbe, readTopicMessages, type KafkaClient } from '@sigflow/kafka';
 import { createLogger } from '@sigflow/observability';
 import { buildCollector } from '../src/index.js';
 
@@ -23,8 +21,8 @@ const pageView = (extra: Record<string, unknown> = {}) => ({ event_id: id('pv'),
 
 describe('collector: browsers, beacons, site keys', () => {
   let config: SigflowConfig;
-  let kafka: Kafka;
-  let producer: IngestProducer;
+  let kafka: KafkaClient;
+  let producer: EventProducer;
   let probe: KafkaProbe;
   let app: FastifyInstance;
   let topic: string;
@@ -43,7 +41,7 @@ describe('collector: browsers, beacons, site keys', () => {
     const topics = topicsFor(config.kafka.topicPrefix);
     topic = topics.events;
     await ensureTopics(kafka, topics, { eventPartitions: 2 });
-    producer = new IngestProducer({ brokers: config.kafka.brokers, clientId: 't-collector-web', topic });
+    producer = new EventProducer(kafka, topic, { clientId: 't-collector-web' });
     await producer.connect();
     probe = new KafkaProbe(kafka);
     app = await buildCollector({ config, sink: producer, kafkaReady: () => probe.reachable(), logger: createLogger('collector-web-test', 'silent') });

@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
 import { topicsFor, type SigflowEvent } from '@sigflow/events';
-import { createKafka, deleteTopics, ensureTopics, KafkaProbe, readTopicMessages } from '@sigflow/kafka';
-import { IngestProducer } from '@sigflow/kafka/data-path';
+import { createKafka, deleteTopics, ensureTopics, EventProducer, KafkaProbe, readTopicMessages, type KafkaClient } from '@sigflow/kafka';
 import { createLogger } from '@sigflow/observability';
 import { buildCollector } from '../src/index.js';
 
@@ -33,8 +31,8 @@ function events(n: number, prefix = randomUUID().slice(0, 8)): SigflowEvent[] {
 
 describe('collector against a real Kafka broker', () => {
   let config: SigflowConfig;
-  let kafka: Kafka;
-  let producer: IngestProducer;
+  let kafka: KafkaClient;
+  let producer: EventProducer;
   let probe: KafkaProbe;
   let app: FastifyInstance;
   let keyedApp: FastifyInstance;
@@ -47,7 +45,7 @@ describe('collector against a real Kafka broker', () => {
     const topics = topicsFor(config.kafka.topicPrefix);
     topic = topics.events;
     await ensureTopics(kafka, topics, { eventPartitions: 4 });
-    producer = new IngestProducer({ brokers: config.kafka.brokers, clientId: 't-collector', topic });
+    producer = new EventProducer(kafka, topic, { clientId: 't-collector' });
     await producer.connect();
     probe = new KafkaProbe(kafka);
     const logger = createLogger('collector-test', 'silent');

@@ -3,23 +3,21 @@
 // a deleted person's events are refused (user_deleted) and counted, the others go through.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { Kafka } from 'kafkajs';
-import type { RedisClient } from '@sigflow/store';
+import { type RedisClient, createRedis, deleteKeysWithPrefix, StoreKeys } from '@sigflow/store';
+import { recordTombstone } from '@sigflow/store/ops';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
-import { createKafka, deleteTopics, ensureTopics, readTopicMessages } from '@sigflow/kafka';
-import { IngestProducer } from '@sigflow/kafka/data-path';
+import { createKafka, deleteTopics, ensureTopics, EventProducer, readTopicMessages, type KafkaClient } from '@sigflow/kafka';
 import { createLogger, createMetricsRegistry } from '@sigflow/observability';
 import { ipKey, tombstoneHash, TombstoneSet } from '@sigflow/privacy';
-import { createRedis, deleteKeysWithPrefix, recordTombstone, StoreKeys } from '@sigflow/store';
 import { buildCollector } from '../src/index.js';
 
 describe('collector privacy: truncated IPs and deleted people', () => {
   let config: SigflowConfig;
-  let kafka: Kafka;
+  let kafka: KafkaClient;
   let redis: RedisClient;
-  let producer: IngestProducer;
+  let producer: EventProducer;
   let app: FastifyInstance;
   const registry = createMetricsRegistry('collector');
   const now = Date.now();
@@ -34,7 +32,7 @@ describe('collector privacy: truncated IPs and deleted people', () => {
     await recordTombstone(redis, keys, tombstoneHash('test-salt', 'deleted-person'), now, config.limits.retentionMs);
     const tombstones = new TombstoneSet(redis, keys, config.privacy.salt);
     await tombstones.refresh();
-    producer = new IngestProducer({ brokers: config.kafka.brokers, clientId: 't-cprivacy', topic: topicsFor(config.kafka.topicPrefix).events });
+    producer = new EventProducer(kafka, topicsFor(config.kafka.topicPrefix).events, { clientId: 't-cprivacy' });
     await producer.connect();
     app = await buildCollector({ config, sink: producer, kafkaReady: async () => true, logger: createLogger('t', 'silent'), registry, tombstones, now: () => now });
   });

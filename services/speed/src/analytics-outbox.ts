@@ -1,4 +1,5 @@
-import { type RedisClient, fencedOutboxTrim, type StoreKeys } from '@sigflow/store';
+import type { RedisClient, StoreKeys } from '@sigflow/store';
+import { fencedOutboxTrim } from '@sigflow/store/speed-state';
 import type { EventProducer } from '@sigflow/kafka';
 import type { Logger } from '@sigflow/observability';
 

@@ -1,9 +1,8 @@
+import { HOUR_MS, hourStart } from '@sigflow/core';
 import type { PartitionState } from '@sigflow/core';
-import { hourStart } from '@sigflow/store';
 import { hashEventId } from './event-id-hash.js';
 import { IdHashSet, packHashes } from './id-hash-set.js';
 
-const HOUR = 3_600_000;
 
 /** One hour bucket (by event time) of remembered ids, plus the hashes added since the last commit. */
 interface Bucket {
@@ -86,7 +85,7 @@ export class DedupeIndex {
     const newest = this.partition.maxEventTs;
     if (newest === null) return;
     const keepFrom = hourStart(newest - this.horizonMs);
-    for (const h of this.buckets.keys()) if (h + HOUR <= keepFrom) this.buckets.delete(h);
+    for (const h of this.buckets.keys()) if (h + HOUR_MS <= keepFrom) this.buckets.delete(h);
   }
 
   /** Remembered ids and bytes held (metrics). */

@@ -1,8 +1,11 @@
-import { currentWatermark, encodeUserSnapshot, foldOutcomes, ipClickRetentionMs, type RuleSettings } from '@sigflow/core';
+import { currentWatermark, encodeUserSnapshot, foldOutcomes, HOUR_MS, ipClickRetentionMs, type RuleSettings } from '@sigflow/core';
 import type { SpeedConfig } from '@sigflow/config';
-import { segmentViewCommands, speedKeyspace, windowViewCommands, type RedisCommand, type StoreKeys } from '@sigflow/store';
-import type { BatchChanges } from './batch-changes.js';
-import type { PartitionRuntime } from './partition-runtime.js';
+import type { StoreKeys } from '@sigflow/store';
+import { speedKeyspace } from '@sigflow/store/batch';
+import { segmentViewCommands } from '@sigflow/store/segments-alerts';
+import { windowViewCommands, type RedisCommand } from '@sigflow/store/views';
+import type { PartitionCache } from './partition-cache.js';
+import type { RoundChanges } from './round-changes.js';
 import { dayStart, UserDirectory } from './user-directory.js';
 
 /** Where one partition's commit writes, and the settings that shape it. */
@@ -28,18 +31,18 @@ function pushChunked(commands: RedisCommand[], words: [string, string, ...string
  * state: core's `restoreUserState`), which is also when the log is trimmed to its cap; and the
  * keys' TTL, set on a user's first signals and refreshed when a quarter of it has passed.
  */
-function userCommands(ctx: CommitContext, runtime: PartitionRuntime, changes: BatchChanges): RedisCommand[] {
+function userCommands(ctx: CommitContext, cache: PartitionCache, changes: RoundChanges): RedisCommand[] {
   const { keys, speed, now } = ctx;
   const commands: RedisCommand[] = [];
   const ttl = String(speed.userTtlMs);
   for (const [userId, { cached, entries }] of changes.signals) {
-    const list = keys.signals(runtime.partition, userId);
-    const snapshotKey = keys.userSnapshot(runtime.partition, userId);
+    const list = keys.signals(cache.partition, userId);
+    const snapshotKey = keys.userSnapshot(cache.partition, userId);
     // LPUSH in arrival order leaves the newest signal at the head.
     pushChunked(commands, ['LPUSH', list], entries);
     cached.signals += entries.length;
     cached.sinceSnapshot += entries.length;
-    // Memberships are durable through the snapshot only: a batch that changed them writes one.
+    // Memberships are durable through the snapshot only: a round that changed them writes one.
     if (cached.sinceSnapshot >= speed.snapshotEvery || changes.segments.snapshotUsers.has(userId)) {
       if (cached.signals > speed.signalsCap) {
         commands.push(['LTRIM', list, 0, speed.signalsCap - 1]);
@@ -47,64 +50,75 @@ function userCommands(ctx: CommitContext, runtime: PartitionRuntime, changes: Ba
       }
       commands.push(['SET', snapshotKey, encodeUserSnapshot({ user: cached.user, signals: cached.signals, writtenAt: now }), 'PX', ttl]);
       commands.push(['PEXPIRE', list, ttl]);
-      runtime.directory.written(userId);
+      cache.directory.written(userId);
       cached.sinceSnapshot = 0;
       cached.hasSnapshot = true;
       cached.ttlAt = now;
     } else if (cached.ttlAt === 0 || now - cached.ttlAt > speed.userTtlMs / 4) {
       commands.push(['PEXPIRE', list, ttl]);
       if (cached.hasSnapshot) commands.push(['PEXPIRE', snapshotKey, ttl]);
-      runtime.directory.written(userId);
+      cache.directory.written(userId);
       cached.ttlAt = now;
     }
   }
   return commands;
 }
 
-/** `PEXPIRE key` when the runtime's expiry clock says its TTL is due. */
-function pushExpiry(commands: RedisCommand[], ctx: CommitContext, runtime: PartitionRuntime, key: string, ttlMs: number): void {
-  const ms = runtime.expiries.due(key, ttlMs, ctx.now);
+/** `PEXPIRE key` when the cache's expiry clock says its TTL is due. */
+function pushExpiry(commands: RedisCommand[], ctx: CommitContext, cache: PartitionCache, key: string, ttlMs: number): void {
+  const ms = cache.expiries.due(key, ttlMs, ctx.now);
   if (ms !== null) commands.push(['PEXPIRE', key, String(ms)]);
 }
 
 /**
- * The users of this batch as the partition's most recently seen (scored by the commit's wall
+ * The users of this round as the partition's most recently seen (scored by the commit's wall
  * clock), the list trimmed to the newest `speed.recentUsers`: what the dashboard's user panel
  * offers to look up. Its TTL follows the users' own.
  */
-function recentUserCommands(ctx: CommitContext, runtime: PartitionRuntime, changes: BatchChanges): RedisCommand[] {
+function recentUserCommands(ctx: CommitContext, cache: PartitionCache, changes: RoundChanges): RedisCommand[] {
   const { keys, speed, now } = ctx;
   if (speed.recentUsers === 0 || changes.signals.size === 0) return [];
-  const key = keys.recentUsers(runtime.partition);
+  const key = keys.recentUsers(cache.partition);
   const commands: RedisCommand[] = [];
   const members: (string | number)[] = [];
-  // Only the batch's last `recentUsers` users can stay in the list: the others are not sent.
+  // Only the round's last `recentUsers` users can stay in the list: the others are not sent.
   const users = [...changes.signals.keys()].slice(-speed.recentUsers);
   for (const userId of users) members.push(now, userId);
   pushChunked(commands, ['ZADD', key], members, 2_000);
   commands.push(['ZREMRANGEBYRANK', key, 0, -(speed.recentUsers + 1)]);
-  pushExpiry(commands, ctx, runtime, key, speed.userTtlMs);
+  pushExpiry(commands, ctx, cache, key, speed.userTtlMs);
   return commands;
 }
 
 /** The partition's state of each IP that clicked: read by the other partitions too. */
-function ipCommands(ctx: CommitContext, runtime: PartitionRuntime, changes: BatchChanges): RedisCommand[] {
+function ipCommands(ctx: CommitContext, cache: PartitionCache, changes: RoundChanges): RedisCommand[] {
   const { settings } = ctx;
   // An IP's state only matters as long as its clicks are kept.
   const ttl = String(ipClickRetentionMs(settings));
   const commands: RedisCommand[] = [];
-  for (const ip of changes.ips) commands.push(['SET', ctx.keys.ipState(runtime.partition, ip), JSON.stringify(runtime.ips.get(ip)), 'PX', ttl]);
+  for (const ip of changes.ips) commands.push(['SET', ctx.keys.ipState(cache.partition, ip), JSON.stringify(cache.ips.get(ip)), 'PX', ttl]);
   return commands;
 }
 
-/** The dedupe hashes remembered by this batch, appended per hour bucket. */
-function dedupeCommands(ctx: CommitContext, runtime: PartitionRuntime): RedisCommand[] {
+/** The dedupe hashes remembered by this round, appended per hour bucket. */
+function dedupeCommands(ctx: CommitContext, cache: PartitionCache): RedisCommand[] {
   const commands: RedisCommand[] = [];
-  const ttl = ctx.settings.dedupeHorizonMs + 3_600_000;
-  for (const [hour, bytes] of runtime.dedupe.takePending()) {
-    const key = ctx.keys.seenEvents(runtime.partition, hour);
+  const ttl = ctx.settings.dedupeHorizonMs + HOUR_MS;
+  for (const [hour, bytes] of cache.dedupe.takePending()) {
+    const key = ctx.keys.seenEvents(cache.partition, hour);
     commands.push(['APPEND', key, bytes]);
-    pushExpiry(commands, ctx, runtime, key, ttl);
+    pushExpiry(commands, ctx, cache, key, ttl);
+  }
+  return commands;
+}
+
+/** The signals to review per hour (store's `signalReviews`), kept as long as the signals. */
+function reviewCommands(ctx: CommitContext, cache: PartitionCache, changes: RoundChanges): RedisCommand[] {
+  const commands: RedisCommand[] = [];
+  for (const [hour, lines] of changes.reviews) {
+    const key = ctx.keys.signalReviews(cache.partition, hour);
+    commands.push(['APPEND', key, lines]);
+    pushExpiry(commands, ctx, cache, key, ctx.speed.userTtlMs);
   }
   return commands;
 }
@@ -114,16 +128,16 @@ function dedupeCommands(ctx: CommitContext, runtime: PartitionRuntime): RedisCom
  * outlives those keys by a day. The first commit of a partition records where the directory
  * starts.
  */
-function directoryCommands(ctx: CommitContext, runtime: PartitionRuntime): RedisCommand[] {
+function directoryCommands(ctx: CommitContext, cache: PartitionCache): RedisCommand[] {
   const { keys, speed, now } = ctx;
-  const { hashes, since } = runtime.directory.take();
+  const { hashes, since } = cache.directory.take();
   const commands: RedisCommand[] = [];
   if (hashes) {
-    const key = keys.knownUsers(runtime.partition, dayStart(now));
+    const key = keys.knownUsers(cache.partition, dayStart(now));
     commands.push(['APPEND', key, hashes]);
-    pushExpiry(commands, ctx, runtime, key, UserDirectory.bucketTtlMs(speed.userTtlMs));
+    pushExpiry(commands, ctx, cache, key, UserDirectory.bucketTtlMs(speed.userTtlMs));
   }
-  if (since !== null) commands.push(['SET', keys.knownUsersSince(runtime.partition), since]);
+  if (since !== null) commands.push(['SET', keys.knownUsersSince(cache.partition), since]);
   return commands;
 }
 
@@ -132,15 +146,15 @@ function directoryCommands(ctx: CommitContext, runtime: PartitionRuntime): Redis
  * as long as the speed views plus the membership TTL (exits are written that far ahead), member
  * sets as long as the users' state.
  */
-function segmentCommands(ctx: CommitContext, runtime: PartitionRuntime, changes: BatchChanges): RedisCommand[] {
+function segmentCommands(ctx: CommitContext, cache: PartitionCache, changes: RoundChanges): RedisCommand[] {
   const sizesMs = ctx.speed.viewTtlMs + ctx.settings.segmentMembershipTtlMs;
-  return segmentViewCommands(ctx.keys, runtime.partition, changes.segments, { sizesMs, daysMs: sizesMs, membersMs: ctx.speed.userTtlMs });
+  return segmentViewCommands(ctx.keys, cache.partition, changes.segments, { sizesMs, daysMs: sizesMs, membersMs: ctx.speed.userTtlMs });
 }
 
 /** Reconciliation causes per hour, counters, listings, watermark and the analytics outbox. */
-function partitionCommands(ctx: CommitContext, runtime: PartitionRuntime, changes: BatchChanges, counts: { events: number; duplicates: number; late: number }): RedisCommand[] {
+function partitionCommands(ctx: CommitContext, cache: PartitionCache, changes: RoundChanges, counts: { events: number; duplicates: number; late: number }): RedisCommand[] {
   const { keys } = ctx;
-  const p = runtime.partition;
+  const p = cache.partition;
   const commands: RedisCommand[] = [];
   const hours = new Set<string>();
   for (const [f, n] of changes.quality) {
@@ -149,43 +163,45 @@ function partitionCommands(ctx: CommitContext, runtime: PartitionRuntime, change
     hours.add(String(hour));
     commands.push(['HINCRBY', keys.speedQuality(p, hour), f.slice(tab + 1), n]);
   }
-  for (const hour of hours) pushExpiry(commands, ctx, runtime, keys.speedQuality(p, Number(hour)), ctx.speed.viewTtlMs);
+  for (const hour of hours) pushExpiry(commands, ctx, cache, keys.speedQuality(p, Number(hour)), ctx.speed.viewTtlMs);
   changes.bump(changes.counters, 'events', counts.events);
   changes.bump(changes.counters, 'duplicates', counts.duplicates);
   changes.bump(changes.counters, 'late', counts.late);
+  changes.bump(changes.counters, 'dlq', changes.deadLetters);
   for (const [name, n] of changes.counters) if (n !== 0) commands.push(['HINCRBY', keys.speedCounters(p), name, n]);
-  commands.push(['SET', keys.speedPartition(p), JSON.stringify(runtime.state)]);
-  const watermark = currentWatermark(runtime.state, ctx.settings);
+  commands.push(['SET', keys.speedPartition(p), JSON.stringify(cache.state)]);
+  const watermark = currentWatermark(cache.state, ctx.settings);
   if (watermark !== null) commands.push(['SET', keys.speedWatermark(p), watermark]);
   pushChunked(commands, ['SADD', keys.campaigns(p)], changes.newCampaigns);
   pushChunked(commands, ['SADD', keys.pages(p)], changes.newPages);
   if (changes.pageUrls.size > 0) {
     commands.push(['HSET', keys.pageUrls(p), ...[...changes.pageUrls].flat()]);
-    pushExpiry(commands, ctx, runtime, keys.pageUrls(p), ctx.speed.viewTtlMs);
+    pushExpiry(commands, ctx, cache, keys.pageUrls(p), ctx.speed.viewTtlMs);
   }
   pushChunked(commands, ['RPUSH', keys.speedOutbox(p)], changes.analytics.map((m) => JSON.stringify(m)));
   return commands;
 }
 
 /**
- * Every write of one partition batch's atomic commit, built from its collected changes: folded
+ * Every write of one partition's atomic commit of a round, built from its collected changes: folded
  * view increments (one command per field), user signals and snapshots, recent users, IP states, dedupe
- * hashes, reconciliation causes, counters, watermark, listings and the outbox; the TTL of a
- * view, bucket or listing key only when the runtime's expiry clock says it is due. Pure
+ * hashes, signals to review, reconciliation causes, counters (dead letters sent among them), watermark, listings and the outbox; the TTL of a
+ * view, bucket or listing key only when the cache's expiry clock says it is due. Pure
  * apart from moving the partition cache's bookkeeping (signal counts, pending dedupe hashes,
  * TTLs set) forward.
  */
-export function buildPartitionCommit(ctx: CommitContext, runtime: PartitionRuntime, changes: BatchChanges): RedisCommand[] {
+export function buildPartitionCommit(ctx: CommitContext, cache: PartitionCache, changes: RoundChanges): RedisCommand[] {
   const deltas = foldOutcomes(changes.outcomes);
   return [
-    ...windowViewCommands(speedKeyspace(ctx.keys, runtime.partition), deltas, (key) => runtime.expiries.dueSeconds(key, ctx.speed.viewTtlMs, ctx.now)),
-    ...userCommands(ctx, runtime, changes),
+    ...windowViewCommands(speedKeyspace(ctx.keys, cache.partition), deltas, (key) => cache.expiries.dueSeconds(key, ctx.speed.viewTtlMs, ctx.now)),
+    ...userCommands(ctx, cache, changes),
     // After userCommands: it lists the users written.
-    ...directoryCommands(ctx, runtime),
-    ...recentUserCommands(ctx, runtime, changes),
-    ...ipCommands(ctx, runtime, changes),
-    ...dedupeCommands(ctx, runtime),
-    ...segmentCommands(ctx, runtime, changes),
-    ...partitionCommands(ctx, runtime, changes, deltas.counts),
+    ...directoryCommands(ctx, cache),
+    ...recentUserCommands(ctx, cache, changes),
+    ...ipCommands(ctx, cache, changes),
+    ...dedupeCommands(ctx, cache),
+    ...reviewCommands(ctx, cache, changes),
+    ...segmentCommands(ctx, cache, changes),
+    ...partitionCommands(ctx, cache, changes, deltas.counts),
   ];
 }

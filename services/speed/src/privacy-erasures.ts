@@ -1,7 +1,8 @@
-import { type RedisClient, eraseSpeedStateDirectly, fencedCommit, OffsetFenceError, readSpeedErasures, speedErasureCommands, type StoreKeys } from '@sigflow/store';
+import type { RedisClient, StoreKeys } from '@sigflow/store';
+import { eraseSpeedStateDirectly, readSpeedErasures, speedErasureCommands } from '@sigflow/store/ops';
 import { TombstoneSet } from '@sigflow/privacy';
 import type { Logger } from '@sigflow/observability';
-import type { PartitionRuntime } from './partition-runtime.js';
+import type { OwnedPartition } from './owned-partition.js';
 import type { SpeedMetrics } from './speed-metrics.js';
 
 /**
@@ -66,8 +67,8 @@ export class PrivacyErasures {
 /** What an erasure commit needs of the speed layer. */
 export interface ErasureDeps {
   readonly privacy: PrivacyErasures;
-  /** The fenced commits' connection. */
-  readonly commitRedis: RedisClient;
+  /** A direct write while a partition has nothing committed (no state of anyone is stored). */
+  readonly redis: RedisClient;
   readonly keys: StoreKeys;
   readonly metrics: SpeedMetrics;
   readonly logger: Logger;
@@ -77,41 +78,31 @@ export interface ErasureDeps {
 
 /**
  * Applies the erasures queued for owned partitions, at the start of a round: each person leaves
- * the cache and the pending messages at once, and the erasure joins the partition's chain of
- * commits as a fenced commit of its own (same offset): behind the commits already submitted,
- * which may still write the person's state, and ahead of every later one, which cannot. A
- * partition whose cache is broken keeps its erasures for the round after its rebuild.
+ * the cache and the pending messages at once, and the erasure joins the partition's commit
+ * chain as a commit of its own (same offset): behind the commits already submitted, which may
+ * still write the person's state, and ahead of every later one, which cannot. A partition whose
+ * chain is broken keeps its erasures for the round after its rebuild; a failed erasure commit
+ * breaks the chain, and the rebuilt partition erases again (the requests stay in Redis).
  */
-export function applyErasures(deps: ErasureDeps, runtimes: Iterable<PartitionRuntime>): void {
-  for (const runtime of runtimes) {
-    if (runtime.broken) continue;
-    const users = deps.privacy.take(runtime.partition);
+export function applyErasures(deps: ErasureDeps, partitions: Iterable<OwnedPartition>): void {
+  for (const { partition, cache, committer } of partitions) {
+    if (committer.broken) continue;
+    const users = deps.privacy.take(partition);
     if (users.length === 0) continue;
     const gone = new Set(users);
-    for (const u of users) runtime.users.delete(u);
-    const before = runtime.pending.messages.length;
-    runtime.pending.messages = runtime.pending.messages.filter((m) => !gone.has(m.event.user_id));
-    if (runtime.pending.messages.length < before) deps.metrics.tombstonedEvents.inc(before - runtime.pending.messages.length);
-    runtime.lastCommit = commitErasure(deps, runtime, users, runtime.lastCommit);
-  }
-}
-
-async function commitErasure(deps: ErasureDeps, runtime: PartitionRuntime, users: readonly string[], previous: Promise<void>): Promise<void> {
-  const { commitRedis, keys, metrics, logger } = deps;
-  const expected = runtime.expectedOffset;
-  const fence = { offsetKey: keys.speedOffset(runtime.partition), epochKey: keys.speedEpoch(runtime.partition), epoch: runtime.epoch };
-  try {
-    await previous;
+    for (const u of users) cache.users.delete(u);
+    const before = cache.pending.messages.length;
+    cache.pending.messages = cache.pending.messages.filter((m) => !gone.has(m.event.user_id));
+    if (cache.pending.messages.length < before) deps.metrics.tombstonedEvents.inc(before - cache.pending.messages.length);
+    const commands = speedErasureCommands(deps.keys, partition, users, deps.segments?.ids() ?? []);
     // Nothing committed yet: no state of anyone is stored; the requests only need their answer.
-    if (expected === null) for (const u of users) await eraseSpeedStateDirectly(commitRedis, keys, runtime.partition, u);
-    else await fencedCommit(commitRedis, fence, expected, expected, speedErasureCommands(keys, runtime.partition, users, deps.segments?.ids() ?? []));
-  } catch (err) {
-    // The requests stay in Redis: the rebuilt partition erases them again.
-    runtime.broken = true;
-    if (err instanceof OffsetFenceError) metrics.fenced.inc();
-    logger.warn({ partition: runtime.partition, err }, 'erasure commit failed; the partition reloads from Redis and the erasure runs again');
-    return;
+    const unfenced = async () => {
+      for (const u of users) await eraseSpeedStateDirectly(deps.redis, deps.keys, partition, u);
+    };
+    void committer.submit({ commands, nextOffset: null, unfenced }).then((applied) => {
+      if (!applied) return;
+      deps.metrics.erasures.inc(users.length);
+      deps.logger.info({ partition, people: users.length }, 'erased the speed state of deleted people');
+    });
   }
-  metrics.erasures.inc(users.length);
-  logger.info({ partition: runtime.partition, people: users.length }, 'erased the speed state of deleted people');
 }

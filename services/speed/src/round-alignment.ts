@@ -1,27 +1,11 @@
-import type { PartitionMessage } from './batch-changes.js';
-import type { DeadLetter } from './decode-batch.js';
-
-/** A partition's fetched messages not processed yet, in offset order. */
-export interface PendingMessages {
-  messages: PartitionMessage[];
-  deadLetters: DeadLetter[];
-  /** The offset after the last fetched message. */
-  fetchedNext: number;
-}
-
-/** What one partition processes this round, and the offset its commit moves to. */
-export interface AlignedPart {
-  readonly messages: PartitionMessage[];
-  readonly deadLetters: DeadLetter[];
-  readonly nextOffset: number;
-}
+import type { AlignedPart, PartitionMessage, PendingMessages } from './round-types.js';
 
 /** A partition holding more than this many fetched messages processes them whatever their time. */
 export const MAX_PENDING_MESSAGES = 20_000;
 
 /**
  * Aligns a fetch round's partitions in event time. When a backlog is read, each partition's
- * batch spans its own stretch of event time; processing them whole would let one partition run
+ * fetch spans its own stretch of event time; processing them whole would let one partition run
  * minutes ahead of another, and the IP flood rule would count an IP's clicks of the others too
  * late. So the round stops at the earliest of the newest event times of the partitions that
  * fetched something (`cutoff`): each partition takes its messages in arrival order up to the

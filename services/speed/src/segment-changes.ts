@@ -1,10 +1,11 @@
 import { forEachSizeDelta, type SegmentSet, type SegmentStep, type SegmentTransition, type UserState } from '@sigflow/core';
-import { segmentSizeKey, type SegmentMemberChange } from '@sigflow/store';
-import type { AnalyticsMessage } from './batch-changes.js';
+import type { SegmentChangeMessage } from '@sigflow/events';
+import { segmentSizeKey, type SegmentMemberChange } from '@sigflow/store/segments-alerts';
+import type { AnalyticsMessage } from './round-types.js';
 
 /**
- * What one partition batch changed in segments, collected per event: entries and exits per
- * window, each user's memberships after the batch, the `analytics.v1` messages, and the users
+ * What one partition's part of a round changed in segments, collected per event: entries and exits per
+ * window, each user's memberships after it, the `analytics.v1` messages, and the users
  * whose snapshot must be rewritten (memberships are durable through the snapshot only).
  */
 export class SegmentChanges {
@@ -42,7 +43,7 @@ export class SegmentChanges {
 
 /** The `analytics.v1` message of a segment entry or exit. */
 function segmentMessage(userId: string, t: SegmentTransition): string {
-  return JSON.stringify({
+  const message: SegmentChangeMessage = {
     kind: t.change === 'entered' ? 'segment_entered' : 'segment_left',
     user_id: userId,
     segment: t.name,
@@ -51,7 +52,8 @@ function segmentMessage(userId: string, t: SegmentTransition): string {
     at: t.at,
     reason: t.reason,
     entered_at: t.entered ?? t.at,
-  });
+  };
+  return JSON.stringify(message);
 }
 
 /** Whether a user's event needs a segment evaluation: segments defined, or memberships to keep or end. */

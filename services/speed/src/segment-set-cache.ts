@@ -1,4 +1,5 @@
-import { type RedisClient, readSegmentDefinitions, readSegmentsVersion, type StoreKeys } from '@sigflow/store';
+import type { RedisClient, StoreKeys } from '@sigflow/store';
+import { readSegmentDefinitions, readSegmentsVersion } from '@sigflow/store/segments-alerts';
 import { compileSegmentSet, emptySegmentSet, type SegmentRuleLimits, type SegmentSet } from '@sigflow/core';
 import type { Logger } from '@sigflow/observability';
 

@@ -1,22 +1,25 @@
 import { type RedisClient, duplicateClient, redisAnswers, StoreKeys } from '@sigflow/store';
-import type { Kafka } from 'kafkajs';
 import type { SigflowConfig } from '@sigflow/config';
 import { topicsFor, type Topics } from '@sigflow/events';
-import { connectionSecurity, EventProducer } from '@sigflow/kafka';
+import { connectionSecurity, EventProducer, type KafkaClient } from '@sigflow/kafka';
 import { PartitionConsumer } from '@sigflow/kafka/data-path';
 import type { Logger } from '@sigflow/observability';
 import type { Registry } from 'prom-client';
 import { AnalyticsOutbox } from './analytics-outbox.js';
 import { ShapleyTableCache } from './shapley-table-cache.js';
-import { SpeedPartitions } from './speed-partitions.js';
+import { PartitionOwnership } from './partition-ownership.js';
+import { SpeedRound } from './speed-round.js';
+import { SpeedHandler } from './speed-handler.js';
+import { DeadLetterPublisher } from './dead-letters.js';
 import { speedMetrics } from './speed-metrics.js';
 import { PrivacyErasures } from './privacy-erasures.js';
 import { SegmentSetCache } from './segment-set-cache.js';
+import { OpsLog } from '@sigflow/ops-log';
 
 export interface SpeedLayerDeps {
   readonly config: SigflowConfig;
-  /** kafkajs client for the dead-letter and analytics producers. */
-  readonly kafka: Kafka;
+  /** Kafka client settings for the dead-letter and analytics producers. */
+  readonly kafka: KafkaClient;
   readonly redis: RedisClient;
   readonly logger: Logger;
   readonly registry: Registry;
@@ -24,9 +27,9 @@ export interface SpeedLayerDeps {
 
 /**
  * The speed layer: a static member of consumer group `speed` on `events.v1`. Each owned
- * partition's keyed state lives in memory (Redis holds the durable copy); per batch the rules
- * run and ONE fenced Redis script writes every view update, the state's delta and the
- * partition's next offset. Redis, not Kafka, holds the authoritative offsets: on assignment
+ * partition's keyed state lives in memory (Redis holds the durable copy); per round the rules
+ * run and, per partition, ONE fenced Redis script writes every view update, the state's delta
+ * and the partition's next offset. Redis, not Kafka, holds the authoritative offsets: on assignment
  * each partition resumes at the offset stored with its views, so a crash at any point neither
  * loses nor double-counts an event.
  */
@@ -34,7 +37,7 @@ export class SpeedLayer {
   readonly keys: StoreKeys;
   readonly topics: Topics;
   private readonly consumer: PartitionConsumer;
-  private readonly partitions: SpeedPartitions;
+  private readonly ownership: PartitionOwnership;
   private readonly deadLetters: EventProducer;
   private readonly analytics: EventProducer;
   private readonly shapley: ShapleyTableCache;
@@ -43,6 +46,7 @@ export class SpeedLayer {
   private privacyTimer: NodeJS.Timeout | undefined;
   private readonly privacy: PrivacyErasures;
   private readonly commitRedis: RedisClient;
+  private readonly ops: OpsLog;
 
   constructor(private readonly deps: SpeedLayerDeps) {
     const { config, kafka, redis, logger } = deps;
@@ -57,21 +61,13 @@ export class SpeedLayer {
     const outbox = new AnalyticsOutbox(redis, this.keys, this.analytics, logger);
     this.commitRedis = duplicateClient(redis, { enableAutoPipelining: false });
     this.privacy = new PrivacyErasures(redis, this.keys, config.privacy.salt);
-    this.partitions = new SpeedPartitions({
-      config,
-      redis,
-      commitRedis: this.commitRedis,
-      keys: this.keys,
-      topics: this.topics,
-      logger,
-      metrics,
-      shapley: this.shapley,
-      deadLetters: this.deadLetters,
-      outbox,
-      seek: (partition, offset) => this.consumer.seek(partition, offset),
-      privacy: this.privacy,
-      segments: this.segments,
-    });
+    this.ops = new OpsLog({ config, redis, logger, onStoreLoss: [async () => void (await this.privacy.tombstones.reload())] });
+    const common = { config, redis, keys: this.keys, logger, metrics, outbox, privacy: this.privacy };
+    this.ownership = new PartitionOwnership({ ...common, commitRedis: this.commitRedis, onStoreLoss: () => this.recoverStore() });
+    const round = new SpeedRound(
+      { ...common, shapley: this.shapley, segments: this.segments, deadLetters: new DeadLetterPublisher(this.deadLetters, this.topics.events, metrics, logger) },
+      this.ownership,
+    );
     this.consumer = new PartitionConsumer(
       {
         brokers: config.kafka.brokers,
@@ -83,21 +79,29 @@ export class SpeedLayer {
         heartbeatIntervalMs: config.speed.heartbeatIntervalMs,
         rebalanceTimeoutMs: config.speed.sessionTimeoutMs,
         maxWaitMs: config.speed.fetchMaxWaitMs,
-        maxBytesPerPartition: config.speed.fetchMaxBytesPerPartition,
-        maxBytes: config.speed.fetchMaxBytesPerPartition * config.kafka.eventPartitions,
+        maxBytes: config.speed.fetchMaxBytes,
         connectTimeoutMs: config.kafka.connectionTimeoutMs,
         requestTimeoutMs: config.kafka.requestTimeoutMs,
         security: connectionSecurity(config.kafka),
         log: logger,
       },
-      this.partitions,
+      new SpeedHandler(this.ownership, round),
     );
   }
 
-  /** Ready = in the consumer group and Redis answers (within a second: a frozen Redis is not ready). */
+  /**
+   * Ready = in the consumer group, processing every partition it holds, and Redis answers
+   * (within a second: a frozen Redis is not ready).
+   */
   async ready(): Promise<boolean> {
-    if (!this.consumer.inGroup) return false;
+    if (!this.consumer.inGroup || this.ownership.stalledPartitions.size > 0) return false;
     return redisAnswers(this.deps.redis, 1_000);
+  }
+
+  /** The store lost its data: ops decisions and tombstones back (by this process or another), then tombstones, segments and the Shapley table read again. */
+  private async recoverStore(): Promise<void> {
+    await this.ops.checkStore();
+    await Promise.all([this.privacy.tombstones.reload(), this.segments.refresh(), this.shapley.refresh()]);
   }
 
   async start(): Promise<void> {
@@ -107,13 +111,14 @@ export class SpeedLayer {
     this.shapley.start(config.speed.shapleyRefreshMs);
     await this.segments.refresh();
     this.segments.start(config.segments.refreshMs);
-    this.memoryTimer = setInterval(() => this.partitions.sampleMemory(), 5_000);
+    this.memoryTimer = setInterval(() => this.ownership.sampleMemory(), 5_000);
     this.memoryTimer.unref();
+    await this.ops.watch();
     await this.privacy.refresh([]);
     // New tombstones, and erasures asked of owned partitions (applied by the next round: an
     // idle consumer runs one at its next empty fetch).
     this.privacyTimer = setInterval(() => {
-      this.privacy.refresh(this.partitions.owned).catch((err: unknown) => this.deps.logger.warn({ err }, 'reading tombstones and erasure requests failed'));
+      this.privacy.refresh(this.ownership.partitions).catch((err: unknown) => this.deps.logger.warn({ err }, 'reading tombstones and erasure requests failed'));
     }, config.privacy.refreshMs);
     this.privacyTimer.unref();
     await this.consumer.start();
@@ -126,6 +131,7 @@ export class SpeedLayer {
     this.shapley.stop();
     this.segments.stop();
     await this.consumer.stop();
+    await this.ops.close();
     await Promise.all([this.deadLetters.disconnect(), this.analytics.disconnect()]);
     this.commitRedis.disconnect();
   }

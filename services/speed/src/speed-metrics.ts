@@ -1,19 +1,13 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { latencyBuckets } from '@sigflow/observability';
 
-/** The speed layer's series (process metrics come with the registry). */
-export function speedMetrics(registry: Registry) {
+/** What the commits carried: events by outcome, late ones, messages, dead letters, segment changes, people's data dropped or erased. */
+function committedMetrics(registry: Registry) {
   return {
     events: new Counter({
       name: 'sigflow_speed_events_total',
       help: 'Events committed, by outcome (valid, invalid, duplicate)',
       labelNames: ['status'] as const,
-      registers: [registry],
-    }),
-    segmentChanges: new Counter({
-      name: 'sigflow_speed_segment_changes_total',
-      help: 'Segment memberships entered and left (lapses and deleted segments included), committed',
-      labelNames: ['change'] as const,
       registers: [registry],
     }),
     lateEvents: new Counter({
@@ -31,50 +25,10 @@ export function speedMetrics(registry: Registry) {
       help: 'Messages sent to the dead-letter topic',
       registers: [registry],
     }),
-    ownedPartitions: new Gauge({
-      name: 'sigflow_speed_owned_partitions',
-      help: 'Partitions of the events topic this instance owns now (1 per owned partition)',
-      labelNames: ['partition'] as const,
-      registers: [registry],
-    }),
-    lag: new Gauge({
-      name: 'sigflow_speed_consumer_lag',
-      help: 'Messages in the partition not yet processed (high watermark - next offset)',
-      labelNames: ['partition'] as const,
-      registers: [registry],
-    }),
-    eventToView: new Histogram({
-      name: 'sigflow_speed_event_to_view_seconds',
-      help: 'From the collector stamping received_at to the Redis commit that contains the event',
-      // Fine buckets where the target is (p99 < 100 ms), so percentiles read off them are close.
-      buckets: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006, 0.008, 0.01, 0.012, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.06, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10, 30, 60],
-      registers: [registry],
-    }),
-    batchSeconds: new Histogram({
-      name: 'sigflow_speed_batch_seconds',
-      help: 'Time to process and commit one partition batch',
-      buckets: latencyBuckets,
-      registers: [registry],
-    }),
-    batchEvents: new Histogram({
-      name: 'sigflow_speed_batch_events',
-      help: 'Messages per partition batch',
-      buckets: [1, 10, 100, 500, 1000, 2500, 5000, 10000],
-      registers: [registry],
-    }),
-    fenced: new Counter({
-      name: 'sigflow_speed_fenced_batches_total',
-      help: 'Batches dropped because another consumer had committed the partition (rebalance)',
-      registers: [registry],
-    }),
-    dedupeIds: new Gauge({
-      name: 'sigflow_speed_dedupe_ids',
-      help: 'Event ids remembered in memory for de-duplication (owned partitions)',
-      registers: [registry],
-    }),
-    incompleteStates: new Counter({
-      name: 'sigflow_speed_incomplete_user_states_total',
-      help: "Users whose stored state was incomplete when loaded (snapshot and signal log lost apart)",
+    segmentChanges: new Counter({
+      name: 'sigflow_speed_segment_changes_total',
+      help: 'Segment memberships entered and left (lapses and deleted segments included), committed',
+      labelNames: ['change'] as const,
       registers: [registry],
     }),
     tombstonedEvents: new Counter({
@@ -87,12 +41,91 @@ export function speedMetrics(registry: Registry) {
       help: "People whose speed state was erased inside their partition's fenced commit",
       registers: [registry],
     }),
+  };
+}
+
+/** The partitions this instance holds: owned, lagging, held but not processed, lost by the store, fenced. */
+function partitionMetrics(registry: Registry) {
+  return {
+    ownedPartitions: new Gauge({
+      name: 'sigflow_speed_owned_partitions',
+      help: 'Partitions of the events topic this instance owns now (1 per owned partition)',
+      labelNames: ['partition'] as const,
+      registers: [registry],
+    }),
+    lag: new Gauge({
+      name: 'sigflow_speed_consumer_lag',
+      help: 'Messages in the partition not yet processed (high watermark - next offset)',
+      labelNames: ['partition'] as const,
+      registers: [registry],
+    }),
+    stalledPartitions: new Gauge({
+      name: 'sigflow_speed_partitions_held_not_processed',
+      help: 'Partitions the consumer group gave this instance that it does not process (another owner fenced it out); /readyz is unready while any is',
+      registers: [registry],
+    }),
+    storeLosses: new Counter({
+      name: 'sigflow_speed_store_losses_total',
+      help: 'Partitions whose offset and owner epoch the store lost while this instance held them (taken again and rebuilt)',
+      registers: [registry],
+    }),
+    fenced: new Counter({
+      name: 'sigflow_speed_fenced_commits_total',
+      help: 'Commits refused by their fence: another owner had committed the partition (a rebalance), or the store lost it',
+      registers: [registry],
+    }),
+  };
+}
+
+/** How long an event takes to its view, and a round to its commit. */
+function timingMetrics(registry: Registry) {
+  return {
+    eventToView: new Histogram({
+      name: 'sigflow_speed_event_to_view_seconds',
+      help: 'From the collector stamping received_at to the Redis commit that contains the event',
+      // Fine buckets where the target is (p99 < 100 ms), so percentiles read off them are close.
+      buckets: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006, 0.008, 0.01, 0.012, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.06, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    roundSeconds: new Histogram({
+      name: 'sigflow_speed_round_seconds',
+      help: "Time from a round's start to one partition's commit of it applied",
+      buckets: latencyBuckets,
+      registers: [registry],
+    }),
+    roundEvents: new Histogram({
+      name: 'sigflow_speed_round_events',
+      help: "Messages of one partition's part of a round",
+      buckets: [1, 10, 100, 500, 1000, 2500, 5000, 10000],
+      registers: [registry],
+    }),
+  };
+}
+
+/** The keyed state in memory: users, remembered event ids, states found incomplete. */
+function stateMetrics(registry: Registry) {
+  return {
     cachedUsers: new Gauge({
       name: 'sigflow_speed_cached_users',
       help: 'Users whose keyed state is held in memory (owned partitions)',
       registers: [registry],
     }),
+    dedupeIds: new Gauge({
+      name: 'sigflow_speed_dedupe_ids',
+      help: 'Event ids remembered in memory for de-duplication (owned partitions)',
+      registers: [registry],
+    }),
+    incompleteStates: new Counter({
+      name: 'sigflow_speed_incomplete_user_states_total',
+      help: "Users whose stored state was incomplete when loaded (snapshot and signal log lost apart)",
+      registers: [registry],
+    }),
   };
+}
+
+/** The speed layer's series (process metrics come with the registry). */
+export function speedMetrics(registry: Registry) {
+  return { ...committedMetrics(registry), ...partitionMetrics(registry), ...timingMetrics(registry), ...stateMetrics(registry) };
 }
 
 export type SpeedMetrics = ReturnType<typeof speedMetrics>;

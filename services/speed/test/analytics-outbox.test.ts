@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
-import type { RedisClient } from '@sigflow/store';
+import { type RedisClient, createRedis, deleteKeysWithPrefix, StoreKeys } from '@sigflow/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
-import { createKafka, deleteTopics, ensureTopics, EventProducer, readTopicMessages } from '@sigflow/kafka';
+import { createKafka, deleteTopics, ensureTopics, EventProducer, readTopicMessages, topicOffsets, type KafkaClient } from '@sigflow/kafka';
 import { createLogger } from '@sigflow/observability';
-import { createRedis, deleteKeysWithPrefix, StoreKeys } from '@sigflow/store';
 import { AnalyticsOutbox } from '../src/analytics-outbox.js';
 
 describe('analytics outbox with two owners of a partition at once (real Kafka and Redis)', () => {
@@ -15,7 +13,7 @@ describe('analytics outbox with two owners of a partition at once (real Kafka an
   const topics = topicsFor(config.kafka.topicPrefix);
   const keys = new StoreKeys(config.redis.keyPrefix);
   const logger = createLogger('outbox-test', 'silent');
-  let kafka: Kafka;
+  let kafka: KafkaClient;
   let redis: RedisClient;
   let producer: EventProducer;
 
@@ -51,10 +49,7 @@ describe('analytics outbox with two owners of a partition at once (real Kafka an
     await Promise.all([owner.settled(0), zombie.settled(0)]);
     expect(await redis.llen(keys.speedOutbox(0))).toBe(0);
     // Everything the topic holds (at least once: the zombie's chunk is there twice).
-    const admin = kafka.admin();
-    await admin.connect();
-    const total = (await admin.fetchTopicOffsets(topics.analytics)).reduce((n, p) => n + Number(p.high), 0);
-    await admin.disconnect();
+    const total = [...(await topicOffsets(kafka, topics.analytics, 'latest')).values()].reduce((n, high) => n + high, 0);
     expect(total).toBeGreaterThanOrEqual(2_500);
     const published = await readTopicMessages(kafka, topics.analytics, total, 60_000);
     const ids = new Set(published.map((m) => (JSON.parse(m.value) as { conversion_event_id: string }).conversion_event_id));

@@ -1,19 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
-import type { RedisClient } from '@sigflow/store';
+import { type RedisClient, createRedis, deleteKeysWithPrefix, StoreKeys } from '@sigflow/store';
 import type { Registry } from 'prom-client';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
 import { topicsFor, type Topics } from '@sigflow/events';
-import { createKafka, deleteTopics, ensureTopics, EventProducer } from '@sigflow/kafka';
+import { createKafka, deleteTopics, ensureTopics, EventProducer, type KafkaClient } from '@sigflow/kafka';
 import { createLogger, createMetricsRegistry } from '@sigflow/observability';
-import { createRedis, deleteKeysWithPrefix, StoreKeys } from '@sigflow/store';
 import { SpeedLayer } from '../src/index.js';
 
 /** A speed layer in this process on topics, a group and a key prefix of its own, with a producer. */
 export interface SpeedRun {
   readonly id: string;
   readonly config: SigflowConfig;
-  readonly kafka: Kafka;
+  readonly kafka: KafkaClient;
   readonly redis: RedisClient;
   readonly keys: StoreKeys;
   readonly topics: Topics;

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '@sigflow/config';
-import { createUserState, defaultRuleSettings as settings } from '@sigflow/core';
+import { createUserState, defaultRuleSettings as settings, hourStart } from '@sigflow/core';
 import type { ReceivedEvent } from '@sigflow/events';
-import { field, hourStart, StoreKeys, type RedisCommand } from '@sigflow/store';
-import { BatchChanges, collectRoundChanges, type PartitionMessage } from '../src/batch-changes.js';
+import { field, StoreKeys } from '@sigflow/store';
+import type { RedisCommand } from '@sigflow/store/views';
+import { RoundChanges } from '../src/round-changes.js';
+import { collectRoundChanges } from '../src/round-rules.js';
+import type { PartitionMessage } from '../src/round-types.js';
 import { buildPartitionCommit } from '../src/partition-commit.js';
-import { PartitionRuntime } from '../src/partition-runtime.js';
+import { PartitionCache } from '../src/partition-cache.js';
 import { dayStart, UserDirectory } from '../src/user-directory.js';
 
 const T0 = Date.UTC(2026, 10, 20, 10, 0, 0);
@@ -14,11 +17,11 @@ const keys = new StoreKeys('t');
 const speed = loadConfig({ SIGFLOW_SPEED_SNAPSHOT_EVERY: '4' }).speed;
 const tp = { campaign_id: 'c1', ad_id: 'a1', channel: 'search' } as const;
 
-function runtimeFor(users: string[]): PartitionRuntime {
-  const runtime = new PartitionRuntime(2, '7', '100', undefined, settings.dedupeHorizonMs, new UserDirectory('0', false, 1_000, speed.userTtlMs));
-  for (const u of users) runtime.users.set(u, { user: createUserState(), signals: 0, sinceSnapshot: 0, hasSnapshot: false, ttlAt: 0 });
-  runtime.dedupe.load(hourStart(T0), null);
-  return runtime;
+function cacheFor(users: string[]): PartitionCache {
+  const cache = new PartitionCache(2, '100', undefined, settings.dedupeHorizonMs, new UserDirectory('0', false, 1_000, speed.userTtlMs));
+  for (const u of users) cache.users.set(u, { user: createUserState(), signals: 0, sinceSnapshot: 0, hasSnapshot: false, ttlAt: 0 });
+  cache.dedupe.load(hourStart(T0), null);
+  return cache;
 }
 
 function messages(events: ReceivedEvent[]): PartitionMessage[] {
@@ -28,10 +31,10 @@ function messages(events: ReceivedEvent[]): PartitionMessage[] {
 const impressionOf = (id: string, user: string, ts: number): ReceivedEvent => ({ event_id: id, type: 'impression', user_id: user, ts, ...tp, user_agent: UA, received_at: ts });
 const clickOf = (id: string, user: string, ts: number): ReceivedEvent => ({ event_id: id, type: 'click', user_id: user, ts, ...tp, user_agent: UA, received_at: ts });
 
-/** One partition's batch through the rules, as a fetch round of that partition alone. */
-function collectBatchChanges(runtime: PartitionRuntime, batch: PartitionMessage[]): BatchChanges {
-  const changes = new BatchChanges();
-  collectRoundChanges({ settings, shapley: null }, [{ runtime, messages: batch, changes }], [runtime], new Map());
+/** One partition's messages through the rules, as a round of that partition alone. */
+function partChanges(cache: PartitionCache, batch: PartitionMessage[]): RoundChanges {
+  const changes = new RoundChanges();
+  collectRoundChanges({ settings, shapley: null }, [{ cache, messages: batch, changes }], [cache], new Map());
   return changes;
 }
 
@@ -48,9 +51,9 @@ describe('a partition batch commit (no Kafka, no Redis)', () => {
     clickOf('k1', 'ann', T0 + 12_000), // a copy
     impressionOf('i4', 'ann', T0 + 30_000),
   ];
-  const runtime = runtimeFor(['ann', 'bob']);
-  const changes = collectBatchChanges(runtime, messages(events));
-  const commands = buildPartitionCommit({ keys, settings, speed, now: 1_000 }, runtime, changes);
+  const cache = cacheFor(['ann', 'bob']);
+  const changes = partChanges(cache, messages(events));
+  const commands = buildPartitionCommit({ keys, settings, speed, now: 1_000 }, cache, changes);
 
   it("lists the users whose keys' TTL it set in today's directory bucket, which outlives them by a day", () => {
     const bucket = keys.knownUsers(2, dayStart(1_000));
@@ -76,13 +79,13 @@ describe('a partition batch commit (no Kafka, no Redis)', () => {
   });
 
   it('writes channel spend in the partition keyspace: the cost of valid touchpoints, of invalid ones apart, valid clicks', () => {
-    const runtime2 = runtimeFor(['cy', 'dee']);
+    const cache2 = cacheFor(['cy', 'dee']);
     const priced = [
       { ...impressionOf('p1', 'cy', T0 + 1_000), cost: 2_000 },
       { ...clickOf('p2', 'cy', T0 + 9_000), cost: 700_000 },
       { ...clickOf('p3', 'dee', T0 + 9_500), cost: 650_000 }, // no impression of dee: an orphan
     ];
-    const written = buildPartitionCommit({ keys, settings, speed, now: 1_000 }, runtime2, collectBatchChanges(runtime2, messages(priced)));
+    const written = buildPartitionCommit({ keys, settings, speed, now: 1_000 }, cache2, partChanges(cache2, messages(priced)));
     const spend = keys.speedSpend(2, 'c1', hourStart(T0));
     expect(spend).toContain('{p2}');
     expect(commandsNamed(written, 'HINCRBY').filter((c) => c[1] === spend)).toEqual([
@@ -95,14 +98,14 @@ describe('a partition batch commit (no Kafka, no Redis)', () => {
 
   describe("when the partition's commits write the same keys again", () => {
     const view = (space: RedisCommand[]) => commandsNamed(space, 'EXPIRE').map((c) => c[1]);
-    const own = runtimeFor(['ann']);
+    const own = cacheFor(['ann']);
     const later = (now: number, id: string) => {
-      const changes2 = collectBatchChanges(own, messages([impressionOf(id, 'ann', T0 + 40_000)]));
+      const changes2 = partChanges(own, messages([impressionOf(id, 'ann', T0 + 40_000)]));
       return buildPartitionCommit({ keys, settings, speed, now }, own, changes2);
     };
     const metrics = keys.speedMetrics(2, 'c1', hourStart(T0));
 
-    it("sets a key's TTL once, then again only after an eighth of it (a rebuilt runtime at once)", () => {
+    it("sets a key's TTL once, then again only after an eighth of it (a rebuilt cache at once)", () => {
       expect(view(later(1_000, 'i4'))).toContain(metrics);
       // The same keys a little later: no EXPIRE, the increments still go.
       const soon = later(1_000 + speed.viewTtlMs / 8 - 1, 'i5');
@@ -110,9 +113,9 @@ describe('a partition batch commit (no Kafka, no Redis)', () => {
       expect(commandsNamed(soon, 'HINCRBY').filter((c) => c[1] === metrics)).toHaveLength(1);
       // An eighth of the TTL after it was set: due again, with the TTL from now.
       expect(commandsNamed(later(1_000 + speed.viewTtlMs / 8, 'i6'), 'EXPIRE')).toContainEqual(['EXPIRE', metrics, (speed.viewTtlMs * 9) / 8 / 1000]);
-      // A runtime rebuilt from Redis (after a failed commit, a reassignment) remembers nothing.
-      const rebuilt = runtimeFor(['ann']);
-      const first = buildPartitionCommit({ keys, settings, speed, now: 2_000 }, rebuilt, collectBatchChanges(rebuilt, messages([impressionOf('i7', 'ann', T0 + 50_000)])));
+      // A cache rebuilt from Redis (after a failed commit, a reassignment) remembers nothing.
+      const rebuilt = cacheFor(['ann']);
+      const first = buildPartitionCommit({ keys, settings, speed, now: 2_000 }, rebuilt, partChanges(rebuilt, messages([impressionOf('i7', 'ann', T0 + 50_000)])));
       expect(view(first)).toContain(metrics);
     });
   });
@@ -128,23 +131,23 @@ describe('a partition batch commit (no Kafka, no Redis)', () => {
     expect(sets.map((c) => c[1])).toEqual([keys.userSnapshot(2, 'ann')]);
     expect(JSON.parse(String(sets[0]![2]))[1]).toBe(4);
     expect(commandsNamed(commands, 'PEXPIRE').map((c) => c[1])).toContain(keys.signals(2, 'bob'));
-    expect(runtime.users.get('ann')).toMatchObject({ signals: 4, sinceSnapshot: 0, hasSnapshot: true, ttlAt: 1_000 });
-    expect(runtime.users.get('bob')).toMatchObject({ signals: 1, sinceSnapshot: 1, hasSnapshot: false, ttlAt: 1_000 });
+    expect(cache.users.get('ann')).toMatchObject({ signals: 4, sinceSnapshot: 0, hasSnapshot: true, ttlAt: 1_000 });
+    expect(cache.users.get('bob')).toMatchObject({ signals: 1, sinceSnapshot: 1, hasSnapshot: false, ttlAt: 1_000 });
   });
 
   it('lists the batch users as recently seen, scored by the commit clock, trimmed to speed.recentUsers', () => {
     const key = keys.recentUsers(2);
     expect(commandsNamed(commands, 'ZADD')).toEqual([['ZADD', key, 1_000, 'ann', 1_000, 'bob']]);
     expect(commandsNamed(commands, 'ZREMRANGEBYRANK')).toEqual([['ZREMRANGEBYRANK', key, 0, -(speed.recentUsers + 1)]]);
-    const none = buildPartitionCommit({ keys, settings, speed: { ...speed, recentUsers: 0 }, now: 1_000 }, runtimeFor([]), new BatchChanges());
+    const none = buildPartitionCommit({ keys, settings, speed: { ...speed, recentUsers: 0 }, now: 1_000 }, cacheFor([]), new RoundChanges());
     expect(commandsNamed(none, 'ZADD')).toEqual([]);
   });
 
   it('sends only the batch\'s last speed.recentUsers users (the others could not stay)', () => {
-    const runtime = runtimeFor(['u1', 'u2', 'u3']);
-    const changes = new BatchChanges();
-    for (const user of ['u1', 'u2', 'u3']) changes.signals.set(user, { cached: runtime.users.get(user)!, entries: [] });
-    const one = buildPartitionCommit({ keys, settings, speed: { ...speed, recentUsers: 2 }, now: 5 }, runtime, changes);
+    const cache = cacheFor(['u1', 'u2', 'u3']);
+    const changes = new RoundChanges();
+    for (const user of ['u1', 'u2', 'u3']) changes.signals.set(user, { cached: cache.users.get(user)!, entries: [] });
+    const one = buildPartitionCommit({ keys, settings, speed: { ...speed, recentUsers: 2 }, now: 5 }, cache, changes);
     expect(commandsNamed(one, 'ZADD')).toEqual([['ZADD', keys.recentUsers(2), 5, 'u2', 5, 'u3']]);
   });
 
@@ -167,29 +170,29 @@ describe('a partition batch commit (no Kafka, no Redis)', () => {
   });
 
   it('a round over two partitions counts an IP\'s clicks in both in event-time order (the IP flood)', () => {
-    const p0 = new PartitionRuntime(0, '1', null, undefined, settings.dedupeHorizonMs, new UserDirectory(null, true, T0, speed.userTtlMs));
-    const p1 = new PartitionRuntime(1, '1', null, undefined, settings.dedupeHorizonMs, new UserDirectory(null, true, T0, speed.userTtlMs));
+    const p0 = new PartitionCache(0, null, undefined, settings.dedupeHorizonMs, new UserDirectory(null, true, T0, speed.userTtlMs));
+    const p1 = new PartitionCache(1, null, undefined, settings.dedupeHorizonMs, new UserDirectory(null, true, T0, speed.userTtlMs));
     const nat = '203.0.113.9';
-    const parts = [p0, p1].map((runtime) => ({ runtime, messages: [] as PartitionMessage[], changes: new BatchChanges() }));
+    const parts = [p0, p1].map((cache) => ({ cache, messages: [] as PartitionMessage[], changes: new RoundChanges() }));
     // 12 users behind one IP, alternating partitions; each has an impression, then a click 2 s later.
     for (let i = 0; i < 12; i++) {
       const user = `nat-${i}`;
       const part = parts[i % 2]!;
-      part.runtime.users.set(user, { user: createUserState(), signals: 0, sinceSnapshot: 0, hasSnapshot: false, ttlAt: 0 });
-      part.runtime.dedupe.load(hourStart(T0), null);
+      part.cache.users.set(user, { user: createUserState(), signals: 0, sinceSnapshot: 0, hasSnapshot: false, ttlAt: 0 });
+      part.cache.dedupe.load(hourStart(T0), null);
       const ts = T0 + i * 1_000;
       part.messages.push({ offset: part.messages.length, event: { ...impressionOf(`i${i}`, user, ts), ip: nat } });
       part.messages.push({ offset: part.messages.length, event: { ...clickOf(`k${String(i).padStart(2, '0')}`, user, ts + 2_000), ip: nat } });
     }
-    for (const part of parts) part.runtime.ips.set(nat, { v: 1, maxTs: null, recentClicks: [] });
+    for (const part of parts) part.cache.ips.set(nat, { v: 1, maxTs: null, recentClicks: [] });
     collectRoundChanges({ settings, shapley: null }, parts, [p0, p1], new Map());
     const floods = parts.flatMap((p) => p.changes.outcomes).filter((o) => o.reason === 'flood').map((o) => o.event_id).sort();
     expect(floods).toEqual(['k10', 'k11']);
   });
 
   it('a later batch of a known user only pushes signals until the next snapshot is due', () => {
-    const more = collectBatchChanges(runtime, messages([impressionOf('i9', 'ann', T0 + 40_000)]));
-    const next = buildPartitionCommit({ keys, settings, speed, now: 2_000 }, runtime, more);
+    const more = partChanges(cache, messages([impressionOf('i9', 'ann', T0 + 40_000)]));
+    const next = buildPartitionCommit({ keys, settings, speed, now: 2_000 }, cache, more);
     expect(commandsNamed(next, 'SET').filter((c) => String(c[1]).includes(':user:'))).toEqual([]);
     expect(commandsNamed(next, 'PEXPIRE').filter((c) => String(c[1]).includes(':signals:'))).toEqual([]);
     expect(commandsNamed(next, 'LPUSH').map((c) => c[1])).toEqual([keys.signals(2, 'ann')]);

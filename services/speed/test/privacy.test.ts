@@ -2,12 +2,12 @@
 // events keep coming (the erasure joins the partition's chain of fenced commits, so no commit
 // built before it writes their state back, and later events are dropped and counted); and the
 // per-IP flood rule in truncated IP mode, counting by the keyed hash of the full address.
-import type { RedisClient } from '@sigflow/store';
+import type { RedisClient, StoreKeys } from '@sigflow/store';
+import { recordTombstone, requestSpeedErasure, speedErasurePending } from '@sigflow/store/ops';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
 import { userPartition, type SigflowEvent } from '@sigflow/events';
 import { privatizeIp, tombstoneHash } from '@sigflow/privacy';
-import { recordTombstone, requestSpeedErasure, speedErasurePending, type StoreKeys } from '@sigflow/store';
 import { waitUntil } from '@sigflow/test-support';
 import { startSpeedRun, type SpeedRun } from './helpers.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ReceivedEvent } from '@sigflow/events';
-import type { PartitionMessage } from '../src/batch-changes.js';
-import { alignRound, MAX_PENDING_MESSAGES, type PendingMessages } from '../src/round-alignment.js';
+import type { PartitionMessage, PendingMessages } from '../src/round-types.js';
+import { alignRound, MAX_PENDING_MESSAGES } from '../src/round-alignment.js';
 
 const T0 = Date.UTC(2026, 10, 20, 10, 0, 0);
 const message = (offset: number, ts: number): PartitionMessage => ({ offset, event: { event_id: `e${offset}`, type: 'page_view', user_id: 'u', ts, page_id: 'p', received_at: ts } as ReceivedEvent });

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '@sigflow/config';
-import { compileSegmentSet, createUserState, defaultRuleSettings as settings, segmentIdOf, type SegmentRule } from '@sigflow/core';
+import { compileSegmentSet, createUserState, defaultRuleSettings as settings, segmentIdOf, type SegmentRule, hourStart } from '@sigflow/core';
 import type { ReceivedEvent } from '@sigflow/events';
-import { field, hourStart, StoreKeys, type RedisCommand } from '@sigflow/store';
-import { BatchChanges, collectRoundChanges } from '../src/batch-changes.js';
+import { field, StoreKeys } from '@sigflow/store';
+import type { RedisCommand } from '@sigflow/store/views';
+import { RoundChanges } from '../src/round-changes.js';
+import { collectRoundChanges } from '../src/round-rules.js';
 import { buildPartitionCommit } from '../src/partition-commit.js';
-import { PartitionRuntime } from '../src/partition-runtime.js';
+import { PartitionCache } from '../src/partition-cache.js';
 import { UserDirectory } from '../src/user-directory.js';
 
 const T0 = Date.UTC(2026, 10, 20, 10, 0, 0);
@@ -18,12 +20,12 @@ const set = compileSegmentSet([{ name: 'readers', id, version: 1, rule, descript
 const view = (event_id: string, user: string, ts: number): ReceivedEvent => ({ event_id, type: 'page_view', user_id: user, ts, page_id: 'home', user_agent: UA, received_at: ts });
 
 function commitOf(events: ReceivedEvent[]) {
-  const runtime = new PartitionRuntime(1, '3', '10', undefined, settings.dedupeHorizonMs, new UserDirectory('0', false, 1_000, speed.userTtlMs));
-  for (const u of ['ann', 'bob']) runtime.users.set(u, { user: createUserState(), signals: 0, sinceSnapshot: 0, hasSnapshot: false, ttlAt: 0 });
-  runtime.dedupe.load(hourStart(T0), null);
-  const changes = new BatchChanges();
-  collectRoundChanges({ settings, shapley: null, segments: set }, [{ runtime, messages: events.map((event, i) => ({ offset: 10 + i, event })), changes }], [runtime], new Map());
-  return { changes, commands: buildPartitionCommit({ keys, settings, speed, now: 1_000 }, runtime, changes) };
+  const cache = new PartitionCache(1, '10', undefined, settings.dedupeHorizonMs, new UserDirectory('0', false, 1_000, speed.userTtlMs));
+  for (const u of ['ann', 'bob']) cache.users.set(u, { user: createUserState(), signals: 0, sinceSnapshot: 0, hasSnapshot: false, ttlAt: 0 });
+  cache.dedupe.load(hourStart(T0), null);
+  const changes = new RoundChanges();
+  collectRoundChanges({ settings, shapley: null, segments: set }, [{ cache, messages: events.map((event, i) => ({ offset: 10 + i, event })), changes }], [cache], new Map());
+  return { changes, commands: buildPartitionCommit({ keys, settings, speed, now: 1_000 }, cache, changes) };
 }
 
 const named = (commands: RedisCommand[], name: string, key: string) => commands.filter((c) => c[0] === name && c[1] === key);

@@ -1,9 +1,8 @@
-import type { Kafka } from 'kafkajs';
-import type { RedisClient } from '@sigflow/store';
+import { type RedisClient, field, type StoreKeys } from '@sigflow/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { userPartition, type SigflowEvent } from '@sigflow/events';
-import { readTopicMessages, type EventProducer } from '@sigflow/kafka';
-import { field, hourStart, type StoreKeys } from '@sigflow/store';
+import { analyticsMessageProblem, userPartition, type SigflowEvent } from '@sigflow/events';
+import { readTopicMessages, type EventProducer, type KafkaClient } from '@sigflow/kafka';
+import { hourStart } from '@sigflow/core';
 import { waitUntil } from '@sigflow/test-support';
 import { startSpeedRun, type SpeedRun } from './helpers.js';
 
@@ -14,7 +13,7 @@ const BOT = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.
 describe('speed layer against real Kafka and Redis', () => {
   let run: SpeedRun;
   let id: string;
-  let kafka: Kafka;
+  let kafka: KafkaClient;
   let redis: RedisClient;
   let producer: EventProducer;
   let keys: StoreKeys;
@@ -94,6 +93,7 @@ describe('speed layer against real Kafka and Redis', () => {
     const conversion = JSON.parse(message!.value);
     expect(conversion).toMatchObject({ conversion_event_id: `${id}-v1`, user_id: 'alice', value: 40, shapley_version: null, shapley_fallback: 'no_table' });
     expect(Object.keys(conversion.credits).sort()).toEqual(['first_touch', 'last_touch', 'linear', 'position_based', 'shapley', 'time_decay']);
+    expect(analyticsMessageProblem(conversion)).toBeNull();
     // The outbox is drained once the messages are in Kafka.
     expect((await redis.llen(keys.speedOutbox(0))) + (await redis.llen(keys.speedOutbox(1)))).toBe(0);
   });

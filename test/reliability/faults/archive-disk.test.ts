@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { committedOffsets } from '@sigflow/kafka';
 import { Scenario } from '../../support/scenario.js';
 import { ArchiveDiskFault } from './lib/disk.js';
 import { faultScenario, noteRecovery, probe, sleep, timeUntil } from './lib/fault-run.js';
@@ -43,14 +44,8 @@ describe('faults: archive disk full', () => {
       await scenario.setUp();
       const group = scenario.env['SIGFLOW_ARCHIVER_GROUP']!;
       const committed = async () => {
-        const admin = scenario!.kafka.admin();
-        await admin.connect();
-        try {
-          const [t] = await admin.fetchOffsets({ groupId: group, topics: [scenario!.topics.events] });
-          return (t?.partitions ?? []).map((p) => `${p.partition}:${p.offset}`).sort().join(',');
-        } finally {
-          await admin.disconnect();
-        }
+        const offsets = await committedOffsets(scenario!.kafka, group, scenario!.topics.events);
+        return [...offsets].map(([partition, offset]) => `${partition}:${offset}`).sort().join(',');
       };
       const archiver = await scenario.archiver(dir);
       await archiver.start();

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { partitionOffsets } from '@sigflow/kafka';
 import { Scenario } from '../../support/scenario.js';
 import { faultScenario, noteRecovery, sleep, timeUntil } from './lib/fault-run.js';
 import { metricSum } from './lib/metrics.js';
@@ -36,8 +37,7 @@ describe('faults: consumer group rebalance', () => {
       // offset moves again (or has reached the log end, when the traffic is over by then).
       const offsets = () => scenario!.speedOffsets();
       const admin = scenario.kafka.admin();
-      await admin.connect();
-      const logEnds = async () => new Map((await admin.fetchTopicOffsets(scenario!.topics.events)).map((o) => [o.partition, o.high]));
+      const logEnds = () => partitionOffsets(admin, scenario!.topics.events, 'latest');
       const leaveAt = Date.now();
       await second.stop();
       const atLeave = await offsets();
@@ -54,7 +54,7 @@ describe('faults: consumer group rebalance', () => {
           100,
         );
       } finally {
-        await admin.disconnect();
+        await admin.close();
       }
       noteRecovery(row, Date.now() - leaveAt);
       const sent = await traffic;
@@ -66,7 +66,7 @@ describe('faults: consumer group rebalance', () => {
         secondFirstEventAfterJoinMs: processedBySecond,
         behindAtLeave,
         partitionsMovingAfterLeaveMs: served,
-        fencedBatchesFirst: await metricSum(first.metricsPort, 'sigflow_speed_fenced_batches_total'),
+        fencedBatchesFirst: await metricSum(first.metricsPort, 'sigflow_speed_fenced_commits_total'),
         diffs: tally.diffs,
       };
       expect(secondEvents).toBeGreaterThan(0);

@@ -17,9 +17,8 @@ import ts from 'typescript';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import type { RedisClient } from '@sigflow/store';
+import { type RedisClient, createRedis } from '@sigflow/store';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
-import { createRedis } from '@sigflow/store';
 import { createLogger, createMetricsRegistry } from '@sigflow/observability';
 import { buildApi } from '@sigflow/api';
 import { bullConnection, InvalidJobDataError, jobKinds, openBatchQueue, parseJobRequest } from '@sigflow/batch-jobs';
@@ -54,6 +53,7 @@ const expectedRole: [RegExp, Role, string[]?][] = [
   [/^\/v1\/bidding(\/|$)/, 'reader'],
   [/^\/v1\/campaigns\/:campaignId\/budget$/, 'ops', ['PUT', 'DELETE']],
   [/^\/v1\/(campaigns|attribution|reconciliation|pages|export)(\/|$)/, 'analyst'],
+  [/^\/v1\/events\/counts$/, 'analyst'],
   [/^\/v1\/(jobs|schedules)(\/|$)/, 'ops'],
   [/^\/ops\/queues(\/|$)/, 'ops'],
   // Segments: definitions changed by ops; definitions, members and sizes read by readers.
@@ -62,9 +62,11 @@ const expectedRole: [RegExp, Role, string[]?][] = [
   // Alert rules (and their webhooks) by ops; the episodes by readers.
   [/^\/v1\/alerts\/rules(\/|$)/, 'ops'],
   [/^\/v1\/alerts\/?$/, 'reader'],
+  // Analysts' SQL (and its table catalogue): analysts and ops.
+  [/^\/v1\/sql(\/|$)/, 'analyst'],
 ];
 const isPublic = (p: string) =>
-  ['/', '/dashboard.js', '/dashboard-users.js', '/dashboard-ops.js', '/dashboard-heatmap.js', '/dashboard-pacing.js', '/dashboard-segments.js', '/dashboard.css', '/healthz', '/readyz', '/metrics'].includes(p) || p === '/docs' || p.startsWith('/docs/');
+  ['/', '/dashboard.js', '/dashboard-users.js', '/dashboard-ops.js', '/dashboard-heatmap.js', '/dashboard-pacing.js', '/dashboard-segments.js', '/dashboard-sql.js', '/dashboard.css', '/healthz', '/readyz', '/metrics'].includes(p) || p === '/docs' || p.startsWith('/docs/');
 
 /** SQL injection, NUL, huge, traversal, odd text: as query/path strings. */
 const hostile: readonly string[] = [
@@ -265,6 +267,9 @@ describe('API and batch layer: keys, roles, hostile parameters, traversal, job p
       '/v1/segments/{name}': { rule: { all: [{ feature: 'flagged', op: '==', value: true }] } },
       // A public address, no name to resolve: only the fuzzed field can be at fault.
       '/v1/alerts/rules/{name}': { metric: 'ctr', condition: { op: '<', threshold: 0.01 }, webhook: { url: 'https://93.184.216.34/hook', secret: 'a-secret-of-16-chars' } },
+      // A query the sandbox answers, so each fuzzed field (maxRows, from, to, model) is the only fault;
+      // a hostile `sql` itself must be refused (400 naming sql: not one SELECT, or not SQL at all).
+      '/v1/sql': { sql: 'SELECT 1' },
     };
     /** Body fields whose every string is data (free text, campaign ids): accepting one is right, the definition is removed again. */
     const dataFields: Record<string, readonly string[]> = { '/v1/segments/{name}': ['description'], '/v1/alerts/rules/{name}': ['description', 'campaign'] };
@@ -669,6 +674,18 @@ describe('API and batch layer: keys, roles, hostile parameters, traversal, job p
       // The analysts' view columns: names of the code, dictionaries bound as $d0...
       'decodedColumns',
       "columns.map((c) => `${c.name} DOUBLE`).join(', ')",
+      // The SQL sandbox's catalogue (services/api/src/sql/sandbox-views.ts, redis-table-rows.ts):
+      // table and column names and types of sql-catalogue.ts, typed NULLs of them, the hour
+      // derived from the dt=/hr= folders, read_parquet's constant options, and the name of the
+      // DuckDB variable holding a glob (the archive's path is bound into it, never spliced).
+      // An analyst's own SQL is never a template: it runs as sent, in the sandbox worker only.
+      'table.name',
+      "table.columns.map((c) => `${quoted(c.name)} ${c.type}`).join(', ')",
+      'typedEmptyColumns',
+      'hourOfFolders',
+      'hiveOptions',
+      'source.variable',
+      'verdictRows(hasVerdictFiles)',
     ]);
     const sql = /\b(SELECT\s[\s\S]*\sFROM|CREATE\s+(OR\s+REPLACE\s+)?(TEMP\s+)?TABLE|COPY\s*\(|DROP\s+TABLE|INSERT\s+INTO|DELETE\s+FROM|read_parquet\s*\(|UPDATE\s+\w+\s+SET)/i;
     const dirs = ['jobs/batch/src', 'services/archiver/src', 'services/api/src', 'services/speed/src', 'services/collector/src', 'packages/store/src', 'packages/core/src', 'packages/kafka/src'];

@@ -12,7 +12,7 @@
 // (`schema`): DuckDB's JSON reader refuses them, so the archive could not keep such an event.
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KafkaMessage } from 'kafkajs';
+import { readTopicMessages, topicOffsets } from '@sigflow/kafka';
 import { eventLimits } from '@sigflow/events';
 import { freePort } from '../../../infra/lib/process.mjs';
 import { Scenario } from '../../support/scenario.js';
@@ -338,11 +338,8 @@ describe('collector fuzz: a real collector process on real Kafka', () => {
     let replacedOk = 0;
     let row: { lost: number; doubleCounted: number; pass: boolean } = { lost: -1, doubleCounted: -1, pass: false };
     try {
-      const admin = scenario.kafka.admin();
-      await admin.connect();
-      const offsets = await admin.fetchTopicOffsets(scenario.topics.events);
-      await admin.disconnect();
-      total = offsets.reduce((sum, p) => sum + Number(p.high), 0);
+      const offsets = await topicOffsets(scenario.kafka, scenario.topics.events, 'latest');
+      total = [...offsets.values()].reduce((sum, high) => sum + high, 0);
       const messages = await readAll(scenario, total);
       found = new Map<string, number>();
       for (const m of messages) {
@@ -384,34 +381,6 @@ describe('collector fuzz: a real collector process on real Kafka', () => {
 });
 
 /** Every message of the scenario's events topic (`count` of them). */
-async function readAll(scenario: Scenario, count: number): Promise<{ value: string }[]> {
-  const consumer = scenario.kafka.consumer({ groupId: `t-fuzz-reader-${scenario.id}` });
-  const messages: { value: string }[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic: scenario.topics.events, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`read ${messages.length} of ${count} messages`)), 60_000);
-      if (count === 0) {
-        clearTimeout(timer);
-        resolve();
-      }
-      void consumer.run({
-        eachBatch: async ({ batch }: { batch: { messages: KafkaMessage[] } }) => {
-          for (const m of batch.messages) messages.push({ value: m.value?.toString('utf8') ?? '' });
-          if (messages.length >= count) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
-      });
-    });
-  } finally {
-    await consumer.disconnect();
-    const admin = scenario.kafka.admin();
-    await admin.connect();
-    await admin.deleteGroups([`t-fuzz-reader-${scenario.id}`]).catch(() => undefined);
-    await admin.disconnect();
-  }
-  return messages;
+function readAll(scenario: Scenario, count: number): Promise<{ value: string }[]> {
+  return readTopicMessages(scenario.kafka, scenario.topics.events, count, 60_000);
 }

@@ -70,6 +70,16 @@ export function printable(rng: Rng, maxUnits: number): string {
 
 const channels = ['search', 'social', 'display', 'video', 'email', 'affiliate', 'x_1-2'];
 
+/** A flat bag of properties or traits as the contract bounds them: a few keys, string, number and boolean values. */
+function bag(rng: Rng): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (let i = rng.int(5); i > 0; i--) {
+    const key = rng.pick(['query', 'sku', 'plan', 'price', 'vip', 'results', 'page']);
+    out[key] = rng.chance(0.4) ? printable(rng, 100) : rng.chance(0.5) ? Math.round(rng.next() * 1e4) / 100 : rng.chance(0.5);
+  }
+  return out;
+}
+
 /** A valid event of a random type: event time within the last half hour (`now` = client clock). */
 export function validEvent(rng: Rng, eventId: string, now: number): Record<string, unknown> {
   const type: EventType = rng.pick(eventTypes);
@@ -115,6 +125,20 @@ export function validEvent(rng: Rng, eventId: string, now: number): Record<strin
       event['page_id'] = printable(rng, 60);
       event['x'] = rng.int(100_001);
       event['y'] = rng.next() * 100_000;
+      break;
+    case 'track':
+      event['name'] = rng.pick(['search', 'product_viewed', 'added_to_cart', 'checkout.step:2', 'wishlist-add']);
+      if (rng.chance(0.7)) event['properties'] = bag(rng);
+      break;
+    case 'identify':
+      event['traits'] = bag(rng);
+      break;
+    case 'alias':
+      event['previous_id'] = printable(rng, 60);
+      break;
+    case 'group':
+      event['group_id'] = printable(rng, 60);
+      if (rng.chance(0.5)) event['traits'] = bag(rng);
       break;
   }
   if (rng.chance(0.3)) event['ip'] = rng.pick(['198.51.100.7', '2001:db8::1', printable(rng, 60)]);

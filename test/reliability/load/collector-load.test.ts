@@ -23,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Admin } from 'kafkajs';
+import { partitionOffsets } from '@sigflow/kafka';
 import { HttpSink, type SinkEvent } from '@sigflow/loadgen';
 import { freePort } from '../../../infra/lib/process.mjs';
 import { Scenario } from '../../support/scenario.js';
@@ -116,9 +116,9 @@ function makeEvents(runId: string, from: number, count: number): SinkEvent[] {
 describe(`collector ${name}: ${RATE} events/s for ${SECONDS} s with the speed layer consuming`, () => {
   let scenario: Scenario | undefined;
   let collector: ServiceProcess | undefined;
-  let admin: Admin | undefined;
+  let admin: ReturnType<Scenario['kafka']['admin']> | undefined;
   afterAll(async () => {
-    await admin?.disconnect();
+    await admin?.close();
     await collector?.stop();
     await scenario?.tearDown();
   });
@@ -142,9 +142,8 @@ describe(`collector ${name}: ${RATE} events/s for ${SECONDS} s with the speed la
     await speed.start();
     await speed.ready();
     admin = sc.kafka.admin();
-    await admin.connect();
     const kafkaAdmin = admin;
-    const highWatermarks = async () => (await kafkaAdmin.fetchTopicOffsets(sc.topics.events)).map((p) => ({ partition: p.partition, high: Number(p.high) }));
+    const highWatermarks = async () => [...(await partitionOffsets(kafkaAdmin, sc.topics.events, 'latest'))].map(([partition, high]) => ({ partition, high }));
     // Kafka lists partitions in any order: the stored offsets are indexed by partition.
     const lag = async () => {
       const high = await highWatermarks();

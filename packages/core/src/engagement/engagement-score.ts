@@ -10,6 +10,11 @@ export const engagementWeights: Readonly<Record<EventType, number>> = Object.fre
   form_interaction: 2,
   conversion: 5,
   link_follow: 0,
+  // Product actions and identity records weigh nothing (DESIGN.md lists no weight for them).
+  track: 0,
+  identify: 0,
+  alias: 0,
+  group: 0,
   mouse_move: 0,
 });
 

@@ -10,6 +10,13 @@ import type { ChannelSpend } from '../views/channel-spend.js';
 export interface UserSignal {
   /** First in the stored JSON (see `encodeSignal`). */
   readonly invalid: boolean;
+  /**
+   * Present (true) when the speed layer appended it without checking for copies (the event was
+   * older than its dedupe horizon): the log may hold the event twice, and a reader serving
+   * this entry serves each event once. Second in the stored JSON, so a reader tells from one
+   * byte (core's `uncheckedSignal`).
+   */
+  readonly unchecked?: true;
   readonly event_id: string;
   readonly type: EventType;
   readonly ts: number;
@@ -22,8 +29,31 @@ export interface UserSignal {
   readonly element_id?: string;
   /** Conversions with a value. */
   readonly value?: number;
+  /** Custom events: the name and the properties. */
+  readonly name?: string;
+  readonly properties?: Readonly<Record<string, string | number | boolean>>;
   readonly reason: InvalidReason | null;
   readonly late: boolean;
+  /**
+   * Whose verdict (`invalid`, `reason`, `late`) the signal carries: `speed` as the speed layer
+   * appended it, `batch` once the batch layer's recompute of its hour corrected it (see
+   * `@sigflow/store`'s signal corrections). Signals stored before this field have none.
+   */
+  readonly source: SignalSource;
+}
+
+/** The layer whose verdict a stored signal carries. */
+export type SignalSource = 'speed' | 'batch';
+
+/**
+ * Custom events of one name in one window, by outcome: `valid`, or `invalid:<reason>`. As an
+ * increment `count` is 1; folded, a sum.
+ */
+export interface EventCount {
+  readonly windowStart: number;
+  readonly name: string;
+  readonly outcome: string;
+  readonly count: number;
 }
 
 /**
@@ -63,7 +93,7 @@ export interface EventOutcome {
   readonly reason: InvalidReason | null;
   /** Speed layer only: the event's window closed before it arrived (the batch layer passes no watermark). */
   readonly late: boolean;
-  /** Every non-duplicate event, late ones too (none with `ProcessContext.viewsOnly`). */
+  /** Every non-duplicate event but identity records, late ones too (none with `ProcessContext.viewsOnly`). */
   readonly signal: UserSignal | null;
   /** Impressions and clicks (valid or invalid) that are not late. */
   readonly windowMetric: WindowMetrics | null;
@@ -77,6 +107,8 @@ export interface EventOutcome {
   readonly heatmap: HeatmapIncrement | null;
   /** Valid page views, scrolls (at a milestone), form interactions and mouse moves with a page, not late. */
   readonly pageActivity: PageActivityIncrement | null;
+  /** Custom events (valid or invalid) that are not late: the counts per name. */
+  readonly eventCount: EventCount | null;
   /** Valid events: how the user's sessions changed (none with `ProcessContext.viewsOnly`). */
   readonly session: SessionChange | null;
 }

@@ -44,4 +44,9 @@ export interface ProcessContext {
   readonly viewsOnly?: boolean | undefined;
   /** The caller's dedupe decision: true = a copy already processed. */
   readonly isDuplicate: boolean;
+  /**
+   * The caller could not check the event for copies (the speed layer: older than its dedupe
+   * horizon); its signal says so (`UserSignal.unchecked`), so that readers serve it once.
+   */
+  readonly unchecked?: boolean | undefined;
 }

@@ -1,4 +1,4 @@
-import type { SigflowEvent } from '@sigflow/events';
+import { identityTypes, type SigflowEvent } from '@sigflow/events';
 import { windowStart as windowOf } from '../windows/tumbling-window.js';
 import { advanceWatermark, currentWatermark, isLateEvent } from '../windows/watermark.js';
 import type { ProcessContext } from './process-context.js';
@@ -27,9 +27,13 @@ function duplicateOutcome(event: SigflowEvent, windowStart: number): EventOutcom
     attribution: null,
     heatmap: null,
     pageActivity: null,
+    eventCount: null,
     session: null,
   };
 }
+
+/** Identity records (`identify`, `alias`, `group`) are kept in the profile or archived, never signals. */
+const identity: ReadonlySet<string> = new Set(identityTypes);
 
 /** Step 2: late = the event's window closed before the partition's watermark (as it was before this event). */
 function checkLateness(ctx: ProcessContext, ts: number): boolean {
@@ -57,7 +61,7 @@ export function processEvent(ctx: ProcessContext, event: SigflowEvent): EventOut
   const { reason, join } = decideValidity(ctx, event);
   const valid = reason === null;
   const session = updateKeyedState(ctx.user, event, valid, ctx.settings, ctx.viewsOnly);
-  const views = late ? null : viewUpdates(ctx, event, windowStart, valid);
+  const views = late ? null : viewUpdates(ctx, event, windowStart, reason);
   return {
     event_id: event.event_id,
     user_id: event.user_id,
@@ -67,13 +71,14 @@ export function processEvent(ctx: ProcessContext, event: SigflowEvent): EventOut
     status: valid ? 'valid' : 'invalid',
     reason,
     late,
-    signal: ctx.viewsOnly ? null : signalOf(event, reason, late),
+    signal: ctx.viewsOnly || identity.has(event.type) ? null : signalOf(event, reason, late, ctx.unchecked === true),
     windowMetric: views ? views.windowMetric : null,
     spend: views ? views.spend : null,
     join,
     attribution: views ? views.attribution : null,
     heatmap: views ? views.heatmap : null,
     pageActivity: views ? views.pageActivity : null,
+    eventCount: views ? views.eventCount : null,
     session,
   };
 }

@@ -20,6 +20,10 @@ export interface KeyedStateInput extends EventKey {
   readonly ad_id?: string | undefined;
   readonly channel?: string | undefined;
   readonly value?: number | undefined;
+  /** A custom event's name (its `count:track:<name>` feature). */
+  readonly name?: string | undefined;
+  /** An identify's traits. */
+  readonly traits?: Readonly<Record<string, string | number | boolean>> | undefined;
 }
 
 function touchpointOf(event: KeyedStateInput): Touchpoint | null {

@@ -7,6 +7,7 @@ import { InvalidStateError } from '../errors/invalid-state-error.js';
 import { createUserState, type UserState } from './user-state.js';
 import { updateKeyedState, type KeyedStateInput } from './update-keyed-state.js';
 import type { UserSignal } from './event-outcome.js';
+import { DROPPED_SIGNAL_PREFIX } from './user-signal.js';
 import { encodeSegmentState, decodeSegmentState } from '../segments/segment-state-codec.js';
 
 /**
@@ -141,7 +142,10 @@ export function restoreUserState(snapshot: string | null, logLength: number, new
   const expected = logLength - base.signals;
   const since = Math.max(0, Math.min(expected, newest.length));
   for (let i = since - 1; i >= 0; i--) {
-    const signal = JSON.parse(newest[i] as string) as UserSignal;
+    const entry = newest[i] as string;
+    // A later copy the batch layer dropped: its place in the log counts, its event does not.
+    if (entry.startsWith(DROPPED_SIGNAL_PREFIX)) continue;
+    const signal = JSON.parse(entry) as UserSignal;
     updateKeyedState(base.user, signal as KeyedStateInput, !signal.invalid, settings);
   }
   return { user: base.user, signals: logLength, sinceSnapshot: since, snapshotAt: base.writtenAt, complete: since === expected };

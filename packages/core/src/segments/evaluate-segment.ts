@@ -1,4 +1,3 @@
-import type { EventType } from '@sigflow/events';
 import { engagementAt, type EngagementState } from '../engagement/engagement-score.js';
 import { featureOf } from './segment-feature-names.js';
 import { channelCount, countInWindow, isFlagged, lastConversionAgeS, touchedChannel, type SegmentFeatureState } from './segment-features.js';
@@ -10,11 +9,12 @@ type CompiledCondition =
   | { readonly test: 'numberIn'; readonly read: NumberFeature; readonly values: readonly number[] }
   | { readonly test: 'channelsIn'; readonly channels: readonly string[] }
   | { readonly test: 'channelsEqual'; readonly channels: readonly string[]; readonly negate: boolean }
-  | { readonly test: 'flagged'; readonly value: boolean };
+  | { readonly test: 'flagged'; readonly value: boolean }
+  | { readonly test: 'trait'; readonly name: string; readonly op: SegmentOp; readonly value: SegmentCondition['value'] };
 
 type NumberFeature =
   | { readonly kind: 'engagement_score' }
-  | { readonly kind: 'count'; readonly type: EventType; readonly windowMs: number }
+  | { readonly kind: 'count'; readonly key: string; readonly windowMs: number }
   | { readonly kind: 'last_conversion_age_s' }
   | { readonly kind: 'channel_count' };
 
@@ -32,11 +32,13 @@ export interface SegmentSubject {
 
 function numberFeature(name: string): NumberFeature {
   const f = featureOf(name);
-  if (typeof f === 'string' || f.kind === 'flagged') throw new TypeError(f as string);
+  if (typeof f === 'string' || f.kind === 'flagged' || f.kind === 'trait') throw new TypeError(typeof f === 'string' ? f : `${name} is not a number`);
+  if (f.kind === 'count') return { kind: 'count', key: f.key, windowMs: f.windowMs };
   return f.kind === 'channels' ? { kind: 'channel_count' } : f;
 }
 
 function compileCondition(c: SegmentCondition): CompiledCondition {
+  if (c.feature.startsWith('trait:')) return { test: 'trait', name: c.feature.slice('trait:'.length), op: c.op, value: c.value };
   if (c.feature === 'flagged') return { test: 'flagged', value: c.op === '==' ? c.value === true : c.value !== true };
   if (c.feature === 'channels' && Array.isArray(c.value)) {
     const channels = [...new Set(c.value as readonly string[])];
@@ -63,7 +65,7 @@ function readNumber(read: NumberFeature, user: SegmentSubject, t: number, halfLi
     case 'engagement_score':
       return engagementAt(user.engagement, t, halfLifeMs);
     case 'count':
-      return countInWindow(user.segmentFeatures, read.type, read.windowMs, t);
+      return countInWindow(user.segmentFeatures, read.key, read.windowMs, t);
     case 'last_conversion_age_s':
       return lastConversionAgeS(user.segmentFeatures, t);
     case 'channel_count':
@@ -93,11 +95,26 @@ function channelsEqual(channels: readonly string[], user: SegmentSubject, t: num
   return channelCount(user.segmentFeatures, t) === channels.length;
 }
 
+/**
+ * A trait condition: `==`/`!=` compare values of any type, `in` a list, the orders numbers only.
+ * A user without the trait fails every comparison but `!=`.
+ */
+function traitHolds(c: Extract<CompiledCondition, { test: 'trait' }>, user: SegmentSubject): boolean {
+  const kept = user.segmentFeatures.traits[c.name];
+  if (kept === undefined) return c.op === '!=';
+  const x = kept[0];
+  if (c.op === 'in') return (c.value as readonly (string | number)[]).includes(x as string | number);
+  if (c.op === '==' || c.op === '!=') return (x === c.value) === (c.op === '==');
+  return typeof x === 'number' && typeof c.value === 'number' && compare(x, c.op, c.value);
+}
+
 /** A feature with no value (no conversion yet for last_conversion_age_s) fails every comparison. */
 function conditionHolds(c: CompiledCondition, user: SegmentSubject, t: number, halfLifeMs: number): boolean {
   switch (c.test) {
     case 'flagged':
       return isFlagged(user.segmentFeatures, t) === c.value;
+    case 'trait':
+      return traitHolds(c, user);
     case 'channelsIn':
       for (const channel of c.channels) if (touchedChannel(user.segmentFeatures, channel, t)) return true;
       return false;

@@ -39,6 +39,21 @@ function valueList(value: unknown, path: string, walk: Walk): unknown[] {
   return value;
 }
 
+/** A trait's value: `==`/`!=` a string, number or boolean; `in` a list of strings or numbers; the orders a number. */
+function traitValue(op: SegmentOp, value: unknown, path: string, walk: Walk): SegmentCondition['value'] {
+  if (op === 'in') {
+    const list = valueList(value, path, walk);
+    list.forEach((v, i) => (typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)) ? undefined : fail(`${path}/${i}`, `expected a string or a number, got ${show(v)}`)));
+    return list as string[];
+  }
+  if (op === '==' || op === '!=') {
+    if (typeof value === 'string' && value.length <= 256) return value;
+    if (typeof value === 'boolean') return value;
+    return finiteNumber(value, path);
+  }
+  return finiteNumber(value, path);
+}
+
 function finiteNumber(value: unknown, path: string): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : fail(path, `expected a finite number, got ${show(value)}`);
 }
@@ -53,6 +68,8 @@ function conditionValue(feature: SegmentFeature, op: SegmentOp, value: unknown, 
       if (op === 'in') return channelList(value, `${path}/value`, walk);
       if ((op === '==' || op === '!=') && Array.isArray(value)) return channelList(value, `${path}/value`, walk);
       return finiteNumber(value, `${path}/value`);
+    case 'trait':
+      return traitValue(op, value, `${path}/value`, walk);
     default:
       return op === 'in' ? numberList(value, `${path}/value`, walk) : finiteNumber(value, `${path}/value`);
   }

@@ -1,20 +1,35 @@
-import type { EventType } from '@sigflow/events';
+import { eventLimits, type EventType } from '@sigflow/events';
 import { channelsWindowMs, featureLookbackMs, flaggedWindowMs } from './segment-rule.js';
+
+/** A trait as kept: its value and the (ts, event_id) of the `identify` that set it (the latest wins). */
+export type TraitValue = readonly [value: string | number | boolean, ts: number, eventId: string];
+
+/**
+ * The key of a custom event's times in {@link SegmentFeatureState.times}: `track:<name>` (the
+ * type alone, `track`, counts every custom event).
+ */
+export const trackTimesKey = (name: string): string => `track:${name}`;
 
 /**
  * What the segment features need of a user's history, kept in the user's keyed state and
  * updated by every non-duplicate event (late ones too), so both layers hold the same state.
- * Bounded: the times of the last 7 d per type (at most `maxTimesPerType`), one entry per channel.
+ * Bounded: the times of the last 7 d per type and per custom event name (at most
+ * `maxTimesPerType` each, `maxTrackNames` names), one entry per channel, `maxTraits` traits.
  */
 export interface SegmentFeatureState {
-  /** Per event type, the times of the user's valid events of the last 7 d (ascending). */
-  times: Partial<Record<EventType, number[]>>;
+  /**
+   * Per event type, and per custom event name (`track:<name>`), the times of the user's valid
+   * events of the last 7 d (ascending).
+   */
+  times: Partial<Record<EventType, number[]>> & Record<string, number[]>;
   /** Per channel, the time of the user's latest valid touchpoint on it. */
   channels: Record<string, number>;
   /** Time of the user's latest invalid event (any reason); null: none. */
   lastInvalid: number | null;
   /** Time of the user's latest valid conversion; null: none. */
   lastConversion: number | null;
+  /** The user's traits (valid `identify` events, the latest in event time per trait; ties: the higher event id). */
+  traits: Record<string, TraitValue>;
 }
 
 /**
@@ -24,10 +39,12 @@ export interface SegmentFeatureState {
 export const maxTimesPerType = 500;
 /** Channels kept per user (the ones touched most recently). */
 const maxChannels = 64;
+/** Custom event names whose times are kept per user (the ones seen most recently). */
+export const maxTrackNames = 32;
 
 /** No history. */
 export function createSegmentFeatures(): SegmentFeatureState {
-  return { times: {}, channels: {}, lastInvalid: null, lastConversion: null };
+  return { times: {}, channels: {}, lastInvalid: null, lastConversion: null, traits: {} };
 }
 
 /** Inserts `ts` into an ascending list (appends in the common in-order case). */
@@ -59,8 +76,45 @@ function pruneChannels(channels: Record<string, number>, from: number): void {
 /** The part of an event the features read (events and replayed signals both carry it). */
 export interface FeatureInput {
   readonly ts: number;
+  readonly event_id: string;
   readonly type: EventType;
   readonly channel?: string | undefined;
+  /** A custom event's name. */
+  readonly name?: string | undefined;
+  /** An identify's traits. */
+  readonly traits?: Readonly<Record<string, string | number | boolean>> | undefined;
+}
+
+/** Whether (ts, id) comes after the trait's setter, in event time then event id. */
+const newer = (ts: number, id: string, kept: TraitValue) => ts > kept[1] || (ts === kept[1] && id > kept[2]);
+
+/** An identify's traits: the latest per trait wins; a new trait beyond `maxTraits` is left out. */
+function absorbTraits(state: SegmentFeatureState, event: FeatureInput): void {
+  // States kept before traits existed have none.
+  state.traits ??= {};
+  let count = Object.keys(state.traits).length;
+  for (const [name, value] of Object.entries(event.traits ?? {})) {
+    const kept = state.traits[name];
+    if (kept === undefined && count >= eventLimits.maxTraits) continue;
+    if (kept !== undefined && !newer(event.ts, event.event_id, kept)) continue;
+    if (kept === undefined) count++;
+    state.traits[name] = [value, event.ts, event.event_id];
+  }
+}
+
+function addTime(state: SegmentFeatureState, key: string, ts: number): void {
+  const list = state.times[key];
+  if (list) insertTime(list, ts);
+  else state.times[key] = [ts];
+}
+
+/** Drops the names beyond {@link maxTrackNames}, those whose latest event is oldest first. */
+function pruneTrackNames(times: Record<string, number[]>): void {
+  const names = Object.keys(times).filter((k) => k.startsWith('track:'));
+  if (names.length <= maxTrackNames) return;
+  const latest = (k: string) => (times[k] as number[]).at(-1) ?? 0;
+  names.sort((a, b) => latest(a) - latest(b) || (a < b ? -1 : 1));
+  for (const k of names.slice(0, names.length - maxTrackNames)) delete times[k];
 }
 
 /**
@@ -72,9 +126,9 @@ export function absorbSegmentFeatures(state: SegmentFeatureState, event: Feature
   if (!valid) {
     if (state.lastInvalid === null || event.ts > state.lastInvalid) state.lastInvalid = event.ts;
   } else {
-    const list = state.times[event.type];
-    if (list) insertTime(list, event.ts);
-    else state.times[event.type] = [event.ts];
+    addTime(state, event.type, event.ts);
+    if (event.type === 'track' && event.name !== undefined) addTime(state, trackTimesKey(event.name), event.ts);
+    if (event.type === 'identify') absorbTraits(state, event);
     if (event.channel !== undefined && (event.type === 'impression' || event.type === 'click')) {
       const seen = state.channels[event.channel];
       if (seen === undefined || event.ts > seen) state.channels[event.channel] = event.ts;
@@ -82,13 +136,21 @@ export function absorbSegmentFeatures(state: SegmentFeatureState, event: Feature
     if (event.type === 'conversion' && (state.lastConversion === null || event.ts > state.lastConversion)) state.lastConversion = event.ts;
   }
   const from = maxTs - featureLookbackMs;
-  for (const type in state.times) pruneTimes(state.times[type as EventType] as number[], from);
+  for (const key in state.times) {
+    const list = state.times[key] as number[];
+    pruneTimes(list, from);
+    if (list.length === 0) delete state.times[key];
+  }
+  pruneTrackNames(state.times);
   pruneChannels(state.channels, maxTs - channelsWindowMs);
 }
 
-/** Valid events of `type` with ts in [t - windowMs, t] (at most {@link maxTimesPerType}). */
-export function countInWindow(state: SegmentFeatureState, type: EventType, windowMs: number, t: number): number {
-  const list = state.times[type];
+/**
+ * Valid events of a type, or of a custom event name (`track:<name>`), with ts in
+ * [t - windowMs, t] (at most {@link maxTimesPerType}).
+ */
+export function countInWindow(state: SegmentFeatureState, key: string, windowMs: number, t: number): number {
+  const list = state.times[key];
   if (!list) return 0;
   const from = t - windowMs;
   let lo = 0;

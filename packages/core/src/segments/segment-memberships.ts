@@ -83,6 +83,15 @@ function unchanged(held: readonly SegmentMembership[], segments: readonly Compil
 }
 
 /**
+ * When a user's memberships lapse: `segmentMembershipTtlMs` after their latest event time. A
+ * membership is in force at `asOf` while this is after it (the speed layer's step, the batch
+ * layer's segment series and the API's profile all ask this one function).
+ */
+export function membershipsExpireAt(latestEventTs: number, settings: Pick<SegmentStepSettings, 'segmentMembershipTtlMs'>): number {
+  return latestEventTs + settings.segmentMembershipTtlMs;
+}
+
+/**
  * Evaluates every segment of `set` for a user after one of its events (DESIGN.md "Segments":
  * at each event, as of the user's latest event time), updating `user.segments`. `previousMaxTs`
  * is the user's latest event time before this event (null: its first). A membership lasts until
@@ -98,10 +107,10 @@ export function evaluateSegments(user: SegmentUser, set: SegmentSet, previousMax
   for (let i = 0; i < segments.length; i++) anyHolds = (holdsNow[i] = ruleHolds((segments[i] as CompiledSegment).rule, user, t, settings.engagementHalfLifeMs)) || anyHolds;
   const held = user.segments;
   if (held.length === 0 && !anyHolds) return null;
-  const ttl = settings.segmentMembershipTtlMs;
-  const previousExpiresAt = (previousMaxTs ?? t) + ttl;
+  const expiresAt = membershipsExpireAt(t, settings);
+  const previousExpiresAt = membershipsExpireAt(previousMaxTs ?? t, settings);
   const lapsed = previousMaxTs !== null && previousExpiresAt <= t;
-  if (!lapsed && unchanged(held, segments)) return { at: t, expiresAt: t + ttl, previousExpiresAt, transitions: noTransitions, continuing: held, changed: false };
+  if (!lapsed && unchanged(held, segments)) return { at: t, expiresAt, previousExpiresAt, transitions: noTransitions, continuing: held, changed: false };
   const transitions: SegmentTransition[] = [];
   const continuing: SegmentMembership[] = [];
   const next: SegmentMembership[] = [];
@@ -123,7 +132,7 @@ export function evaluateSegments(user: SegmentUser, set: SegmentSet, previousMax
     }
   });
   user.segments = next;
-  return { at: t, expiresAt: t + ttl, previousExpiresAt, transitions, continuing, changed: true };
+  return { at: t, expiresAt, previousExpiresAt, transitions, continuing, changed: true };
 }
 
 /**

@@ -18,7 +18,9 @@ export const flaggedWindowMs = countWindows['24h'];
 /** A feature of a user's profile a condition reads (DESIGN.md "Segments"). */
 export type SegmentFeature =
   | { readonly kind: 'engagement_score' }
-  | { readonly kind: 'count'; readonly type: EventType; readonly window: CountWindow; readonly windowMs: number }
+  /** `key`: the event type, or `track:<name>` for one custom event's name. */
+  | { readonly kind: 'count'; readonly type: EventType; readonly key: string; readonly window: CountWindow; readonly windowMs: number }
+  | { readonly kind: 'trait'; readonly name: string }
   | { readonly kind: 'last_conversion_age_s' }
   | { readonly kind: 'channels' }
   | { readonly kind: 'flagged' };
@@ -27,7 +29,7 @@ export type SegmentFeature =
 export interface SegmentCondition {
   readonly feature: string;
   readonly op: SegmentOp;
-  readonly value: number | boolean | readonly number[] | readonly string[];
+  readonly value: number | string | boolean | readonly number[] | readonly string[];
 }
 
 /** `all` (every part holds) or `any` (at least one holds) of conditions and nested groups. */

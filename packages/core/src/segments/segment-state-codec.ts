@@ -1,14 +1,15 @@
 import type { EventType } from '@sigflow/events';
 import { InvalidStateError } from '../errors/invalid-state-error.js';
-import { createSegmentFeatures, type SegmentFeatureState } from './segment-features.js';
+import { createSegmentFeatures, type SegmentFeatureState, type TraitValue } from './segment-features.js';
 import type { SegmentMembership } from './segment-memberships.js';
 
 type Flat = (string | number | null)[];
 
 /**
  * The segment part of a user snapshot, compact: `[times, channels, lastInvalid, lastConversion,
- * memberships]`, where times are `[type, n, age...]` and channels `[channel, age, ...]` with ages
- * counted back from the user's newest event (small numbers), memberships `[id, name, entered, version, ...]`.
+ * memberships, traits]`, where times are `[type or track:<name>, n, age...]` and channels `[channel,
+ * age, ...]` with ages counted back from the user's newest event (small numbers), memberships
+ * `[id, name, entered, version, ...]`, traits `[name, value, ts, event id, ...]`.
  */
 export function encodeSegmentState(user: { readonly maxTs: number | null; readonly segmentFeatures: SegmentFeatureState; readonly segments: readonly SegmentMembership[] }): Flat[] | (number | null)[] {
   const f = user.segmentFeatures;
@@ -23,7 +24,9 @@ export function encodeSegmentState(user: { readonly maxTs: number | null; readon
   for (const channel in f.channels) channels.push(channel, base - (f.channels[channel] as number));
   const members: Flat = [];
   for (const m of user.segments) members.push(m.id, m.name, m.entered, m.version);
-  return [times, channels, f.lastInvalid, f.lastConversion, members] as Flat[] | (number | null)[];
+  const traits: (string | number | boolean)[] = [];
+  for (const name in f.traits) traits.push(name, ...(f.traits[name] as TraitValue));
+  return [times, channels, f.lastInvalid, f.lastConversion, members, traits] as Flat[] | (number | null)[];
 }
 
 const bad = () => new InvalidStateError('user snapshot: malformed segment state');
@@ -40,11 +43,19 @@ function decodeTimes(flat: unknown[], base: number): SegmentFeatureState['times'
   return times;
 }
 
-/** Decodes {@link encodeSegmentState} (undefined: a snapshot written before segments existed). */
+function decodeTraits(flat: unknown): Record<string, TraitValue> {
+  const traits: Record<string, TraitValue> = {};
+  if (flat === undefined) return traits;
+  if (!Array.isArray(flat) || flat.length % 4 !== 0) throw bad();
+  for (let i = 0; i < flat.length; i += 4) traits[flat[i] as string] = [flat[i + 1] as string | number | boolean, flat[i + 2] as number, flat[i + 3] as string];
+  return traits;
+}
+
+/** Decodes {@link encodeSegmentState} (undefined: a snapshot written before segments existed; 5 entries: before traits). */
 export function decodeSegmentState(value: unknown, maxTs: number | null): { segmentFeatures: SegmentFeatureState; segments: SegmentMembership[] } {
   if (value === undefined) return { segmentFeatures: createSegmentFeatures(), segments: [] };
-  if (!Array.isArray(value) || value.length !== 5) throw bad();
-  const [times, channels, lastInvalid, lastConversion, members] = value as [unknown, unknown, number | null, number | null, unknown];
+  if (!Array.isArray(value) || (value.length !== 5 && value.length !== 6)) throw bad();
+  const [times, channels, lastInvalid, lastConversion, members, traits] = value as [unknown, unknown, number | null, number | null, unknown, unknown];
   if (!Array.isArray(times) || !Array.isArray(channels) || !Array.isArray(members) || members.length % 4 !== 0 || channels.length % 2 !== 0) throw bad();
   const base = maxTs ?? 0;
   const byChannel: Record<string, number> = {};
@@ -53,5 +64,5 @@ export function decodeSegmentState(value: unknown, maxTs: number | null): { segm
   for (let i = 0; i < members.length; i += 4) {
     segments.push({ id: members[i] as string, name: members[i + 1] as string, entered: members[i + 2] as number, version: members[i + 3] as number });
   }
-  return { segmentFeatures: { times: decodeTimes(times, base), channels: byChannel, lastInvalid, lastConversion }, segments };
+  return { segmentFeatures: { times: decodeTimes(times, base), channels: byChannel, lastInvalid, lastConversion, traits: decodeTraits(traits) }, segments };
 }

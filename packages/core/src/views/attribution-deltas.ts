@@ -1,7 +1,7 @@
 import type { AttributionModel } from '../attribution/attribute-conversion.js';
 import type { EventOutcome } from '../processor/event-outcome.js';
 import type { Credit } from '../attribution/touchpoint.js';
-import { sortByKey, sumByKey, type KeyTuple, type Mutable } from './sum-by-key.js';
+import { sortByKey, sumRows, type ViewSums } from './sum-by-key.js';
 
 /**
  * Attributed conversions and revenue per window of the conversion's time, model, and the
@@ -41,24 +41,28 @@ export function attributionRows(outcomes: Iterable<EventOutcome>): AttributionDe
   return rows;
 }
 
-/** The key foldAttribution sums AttributionDelta rows by. */
-const attributionKey = (r: AttributionDelta): KeyTuple => [r.windowStart, r.model, r.campaign_id, r.channel];
+/** Attributed conversions per (windowStart, model, campaign_id, channel). */
+export const attributionSums: ViewSums<AttributionDelta> = {
+  key: (r) => [r.windowStart, r.model, r.campaign_id, r.channel],
+  parts: (r, into) => {
+    into[0] = r.model;
+    into[1] = r.campaign_id;
+    into[2] = r.channel;
+  },
+  partCount: 3,
+  create: (r) => ({ windowStart: r.windowStart, model: r.model, campaign_id: r.campaign_id, channel: r.channel, conversions: r.conversions, revenue: r.revenue }),
+  add: (t, r) => {
+    t.conversions += r.conversions;
+    t.revenue += r.revenue;
+  },
+};
 
 /** Sums attribution rows per (windowStart, model, campaign_id, channel), sorted by that key. */
 export function foldAttribution(rows: Iterable<AttributionDelta>): AttributionDelta[] {
-  return sumByKey(
-    rows,
-    attributionKey,
-    (t, r) => {
-      const sum = t as Mutable<AttributionDelta>;
-      sum.conversions += r.conversions;
-      sum.revenue += r.revenue;
-      return sum;
-    },
-  );
+  return sumRows(attributionSums, rows);
 }
 
 /** AttributionDelta rows already summed per key (each key once), in foldAttribution's order. */
 export function orderAttribution(rows: readonly AttributionDelta[]): AttributionDelta[] {
-  return sortByKey(rows, attributionKey);
+  return sortByKey(rows, attributionSums.key);
 }

@@ -1,4 +1,4 @@
-import { sortByKey, sumByKey, type KeyTuple, type Mutable } from './sum-by-key.js';
+import { sortByKey, sumRows, type ViewSums } from './sum-by-key.js';
 
 /**
  * What the touchpoints of one (window, campaign, channel) cost, and the valid clicks among them
@@ -17,28 +17,31 @@ export interface ChannelSpend {
   readonly clicks: number;
 }
 
-/** The key foldChannelSpend sums ChannelSpend rows by. */
-const channelSpendKey = (r: ChannelSpend): KeyTuple => [r.windowStart, r.campaign_id, r.channel];
+/** Spend per (windowStart, campaign_id, channel). */
+export const channelSpendSums: ViewSums<ChannelSpend> = {
+  key: (r) => [r.windowStart, r.campaign_id, r.channel],
+  parts: (r, into) => {
+    into[0] = r.campaign_id;
+    into[1] = r.channel;
+  },
+  partCount: 2,
+  create: (r) => ({ windowStart: r.windowStart, campaign_id: r.campaign_id, channel: r.channel, spend: r.spend, invalidSpend: r.invalidSpend, clicks: r.clicks }),
+  add: (t, r) => {
+    t.spend += r.spend;
+    t.invalidSpend += r.invalidSpend;
+    t.clicks += r.clicks;
+  },
+};
 
 /**
  * Sums channel spend rows per (windowStart, campaign_id, channel), sorted by that key; re-folding
  * folded rows is a no-op.
  */
 export function foldChannelSpend(rows: Iterable<ChannelSpend>): ChannelSpend[] {
-  return sumByKey(
-    rows,
-    channelSpendKey,
-    (t, r) => {
-      const sum = t as Mutable<ChannelSpend>;
-      sum.spend += r.spend;
-      sum.invalidSpend += r.invalidSpend;
-      sum.clicks += r.clicks;
-      return sum;
-    },
-  );
+  return sumRows(channelSpendSums, rows);
 }
 
 /** ChannelSpend rows already summed per key (each key once), in foldChannelSpend's order. */
 export function orderChannelSpend(rows: readonly ChannelSpend[]): ChannelSpend[] {
-  return sortByKey(rows, channelSpendKey);
+  return sortByKey(rows, channelSpendSums.key);
 }

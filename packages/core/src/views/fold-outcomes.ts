@@ -1,4 +1,5 @@
-import type { EventOutcome, HeatmapIncrement, WindowMetrics } from '../processor/event-outcome.js';
+import type { EventCount, EventOutcome, HeatmapIncrement, WindowMetrics } from '../processor/event-outcome.js';
+import { foldEventCounts } from './event-counts.js';
 import { foldWindowMetrics } from './window-metrics.js';
 import { attributionRows, foldAttribution, type AttributionDelta } from './attribution-deltas.js';
 import { foldHeatmap } from './heatmap-deltas.js';
@@ -16,6 +17,8 @@ export interface ViewDeltas {
   readonly heatmap: HeatmapIncrement[];
   readonly pageActivity: PageActivityIncrement[];
   readonly invalidTraffic: InvalidTrafficCount[];
+  /** Custom events per (window, name, outcome). */
+  readonly eventCounts: EventCount[];
   readonly counts: {
     /** Non-duplicate events. */
     readonly events: number;
@@ -32,6 +35,7 @@ export function foldOutcomes(outcomes: readonly EventOutcome[]): ViewDeltas {
   const spend: ChannelSpend[] = [];
   const heatmap: HeatmapIncrement[] = [];
   const pageActivity: PageActivityIncrement[] = [];
+  const eventCounts: EventCount[] = [];
   let duplicates = 0;
   let late = 0;
   let invalid = 0;
@@ -40,6 +44,7 @@ export function foldOutcomes(outcomes: readonly EventOutcome[]): ViewDeltas {
     if (o.spend) spend.push(o.spend);
     if (o.heatmap) heatmap.push(o.heatmap);
     if (o.pageActivity) pageActivity.push(o.pageActivity);
+    if (o.eventCount) eventCounts.push(o.eventCount);
     if (o.status === 'duplicate') duplicates++;
     else if (o.status === 'invalid') invalid++;
     if (o.late) late++;
@@ -51,6 +56,7 @@ export function foldOutcomes(outcomes: readonly EventOutcome[]): ViewDeltas {
     heatmap: foldHeatmap(heatmap),
     pageActivity: foldPageActivity(pageActivity),
     invalidTraffic: foldInvalidTraffic(outcomes),
+    eventCounts: foldEventCounts(eventCounts),
     counts: { events: outcomes.length - duplicates, duplicates, late, invalid },
   };
 }

@@ -1,7 +1,7 @@
 import type { EventType } from '@sigflow/events';
 import type { InvalidReason } from '../validity/invalid-reason.js';
 import type { EventOutcome } from '../processor/event-outcome.js';
-import { sumByKey, type Mutable } from './sum-by-key.js';
+import { sortByKey, sumRows, type ViewSums } from './sum-by-key.js';
 
 /** Invalid events per window, event type and reason (reconciliation: "why do the numbers differ"). */
 export interface InvalidTrafficCount {
@@ -11,20 +11,36 @@ export interface InvalidTrafficCount {
   readonly events: number;
 }
 
-/** Counts the invalid, non-late events of `outcomes` (late ones stay out of windowed views). */
+/** Invalid events per (windowStart, type, reason). */
+export const invalidTrafficSums: ViewSums<InvalidTrafficCount> = {
+  key: (r) => [r.windowStart, r.type, r.reason],
+  parts: (r, into) => {
+    into[0] = r.type;
+    into[1] = r.reason;
+  },
+  partCount: 2,
+  create: (r) => ({ windowStart: r.windowStart, type: r.type, reason: r.reason, events: r.events }),
+  add: (t, r) => {
+    t.events += r.events;
+  },
+};
+
+/** The invalid-traffic row of an outcome: invalid and not late (late ones stay out of windowed views), else null. */
+export function invalidTrafficOf(o: EventOutcome): InvalidTrafficCount | null {
+  return o.status === 'invalid' && o.reason !== null && !o.late ? { windowStart: o.windowStart, type: o.type, reason: o.reason, events: 1 } : null;
+}
+
+/** Counts the invalid, non-late events of `outcomes` per (windowStart, type, reason), sorted by that key. */
 export function foldInvalidTraffic(outcomes: Iterable<EventOutcome>): InvalidTrafficCount[] {
   const rows: InvalidTrafficCount[] = [];
   for (const o of outcomes) {
-    if (o.status === 'invalid' && o.reason !== null && !o.late) {
-      rows.push({ windowStart: o.windowStart, type: o.type, reason: o.reason, events: 1 });
-    }
+    const row = invalidTrafficOf(o);
+    if (row) rows.push(row);
   }
-  return sumByKey(
-    rows,
-    (r) => [r.windowStart, r.type, r.reason],
-    (t, r) => {
-      (t as Mutable<InvalidTrafficCount>).events += r.events;
-      return t;
-    },
-  );
+  return sumRows(invalidTrafficSums, rows);
+}
+
+/** InvalidTrafficCount rows already summed per key (each key once), in foldInvalidTraffic's order. */
+export function orderInvalidTraffic(rows: readonly InvalidTrafficCount[]): InvalidTrafficCount[] {
+  return sortByKey(rows, invalidTrafficSums.key);
 }

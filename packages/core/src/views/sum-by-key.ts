@@ -31,18 +31,38 @@ export function sortByKey<T>(rows: readonly T[], keyOf: (row: T) => KeyTuple): T
 }
 
 /**
- * Sums rows that share a key: `keyOf` names the key, `add` folds a row into the running total
- * (a fresh copy of the first row, which `add` may update in place). Output is sorted by key, so
- * both layers produce the same rows in the same order. Internal helper of the view folds.
+ * One windowed view's sums as an accumulator (Beam's CombineFn: create, add, merge, extract),
+ * the one definition of the view's key and summed fields both layers use: the speed layer folds
+ * a round's rows with {@link sumRows}, the batch layer keeps running totals of a pass indexed by
+ * `parts` and orders them by `key` at the end. Merging two totals is `add` of one into the other.
  */
-export function sumByKey<T extends object>(rows: Iterable<T>, keyOf: (row: T) => KeyTuple, add: (total: T, row: T) => T): T[] {
-  const totals = new Map<string, { key: KeyTuple; total: T }>();
+export interface ViewSums<R extends { readonly windowStart: number }> {
+  /** The row's key, in the view's canonical order (what the folds sort by). */
+  readonly key: (row: R) => KeyTuple;
+  /**
+   * The key's parts besides the window start, written into `into` (2 or 3 of them, `partCount`),
+   * each a string or a small number: an index of totals needs no tuple per row.
+   */
+  readonly parts: (row: R, into: unknown[]) => void;
+  readonly partCount: 2 | 3;
+  /** A new running total holding `row` (its own copy, of the view's fields only). */
+  readonly create: (row: R) => Mutable<R>;
+  /** Adds a row, or another total, into `total`. */
+  readonly add: (total: Mutable<R>, row: R) => void;
+}
+
+/**
+ * Sums rows that share a key under `sums`; the output is sorted by key, so both layers produce
+ * the same rows in the same order. Re-summing summed rows is a no-op.
+ */
+export function sumRows<R extends { readonly windowStart: number }>(sums: ViewSums<R>, rows: Iterable<R>): R[] {
+  const totals = new Map<string, { key: KeyTuple; total: Mutable<R> }>();
   for (const row of rows) {
-    const key = keyOf(row);
+    const key = sums.key(row);
     const id = key.join(SEPARATOR);
     const current = totals.get(id);
-    if (current) current.total = add(current.total, row);
-    else totals.set(id, { key, total: { ...row } });
+    if (current) sums.add(current.total, row);
+    else totals.set(id, { key, total: sums.create(row) });
   }
   return [...totals.values()].sort((a, b) => compareTuples(a.key, b.key)).map((e) => e.total);
 }

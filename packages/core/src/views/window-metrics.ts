@@ -1,8 +1,22 @@
 import type { WindowMetrics } from '../processor/event-outcome.js';
-import { sortByKey, sumByKey, type KeyTuple, type Mutable } from './sum-by-key.js';
+import { sortByKey, sumRows, type ViewSums } from './sum-by-key.js';
 
-/** The key foldWindowMetrics sums WindowMetrics rows by. */
-const windowMetricsKey = (r: WindowMetrics): KeyTuple => [r.windowStart, r.campaign_id, r.ad_id];
+/** Windowed touchpoint counts per (windowStart, campaign_id, ad_id). */
+export const windowMetricSums: ViewSums<WindowMetrics> = {
+  key: (r) => [r.windowStart, r.campaign_id, r.ad_id],
+  parts: (r, into) => {
+    into[0] = r.campaign_id;
+    into[1] = r.ad_id;
+  },
+  partCount: 2,
+  create: (r) => ({ windowStart: r.windowStart, campaign_id: r.campaign_id, ad_id: r.ad_id, impressions: r.impressions, clicks: r.clicks, invalidImpressions: r.invalidImpressions, invalidClicks: r.invalidClicks }),
+  add: (t, r) => {
+    t.impressions += r.impressions;
+    t.clicks += r.clicks;
+    t.invalidImpressions += r.invalidImpressions;
+    t.invalidClicks += r.invalidClicks;
+  },
+};
 
 /**
  * Sums window metric rows (outcome increments, or already folded rows) per
@@ -10,18 +24,7 @@ const windowMetricsKey = (r: WindowMetrics): KeyTuple => [r.windowStart, r.campa
  * so deltas of several batches can be folded together.
  */
 export function foldWindowMetrics(rows: Iterable<WindowMetrics>): WindowMetrics[] {
-  return sumByKey(
-    rows,
-    windowMetricsKey,
-    (t, r) => {
-      const sum = t as Mutable<WindowMetrics>;
-      sum.impressions += r.impressions;
-      sum.clicks += r.clicks;
-      sum.invalidImpressions += r.invalidImpressions;
-      sum.invalidClicks += r.invalidClicks;
-      return sum;
-    },
-  );
+  return sumRows(windowMetricSums, rows);
 }
 
 /** Windowed touchpoint counts of one (window, campaign), summed over its ads. */
@@ -33,17 +36,8 @@ export type CampaignWindowMetrics = Omit<WindowMetrics, 'ad_id'>;
  * per-ad fields.
  */
 export function foldCampaignWindows(rows: readonly WindowMetrics[]): CampaignWindowMetrics[] {
-  return sumByKey<Mutable<CampaignWindowMetrics>>(
-    rows.map((r) => ({ windowStart: r.windowStart, campaign_id: r.campaign_id, impressions: r.impressions, clicks: r.clicks, invalidImpressions: r.invalidImpressions, invalidClicks: r.invalidClicks })),
-    (r) => [r.windowStart, r.campaign_id],
-    (t, r) => {
-      t.impressions += r.impressions;
-      t.clicks += r.clicks;
-      t.invalidImpressions += r.invalidImpressions;
-      t.invalidClicks += r.invalidClicks;
-      return t;
-    },
-  );
+  const rollup = sumRows(windowMetricSums, rows.map((r) => ({ ...r, ad_id: '' })));
+  return rollup.map(({ ad_id: _, ...campaign }) => campaign);
 }
 
 /** Click-through rate = valid clicks / valid impressions; null when there are no impressions. */
@@ -53,5 +47,5 @@ export function clickThroughRate(clicks: number, impressions: number): number | 
 
 /** WindowMetrics rows already summed per key (each key once), in foldWindowMetrics's order. */
 export function orderWindowMetrics(rows: readonly WindowMetrics[]): WindowMetrics[] {
-  return sortByKey(rows, windowMetricsKey);
+  return sortByKey(rows, windowMetricSums.key);
 }

@@ -35,10 +35,17 @@ function layout(ids: readonly string[]) {
  * again, also across origins). Only the parent window is answered, and only with geometry.
  */
 export function serveOverlay(): void {
+  // The last question, answered again when the page is laid out anew (the frame resized, a late
+  // font or image): the boxes the dashboard drew would no longer sit on their elements.
+  let asked: { ids: readonly string[]; origin: string } | null = null;
   addEventListener('message', (e: MessageEvent) => {
     const data = e.data as LocateRequest | null;
     if (e.source !== window.parent || !data || data.sigflow !== 'locate' || !Array.isArray(data.ids)) return;
-    window.parent.postMessage(layout(data.ids), e.origin === 'null' ? '*' : e.origin);
+    asked = { ids: data.ids, origin: e.origin === 'null' ? '*' : e.origin };
+    window.parent.postMessage(layout(asked.ids), asked.origin);
+  });
+  addEventListener('resize', () => {
+    if (asked) window.parent.postMessage(layout(asked.ids), asked.origin);
   });
   const announce = () => window.parent.postMessage(layout([]), '*');
   if (document.readyState === 'complete') announce();

@@ -1,4 +1,4 @@
-import type { BiddingAnswerCache } from '@sigflow/store';
+import type { BiddingAnswerCache } from '@sigflow/store/bidding';
 import { eventLimits } from '@sigflow/events';
 import type { KeyRing } from '../auth/api-keys.js';
 import { answerJson, readerCredential, type FastPath } from './fast-path.js';

@@ -1,6 +1,6 @@
+import { HOUR_MS } from '@sigflow/core';
 import Type from 'typebox';
 import type { Job } from 'bullmq';
-import { HOUR_MS } from '@sigflow/batch-jobs';
 import { BadParameterError } from '../errors.js';
 import { parseTime } from './params.js';
 import { Nullable } from './schemas.js';

@@ -1,5 +1,5 @@
 import { eventTypes, type EventType } from '@sigflow/events';
-import type { TimeRange } from '@sigflow/store';
+import type { TimeRange } from '@sigflow/store/views';
 import { BadParameterError } from '../errors.js';
 
 const isoPattern = /^(\d{4}-\d{2}-\d{2})(?:T(\d{2})(?::(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;

@@ -1,5 +1,6 @@
 import { eventLimits, userPartition } from '@sigflow/events';
-import { readSignals, type RedisClient, type StoreKeys } from '@sigflow/store';
+import type { RedisClient, StoreKeys } from '@sigflow/store';
+import { readSignals } from '@sigflow/store/views';
 import type { KeyRing } from '../auth/api-keys.js';
 import { answerJson, readerCredential, type FastPath } from './fast-path.js';
 import type { RequestWindows } from './request-windows.js';

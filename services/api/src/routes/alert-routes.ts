@@ -1,7 +1,9 @@
 import Type from 'typebox';
 import { alertMetrics, alertNamePattern, alertOps, InvalidAlertRuleError, maxAlertFor, parseAlertRule, realTimeModels } from '@sigflow/core';
 import { allowListOf, checkWebhookTarget, maxWebhookUrlLength, WebhookTargetError } from '@sigflow/alerts';
-import { DefinitionLimitError, deleteAlertRule, putAlertRule, readAlertEpisodes, readAlertRule, readAlertRules, type StoredAlertRule } from '@sigflow/store';
+import { DefinitionLimitError } from '@sigflow/store';
+import { alertRuleRecord } from '@sigflow/store/ops';
+import { deleteAlertRule, putAlertRule, readAlertEpisodes, readAlertRule, readAlertRules, type StoredAlertRule } from '@sigflow/store/segments-alerts';
 import type { ApiContext, RoutePlugin } from '../context.js';
 import { BadParameterError, NotFoundError } from '../errors.js';
 import { Nullable, errorResponses } from '../http/schemas.js';
@@ -111,6 +113,7 @@ export const alertRoutes: RoutePlugin = async (app, { ctx }) => {
       const rule = await checkedRule(ctx, request.params.name, request.body);
       try {
         const created = await putAlertRule(ctx.redis, ctx.keys, rule, ctx.config.alerts.maxRules);
+        await ctx.ops.record([alertRuleRecord(rule.name, rule, rule.updatedAt)]);
         return reply.code(created ? 201 : 200).send(served(rule));
       } catch (err) {
         if (err instanceof DefinitionLimitError) throw new BadParameterError('name', err.message);
@@ -128,6 +131,7 @@ export const alertRoutes: RoutePlugin = async (app, { ctx }) => {
   });
   app.delete('/rules/:name', { config: { role: 'ops' }, schema: { tags, security, summary: 'Delete an alert rule (its open episodes are not resolved)', params: Params, response: { 200: Type.Object({ deleted: Type.String() }), 404: errorResponses[400], ...errorResponses } } }, async (request) => {
     if (!(await deleteAlertRule(ctx.redis, ctx.keys, request.params.name))) throw new NotFoundError(`no alert rule named ${JSON.stringify(request.params.name)}`);
+    await ctx.ops.record([alertRuleRecord(request.params.name, null, ctx.now())]);
     return { deleted: request.params.name };
   });
   app.get(

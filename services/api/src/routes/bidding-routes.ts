@@ -1,7 +1,7 @@
 import Type from 'typebox';
 import type { FastifyReply } from 'fastify';
 import { BiddingAnswerSchema } from '@sigflow/serving';
-import { readBiddingStates, readBudget, readBudgets } from '@sigflow/store';
+import { readBiddingStates, readBudget, readBudgets } from '@sigflow/store/bidding';
 import type { ApiContext, RoutePlugin } from '../context.js';
 import { NotFoundError } from '../errors.js';
 import { Id, errorResponses } from '../http/schemas.js';

@@ -1,14 +1,7 @@
 import Type from 'typebox';
 import { budgetLimits, isKnownTimeZone } from '@sigflow/core';
-import {
-  budgetChangesKept,
-  changeBudget,
-  deleteBiddingState,
-  deletePublishedMark,
-  readBudget,
-  readBudgetChanges,
-  type StoredBudget,
-} from '@sigflow/store';
+import { budgetChangesKept, changeBudget, deleteBiddingState, deletePublishedMark, readBudget, readBudgetChanges, type StoredBudget } from '@sigflow/store/bidding';
+import { budgetRecords } from '@sigflow/store/ops';
 import { keyIdentityOf } from '../auth/auth-hooks.js';
 import type { ApiContext, RoutePlugin } from '../context.js';
 import { BadParameterError, NotFoundError } from '../errors.js';
@@ -86,6 +79,7 @@ export const budgetRoutes: RoutePlugin = async (app, { ctx }) => {
       const at = ctx.now();
       const budget: StoredBudget = { dailyBudgetMicros, timeZone, targetRoas, updatedAt: at, updatedBy: by };
       const previous = await changeBudget(ctx.redis, ctx.keys, campaignId, budget, { at, by });
+      await ctx.ops.record(budgetRecords(campaignId, previous, budget, { at, by }));
       request.log.info({ campaignId, by, before: previous, after: budget }, 'campaign budget set');
       return { ...budgetView(campaignId, budget), previous };
     },
@@ -98,7 +92,9 @@ export const budgetRoutes: RoutePlugin = async (app, { ctx }) => {
       const { campaignId } = request.params;
       await existingBudget(ctx, campaignId);
       const by = keyIdentityOf(request);
-      const previous = await changeBudget(ctx.redis, ctx.keys, campaignId, null, { at: ctx.now(), by });
+      const at = ctx.now();
+      const previous = await changeBudget(ctx.redis, ctx.keys, campaignId, null, { at, by });
+      await ctx.ops.record(budgetRecords(campaignId, previous, null, { at, by }));
       await Promise.all([deleteBiddingState(ctx.redis, ctx.keys, campaignId), deletePublishedMark(ctx.redis, ctx.keys, campaignId)]);
       request.log.info({ campaignId, by, before: previous, after: null }, 'campaign budget removed');
       return reply.code(204).send(null);

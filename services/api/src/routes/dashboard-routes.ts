@@ -11,6 +11,7 @@ const assets = {
   '/dashboard-heatmap.js': { file: 'dashboard-heatmap.js', type: 'text/javascript; charset=utf-8' },
   '/dashboard-pacing.js': { file: 'dashboard-pacing.js', type: 'text/javascript; charset=utf-8' },
   '/dashboard-segments.js': { file: 'dashboard-segments.js', type: 'text/javascript; charset=utf-8' },
+  '/dashboard-sql.js': { file: 'dashboard-sql.js', type: 'text/javascript; charset=utf-8' },
   '/dashboard.css': { file: 'dashboard.css', type: 'text/css; charset=utf-8' },
 } as const;
 

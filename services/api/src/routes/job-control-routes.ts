@@ -45,7 +45,7 @@ export const jobControlRoutes: RoutePlugin = async (app, { ctx }) => {
     },
     async (request) => {
       const range = reprocessRange(request.query.from, request.query.to, config.api.maxRangeMs);
-      return { ...range, ...(await archiveCoverage(config.archiver.dir, range.from, range.to)) };
+      return { ...range, ...(await archiveCoverage(ctx.archive, range.from, range.to)) };
     },
   );
 

@@ -1,5 +1,6 @@
 import Type from 'typebox';
-import { speedPartitions, slotSafePipeline } from '@sigflow/store';
+import { slotSafePipeline } from '@sigflow/store';
+import { speedPartitions } from '@sigflow/store/views';
 import type { ApiContext, RouteApp } from '../context.js';
 import { errorResponses } from '../http/schemas.js';
 

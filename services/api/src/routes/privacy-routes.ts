@@ -1,5 +1,4 @@
 import type { Readable } from 'node:stream';
-import path from 'node:path';
 import Type from 'typebox';
 import { deletionRequestPattern, InvalidJobDataError, readJobAndState, requestDeletion } from '@sigflow/batch-jobs';
 import { requesterOf } from '../auth/auth-hooks.js';
@@ -58,7 +57,7 @@ export const privacyRoutes: RoutePlugin = async (app, { ctx }) => {
     async (request, reply) => {
       let requestId: string;
       try {
-        requestId = await requestDeletion(queue, ctx.redis, config, request.params.userId, requesterOf(request), ctx.now());
+        requestId = await requestDeletion(queue, ctx.redis, config, ctx.ops, request.params.userId, requesterOf(request), ctx.now());
       } catch (err) {
         if (err instanceof InvalidJobDataError) throw new BadParameterError('userId', err.message);
         throw err;
@@ -110,7 +109,7 @@ export const privacyRoutes: RoutePlugin = async (app, { ctx }) => {
       if (ctx.kafka && !(await archiveCaughtUp(ctx.kafka, config, userId, config.privacy.exportWaitMs))) {
         return reply.code(503).header('retry-after', '10').send({ error: 'the archive has not caught up with the events topic yet; retry later', statusCode: 503 });
       }
-      const stream = await exportUserEvents(path.resolve(config.archiver.dir), userId);
+      const stream = await exportUserEvents(ctx.archive, userId);
       return reply.type('application/x-ndjson; charset=utf-8').header('content-disposition', 'attachment; filename="events.ndjson"').send(stream);
     },
   );

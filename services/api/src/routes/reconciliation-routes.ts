@@ -29,15 +29,22 @@ const ReconciliationRow = Type.Object({
     late: Counts,
     duplicates: Type.Object({ speed: Type.Number(), batch: Nullable(Type.Number()) }),
     invalid: Type.Object({ speed: Counts, batch: Nullable(Counts) }),
+    signalsCorrected: Type.Union([Counts, Type.Null()], {
+      description:
+        "User signals of the hour the batch layer rewrote with its verdict when it computed it: verdict (validity or reason), late (the speed layer had it late), duplicate (a copy beyond the dedupe horizon dropped); null without batch",
+    }),
     other: Counts,
     named: Type.Array(
       Type.Object({
-        cause: Type.Union([Type.Literal('late_events'), Type.Literal('duplicates_beyond_dedupe_horizon'), Type.Literal('ip_flood_arrival_order'), Type.Literal('invalid_reclassified')], {
-          description:
-            'late_events: kept out of closed windows by the speed layer; duplicates_beyond_dedupe_horizon: copies real time no longer recognised; ' +
-            'ip_flood_arrival_order: the per-IP flood rule spans partitions, real time judges it in arrival order, batch by event time; ' +
-            'invalid_reclassified: another invalid reason (see reason)',
-        }),
+        cause: Type.Union(
+          [Type.Literal('late_events'), Type.Literal('duplicates_beyond_dedupe_horizon'), Type.Literal('ip_flood_arrival_order'), Type.Literal('invalid_reclassified'), Type.Literal('signals_corrected')],
+          {
+            description:
+              'late_events: kept out of closed windows by the speed layer; duplicates_beyond_dedupe_horizon: copies real time no longer recognised; ' +
+              'ip_flood_arrival_order: the per-IP flood rule spans partitions, real time judges it in arrival order, batch by event time; ' +
+              'invalid_reclassified: another invalid reason (see reason); signals_corrected: user signals the batch layer rewrote with its verdict (reason: what changed; speed: how many)',
+          },
+        ),
         reason: Type.Optional(Type.String()),
         speed: Type.Number(),
         batch: Type.Number(),

@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import type { JobSchedulerJson, Queue, RepeatOptions } from 'bullmq';
-import { jobKinds } from '@sigflow/batch-jobs';
+import { jobKinds, scheduleRecord } from '@sigflow/batch-jobs';
 import type { RoutePlugin } from '../context.js';
 import { BadParameterError } from '../errors.js';
 import { checkedJobData } from '../http/job-data.js';
@@ -112,6 +112,7 @@ export const scheduleRoutes: RoutePlugin = async (app, { ctx }) => {
       if (jobName === undefined) throw new BadParameterError('jobName', `jobName is required for a new scheduler: one of ${jobKinds.join(', ')}`);
       const data = checkedJobData(jobName, body.data ?? existing?.template?.data ?? {}, 'data');
       await upsertSchedule(queue, name, repeat, { name: jobName, data });
+      await ctx.ops.record([scheduleRecord(name, { repeat, template: { name: jobName, data } }, ctx.now())]);
       const saved = await queue.getJobScheduler(name);
       if (!saved) throw new Error(`scheduler ${name} not found after upsert`);
       return scheduleView(saved);

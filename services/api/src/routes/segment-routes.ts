@@ -1,18 +1,8 @@
 import Type from 'typebox';
 import { InvalidSegmentRuleError, parseSegmentRule, segmentIdOf, segmentNamePattern, type SegmentDefinition } from '@sigflow/core';
-import {
-  DefinitionLimitError,
-  ReadLimitError,
-  deleteSegmentDefinition,
-  dropSegmentViews,
-  putSegmentDefinition,
-  readSegmentBatchMembersState,
-  readSegmentDefinition,
-  readSegmentDefinitions,
-  readSegmentMembers,
-  readSegmentSizes,
-  readSpeedClock,
-} from '@sigflow/store';
+import { DefinitionLimitError, ReadLimitError } from '@sigflow/store';
+import { segmentRecord } from '@sigflow/store/ops';
+import { deleteSegmentDefinition, dropSegmentViews, putSegmentDefinition, readSegmentBatchMembersState, readSegmentDefinition, readSegmentDefinitions, readSegmentMembers, readSegmentSizes, readSpeedClock } from '@sigflow/store/segments-alerts';
 import { segmentSizeRows } from '@sigflow/serving';
 import type { ApiContext, RoutePlugin } from '../context.js';
 import { BadParameterError, NotFoundError } from '../errors.js';
@@ -112,7 +102,7 @@ export const segmentRoutes: RoutePlugin = async (app, { ctx }) => {
         summary: 'Create or change a segment (applies from each user\'s next event)',
         description:
           'The rule is data in a small language, checked against its grammar and never evaluated as code: a group {"all": [...]} or {"any": [...]} of ' +
-          'conditions {"feature", "op", "value"} and nested groups. Features: engagement_score, count:<event type>:<1h|24h|7d>, last_conversion_age_s, ' +
+          'conditions {"feature", "op", "value"} and nested groups. Features: engagement_score, count:<event type>:<1h|24h|7d>, count:track:<event name>:<1h|24h|7d>, trait:<name>, last_conversion_age_s, ' +
           'channels, flagged; ops > >= < <= == != in. A bad rule is answered 400 naming its place (parameter rule/all/0/value).',
         params: Params,
         body: PutBody,
@@ -126,6 +116,7 @@ export const segmentRoutes: RoutePlugin = async (app, { ctx }) => {
       const input = { name: request.params.name, rule, description, now, newId: segmentIdOf(request.params.name, now), max: ctx.config.segments.maxSegments };
       try {
         const { definition, created } = await putSegmentDefinition(ctx.redis, ctx.keys, input);
+        await ctx.ops.record([segmentRecord(definition.name, definition, now)]);
         return reply.code(created ? 201 : 200).send(definition);
       } catch (err) {
         if (err instanceof DefinitionLimitError) throw new BadParameterError('name', err.message);
@@ -137,6 +128,7 @@ export const segmentRoutes: RoutePlugin = async (app, { ctx }) => {
   app.delete('/:name', { config: { role: 'ops' }, schema: { tags, security, summary: 'Delete a segment (its members leave at their next event)', params: Params, response: { 200: Type.Object({ deleted: Type.String() }), 404: errorResponses[400], ...errorResponses } } }, async (request) => {
     const definition = await existing(ctx, request.params.name);
     if (!(await deleteSegmentDefinition(ctx.redis, ctx.keys, definition.name))) throw new NotFoundError(`no segment named ${JSON.stringify(definition.name)}`);
+    await ctx.ops.record([segmentRecord(definition.name, null, ctx.now())]);
     await dropSegmentViews(ctx.redis, ctx.keys, definition.id, ctx.config.kafka.eventPartitions);
     return { deleted: definition.name };
   });

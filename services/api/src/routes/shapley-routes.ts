@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { readShapleyTable } from '@sigflow/store';
+import { readShapleyTable } from '@sigflow/store/batch';
 import type { RoutePlugin } from '../context.js';
 import { Nullable, errorResponses } from '../http/schemas.js';
 

@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { readServingStatus } from '@sigflow/store';
+import { readServingStatus } from '@sigflow/store/views';
 import { roleOfRequest } from '../auth/auth-hooks.js';
 import type { RoutePlugin } from '../context.js';
 import { Counts, Watermark } from '../http/analytics-schemas.js';

@@ -1,7 +1,9 @@
 import Type from 'typebox';
-import { engagementAt, type UserState } from '@sigflow/core';
+import { engagementAt, membershipsExpireAt, type UserState } from '@sigflow/core';
 import { eventTypes, userPartition } from '@sigflow/events';
-import { readRecentUsers, readSegmentIndex, readSignals, readSpeedClock, readUserState } from '@sigflow/store';
+import { readSegmentIndex, readSpeedClock } from '@sigflow/store/segments-alerts';
+import { readRecentUsers } from '@sigflow/store/speed-state';
+import { readSignals, readUserState } from '@sigflow/store/views';
 import type { ApiContext, RoutePlugin } from '../context.js';
 import { parseTime, parseTypes } from '../http/params.js';
 import { Id, Nullable, TimeParam, errorResponses } from '../http/schemas.js';
@@ -18,9 +20,18 @@ const Signal = Type.Object(
     page_id: Type.Optional(Type.String()),
     element_id: Type.Optional(Type.String()),
     value: Type.Optional(Type.Number()),
+    name: Type.Optional(Type.String({ description: 'Custom events (type track): the event name, normalized (lower case, spaces as _)' })),
+    properties: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), { description: 'Custom events: their properties (flat)' })),
     invalid: Type.Boolean({ description: 'Invalid traffic (excluded unless includeInvalid=true)' }),
     reason: Nullable(Type.String({ description: 'bot | flood | orphan | too_fast' })),
     late: Type.Boolean({ description: 'Arrived after its window closed (kept out of speed views, corrected by batch)' }),
+    source: Type.Optional(
+      Type.Union([Type.Literal('speed'), Type.Literal('batch')], {
+        description:
+          "Whose verdict (invalid, reason, late) the signal carries: the speed layer's as it appended it, or the batch layer's once a recompute of its hour " +
+          'reviewed it (invalid, late or possibly copied signals are reviewed; the others keep speed, the batch agreeing). Absent on signals stored before it was recorded.',
+      }),
+    ),
   },
   { additionalProperties: true },
 );
@@ -59,6 +70,9 @@ const ProfileReply = Type.Object({
   sessions: Type.Array(Session, { description: 'Recent sessions, newest first' }),
   lastTouch: Nullable(Touchpoint),
   conversions: Type.Object({ count: Type.Integer(), value: Type.Number() }),
+  traits: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), {
+    description: "The user's traits (identify calls): for each, the value of the latest identify in event time",
+  }),
   segments: Type.Array(
     Type.Object({
       name: Type.String(),
@@ -83,6 +97,9 @@ const UserParams = Type.Object({ userId: Id('User id (1-128 printable characters
 const SignalsQuery = Type.Object(
   {
     types: Type.Optional(Type.String({ maxLength: 200, description: `Comma list of event types (${eventTypes.join(', ')})` })),
+    event: Type.Optional(
+      Type.String({ maxLength: 1_000, pattern: '^[a-z0-9_.:-]{1,64}(,[a-z0-9_.:-]{1,64})*$', description: 'Comma list of custom event names (signals of type track with one of them)' }),
+    ),
     since: Type.Optional(TimeParam('Only signals with ts >= since')),
     limit: Type.Integer({ minimum: 1, maximum: signalsLimit.max, default: signalsLimit.default }),
     includeInvalid: Type.Boolean({ default: false }),
@@ -92,7 +109,7 @@ const SignalsQuery = Type.Object(
 
 /** The memberships of a user's state still in force: of segments defined now, not lapsed at `asOf`. */
 function segmentsOf(state: UserState, index: Map<string, { name: string }>, asOf: number, rules: ApiContext['config']['rules']) {
-  const expiresAt = (state.maxTs ?? 0) + rules.segmentMembershipTtlMs;
+  const expiresAt = membershipsExpireAt(state.maxTs ?? 0, rules);
   if (expiresAt <= asOf) return [];
   return state.segments.filter((m) => index.has(m.id)).map((m) => ({ name: index.get(m.id)?.name ?? m.name, entered: m.entered, version: m.version, expiresAt }));
 }
@@ -110,6 +127,7 @@ function profileOf(userId: string, state: UserState | null, now: number, rules: 
       sessions: [],
       lastTouch: null,
       conversions: { count: 0, value: 0 },
+      traits: {},
       segments: [],
     };
   }
@@ -124,6 +142,7 @@ function profileOf(userId: string, state: UserState | null, now: number, rules: 
       .map((s) => ({ start: s.start, end: s.end, events: s.events, open: now < s.end + rules.sessionGapMs })),
     lastTouch: state.lastTouch,
     conversions: { count: state.conversions.count, value: state.conversions.value },
+    traits: Object.fromEntries(Object.entries(state.segmentFeatures.traits ?? {}).map(([name, [value]]) => [name, value])),
     segments,
   };
 }
@@ -140,7 +159,8 @@ export const userRoutes: RoutePlugin = async (app, { ctx }) => {
         summary: "A user's signals, newest first",
         description:
           'The append-only signal log the speed layer keeps per user (bounded length and TTL): every non-duplicate event, ' +
-          'late ones flagged. Invalid traffic is excluded unless includeInvalid=true. An unknown user has no signals (200).',
+          'late ones flagged, each event once (a copy the speed layer no longer recognised is served once, and the batch layer drops it). ' +
+          "A recompute of the signal's hour corrects its verdict (source: batch). Invalid traffic is excluded unless includeInvalid=true. An unknown user has no signals (200).",
         security: [{ apiKey: [] }],
         params: UserParams,
         querystring: SignalsQuery,
@@ -151,7 +171,13 @@ export const userRoutes: RoutePlugin = async (app, { ctx }) => {
     async (request, reply) => {
       const { userId } = request.params;
       const q = request.query;
-      const filter = { types: parseTypes(q.types), since: q.since === undefined ? undefined : parseTime(q.since, 'since'), includeInvalid: q.includeInvalid, limit: q.limit };
+      const filter = {
+        types: parseTypes(q.types),
+        names: q.event === undefined ? undefined : new Set(q.event.split(',')),
+        since: q.since === undefined ? undefined : parseTime(q.since, 'since'),
+        includeInvalid: q.includeInvalid,
+        limit: q.limit,
+      };
       const signals = await readSignals(redis, keys, userPartition(userId, config.kafka.eventPartitions), userId, filter);
       return reply.type('application/json; charset=utf-8').send(signalsBody(userId, signals));
     },

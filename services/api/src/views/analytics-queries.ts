@@ -1,19 +1,12 @@
-import {
-  attributionViewKeys,
-  heatmapViewKeys,
-  metricsViewKeys,
-  readReconciliation,
-  readWindowedView,
-  ReadLimitError,
-  spendViewKeys,
-  type TimeRange,
-  type WindowedHashes,
-  type WindowedViewKeys,
-} from '@sigflow/store';
+import { ReadLimitError } from '@sigflow/store';
+import { attributionViewKeys, eventCountViewKeys, heatmapViewKeys, metricsViewKeys, readReconciliation, readWindowedView, spendViewKeys, type TimeRange, type WindowedHashes, type WindowedViewKeys } from '@sigflow/store/views';
 import {
   attributionRowsOf,
+  eventCountRows,
+  type EventCountRow,
   bucketSource,
   heatmapOf,
+  hourLayers,
   mergedCells,
   metricsRows,
   reconciliationRows,
@@ -28,6 +21,7 @@ import {
   type ReconciliationRow,
   type RowSource,
 } from '@sigflow/serving';
+import { HOUR_MS, hourStart } from '@sigflow/core';
 import type { ApiContext } from '../context.js';
 import { BadParameterError } from '../errors.js';
 import { parseRange } from '../http/params.js';
@@ -65,7 +59,7 @@ async function campaignSeries<R>(
   rowsOf: (view: WindowedHashes, options: MergeOptions) => R[],
 ): Promise<SeriesAnswer<R>> {
   const windowMs = ctx.config.rules.windowMs;
-  const view = await readWindowedView(ctx.analyticsRedis, ctx.keys, keysOf(ctx.keys, campaignId, ctx.config.kafka.eventPartitions), range, windowMs, ctx.closedHours);
+  const view = await readWindowedView(ctx.analyticsRedis, ctx.keys, keysOf(ctx.keys, campaignId, ctx.config.kafka.eventPartitions), range, hourLayers(windowMs), ctx.closedHours);
   const rows = rowsOf(view, { range, granularity, windowMs, watermark: view.watermark });
   return { campaignId, from: range.from, to: range.to, granularity, windowMs, batchWatermark: view.watermark, rows };
 }
@@ -99,9 +93,26 @@ export async function attribution(
   granularity: Granularity,
 ): Promise<AttributionAnswer> {
   const windowMs = ctx.config.rules.windowMs;
-  const view = await readWindowedView(ctx.analyticsRedis, ctx.keys, attributionViewKeys(ctx.keys, model, ctx.config.kafka.eventPartitions), range, windowMs, ctx.closedHours);
+  const view = await readWindowedView(ctx.analyticsRedis, ctx.keys, attributionViewKeys(ctx.keys, model, ctx.config.kafka.eventPartitions), range, hourLayers(windowMs), ctx.closedHours);
   const rows = attributionRowsOf(mergedCells(view, range, windowMs), { range, granularity, windowMs, watermark: view.watermark, groupBy });
   return { model, groupBy, granularity, from: range.from, to: range.to, windowMs, batchWatermark: view.watermark, rows };
+}
+
+export interface EventCountsAnswer {
+  granularity: Granularity;
+  from: number;
+  to: number;
+  windowMs: number;
+  batchWatermark: number | null;
+  rows: EventCountRow[];
+}
+
+/** Custom events per bucket and name (valid, invalid by reason) under the merge rule. */
+export async function eventCounts(ctx: ApiContext, range: TimeRange, granularity: Granularity, names: ReadonlySet<string> | undefined): Promise<EventCountsAnswer> {
+  const windowMs = ctx.config.rules.windowMs;
+  const view = await readWindowedView(ctx.analyticsRedis, ctx.keys, eventCountViewKeys(ctx.keys, ctx.config.kafka.eventPartitions), range, hourLayers(windowMs), ctx.closedHours);
+  const rows = eventCountRows(mergedCells(view, range, windowMs), { range, granularity, windowMs, watermark: view.watermark, names });
+  return { granularity, from: range.from, to: range.to, windowMs, batchWatermark: view.watermark, rows };
 }
 
 export interface HeatmapAnswer {
@@ -116,7 +127,7 @@ export interface HeatmapAnswer {
 
 export async function pageHeatmapOver(ctx: ApiContext, pageId: string, range: TimeRange): Promise<HeatmapAnswer> {
   const windowMs = ctx.config.rules.windowMs;
-  const view = await readWindowedView(ctx.analyticsRedis, ctx.keys, heatmapViewKeys(ctx.keys, pageId, ctx.config.kafka.eventPartitions), range, windowMs, ctx.closedHours);
+  const view = await readWindowedView(ctx.analyticsRedis, ctx.keys, heatmapViewKeys(ctx.keys, pageId, ctx.config.kafka.eventPartitions), range, hourLayers(windowMs), ctx.closedHours);
   const elements = heatmapOf(mergedCells(view, range, windowMs));
   return {
     pageId,
@@ -140,7 +151,7 @@ export interface ReconciliationAnswer {
 
 export async function reconciliation(ctx: ApiContext, range: TimeRange, campaignId: string | null, model: string): Promise<ReconciliationAnswer> {
   // Whole hours: the layers are compared per hour.
-  const hourly = { from: Math.floor(range.from / 3_600_000) * 3_600_000, to: Math.ceil(range.to / 3_600_000) * 3_600_000 };
+  const hourly = { from: hourStart(range.from), to: hourStart(range.to - 1) + HOUR_MS };
   try {
     const data = await readReconciliation(ctx.analyticsRedis, ctx.keys, {
       range: hourly,

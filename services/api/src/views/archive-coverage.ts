@@ -1,5 +1,6 @@
+import { HOUR_MS } from '@sigflow/core';
 import parquet from 'parquetjs-lite';
-import { HOUR_MS, listHourFiles } from '@sigflow/archive/layout';
+import { eventFolders, readableFiles, type ArchiveStorage } from '@sigflow/archive';
 
 /** What the archive holds for a range of whole hours. */
 export interface ArchiveCoverage {
@@ -24,20 +25,20 @@ async function footerRows(file: string): Promise<number> {
 }
 
 /**
- * The archive's files and rows of the hours [from, to) (hour starts) under `root`: what a
- * reprocess of that range will read. Footers only, a few files at a time.
+ * The archive's files and rows of the hours [from, to) (hour starts): what a reprocess of that
+ * range will read. Footers only, a few files at a time (on S3, of the copies in this process's cache).
  */
-export async function archiveCoverage(root: string, from: number, to: number): Promise<ArchiveCoverage> {
+export async function archiveCoverage(archive: ArchiveStorage, from: number, to: number): Promise<ArchiveCoverage> {
   let archivedHours = 0;
   let files = 0;
   let rows = 0;
   for (let hour = from; hour < to; hour += HOUR_MS) {
-    const hourFiles = await listHourFiles(root, hour);
-    if (hourFiles.length === 0) continue;
+    const paths = (await readableFiles(archive, eventFolders(hour, hour + HOUR_MS))).map((f) => f.path);
+    if (paths.length === 0) continue;
     archivedHours++;
-    files += hourFiles.length;
-    for (let i = 0; i < hourFiles.length; i += 8) {
-      const counts = await Promise.all(hourFiles.slice(i, i + 8).map(footerRows));
+    files += paths.length;
+    for (let i = 0; i < paths.length; i += 8) {
+      const counts = await Promise.all(paths.slice(i, i + 8).map(footerRows));
       rows += counts.reduce((a, n) => a + n, 0);
     }
   }

@@ -1,5 +1,5 @@
-import { pageActivityViewKeys, readPageUrl, readWindowedView, type TimeRange } from '@sigflow/store';
-import { bucketSource, formFunnelsOf, mergedCells, mouseGridOf, scrollReachOf, type MergedCell, type RowSource } from '@sigflow/serving';
+import { pageActivityViewKeys, readPageUrl, readWindowedView, type TimeRange } from '@sigflow/store/views';
+import { bucketSource, formFunnelsOf, hourLayers, mergedCells, mouseGridOf, scrollReachOf, type MergedCell, type RowSource } from '@sigflow/serving';
 import type { FormFunnel, MouseGrid, ScrollReachRow } from '@sigflow/core';
 import type { ApiContext } from '../context.js';
 
@@ -15,7 +15,7 @@ interface PageAnswer {
 /** The merged page activity cells of a page over a range (both layers, by the merge rule). */
 async function pageActivityCells(ctx: ApiContext, pageId: string, range: TimeRange): Promise<{ answer: PageAnswer; cells: MergedCell[] }> {
   const windowMs = ctx.config.rules.windowMs;
-  const view = await readWindowedView(ctx.analyticsRedis, ctx.keys, pageActivityViewKeys(ctx.keys, pageId, ctx.config.kafka.eventPartitions), range, windowMs, ctx.closedHours);
+  const view = await readWindowedView(ctx.analyticsRedis, ctx.keys, pageActivityViewKeys(ctx.keys, pageId, ctx.config.kafka.eventPartitions), range, hourLayers(windowMs), ctx.closedHours);
   const source = bucketSource({ start: range.from, end: range.to }, range, windowMs, view.watermark);
   return { answer: { pageId, from: range.from, to: range.to, batchWatermark: view.watermark, source }, cells: mergedCells(view, range, windowMs) };
 }

@@ -33,7 +33,7 @@ export function installCors(app: FastifyInstance, allowedOrigins: readonly strin
       return reply
         .code(204)
         .header('access-control-allow-methods', 'POST, OPTIONS')
-        .header('access-control-allow-headers', 'content-type, x-api-key, x-site-key')
+        .header('access-control-allow-headers', 'content-type, x-api-key, x-site-key, authorization, x-retry-count')
         .header('access-control-max-age', '600')
         .send();
     }

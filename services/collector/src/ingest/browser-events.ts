@@ -59,7 +59,7 @@ export function stampUntrusted(
  * A page view from a browser names the page it was on (`attrs.url`, which the dashboard's
  * heatmap shows): it must be on the origin the request came from.
  */
-function urlProblem(event: Record<string, unknown>, origin: string | undefined): string | null {
+export function urlProblem(event: Record<string, unknown>, origin: string | undefined): string | null {
   const attrs = event['attrs'];
   if (origin === undefined || event['type'] !== 'page_view' || typeof attrs !== 'object' || attrs === null) return null;
   const url = (attrs as Record<string, unknown>)['url'];

@@ -31,7 +31,7 @@ export function identifyCaller(
 }
 
 /** The site of a key, compared in constant time against every configured key. */
-function siteOf(siteKeys: ReadonlyMap<string, string>, presented: string): string | undefined {
+export function siteOf(siteKeys: ReadonlyMap<string, string>, presented: string): string | undefined {
   let found: string | undefined;
   for (const [key, site] of siteKeys) if (apiKeyMatches(presented, [key])) found = site;
   return found;

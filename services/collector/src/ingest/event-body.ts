@@ -13,7 +13,7 @@ export class MalformedBodyError extends Error {
 }
 
 /** "<what> at position N" for a JSON.parse failure; the position counts from the body's start. */
-function describeJsonError(err: unknown, text: string, offset = 0): string {
+export function describeJsonError(err: unknown, text: string, offset = 0): string {
   // V8 quotes the input in some messages; keep only what it says went wrong.
   const what = (err as Error).message.split(/,? "|,? \.\.\."| in JSON at position/)[0]!.trim();
   return `${what} at position ${offset + jsonErrorOffset(text)}`;

@@ -42,6 +42,12 @@ export class OwnRedis {
     await startRedisServer({ port: this.port, dir: this.dir, persistence: this.persistence });
   }
 
+  /** SIGKILL: a crash. Without persistence it comes back empty from {@link start}. */
+  async kill(): Promise<void> {
+    this.resume();
+    await stopRedisServer({ dir: this.dir, signal: 'SIGKILL' });
+  }
+
   /** SIGSTOP: connections stay open, nothing answers (a network partition, seen from clients). */
   pause(): void {
     process.kill(this.pid, 'SIGSTOP');

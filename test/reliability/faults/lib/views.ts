@@ -3,7 +3,8 @@
 // summed over the compared counters and view cells.
 import path from 'node:path';
 import { DuckDBInstance, LIST, VARCHAR, listValue } from '@duckdb/node-api';
-import { type RedisClient, batchKeyspace, readBatchHourEntries } from '@sigflow/store';
+import type { RedisClient } from '@sigflow/store';
+import { batchKeyspace, readBatchHourEntries } from '@sigflow/store/batch';
 import type { TruthFile } from '@sigflow/loadgen';
 import type { Scenario } from '../../../support/scenario.js';
 import { expectedSpeedViews, readSpeedViews, readViews, truthHours, type ViewRows } from '../../../support/speed-truth.js';
@@ -124,12 +125,16 @@ export interface ArchiveTally extends Tally {
  * layer's dedupe (by event_id), with as many distinct messages as copies were sent
  * (`extraCopies`: clients re-sent batches, so more messages are fine).
  */
-export async function archiveTally(archiveDir: string, sent: SentIds, { extraCopies = false } = {}): Promise<ArchiveTally> {
+export function archiveTally(archiveDir: string, sent: SentIds, options: { extraCopies?: boolean } = {}): Promise<ArchiveTally> {
+  return archiveFilesTally([path.join(archiveDir, 'events', '*', '*', '*.parquet')], sent, options);
+}
+
+/** {@link archiveTally} of the Parquet files (paths or globs) `paths`: copies of an archive on S3, say. */
+export async function archiveFilesTally(paths: readonly string[], sent: SentIds, { extraCopies = false } = {}): Promise<ArchiveTally> {
   const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
   const conn = await instance.connect();
   try {
-    const glob = path.join(archiveDir, 'events', '*', '*', '*.parquet');
-    const files = { files: listValue([glob]) };
+    const files = { files: listValue([...paths]) };
     const types = { files: LIST(VARCHAR) };
     const source = `read_parquet($files, union_by_name = true, hive_partitioning = false)`;
     const totals = (

@@ -1,0 +1,112 @@
+// The ops log against a real broker and Redis: a store whose decisions lived only in Redis seeds
+// the topic once; a store that then loses everything gets every decision back exactly (budgets
+// and their log, a segment with its id and version, an alert rule, a tombstone, the models),
+// from whichever process saw the loss first, and every process runs its own hooks.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '@sigflow/config';
+import { topicsFor, type OpsRecord } from '@sigflow/events';
+import { createKafka, deleteTopics, ensureTopics } from '@sigflow/kafka';
+import { createLogger } from '@sigflow/observability';
+import { createRedis, StoreKeys, type RedisClient } from '@sigflow/store';
+import { readShapleyTable } from '@sigflow/store/batch';
+import { changeBudget, readBudget, readBudgetChanges } from '@sigflow/store/bidding';
+import { readStoreMarker, recordTombstone } from '@sigflow/store/ops';
+import { putAlertRule, putSegmentDefinition, readAlertRule, readSegmentDefinition, readSegmentsVersion, type StoredAlertRule } from '@sigflow/store/segments-alerts';
+import { OpsLog } from '../src/index.js';
+
+const T = Date.UTC(2026, 10, 20, 12);
+const by = { key: 'k-1', role: 'ops' };
+
+describe('ops log (real Kafka and Redis)', () => {
+  const prefix = `t-opslog-${randomUUID().slice(0, 8)}`;
+  const config = loadConfig({ ...process.env, SIGFLOW_REDIS_PREFIX: prefix, SIGFLOW_TOPIC_PREFIX: `${prefix}-` });
+  const keys = new StoreKeys(prefix);
+  const kafka = createKafka(config.kafka);
+  const logger = createLogger('ops-log-test', 'silent');
+  let redis: RedisClient;
+  const logs: OpsLog[] = [];
+  const open = (hook?: (records: readonly OpsRecord[]) => Promise<void>) => {
+    const log = new OpsLog({ config, redis, logger, checkEveryMs: 60_000, ...(hook ? { onStoreLoss: [hook] } : {}) });
+    logs.push(log);
+    return log;
+  };
+  const lose = async () => {
+    const found = await redis.keys(`${prefix}:*`);
+    if (found.length > 0) await redis.del(...found);
+  };
+  const rule: StoredAlertRule = {
+    name: 'ctr-drop',
+    metric: 'ctr',
+    condition: { op: 'drop_pct', threshold: 50 },
+    for: 3,
+    description: 'CTR halves',
+    webhook: { url: 'https://hooks.example/alerts', secret: 's3cret' },
+    createdAt: T,
+    updatedAt: T,
+  } as StoredAlertRule;
+
+  beforeAll(async () => {
+    redis = createRedis(config.redis);
+    await ensureTopics(kafka, topicsFor(config.kafka.topicPrefix), { eventPartitions: 1 });
+    // What a deployment decided before the ops topic existed: in Redis alone.
+    await changeBudget(redis, keys, 'c1', { dailyBudgetMicros: 5_000_000, timeZone: 'UTC', targetRoas: 1, updatedAt: T, updatedBy: by }, { at: T, by });
+    await changeBudget(redis, keys, 'c1', { dailyBudgetMicros: 7_000_000, timeZone: 'Europe/Berlin', targetRoas: 2, updatedAt: T + 1, updatedBy: by }, { at: T + 1, by });
+    await putSegmentDefinition(redis, keys, { name: 'engaged', rule: { all: [{ feature: 'engagement_score', op: '>=', value: 3 }] }, description: 'd', now: T, newId: 'seg-1', max: 10 });
+    await putSegmentDefinition(redis, keys, { name: 'engaged', rule: { all: [{ feature: 'engagement_score', op: '>=', value: 4 }] }, description: 'd2', now: T + 5, newId: 'seg-unused', max: 10 });
+    await putAlertRule(redis, keys, rule, 10);
+    await recordTombstone(redis, keys, 'hash-of-a-person', Date.now() - 1_000, config.limits.retentionMs);
+    await redis.set(keys.shapleyTable(), JSON.stringify({ version: 's1', values: { search: 0.5 } }));
+  });
+  afterAll(async () => {
+    for (const log of logs) await log.close();
+    await lose();
+    redis.disconnect();
+    await deleteTopics(kafka, Object.values(topicsFor(config.kafka.topicPrefix)));
+  });
+
+  it('restores exactly what the store lost, once, from the topic the first check seeded', async () => {
+    const before = {
+      budget: await readBudget(redis, keys, 'c1'),
+      changes: await readBudgetChanges(redis, keys, 'c1', 10),
+      segment: await readSegmentDefinition(redis, keys, 'engaged'),
+      rule: await readAlertRule(redis, keys, 'ctr-drop'),
+      shapley: await readShapleyTable(redis, keys),
+    };
+    expect(before.changes).toHaveLength(2);
+    expect(before.segment).toMatchObject({ id: 'seg-1', version: 2 });
+
+    const hooks: number[] = [];
+    const first = open(async (records) => void hooks.push(records.length));
+    expect(await first.checkStore()).toBe(true); // no marker yet: it seeds the topic and marks the store
+    const marker = await readStoreMarker(redis, keys);
+    expect(marker?.id).toEqual(expect.any(String));
+    expect(await first.checkStore()).toBe(false);
+
+    await lose();
+    const second = open(async (records) => void hooks.push(-records.length));
+    // Both notice at once; one restores under the lease, the other waits for it.
+    expect(await Promise.all([first.checkStore(), second.checkStore()])).toEqual([true, true]);
+    expect((await readStoreMarker(redis, keys))?.id).not.toBe(marker?.id);
+    expect(await readBudget(redis, keys, 'c1')).toEqual(before.budget);
+    expect(await readBudgetChanges(redis, keys, 'c1', 10)).toEqual(before.changes);
+    expect(await readSegmentDefinition(redis, keys, 'engaged')).toEqual(before.segment);
+    expect(await readSegmentsVersion(redis, keys)).toBeGreaterThan(0);
+    expect(await readAlertRule(redis, keys, 'ctr-drop')).toEqual(before.rule);
+    expect(await readShapleyTable(redis, keys)).toEqual(before.shapley);
+    expect(await redis.zscore(keys.tombstones(), 'hash-of-a-person')).not.toBeNull();
+    // The seeded records: 1 budget, 2 log entries, 1 segment, 1 rule, 1 model, 1 tombstone.
+    expect(hooks.sort()).toEqual([-7, 7, 7].sort());
+  });
+
+  it('records a change before it is read back, and never overwrites what Redis holds', async () => {
+    const log = open();
+    await log.record([{ kind: 'alert-rule', id: 'ctr-drop', at: T + 9, value: { ...rule, description: 'newer' } }]);
+    // Redis has the rule: a check that finds the store whole writes nothing.
+    expect(await log.checkStore()).toBe(false);
+    expect((await readAlertRule(redis, keys, 'ctr-drop'))?.description).toBe('CTR halves');
+    await lose();
+    expect(await log.checkStore()).toBe(true);
+    expect((await readAlertRule(redis, keys, 'ctr-drop'))?.description).toBe('newer');
+  });
+});

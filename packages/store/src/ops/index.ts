@@ -1,0 +1,23 @@
+// @sigflow/store/ops: Ops decisions as records of the ops log (restore after a store loss), the store marker, and privacy: tombstones and erasures.
+export {
+  recordTombstone,
+  pruneTombstones,
+  hasTombstone,
+  readTombstones,
+  requestSpeedErasure,
+  speedErasurePending,
+  readSpeedErasures,
+  speedErasureCommands,
+  eraseSpeedStateDirectly,
+  eraseBatchSegmentMemberships,
+} from './privacy-state.js';
+export {
+  applyOpsRecords,
+  opsRecordsOfStore,
+  budgetRecords,
+  segmentRecord,
+  alertRuleRecord,
+  modelRecord,
+  tombstoneRecord,
+} from './ops-state.js';
+export { readStoreMarker, markStore, holdRestoreLease, releaseRestoreLease } from './store-marker.js';

@@ -1,0 +1,61 @@
+// However a service is started, it runs with the Node flags its measured pace depends on (its
+// package.json's `sigflow.nodeArgs`, which npm start, the benches and the compose file give
+// it), or it says loudly at start-up that it does not, and so does its /metrics.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Scenario } from '../support/scenario.js';
+import { repoRoot, type ServiceProcess } from '../support/services.js';
+
+/** The flags a service's package.json declares, read here apart from the code under test. */
+const declared = (folder: string): string[] => JSON.parse(fs.readFileSync(path.join(repoRoot, folder, 'package.json'), 'utf8')).sigflow?.nodeArgs ?? [];
+const flagsMissing = async (service: ServiceProcess) => {
+  const text = await (await fetch(`http://127.0.0.1:${service.metricsPort}/metrics`)).text();
+  return Number(/^sigflow_runtime_flags_missing\{[^}]*\} (\d+)$/m.exec(text)?.[1] ?? NaN);
+};
+/** The start-up line about runtime settings in a service's log. */
+const settingsLine = (service: ServiceProcess) =>
+  fs
+    .readFileSync(service.log, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"inEffect"'))
+    .map((l) => JSON.parse(l) as { level: number; msg: string; expected: string[]; inEffect: string[]; missing?: string[] })
+    .pop();
+
+describe('runtime settings a service starts with', () => {
+  const scenario = new Scenario('runtime');
+  const archive = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-runtime-'));
+  beforeAll(() => scenario.setUp());
+  afterAll(async () => {
+    await scenario.tearDown();
+    fs.rmSync(archive, { recursive: true, force: true });
+  });
+
+  /** Starts `service` bare, then the same service by its launcher: what each says of its flags. */
+  const bareThenLaunched = async (folder: string, bare: ServiceProcess, launched: ServiceProcess) => {
+    const expected = declared(folder);
+    expect(expected.length).toBeGreaterThan(0);
+    bare.bare = true;
+    await bare.start();
+    expect(await flagsMissing(bare)).toBe(expected.length);
+    const warned = settingsLine(bare);
+    expect(warned).toMatchObject({ level: 40, missing: expected, inEffect: [] });
+    for (const flag of expected) expect(warned?.msg).toContain(flag);
+    await bare.stop();
+
+    await launched.start();
+    expect(await flagsMissing(launched)).toBe(0);
+    expect(settingsLine(launched)).toMatchObject({ level: 30, msg: 'runtime settings in effect', expected, inEffect: expected });
+    await launched.stop();
+  };
+
+  it('the speed layer started bare says which flags it lacks; started by its launcher, it lacks none', async () => {
+    await bareThenLaunched('services/speed', await scenario.speed('speed-bare'), await scenario.speed('speed-launched'));
+  });
+
+  it('the batch layer, likewise', async () => {
+    const env = { SIGFLOW_BATCH_WORKERS: '1' };
+    await bareThenLaunched('jobs/batch', await scenario.batchWorker(archive, 'batch-bare', env), await scenario.batchWorker(archive, 'batch-launched', env));
+  });
+});
