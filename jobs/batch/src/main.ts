@@ -22,19 +22,22 @@ const redis = createRedis(config.redis);
 // recomputed (store-loss.ts).
 const queue = openBatchQueue(config);
 const ops = new OpsLog({ config, redis, logger, onStoreLoss: index === 0 ? [async (records) => logger.warn({ hoursMarkedDirty: await recoverBatchStore(context, queue, records) }, 'batch views will be recomputed')] : [] });
-const context = await openBatchContext(config, redis, ops, logger);
-if (index === 0) {
-  await installSchedulers(queue, config);
-  await ops.watch();
-}
-const worker = startBatchWorker({ context, registry, logger, queue });
+// The health server answers first: liveness while the steps below run (on a loaded host they
+// have taken over 30 s), readiness once the worker runs.
+let worker: ReturnType<typeof startBatchWorker> | undefined;
 let extraWorkers: WorkerProcesses | undefined;
 const health = await startHealthServer({
   host: config.metricsHost,
   port: config.batch.metricsPort,
   registry: index === 0 ? serviceMetrics(registry, () => extraWorkers) : registry,
-  ready: async () => worker.worker.isRunning() && (await redisAnswers(redis, 1_000)),
+  ready: async () => worker !== undefined && worker.worker.isRunning() && (await redisAnswers(redis, 1_000)),
 });
+const context = await openBatchContext(config, redis, ops, logger);
+if (index === 0) {
+  await installSchedulers(queue, config);
+  await ops.watch();
+}
+worker = startBatchWorker({ context, registry, logger, queue });
 if (index === 0) extraWorkers = startWorkerProcesses(fileURLToPath(import.meta.url), config.batch.workers - 1, logger);
 else answerMetricsRequests(registry);
 logger.info(
@@ -44,7 +47,7 @@ logger.info(
 
 onShutdown(logger, async () => {
   await extraWorkers?.stop();
-  await worker.close();
+  await worker?.close();
   await context.archive.close();
   await queue.close();
   await ops.close();

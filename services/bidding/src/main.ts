@@ -16,9 +16,12 @@ const redis = createRedis(config.redis);
 const service = new BiddingService({ config, redis, kafka, logger, registry });
 // Budgets are ops decisions: a store that lost its data gets them back from the ops topic.
 const ops = new OpsLog({ config, redis, logger });
+// Liveness answers while the store is checked (and restored after a loss); readiness after.
+let started = false;
+const health = await startHealthServer({ host: config.metricsHost, port: config.bidding.metricsPort, registry, ready: () => started && service.ready() });
 await ops.watch();
-const health = await startHealthServer({ host: config.metricsHost, port: config.bidding.metricsPort, registry, ready: () => service.ready() });
 await service.start();
+started = true;
 logger.info({ metricsPort: health.port, refreshMs: config.bidding.refreshMs, instance: config.bidding.instanceId }, 'bidding service running');
 
 onShutdown(logger, async () => {

@@ -67,7 +67,10 @@ export class SqlQueries {
     } catch (err) {
       watch.stop();
       release();
-      throw watch.timedOut() ? new SqlRefusal(408, `the query ran past the time limit of ${this.timeoutMs} ms and was ${watch.killed() ? 'stopped with its worker (replaced)' : 'interrupted'}`) : err;
+      // A verdict of the query's own (a refusal, out of memory) that came after the deadline is
+      // still its answer; the time limit is the answer when the query was stopped by it.
+      const ownVerdict = err instanceof SqlRefusal && err.statusCode !== 408;
+      throw watch.timedOut() && !ownVerdict ? new SqlRefusal(408, `the query ran past the time limit of ${this.timeoutMs} ms and was ${watch.killed() ? 'stopped with its worker (replaced)' : 'interrupted'}`) : err;
     }
   }
 
