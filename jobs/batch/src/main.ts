@@ -24,20 +24,20 @@ const queue = openBatchQueue(config);
 const ops = new OpsLog({ config, redis, logger, onStoreLoss: index === 0 ? [async (records) => logger.warn({ hoursMarkedDirty: await recoverBatchStore(context, queue, records) }, 'batch views will be recomputed')] : [] });
 // The health server answers first: liveness while the steps below run (on a loaded host they
 // have taken over 30 s), readiness once the worker runs.
-let worker: ReturnType<typeof startBatchWorker> | undefined;
+const started: { worker?: ReturnType<typeof startBatchWorker> } = {};
 let extraWorkers: WorkerProcesses | undefined;
 const health = await startHealthServer({
   host: config.metricsHost,
   port: config.batch.metricsPort,
   registry: index === 0 ? serviceMetrics(registry, () => extraWorkers) : registry,
-  ready: async () => worker !== undefined && worker.worker.isRunning() && (await redisAnswers(redis, 1_000)),
+  ready: async () => started.worker !== undefined && started.worker.worker.isRunning() && (await redisAnswers(redis, 1_000)),
 });
 const context = await openBatchContext(config, redis, ops, logger);
 if (index === 0) {
   await installSchedulers(queue, config);
   await ops.watch();
 }
-worker = startBatchWorker({ context, registry, logger, queue });
+started.worker = startBatchWorker({ context, registry, logger, queue });
 if (index === 0) extraWorkers = startWorkerProcesses(fileURLToPath(import.meta.url), config.batch.workers - 1, logger);
 else answerMetricsRequests(registry);
 logger.info(
@@ -47,7 +47,7 @@ logger.info(
 
 onShutdown(logger, async () => {
   await extraWorkers?.stop();
-  await worker?.close();
+  await started.worker?.close();
   await context.archive.close();
   await queue.close();
   await ops.close();
