@@ -2,29 +2,18 @@
 // SIGKILL while the generator sends. The speed views must equal the generator's truth exactly
 // (0 lost, 0 double-counted); each scenario is a row of the reliability table, with the time
 // from the kill until the speed layer commits again on what the node served.
-import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { topicOffsets } from '@sigflow/kafka';
-import { isCluster, type RedisClient } from '@sigflow/store';
-import { clusterDir, readClusterEnv } from '../../infra/cluster/up.mjs';
+import { isCluster } from '@sigflow/store';
+import { clusterDir } from '../../infra/cluster/up.mjs';
 import { kafkaNodeDir, restartKafkaNode } from '../../infra/cluster/kafka-cluster.mjs';
 import { clusterInfo, redisClusterPorts, redisNodeLayout, startRedisNode } from '../../infra/cluster/redis-cluster.mjs';
 import { Scenario } from '../support/scenario.js';
+import { clusterAuth, masterOfSlot, pidIn, redisDir } from './cluster-nodes.js';
 import { faultScenario, noteRecovery, sleep, timeUntil, type RowDraft } from '../reliability/faults/lib/fault-run.js';
 import { faultTraffic, sendToKafka, type Sent } from '../reliability/faults/lib/traffic.js';
 import { speedTally, waitSpeedCaughtUp } from '../reliability/faults/lib/views.js';
-
-const redisDir = path.join(clusterDir, 'redis');
-
-function clusterAuth(): { user: string; password: string } {
-  const env = readClusterEnv();
-  return { user: env['SIGFLOW_REDIS_USERNAME']!, password: env['SIGFLOW_REDIS_PASSWORD']! };
-}
-
-function pidIn(file: string): number {
-  return Number(fs.readFileSync(file, 'utf8').trim());
-}
 
 /** The leader (node id) of each partition of the scenario's events topic. */
 async function partitionLeaders(scenario: Scenario): Promise<Map<number, number>> {
@@ -35,21 +24,6 @@ async function partitionLeaders(scenario: Scenario): Promise<Map<number, number>
 /** The log end offset of each partition of the events topic. */
 async function logEnds(scenario: Scenario): Promise<Map<number, number>> {
   return topicOffsets(scenario.kafka, scenario.topics.events, 'latest');
-}
-
-/** The port of the master serving a hash slot (from `CLUSTER SHARDS` of a live node). */
-async function masterOfSlot(redis: RedisClient, slot: number): Promise<number | undefined> {
-  if (!isCluster(redis)) throw new Error('not a cluster client');
-  for (const node of redis.nodes('master')) {
-    try {
-      const slots = (await node.cluster('SLOTS')) as unknown as [number, number, [string, number, ...unknown[]], ...unknown[]][];
-      const range = slots.find(([from, to]) => slot >= from && slot <= to);
-      if (range) return Number(range[2][1]);
-    } catch {
-      // a killed node: ask the next one
-    }
-  }
-  return undefined;
 }
 
 /** Traffic of a node-loss scenario: one request in flight (a retry cannot overtake), patient retries. */

@@ -39,12 +39,13 @@ describe('PartitionConsumer after a failed round', () => {
     );
     await consumer.start();
     cleanup.push(() => consumer.stop());
-    await waitForTrue('every record handed over', () => received.length >= sent.length, 30_000, 100);
+    // Every record at least once (a copy from a partition assigned again may come first).
+    await waitForTrue('every record handed over', () => new Set(received).size >= sent.length, 30_000, 100);
     expect(failures).toBeGreaterThan(1);
+    expect(new Set(received)).toEqual(new Set(sent.map((m) => m.value)));
     const once = sent.filter((m) => assignments.get(m.partition) === 1).map((m) => m.value);
     const count = (v: string) => received.filter((r) => r === v).length;
-    // None skipped; the failed round's records came again, so any copy means a partition started over.
-    expect(once.filter((v) => count(v) !== 1)).toEqual([]);
-    expect(new Set(received)).toEqual(new Set(sent.map((m) => m.value)));
+    // The failed round's records came again, so a copy means its partition started over.
+    expect(once.filter((v) => count(v) !== 1), `assignments ${JSON.stringify([...assignments])}`).toEqual([]);
   }, 60_000);
 });

@@ -4,7 +4,7 @@ import { topicsFor, type OpsRecord } from '@sigflow/events';
 import { configuredTopicLayout, createKafka, ensureTopics, OpsTopic } from '@sigflow/kafka';
 import type { Logger } from '@sigflow/observability';
 import { type RedisClient, StoreKeys } from '@sigflow/store';
-import { applyOpsRecords, holdRestoreLease, markStore, opsRecordsOfStore, readStoreMarker, releaseRestoreLease } from '@sigflow/store/ops';
+import { applyOpsRecords, holdRestoreLease, markStore, opsRecordsOfStore, readStoreMarker, releaseRestoreLease, upgradeStoreMarker } from '@sigflow/store/ops';
 
 /** What a service does once it finds that the store lost its data (after the shared restore). */
 export type StoreLossHook = (records: readonly OpsRecord[]) => Promise<void>;
@@ -25,8 +25,9 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * The durable copy of what ops decided (budgets and their log, segment and alert rules,
  * schedules, published models) and of privacy tombstones, in the compacted ops topic. Writers
  * {@link record} a decision before they write it to Redis, which caches it. Every service keeps
- * one and {@link watch}es the store's marker (`StoreKeys.storeMarker`): when it is gone, Redis
- * lost its data (restarted empty, a failover that lost it), and one service at a time (a lease)
+ * one and {@link watch}es the store's marker (`StoreKeys.storeMarker`, with a copy in each slot
+ * of ops decisions): when it or a copy is gone, Redis lost its data (restarted empty, a failover
+ * that lost it, a cluster's master and replica lost with their slots), and one service at a time (a lease)
  * writes back every decision Redis lacks, then a new marker; each service then runs its own
  * steps. A deployment whose decisions lived only in Redis, found with an empty topic, appends
  * them to it once.
@@ -85,6 +86,7 @@ export class OpsLog {
   private async check(): Promise<boolean> {
     const { redis, logger } = this.options;
     let marker = await readStoreMarker(redis, this.keys);
+    if (marker) marker = await upgradeStoreMarker(redis, this.keys, marker);
     if (marker && marker.id === this.seen) return false;
     const first = this.seen === null && marker !== null;
     if (!marker) marker = await this.restore();

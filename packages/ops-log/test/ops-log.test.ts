@@ -109,4 +109,41 @@ describe('ops log (real Kafka and Redis)', () => {
     expect(await log.checkStore()).toBe(true);
     expect((await readAlertRule(redis, keys, 'ctr-drop'))?.description).toBe('newer');
   });
+
+  it('a loss of one slot (a cluster master lost with its replica) is a loss: its decisions come back, every process sees it', async () => {
+    const first = open();
+    const hooks: number[] = [];
+    const other = open(async (records) => void hooks.push(records.length));
+    expect([await first.checkStore(), await other.checkStore()]).toEqual([false, false]);
+    const before = { budget: await readBudget(redis, keys, 'c1'), changes: await readBudgetChanges(redis, keys, 'c1', 10) };
+    expect(before.budget?.dailyBudgetMicros).toBe(7_000_000);
+    const marker = await readStoreMarker(redis, keys);
+    // Every key of the {budget} slot, its copy of the marker among them; nothing else.
+    const slot = await redis.keys(`${prefix}:{budget}:*`);
+    expect(slot).toContain(`${prefix}:{budget}:meta:store`);
+    await redis.del(...slot);
+    expect(await first.checkStore()).toBe(true);
+    expect(await other.checkStore()).toBe(true);
+    expect(hooks).toHaveLength(1);
+    expect((await readStoreMarker(redis, keys))?.id).not.toBe(marker?.id);
+    expect(await readBudget(redis, keys, 'c1')).toEqual(before.budget);
+    expect(await readBudgetChanges(redis, keys, 'c1', 10)).toEqual(before.changes);
+  });
+
+  it('a store marked before the copies existed (layout 1) gets them and is not taken for a loss; a copy lost after is', async () => {
+    await lose();
+    await redis.hset(keys.storeMarker(), { id: 'marked-at-layout-1', layout: '1', at: '1' });
+    const hooks: number[] = [];
+    const log = open(async () => void hooks.push(1));
+    expect(await log.checkStore()).toBe(false);
+    expect(hooks).toEqual([]);
+    expect(await readStoreMarker(redis, keys)).toEqual({ id: 'marked-at-layout-1', layout: 2, at: 1 });
+    const copies = keys.storeSlotMarkers();
+    // One copy in each slot of the budgets, segments, alert rules, models, batch switch, tombstones and batch queue.
+    expect(copies).toHaveLength(7);
+    expect(await Promise.all(copies.map((k) => redis.get(k)))).toEqual(copies.map(() => 'marked-at-layout-1'));
+    await redis.del(keys.storeMarker().replace(':meta:store', ':meta:store:{' + keys.tombstones() + '}'));
+    expect(await log.checkStore()).toBe(true);
+    expect(hooks).toEqual([1]);
+  });
 });

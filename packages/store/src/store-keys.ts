@@ -331,6 +331,19 @@ export class StoreKeys {
   storeMarker(): string {
     return this.k('meta', 'store');
   }
+  /**
+   * STRING: the marker's id again, in each hash slot that holds ops decisions, the tombstones,
+   * the batch switch or the batch queue. A Redis Cluster that loses a master and its replica
+   * loses their slots, not the store: a copy gone from its slot says which part went.
+   */
+  storeSlotMarkers(): string[] {
+    return [this.budgets(), this.segmentDefinitions(), this.alertRules(), this.shapleyTable(), this.batchHours(), this.tombstones(), `${this.prefix}:{bull}:queue`].map((k) => this.markerBeside(k));
+  }
+  /** A marker key in the hash slot of `key`: its hash tag, or the whole key as the tag. */
+  private markerBeside(key: string): string {
+    const tag = /\{[^}]+\}/.exec(key)?.[0];
+    return tag ? this.k(tag, 'meta', 'store') : this.k('meta', 'store', `{${key}}`);
+  }
   /** STRING: held (with a TTL) by the process restoring a lost store, so one restores at a time. */
   storeRestoring(): string {
     return this.k('meta', 'restoring');

@@ -1,105 +1,29 @@
 // Redis without persistence killed (SIGKILL) and restarted empty under traffic, with every
-// service running as `npm start` runs it: the speed layer takes its partitions again and rebuilds
-// its views from Kafka, the ops decisions and the privacy tombstone come back from the ops topic,
-// and the batch layer recomputes its hours. Judged against the generator's truth: speed and batch
-// views equal it, the budget, segment rule and alert rule set before the loss are served as they
-// were, and the person deleted before the loss stays deleted (their event in Kafka is dropped on
-// the replay, a new one is refused). The time to recover is the row's.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { Scenario } from '../../support/scenario.js';
-import { faultScenario, noteRecovery, probe, sleep, timeUntil } from './lib/fault-run.js';
+// service running as `npm start` runs it (lib/redis-loss-run.ts says what is judged). The
+// Redis Cluster's row, a master and its replica lost, is test/cluster/redis-slots-loss.test.ts.
+import { afterAll, describe, it } from 'vitest';
+import { faultScenario, sleep } from './lib/fault-run.js';
+import { redisLossRun, removeLeftovers, type RedisLossLeftovers } from './lib/redis-loss-run.js';
 import { OwnRedis } from './lib/servers.js';
-import { faultTraffic, sendToKafka } from './lib/traffic.js';
-import { batchTally, speedTally, waitSpeedCaughtUp } from './lib/views.js';
-
-const OPS = 'ops-key-redis-loss';
-const PRIVACY = 'privacy-key-redis-loss';
 
 describe('faults: Redis loses its data', () => {
   let redis: OwnRedis | undefined;
-  let scenario: Scenario | undefined;
-  let archiveDir: string | undefined;
+  const left: RedisLossLeftovers = {};
   afterAll(async () => {
-    await scenario?.tearDown().catch(() => undefined);
+    await removeLeftovers(left);
     await redis?.destroy();
-    if (archiveDir) fs.rmSync(archiveDir, { recursive: true, force: true });
   });
 
   it('killed and restarted empty under traffic: views, ops decisions and deletions come back', { timeout: 360_000 }, () =>
     faultScenario('Redis lost its data (no persistence, SIGKILL)', async (row) => {
-      redis = await OwnRedis.start({ persistence: false });
-      archiveDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-fault-loss-'));
-      scenario = new Scenario('f-redis-loss', {
-        SIGFLOW_REDIS_URL: redis.url,
-        SIGFLOW_API_KEYS: `${OPS}:ops,${PRIVACY}:privacy`,
-        SIGFLOW_API_PROCESSES: '1',
-        SIGFLOW_COLLECTOR_PROCESSES: '1',
-        SIGFLOW_ARCHIVER_IDLE_WATERMARK_DELAY_MS: '2000',
-        SIGFLOW_BATCH_RECOMPUTE_EVERY: '*/2 * * * * *',
-        SIGFLOW_BATCH_RETRAIN_EVERY: '0 0 1 1 *',
-        SIGFLOW_BATCH_RETENTION_EVERY: '0 0 1 1 *',
-        SIGFLOW_BATCH_VIEW_PARQUET: 'false',
-        SIGFLOW_ALERTS_WEBHOOK_ALLOW: '127.0.0.0/8',
-      });
-      scenario.redis.on('error', () => undefined);
-      await scenario.setUp();
-      const s = scenario;
-      const services = [await s.speed(), await s.archiver(archiveDir), await s.batchWorker(archiveDir), await s.api(), await s.collector()];
-      const [speed, , , api, collector] = services as [typeof services[0], unknown, unknown, typeof services[0], typeof services[0]];
-      await Promise.all(services.map((x) => x.start()));
-      await Promise.all(services.map((x) => x.ready()));
-      const call = async (method: string, url: string, body?: unknown, key = OPS) => {
-        const res = await fetch(`http://127.0.0.1:${api.metricsPort}${url}`, { method, headers: { 'x-api-key': key, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
-        return { status: res.status, body: (await res.json().catch(() => null)) as Record<string, unknown> | null };
+      const own = await OwnRedis.start({ persistence: false });
+      redis = own;
+      const lose = async () => {
+        await own.kill();
+        await sleep(1_000);
+        await own.start();
+        return {};
       };
-
-      // What ops decided, and a person deleted, before the loss.
-      const gone = `gone-${s.id}`;
-      const goneEvent = (n: number) => ({ event_id: `${gone}-${n}`, type: 'page_view', user_id: gone, ts: Date.now() - 60_000, page_id: 'home' });
-      const post = (events: object[]) => fetch(`http://127.0.0.1:${collector.metricsPort}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) });
-      expect((await post([goneEvent(1)])).status).toBe(202);
-      const budget = await call('PUT', '/v1/campaigns/cmp-1/budget', { dailyBudgetMicros: 9_000_000, timeZone: 'Europe/Berlin', targetRoas: 1.5 });
-      const segment = await call('PUT', '/v1/segments/clickers', { rule: { all: [{ feature: 'count:click:24h', op: '>=', value: 1 }] } });
-      const rule = await call('PUT', '/v1/alerts/rules/ctr-drop', { metric: 'ctr', condition: { op: 'drop_pct', threshold: 80 }, for: 3, webhook: { url: 'http://127.0.0.1:9/alerts', secret: 'a-secret-of-16-chars' } });
-      expect([budget.status, segment.status, rule.status]).toEqual([200, 201, 201]);
-      expect((await call('DELETE', `/v1/users/${gone}`, undefined, PRIVACY)).status).toBe(202);
-      const served = async () => ({
-        budget: (await call('GET', '/v1/campaigns/cmp-1/budget')).body,
-        segment: (await call('GET', '/v1/segments/clickers')).body,
-        rule: (await call('GET', '/v1/alerts/rules/ctr-drop')).body,
-      });
-      const before = await served();
-
-      const traffic = sendToKafka(s, faultTraffic(97, 24_000), 2_000);
-      await sleep(4_000);
-      await redis.kill();
-      await sleep(1_000);
-      await redis.start();
-      const restarted = Date.now();
-      const sent = await traffic;
-      const ready = await timeUntil('every service ready', async () => (await Promise.all(services.map((x) => probe(x.metricsPort)))).every((c) => c === 200), 60_000, 100);
-      await waitSpeedCaughtUp(s, 120_000);
-      const views = await speedTally(s, sent.truth);
-      const speedRecoveredMs = Date.now() - restarted;
-      const group = s.env['SIGFLOW_ARCHIVER_GROUP']!;
-      await timeUntil('the archiver to commit everything', async () => (await s.groupLag(group)) === 0, 60_000, 250);
-      let batch = await batchTally(s.redis, s, sent.truth);
-      await timeUntil('the batch views to be recomputed', async () => (batch = await batchTally(s.redis, s, sent.truth)).diffs.length === 0, 180_000, 1_000);
-      const batchRecoveredMs = Date.now() - restarted;
-      noteRecovery(row, speedRecoveredMs);
-      Object.assign(row, { eventsSent: sent.truth.totals.sent, eventsInViews: views.served, lost: views.lost + batch.lost, doubleCounted: views.doubleCounted + batch.doubleCounted });
-      row.details = { readyAfterRestartMs: ready, speedViewsEqualTruthAfterMs: speedRecoveredMs, batchViewsEqualTruthAfterMs: batchRecoveredMs, diffs: [...views.diffs, ...batch.diffs].slice(0, 20) };
-
-      expect(views.diffs).toEqual([]);
-      expect(batch.diffs).toEqual([]);
-      expect(await served()).toEqual(before);
-      // Deleted stays deleted: the event in Kafka was dropped on the replay, a new one is refused.
-      expect(await s.redis.llen(s.signalsKey(gone))).toBe(0);
-      const refused = await post([goneEvent(2)]);
-      expect(((await refused.json()) as { rejected?: { code: string }[] }).rejected?.map((r) => r.code)).toEqual(['user_deleted']);
-      await speed.ready(5_000);
+      await redisLossRun(row, { name: 'f-redis-loss', seed: 97, redisEnv: { SIGFLOW_REDIS_URL: own.url }, lose }, left);
     }));
 });

@@ -2,8 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { RedisClient } from '../redis-client.js';
 import type { StoreKeys } from '../store-keys.js';
 
-/** The version of the key layout this code reads and writes. */
-export const storeLayoutVersion = 1;
+/**
+ * The version of the key layout this code reads and writes. 2: the marker has a copy in each
+ * slot of ops decisions (`StoreKeys.storeSlotMarkers`); a store marked at 1 has none yet.
+ */
+export const storeLayoutVersion = 2;
 
 /** What the store's marker says (`StoreKeys.storeMarker`). */
 export interface StoreMarker {
@@ -12,20 +15,38 @@ export interface StoreMarker {
   readonly at: number;
 }
 
-/** The marker, or null when the store has none (new, or lost since). */
+/**
+ * The marker, or null when the store has none or lost part of it (a copy gone from its slot:
+ * a Redis Cluster that lost a master and its replica). A store marked at layout 1 has no
+ * copies to check: whole unless its marker went (`upgradeStoreMarker` gives it the copies).
+ */
 export async function readStoreMarker(redis: RedisClient, keys: StoreKeys): Promise<StoreMarker | null> {
-  const v = await redis.hgetall(keys.storeMarker());
+  const [v, copies] = await Promise.all([redis.hgetall(keys.storeMarker()), Promise.all(keys.storeSlotMarkers().map((k) => redis.get(k)))]);
   if (typeof v['id'] !== 'string') return null;
-  return { id: v['id'], layout: Number(v['layout'] ?? 0), at: Number(v['at'] ?? 0) };
+  const marker = { id: v['id'], layout: Number(v['layout'] ?? 0), at: Number(v['at'] ?? 0) };
+  if (marker.layout >= 2 && copies.some((c) => c !== marker.id)) return null;
+  return marker;
 }
 
-/** Writes a marker unless one exists; returns the marker the store has now. */
+/**
+ * Under the restore lease: the store's whole marker, or a new one written in every slot when it
+ * has none or lost part of it (a new id, so that every process sees the loss and runs its steps).
+ */
 export async function markStore(redis: RedisClient, keys: StoreKeys, now: number): Promise<StoreMarker> {
-  const id = randomUUID();
-  await redis.hsetnx(keys.storeMarker(), 'id', id);
-  await redis.hsetnx(keys.storeMarker(), 'layout', String(storeLayoutVersion));
-  await redis.hsetnx(keys.storeMarker(), 'at', String(now));
-  return (await readStoreMarker(redis, keys)) ?? { id, layout: storeLayoutVersion, at: now };
+  const whole = await readStoreMarker(redis, keys);
+  if (whole) return whole;
+  const marker: StoreMarker = { id: randomUUID(), layout: storeLayoutVersion, at: now };
+  await Promise.all(keys.storeSlotMarkers().map((k) => redis.set(k, marker.id)));
+  await redis.hset(keys.storeMarker(), { id: marker.id, layout: String(marker.layout), at: String(now) });
+  return marker;
+}
+
+/** Gives a store marked at an earlier layout the copies of its marker in every slot (not a loss). */
+export async function upgradeStoreMarker(redis: RedisClient, keys: StoreKeys, marker: StoreMarker): Promise<StoreMarker> {
+  if (marker.layout >= storeLayoutVersion) return marker;
+  await Promise.all(keys.storeSlotMarkers().map((k) => redis.set(k, marker.id, 'NX')));
+  await redis.hset(keys.storeMarker(), 'layout', String(storeLayoutVersion));
+  return { ...marker, layout: storeLayoutVersion };
 }
 
 /** Takes the restore lease for `ms` (one restorer at a time); false when another holds it. */

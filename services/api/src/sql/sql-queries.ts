@@ -36,8 +36,8 @@ function expect<K extends FromWorker['kind']>(reply: FromWorker, kind: K): Extra
 }
 
 /**
- * Runs analysts' queries on the pool's workers, each within `timeoutMs` (waiting for a worker
- * included): past it the worker is told to interrupt the query (408), and a worker that has not
+ * Runs analysts' queries on the pool's workers, each within `timeoutMs` once it has a worker
+ * (waiting for one has the same limit, then 503): past it the worker is told to interrupt the query (408), and a worker that has not
  * answered {@link INTERRUPT_GRACE_MS} later is killed (the pool starts another). The answer is
  * then streamed from the worker piece by piece as the client reads it; a client that reads
  * nothing for `timeoutMs` loses the answer and frees the worker.
@@ -49,8 +49,10 @@ export class SqlQueries {
   ) {}
 
   async run(query: SqlQuery): Promise<SqlAnswer> {
+    // Waiting for a worker (or starting one: a process and its DuckDB, seconds on a loaded
+    // host) has a limit of its own; the query's time limit starts once it has a worker.
+    const worker = await this.pool.acquire(Date.now() + this.timeoutMs);
     const deadline = Date.now() + this.timeoutMs;
-    const worker = await this.pool.acquire(deadline);
     const id = nextId++;
     const release = once(() => {
       worker.tell({ kind: 'release', id });
