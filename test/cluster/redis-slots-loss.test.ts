@@ -1,27 +1,26 @@
 // `npm run test:cluster`: the Redis Cluster loses a master and its replica together (SIGKILL
 // both, both restarted empty: no persistence), under traffic, with every service running as
 // `npm start` runs it. The cluster serves again at once, but the slots of that master are
-// empty: the speed partitions whose keys were there, the ops decisions and the batch views'
-// keys among them. Judged as the single Redis's row (lib/redis-loss-run.ts): every view equals
+// empty: the speed partitions whose keys were there (the deleted person's among them), the ops
+// decisions and the batch views' keys there. Judged as the single Redis's row (lib/redis-loss-run.ts): every view equals
 // the truth, every decision is in force, the deleted person stays deleted.
 import { afterAll, describe, expect, it } from 'vitest';
 import { clusterInfo, redisClusterPorts, redisNodeLayout, startRedisNode } from '../../infra/cluster/redis-cluster.mjs';
+import { partitionOf } from '@sigflow/kafka';
 import { readStoreMarker } from '@sigflow/store/ops';
 import type { Scenario } from '../support/scenario.js';
 import { faultScenario, sleep, timeUntil } from '../reliability/faults/lib/fault-run.js';
 import { redisLossRun, removeLeftovers, type RedisLossLeftovers } from '../reliability/faults/lib/redis-loss-run.js';
 import { clusterAuth, masterOfSlot, pidIn, redisDir, replicasOf } from './cluster-nodes.js';
 
-/** The master holding the most of the scenario's guarded keys (ops decisions, markers, partitions) and what it holds. */
-async function busiestMaster(s: Scenario): Promise<{ port: number; keys: string[] }> {
+/** The master holding the deleted person's partition, and the guarded keys it holds (ops decisions, markers, partitions). */
+async function masterOfPerson(s: Scenario, userId: string): Promise<{ port: number; keys: string[] }> {
+  const slotOf = async (key: string) => Number(await s.redis.call('CLUSTER', 'KEYSLOT', key));
+  const port = await masterOfSlot(s.redis, await slotOf(s.keys.speedOffset(partitionOf(userId, s.partitions.length))));
+  if (port === undefined) throw new Error(`no master serves the partition of ${userId}`);
   const guarded = [s.keys.storeMarker(), ...s.keys.storeSlotMarkers(), ...s.partitions.map((p) => s.keys.speedOffset(p))];
-  const byMaster = new Map<number, string[]>();
-  for (const key of guarded) {
-    const port = await masterOfSlot(s.redis, Number(await s.redis.call('CLUSTER', 'KEYSLOT', key)));
-    if (port !== undefined) byMaster.set(port, [...(byMaster.get(port) ?? []), key]);
-  }
-  const [port, keys] = [...byMaster].sort((a, b) => b[1].length - a[1].length)[0]!;
-  return { port, keys };
+  const held = await Promise.all(guarded.map(async (key) => ((await masterOfSlot(s.redis, await slotOf(key))) === port ? key : null)));
+  return { port, keys: held.filter((k): k is string => k !== null) };
 }
 
 describe('cluster: a master and its replica lost together', () => {
@@ -38,10 +37,10 @@ describe('cluster: a master and its replica lost together', () => {
       async (row) => {
         let markerBefore: string | undefined;
         let scenario: Scenario | undefined;
-        const lose = async (s: Scenario) => {
+        const lose = async (s: Scenario, deletedUser: string) => {
           scenario = s;
           markerBefore = (await readStoreMarker(s.redis, s.keys))?.id;
-          const victim = await busiestMaster(s);
+          const victim = await masterOfPerson(s, deletedUser);
           const replicas = replicasOf(victim.port);
           expect(replicas).toHaveLength(1);
           const nodes = [victim.port, ...replicas];

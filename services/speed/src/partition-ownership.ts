@@ -121,6 +121,7 @@ export class PartitionOwnership {
     }
     const owned = await this.rebuild(p, epoch);
     if (state === 'lost') logger.warn({ partition: p, epoch, from: owned.committer.expectedOffset ?? 'the log start' }, 'partition taken again; rebuilding its views from Kafka');
+    else logger.info({ partition: p, epoch, from: owned.committer.expectedOffset ?? 'the log start' }, 'commit chain broken: partition rebuilt from Redis');
     return { owned, fetchFrom: Number(owned.committer.expectedOffset ?? 0) };
   }
 

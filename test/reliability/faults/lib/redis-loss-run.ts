@@ -13,7 +13,7 @@ import { expect } from 'vitest';
 import type { KafkaSinkOptions } from '@sigflow/loadgen';
 import { Scenario } from '../../../support/scenario.js';
 import { noteRecovery, probe, sleep, timeUntil, type RowDraft } from './fault-run.js';
-import { faultTraffic, sendToKafka } from './traffic.js';
+import { FAULT_START, faultTraffic, sendToKafka } from './traffic.js';
 import { batchTally, speedTally, waitSpeedCaughtUp } from './views.js';
 
 const OPS = 'ops-key-redis-loss';
@@ -24,8 +24,12 @@ export interface RedisLossRun {
   readonly seed: number;
   /** Settings of the run's Redis (its URL, or nothing for the cluster of the environment). */
   readonly redisEnv: Record<string, string>;
-  /** Takes the data away (4 s into the traffic); resolves when Redis answers again. */
-  readonly lose: (scenario: Scenario) => Promise<Record<string, unknown>>;
+  /**
+   * Takes the data away (4 s into the traffic); resolves when Redis answers again. The deleted
+   * person's event is in the views of their partition (it came before the deletion) until that
+   * partition is rebuilt without it: the loss must take their partition.
+   */
+  readonly lose: (scenario: Scenario, deletedUser: string) => Promise<Record<string, unknown>>;
   /** The producer's settings (a cluster's traffic: one request in flight, patient retries). */
   readonly producer?: Partial<KafkaSinkOptions>;
 }
@@ -72,7 +76,9 @@ export async function redisLossRun(row: RowDraft, run: RedisLossRun, hold: Redis
 
   // What ops decided, and a person deleted, before the loss.
   const gone = `gone-${s.id}`;
-  const goneEvent = (n: number) => ({ event_id: `${gone}-${n}`, type: 'page_view', user_id: gone, ts: Date.now() - 60_000, page_id: 'home' });
+  // At the traffic's start: an event of now would move its partition's watermark days past the
+  // traffic, which that partition would then judge late (unless a rebuild drops the event).
+  const goneEvent = (n: number) => ({ event_id: `${gone}-${n}`, type: 'page_view', user_id: gone, ts: FAULT_START + n, page_id: 'home' });
   const post = (events: object[]) => fetch(`http://127.0.0.1:${collector.metricsPort}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) });
   expect((await post([goneEvent(1)])).status).toBe(202);
   const budget = await call('PUT', '/v1/campaigns/cmp-1/budget', { dailyBudgetMicros: 9_000_000, timeZone: 'Europe/Berlin', targetRoas: 1.5 });
@@ -89,7 +95,7 @@ export async function redisLossRun(row: RowDraft, run: RedisLossRun, hold: Redis
 
   const traffic = sendToKafka(s, faultTraffic(run.seed, 24_000), 2_000, run.producer);
   await sleep(4_000);
-  const lost = await run.lose(s);
+  const lost = await run.lose(s, gone);
   const restarted = Date.now();
   const sent = await traffic;
   const ready = await timeUntil('every service ready', async () => (await Promise.all(services.map((x) => probe(x.metricsPort)))).every((c) => c === 200), 60_000, 100);
