@@ -1,5 +1,5 @@
 // `npm run test:reliability`: the set-up of `npm test` (deps, build, Redis, Kafka), then only the
-// suites in test/reliability (faults, input, load), then the table of the run (also kept in
+// suites in test/reliability (faults, input, load, network), then the table of the run (also kept in
 // bench/results/reliability.json). Extra arguments go to vitest (e.g. `-- reliability/faults`).
 import './runtime.mjs';
 import path from 'node:path';
@@ -11,6 +11,8 @@ const runId = new Date().toISOString().replace(/[:.]/g, '-');
 const env = {
   ...process.env,
   SIGFLOW_RELIABILITY_RUN: runId,
+  // The network rows (test/reliability/network) run here, not in npm test.
+  SIGFLOW_NETWORK_FAULTS: '1',
   SIGFLOW_LOG_LEVEL: process.env.SIGFLOW_LOG_LEVEL ?? 'warn',
 };
 const filters = process.argv.slice(2);

@@ -57,9 +57,9 @@ export class Scenario {
    * A speed layer process of this scenario (not started). Its static group membership id is its
    * name: started again after a kill, it takes its partitions back at once.
    */
-  async speed(name = 'speed'): Promise<ServiceProcess> {
+  async speed(name = 'speed', extraEnv: Record<string, string> = {}): Promise<ServiceProcess> {
     const port = await freePort();
-    const env = { ...this.env, SIGFLOW_SPEED_METRICS_PORT: String(port), SIGFLOW_SPEED_INSTANCE_ID: `${name}-${this.id}` };
+    const env = { ...this.env, SIGFLOW_SPEED_METRICS_PORT: String(port), SIGFLOW_SPEED_INSTANCE_ID: `${name}-${this.id}`, ...extraEnv };
     const service = new ServiceProcess(`${name}-${this.id}`, 'services/speed/dist/main.js', env, port);
     this.services.push(service);
     return service;

@@ -3,7 +3,7 @@ import type { SigflowConfig } from '@sigflow/config';
 import { topicsFor, type OpsRecord } from '@sigflow/events';
 import { configuredTopicLayout, createKafka, ensureTopics, OpsTopic } from '@sigflow/kafka';
 import type { Logger } from '@sigflow/observability';
-import { type RedisClient, StoreKeys } from '@sigflow/store';
+import { type RedisClient, StoreKeys, StoreLayoutError } from '@sigflow/store';
 import { applyOpsRecords, holdRestoreLease, markStore, opsRecordsOfStore, readStoreMarker, releaseRestoreLease, upgradeStoreMarker } from '@sigflow/store/ops';
 
 /** What a service does once it finds that the store lost its data (after the shared restore). */
@@ -64,7 +64,11 @@ export class OpsLog {
       logger.warn({ err }, 'making sure the topics exist failed (another process may be creating them)'),
     );
     const check = () => this.checkStore().catch((err: unknown) => this.options.logger.warn({ err }, 'store check failed; trying again'));
-    await check();
+    // A store in a layout this release does not know stops the start; any other failure is tried again.
+    await this.checkStore().catch((err: unknown) => {
+      if (err instanceof StoreLayoutError) throw err;
+      this.options.logger.warn({ err }, 'store check failed; trying again');
+    });
     const every = this.options.checkEveryMs ?? 2_000;
     const tick = () => {
       this.timer = setTimeout(() => void check().finally(tick), every);

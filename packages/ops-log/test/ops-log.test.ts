@@ -146,4 +146,15 @@ describe('ops log (real Kafka and Redis)', () => {
     expect(await log.checkStore()).toBe(true);
     expect(hooks).toEqual([1]);
   });
+
+  it('refuses to start against a store in a key layout this release does not know, and changes nothing', async () => {
+    await lose();
+    await redis.hset(keys.storeMarker(), { id: 'from-a-newer-release', layout: '99', at: '1' });
+    const hooks: number[] = [];
+    const log = open(async () => void hooks.push(1));
+    await expect(log.watch()).rejects.toThrow(/key layout 99, written by a newer release; this one reads layouts up to 2/);
+    expect(hooks).toEqual([]);
+    expect(await redis.hgetall(keys.storeMarker())).toEqual({ id: 'from-a-newer-release', layout: '99', at: '1' });
+    expect(await Promise.all(keys.storeSlotMarkers().map((k) => redis.exists(k)))).toEqual(keys.storeSlotMarkers().map(() => 0));
+  });
 });

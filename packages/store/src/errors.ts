@@ -10,3 +10,8 @@ export class ReadLimitError extends Error {
 export class DefinitionLimitError extends Error {
   override readonly name = 'DefinitionLimitError';
 }
+
+/** Thrown at start when the store was written in a key layout this release does not know (a newer one). */
+export class StoreLayoutError extends Error {
+  override readonly name = 'StoreLayoutError';
+}

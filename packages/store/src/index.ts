@@ -17,5 +17,5 @@ export { slotSafePipeline, scanKeys, unlinkKeys, getKeys } from './cluster-comma
 export { ReadLimitError } from './errors.js';
 export { deleteKeysWithPrefix } from './key-cleanup.js';
 export { keyBound } from './key-bounds.js';
-export { DefinitionLimitError } from './errors.js';
+export { DefinitionLimitError, StoreLayoutError } from './errors.js';
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from '../redis-client.js';
+import { StoreLayoutError } from '../errors.js';
 import type { StoreKeys } from '../store-keys.js';
 
 /**
@@ -18,12 +19,18 @@ export interface StoreMarker {
 /**
  * The marker, or null when the store has none or lost part of it (a copy gone from its slot:
  * a Redis Cluster that lost a master and its replica). A store marked at layout 1 has no
- * copies to check: whole unless its marker went (`upgradeStoreMarker` gives it the copies).
+ * copies to check: whole unless its marker went (`upgradeStoreMarker` gives it the copies). A
+ * store in a later layout than this release knows is refused ({@link StoreLayoutError}).
  */
 export async function readStoreMarker(redis: RedisClient, keys: StoreKeys): Promise<StoreMarker | null> {
   const [v, copies] = await Promise.all([redis.hgetall(keys.storeMarker()), Promise.all(keys.storeSlotMarkers().map((k) => redis.get(k)))]);
   if (typeof v['id'] !== 'string') return null;
   const marker = { id: v['id'], layout: Number(v['layout'] ?? 0), at: Number(v['at'] ?? 0) };
+  if (marker.layout > storeLayoutVersion) {
+    throw new StoreLayoutError(
+      `the store (${keys.storeMarker()}) is in key layout ${marker.layout}, written by a newer release; this one reads layouts up to ${storeLayoutVersion}: run the newer release (nothing was changed)`,
+    );
+  }
   if (marker.layout >= 2 && copies.some((c) => c !== marker.id)) return null;
   return marker;
 }

@@ -1,0 +1,92 @@
+// A TCP link on loopback between a service and a server (Redis), which a test cuts and heals, or
+// slows. The kernel here has no netem and tests may not change the host's network, so the fault
+// sits in this proxy: a cut stops reading both ways (what is sent waits in the sockets' buffers,
+// as packets wait for retransmission across a partition; new connections are accepted and wait
+// too), a heal lets it all through in order; a delay holds every chunk that long each way.
+import net from 'node:net';
+
+export class FaultyLink {
+  private cut = false;
+  private delayMs = 0;
+  private readonly pairs = new Set<[net.Socket, net.Socket]>();
+
+  private constructor(
+    private readonly server: net.Server,
+    readonly port: number,
+  ) {}
+
+  /** Listens on a spare loopback port and forwards each connection to `target`. */
+  static async open(target: { host: string; port: number }): Promise<FaultyLink> {
+    const holder: { link?: FaultyLink } = {};
+    const server = net.createServer((client) => holder.link?.connect(client, target));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    holder.link = new FaultyLink(server, (server.address() as net.AddressInfo).port);
+    return holder.link;
+  }
+
+  /** Stops everything both ways until {@link heal}. */
+  partition(): void {
+    this.cut = true;
+    for (const [a, b] of this.pairs) {
+      a.pause();
+      b.pause();
+    }
+  }
+
+  heal(): void {
+    this.cut = false;
+    for (const [a, b] of this.pairs) {
+      a.resume();
+      b.resume();
+    }
+  }
+
+  /** Holds every chunk `ms` before passing it on (0: none). */
+  delay(ms: number): void {
+    this.delayMs = ms;
+  }
+
+  async close(): Promise<void> {
+    for (const [a, b] of this.pairs) {
+      a.destroy();
+      b.destroy();
+    }
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private connect(client: net.Socket, target: { host: string; port: number }): void {
+    const upstream = net.connect(target.port, target.host);
+    const pair: [net.Socket, net.Socket] = [client, upstream];
+    this.pairs.add(pair);
+    this.forward(client, upstream);
+    this.forward(upstream, client);
+    const close = () => {
+      this.pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', close).on('error', close);
+    upstream.on('close', close).on('error', close);
+    if (this.cut) {
+      client.pause();
+      upstream.pause();
+    }
+  }
+
+  /** Passes `from`'s bytes to `to`, each chunk after the delay, in order. */
+  private forward(from: net.Socket, to: net.Socket): void {
+    let queue = Promise.resolve();
+    from.on('data', (chunk: Buffer) => {
+      const wait = this.delayMs;
+      if (wait === 0) {
+        queue = queue.then(() => void to.write(chunk));
+        return;
+      }
+      const due = Date.now() + wait;
+      queue = queue.then(() => new Promise<void>((resolve) => setTimeout(() => {
+        if (!to.destroyed) to.write(chunk);
+        resolve();
+      }, Math.max(0, due - Date.now()))));
+    });
+  }
+}
