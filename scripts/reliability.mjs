@@ -20,5 +20,6 @@ const code = await run('npx', ['vitest', 'run', ...(filters.length > 0 ? filters
   cwd: path.join(root, 'test'),
   env,
 });
-const printed = await run('node', [path.join(root, 'test/reliability/support/print-table.mjs'), runId], { env });
+// A run of some suites (filters) keeps the kept table's other rows.
+const printed = await run('node', [path.join(root, 'test/reliability/support/print-table.mjs'), runId, ...(filters.length > 0 ? ['--merge'] : [])], { env });
 process.exit(code !== 0 ? code : printed);

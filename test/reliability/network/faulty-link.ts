@@ -2,12 +2,17 @@
 // slows. The kernel here has no netem and tests may not change the host's network, so the fault
 // sits in this proxy: a cut stops reading both ways (what is sent waits in the sockets' buffers,
 // as packets wait for retransmission across a partition; new connections are accepted and wait
-// too), a heal lets it all through in order; a delay holds every chunk that long each way.
+// too), a heal lets it all through in order; a degraded link holds every chunk a delay each way,
+// and some chunks a retransmission's time more.
 import net from 'node:net';
 
 export class FaultyLink {
   private cut = false;
   private delayMs = 0;
+  private lossRate = 0;
+  private retransmitMs = 0;
+  /** Chunks held as lost (the row's evidence that the loss happened). */
+  lost = 0;
   private readonly pairs = new Set<[net.Socket, net.Socket]>();
 
   private constructor(
@@ -41,9 +46,15 @@ export class FaultyLink {
     }
   }
 
-  /** Holds every chunk `ms` before passing it on (0: none). */
-  delay(ms: number): void {
-    this.delayMs = ms;
+  /**
+   * Holds every chunk `delayMs` before passing it on, and a `lossRate` share of them
+   * `retransmitMs` more (a lost segment waits for TCP's retransmission, and holds up everything
+   * behind it: the link keeps each direction in order). `degrade({})` ends it.
+   */
+  degrade({ delayMs = 0, lossRate = 0, retransmitMs = 0 }: { delayMs?: number; lossRate?: number; retransmitMs?: number }): void {
+    this.delayMs = delayMs;
+    this.lossRate = lossRate;
+    this.retransmitMs = retransmitMs;
   }
 
   async close(): Promise<void> {
@@ -77,7 +88,9 @@ export class FaultyLink {
   private forward(from: net.Socket, to: net.Socket): void {
     let queue = Promise.resolve();
     from.on('data', (chunk: Buffer) => {
-      const wait = this.delayMs;
+      const lost = this.lossRate > 0 && Math.random() < this.lossRate;
+      if (lost) this.lost++;
+      const wait = this.delayMs + (lost ? this.retransmitMs : 0);
       if (wait === 0) {
         queue = queue.then(() => void to.write(chunk));
         return;

@@ -54,3 +54,42 @@ describe('network: the speed layer and Redis', () => {
       expect(views.diffs).toEqual([]);
     }));
 });
+
+describe('network: a slow, lossy link between the speed layer and Redis', () => {
+  let scenario: Scenario | undefined;
+  let link: FaultyLink | undefined;
+  afterAll(async () => {
+    await scenario?.tearDown();
+    await link?.close();
+  });
+
+  it('200 ms each way and 5 % of segments retransmitted (300 ms) for a minute: every event counted once', { timeout: 300_000 }, () =>
+    faultScenario('speed-Redis link 200 ms + 5 % loss for 60 s', async (row) => {
+      const s = new Scenario('n-speed-slow');
+      scenario = s;
+      const redisUrl = new URL(s.config.redis.url);
+      link = await FaultyLink.open({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) });
+      redisUrl.port = String(link.port);
+      await s.setUp();
+      const speed = await s.speed('speed', { SIGFLOW_REDIS_URL: redisUrl.toString() });
+      await speed.start();
+      await speed.ready();
+
+      // 400 events/s for a minute, all of it on the degraded link.
+      link.degrade({ delayMs: 200, lossRate: 0.05, retransmitMs: 300 });
+      const degradedAt = Date.now();
+      const sent = await sendToKafka(s, faultTraffic(137, 24_000), 400);
+      await sleep(Math.max(0, 60_000 - (Date.now() - degradedAt)));
+      const lostChunks = link.lost;
+      link.degrade({});
+      const restoredAt = Date.now();
+      await waitSpeedCaughtUp(s, 120_000);
+      const caughtUpMs = Date.now() - restoredAt;
+      const views = await speedTally(s, sent.truth);
+      noteRecovery(row, caughtUpMs);
+      Object.assign(row, { eventsSent: sent.truth.totals.sent, eventsInViews: views.served, lost: views.lost, doubleCounted: views.doubleCounted });
+      row.details = { degradedMs: restoredAt - degradedAt, chunksHeldAsLost: lostChunks, caughtUpAfterRestoreMs: caughtUpMs, diffs: views.diffs.slice(0, 20) };
+      expect(lostChunks).toBeGreaterThan(0);
+      expect(views.diffs).toEqual([]);
+    }));
+});
