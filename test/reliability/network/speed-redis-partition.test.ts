@@ -13,26 +13,40 @@ import { FaultyLink } from './faulty-link.js';
 
 const CUT_MS = 20_000;
 
+/** What a row leaves for afterAll: its scenario and its link. */
+interface Left {
+  scenario?: Scenario;
+  link?: FaultyLink;
+}
+
+const removeLeft = async (left: Left) => {
+  left.link?.heal();
+  await left.scenario?.tearDown();
+  await left.link?.close();
+};
+
+/** A scenario whose speed instance (started, ready) reaches Redis through a link of its own. */
+async function speedThroughLink(left: Left, name: string) {
+  const s = new Scenario(name);
+  left.scenario = s;
+  const redisUrl = new URL(s.config.redis.url);
+  const link = await FaultyLink.open({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) });
+  left.link = link;
+  redisUrl.port = String(link.port);
+  await s.setUp();
+  const speed = await s.speed('speed', { SIGFLOW_REDIS_URL: redisUrl.toString() });
+  await speed.start();
+  await speed.ready();
+  return { s, link, speed };
+}
+
 describe('network: the speed layer and Redis', () => {
-  let scenario: Scenario | undefined;
-  let link: FaultyLink | undefined;
-  afterAll(async () => {
-    link?.heal();
-    await scenario?.tearDown();
-    await link?.close();
-  });
+  const left: Left = {};
+  afterAll(() => removeLeft(left));
 
   it('a speed instance partitioned from Redis for 20 s, then healed: not ready meanwhile, every event counted once', { timeout: 240_000 }, () =>
     faultScenario('speed instance partitioned from Redis 20 s, healed', async (row) => {
-      const s = new Scenario('n-speed-redis');
-      scenario = s;
-      const redisUrl = new URL(s.config.redis.url);
-      link = await FaultyLink.open({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) });
-      redisUrl.port = String(link.port);
-      await s.setUp();
-      const speed = await s.speed('speed', { SIGFLOW_REDIS_URL: redisUrl.toString() });
-      await speed.start();
-      await speed.ready();
+      const { s, link, speed } = await speedThroughLink(left, 'n-speed-redis');
 
       const traffic = sendToKafka(s, faultTraffic(131, 24_000), 2_000);
       await sleep(3_000);
@@ -56,24 +70,12 @@ describe('network: the speed layer and Redis', () => {
 });
 
 describe('network: a slow, lossy link between the speed layer and Redis', () => {
-  let scenario: Scenario | undefined;
-  let link: FaultyLink | undefined;
-  afterAll(async () => {
-    await scenario?.tearDown();
-    await link?.close();
-  });
+  const left: Left = {};
+  afterAll(() => removeLeft(left));
 
   it('200 ms each way and 5 % of segments retransmitted (300 ms) for a minute: every event counted once', { timeout: 300_000 }, () =>
     faultScenario('speed-Redis link 200 ms + 5 % loss for 60 s', async (row) => {
-      const s = new Scenario('n-speed-slow');
-      scenario = s;
-      const redisUrl = new URL(s.config.redis.url);
-      link = await FaultyLink.open({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) });
-      redisUrl.port = String(link.port);
-      await s.setUp();
-      const speed = await s.speed('speed', { SIGFLOW_REDIS_URL: redisUrl.toString() });
-      await speed.start();
-      await speed.ready();
+      const { s, link } = await speedThroughLink(left, 'n-speed-slow');
 
       // 400 events/s for a minute, all of it on the degraded link.
       link.degrade({ delayMs: 200, lossRate: 0.05, retransmitMs: 300 });
