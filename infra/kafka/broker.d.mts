@@ -29,6 +29,8 @@ export declare function startKafkaBroker(options?: {
   minInsyncReplicas?: number;
   /** A second client listener on `port` that takes SASL/PLAIN from `users` (name -> password). */
   saslPlain?: { port: number; users: Record<string, string> };
+  /** A third client listener on `port`, advertised as `advertisedPort` (a test's proxy in front of it). */
+  proxied?: { port: number; advertisedPort: number };
 }): Promise<StartedBroker>;
 export declare function newKafkaClusterId(): string;
 export declare function stopKafkaBroker(options?: { dir?: string; graceMs?: number; signal?: NodeJS.Signals }): Promise<boolean>;

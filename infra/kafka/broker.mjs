@@ -67,20 +67,29 @@ function saslPlainListener({ port, users }) {
   };
 }
 
-function writeConfig(layout, { port, controllerPort, quorum, saslPlain }) {
+/**
+ * A listener whose advertised address is another port (a test's fault-injecting proxy in front
+ * of it): clients that bootstrap there are told to reach the broker through the proxy too.
+ */
+function proxiedListener({ port, advertisedPort }) {
+  return { listener: `,PROXIED://127.0.0.1:${port}`, advertised: `,PROXIED://127.0.0.1:${advertisedPort}`, protocol: ',PROXIED:PLAINTEXT' };
+}
+
+function writeConfig(layout, { port, controllerPort, quorum, saslPlain, proxied }) {
   fs.mkdirSync(layout.logs, { recursive: true });
   const rf = quorum.replicationFactor;
   const sasl = saslPlain ? saslPlainListener(saslPlain) : { listener: '', protocol: '', lines: [] };
+  const proxy = proxied ? proxiedListener(proxied) : { listener: '', advertised: '', protocol: '' };
   fs.writeFileSync(
     layout.config,
     [
       'process.roles=broker,controller',
       `node.id=${quorum.nodeId}`,
       `controller.quorum.voters=${quorum.voters}`,
-      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}${sasl.listener}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}${sasl.listener}`,
+      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}${sasl.listener}${proxy.listener}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}${sasl.listener}${proxy.advertised}`,
       'controller.listener.names=CONTROLLER',
-      `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${sasl.protocol}`,
+      `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${sasl.protocol}${proxy.protocol}`,
       'inter.broker.listener.name=PLAINTEXT',
       ...sasl.lines,
       `log.dirs=${layout.data}`,
@@ -186,6 +195,7 @@ export async function startKafkaBroker({
   replicationFactor,
   minInsyncReplicas,
   saslPlain,
+  proxied,
 } = {}) {
   const layout = brokerLayout(dir);
   const existing = runningPid(layout.pidFile, 'kafka.Kafka');
@@ -194,7 +204,7 @@ export async function startKafkaBroker({
     return { pid: existing, port, started: false, layout };
   }
   fetchKafkaJars({ log });
-  writeConfig(layout, { port, controllerPort, saslPlain, quorum: quorumOf({ nodeId, controllerPort, voters, replicationFactor, minInsyncReplicas }) });
+  writeConfig(layout, { port, controllerPort, saslPlain, proxied, quorum: quorumOf({ nodeId, controllerPort, voters, replicationFactor, minInsyncReplicas }) });
   formatStorage(layout, clusterId);
   const serverLog = path.join(layout.logs, 'server.log');
   const logStart = fs.existsSync(serverLog) ? fs.statSync(serverLog).size : 0;

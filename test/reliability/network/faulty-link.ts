@@ -6,6 +6,8 @@
 // and some chunks a retransmission's time more.
 import net from 'node:net';
 
+type Target = { host: string; port: number };
+
 export class FaultyLink {
   private cut = false;
   private delayMs = 0;
@@ -20,10 +22,13 @@ export class FaultyLink {
     readonly port: number,
   ) {}
 
-  /** Listens on a spare loopback port and forwards each connection to `target`. */
-  static async open(target: { host: string; port: number }): Promise<FaultyLink> {
+  /**
+   * Listens on a spare loopback port and forwards each connection to `target` (or to what it
+   * returns when the connection comes: a server that must know the link's port first).
+   */
+  static async open(target: Target | (() => Target)): Promise<FaultyLink> {
     const holder: { link?: FaultyLink } = {};
-    const server = net.createServer((client) => holder.link?.connect(client, target));
+    const server = net.createServer((client) => holder.link?.connect(client, typeof target === 'function' ? target() : target));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     holder.link = new FaultyLink(server, (server.address() as net.AddressInfo).port);
     return holder.link;
@@ -65,7 +70,7 @@ export class FaultyLink {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private connect(client: net.Socket, target: { host: string; port: number }): void {
+  private connect(client: net.Socket, target: Target): void {
     const upstream = net.connect(target.port, target.host);
     const pair: [net.Socket, net.Socket] = [client, upstream];
     this.pairs.add(pair);

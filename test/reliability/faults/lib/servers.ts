@@ -72,12 +72,15 @@ export class OwnKafka {
     readonly port: number,
     readonly controllerPort: number,
     readonly dir: string,
+    /** A listener advertised at another port (a proxy in front of it), when asked for. */
+    readonly proxied?: { port: number; advertisedPort: number },
   ) {}
 
-  static async start(): Promise<OwnKafka> {
+  static async start(options: { proxiedAt?: number } = {}): Promise<OwnKafka> {
     const [port, controllerPort] = [await freePort(), await freePort()];
+    const proxied = options.proxiedAt === undefined ? undefined : { port: await freePort(), advertisedPort: options.proxiedAt };
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-fault-kafka-'));
-    const broker = new OwnKafka(port, controllerPort, dir);
+    const broker = new OwnKafka(port, controllerPort, dir, proxied);
     await broker.start();
     return broker;
   }
@@ -87,7 +90,7 @@ export class OwnKafka {
   }
 
   async start(): Promise<void> {
-    await startKafkaBroker({ dir: this.dir, port: this.port, controllerPort: this.controllerPort, heap: '256m', log: () => undefined });
+    await startKafkaBroker({ dir: this.dir, port: this.port, controllerPort: this.controllerPort, heap: '256m', log: () => undefined, ...(this.proxied ? { proxied: this.proxied } : {}) });
   }
 
   async stop(): Promise<void> {
