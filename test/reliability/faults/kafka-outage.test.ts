@@ -7,7 +7,7 @@ import { ClientLog } from './lib/client-log.js';
 import { faultScenario, noteRecovery, probe, sleep, timeUntil } from './lib/fault-run.js';
 import { OwnKafka } from './lib/servers.js';
 import { faultTraffic, recentStart, sendThroughCollector } from './lib/traffic.js';
-import { archiveTally, speedTally, waitSpeedCaughtUp } from './lib/views.js';
+import { collectorPathTally } from './lib/views.js';
 
 // The only broker stops for 10 s while clients send through the collector: the collector answers
 // 503 + Retry-After (never hangs), clients re-send, and once the broker is back the speed views
@@ -65,18 +65,7 @@ describe('faults: Kafka broker down for 10 s', () => {
       const sent = await traffic;
       const clients = log.summary();
       log.uninstall();
-      await waitSpeedCaughtUp(scenario, 60_000);
-      const group = scenario.env['SIGFLOW_ARCHIVER_GROUP']!;
-      await timeUntil('the archiver to commit everything', async () => (await scenario!.groupLag(group)) === 0, 60_000, 250);
-      const views = await speedTally(scenario, sent.truth, { exactDuplicates: false });
-      const archive = await archiveTally(archiveDir, sent.ids, { extraCopies: true });
-      Object.assign(row, {
-        eventsSent: sent.truth.totals.sent,
-        eventsInViews: views.served,
-        lost: views.lost + archive.lost,
-        doubleCounted: views.doubleCounted + archive.doubleCounted,
-        requestsFailed: clients.failedDuringFault,
-      });
+      const { views, archive } = await collectorPathTally(scenario, archiveDir, sent, clients.failedDuringFault, row);
       row.details = {
         downMs: restartedAt - stoppedAt,
         collectorNotReadyAfterMs: notReadyMs,

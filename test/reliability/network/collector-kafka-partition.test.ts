@@ -12,32 +12,22 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Scenario } from '../../support/scenario.js';
 import { ClientLog } from '../faults/lib/client-log.js';
 import { faultScenario, noteRecovery, probe, sleep, timeUntil } from '../faults/lib/fault-run.js';
-import { OwnKafka } from '../faults/lib/servers.js';
 import { faultTraffic, recentStart, sendThroughCollector } from '../faults/lib/traffic.js';
-import { archiveTally, speedTally, waitSpeedCaughtUp } from '../faults/lib/views.js';
-import { FaultyLink } from './faulty-link.js';
+import { collectorPathTally } from '../faults/lib/views.js';
+import { kafkaBehindLink, removeLeft, type Left } from './network-run.js';
 
 const CUT_MS = 20_000;
 
 describe('network: the collector and Kafka', () => {
-  const left: { broker?: OwnKafka; link?: FaultyLink; scenario?: Scenario; archiveDir?: string; log?: ClientLog } = {};
+  const left: Left & { log?: ClientLog } = {};
   afterAll(async () => {
     left.log?.uninstall();
-    left.link?.heal();
-    await left.scenario?.tearDown();
-    await left.link?.close();
-    await left.broker?.destroy();
-    if (left.archiveDir) fs.rmSync(left.archiveDir, { recursive: true, force: true });
+    await removeLeft(left);
   });
 
   it('the collector partitioned from Kafka for 20 s: 503 with Retry-After meanwhile, nothing accepted lost or counted twice', { timeout: 300_000 }, () =>
     faultScenario('collector partitioned from Kafka 20 s, healed', async (row) => {
-      const holder: { broker?: OwnKafka } = {};
-      const link = await FaultyLink.open(() => ({ host: '127.0.0.1', port: holder.broker?.proxied?.port ?? 0 }));
-      left.link = link;
-      const broker = await OwnKafka.start({ proxiedAt: link.port });
-      holder.broker = broker;
-      left.broker = broker;
+      const { broker, link } = await kafkaBehindLink(left);
       const archiveDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-net-archive-'));
       left.archiveDir = archiveDir;
       const s = new Scenario('n-collector-kafka', { SIGFLOW_KAFKA_BROKERS: broker.brokers });
@@ -73,18 +63,7 @@ describe('network: the collector and Kafka', () => {
       const sent = await traffic;
       const clients = log.summary();
       log.uninstall();
-      await waitSpeedCaughtUp(s, 60_000);
-      const group = s.env['SIGFLOW_ARCHIVER_GROUP']!;
-      await timeUntil('the archiver to commit everything', async () => (await s.groupLag(group)) === 0, 60_000, 250);
-      const views = await speedTally(s, sent.truth, { exactDuplicates: false });
-      const archive = await archiveTally(archiveDir, sent.ids, { extraCopies: true });
-      Object.assign(row, {
-        eventsSent: sent.truth.totals.sent,
-        eventsInViews: views.served,
-        lost: views.lost + archive.lost,
-        doubleCounted: views.doubleCounted + archive.doubleCounted,
-        requestsFailed: clients.failedDuringFault,
-      });
+      const { views, archive } = await collectorPathTally(s, archiveDir, sent, clients.failedDuringFault, row);
       row.details = {
         cutMs: healedAt - cutAt,
         collectorNotReadyAfterMs: notReadyMs,

@@ -6,10 +6,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Scenario } from '../../support/scenario.js';
 import { faultScenario, noteRecovery, sleep, timeUntil } from '../faults/lib/fault-run.js';
-import { OwnKafka } from '../faults/lib/servers.js';
 import { faultTraffic, sendToKafka } from '../faults/lib/traffic.js';
-import { speedTally, waitSpeedCaughtUp } from '../faults/lib/views.js';
-import { FaultyLink } from './faulty-link.js';
+import { kafkaBehindLink, removeLeft, speedRow, type Left } from './network-run.js';
 
 const CUT_MS = 20_000;
 
@@ -20,22 +18,12 @@ async function ownedPartitions(port: number): Promise<number> {
 }
 
 describe('network: a speed instance and Kafka', () => {
-  const left: { broker?: OwnKafka; link?: FaultyLink; scenario?: Scenario } = {};
-  afterAll(async () => {
-    left.link?.heal();
-    await left.scenario?.tearDown();
-    await left.link?.close();
-    await left.broker?.destroy();
-  });
+  const left: Left = {};
+  afterAll(() => removeLeft(left));
 
   it('cut from Kafka past its session timeout, Redis reachable: the other instance takes its partitions, nothing counted twice', { timeout: 300_000 }, () =>
     faultScenario('speed instance partitioned from Kafka 20 s (session 6 s), Redis reachable', async (row) => {
-      const holder: { broker?: OwnKafka } = {};
-      const link = await FaultyLink.open(() => ({ host: '127.0.0.1', port: holder.broker?.proxied?.port ?? 0 }));
-      left.link = link;
-      const broker = await OwnKafka.start({ proxiedAt: link.port });
-      holder.broker = broker;
-      left.broker = broker;
+      const { broker, link } = await kafkaBehindLink(left);
       const s = new Scenario('n-speed-kafka', { SIGFLOW_KAFKA_BROKERS: broker.brokers });
       left.scenario = s;
       await s.setUp();
@@ -55,12 +43,8 @@ describe('network: a speed instance and Kafka', () => {
       await sleep(Math.max(0, CUT_MS - (Date.now() - cutAt)));
       link.heal();
       const healedAt = Date.now();
-      const sent = await traffic;
-      await waitSpeedCaughtUp(s, 120_000);
-      const caughtUpMs = Date.now() - healedAt;
-      const views = await speedTally(s, sent.truth);
+      const { views, caughtUpMs } = await speedRow(s, await traffic, row, healedAt);
       noteRecovery(row, tookOverMs);
-      Object.assign(row, { eventsSent: sent.truth.totals.sent, eventsInViews: views.served, lost: views.lost, doubleCounted: views.doubleCounted });
       row.details = { cutMs: healedAt - cutAt, otherOwnsAllAfterCutMs: tookOverMs, caughtUpAfterHealMs: caughtUpMs, diffs: views.diffs.slice(0, 20) };
       expect(views.diffs).toEqual([]);
     }));

@@ -8,22 +8,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Scenario } from '../../support/scenario.js';
 import { faultScenario, noteRecovery, probe, sleep, timeUntil } from '../faults/lib/fault-run.js';
 import { faultTraffic, sendToKafka } from '../faults/lib/traffic.js';
-import { speedTally, waitSpeedCaughtUp } from '../faults/lib/views.js';
 import { FaultyLink } from './faulty-link.js';
+import { removeLeft, speedRow, type Left } from './network-run.js';
 
 const CUT_MS = 20_000;
-
-/** What a row leaves for afterAll: its scenario and its link. */
-interface Left {
-  scenario?: Scenario;
-  link?: FaultyLink;
-}
-
-const removeLeft = async (left: Left) => {
-  left.link?.heal();
-  await left.scenario?.tearDown();
-  await left.link?.close();
-};
 
 /** A scenario whose speed instance (started, ready) reaches Redis through a link of its own. */
 async function speedThroughLink(left: Left, name: string) {
@@ -56,13 +44,9 @@ describe('network: the speed layer and Redis', () => {
       await sleep(CUT_MS - (Date.now() - cutAt));
       link.heal();
       const healedAt = Date.now();
-      const sent = await traffic;
-      await waitSpeedCaughtUp(s, 120_000);
-      const caughtUpMs = Date.now() - healedAt;
+      const { views, caughtUpMs } = await speedRow(s, await traffic, row, healedAt);
       const readyMs = await timeUntil('the speed layer ready again', async () => (await probe(speed.metricsPort, '/readyz', 2_000)) === 200, 30_000, 100);
-      const views = await speedTally(s, sent.truth);
       noteRecovery(row, caughtUpMs);
-      Object.assign(row, { eventsSent: sent.truth.totals.sent, eventsInViews: views.served, lost: views.lost, doubleCounted: views.doubleCounted });
       row.details = { cutMs: CUT_MS, notReadyAfterCutMs: notReadyAfterMs, caughtUpAfterHealMs: caughtUpMs, readyAfterHealMs: readyMs, diffs: views.diffs.slice(0, 20) };
       expect(notReadyAfterMs).toBeLessThan(5_000);
       expect(views.diffs).toEqual([]);
@@ -85,11 +69,8 @@ describe('network: a slow, lossy link between the speed layer and Redis', () => 
       const lostChunks = link.lost;
       link.degrade({});
       const restoredAt = Date.now();
-      await waitSpeedCaughtUp(s, 120_000);
-      const caughtUpMs = Date.now() - restoredAt;
-      const views = await speedTally(s, sent.truth);
+      const { views, caughtUpMs } = await speedRow(s, sent, row, restoredAt);
       noteRecovery(row, caughtUpMs);
-      Object.assign(row, { eventsSent: sent.truth.totals.sent, eventsInViews: views.served, lost: views.lost, doubleCounted: views.doubleCounted });
       row.details = { degradedMs: restoredAt - degradedAt, chunksHeldAsLost: lostChunks, caughtUpAfterRestoreMs: caughtUpMs, diffs: views.diffs.slice(0, 20) };
       expect(lostChunks).toBeGreaterThan(0);
       expect(views.diffs).toEqual([]);

@@ -8,7 +8,8 @@ import { batchKeyspace, readBatchHourEntries } from '@sigflow/store/batch';
 import type { TruthFile } from '@sigflow/loadgen';
 import type { Scenario } from '../../../support/scenario.js';
 import { expectedSpeedViews, readSpeedViews, readViews, truthHours, type ViewRows } from '../../../support/speed-truth.js';
-import type { SentIds } from './traffic.js';
+import { timeUntil, type RowDraft } from './fault-run.js';
+import type { Sent, SentIds } from './traffic.js';
 
 export interface Tally {
   /** Distinct events the truth says the views must count. */
@@ -168,4 +169,26 @@ export async function archiveFilesTally(paths: readonly string[], sent: SentIds,
     conn.closeSync();
     instance.closeSync();
   }
+}
+
+/**
+ * After a fault on the collector's path (clients re-sending through HTTP), once the speed layer
+ * and the archiver caught up: the speed views (re-sent copies are dropped, so the duplicate
+ * counter may exceed the truth's) and the archive (copies allowed) against the truth, with the
+ * row's counts filled.
+ */
+export async function collectorPathTally(scenario: Scenario, archiveDir: string, sent: Sent, requestsFailed: number, row: RowDraft) {
+  await waitSpeedCaughtUp(scenario, 60_000);
+  const group = scenario.env['SIGFLOW_ARCHIVER_GROUP']!;
+  await timeUntil('the archiver to commit everything', async () => (await scenario.groupLag(group)) === 0, 60_000, 250);
+  const views = await speedTally(scenario, sent.truth, { exactDuplicates: false });
+  const archive = await archiveTally(archiveDir, sent.ids, { extraCopies: true });
+  Object.assign(row, {
+    eventsSent: sent.truth.totals.sent,
+    eventsInViews: views.served,
+    lost: views.lost + archive.lost,
+    doubleCounted: views.doubleCounted + archive.doubleCounted,
+    requestsFailed,
+  });
+  return { views, archive };
 }
