@@ -4,20 +4,14 @@
 // then the reliability table of the run. Fails when any command of the run hit CROSSSLOT on
 // the cluster (every multi-key command, script, transaction and pipeline must stay in one slot).
 import './runtime.mjs';
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { build } from './build.mjs';
 import { root, run } from './lib.mjs';
 
 const started = Date.now();
 build();
-const { anyRunning, clusterUp } = await import('../infra/cluster/up.mjs');
+const { clusterUp } = await import('../infra/cluster/up.mjs');
 const { redisClusterPorts, redisCli } = await import('../infra/cluster/redis-cluster.mjs');
-// A cluster this run starts is stopped when it ends (also when it fails); one that ran before is left.
-const startedHere = !anyRunning();
-process.on('exit', () => {
-  if (startedHere) spawnSync(process.execPath, [path.join(root, 'infra/cluster/down.mjs')], { stdio: 'inherit' });
-});
 const clusterEnv = await clusterUp();
 const auth = { user: clusterEnv.SIGFLOW_REDIS_USERNAME, password: clusterEnv.SIGFLOW_REDIS_PASSWORD };
 

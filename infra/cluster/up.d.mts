@@ -1,5 +1,4 @@
 export declare const clusterDir: string;
 export declare const clusterEnvFile: string;
 export declare function readClusterEnv(): Record<string, string>;
-export declare function anyRunning(): boolean;
 export declare function clusterUp(options?: { log?: (line: string) => void }): Promise<Record<string, string>>;

@@ -14,8 +14,7 @@ import { redisClusterPorts, redisNodeLayout, startRedisCluster } from './redis-c
 export const clusterDir = path.join(varDir, 'cluster');
 export const clusterEnvFile = path.join(clusterDir, 'cluster.env');
 
-/** Whether any node of the local cluster runs (its pid files under var/cluster). */
-export function anyRunning() {
+function anyRunning() {
   const redis = redisClusterPorts.some((p) => runningPid(redisNodeLayout(path.join(clusterDir, 'redis'), p).pidFile, 'redis-server') !== undefined);
   const kafka = kafkaClusterNodes.some((n) => runningPid(path.join(kafkaNodeDir(clusterDir, n.nodeId), 'kafka.pid'), 'kafka.Kafka') !== undefined);
   return redis || kafka;
