@@ -31,7 +31,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readArchiveWatermarks } from '@sigflow/store/batch';
 import { archiveSealedThrough } from '@sigflow/archive';
 import { waitUntil } from '../support/redis-keys.js';
-import { Scenario, oneServerProcess } from '../support/scenario.js';
+import { Scenario, batchJobsOnDemand, oneServerProcess } from '../support/scenario.js';
 import type { ServiceProcess } from '../support/services.js';
 
 const MIN = 60_000;
@@ -96,9 +96,7 @@ describe('markov attribution over journeys, through the API', () => {
       SIGFLOW_COLLECTOR_API_KEYS: serverKey,
       SIGFLOW_ARCHIVE_DIR: archiveDir,
       SIGFLOW_ARCHIVER_IDLE_WATERMARK_DELAY_MS: '2000',
-      SIGFLOW_BATCH_RECOMPUTE_EVERY: '0 0 1 1 *',
-      SIGFLOW_BATCH_RETRAIN_EVERY: '0 0 1 1 *',
-      SIGFLOW_BATCH_RETENTION_EVERY: '0 0 1 1 *',
+      ...batchJobsOnDemand,
     });
     await scenario.setUp();
     collector = await scenario.collector();

@@ -22,7 +22,7 @@ import { userPartition } from '@sigflow/events';
 import { ensureChromium } from '../../infra/lib/chromium.mjs';
 import { openDashboard, type DashboardBrowser } from '../support/dashboard-browser.js';
 import { waitUntil } from '../support/redis-keys.js';
-import { Scenario, oneServerProcess } from '../support/scenario.js';
+import { Scenario, batchJobsOnDemand, oneServerProcess } from '../support/scenario.js';
 import type { ServiceProcess } from '../support/services.js';
 
 const MIN = 60_000;
@@ -95,9 +95,7 @@ describe('signals once, and corrected by the batch layer', () => {
       SIGFLOW_COLLECTOR_API_KEYS: serverKey,
       SIGFLOW_ARCHIVE_DIR: archiveDir,
       SIGFLOW_ARCHIVER_IDLE_WATERMARK_DELAY_MS: '2000',
-      SIGFLOW_BATCH_RECOMPUTE_EVERY: '0 0 1 1 *',
-      SIGFLOW_BATCH_RETRAIN_EVERY: '0 0 1 1 *',
-      SIGFLOW_BATCH_RETENTION_EVERY: '0 0 1 1 *',
+      ...batchJobsOnDemand,
     });
     await scenario.setUp();
     collector = await scenario.collector();

@@ -18,6 +18,13 @@ import { ServiceProcess } from './services.js';
  */
 export const oneServerProcess: Readonly<Record<string, string>> = { SIGFLOW_API_PROCESSES: '1', SIGFLOW_COLLECTOR_PROCESSES: '1' };
 
+/** No batch job on a schedule (a date that never comes): the suite runs its jobs itself. */
+export const batchJobsOnDemand: Readonly<Record<string, string>> = {
+  SIGFLOW_BATCH_RECOMPUTE_EVERY: '0 0 1 1 *',
+  SIGFLOW_BATCH_RETRAIN_EVERY: '0 0 1 1 *',
+  SIGFLOW_BATCH_RETENTION_EVERY: '0 0 1 1 *',
+};
+
 /**
  * One isolated run of the platform on the shared broker and Redis: its own topic prefix,
  * key prefix and consumer groups, so suites never see each other's data.
