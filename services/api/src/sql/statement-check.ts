@@ -33,6 +33,8 @@ export async function checkStatement(conn: DuckDBConnection, sql: string): Promi
   const reply = await conn.runAndReadAll('SELECT json_serialize_sql($sql::VARCHAR)', { sql });
   const parsed = JSON.parse(String(reply.getRows()[0]?.[0])) as SerializedSql;
   if (parsed.error) {
+    // `json_serialize_sql` serializes SELECTs only: any other statement (COPY, ATTACH, SET, ...)
+    // comes back with this error type, which is the analyst's "only one SELECT" refusal.
     if (parsed.error_type === 'not implemented') throw new SqlRefusal(400, onlySelect, 'sql');
     throw new SqlRefusal(400, `${parsed.error_type ?? 'parser'} error: ${parsed.error_message ?? 'the query does not parse'}`, 'sql');
   }
