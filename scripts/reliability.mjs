@@ -11,8 +11,8 @@ const runId = new Date().toISOString().replace(/[:.]/g, '-');
 const env = {
   ...process.env,
   SIGFLOW_RELIABILITY_RUN: runId,
-  // The network rows (test/reliability/network) run here, not in npm test.
-  SIGFLOW_NETWORK_FAULTS: '1',
+  // The long rows (network faults, the load run, the two-host S3 row) run here, not in npm test.
+  SIGFLOW_RELIABILITY_FULL: '1',
   SIGFLOW_LOG_LEVEL: process.env.SIGFLOW_LOG_LEVEL ?? 'warn',
 };
 const filters = process.argv.slice(2);

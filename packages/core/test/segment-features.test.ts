@@ -68,7 +68,9 @@ describe('absorbSegmentFeatures', () => {
       absorbSegmentFeatures(state, event, valid, maxTs);
       const dropped = referenceAbsorb(expected, event, valid, maxTs);
       for (const k of ['age', 'cap', 'channels'] as const) if (dropped[k]) bounds[k]++;
-      expect(state, `after event ${i++}`).toEqual(expected);
+      // The deep comparison only where the JSON differs (key order may): 24,000 toEqual calls took 15 s.
+      if (JSON.stringify(state) !== JSON.stringify(expected)) expect(state, `after event ${i}`).toEqual(expected);
+      i++;
     }
     // The stream reached every bound: times dropped by age, a type past its cap, more channels than kept.
     expect(bounds.age).toBeGreaterThan(0);

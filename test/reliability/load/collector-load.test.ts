@@ -1,6 +1,7 @@
 // Load: a collector (its primary and workers) on real Kafka, fed by the generator's HttpSink at a
-// steady rate for 20 seconds (`npm test`), 5 minutes (`npm run test:reliability`) or 30 minutes
-// with SIGFLOW_SOAK=1 (`npm run test:soak`), while a speed layer process consumes the topic.
+// steady rate for 5 minutes (`npm run test:reliability`), 30 minutes with SIGFLOW_SOAK=1 (`npm
+// run test:soak`) or 20 seconds when run alone (`SIGFLOW_RELIABILITY_FULL=1 npx vitest run
+// reliability/load` in test/; `npm test` leaves it out), while a speed layer process consumes the topic.
 // Every 5 s: the collector's RSS (all its processes) and the speed layer's (/proc/<pid>/status
 // VmRSS) and the speed layer's lag (Kafka high watermarks minus the offsets it committed to
 // Redis). Asserts: the collector's memory is flat (median RSS of the last fifth of the run, at
@@ -16,7 +17,7 @@
 // here: at 20,000/s the collector keeps up (0 errors) but the speed layer drains ~8.5k/s, so
 // lag grows ~11k/s and 5 minutes would take ~7 minutes to drain; at 10,000/s everything keeps
 // up (lag peaks ~13k, back to 0 in ~1 s). Default 10,000/s for the 5- and 30-minute runs and
-// 5,000/s for the 20-second one, which `npm test` runs beside a second lane of suites
+// 5,000/s for the 20-second one (it ran in `npm test` beside a second lane of suites)
 // (SIGFLOW_LOAD_RATE, SIGFLOW_LOAD_SECONDS and SIGFLOW_LOAD_RECOVERY_S change it).
 import fs from 'node:fs';
 import os from 'node:os';
@@ -31,7 +32,7 @@ import { repoRoot, ServiceProcess } from '../../support/services.js';
 import { recordScenario } from '../support/report.js';
 
 const SOAK = process.env['SIGFLOW_SOAK'] === '1';
-/** Run by `npm run test:reliability` or `test:soak` (they name the run), not by `npm test`. */
+/** Run by `npm run test:reliability` or `test:soak` (they name the run); the short run otherwise. */
 const FULL = SOAK || process.env['SIGFLOW_RELIABILITY_RUN'] !== undefined;
 const SECONDS = Number(process.env['SIGFLOW_LOAD_SECONDS'] ?? (SOAK ? 1_800 : FULL ? 300 : 20));
 const RATE = Number(process.env['SIGFLOW_LOAD_RATE'] ?? (FULL ? 10_000 : 5_000));
