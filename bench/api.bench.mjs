@@ -28,7 +28,8 @@ const SIGNALS = 100;
 const ADS = 10;
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
-const PARTITIONS = 4;
+/** The speed layer's partitions the seeded keys are spread over (BENCH_API_PARTITIONS: the fan-out of a larger count). */
+const PARTITIONS = Number(process.env.BENCH_API_PARTITIONS ?? 4);
 const BIDDING_CAMPAIGNS = 200;
 
 function signal(user, i, ts) {
@@ -56,7 +57,7 @@ async function seed(redis, keys, day) {
   for (let w = day; w < day + DAY; w += 60_000) {
     for (let a = 0; a < ADS; a++) rows.push({ windowStart: w, campaign_id: 'bench-campaign', ad_id: `ad-${a}`, impressions: 50 + a, clicks: 3, invalidImpressions: 1, invalidClicks: 1 });
   }
-  const deltas = (r) => ({ windowMetrics: r, spend: [], attribution: [], heatmap: [], pageActivity: [], invalidTraffic: [], counts: { events: 0, duplicates: 0, late: 0, invalid: 0 } });
+  const deltas = (r) => ({ windowMetrics: r, spend: [], attribution: [], heatmap: [], pageActivity: [], invalidTraffic: [], eventCounts: [], counts: { events: 0, duplicates: 0, late: 0, invalid: 0 } });
   // The speed layer writes one hash per Kafka partition: the ads' events land on every partition.
   const batch = batchKeyspace(keys, 'bench');
   const watermark = day + 12 * HOUR;
@@ -174,6 +175,9 @@ export async function run() {
   const key = randomBytes(18).toString('base64url');
   const env = {
     SIGFLOW_REDIS_PREFIX: prefix,
+    // Topics of its own (none exist, so the API keeps the seeded count rather than adopt one).
+    SIGFLOW_TOPIC_PREFIX: `${prefix}-`,
+    SIGFLOW_EVENT_PARTITIONS: String(PARTITIONS),
     SIGFLOW_API_KEYS: `${key}:analyst`,
     SIGFLOW_API_RATE_LIMIT_PER_MINUTE: '1000000000',
     // The product's default is one process per core; BENCH_API_PROCESSES measures another count.

@@ -528,6 +528,9 @@ async function recomputeBench(events, parts, s3) {
   const dir = keep ?? fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-bench-day-'));
   const env = {
     SIGFLOW_REDIS_PREFIX: `bench-${id}`,
+    // The synthetic day's 4 partitions; topics of its own (none exist: the count is not adopted).
+    SIGFLOW_TOPIC_PREFIX: `bench-${id}-`,
+    SIGFLOW_EVENT_PARTITIONS: '4',
     SIGFLOW_ARCHIVE_DIR: dir,
     SIGFLOW_BATCH_VIEW_PARQUET: 'true',
     BENCH_FROM: String(DAY_START),

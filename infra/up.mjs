@@ -24,10 +24,14 @@ export async function infraUp({ log = console.error } = {}) {
   if (kafkaPort !== undefined && !(await portAnswers(kafkaPort))) {
     kafka = await startKafkaBroker({ port: kafkaPort, controllerPort: kafkaPort + 1, log });
   }
-  const { configuredTopicLayout, createKafka, ensureTopics } = await import('@sigflow/kafka');
+  const { adoptEventPartitions, configuredTopicLayout, createKafka, ensureTopics } = await import('@sigflow/kafka');
   const { topicsFor } = await import('@sigflow/events');
   const topics = topicsFor(config.kafka.topicPrefix);
-  await ensureTopics(createKafka(config.kafka, { retries: 10 }), topics, configuredTopicLayout(config.kafka, config.limits.retentionMs));
+  const client = createKafka(config.kafka, { retries: 10 });
+  // Topics made with an earlier default keep their partition count (the services adopt it too).
+  const sink = { error: (_o, m) => log(m), warn: (_o, m) => log(m), info: (_o, m) => log(m), debug: () => undefined };
+  const adopted = await adoptEventPartitions(client, config, sink);
+  await ensureTopics(client, topics, configuredTopicLayout(adopted.kafka, config.limits.retentionMs));
   const s3 = await ensureLocalS3(config.archive.s3, { log });
   return { redis, kafka, s3, topics, brokers: config.kafka.brokers, redisUrl: config.redis.url, archive: config.archive.s3 ? `s3://${config.archive.s3.bucket}/${config.archive.s3.prefix}` : config.archiver.dir };
 }

@@ -57,10 +57,13 @@ export async function clusterUp({ log = console.error } = {}) {
     startKafkaCluster({ dir: clusterDir, log }),
   ]);
   const { loadConfig } = await import('@sigflow/config');
-  const { configuredTopicLayout, createKafka, ensureTopics } = await import('@sigflow/kafka');
+  const { adoptEventPartitions, configuredTopicLayout, createKafka, ensureTopics } = await import('@sigflow/kafka');
   const { topicsFor } = await import('@sigflow/events');
   const config = loadConfig({ ...process.env, ...env });
-  await ensureTopics(createKafka(config.kafka, { retries: 10 }), topicsFor(config.kafka.topicPrefix), configuredTopicLayout(config.kafka, config.limits.retentionMs));
+  const client = createKafka(config.kafka, { retries: 10 });
+  const sink = { error: (_o, m) => log(m), warn: (_o, m) => log(m), info: (_o, m) => log(m), debug: () => undefined };
+  const adopted = await adoptEventPartitions(client, config, sink);
+  await ensureTopics(client, topicsFor(config.kafka.topicPrefix), configuredTopicLayout(adopted.kafka, config.limits.retentionMs));
   log(`Redis Cluster ${redis.ports.map((p) => `127.0.0.1:${p}`).join(',')}; Kafka ${kafka.brokers.join(',')}`);
   return env;
 }

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@sigflow/config';
+import { adoptEventPartitions, createKafka } from '@sigflow/kafka';
 import { createRedis, redisAnswers } from '@sigflow/store';
 import { createLogger, createMetricsRegistry, onShutdown, reportRuntimeSettings, startHealthServer } from '@sigflow/observability';
 import { installSchedulers, openBatchQueue } from '@sigflow/batch-jobs';
@@ -9,8 +10,10 @@ import { recoverBatchStore } from './store-loss.js';
 import { startBatchWorker } from './batch-worker.js';
 import { answerMetricsRequests, exitWithParent, serviceMetrics, startWorkerProcesses, workerIndex, type WorkerProcesses } from './worker-processes.js';
 
-const config = loadConfig();
-const logger = createLogger('batch', config.logLevel);
+const configured = loadConfig();
+const logger = createLogger('batch', configured.logLevel);
+// Corrections and erasures reach the speed layer's keys by partition: the events topic's count.
+const config = await adoptEventPartitions(createKafka(configured.kafka, { clientId: 'sigflow-batch', log: logger }), configured, logger);
 const index = workerIndex();
 if (index > 0) exitWithParent(logger);
 const registry = createMetricsRegistry('batch');

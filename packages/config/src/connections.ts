@@ -17,8 +17,14 @@ export interface KafkaConfig {
   readonly clientId: string;
   /** Prefixed to every topic name; tests use a unique prefix per run. */
   readonly topicPrefix: string;
-  /** Partitions of `events.v1` when the project creates it. */
+  /**
+   * Partitions of `events.v1` (`SIGFLOW_EVENT_PARTITIONS`, 16): the count the project creates the
+   * topic with. A service started on an existing topic takes the topic's count instead
+   * (`adoptEventPartitions` in `@sigflow/kafka`), unless the variable was set to another.
+   */
   readonly eventPartitions: number;
+  /** Whether `SIGFLOW_EVENT_PARTITIONS` was set (then an existing topic with another count stops the start). */
+  readonly eventPartitionsSet: boolean;
   readonly connectionTimeoutMs: number;
   readonly requestTimeoutMs: number;
   /** Replicas of each topic the project creates (`SIGFLOW_KAFKA_REPLICATION_FACTOR`, 1; 3 on a cluster). */
@@ -74,6 +80,13 @@ function kafkaSasl(r: EnvReader): KafkaSaslConfig | null {
   return { mechanism, username, password };
 }
 
+/**
+ * Partitions of a new events topic: room for 16 speed and 16 archiver instances (a topic's count
+ * cannot grow without moving keyed state). On one machine 16 cost about a fifth of 4's catch-up
+ * pace (README, "How many partitions").
+ */
+export const DEFAULT_EVENT_PARTITIONS = 16;
+
 /** Reads the Kafka connection settings. */
 export function kafkaConfig(r: EnvReader): KafkaConfig {
   const replicationFactor = r.int('SIGFLOW_KAFKA_REPLICATION_FACTOR', 1, 1, 32);
@@ -83,7 +96,8 @@ export function kafkaConfig(r: EnvReader): KafkaConfig {
     brokers: r.list('SIGFLOW_KAFKA_BROKERS', ['127.0.0.1:9092']),
     clientId: r.string('SIGFLOW_KAFKA_CLIENT_ID', 'sigflow'),
     topicPrefix: r.string('SIGFLOW_TOPIC_PREFIX', ''),
-    eventPartitions: r.int('SIGFLOW_EVENT_PARTITIONS', 4, 1, 1024),
+    eventPartitions: r.int('SIGFLOW_EVENT_PARTITIONS', DEFAULT_EVENT_PARTITIONS, 1, 1024),
+    eventPartitionsSet: r.has('SIGFLOW_EVENT_PARTITIONS'),
     connectionTimeoutMs: r.int('SIGFLOW_KAFKA_CONNECTION_TIMEOUT_MS', 3_000, 100),
     requestTimeoutMs: r.int('SIGFLOW_KAFKA_REQUEST_TIMEOUT_MS', 30_000, 100),
     replicationFactor,

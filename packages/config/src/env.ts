@@ -15,6 +15,12 @@ export type Env = Readonly<Record<string, string | undefined>>;
 export class EnvReader {
   constructor(private readonly env: Env) {}
 
+  /** Whether the variable is set to something (an empty value counts as unset, as everywhere here). */
+  has(name: string): boolean {
+    const raw = this.env[name];
+    return raw !== undefined && raw !== '';
+  }
+
   string(name: string, fallback: string): string {
     const raw = this.env[name];
     return raw === undefined || raw === '' ? fallback : raw;

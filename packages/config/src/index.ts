@@ -12,6 +12,7 @@ export type {
   PrivacyConfig,
 } from './config.js';
 export type { KafkaConfig, KafkaSaslConfig, KafkaSaslMechanism, RedisConfig } from './connections.js';
+export { DEFAULT_EVENT_PARTITIONS } from './connections.js';
 export type { SegmentsConfig, AlertsConfig } from './segments-alerts.js';
 export type { SqlConfig } from './sql.js';
 export type { ArchiveStorageConfig, S3ArchiveConfig } from './archive-storage.js';

@@ -6,7 +6,9 @@ describe('loadConfig', () => {
   it('gives the documented defaults with an empty environment', () => {
     const config = loadConfig({});
     expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
-    expect(config.kafka.eventPartitions).toBe(4);
+    expect(config.kafka.eventPartitions).toBe(16);
+    expect(config.kafka.eventPartitionsSet).toBe(false);
+    expect(loadConfig({ SIGFLOW_EVENT_PARTITIONS: '4' }).kafka).toMatchObject({ eventPartitions: 4, eventPartitionsSet: true });
     expect(config.redis.url).toBe('redis://127.0.0.1:6379');
     expect([config.api.port, config.collector.port, config.speed.metricsPort, config.archiver.metricsPort, config.batch.metricsPort]).toEqual([
       7000, 7001, 7002, 7003, 7004,

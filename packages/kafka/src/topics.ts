@@ -91,7 +91,7 @@ async function waitForLeaders(admin: Admin, topics: readonly string[], timeoutMs
 }
 
 /** A topic's partition count, asked again while a broker does not know the topic yet (see above). */
-async function partitionCount(admin: Admin, topic: string, timeoutMs = 30_000): Promise<number> {
+export async function partitionCount(admin: Admin, topic: string, timeoutMs = 30_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
-import { configuredTopicLayout, connectionSecurity, createKafka, ensureTopics } from '@sigflow/kafka';
+import { adoptEventPartitions, configuredTopicLayout, connectionSecurity, createKafka, ensureTopics } from '@sigflow/kafka';
 import { CliError, parseCliArgs, usage, type CliSettings } from './cli-args.js';
 import { EventStream, resolveGeneratorOptions } from './generate-events.js';
 import { runGenerator, type Progress } from './run-generator.js';
@@ -26,7 +26,8 @@ function progressLine(p: Progress): string {
 async function prepareKafka(settings: CliSettings, config: SigflowConfig): Promise<{ topic: string; partitions: number }> {
   const kafka = createKafka(config.kafka, { clientId: 'sigflow-loadgen', retries: 2 });
   const topics = topicsFor(config.kafka.topicPrefix);
-  const partitions = settings.generator.partitions ?? config.kafka.eventPartitions;
+  // Without --partitions, an existing topic's count (a new one is created with the configured count).
+  const partitions = settings.generator.partitions ?? (await adoptEventPartitions(kafka, config, console)).kafka.eventPartitions;
   await ensureTopics(kafka, topics, { ...configuredTopicLayout(config.kafka, config.limits.retentionMs), eventPartitions: partitions });
   const meta = await kafka.withAdmin((admin) => admin.metadata({ topics: [topics.events], forceUpdate: true }));
   return { topic: topics.events, partitions: meta.topics.get(topics.events)?.partitionsCount ?? partitions };

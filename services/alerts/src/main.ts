@@ -1,11 +1,14 @@
 import { loadConfig } from '@sigflow/config';
+import { adoptEventPartitions, createKafka } from '@sigflow/kafka';
 import { createLogger, createMetricsRegistry, onShutdown, reportRuntimeSettings, startHealthServer } from '@sigflow/observability';
 import { createRedis } from '@sigflow/store';
 import { OpsLog } from '@sigflow/ops-log';
 import { AlertsService } from './alerts-service.js';
 
-const config = loadConfig();
-const logger = createLogger('alerts', config.logLevel);
+const configured = loadConfig();
+const logger = createLogger('alerts', configured.logLevel);
+// Alert windows are read from every partition's keys: the events topic's count.
+const config = await adoptEventPartitions(createKafka(configured.kafka, { clientId: 'sigflow-alerts', log: logger }), configured, logger);
 const registry = createMetricsRegistry('alerts');
 reportRuntimeSettings(logger, registry, new URL('../package.json', import.meta.url));
 const redis = createRedis(config.redis);

@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '@sigflow/config';
+import { adoptEventPartitions, createKafka } from '@sigflow/kafka';
 import { createLogger, onShutdown, reportRuntimeSettings, ServerCluster, serveAsClusterWorker } from '@sigflow/observability';
 
 // Without configured keys the API is not left open: it makes one ops key for this run (shared by
@@ -22,7 +23,9 @@ if (cluster.isPrimary && config.api.processes > 1) {
   // BullMQ, DuckDB, every route) cost it as much CPU as a worker's start: 3 of 9.8 CPU-seconds
   // for an API of 2 workers.
   const { startServer } = await import('./server.js');
-  const stopServer = await startServer(config, logger);
+  // Users' keys are found by partition: the events topic's count.
+  const served = await adoptEventPartitions(createKafka(config.kafka, { clientId: 'sigflow-api', log: logger }), config, logger);
+  const stopServer = await startServer(served, logger);
   onShutdown(logger, cluster.isWorker ? serveAsClusterWorker(stopServer) : stopServer);
 }
 const base = `http://${config.api.host}:${config.api.port}`;

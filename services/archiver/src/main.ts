@@ -1,15 +1,16 @@
 import { loadConfig } from '@sigflow/config';
-import { createKafka, KafkaProbe } from '@sigflow/kafka';
+import { adoptEventPartitions, createKafka, KafkaProbe } from '@sigflow/kafka';
 import { createRedis, redisAnswers } from '@sigflow/store';
 import { createLogger, createMetricsRegistry, onShutdown, reportRuntimeSettings, startHealthServer } from '@sigflow/observability';
 import { OpsLog } from '@sigflow/ops-log';
 import { Archiver } from './archiver.js';
 
-const config = loadConfig();
-const logger = createLogger('archiver', config.logLevel);
+const configured = loadConfig();
+const logger = createLogger('archiver', configured.logLevel);
 const registry = createMetricsRegistry('archiver');
 reportRuntimeSettings(logger, registry, new URL('../package.json', import.meta.url));
-const kafka = createKafka(config.kafka, { clientId: 'sigflow-archiver', log: logger });
+const kafka = createKafka(configured.kafka, { clientId: 'sigflow-archiver', log: logger });
+const config = await adoptEventPartitions(kafka, configured, logger);
 const redis = createRedis(config.redis);
 const probe = new KafkaProbe(kafka);
 

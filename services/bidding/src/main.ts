@@ -1,16 +1,17 @@
 import { loadConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
-import { configuredTopicLayout, createKafka, ensureTopics } from '@sigflow/kafka';
+import { adoptEventPartitions, configuredTopicLayout, createKafka, ensureTopics } from '@sigflow/kafka';
 import { createLogger, createMetricsRegistry, onShutdown, reportRuntimeSettings, startHealthServer } from '@sigflow/observability';
 import { createRedis } from '@sigflow/store';
 import { OpsLog } from '@sigflow/ops-log';
 import { BiddingService } from './bidding-service.js';
 
-const config = loadConfig();
-const logger = createLogger('bidding', config.logLevel);
+const configured = loadConfig();
+const logger = createLogger('bidding', configured.logLevel);
 const registry = createMetricsRegistry('bidding');
 reportRuntimeSettings(logger, registry, new URL('../package.json', import.meta.url));
-const kafka = createKafka(config.kafka, { clientId: 'sigflow-bidding', log: logger });
+const kafka = createKafka(configured.kafka, { clientId: 'sigflow-bidding', log: logger });
+const config = await adoptEventPartitions(kafka, configured, logger);
 await ensureTopics(kafka, topicsFor(config.kafka.topicPrefix), configuredTopicLayout(config.kafka, config.limits.retentionMs));
 const redis = createRedis(config.redis);
 const service = new BiddingService({ config, redis, kafka, logger, registry });

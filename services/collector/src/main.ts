@@ -1,11 +1,13 @@
 import cluster from 'node:cluster';
 import { loadConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
-import { configuredTopicLayout, createKafka, ensureTopics } from '@sigflow/kafka';
+import { adoptEventPartitions, configuredTopicLayout, createKafka, ensureTopics } from '@sigflow/kafka';
 import { createLogger, onShutdown, reportRuntimeSettings, ServerCluster, serveAsClusterWorker } from '@sigflow/observability';
 
-const config = loadConfig();
-const logger = createLogger('collector', config.logLevel);
+const configured = loadConfig();
+const logger = createLogger('collector', configured.logLevel);
+// The topics are created with the configured count; an existing one keeps its own.
+const config = await adoptEventPartitions(createKafka(configured.kafka, { clientId: 'sigflow-collector', log: logger }), configured, logger);
 if (cluster.isPrimary) reportRuntimeSettings(logger, null, new URL('../package.json', import.meta.url));
 
 if (cluster.isPrimary && config.collector.processes > 1) {

@@ -1,15 +1,16 @@
 import { loadConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
-import { configuredTopicLayout, createKafka, ensureTopics } from '@sigflow/kafka';
+import { adoptEventPartitions, configuredTopicLayout, createKafka, ensureTopics } from '@sigflow/kafka';
 import { createLogger, createMetricsRegistry, onShutdown, reportRuntimeSettings, startHealthServer } from '@sigflow/observability';
 import { createRedis } from '@sigflow/store';
 import { SpeedLayer } from './speed-layer.js';
 
-const config = loadConfig();
-const logger = createLogger('speed', config.logLevel);
+const configured = loadConfig();
+const logger = createLogger('speed', configured.logLevel);
 const registry = createMetricsRegistry('speed');
 reportRuntimeSettings(logger, registry, new URL('../package.json', import.meta.url));
-const kafka = createKafka(config.kafka, { clientId: 'sigflow-speed', log: logger });
+const kafka = createKafka(configured.kafka, { clientId: 'sigflow-speed', log: logger });
+const config = await adoptEventPartitions(kafka, configured, logger);
 await ensureTopics(kafka, topicsFor(config.kafka.topicPrefix), configuredTopicLayout(config.kafka, config.limits.retentionMs));
 const redis = createRedis(config.redis);
 const speed = new SpeedLayer({ config, kafka, redis, logger, registry });
