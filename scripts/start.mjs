@@ -73,6 +73,18 @@ async function waitHealthy(url, name) {
   return false;
 }
 
+// What an earlier release left (its store and topics) is brought to this release's layout
+// before any service starts (`npm run jobs -- migrate`; CHANGELOG.md).
+const jobsCli = path.join(root, 'jobs/batch/dist/cli.js');
+if (fs.existsSync(jobsCli)) {
+  const migrated = await new Promise((resolve) => launch('migrate', [jobsCli, 'migrate']).once('exit', resolve));
+  if (migrated !== 0) {
+    log(`the migration to this release's layout failed; see var/logs/migrate.log`);
+    await stopInfra();
+    process.exit(1);
+  }
+}
+
 for (const s of services) {
   launch(s.name, [...serviceNodeArgs(path.join(s.dir, 'dist/main.js')), path.join(root, s.dir, 'dist/main.js')]);
   await waitHealthy(s.url, s.name);
@@ -253,14 +265,19 @@ async function stop() {
     await exited;
     clearTimeout(timer);
   }
+  await stopInfra();
+  log('stopped');
+  process.exit(0);
+}
+
+/** Stops the S3Proxy, Kafka and Redis this script started (those it found running stay). */
+async function stopInfra() {
   const { stopKafkaBroker } = await import('../infra/kafka/broker.mjs');
   const { stopRedisServer } = await import('../infra/redis/redis.mjs');
   const { stopS3Proxy } = await import('../infra/s3proxy/s3proxy.mjs');
   if (infra.s3.started) await stopS3Proxy();
   if (infra.kafka.started) await stopKafkaBroker();
   if (infra.redis.started) await stopRedisServer({ dir: infra.redis.dir });
-  log('stopped');
-  process.exit(0);
 }
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

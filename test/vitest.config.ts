@@ -7,9 +7,10 @@ import shared from '../vitest.shared.ts';
 // (faults/kill-consumers, faults/rebalance) make the same kills and rebalances, checked against
 // the same truth. The long rows run in `npm run test:reliability` only (it sets
 // SIGFLOW_RELIABILITY_FULL): reliability/network (faults injected on a loopback link), the
-// collector's load run and the two-host S3 row (37 and 34 s of the fault lane's 359 s on
+// upgrade from the previous release (it builds that release once), the collector's load run
+// and the two-host S3 row (37 and 34 s of the fault lane's 359 s on
 // 2026-11-26, when CI took 823 s for the whole `npm test`).
-const longRows = ['reliability/network/**', 'reliability/load/**', 'reliability/faults/two-hosts-s3.test.ts'];
+const longRows = ['reliability/network/**', 'reliability/load/**', 'reliability/faults/two-hosts-s3.test.ts', 'reliability/upgrade/**'];
 const reliabilityOnly = process.env['SIGFLOW_RELIABILITY_FULL'] ? [] : longRows;
 export default mergeConfig(
   shared,

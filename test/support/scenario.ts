@@ -8,7 +8,7 @@ import { committedOffsets, configuredTopicLayout, createKafka, deleteTopics, ens
 import { freePort } from '../../infra/lib/process.mjs';
 import { KafkaSink, type KafkaSinkOptions } from '@sigflow/loadgen';
 import { deleteByPrefix } from './redis-keys.js';
-import { ServiceProcess } from './services.js';
+import { repoRoot, ServiceProcess } from './services.js';
 
 /**
  * For suites about what the API and the collector answer, not about their processes: one
@@ -37,6 +37,8 @@ export class Scenario {
   readonly redis: RedisClient;
   readonly keys: StoreKeys;
   readonly topics: Topics;
+  /** The checkout its service processes run from (an earlier release's worktree, for the upgrade test). */
+  root = repoRoot;
   private readonly services: ServiceProcess[] = [];
 
   constructor(name: string, extraEnv: Record<string, string> = {}) {
@@ -67,7 +69,7 @@ export class Scenario {
   async speed(name = 'speed', extraEnv: Record<string, string> = {}): Promise<ServiceProcess> {
     const port = await freePort();
     const env = { ...this.env, SIGFLOW_SPEED_METRICS_PORT: String(port), SIGFLOW_SPEED_INSTANCE_ID: `${name}-${this.id}`, ...extraEnv };
-    const service = new ServiceProcess(`${name}-${this.id}`, 'services/speed/dist/main.js', env, port);
+    const service = new ServiceProcess(`${name}-${this.id}`, 'services/speed/dist/main.js', env, port, this.root);
     this.services.push(service);
     return service;
   }
@@ -83,6 +85,7 @@ export class Scenario {
       'services/archiver/dist/main.js',
       { ...this.env, SIGFLOW_ARCHIVE_DIR: archiveDir, SIGFLOW_ARCHIVER_FLUSH_MS: '500', SIGFLOW_ARCHIVER_METRICS_PORT: String(port), SIGFLOW_ARCHIVER_INSTANCE_ID: `${name}-${this.id}` },
       port,
+      this.root,
     );
     this.services.push(service);
     return service;
@@ -91,7 +94,7 @@ export class Scenario {
   /** A collector process of this scenario (not started); its probes are on its HTTP port. */
   async collector(name = 'collector', env: Record<string, string> = {}): Promise<ServiceProcess> {
     const port = await freePort();
-    const service = new ServiceProcess(`${name}-${this.id}`, 'services/collector/dist/main.js', { ...this.env, SIGFLOW_COLLECTOR_PORT: String(port), ...env }, port);
+    const service = new ServiceProcess(`${name}-${this.id}`, 'services/collector/dist/main.js', { ...this.env, SIGFLOW_COLLECTOR_PORT: String(port), ...env }, port, this.root);
     this.services.push(service);
     return service;
   }
@@ -99,7 +102,7 @@ export class Scenario {
   /** A serving API process of this scenario (not started), with the ops key `k`. */
   async api(name = 'api', env: Record<string, string> = {}): Promise<ServiceProcess> {
     const port = await freePort();
-    const service = new ServiceProcess(`${name}-${this.id}`, 'services/api/dist/main.js', { SIGFLOW_API_KEYS: 'k:ops', ...this.env, SIGFLOW_API_PORT: String(port), ...env }, port);
+    const service = new ServiceProcess(`${name}-${this.id}`, 'services/api/dist/main.js', { SIGFLOW_API_KEYS: 'k:ops', ...this.env, SIGFLOW_API_PORT: String(port), ...env }, port, this.root);
     this.services.push(service);
     return service;
   }
@@ -112,6 +115,7 @@ export class Scenario {
       'services/bidding/dist/main.js',
       { ...this.env, SIGFLOW_BIDDING_METRICS_PORT: String(port), SIGFLOW_BIDDING_INSTANCE_ID: `${name}-${this.id}`, ...env },
       port,
+      this.root,
     );
     this.services.push(service);
     return service;
@@ -120,7 +124,7 @@ export class Scenario {
   /** An alerts service process of this scenario (not started). */
   async alerts(name = 'alerts', env: Record<string, string> = {}): Promise<ServiceProcess> {
     const port = await freePort();
-    const service = new ServiceProcess(`${name}-${this.id}`, 'services/alerts/dist/main.js', { ...this.env, SIGFLOW_ALERTS_METRICS_PORT: String(port), ...env }, port);
+    const service = new ServiceProcess(`${name}-${this.id}`, 'services/alerts/dist/main.js', { ...this.env, SIGFLOW_ALERTS_METRICS_PORT: String(port), ...env }, port, this.root);
     this.services.push(service);
     return service;
   }
@@ -133,6 +137,7 @@ export class Scenario {
       'jobs/batch/dist/main.js',
       { ...this.env, SIGFLOW_ARCHIVE_DIR: archiveDir, SIGFLOW_BATCH_METRICS_PORT: String(port), ...env },
       port,
+      this.root,
     );
     this.services.push(service);
     return service;

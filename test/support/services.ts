@@ -18,6 +18,8 @@ export class ServiceProcess {
     private readonly entry: string,
     private readonly env: Record<string, string>,
     readonly metricsPort: number,
+    /** The checkout the process runs from (an earlier release's worktree in the upgrade test). */
+    readonly root = repoRoot,
   ) {
     this.log = path.join(repoRoot, 'var/test-logs', `${name}.log`);
     fs.mkdirSync(path.dirname(this.log), { recursive: true });
@@ -34,8 +36,8 @@ export class ServiceProcess {
   /** Starts the process and resolves once its /healthz answers. */
   async start(): Promise<void> {
     const out = fs.openSync(this.log, 'a');
-    this.child = spawn(process.execPath, [...(this.bare ? [] : serviceNodeArgs(this.entry)), path.join(repoRoot, this.entry)], {
-      cwd: repoRoot,
+    this.child = spawn(process.execPath, [...(this.bare ? [] : serviceNodeArgs(this.entry)), path.join(this.root, this.entry)], {
+      cwd: this.root,
       env: { ...process.env, SIGFLOW_LOG_LEVEL: 'info', ...this.env },
       stdio: ['ignore', out, out],
     });

@@ -7,6 +7,7 @@ import type { RedisClient } from '@sigflow/store';
 import { createLogger } from '@sigflow/observability';
 import { OpsLog } from '@sigflow/ops-log';
 import { enqueueJob, listJobs, listSchedules, showStatus, watchJob, type CliOutput } from './cli-views.js';
+import { migrate } from './migrate.js';
 
 const usage = `Usage: npm run jobs -- <command> [options]
 
@@ -23,6 +24,8 @@ Commands:
                                                  a recompute's parts say "part of <id>", --top-level leaves them out
   status <id> [--watch]                          one job with a progress bar (--watch: until it ends)
   schedules                                      the job schedulers and their next run
+  migrate                                        bring an earlier release's store and topics to this
+                                                 release's layout (CHANGELOG.md); npm start runs it
 
 Times: ISO (2026-11-20T10:00Z) or ms since the epoch.`;
 
@@ -44,7 +47,7 @@ const enqueueKinds: Readonly<Record<string, JobKind>> = {
   'recompute-dirty': 'recompute-dirty',
   'enforce-retention': 'enforce-retention',
 };
-const commands = [...Object.keys(enqueueKinds), 'delete-user', 'list', 'status', 'schedules'];
+const commands = [...Object.keys(enqueueKinds), 'delete-user', 'list', 'status', 'schedules', 'migrate'];
 
 const options = {
   from: { type: 'string' },
@@ -151,6 +154,7 @@ export async function runCli(argv: readonly string[], config: SigflowConfig, out
     if (kind) return await enqueueJob(queue, kind, data, args.values.wait === true, out);
     if (command === 'delete-user') return await deleteUser(queue, connection, config, args.values.user, args.values.wait === true, out);
     if (command === 'status') return await showStatus(queue, args.positionals[0], args.values.watch === true, out);
+    if (command === 'migrate') return await migrate(config, connection, out);
     if (command === 'list') return await listJobs(queue, args.values.state, Number(args.values.limit ?? 20), out, args.values['top-level'] === true);
     return await listSchedules(queue, out);
   } finally {

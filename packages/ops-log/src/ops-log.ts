@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SigflowConfig } from '@sigflow/config';
-import { topicsFor, type OpsRecord } from '@sigflow/events';
+import { opsRecordKey, topicsFor, type OpsRecord } from '@sigflow/events';
 import { configuredTopicLayout, createKafka, ensureTopics, OpsTopic } from '@sigflow/kafka';
 import type { Logger } from '@sigflow/observability';
 import { type RedisClient, StoreKeys, StoreLayoutError } from '@sigflow/store';
@@ -22,6 +22,16 @@ export interface OpsLogOptions {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /**
+ * Which decision a record is: its key, but a budget change by its campaign, time and author
+ * (its key ends with a random part, drawn again when Redis's log is turned into records).
+ */
+function decisionOf(record: OpsRecord): string {
+  if (record.kind !== 'budget-change') return opsRecordKey(record);
+  const change = (record.value ?? {}) as { campaignId?: unknown; at?: unknown; by?: unknown };
+  return `budget-change:${String(change.campaignId)}:${String(change.at ?? record.at)}:${String(change.by)}`;
+}
+
+/**
  * The durable copy of what ops decided (budgets and their log, segment and alert rules,
  * schedules, published models) and of privacy tombstones, in the compacted ops topic. Writers
  * {@link record} a decision before they write it to Redis, which caches it. Every service keeps
@@ -29,8 +39,9 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * of ops decisions): when it or a copy is gone, Redis lost its data (restarted empty, a failover
  * that lost it, a cluster's master and replica lost with their slots), and one service at a time (a lease)
  * writes back every decision Redis lacks, then a new marker; each service then runs its own
- * steps. A deployment whose decisions lived only in Redis, found with an empty topic, appends
- * them to it once.
+ * steps. Decisions Redis holds that the topic lacks (a release before the ops topic, a migration
+ * stopped midway) are appended to it before the marker is written: `npm run jobs -- migrate`
+ * runs that same check once, before the services start.
  */
 export class OpsLog {
   private readonly topic: OpsTopic;
@@ -113,14 +124,16 @@ export class OpsLog {
         try {
           const started = Date.now();
           const records = await this.topic.readLatest();
-          if (records.length === 0) {
-            const own = await opsRecordsOfStore(redis, this.keys, Date.now());
-            await this.topic.append(own);
-            if (own.length > 0) logger.info({ records: own.length }, 'the ops topic was empty: appended the decisions Redis holds');
-          } else {
+          if (records.length > 0) {
             const applied = await applyOpsRecords(redis, this.keys, records, { now: Date.now(), retentionMs: config.limits.retentionMs });
             logger.warn({ applied, records: records.length, ms: Date.now() - started }, 'restored the ops decisions and tombstones Redis lacked');
           }
+          // Decisions only Redis holds (a release before the ops topic; a migration stopped
+          // midway) go to the topic before the marker says the store is whole.
+          const inTopic = new Set(records.map(decisionOf));
+          const own = (await opsRecordsOfStore(redis, this.keys, Date.now())).filter((r) => !inTopic.has(decisionOf(r)));
+          await this.topic.append(own);
+          if (own.length > 0) logger.info({ records: own.length }, 'appended to the ops topic the decisions only Redis held');
           return await markStore(redis, this.keys, Date.now());
         } finally {
           await releaseRestoreLease(redis, this.keys, this.holder);

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@sigflow/config';
 import { topicsFor, type OpsRecord } from '@sigflow/events';
-import { createKafka, deleteTopics, ensureTopics } from '@sigflow/kafka';
+import { createKafka, deleteTopics, ensureTopics, OpsTopic } from '@sigflow/kafka';
 import { createLogger } from '@sigflow/observability';
 import { createRedis, StoreKeys, type RedisClient } from '@sigflow/store';
 import { readShapleyTable } from '@sigflow/store/batch';
@@ -128,6 +128,20 @@ describe('ops log (real Kafka and Redis)', () => {
     expect((await readStoreMarker(redis, keys))?.id).not.toBe(marker?.id);
     expect(await readBudget(redis, keys, 'c1')).toEqual(before.budget);
     expect(await readBudgetChanges(redis, keys, 'c1', 10)).toEqual(before.changes);
+  });
+
+  it('a migration stopped before its marker: what only Redis holds reaches the topic, nothing twice', async () => {
+    // A rule only Redis holds (as a release before the ops topic wrote it), and no marker yet.
+    await putAlertRule(redis, keys, { ...rule, name: 'ctr-drop-2', createdAt: T + 20, updatedAt: T + 20 } as StoredAlertRule, 10);
+    await redis.del(keys.storeMarker(), ...keys.storeSlotMarkers());
+    expect(await open().checkStore()).toBe(true);
+    expect((await readStoreMarker(redis, keys))?.layout).toBe(2);
+    const topic = new OpsTopic(kafka, topicsFor(config.kafka.topicPrefix).ops);
+    const latest = await topic.readLatest();
+    await topic.close();
+    expect(latest.filter((r) => r.kind === 'alert-rule').map((r) => r.id).sort()).toEqual(['ctr-drop', 'ctr-drop-2']);
+    // The budget's two log entries, once each, though their keys are drawn anew from Redis's log.
+    expect(latest.filter((r) => r.kind === 'budget-change').map((r) => r.at).sort()).toEqual([T, T + 1]);
   });
 
   it('a store marked before the copies existed (layout 1) gets them and is not taken for a loss; a copy lost after is', async () => {

@@ -20,4 +20,4 @@ export {
   modelRecord,
   tombstoneRecord,
 } from './ops-state.js';
-export { readStoreMarker, markStore, upgradeStoreMarker, holdRestoreLease, releaseRestoreLease } from './store-marker.js';
+export { readStoreMarker, markStore, storeLayoutVersion, upgradeStoreMarker, holdRestoreLease, releaseRestoreLease } from './store-marker.js';
