@@ -4,7 +4,7 @@
 // count; a second run changes nothing; a store written by a newer release is refused, unchanged.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicsFor } from '@sigflow/events';
-import { createKafka, deleteTopics, ensureTopics, OpsTopic } from '@sigflow/kafka';
+import { createKafka, deleteTopics, OpsTopic } from '@sigflow/kafka';
 import { createRedis, StoreKeys, type RedisClient } from '@sigflow/store';
 import { changeBudget } from '@sigflow/store/bidding';
 import { readStoreMarker } from '@sigflow/store/ops';
