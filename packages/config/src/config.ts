@@ -106,6 +106,12 @@ export interface SpeedConfig {
    * partitions it is given (it was per partition: 250,000 each).
    */
   readonly cachedUsers: number;
+  /**
+   * The heap a speed process's cache of users may grow to, in MiB (default 1,536: a process fits
+   * a 2 GiB container): the users kept are bounded by what one is measured to cost
+   * (`CacheBudget` in services/speed), and by {@link cachedUsers}.
+   */
+  readonly cacheHeapMb: number;
   /** How often the published Shapley table version is checked. */
   readonly shapleyRefreshMs: number;
   /**
@@ -582,6 +588,7 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
       recentUsers: r.int('SIGFLOW_SPEED_RECENT_USERS', 200, 0, 10_000),
       snapshotEvery: r.int('SIGFLOW_SPEED_SNAPSHOT_EVERY', 32, 1, 10_000),
       cachedUsers: r.int('SIGFLOW_SPEED_CACHED_USERS', 1_000_000, 1),
+      cacheHeapMb: r.int('SIGFLOW_SPEED_CACHE_HEAP_MB', 1_536, 64),
       shapleyRefreshMs: r.int('SIGFLOW_SPEED_SHAPLEY_REFRESH_MS', 5_000, 100),
       sessionTimeoutMs: r.int('SIGFLOW_SPEED_SESSION_TIMEOUT_MS', 6_000, 1_000),
       heartbeatIntervalMs: r.int('SIGFLOW_SPEED_HEARTBEAT_MS', 500, 100),

@@ -110,6 +110,11 @@ function stateMetrics(registry: Registry) {
       help: 'Users whose keyed state is held in memory (owned partitions)',
       registers: [registry],
     }),
+    cacheBytesPerUser: new Gauge({
+      name: 'sigflow_speed_cache_bytes_per_user',
+      help: 'Heap a cached user is estimated to cost (heap in use / users cached, averaged): bounds the users kept to SIGFLOW_SPEED_CACHE_HEAP_MB',
+      registers: [registry],
+    }),
     dedupeIds: new Gauge({
       name: 'sigflow_speed_dedupe_ids',
       help: 'Event ids remembered in memory for de-duplication (owned partitions)',

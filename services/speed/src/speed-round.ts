@@ -7,6 +7,7 @@ import type { AnalyticsOutbox } from './analytics-outbox.js';
 import type { DeadLetterPublisher } from './dead-letters.js';
 import { decodeFetch } from './fetch-decoding.js';
 import type { OwnedPartition } from './owned-partition.js';
+import { CacheBudget } from './cache-budget.js';
 import { buildPartitionCommit } from './partition-commit.js';
 import type { PartitionOwnership } from './partition-ownership.js';
 import { applyErasures, type PrivacyErasures } from './privacy-erasures.js';
@@ -50,11 +51,14 @@ interface PartWork {
 export class SpeedRound {
   /** Opens the gate of the last round's commits (`holdCommits`). */
   private releaseHeldCommits: () => void = () => undefined;
+  private readonly cacheBudget: CacheBudget;
 
   constructor(
     private readonly deps: RoundDeps,
     private readonly ownership: PartitionOwnership,
-  ) {}
+  ) {
+    this.cacheBudget = new CacheBudget(deps.config.speed.cacheHeapMb * 1024 * 1024, deps.config.speed.cachedUsers);
+  }
 
   /**
    * Runs a round; resolves with the partitions to fetch again from another offset (rebuilt
@@ -157,7 +161,7 @@ export class SpeedRound {
     const { config, keys } = this.deps;
     const previous: Promise<void>[] = [];
     const gate = this.holdCommits();
-    const cachedUsers = Math.ceil(config.speed.cachedUsers / Math.max(1, this.ownership.all.length));
+    const cachedUsers = Math.ceil(this.usersKept() / Math.max(1, this.ownership.all.length));
     for (const { owned, part, changes } of works) {
       const { cache, committer } = owned;
       if (part.deadLetters.length > 0) await this.deps.deadLetters.send(owned.partition, part.deadLetters);
@@ -171,6 +175,14 @@ export class SpeedRound {
       void committer.submit({ commands, nextOffset: part.nextOffset, gate }).then((applied) => applied && this.afterCommit(owned, summary, started));
     }
     await Promise.all(previous);
+  }
+
+  /** The users the process may keep now (its cache's heap budget); the estimate goes to a gauge. */
+  private usersKept(): number {
+    const cached = this.ownership.all.reduce((n, o) => n + o.cache.users.size, 0);
+    const users = this.cacheBudget.users(cached, Date.now());
+    this.deps.metrics.cacheBytesPerUser.set(this.cacheBudget.estimatedBytesPerUser);
+    return users;
   }
 
   /**
