@@ -11,7 +11,7 @@ const runId = new Date().toISOString().replace(/[:.]/g, '-');
 const env = {
   ...process.env,
   SIGFLOW_RELIABILITY_RUN: runId,
-  // The long rows (network faults, the load run, the two-host S3 row) run here, not in npm test.
+  // The long rows (network faults, the upgrade, the load run, the two-host S3 row) run here, not in npm test.
   SIGFLOW_RELIABILITY_FULL: '1',
   SIGFLOW_LOG_LEVEL: process.env.SIGFLOW_LOG_LEVEL ?? 'warn',
 };
