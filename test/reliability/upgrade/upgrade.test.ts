@@ -18,13 +18,12 @@ import { readBatchHourEntries } from '@sigflow/store/batch';
 import { Scenario } from '../../support/scenario.js';
 import { repoRoot, type ServiceProcess } from '../../support/services.js';
 import { faultScenario, noteRecovery, timeUntil } from '../faults/lib/fault-run.js';
+import { apiCaller, decideOps, decisionsRunEnv, expectStaysDeleted, PRIVACY_KEY, servedDecisions } from '../faults/lib/ops-decisions.js';
 import { FAULT_START, faultTraffic, RecordingSink, type Sent } from '../faults/lib/traffic.js';
 import { batchTally, speedTally, waitSpeedCaughtUp } from '../faults/lib/views.js';
 import { previousRelease, releaseCheckout } from './previous-release.js';
 
 const HOUR = 3_600_000;
-const OPS = 'ops-key-upgrade';
-const PRIVACY = 'privacy-key-upgrade';
 const EVENTS = 16_000;
 const BEFORE_UPGRADE = 10_000;
 
@@ -106,17 +105,7 @@ describe('upgrade from the previous release', () => {
       const oldRoot = releaseCheckout(release);
       const archiveDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-upgrade-'));
       left.archiveDir = archiveDir;
-      const s = new Scenario('upgrade', {
-        SIGFLOW_API_KEYS: `${OPS}:ops,${PRIVACY}:privacy`,
-        SIGFLOW_API_PROCESSES: '1',
-        SIGFLOW_COLLECTOR_PROCESSES: '1',
-        SIGFLOW_ARCHIVER_IDLE_WATERMARK_DELAY_MS: '2000',
-        SIGFLOW_BATCH_RECOMPUTE_EVERY: '*/2 * * * * *',
-        SIGFLOW_BATCH_RETRAIN_EVERY: '0 0 1 1 *',
-        SIGFLOW_BATCH_RETENTION_EVERY: '0 0 1 1 *',
-        SIGFLOW_BATCH_VIEW_PARQUET: 'false',
-        SIGFLOW_ALERTS_WEBHOOK_ALLOW: '127.0.0.0/8',
-      });
+      const s = new Scenario('upgrade', decisionsRunEnv);
       left.scenario = s;
       // The topics as the old release makes them (its default, 4 partitions); its services and
       // the current ones then run on their defaults, as a deployment that never set the count.
@@ -132,10 +121,7 @@ describe('upgrade from the previous release', () => {
         await Promise.all(services.map((x) => x.ready()));
         return services;
       };
-      const call = async (method: string, url: string, body?: unknown, key = OPS) => {
-        const res = await fetch(`http://127.0.0.1:${api!.metricsPort}${url}`, { method, headers: { 'x-api-key': key, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
-        return { status: res.status, body: (await res.json().catch(() => null)) as Record<string, unknown> | null };
-      };
+      const call = apiCaller(() => api!.metricsPort);
       const post = (events: object[]) => fetch(`http://127.0.0.1:${collector!.metricsPort}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) });
       const completed = async (url: string, body: unknown) => {
         const job = await call('POST', url, body);
@@ -149,11 +135,8 @@ describe('upgrade from the previous release', () => {
       const gone = `gone-${s.id}`;
       const goneEvent = (n: number) => ({ event_id: `${gone}-${n}`, type: 'page_view', user_id: gone, ts: FAULT_START + n, page_id: 'home' });
       expect((await post([goneEvent(1)])).status).toBe(202);
-      const budget = await call('PUT', '/v1/campaigns/cmp-1/budget', { dailyBudgetMicros: 9_000_000, timeZone: 'Europe/Berlin', targetRoas: 1.5 });
-      const segment = await call('PUT', '/v1/segments/clickers', { rule: { all: [{ feature: 'count:click:24h', op: '>=', value: 1 }] } });
-      const rule = await call('PUT', '/v1/alerts/rules/ctr-drop', { metric: 'ctr', condition: { op: 'drop_pct', threshold: 80 }, for: 3, webhook: { url: 'http://127.0.0.1:9/alerts', secret: 'a-secret-of-16-chars' } });
-      expect([budget.status, segment.status, rule.status]).toEqual([200, 201, 201]);
-      expect((await call('DELETE', `/v1/users/${gone}`, undefined, PRIVACY)).status).toBe(202);
+      await decideOps(call);
+      expect((await call('DELETE', `/v1/users/${gone}`, undefined, PRIVACY_KEY)).status).toBe(202);
 
       // The first part of the traffic, until hour 0 is closed and served by the batch layer.
       const traffic = await gatedTraffic(s, faultTraffic(131, EVENTS), 4_000, BEFORE_UPGRADE);
@@ -165,9 +148,7 @@ describe('upgrade from the previous release', () => {
       const campaigns = ((await call('GET', '/v1/campaigns')).body?.['campaigns'] as string[]).sort();
       expect(campaigns.length).toBeGreaterThan(0);
       const served = async () => ({
-        budget: (await call('GET', '/v1/campaigns/cmp-1/budget')).body,
-        segment: (await call('GET', '/v1/segments/clickers')).body,
-        rule: (await call('GET', '/v1/alerts/rules/ctr-drop')).body,
+        ...(await servedDecisions(call)),
         // The hour's rows (values and source); the answer's batchWatermark moves on with the archive.
         hour0: await Promise.all(campaigns.map(async (c) => (await call('GET', `/v1/campaigns/${c}/metrics?from=${FAULT_START}&to=${FAULT_START + HOUR}&granularity=hour`)).body?.['rows'])),
         shapley: (await call('GET', '/v1/attribution/shapley')).body,
@@ -206,9 +187,7 @@ describe('upgrade from the previous release', () => {
       expect(views.diffs).toEqual([]);
       expect(batch.diffs).toEqual([]);
       expect(await served()).toEqual(before);
-      expect(await s.redis.llen(s.signalsKey(gone))).toBe(0);
-      const refused = await post([goneEvent(2)]);
-      expect(((await refused.json()) as { rejected?: { code: string }[] }).rejected?.map((r) => r.code)).toEqual(['user_deleted']);
+      await expectStaysDeleted(s, gone, post, goneEvent(2));
     }, 'upgrade');
   });
 });

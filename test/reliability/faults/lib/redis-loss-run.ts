@@ -14,10 +14,8 @@ import type { KafkaSinkOptions } from '@sigflow/loadgen';
 import { Scenario } from '../../../support/scenario.js';
 import { noteRecovery, probe, sleep, timeUntil, type RowDraft } from './fault-run.js';
 import { FAULT_START, faultTraffic, sendToKafka } from './traffic.js';
+import { apiCaller, decideOps, decisionsRunEnv, expectStaysDeleted, PRIVACY_KEY, servedDecisions } from './ops-decisions.js';
 import { batchTally, speedTally, waitSpeedCaughtUp } from './views.js';
-
-const OPS = 'ops-key-redis-loss';
-const PRIVACY = 'privacy-key-redis-loss';
 
 export interface RedisLossRun {
   readonly name: string;
@@ -50,18 +48,7 @@ export async function removeLeftovers(left: RedisLossLeftovers): Promise<void> {
 export async function redisLossRun(row: RowDraft, run: RedisLossRun, hold: RedisLossLeftovers): Promise<void> {
   const archiveDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-fault-loss-'));
   hold.archiveDir = archiveDir;
-  const s = new Scenario(run.name, {
-    ...run.redisEnv,
-    SIGFLOW_API_KEYS: `${OPS}:ops,${PRIVACY}:privacy`,
-    SIGFLOW_API_PROCESSES: '1',
-    SIGFLOW_COLLECTOR_PROCESSES: '1',
-    SIGFLOW_ARCHIVER_IDLE_WATERMARK_DELAY_MS: '2000',
-    SIGFLOW_BATCH_RECOMPUTE_EVERY: '*/2 * * * * *',
-    SIGFLOW_BATCH_RETRAIN_EVERY: '0 0 1 1 *',
-    SIGFLOW_BATCH_RETENTION_EVERY: '0 0 1 1 *',
-    SIGFLOW_BATCH_VIEW_PARQUET: 'false',
-    SIGFLOW_ALERTS_WEBHOOK_ALLOW: '127.0.0.0/8',
-  });
+  const s = new Scenario(run.name, { ...run.redisEnv, ...decisionsRunEnv });
   hold.scenario = s;
   s.redis.on('error', () => undefined);
   await s.setUp();
@@ -69,10 +56,7 @@ export async function redisLossRun(row: RowDraft, run: RedisLossRun, hold: Redis
   const [speed, , , api, collector] = services as [(typeof services)[0], unknown, unknown, (typeof services)[0], (typeof services)[0]];
   await Promise.all(services.map((x) => x.start()));
   await Promise.all(services.map((x) => x.ready()));
-  const call = async (method: string, url: string, body?: unknown, key = OPS) => {
-    const res = await fetch(`http://127.0.0.1:${api.metricsPort}${url}`, { method, headers: { 'x-api-key': key, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
-    return { status: res.status, body: (await res.json().catch(() => null)) as Record<string, unknown> | null };
-  };
+  const call = apiCaller(() => api.metricsPort);
 
   // What ops decided, and a person deleted, before the loss.
   const gone = `gone-${s.id}`;
@@ -81,16 +65,9 @@ export async function redisLossRun(row: RowDraft, run: RedisLossRun, hold: Redis
   const goneEvent = (n: number) => ({ event_id: `${gone}-${n}`, type: 'page_view', user_id: gone, ts: FAULT_START + n, page_id: 'home' });
   const post = (events: object[]) => fetch(`http://127.0.0.1:${collector.metricsPort}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) });
   expect((await post([goneEvent(1)])).status).toBe(202);
-  const budget = await call('PUT', '/v1/campaigns/cmp-1/budget', { dailyBudgetMicros: 9_000_000, timeZone: 'Europe/Berlin', targetRoas: 1.5 });
-  const segment = await call('PUT', '/v1/segments/clickers', { rule: { all: [{ feature: 'count:click:24h', op: '>=', value: 1 }] } });
-  const rule = await call('PUT', '/v1/alerts/rules/ctr-drop', { metric: 'ctr', condition: { op: 'drop_pct', threshold: 80 }, for: 3, webhook: { url: 'http://127.0.0.1:9/alerts', secret: 'a-secret-of-16-chars' } });
-  expect([budget.status, segment.status, rule.status]).toEqual([200, 201, 201]);
-  expect((await call('DELETE', `/v1/users/${gone}`, undefined, PRIVACY)).status).toBe(202);
-  const served = async () => ({
-    budget: (await call('GET', '/v1/campaigns/cmp-1/budget')).body,
-    segment: (await call('GET', '/v1/segments/clickers')).body,
-    rule: (await call('GET', '/v1/alerts/rules/ctr-drop')).body,
-  });
+  await decideOps(call);
+  expect((await call('DELETE', `/v1/users/${gone}`, undefined, PRIVACY_KEY)).status).toBe(202);
+  const served = () => servedDecisions(call);
   const before = await served();
 
   const traffic = sendToKafka(s, faultTraffic(run.seed, 24_000), 2_000, run.producer);
@@ -115,8 +92,6 @@ export async function redisLossRun(row: RowDraft, run: RedisLossRun, hold: Redis
   expect(batch.diffs).toEqual([]);
   expect(await served()).toEqual(before);
   // Deleted stays deleted: the event in Kafka was dropped on the replay, a new one is refused.
-  expect(await s.redis.llen(s.signalsKey(gone))).toBe(0);
-  const refused = await post([goneEvent(2)]);
-  expect(((await refused.json()) as { rejected?: { code: string }[] }).rejected?.map((r) => r.code)).toEqual(['user_deleted']);
+  await expectStaysDeleted(s, gone, post, goneEvent(2));
   await speed.ready(5_000);
 }
