@@ -119,9 +119,9 @@ async function createTopic(admin: Admin, topic: string, partitions: number, repl
  * one (the ops topic is compacted instead, without a time limit); existing topics keep their
  * partitions and get that retention if theirs differs, so
  * calling it again is harmless. Throws {@link TopicLayoutError} when the events topic exists
- * with another partition count than configured: the speed layer places each user's keys by
- * partition, and readers find them by the configured count. Returns the existing topics whose
- * retention it changed.
+ * with another partition count than `layout` says: the speed layer places each user's keys by
+ * partition, and readers find them by that count (services take an existing topic's count
+ * first: `adoptEventPartitions`). Returns the existing topics whose retention it changed.
  */
 export function ensureTopics(kafka: KafkaClient, topics: Topics, layout: TopicLayout): Promise<string[]> {
   return kafka.withAdmin(async (admin) => {

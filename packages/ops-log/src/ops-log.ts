@@ -28,7 +28,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 function decisionOf(record: OpsRecord): string {
   if (record.kind !== 'budget-change') return opsRecordKey(record);
   const change = (record.value ?? {}) as { campaignId?: unknown; at?: unknown; by?: unknown };
-  return `budget-change:${String(change.campaignId)}:${String(change.at ?? record.at)}:${String(change.by)}`;
+  return `budget-change:${String(change.campaignId)}:${String(change.at ?? record.at)}:${JSON.stringify(change.by)}`;
 }
 
 /**
