@@ -1,4 +1,4 @@
-import { waitForTrue } from '@sigflow/test-support';
+import { waitUntil } from '@sigflow/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PartitionConsumer, type PartitionFetch } from '../src/partition-consumer.js';
 import { testConsumerOptions, topicWithMessages } from './fixture.js';
@@ -33,7 +33,8 @@ describe('PartitionConsumer commits while a fetch waits for records', () => {
     );
     await consumer.start();
     cleanup.push(() => consumer.stop());
-    await waitForTrue('all ten records handed over', () => (next.get(0) ?? 0) + (next.get(1) ?? 0) === 10, 30_000, 50);
+    // The next offsets handed over by partition: a failure says which partition stayed behind.
+    await waitUntil('all ten records handed over', () => Object.fromEntries(next), (n) => (n[0] ?? 0) + (n[1] ?? 0) === 10, 30_000, 50);
     // The topic is drained: every fetch from now on waits LONG_FETCH_WAIT_MS for records.
     await new Promise((r) => setTimeout(r, 300));
 
