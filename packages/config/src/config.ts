@@ -107,8 +107,9 @@ export interface SpeedConfig {
    */
   readonly cachedUsers: number;
   /**
-   * The heap a speed process's cache of users may grow to, in MiB (default 1,536: a process fits
-   * a 2 GiB container): the users kept are bounded by what one is measured to cost
+   * The heap in use a speed process's cache of users may grow to, in MiB (default 1,536, meant
+   * for a 2 GiB container, which also needs V8's old-space limit: README, "Bounded in bytes
+   * too"): the users kept are bounded by what one is measured to cost
    * (`CacheBudget` in services/speed), and by {@link cachedUsers}.
    */
   readonly cacheHeapMb: number;
