@@ -25,6 +25,12 @@ function tableNames(node: unknown, into: Set<string>): Set<string> {
 }
 
 /**
+ * The error type DuckDB's `json_serialize_sql` gives any statement that is not a SELECT (COPY,
+ * ATTACH, SET, ...): it serializes SELECTs only. Here it is the analyst's "only one SELECT" refusal.
+ */
+const notSelectErrorType = 'not implemented';
+
+/**
  * Parses an analyst's text without binding or running it (DuckDB's `json_serialize_sql`, which
  * serializes SELECT statements only) and refuses anything but exactly one SELECT statement.
  * Returns the names of the tables it reads.
@@ -33,9 +39,7 @@ export async function checkStatement(conn: DuckDBConnection, sql: string): Promi
   const reply = await conn.runAndReadAll('SELECT json_serialize_sql($sql::VARCHAR)', { sql });
   const parsed = JSON.parse(String(reply.getRows()[0]?.[0])) as SerializedSql;
   if (parsed.error) {
-    // `json_serialize_sql` serializes SELECTs only: any other statement (COPY, ATTACH, SET, ...)
-    // comes back with this error type, which is the analyst's "only one SELECT" refusal.
-    if (parsed.error_type === 'not implemented') throw new SqlRefusal(400, onlySelect, 'sql');
+    if (parsed.error_type === notSelectErrorType) throw new SqlRefusal(400, onlySelect, 'sql');
     throw new SqlRefusal(400, `${parsed.error_type ?? 'parser'} error: ${parsed.error_message ?? 'the query does not parse'}`, 'sql');
   }
   const count = parsed.statements?.length ?? 0;
