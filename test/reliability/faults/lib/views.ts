@@ -3,11 +3,13 @@
 // summed over the compared counters and view cells.
 import path from 'node:path';
 import { DuckDBInstance, LIST, VARCHAR, listValue } from '@duckdb/node-api';
+import { expect } from 'vitest';
 import type { RedisClient } from '@sigflow/store';
 import { batchKeyspace, readBatchHourEntries } from '@sigflow/store/batch';
 import type { TruthFile } from '@sigflow/loadgen';
 import type { Scenario } from '../../../support/scenario.js';
 import { expectedSpeedViews, readSpeedViews, readViews, truthHours, type ViewRows } from '../../../support/speed-truth.js';
+import type { ClientLog } from './client-log.js';
 import { timeUntil, type RowDraft } from './fault-run.js';
 import type { Sent, SentIds } from './traffic.js';
 
@@ -173,12 +175,17 @@ export async function archiveFilesTally(paths: readonly string[], sent: SentIds,
 }
 
 /**
- * After a fault on the collector's path (clients re-sending through HTTP), once the speed layer
- * and the archiver caught up: the speed views (re-sent copies are dropped, so the duplicate
- * counter may exceed the truth's) and the archive (copies allowed) against the truth, with the
- * row's counts filled.
+ * After a fault on the collector's path (clients re-sending through HTTP): the clients' log
+ * closed, the traffic sent, and, once the speed layer and the archiver caught up, the speed views
+ * (re-sent copies are dropped, so the duplicate counter may exceed the truth's) and the archive
+ * (copies allowed) against the truth, with the row's counts filled.
  */
-export async function collectorPathTally(scenario: Scenario, archiveDir: string, sent: Sent, requestsFailed: number, row: RowDraft) {
+export async function collectorPathOutcome(scenario: Scenario, archiveDir: string, traffic: Promise<Sent>, log: ClientLog, row: RowDraft) {
+  log.faultEnded();
+  const sent = await traffic;
+  const clients = log.summary();
+  log.uninstall();
+  const requestsFailed = clients.failedDuringFault;
   await waitSpeedCaughtUp(scenario, 60_000);
   const group = scenario.env['SIGFLOW_ARCHIVER_GROUP']!;
   await timeUntil('the archiver to commit everything', async () => (await scenario.groupLag(group)) === 0, 60_000, 250);
@@ -191,5 +198,19 @@ export async function collectorPathTally(scenario: Scenario, archiveDir: string,
     doubleCounted: views.doubleCounted + archive.doubleCounted,
     requestsFailed,
   });
-  return { views, archive };
+  return { sent, clients, views, archive };
+}
+
+/**
+ * What every fault on the collector's path must leave: no event rejected, lost or counted twice
+ * (views and archive), no client left hanging or answered 5xx but 503, and the fault seen by the
+ * clients (503s, re-sent).
+ */
+export function expectCollectorPathWhole({ sent, clients, views, archive }: Awaited<ReturnType<typeof collectorPathOutcome>>): void {
+  expect(sent.stats.rejectReasons).toEqual({});
+  expect(archive.diffs).toEqual([]);
+  expect(views.diffs).toEqual([]);
+  expect(clients.hangs).toBe(0);
+  expect(clients.serverErrors).toBe(0);
+  expect(clients.byStatus['503'] ?? 0).toBeGreaterThan(0);
 }
