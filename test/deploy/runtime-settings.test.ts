@@ -10,10 +10,12 @@ import { repoRoot, type ServiceProcess } from '../support/services.js';
 
 /** The flags a service's package.json declares, read here apart from the code under test. */
 const declared = (folder: string): string[] => JSON.parse(fs.readFileSync(path.join(repoRoot, folder, 'package.json'), 'utf8')).sigflow?.nodeArgs ?? [];
-const flagsMissing = async (service: ServiceProcess) => {
+const gauge = async (service: ServiceProcess, name: string) => {
   const text = await (await fetch(`http://127.0.0.1:${service.metricsPort}/metrics`)).text();
-  return Number(/^sigflow_runtime_flags_missing\{[^}]*\} (\d+)$/m.exec(text)?.[1] ?? NaN);
+  return Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
 };
+const flagsMissing = (service: ServiceProcess) => gauge(service, 'sigflow_runtime_flags_missing');
+const MIB = 1024 * 1024;
 /** The start-up line about runtime settings in a service's log. */
 const settingsLine = (service: ServiceProcess) =>
   fs
@@ -52,6 +54,24 @@ describe('runtime settings a service starts with', () => {
 
   it('the speed layer started bare says which flags it lacks; started by its launcher, it lacks none', async () => {
     await bareThenLaunched('services/speed', await scenario.speed('speed-bare'), await scenario.speed('speed-launched'));
+  });
+
+  it("the speed layer's cache fills its heap budget under the launcher's heap limit, and no more than 60 % of it when the budget asks for more", async () => {
+    const launched = await scenario.speed('speed-budget');
+    await launched.start();
+    await launched.ready();
+    expect(await gauge(launched, 'sigflow_speed_cache_budget_bytes')).toBe(1_536 * MIB); // the default budget, whole
+    await launched.stop();
+
+    // 3,000 MiB asked for under the declared --max-old-space-size=2560: 0.6 x (2,560 MiB + the young generation, under 256 MiB).
+    const tooBig = await scenario.speed('speed-budget-big', { SIGFLOW_SPEED_CACHE_HEAP_MB: '3000' });
+    await tooBig.start();
+    await tooBig.ready();
+    const budget = await gauge(tooBig, 'sigflow_speed_cache_budget_bytes');
+    expect(budget).toBeGreaterThanOrEqual(Math.floor(0.6 * 2_560 * MIB));
+    expect(budget).toBeLessThan(0.6 * (2_560 + 256) * MIB);
+    expect(fs.readFileSync(tooBig.log, 'utf8')).toContain('start with --max-old-space-size=5000');
+    await tooBig.stop();
   });
 
   it('the batch layer, likewise', async () => {

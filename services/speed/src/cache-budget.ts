@@ -6,6 +6,21 @@ const MEASURE_FROM_USERS = 10_000;
 const MEASURE_EVERY_MS = 1_000;
 const NEW_READING_WEIGHT = 0.2;
 
+/** The share of V8's heap limit the cache may fill: the rest is the process's own and the garbage between collections. */
+export const CACHE_SHARE_OF_HEAP_LIMIT = 0.6;
+
+/**
+ * The cache's heap budget in bytes: `configuredMb` (`SIGFLOW_SPEED_CACHE_HEAP_MB`), but never more
+ * than {@link CACHE_SHARE_OF_HEAP_LIMIT} of the heap limit V8 runs with (`--max-old-space-size`,
+ * `heapLimitBytes`), so a budget raised without the limit cannot run the process out of heap.
+ * `clamped`: the limit, not the setting, decided.
+ */
+export function cacheBudgetBytes(configuredMb: number, heapLimitBytes: number): { bytes: number; clamped: boolean } {
+  const configured = configuredMb * 1024 * 1024;
+  const allowed = Math.floor(heapLimitBytes * CACHE_SHARE_OF_HEAP_LIMIT);
+  return configured <= allowed ? { bytes: configured, clamped: false } : { bytes: allowed, clamped: true };
+}
+
 /**
  * How many users a speed process may keep in memory so that its heap stays within
  * `budgetBytes` (`SIGFLOW_SPEED_CACHE_HEAP_MB`), and never more than `maxUsers`

@@ -115,6 +115,11 @@ function stateMetrics(registry: Registry) {
       help: 'Heap a cached user is estimated to cost (heap in use / users cached, averaged): bounds the users kept to SIGFLOW_SPEED_CACHE_HEAP_MB',
       registers: [registry],
     }),
+    cacheBudgetBytes: new Gauge({
+      name: 'sigflow_speed_cache_budget_bytes',
+      help: "Heap the cache of users may fill: SIGFLOW_SPEED_CACHE_HEAP_MB, or less when V8's heap limit (--max-old-space-size) is too small for it",
+      registers: [registry],
+    }),
     dedupeIds: new Gauge({
       name: 'sigflow_speed_dedupe_ids',
       help: 'Event ids remembered in memory for de-duplication (owned partitions)',

@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import { ipClickRetentionMs } from '@sigflow/core';
 import type { SigflowConfig } from '@sigflow/config';
 import type { PartitionFetch } from '@sigflow/kafka/data-path';
@@ -7,7 +8,7 @@ import type { AnalyticsOutbox } from './analytics-outbox.js';
 import type { DeadLetterPublisher } from './dead-letters.js';
 import { decodeFetch } from './fetch-decoding.js';
 import type { OwnedPartition } from './owned-partition.js';
-import { CacheBudget } from './cache-budget.js';
+import { CACHE_SHARE_OF_HEAP_LIMIT, CacheBudget, cacheBudgetBytes } from './cache-budget.js';
 import { buildPartitionCommit } from './partition-commit.js';
 import type { PartitionOwnership } from './partition-ownership.js';
 import { applyErasures, type PrivacyErasures } from './privacy-erasures.js';
@@ -57,7 +58,17 @@ export class SpeedRound {
     private readonly deps: RoundDeps,
     private readonly ownership: PartitionOwnership,
   ) {
-    this.cacheBudget = new CacheBudget(deps.config.speed.cacheHeapMb * 1024 * 1024, deps.config.speed.cachedUsers);
+    const heapLimit = v8.getHeapStatistics().heap_size_limit;
+    const budget = cacheBudgetBytes(deps.config.speed.cacheHeapMb, heapLimit);
+    if (budget.clamped) {
+      const needMb = Math.ceil(deps.config.speed.cacheHeapMb / CACHE_SHARE_OF_HEAP_LIMIT);
+      deps.logger.warn(
+        { cacheHeapMb: deps.config.speed.cacheHeapMb, heapLimitMb: Math.round(heapLimit / 2 ** 20), budgetMb: Math.round(budget.bytes / 2 ** 20) },
+        `SIGFLOW_SPEED_CACHE_HEAP_MB is more than ${CACHE_SHARE_OF_HEAP_LIMIT * 100} % of V8's heap limit: the cache keeps to ${Math.round(budget.bytes / 2 ** 20)} MiB; start with --max-old-space-size=${needMb} to give it the whole budget`,
+      );
+    }
+    deps.metrics.cacheBudgetBytes.set(budget.bytes);
+    this.cacheBudget = new CacheBudget(budget.bytes, deps.config.speed.cachedUsers);
   }
 
   /**

@@ -1,7 +1,7 @@
 // The users a speed process keeps, bounded by its heap budget (hand-computed: the estimate
 // starts at 4,096 bytes a user and moves a fifth of the way to each reading of heap / users).
 import { describe, expect, it } from 'vitest';
-import { CacheBudget } from '../src/cache-budget.js';
+import { CacheBudget, cacheBudgetBytes } from '../src/cache-budget.js';
 
 const MIB = 1024 * 1024;
 
@@ -25,5 +25,12 @@ describe('CacheBudget', () => {
     heap = 40_000_000;
     // 6,221.44 + 0.2 x (2,000 - 6,221.44) = 5,377.152; 104,857,600 / 5,377.152 = 19,500.6
     expect(budget.users(20_000, 3_000)).toBe(19_500);
+  });
+
+  it('keeps to 60 % of the heap limit when the setting asks for more', () => {
+    // 1,536 MiB fits a 2,560 MiB limit (0.6 x 2,560 = 1,536 MiB exactly).
+    expect(cacheBudgetBytes(1_536, 2_560 * MIB)).toEqual({ bytes: 1_536 * MIB, clamped: false });
+    // 2,000 MiB does not: 0.6 x 2,684,354,560 = 1,610,612,736 bytes.
+    expect(cacheBudgetBytes(2_000, 2_560 * MIB)).toEqual({ bytes: 1_610_612_736, clamped: true });
   });
 });
