@@ -1,16 +1,14 @@
 // Load: a collector (its primary and workers) on real Kafka, fed by the generator's HttpSink at a
-// steady rate for 5 minutes (`npm run test:reliability`), 30 minutes with SIGFLOW_SOAK=1 (`npm
-// run test:soak`) or 20 seconds when run alone (`SIGFLOW_RELIABILITY_FULL=1 npx vitest run
-// reliability/load` in test/; `npm test` leaves it out), while a speed layer process consumes the topic.
-// The soak kills the speed process (SIGKILL) every 5 minutes and starts it again
-// (SIGFLOW_SOAK_KILL_EVERY_S). Every 5 s: the collector's RSS (all its processes) and the speed
-// layer's (/proc/<pid>/status VmRSS; per life between kills, its peak and slope) and its lag (Kafka high watermarks minus the offsets it committed to
-// Redis). Asserts: the collector's memory is flat (median RSS of the last fifth of the run, at
-// most a minute, within 25 % or +64 MiB of the median of the second), no request is lost or
-// double-counted, and the lag recovers to 0 within SIGFLOW_LOAD_RECOVERY_S after the traffic
-// stops. The 5- and 30-minute series go to bench/results/reliability-load.json and
-// reliability-soak.json; the 20-second one to var/reliability/ (npm test leaves tracked files
-// alone).
+// steady rate for 5 minutes (`npm run test:reliability`) or 20 seconds when run alone
+// (`SIGFLOW_RELIABILITY_FULL=1 npx vitest run reliability/load` in test/; `npm test` leaves it
+// out), while a speed layer process consumes the topic. The whole platform's 30-minute soak is
+// reliability/soak (`npm run test:soak`). Every 5 s: the collector's RSS (all its processes) and
+// the speed layer's (/proc/<pid>/status VmRSS) and its lag (Kafka high watermarks minus the
+// offsets it committed to Redis). Asserts: the collector's memory is flat (median RSS of the last
+// fifth of the run, at most a minute, within 25 % or +64 MiB of the median of the second), no
+// request is lost or double-counted, and the lag recovers to 0 within SIGFLOW_LOAD_RECOVERY_S
+// after the traffic stops. The 5-minute series goes to bench/results/reliability-load.json; the
+// 20-second one to var/reliability/ (npm test leaves tracked files alone).
 //
 // Rate: the benchmark (bench/results/ingest.json) measured 35-55k events/s for the collector
 // alone on this 2-core machine; here Kafka, the collector, the speed layer (sustains ~14k
@@ -30,22 +28,19 @@ import { HttpSink, type SinkEvent } from '@sigflow/loadgen';
 import { freePort } from '../../../infra/lib/process.mjs';
 import { Scenario } from '../../support/scenario.js';
 import { repoRoot, ServiceProcess } from '../../support/services.js';
+import { median, MIB, round, rssBytes, slopePerMinute, treeRssBytes } from '../support/memory.js';
 import { recordScenario } from '../support/report.js';
 
-const SOAK = process.env['SIGFLOW_SOAK'] === '1';
-/** Run by `npm run test:reliability` or `test:soak` (they name the run); the short run otherwise. */
-const FULL = SOAK || process.env['SIGFLOW_RELIABILITY_RUN'] !== undefined;
-const SECONDS = Number(process.env['SIGFLOW_LOAD_SECONDS'] ?? (SOAK ? 1_800 : FULL ? 300 : 20));
+/** Run by `npm run test:reliability` (it names the run); the short run otherwise. */
+const FULL = process.env['SIGFLOW_RELIABILITY_RUN'] !== undefined;
+const SECONDS = Number(process.env['SIGFLOW_LOAD_SECONDS'] ?? (FULL ? 300 : 20));
 const RATE = Number(process.env['SIGFLOW_LOAD_RATE'] ?? (FULL ? 10_000 : 5_000));
 const RECOVERY_S = Number(process.env['SIGFLOW_LOAD_RECOVERY_S'] ?? 120);
-/** The soak kills the speed process (SIGKILL) and starts it again every this many seconds (SIGFLOW_SOAK_KILL_EVERY_S; 0: never). */
-const KILL_EVERY_S = Number(process.env['SIGFLOW_SOAK_KILL_EVERY_S'] ?? (SOAK ? 300 : 0));
 const SAMPLE_MS = 5_000;
 /** Users of a cohort, and the events each sends before the next cohort takes over. */
 const USERS = 30_000;
 const EVENTS_PER_USER = 10;
-const MIB = 1024 * 1024;
-const name = SOAK ? 'soak' : FULL ? 'load' : 'load-short';
+const name = FULL ? 'load' : 'load-short';
 
 interface Sample {
   /** Seconds since the traffic started. */
@@ -55,57 +50,6 @@ interface Sample {
   readonly lag: number;
   /** Events the collector accepted so far. */
   readonly accepted: number;
-}
-
-function rssBytes(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : NaN;
-  } catch {
-    return NaN; // the process is gone (asserted below)
-  }
-}
-
-/** RSS of a process and its children (the collector's primary and its workers). */
-function treeRssBytes(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
-  let children: number[] = [];
-  try {
-    children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    // no children listed (or gone)
-  }
-  return children.reduce((sum, child) => sum + rssBytes(child), rssBytes(pid));
-}
-
-/** The speed process's RSS per life (between kills): its peak and its slope, so a growth that outlives the kills shows. */
-function speedLives(samples: readonly Sample[], kills: readonly { t: number }[]) {
-  const bounds = [0, ...kills.map((k) => k.t), Infinity];
-  return bounds.slice(1).map((end, i) => {
-    const life = samples.filter((s) => s.t > bounds[i]! && s.t <= end);
-    return { fromS: bounds[i]!, peakMiB: Math.max(...life.map((s) => (Number.isFinite(s.speedRssMiB) ? s.speedRssMiB : 0))), slopeMiBPerMin: slopePerMinute(life.map((s) => ({ t: s.t, v: s.speedRssMiB }))) };
-  });
-}
-
-function median(values: number[]): number {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
-
-/** Least-squares slope of a series in MiB a minute (t in seconds). */
-function slopePerMinute(points: readonly { t: number; v: number }[]): number {
-  const pts = points.filter((p) => Number.isFinite(p.v));
-  if (pts.length < 2) return NaN;
-  const mt = pts.reduce((a, p) => a + p.t, 0) / pts.length;
-  const mv = pts.reduce((a, p) => a + p.v, 0) / pts.length;
-  const num = pts.reduce((a, p) => a + (p.t - mt) * (p.v - mv), 0);
-  const den = pts.reduce((a, p) => a + (p.t - mt) ** 2, 0);
-  return round((num / den) * 60);
 }
 
 /**
@@ -201,20 +145,9 @@ describe(`collector ${name}: ${RATE} events/s for ${SECONDS} s with the speed la
     })();
 
     // Steady pacing: every 20 ms, send what is due; HttpSink's in-flight limit is the backpressure.
-    // The soak's kills pause the pacing while the speed process restarts; what fell due meanwhile goes next.
     let generated = 0;
     const endAt = started + SECONDS * 1000;
-    const kills: { t: number; healthyAfterMs: number }[] = [];
-    let nextKill = KILL_EVERY_S > 0 ? started + KILL_EVERY_S * 1000 : Infinity;
     while (Date.now() < endAt) {
-      if (Date.now() >= nextKill && Date.now() < endAt - 30_000) {
-        const at = Date.now();
-        await speed.kill9();
-        await speed.start();
-        kills.push({ t: round((at - started) / 1000), healthyAfterMs: Date.now() - at });
-        nextKill += KILL_EVERY_S * 1000;
-        continue;
-      }
       const due = Math.min(Math.floor(((Date.now() - started) / 1000) * RATE), SECONDS * RATE);
       if (due > generated) {
         const n = Math.min(due - generated, 5_000);
@@ -282,9 +215,9 @@ describe(`collector ${name}: ${RATE} events/s for ${SECONDS} s with the speed la
         flat,
         maxMiB: Math.max(...samples.map((s) => s.collectorRssMiB)),
         collectorSlopeLastHalfMiBPerMin: slopePerMinute(samples.filter((s) => s.t >= SECONDS / 2).map((s) => ({ t: s.t, v: s.collectorRssMiB }))),
-        speed: speedLives(samples, kills),
+        speedMaxMiB: Math.max(...samples.map((s) => (Number.isFinite(s.speedRssMiB) ? s.speedRssMiB : 0))),
+        speedSlopeLastHalfMiBPerMin: slopePerMinute(samples.filter((s) => s.t >= SECONDS / 2).map((s) => ({ t: s.t, v: s.speedRssMiB }))),
       },
-      kills,
       lag: { max: Math.max(...samples.map((s) => (Number.isFinite(s.lag) ? s.lag : 0))), recoveryMs },
       totals: { inKafka, inSpeed, lost, doubleCounted },
       alive,
@@ -311,11 +244,5 @@ describe(`collector ${name}: ${RATE} events/s for ${SECONDS} s with the speed la
     expect(lastMedian, `collector RSS ${secondMedian} MiB in minute 2, ${lastMedian} MiB in the last minute`).toBeLessThanOrEqual(allowedMiB);
     expect(recoveryMs, `speed layer lag back to 0 within ${RECOVERY_S} s`).toBeLessThan(RECOVERY_S * 1000);
     expect({ lost, doubleCounted }).toEqual({ lost: 0, doubleCounted: 0 });
-    // With kills: the speed process's peak in its last whole life between kills no higher than in its first.
-    const lives = result.rss.speed;
-    if (kills.length >= 2) {
-      const [first, last] = [lives[0]!, lives[lives.length - 2]!];
-      expect(last.peakMiB, `speed RSS peaks per life: ${lives.map((l) => l.peakMiB).join(', ')} MiB`).toBeLessThanOrEqual(first.peakMiB * 1.25 + 128);
-    }
   });
 });

@@ -1,6 +1,6 @@
 // Traffic for the fault scenarios: the generator with a fixed seed, straight to Kafka or
 // through the collector, remembering which event ids went out (the archive check needs them).
-import { EventStream, HttpSink, runGenerator, type EventSink, type KafkaSinkOptions, type GeneratorOptions, type RunStats, type SinkEvent, type TruthFile } from '@sigflow/loadgen';
+import { EventStream, HttpSink, runGenerator, type EventSink, type KafkaSinkOptions, type GeneratorOptions, type RunStats, type SinkEvent, type SinkStats, type TruthFile } from '@sigflow/loadgen';
 import type { Scenario } from '../../../support/scenario.js';
 
 const HOUR = 3_600_000;
@@ -99,11 +99,40 @@ export async function sendToKafka(scenario: Scenario, options: GeneratorOptions,
 }
 
 /**
- * Sends a stream through a collector (HttpSink: batches of `batchSize`, one request in flight,
- * retries 503 and connection errors), so the events keep their order per partition.
+ * Several sinks as one: partition p's events go to sink p mod n, so each partition's events
+ * keep their order while n requests are in flight. Its stats are the sinks' summed.
  */
-export async function sendThroughCollector(scenario: Scenario, url: string, options: GeneratorOptions, rate: number, batchSize = 200): Promise<Sent> {
-  const sink = new RecordingSink(new HttpSink({ url, batchSize, maxRetries: 60, timeoutMs: 15_000, lingerMs: 50 }));
+class PartitionSplitSink implements EventSink {
+  constructor(private readonly sinks: readonly EventSink[]) {}
+  get stats(): SinkStats {
+    const all = this.sinks.map((s) => s.stats);
+    const sum = (field: 'sent' | 'failed' | 'rejected' | 'errors' | 'retries') => all.reduce((a, s) => a + s[field], 0);
+    const rejectReasons: Record<string, number> = {};
+    for (const s of all) for (const [reason, n] of Object.entries(s.rejectReasons)) rejectReasons[reason] = (rejectReasons[reason] ?? 0) + n;
+    const lastError = all.map((s) => s.lastError).find((e) => e !== undefined);
+    return { sent: sum('sent'), failed: sum('failed'), rejected: sum('rejected'), errors: sum('errors'), retries: sum('retries'), rejectReasons, ...(lastError ? { lastError } : {}) };
+  }
+  async write(events: readonly SinkEvent[]): Promise<void> {
+    const parts = this.sinks.map((): SinkEvent[] => []);
+    for (const e of events) parts[e.partition % parts.length]!.push(e);
+    await Promise.all(parts.map((part, i) => (part.length > 0 ? this.sinks[i]!.write(part) : undefined)));
+  }
+  async flush(): Promise<void> {
+    await Promise.all(this.sinks.map((s) => s.flush()));
+  }
+  async close(): Promise<void> {
+    await Promise.all(this.sinks.map((s) => s.close()));
+  }
+}
+
+/**
+ * Sends a stream through a collector (HttpSink: batches of `batchSize`, one request in flight
+ * per client, retries 503 and connection errors), so the events keep their order per partition;
+ * `clients` share the partitions between them (partition p to client p mod clients).
+ */
+export async function sendThroughCollector(scenario: Scenario, url: string, options: GeneratorOptions, rate: number, batchSize = 200, clients = 1): Promise<Sent> {
+  const client = () => new HttpSink({ url, batchSize, maxRetries: 60, timeoutMs: 15_000, lingerMs: 50 });
+  const sink = new RecordingSink(clients === 1 ? client() : new PartitionSplitSink(Array.from({ length: clients }, client)));
   try {
     return await run(sink, scenario, options, rate);
   } finally {
