@@ -24,7 +24,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { DuckDBInstance, LIST, VARCHAR, listValue } from '@duckdb/node-api';
 import { hourStart } from '@sigflow/core';
-import { readBatchHourEntries } from '@sigflow/store/batch';
 import { EventStream, HttpSink, runGenerator, type TruthFile } from '@sigflow/loadgen';
 import { Scenario } from '../../support/scenario.js';
 import { repoRoot, type ServiceProcess } from '../../support/services.js';
