@@ -7,6 +7,7 @@ import { expect } from 'vitest';
 import type { RedisClient } from '@sigflow/store';
 import { batchKeyspace, readBatchHourEntries } from '@sigflow/store/batch';
 import type { TruthFile } from '@sigflow/loadgen';
+import { hourStart } from '@sigflow/core';
 import type { Scenario } from '../../../support/scenario.js';
 import { expectedSpeedViews, readSpeedViews, readViews, truthHours, type ViewRows } from '../../../support/speed-truth.js';
 import type { ClientLog } from './client-log.js';
@@ -95,21 +96,26 @@ export async function speedTally(scenario: Scenario, truth: TruthFile, { exactDu
   return { ...c.tally(truth.totals.unique, served), diffs: [...c.diffs, ...revenue.diffs], duplicates };
 }
 
-/** Batch views of the truth's hours (the versions switched in) against the truth (no late events: batch = speed truth). */
-export async function batchTally(redis: RedisClient, scenario: Scenario, truth: TruthFile): Promise<Tally & { versions: Map<number, string> }> {
-  const hours = truthHours(truth);
+/**
+ * Batch views of the truth's hours (the versions switched in) against the truth (no late events:
+ * batch = speed truth); `hours`: only those (the hours the batch layer has sealed).
+ */
+export async function batchTally(redis: RedisClient, scenario: Scenario, truth: TruthFile, hours = truthHours(truth)): Promise<Tally & { versions: Map<number, string> }> {
   const entries = await readBatchHourEntries(redis, scenario.keys, hours);
   const versions = new Map([...entries].map(([h, e]) => [h, e.version]));
   const c = new Counter();
   for (const h of hours) if (!entries.has(h)) c.diffs.push(`hour ${new Date(h).toISOString()} has no batch version`);
   const expected = expectedSpeedViews(truth, scenario.config.rules.windowMs);
   const actual = await readViews(redis, (h) => (entries.has(h) ? batchKeyspace(scenario.keys, entries.get(h)!.version) : null), truth);
-  c.rows('metrics', expected.metrics, actual.metrics);
-  c.rows('heatmap', expected.heatmap, actual.heatmap);
-  c.rows('attribution', expected.attribution, actual.attribution, creditCells, 1e-9);
+  // Every view's key is `${name}\t${window start}\t...`: a cell counts when its window's hour does.
+  const compared = new Set(hours);
+  const inHours = (key: string) => compared.has(hourStart(Number(key.split('\t')[1])));
+  c.rows('metrics', expected.metrics, actual.metrics, inHours);
+  c.rows('heatmap', expected.heatmap, actual.heatmap, inHours);
+  c.rows('attribution', expected.attribution, actual.attribution, (k) => creditCells(k) && inHours(k), 1e-9);
   // Spend only as a check (its unit is money, not events).
   const spend = new Counter();
-  spend.rows('spend', expected.spend, actual.spend);
+  spend.rows('spend', expected.spend, actual.spend, inHours);
   const rows = [...entries.values()].reduce((a, e) => a + e.rows, 0);
   const tally = c.tally(truth.totals.unique, rows);
   return { ...tally, diffs: [...tally.diffs, ...spend.diffs], versions };
