@@ -129,4 +129,13 @@ describe("Segment's times", () => {
     expect(segmentTime('not a time')).toBeUndefined();
     expect(segmentTime(1_700_000_000_000)).toBe(1_700_000_000_000);
   });
+
+  it('counts days since 1970 as Date.parse does: month ends, leap days, centuries, the last year', async () => {
+    const { segmentTime } = await import('../src/segment/segment-message.js');
+    const times = ['1970-01-01T00:00:00.000Z', '2000-02-29T23:59:59.999Z', '2100-02-28T12:00:00.000Z', '2100-03-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z', '1969-12-31T23:59:59.999Z'];
+    // Every 27 days, 1 h and 61.001 s from 1970 to 2401: each day of the month, hour and minute met.
+    for (let ms = 0; ms < Date.UTC(2401, 0, 1); ms += 27 * 86_400_000 + 3_661_001) times.push(new Date(ms).toISOString());
+    const differing = times.filter((text) => segmentTime(text) !== Date.parse(text));
+    expect(differing).toEqual([]);
+  });
 });

@@ -83,7 +83,17 @@ function isoUtcMs(text: string): number | undefined {
   // A day past its month's end (Feb 30) is not read here: Date.parse decides.
   const monthDays = month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
   if (!(month >= 1 && month <= 12 && day >= 1 && day <= monthDays && hour <= 23 && minute <= 59 && second <= 59 && ms >= 0)) return undefined;
-  return Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  // Date.UTC is a call into the runtime (half of this function's time): the days are counted here
+  // instead. Years before 1970 (refused anyway; Date.UTC reads 0-99 as 1900-1999) keep Date.UTC.
+  if (year < 1970) return Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  return ((daysSince1970(year, month, day) * 24 + hour) * 60 + minute) * 60_000 + second * 1_000 + ms;
+}
+
+/** Days from 1970-01-01 to a date of 1970 or later (Gregorian), counting years from March so the leap day ends one. */
+function daysSince1970(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  return y * 365 + Math.floor(y / 4) - Math.floor(y / 100) + Math.floor(y / 400) + dayOfYear - 719_468;
 }
 
 /**
