@@ -49,10 +49,13 @@ const common = {
   page_id: Type.Optional(Id(L.maxIdLength)),
   placement: Type.Optional(Id(L.maxIdLength)),
   attrs: Type.Optional(
-    // The key's length goes in propertyNames: a Record's key schema becomes a pattern and drops maxLength.
-    Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: L.maxAttrValueLength }), {
+    // The key's length goes in propertyNames: a Record's key schema becomes a pattern and drops
+    // maxLength. Keys are printable: a key any pattern misses (TypeBox's default `^.*$` misses
+    // one with a line break) would not have its value checked.
+    Type.Record(Type.String({ pattern: printable }), Type.String({ maxLength: L.maxAttrValueLength }), {
       maxProperties: L.maxAttrs,
       propertyNames: { maxLength: 64 },
+      additionalProperties: false,
     }),
   ),
 };

@@ -52,7 +52,10 @@ function describeFirstError(validator: Validator, value: unknown): string {
   const field = error.instancePath ? error.instancePath.slice(1).replaceAll('/', '.') : '';
   const params = error.params as Record<string, unknown>;
   if (error.keyword === 'additionalProperties') {
-    return `unknown field ${(params['additionalProperties'] as string[]).join(', ')}`;
+    const names = params['additionalProperties'] as string[];
+    // Within attrs every printable key is allowed: one refused there holds a control character.
+    if (field === 'attrs') return `attrs key ${names.map((n) => JSON.stringify(n)).join(', ')} has characters that are not allowed (control characters)`;
+    return `unknown field ${names.join(', ')}`;
   }
   if (error.keyword === 'required') {
     return `missing required field ${(params['requiredProperties'] as string[]).join(', ')}`;

@@ -47,6 +47,8 @@ describe('event contract', () => {
     ['click with an unknown field', (e: Record<string, unknown>) => (e['price'] = 3), /unknown field price/],
     ['channel in capitals', (e: Record<string, unknown>) => (e['channel'] = 'Search'), /channel has characters/],
     ['attrs with a nested object', (e: Record<string, unknown>) => (e['attrs'] = { a: { b: 1 } }), /attrs\.a must be string/],
+    ['an attrs key with a line break', (e: Record<string, unknown>) => (e['attrs'] = { 'a\nb': 'x' }), /^attrs key "a\\nb" has characters that are not allowed/],
+    ['an attrs key with a line break and an object value', (e: Record<string, unknown>) => (e['attrs'] = { 'a\nb': { nested: [1, 2] } }), /^attrs key "a\\nb" has characters/],
   ])('rejects a click with %s', (_name, mutate, reason) => {
     const event = valid();
     mutate(event);
