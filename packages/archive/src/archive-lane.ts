@@ -93,8 +93,17 @@ export class ArchiveLane {
 
   static async open(instance: DuckDBInstance, storage: ArchiveStorage, staging: StagingArea): Promise<ArchiveLane> {
     const connection = await instance.connect();
-    await connection.run(`CREATE OR REPLACE TEMP TABLE ${RAW} (j BLOB, kafka_partition INTEGER, kafka_offset BIGINT)`);
+    await ArchiveLane.emptyRaw(connection);
     return new ArchiveLane(storage, connection, staging);
+  }
+
+  /**
+   * `RAW` made anew, empty. Not `DELETE FROM`: DuckDB keeps a deleted row's storage in an
+   * in-memory table, so an archiver that emptied it so grew by each flush (1.4 GB of RSS after
+   * 2,000,000 events, 200 MB a minute in the soak).
+   */
+  private static async emptyRaw(connection: DuckDBConnection): Promise<void> {
+    await connection.run(`CREATE OR REPLACE TEMP TABLE ${RAW} (j BLOB, kafka_partition INTEGER, kafka_offset BIGINT)`);
   }
 
   /** Writes `messages` (leaving out the events of `deleted` people) and returns what it did. */
@@ -126,7 +135,7 @@ export class ArchiveLane {
       const sample = rejectedSample.map(([partition, offset]) => ({ partition, offset }));
       return { files, rows, deleted: gone, rejected: messages.length - rows - gone, rejectedSample: sample, maxTs };
     } finally {
-      await conn.run(`DELETE FROM ${RAW}`).catch(() => undefined);
+      await ArchiveLane.emptyRaw(conn).catch(() => undefined);
       await conn.run(`DROP TABLE IF EXISTS ${ROWS}`).catch(() => undefined);
     }
   }
