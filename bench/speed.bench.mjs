@@ -4,7 +4,11 @@
 // consumer lag stays bounded for 60 s); event-to-view latency p50/p99/p999 at 10,000 events/s
 // (events committed after the first 5 s of traffic);
 // the dedupe store's Redis bytes per remembered id; the speed process's CPU per event.
-// Targets (issue 10): sustained >= 60,000 events/s, p99 < 100 ms at 10k/s, dedupe <= 24 bytes.
+// A long run with warm state (steadyState): the pace once the users' cache is full, the RSS and
+// a cached user's bytes then; and the time a fresh start takes to reach its steady latency at
+// 10k/s. BENCH_SPEED_ONLY=steady runs the long run alone and keeps the other fields.
+// Targets (issues 10, 47): sustained >= 60,000 events/s, p99 < 20 ms at 10k/s, steady latency
+// within 2 s of a start, dedupe <= 24 bytes.
 // BENCH_PROFILE=1 writes CPU profiles of the speed processes and the generator to bench/results/profiles/;
 // BENCH_SPEED_NODE_ARGS adds Node flags to the speed processes.
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,12 +20,19 @@ import { freePort } from '../infra/lib/process.mjs';
 import { brokerLayout } from '../infra/kafka/broker.mjs';
 import path from 'node:path';
 import { jsonFromChild } from './child-json.mjs';
-import { cpuSeconds, isolatedSpeedRun, load, profileNodeArgs, redisCpuSeconds, root, startService, stopService } from './lib.mjs';
+import { cpuSeconds, isolatedSpeedRun, load, median, profileNodeArgs, redisCpuSeconds, root, startService, stopService } from './lib.mjs';
 
 const SUSTAIN_SECONDS = Number(process.env.BENCH_SUSTAIN_SECONDS ?? 60);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 30);
 const CATCH_UP_EVENTS = Number(process.env.BENCH_CATCH_UP_EVENTS ?? 2_000_000);
 const WARM_UP_SECONDS = Number(process.env.BENCH_WARM_UP_SECONDS ?? 5);
+/** Events of the long run with warm state (steadyState): enough to fill the users' cache and run on a while. */
+const STEADY_EVENTS = Number(process.env.BENCH_STEADY_EVENTS ?? 6_000_000);
+/**
+ * BENCH_SPEED_ONLY=steady,latency runs only the long run with warm state and/or the 10k/s
+ * latency run; their fields replace the kept results' (bench/results/speed.json), the rest stay.
+ */
+const ONLY = (process.env.BENCH_SPEED_ONLY ?? '').split(',').filter(Boolean);
 /** Node flags of the speed processes: BENCH_SPEED_NODE_ARGS (experiments, e.g. "--trace-gc"), then the profiler's. */
 const SPEED_NODE_ARGS = [...(process.env.BENCH_SPEED_NODE_ARGS ?? '').split(' ').filter(Boolean), ...profileNodeArgs];
 
@@ -33,6 +44,21 @@ async function latencyBuckets(url) {
     buckets.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
   }
   return buckets;
+}
+
+/** A gauge's value on a speed process's /metrics (NaN when absent). */
+async function gauge(url, name) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
+}
+
+/** Resident set of a process in MB (Linux /proc; NaN when gone). */
+function rssMb(pid) {
+  try {
+    return Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
+  } catch {
+    return NaN;
+  }
 }
 
 /** Percentiles (ms) of the observations between two histogram snapshots, interpolated in buckets. */
@@ -206,6 +232,68 @@ export async function catchUp(instances, partitions = 4) {
   }
 }
 
+/**
+ * Pace with warm state: one speed process drains a backlog of STEADY_EVENTS (the catch-up's mix)
+ * long enough for its users' cache to fill (its first trim: the cached users fall) and run on
+ * full. Every 2 s: events committed, users cached, the cache's estimate of a user's bytes, RSS.
+ * `steadyStateEventsPerSecond` is the pace from the first trim to the end; null when the cache
+ * never filled or less than 30 s followed.
+ */
+export async function steadyState() {
+  const lab = new Lab('steady', 4);
+  await lab.setUp();
+  try {
+    await lab.generate(STEADY_EVENTS, 0, 5);
+    await lab.startSpeed(1, SPEED_NODE_ARGS);
+    const [url, pid] = [lab.url, lab.speeds[0].pid];
+    const started = Date.now();
+    const samples = [];
+    for (let lag = Infinity; lag > 0; ) {
+      await sleep(2_000);
+      lag = await lab.lag();
+      samples.push({ t: (Date.now() - started) / 1000, done: STEADY_EVENTS - lag, cachedUsers: await gauge(url, 'sigflow_speed_cached_users'), bytesPerUser: await gauge(url, 'sigflow_speed_cache_bytes_per_user'), rssMb: Math.round(rssMb(pid)) });
+      if (Date.now() - started > 1_800_000) throw new Error(`the steady-state run did not finish: lag ${lag}`);
+    }
+    const fullAt = samples.findIndex((x, i) => i > 0 && x.cachedUsers < samples[i - 1].cachedUsers);
+    const full = fullAt > 0 ? samples[fullAt - 1] : null;
+    const last = samples.at(-1);
+    const after = full ? samples.slice(fullAt) : [];
+    const steady = full && last.t - full.t >= 30;
+    const result = {
+      events: STEADY_EVENTS,
+      seconds: last.t,
+      eventsPerSecond: Math.round(STEADY_EVENTS / last.t),
+      cacheFullAfterSeconds: full?.t ?? null,
+      eventsBeforeCacheFull: full?.done ?? null,
+      steadyStateEventsPerSecond: steady ? Math.round((last.done - full.done) / (last.t - full.t)) : null,
+      rssMbAtSteadyState: steady ? median(after.map((x) => x.rssMb)) : null,
+      bytesPerCachedUser: steady ? median(after.map((x) => x.bytesPerUser)) : null,
+      cachedUsersAtSteadyState: steady ? median(after.map((x) => x.cachedUsers)) : null,
+      samples,
+    };
+    console.log(`steady state: ${STEADY_EVENTS} events in ${last.t.toFixed(1)} s; cache full after ${result.cacheFullAfterSeconds} s (${result.eventsBeforeCacheFull} events), then ${result.steadyStateEventsPerSecond} events/s at ${result.rssMbAtSteadyState} MB RSS, ${result.cachedUsersAtSteadyState} users cached at ${result.bytesPerCachedUser} B each`);
+    return result;
+  } finally {
+    await lab.tearDown();
+  }
+}
+
+/**
+ * When a live run's latency settled: the ms from the first event to the start of the first
+ * second from which every second's p99 stays within 1.5 x the steady p99 (`steadyP99Ms`, after
+ * the warm-up) or 5 ms above it, whichever is more; seconds without events are skipped. Null
+ * when it never settled.
+ */
+function settledAfterMs(snapshots, steadyP99Ms) {
+  const bound = Math.max(steadyP99Ms * 1.5, steadyP99Ms + 5);
+  const p99s = snapshots.slice(1).map((snap, i) => {
+    const observed = [...snap.values()].at(-1) - ([...snapshots[i].values()].at(-1) ?? 0);
+    return observed > 0 ? percentiles(snapshots[i], snap, [0.99]).p99 : null;
+  });
+  for (let from = 0; from < p99s.length; from++) if (p99s.slice(from).every((p) => p === null || p <= bound)) return from * 1000;
+  return null;
+}
+
 /** Live traffic at `rate` for `seconds`: lag samples every second, and latency percentiles. */
 export async function live(rate, seconds, seed, instances = 1) {
   const lab = new Lab(`live${rate}`);
@@ -225,10 +313,13 @@ export async function live(rate, seconds, seed, instances = 1) {
     // whole stream (`--pregenerate`), then sends it paced.
     await lab.firstEvent();
     const cpuAtStart = { speed: lab.speeds.map((s) => cpuSeconds(s.pid) ?? 0), ...(await lab.infraCpu()) };
+    // Each second's latency too: when the layer's latency settles after its start.
+    const perSecond = [merge(await snapshot())];
     const sampler = (async () => {
       for (let s = 0; s < seconds; s++) {
         await sleep(1_000);
         samples.push(await lab.lag());
+        perSecond.push(merge(await snapshot()));
       }
     })();
     // Latency is the steady state's: events committed after the first WARM_UP_SECONDS of traffic
@@ -243,9 +334,10 @@ export async function live(rate, seconds, seed, instances = 1) {
     const cpuMicrosPerEvent = await lab.cpuPerEvent(cpuAtStart, stats.sent, stats.cpuSeconds - (stats.pregenerateCpuSeconds ?? 0));
     const after = merge(await snapshot());
     const latencyMs = percentiles(before, after, [0.5, 0.99, 0.999]);
+    const timeToSteadyStateMs = settledAfterMs(perSecond, latencyMs.p99);
     const tail = samples.slice(-Math.ceil(samples.length / 2));
     const bounded = Math.max(...tail) <= Math.max(rate * 2, 5_000) && tail[tail.length - 1] <= tail[0] + rate;
-    const result = { instances, loadSource: 'generated ahead (--pregenerate), sent paced, 5 ms linger', targetRate: rate, achievedRate: Math.round(stats.eventsPerSecond), seconds, lagSamples: samples, maxLag: Math.max(...samples), bounded, latencyMs, latencyAfterSeconds: WARM_UP_SECONDS, drainMs: Date.now() - drainStart, cpuMicrosPerEvent, cpuCeiling: cpuCeiling(cpuMicrosPerEvent) };
+    const result = { instances, loadSource: 'generated ahead (--pregenerate), sent paced, 5 ms linger', targetRate: rate, achievedRate: Math.round(stats.eventsPerSecond), seconds, lagSamples: samples, maxLag: Math.max(...samples), bounded, latencyMs, latencyAfterSeconds: WARM_UP_SECONDS, timeToSteadyStateMs, drainMs: Date.now() - drainStart, cpuMicrosPerEvent, cpuCeiling: cpuCeiling(cpuMicrosPerEvent) };
     console.log(`live ${rate}/s (achieved ${result.achievedRate}/s): max lag ${result.maxLag}, bounded ${bounded}, latency ${JSON.stringify(latencyMs)}, CPU µs/event ${JSON.stringify(cpuMicrosPerEvent)}`);
     return result;
   } finally {
@@ -307,8 +399,34 @@ async function findSustained(catchUpEventsPerSecond, instances) {
   return { sustained, attempts };
 }
 
+/** BENCH_SPEED_ONLY's runs, merged into the kept results. */
+async function runOnly(loadBefore) {
+  const kept = JSON.parse(fs.readFileSync(path.join(root, 'bench/results/speed.json'), 'utf8'));
+  const result = { ...kept, partialRun: { parts: ONLY, at: new Date().toISOString(), loadBefore }, summary: { ...kept.summary } };
+  if (ONLY.includes('latency')) {
+    result.at10k = await live(10_000, LATENCY_SECONDS, 40);
+    Object.assign(result.summary, { latencyAt10kMs: result.at10k.latencyMs, timeToSteadyStateAt10kMs: result.at10k.timeToSteadyStateMs });
+  }
+  if (ONLY.includes('steady')) {
+    result.steadyState = await steadyState();
+    Object.assign(result.summary, steadySummary(result.steadyState));
+  }
+  result.partialRun.loadAfter = load();
+  return result;
+}
+
+/** The long run with warm state's fields of the summary (issue 47). */
+const steadySummary = (steady) => ({
+  steadyStateEventsPerSecond: steady.steadyStateEventsPerSecond,
+  rssMbAtSteadyState: steady.rssMbAtSteadyState,
+  bytesPerCachedUser: steady.bytesPerCachedUser,
+  cachedUsersAtSteadyState: steady.cachedUsersAtSteadyState,
+  cacheFullAfterSeconds: steady.cacheFullAfterSeconds,
+});
+
 export async function run() {
   const loadBefore = load();
+  if (ONLY.length > 0) return runOnly(loadBefore);
   // Scale-out: one process per core is what the consumer group allows on this machine.
   const catchUps = [await catchUp(1), await catchUp(2)];
   // What the default partition count (room for 16 instances) costs one process, against the 4
@@ -321,6 +439,7 @@ export async function run() {
   const at10k = await live(10_000, LATENCY_SECONDS, 40);
   const half = sustained ? Math.round(sustained.targetRate / 2 / 1000) * 1000 : null;
   const atHalf = half ? await live(half, LATENCY_SECONDS, 41) : null;
+  const steady = await steadyState();
   const summary = {
     instances: best.instances,
     catchUpEventsPerSecond: best.eventsPerSecond,
@@ -330,6 +449,8 @@ export async function run() {
     // What bounds the sustained figure: the run's processes share the cores.
     sustainedCpuCeiling: sustained?.cpuCeiling ?? null,
     latencyAt10kMs: at10k.latencyMs,
+    // From the first event of a fresh start until every second's p99 stays near the steady p99.
+    timeToSteadyStateAt10kMs: at10k.timeToSteadyStateMs,
     latencyAtHalfMs: atHalf?.latencyMs ?? null,
     dedupeBytesPerEvent: best.dedupe?.bytesPerEvent ?? null,
     partitionCount: {
@@ -338,8 +459,9 @@ export async function run() {
       cpuMicrosPerEvent: [catchUps[0].cpuMicrosPerEvent, wide.cpuMicrosPerEvent],
       ratio: Math.round((wide.eventsPerSecond / catchUps[0].eventsPerSecond) * 1000) / 1000,
     },
-    targets: { sustainedEventsPerSecond: 60_000, p99At10kMs: 100, dedupeBytesPerEvent: 24 },
+    ...steadySummary(steady),
+    targets: { sustainedEventsPerSecond: 60_000, p99At10kMs: 20, timeToSteadyStateMs: 2_000, dedupeBytesPerEvent: 24 },
   };
   console.log(`speed: catch-up ${JSON.stringify(summary.runs)}; sustained ${summary.sustainedEventsPerSecond} events/s with ${best.instances} instance(s); at 10k/s p50 ${at10k.latencyMs.p50} ms, p99 ${at10k.latencyMs.p99} ms, p999 ${at10k.latencyMs.p999} ms; dedupe ${summary.dedupeBytesPerEvent} B/id`);
-  return { loadBefore, loadAfter: load(), summary, catchUp: [...catchUps, wide], sustainedAttempts: attempts, at10k, atHalf };
+  return { loadBefore, loadAfter: load(), summary, catchUp: [...catchUps, wide], sustainedAttempts: attempts, at10k, atHalf, steadyState: steady };
 }
