@@ -47,19 +47,28 @@ export type SentIds = Map<string, number>;
 
 const idPattern = /"event_id":"([^"]+)"/;
 
-/** Passes events on to `inner` and counts the event ids it was given. */
+/**
+ * Passes events on to `inner` and counts the event ids it was given (unless `recording` is false:
+ * a Map holds at most 2^24 entries, fewer than a 30-minute soak sends).
+ */
 export class RecordingSink implements EventSink {
   readonly ids: SentIds = new Map();
-  constructor(private readonly inner: EventSink) {}
+  constructor(
+    private readonly inner: EventSink,
+    private readonly recording = true,
+  ) {}
   get stats() {
     return this.inner.stats;
   }
   write(events: readonly SinkEvent[]): Promise<void> {
+    if (this.recording) this.record(events);
+    return this.inner.write(events);
+  }
+  private record(events: readonly SinkEvent[]): void {
     for (const e of events) {
       const id = idPattern.exec(e.json)?.[1];
       if (id) this.ids.set(id, (this.ids.get(id) ?? 0) + 1);
     }
-    return this.inner.write(events);
   }
   flush(): Promise<void> {
     return this.inner.flush();
@@ -125,14 +134,23 @@ class PartitionSplitSink implements EventSink {
   }
 }
 
+/** How {@link sendThroughCollector} sends. */
+export interface CollectorClients {
+  /** Events a request (default 200). */
+  readonly batchSize?: number;
+  /** Clients sharing the partitions, partition p to client p mod clients (default 1). */
+  readonly clients?: number;
+  /** Whether the ids sent are kept (`Sent.ids`; default true). */
+  readonly recordIds?: boolean;
+}
+
 /**
- * Sends a stream through a collector (HttpSink: batches of `batchSize`, one request in flight
- * per client, retries 503 and connection errors), so the events keep their order per partition;
- * `clients` share the partitions between them (partition p to client p mod clients).
+ * Sends a stream through a collector (HttpSink: one request in flight per client, retries 503
+ * and connection errors), so the events keep their order per partition.
  */
-export async function sendThroughCollector(scenario: Scenario, url: string, options: GeneratorOptions, rate: number, batchSize = 200, clients = 1): Promise<Sent> {
+export async function sendThroughCollector(scenario: Scenario, url: string, options: GeneratorOptions, rate: number, { batchSize = 200, clients = 1, recordIds = true }: CollectorClients = {}): Promise<Sent> {
   const client = () => new HttpSink({ url, batchSize, maxRetries: 60, timeoutMs: 15_000, lingerMs: 50 });
-  const sink = new RecordingSink(clients === 1 ? client() : new PartitionSplitSink(Array.from({ length: clients }, client)));
+  const sink = new RecordingSink(clients === 1 ? client() : new PartitionSplitSink(Array.from({ length: clients }, client)), recordIds);
   try {
     return await run(sink, scenario, options, rate);
   } finally {
