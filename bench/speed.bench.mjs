@@ -279,19 +279,30 @@ export async function steadyState() {
 }
 
 /**
- * When a live run's latency settled: the ms from the first event to the start of the first
- * second from which every second's p99 stays within 1.5 x the steady p99 (`steadyP99Ms`, after
- * the warm-up) or 5 ms above it, whichever is more; seconds without events are skipped. Null
- * when it never settled.
+ * When a live run's latency settled after its start: the ms from the first event to the start of
+ * the first second from which the median p99 of every 5 consecutive seconds stays within 1.5 x
+ * the steady p99 (`steadyP99Ms`, after the warm-up) or 5 ms above it, whichever is more (a
+ * collection's pause later in the run is one second's, the tail's, not the start's); seconds
+ * without events are skipped. Null when it never settled.
  */
-function settledAfterMs(snapshots, steadyP99Ms) {
+function settledAfterMs(p99s, steadyP99Ms) {
   const bound = Math.max(steadyP99Ms * 1.5, steadyP99Ms + 5);
-  const p99s = snapshots.slice(1).map((snap, i) => {
+  const settledFrom = (from) => {
+    const seen = p99s.slice(from).filter((p) => p !== null);
+    if (seen.length === 0 || seen[0] > bound) return false;
+    for (let i = 0; i + 5 <= seen.length; i++) if (median(seen.slice(i, i + 5)) > bound) return false;
+    return true;
+  };
+  for (let from = 0; from < p99s.length; from++) if (settledFrom(from)) return from * 1000;
+  return null;
+}
+
+/** Each second's p99 (ms) between consecutive histogram snapshots; null for a second without events. */
+function p99BySecond(snapshots) {
+  return snapshots.slice(1).map((snap, i) => {
     const observed = [...snap.values()].at(-1) - ([...snapshots[i].values()].at(-1) ?? 0);
     return observed > 0 ? percentiles(snapshots[i], snap, [0.99]).p99 : null;
   });
-  for (let from = 0; from < p99s.length; from++) if (p99s.slice(from).every((p) => p === null || p <= bound)) return from * 1000;
-  return null;
 }
 
 /** Live traffic at `rate` for `seconds`: lag samples every second, and latency percentiles. */
@@ -334,10 +345,11 @@ export async function live(rate, seconds, seed, instances = 1) {
     const cpuMicrosPerEvent = await lab.cpuPerEvent(cpuAtStart, stats.sent, stats.cpuSeconds - (stats.pregenerateCpuSeconds ?? 0));
     const after = merge(await snapshot());
     const latencyMs = percentiles(before, after, [0.5, 0.99, 0.999]);
-    const timeToSteadyStateMs = settledAfterMs(perSecond, latencyMs.p99);
+    const p99BySecondMs = p99BySecond(perSecond);
+    const timeToSteadyStateMs = settledAfterMs(p99BySecondMs, latencyMs.p99);
     const tail = samples.slice(-Math.ceil(samples.length / 2));
     const bounded = Math.max(...tail) <= Math.max(rate * 2, 5_000) && tail[tail.length - 1] <= tail[0] + rate;
-    const result = { instances, loadSource: 'generated ahead (--pregenerate), sent paced, 5 ms linger', targetRate: rate, achievedRate: Math.round(stats.eventsPerSecond), seconds, lagSamples: samples, maxLag: Math.max(...samples), bounded, latencyMs, latencyAfterSeconds: WARM_UP_SECONDS, timeToSteadyStateMs, drainMs: Date.now() - drainStart, cpuMicrosPerEvent, cpuCeiling: cpuCeiling(cpuMicrosPerEvent) };
+    const result = { instances, loadSource: 'generated ahead (--pregenerate), sent paced, 5 ms linger', targetRate: rate, achievedRate: Math.round(stats.eventsPerSecond), seconds, lagSamples: samples, maxLag: Math.max(...samples), bounded, latencyMs, latencyAfterSeconds: WARM_UP_SECONDS, timeToSteadyStateMs, p99BySecondMs, drainMs: Date.now() - drainStart, cpuMicrosPerEvent, cpuCeiling: cpuCeiling(cpuMicrosPerEvent) };
     console.log(`live ${rate}/s (achieved ${result.achievedRate}/s): max lag ${result.maxLag}, bounded ${bounded}, latency ${JSON.stringify(latencyMs)}, CPU µs/event ${JSON.stringify(cpuMicrosPerEvent)}`);
     return result;
   } finally {
