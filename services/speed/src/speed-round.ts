@@ -42,6 +42,25 @@ interface PartWork {
 }
 
 /**
+ * The users' cache's budget under the heap limit this process runs with (cut, with a warning
+ * naming the flag, when the setting asks for more than its share); the bytes go to a gauge.
+ */
+function cacheBudgetOf({ config, logger, metrics }: RoundDeps): CacheBudget {
+  const heapLimit = v8.getHeapStatistics().heap_size_limit;
+  const { cacheHeapMb, cachedUsers } = config.speed;
+  const budget = cacheBudgetBytes(cacheHeapMb, heapLimit);
+  const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
+  if (budget.clamped) {
+    logger.warn(
+      { cacheHeapMb, heapLimitMb: mib(heapLimit), budgetMb: mib(budget.bytes) },
+      `SIGFLOW_SPEED_CACHE_HEAP_MB is more than ${CACHE_SHARE_OF_HEAP_LIMIT * 100} % of V8's heap limit: the cache keeps to ${mib(budget.bytes)} MiB; start with --max-old-space-size=${Math.ceil(cacheHeapMb / CACHE_SHARE_OF_HEAP_LIMIT)} to give it the whole budget`,
+    );
+  }
+  metrics.cacheBudgetBytes.set(budget.bytes);
+  return new CacheBudget(budget.bytes, cachedUsers);
+}
+
+/**
  * A round of the speed layer: what one fetch of the owned partitions brought, processed
  * together. intake (decode, drop deleted people's events) -> align the partitions in event time
  * -> load what the caches lack -> apply the shared rules -> build each partition's commit ->
@@ -58,17 +77,7 @@ export class SpeedRound {
     private readonly deps: RoundDeps,
     private readonly ownership: PartitionOwnership,
   ) {
-    const heapLimit = v8.getHeapStatistics().heap_size_limit;
-    const budget = cacheBudgetBytes(deps.config.speed.cacheHeapMb, heapLimit);
-    if (budget.clamped) {
-      const needMb = Math.ceil(deps.config.speed.cacheHeapMb / CACHE_SHARE_OF_HEAP_LIMIT);
-      deps.logger.warn(
-        { cacheHeapMb: deps.config.speed.cacheHeapMb, heapLimitMb: Math.round(heapLimit / 2 ** 20), budgetMb: Math.round(budget.bytes / 2 ** 20) },
-        `SIGFLOW_SPEED_CACHE_HEAP_MB is more than ${CACHE_SHARE_OF_HEAP_LIMIT * 100} % of V8's heap limit: the cache keeps to ${Math.round(budget.bytes / 2 ** 20)} MiB; start with --max-old-space-size=${needMb} to give it the whole budget`,
-      );
-    }
-    deps.metrics.cacheBudgetBytes.set(budget.bytes);
-    this.cacheBudget = new CacheBudget(budget.bytes, deps.config.speed.cachedUsers);
+    this.cacheBudget = cacheBudgetOf(deps);
   }
 
   /**
