@@ -24,11 +24,22 @@ function tableNames(node: unknown, into: Set<string>): Set<string> {
   return into;
 }
 
+/** DuckDB's serialized parse of `sql` (`json_serialize_sql`: SELECT statements only). */
+async function serialize(conn: DuckDBConnection, sql: string): Promise<SerializedSql> {
+  const reply = await conn.runAndReadAll('SELECT json_serialize_sql($sql::VARCHAR)', { sql });
+  return JSON.parse(String(reply.getRows()[0]?.[0])) as SerializedSql;
+}
+
 /**
- * The error type DuckDB's `json_serialize_sql` gives any statement that is not a SELECT (COPY,
- * ATTACH, SET, ...): it serializes SELECTs only. Here it is the analyst's "only one SELECT" refusal.
+ * The error type `json_serialize_sql` gives any statement that is not a SELECT (COPY, ATTACH,
+ * SET, ...), asked of DuckDB once, with a SET, rather than its wording written here. Here it is
+ * the analyst's "only one SELECT" refusal.
  */
-const notSelectErrorType = 'not implemented';
+let notSelectErrorType: Promise<string | undefined> | undefined;
+function notSelectError(conn: DuckDBConnection): Promise<string | undefined> {
+  notSelectErrorType ??= serialize(conn, 'SET threads = 1').then((parsed) => parsed.error_type);
+  return notSelectErrorType;
+}
 
 /**
  * Parses an analyst's text without binding or running it (DuckDB's `json_serialize_sql`, which
@@ -36,10 +47,9 @@ const notSelectErrorType = 'not implemented';
  * Returns the names of the tables it reads.
  */
 export async function checkStatement(conn: DuckDBConnection, sql: string): Promise<string[]> {
-  const reply = await conn.runAndReadAll('SELECT json_serialize_sql($sql::VARCHAR)', { sql });
-  const parsed = JSON.parse(String(reply.getRows()[0]?.[0])) as SerializedSql;
+  const parsed = await serialize(conn, sql);
   if (parsed.error) {
-    if (parsed.error_type === notSelectErrorType) throw new SqlRefusal(400, onlySelect, 'sql');
+    if (parsed.error_type === (await notSelectError(conn))) throw new SqlRefusal(400, onlySelect, 'sql');
     throw new SqlRefusal(400, `${parsed.error_type ?? 'parser'} error: ${parsed.error_message ?? 'the query does not parse'}`, 'sql');
   }
   const count = parsed.statements?.length ?? 0;
