@@ -46,10 +46,10 @@ async function latencyBuckets(url) {
   return buckets;
 }
 
-/** A gauge's value on a speed process's /metrics (NaN when absent). */
-async function gauge(url, name) {
+/** Gauges' values on a speed process's /metrics, one read (NaN where absent). */
+async function gauges(url, names) {
   const text = await (await fetch(`${url}/metrics`)).text();
-  return Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return names.map((name) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN));
 }
 
 /** Resident set of a process in MB (Linux /proc; NaN when gone). */
@@ -251,7 +251,8 @@ export async function steadyState() {
     for (let lag = Infinity; lag > 0; ) {
       await sleep(2_000);
       lag = await lab.lag();
-      samples.push({ t: (Date.now() - started) / 1000, done: STEADY_EVENTS - lag, cachedUsers: await gauge(url, 'sigflow_speed_cached_users'), bytesPerUser: await gauge(url, 'sigflow_speed_cache_bytes_per_user'), rssMb: Math.round(rssMb(pid)) });
+      const [cachedUsers, bytesPerUser] = await gauges(url, ['sigflow_speed_cached_users', 'sigflow_speed_cache_bytes_per_user']);
+      samples.push({ t: (Date.now() - started) / 1000, done: STEADY_EVENTS - lag, cachedUsers, bytesPerUser, rssMb: Math.round(rssMb(pid)) });
       if (Date.now() - started > 1_800_000) throw new Error(`the steady-state run did not finish: lag ${lag}`);
     }
     const fullAt = samples.findIndex((x, i) => i > 0 && x.cachedUsers < samples[i - 1].cachedUsers);
