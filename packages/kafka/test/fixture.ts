@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Producer } from '@platformatic/kafka';
+import { ProduceAcks, Producer } from '@platformatic/kafka';
 import { loadConfig } from '@sigflow/config';
 import { topicsFor } from '@sigflow/events';
 import { createKafka, type KafkaClient } from '../src/index.js';
@@ -52,9 +52,13 @@ export async function topicWithMessages(
   return { brokers: config.kafka.brokers, topic };
 }
 
-/** Produces `messages` (value and partition each) to `topic`, retrying while its new partitions get their leaders. */
+/**
+ * Produces `messages` (value and partition each) to `topic`, retrying while its new partitions
+ * get their leaders. Idempotent: a retried request that one partition had already taken while
+ * another had no leader yet (a loaded CI host, 2026-11-26) wrote that partition's records twice.
+ */
 export async function producePlaced(kafka: KafkaClient, topic: string, messages: readonly { value: string; partition: number }[]): Promise<void> {
-  const producer = new Producer(kafka.options({ retries: 20 }));
+  const producer = new Producer({ ...kafka.options({ retries: 20, retryDelay: 250 }), idempotent: true, acks: ProduceAcks.ALL });
   try {
     await producer.send({ messages: messages.map((m) => ({ topic, value: Buffer.from(m.value), partition: m.partition })) });
   } finally {
