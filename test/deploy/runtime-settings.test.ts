@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { childPids } from '@sigflow/test-support';
 import { Scenario } from '../support/scenario.js';
 import { repoRoot, type ServiceProcess } from '../support/services.js';
 
@@ -16,6 +17,14 @@ const gauge = async (service: ServiceProcess, name: string) => {
 };
 const flagsMissing = (service: ServiceProcess) => gauge(service, 'sigflow_runtime_flags_missing');
 const MIB = 1024 * 1024;
+/** Each thread's nice value (field 19 of /proc/PID/task/TID/stat), by thread id, read apart from the code under test. */
+const threadNice = (pid: number): Map<number, number> =>
+  new Map(
+    fs.readdirSync(`/proc/${pid}/task`).map((tid) => {
+      const fields = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return [Number(tid), Number(fields[16])];
+    }),
+  );
 /** The start-up line about runtime settings in a service's log. */
 const settingsLine = (service: ServiceProcess) =>
   fs
@@ -77,5 +86,21 @@ describe('runtime settings a service starts with', () => {
   it('the batch layer, likewise', async () => {
     const env = { SIGFLOW_BATCH_WORKERS: '1' };
     await bareThenLaunched('jobs/batch', await scenario.batchWorker(archive, 'batch-bare', env), await scenario.batchWorker(archive, 'batch-launched', env));
+  });
+
+  it("the batch layer runs at SIGFLOW_BATCH_NICE: every thread of the service (libuv's pool, where DuckDB starts its own) and its worker process", async () => {
+    const batch = await scenario.batchWorker(archive, 'batch-nice', { SIGFLOW_BATCH_WORKERS: '2', SIGFLOW_BATCH_NICE: '7' });
+    await batch.start();
+    await batch.ready();
+    const pid = batch.pid as number;
+    const own = threadNice(pid);
+    expect(own.get(pid)).toBe(7);
+    // Every thread: libuv's pool (where DuckDB is opened and starts its own threads) and V8's.
+    expect([...own.values()].filter((n) => n !== 7)).toEqual([]);
+    expect(own.size).toBeGreaterThan(os.cpus().length);
+    const workers = childPids(pid);
+    expect(workers).toHaveLength(1);
+    expect(threadNice(workers[0] as number).get(workers[0] as number)).toBe(7);
+    await batch.stop();
   });
 });

@@ -8,10 +8,12 @@ import { OpsLog } from '@sigflow/ops-log';
 import { openBatchContext } from './batch-context.js';
 import { recoverBatchStore } from './store-loss.js';
 import { startBatchWorker } from './batch-worker.js';
+import { lowerCpuPriority } from './cpu-priority.js';
 import { answerMetricsRequests, exitWithParent, serviceMetrics, startWorkerProcesses, workerIndex, type WorkerProcesses } from './worker-processes.js';
 
 const configured = loadConfig();
 const logger = createLogger('batch', configured.logLevel);
+lowerCpuPriority(configured.batch.nice, logger);
 // Corrections and erasures reach the speed layer's keys by partition: the events topic's count.
 const config = await adoptEventPartitions(createKafka(configured.kafka, { clientId: 'sigflow-batch', log: logger }), configured, logger);
 const index = workerIndex();

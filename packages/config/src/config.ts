@@ -227,6 +227,14 @@ export interface BatchConfig {
    */
   readonly workers: number;
   /**
+   * The CPU priority the batch service and its worker processes run at, as `nice` sets it
+   * (`SIGFLOW_BATCH_NICE`, 10; 0 leaves it). On one machine a recompute's DuckDB threads and JS
+   * rules otherwise take every core from the speed layer: the platform soak at half its rate
+   * fell behind for good once the batch layer recomputed an hour on the same 2 cores. The batch
+   * layer has hours to catch up in; the speed layer has milliseconds.
+   */
+  readonly nice: number;
+  /**
    * DuckDB memory limit, '' = DuckDB's default; beyond it DuckDB spills to disk
    * (`SIGFLOW_BATCH_DUCKDB_MEMORY`, 768MB: enough for a pass of `hoursPerPass` hours, see there).
    */
@@ -624,6 +632,7 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
       ruleThreads: r.int('SIGFLOW_BATCH_RULE_THREADS', 1, 1, 64),
       hoursPerPart: r.int('SIGFLOW_BATCH_HOURS_PER_PART', 4, 1, 24 * 31),
       workers: r.int('SIGFLOW_BATCH_WORKERS', 2, 1, 64),
+      nice: r.int('SIGFLOW_BATCH_NICE', 10, 0, 19),
       duckdbMemoryLimit: r.string('SIGFLOW_BATCH_DUCKDB_MEMORY', '768MB'),
       viewEventsOnly: r.bool('SIGFLOW_BATCH_VIEW_EVENTS_ONLY', true),
       writeViewParquet: r.bool('SIGFLOW_BATCH_VIEW_PARQUET', true),
