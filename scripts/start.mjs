@@ -22,6 +22,8 @@ const demoKeys = env.SIGFLOW_API_KEYS === undefined;
 if (demoKeys) env.SIGFLOW_API_KEYS = 'demo-reader:reader,demo-analyst:analyst,demo-ops:ops,demo-privacy:privacy';
 // The demo recomputes dirty hours every minute (the default schedule is every 5 minutes).
 env.SIGFLOW_BATCH_RECOMPUTE_EVERY ??= '* * * * *';
+// Every service shares this machine: the batch layer's recomputes take the cores the speed layer leaves.
+env.SIGFLOW_BATCH_NICE ??= '10';
 // The demo's alert webhook receiver runs on this machine (below): the demo allows loopback targets.
 env.SIGFLOW_ALERTS_WEBHOOK_ALLOW ??= '127.0.0.0/8';
 const port = (name, fallback) => Number(env[name] ?? fallback);

@@ -132,6 +132,11 @@ export interface SpeedConfig {
    * count (it was 1 MiB a partition, so 32 MiB rounds for a process owning 32).
    */
   readonly fetchMaxBytes: number;
+  /**
+   * Before it consumes, run a round's hot path over synthetic events on a throwaway partition
+   * (`SIGFLOW_SPEED_WARM_UP`, true), so V8 compiles it then and not on the first real events.
+   */
+  readonly warmUp: boolean;
 }
 
 export interface ArchiverConfig {
@@ -228,10 +233,11 @@ export interface BatchConfig {
   readonly workers: number;
   /**
    * The CPU priority the batch service and its worker processes run at, as `nice` sets it
-   * (`SIGFLOW_BATCH_NICE`, 10; 0 leaves it). On one machine a recompute's DuckDB threads and JS
-   * rules otherwise take every core from the speed layer: the platform soak at half its rate
-   * fell behind for good once the batch layer recomputed an hour on the same 2 cores. The batch
-   * layer has hours to catch up in; the speed layer has milliseconds.
+   * (`SIGFLOW_BATCH_NICE`, 0: unchanged; `npm start` and the compose file, which run every
+   * service on one machine, set 10). There a recompute's DuckDB threads and JS rules otherwise
+   * take every core from the speed layer: the platform soak at half its rate fell behind for
+   * good once the batch layer recomputed an hour on the same 2 cores. The batch layer has hours
+   * to catch up in; the speed layer has milliseconds.
    */
   readonly nice: number;
   /**
@@ -604,6 +610,7 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
       heartbeatIntervalMs: r.int('SIGFLOW_SPEED_HEARTBEAT_MS', 500, 100),
       fetchMaxWaitMs: r.int('SIGFLOW_SPEED_FETCH_MAX_WAIT_MS', 100, 1),
       fetchMaxBytes: r.int('SIGFLOW_SPEED_FETCH_MAX_BYTES', 4 * 1_048_576, 65_536),
+      warmUp: r.bool('SIGFLOW_SPEED_WARM_UP', true),
     },
     archiver: {
       metricsPort: archiverPort,
@@ -632,7 +639,7 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
       ruleThreads: r.int('SIGFLOW_BATCH_RULE_THREADS', 1, 1, 64),
       hoursPerPart: r.int('SIGFLOW_BATCH_HOURS_PER_PART', 4, 1, 24 * 31),
       workers: r.int('SIGFLOW_BATCH_WORKERS', 2, 1, 64),
-      nice: r.int('SIGFLOW_BATCH_NICE', 10, 0, 19),
+      nice: r.int('SIGFLOW_BATCH_NICE', 0, 0, 19),
       duckdbMemoryLimit: r.string('SIGFLOW_BATCH_DUCKDB_MEMORY', '768MB'),
       viewEventsOnly: r.bool('SIGFLOW_BATCH_VIEW_EVENTS_ONLY', true),
       writeViewParquet: r.bool('SIGFLOW_BATCH_VIEW_PARQUET', true),

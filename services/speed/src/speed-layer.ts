@@ -9,6 +9,7 @@ import { AnalyticsOutbox } from './analytics-outbox.js';
 import { ShapleyTableCache } from './shapley-table-cache.js';
 import { PartitionOwnership } from './partition-ownership.js';
 import { SpeedRound } from './speed-round.js';
+import { warmUpRoundPath } from './jit-warm-up.js';
 import { SpeedHandler } from './speed-handler.js';
 import { DeadLetterPublisher } from './dead-letters.js';
 import { speedMetrics } from './speed-metrics.js';
@@ -121,6 +122,10 @@ export class SpeedLayer {
       this.privacy.refresh(this.ownership.partitions).catch((err: unknown) => this.deps.logger.warn({ err }, 'reading tombstones and erasure requests failed'));
     }, config.privacy.refreshMs);
     this.privacyTimer.unref();
+    if (config.speed.warmUp) {
+      const warmUp = warmUpRoundPath(config, this.keys, this.shapley.current(), this.segments.current());
+      this.deps.logger.info(warmUp, 'round path run over synthetic events before consuming (JIT warm-up, SIGFLOW_SPEED_WARM_UP)');
+    }
     await this.consumer.start();
   }
 
