@@ -54,8 +54,8 @@ const SAMPLE_MS = 5_000;
 const KILL_ORDER = ['speed', 'archiver', 'collector', 'batch', 'speed'] as const;
 type ServiceName = 'collector' | 'speed' | 'archiver' | 'batch' | 'api';
 const SERVICES: readonly ServiceName[] = ['collector', 'speed', 'archiver', 'batch', 'api'];
-/** Processes with children (a primary and its workers): their RSS is the tree's. */
-const CLUSTERED = new Set<ServiceName>(['collector', 'api']);
+/** Processes with children (a primary and its workers; the batch service and its worker processes): their RSS is the tree's. */
+const WITH_CHILDREN = new Set<ServiceName>(['collector', 'api', 'batch']);
 
 /** Whole service set of a scenario as `npm start` runs it, on the shipped settings. */
 async function startPlatform(scenario: Scenario, archiveDir: string): Promise<Record<ServiceName, ServiceProcess>> {
@@ -211,7 +211,7 @@ describe(`platform soak: every service for ${SECONDS} s at a quarter of a fresh 
           for (let next = started + SAMPLE_MS, k = 0; !trafficDone; next += SAMPLE_MS) {
             await sleep(Math.max(0, next - Date.now()));
             const t = round((Date.now() - started) / 1000);
-            const rssMiB = Object.fromEntries(SERVICES.map((n) => [n, round((CLUSTERED.has(n) ? treeRssBytes : rssBytes)(services[n].pid) / MIB)])) as Record<ServiceName, number>;
+            const rssMiB = Object.fromEntries(SERVICES.map((n) => [n, round((WITH_CHILDREN.has(n) ? treeRssBytes : rssBytes)(services[n].pid) / MIB)])) as Record<ServiceName, number>;
             const memory = /used_memory:(\d+)/.exec(await scenario.redis.info('memory'))?.[1];
             samples.push({ t, rssMiB, speedLag: await scenario.speedLag().catch(() => NaN), redisUsedMiB: round(Number(memory) / MIB) });
             // What an analyst's dashboard asks meanwhile: one campaign's hours.
