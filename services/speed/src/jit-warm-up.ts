@@ -1,7 +1,9 @@
-import { createPartitionState, createUserState, type SegmentSet, type ShapleyTable } from '@sigflow/core';
+import { createIpState, createPartitionState, createUserState, type SegmentSet, type ShapleyTable } from '@sigflow/core';
+import { floodIpOf } from '@sigflow/events';
 import type { SigflowConfig } from '@sigflow/config';
 import type { PartitionFetch } from '@sigflow/kafka/data-path';
 import type { StoreKeys } from '@sigflow/store';
+import { packedCommitBytes } from '@sigflow/store/speed-state';
 import { decodeFetch } from './fetch-decoding.js';
 import { PartitionCache } from './partition-cache.js';
 import { buildPartitionCommit } from './partition-commit.js';
@@ -62,30 +64,38 @@ function syntheticFetch(round: number, now: number): PartitionFetch {
 
 /**
  * Runs a round's hot path (decoding, the shared rules, the round's changes, a partition's commit
- * commands) over synthetic events on a throwaway partition before the layer consumes, so V8
+ * commands and their packing) over synthetic events on a throwaway partition before the layer consumes, so V8
  * compiles it then rather than on the first real events. Reads and writes nothing: no Redis,
  * no Kafka, no metrics. Returns what it ran: events the rules took, records the contract
- * refused (none, or the warm-up no longer warms the path real events take), milliseconds.
+ * refused (none, or the warm-up no longer warms the path real events take), the commits' packed
+ * bytes, milliseconds.
  */
-export function warmUpRoundPath(config: SigflowConfig, keys: StoreKeys, shapley: ShapleyTable | null, segments: SegmentSet | undefined): { events: number; refused: number; ms: number } {
+export function warmUpRoundPath(
+  config: SigflowConfig,
+  keys: StoreKeys,
+  shapley: ShapleyTable | null,
+  segments: SegmentSet | undefined,
+): { events: number; refused: number; packedBytes: number; ms: number } {
   const started = performance.now();
   const now = Date.now();
   const cache = new PartitionCache(-1, null, createPartitionState(), config.rules.dedupeHorizonMs, new UserDirectory('0', true, now, config.speed.userTtlMs));
   const rules = { settings: config.rules, shapley, ...(segments ? { segments } : {}) };
-  let [events, refused] = [0, 0];
+  let [events, refused, packedBytes] = [0, 0, 0];
   for (let round = 0; round < ROUNDS; round++) {
     const { messages, deadLetters } = decodeFetch(syntheticFetch(round, now));
     refused += deadLetters.length;
-    // What loadRoundState reads from Redis for a real round: here, empty buckets and new users.
+    // What loadRoundState reads from Redis for a real round: here, empty buckets, new users and IPs.
     for (const hour of cache.dedupe.missingHours(messages.map((m) => m.event.ts))) cache.dedupe.load(hour, null);
     for (const { event } of messages) {
       if (!cache.users.has(event.user_id)) cache.users.set(event.user_id, { user: createUserState(), signals: 0, sinceSnapshot: 0, hasSnapshot: false, ttlAt: 0 });
+      const ip = event.type === 'click' ? floodIpOf(event) : undefined;
+      if (ip !== undefined && !cache.ips.has(ip)) cache.ips.set(ip, createIpState());
     }
     const changes = new RoundChanges();
     collectRoundChanges(rules, [{ cache, messages, changes }], [cache], new Map());
     events += changes.outcomes.length;
-    buildPartitionCommit({ keys, settings: config.rules, speed: config.speed, now }, cache, changes);
+    packedBytes += packedCommitBytes(buildPartitionCommit({ keys, settings: config.rules, speed: config.speed, now }, cache, changes));
     summarizeRound(changes);
   }
-  return { events, refused, ms: Math.round(performance.now() - started) };
+  return { events, refused, packedBytes, ms: Math.round(performance.now() - started) };
 }

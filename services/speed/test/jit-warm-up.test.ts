@@ -10,5 +10,7 @@ describe('the JIT warm-up', () => {
     expect(warmUp.refused).toBe(0);
     // 12 rounds of 2,000 events, each a different event id: none a duplicate, all processed.
     expect(warmUp.events).toBe(24_000);
+    // Every round's commit packed as fencedCommit packs it (a command it cannot pack throws).
+    expect(warmUp.packedBytes).toBeGreaterThan(24_000 * 50);
   });
 });

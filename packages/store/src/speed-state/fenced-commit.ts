@@ -125,6 +125,13 @@ export async function fencedCommit(
   if (result !== 'OK') throw new OffsetFenceError(fence.offsetKey, expected ?? '', String(result));
 }
 
+/** How many bytes {@link fencedCommit} would send for `commands`, packed and sent nowhere (a warm-up of the packing). */
+export function packedCommitBytes(commands: readonly RedisCommand[]): number {
+  const writer = new LuaPackWriter();
+  packCommands(writer, commands, ['offset', 'epoch']);
+  return writer.bytes().length;
+}
+
 /** Writers of answered commits, reused: a commit's packed bytes cost no new buffer. */
 const spareWriters: LuaPackWriter[] = [];
 const MAX_SPARE_WRITERS = 8;

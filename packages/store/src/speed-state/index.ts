@@ -3,6 +3,7 @@ export {
   epochState,
   fencedCommit,
   fencedOutboxTrim,
+  packedCommitBytes,
   OffsetFenceError,
   retakeEpoch,
 } from './fenced-commit.js';
