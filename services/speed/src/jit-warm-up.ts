@@ -64,9 +64,9 @@ function syntheticFetch(round: number, now: number): PartitionFetch {
 
 /**
  * Runs a round's hot path (decoding, the shared rules, the round's changes, a partition's commit
- * commands and their packing) over synthetic events on a throwaway partition before the layer consumes, so V8
- * compiles it then rather than on the first real events. Reads and writes nothing: no Redis,
- * no Kafka, no metrics. Returns what it ran: events the rules took, records the contract
+ * commands and their packing) over synthetic events on a throwaway partition before the layer
+ * consumes, so V8 compiles it then rather than on the first real events. Reads and writes
+ * nothing: no Redis, no Kafka, no metrics. Returns what it ran: events the rules took, records the contract
  * refused (none, or the warm-up no longer warms the path real events take), the commits' packed
  * bytes, milliseconds.
  */
