@@ -1,5 +1,4 @@
-import { createIpState, createPartitionState, createUserState, type SegmentSet, type ShapleyTable } from '@sigflow/core';
-import { floodIpOf } from '@sigflow/events';
+import { createPartitionState, type SegmentSet, type ShapleyTable } from '@sigflow/core';
 import type { SigflowConfig } from '@sigflow/config';
 import type { PartitionFetch } from '@sigflow/kafka/data-path';
 import type { StoreKeys } from '@sigflow/store';
@@ -9,6 +8,7 @@ import { PartitionCache } from './partition-cache.js';
 import { buildPartitionCommit } from './partition-commit.js';
 import { RoundChanges, summarizeRound } from './round-changes.js';
 import { collectRoundChanges } from './round-rules.js';
+import { loadNothingStored } from './round-state-loader.js';
 import { UserDirectory } from './user-directory.js';
 
 /** Synthetic rounds and their size: enough calls of the hot functions for V8's optimizing tiers. */
@@ -65,10 +65,11 @@ function syntheticFetch(round: number, now: number): PartitionFetch {
 /**
  * Runs a round's hot path (decoding, the shared rules, the round's changes, a partition's commit
  * commands and their packing) over synthetic events on a throwaway partition before the layer
- * consumes, so V8 compiles it then rather than on the first real events. Reads and writes
- * nothing: no Redis, no Kafka, no metrics. Returns what it ran: events the rules took, records the contract
- * refused (none, or the warm-up no longer warms the path real events take), the commits' packed
- * bytes, milliseconds.
+ * consumes, so V8 compiles it then rather than on the first real events. Its users, buckets
+ * and IPs come as a round's loads give them when Redis holds nothing (`loadNothingStored`).
+ * Reads and writes nothing: no Redis, no Kafka, no metrics. Returns what it ran: events the
+ * rules took, records the contract refused (none, or the warm-up no longer warms the path real
+ * events take), the commits' packed bytes, milliseconds.
  */
 export function warmUpRoundPath(
   config: SigflowConfig,
@@ -84,13 +85,7 @@ export function warmUpRoundPath(
   for (let round = 0; round < ROUNDS; round++) {
     const { messages, deadLetters } = decodeFetch(syntheticFetch(round, now));
     refused += deadLetters.length;
-    // What loadRoundState reads from Redis for a real round: here, empty buckets, new users and IPs.
-    for (const hour of cache.dedupe.missingHours(messages.map((m) => m.event.ts))) cache.dedupe.load(hour, null);
-    for (const { event } of messages) {
-      if (!cache.users.has(event.user_id)) cache.users.set(event.user_id, { user: createUserState(), signals: 0, sinceSnapshot: 0, hasSnapshot: false, ttlAt: 0 });
-      const ip = event.type === 'click' ? floodIpOf(event) : undefined;
-      if (ip !== undefined && !cache.ips.has(ip)) cache.ips.set(ip, createIpState());
-    }
+    loadNothingStored(config.rules, cache, messages.map((m) => m.event));
     const changes = new RoundChanges();
     collectRoundChanges(rules, [{ cache, messages, changes }], [cache], new Map());
     events += changes.outcomes.length;

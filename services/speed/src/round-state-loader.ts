@@ -2,7 +2,7 @@ import { type RedisClient, type StoreKeys, slotSafePipeline } from '@sigflow/sto
 import { readStoredUserStates, type StoredUserState } from '@sigflow/store/speed-state';
 import { createIpState, parseIpState, restoreUserState, type EventKey, type RuleSettings } from '@sigflow/core';
 import { floodIpOf, type ReceivedEvent } from '@sigflow/events';
-import type { PartitionCache } from './partition-cache.js';
+import type { CachedUser, PartitionCache } from './partition-cache.js';
 import type { ForeignClicks } from './round-types.js';
 
 /** What a round needs from Redis besides the partitions' caches. */
@@ -34,14 +34,13 @@ async function loadUsers(ctx: LoadContext, cache: PartitionCache, events: readon
     const { snapshot, logLength, newest } = stored.get(u) ?? nothingStored;
     const restored = restoreUserState(snapshot, logLength, newest, ctx.settings);
     if (!restored.complete) ctx.onIncompleteState(u);
-    cache.users.set(u, {
-      user: restored.user,
-      signals: restored.signals,
-      sinceSnapshot: restored.sinceSnapshot,
-      hasSnapshot: restored.snapshotAt > 0,
-      ttlAt: restored.snapshotAt,
-    });
+    cache.users.set(u, cachedUserOf(restored));
   }
+}
+
+/** A user as the cache holds it, from its restored state. */
+function cachedUserOf(restored: ReturnType<typeof restoreUserState>): CachedUser {
+  return { user: restored.user, signals: restored.signals, sinceSnapshot: restored.sinceSnapshot, hasSnapshot: restored.snapshotAt > 0, ttlAt: restored.snapshotAt };
 }
 
 const nothingStored: StoredUserState = { snapshot: null, logLength: 0, newest: [] };
@@ -95,6 +94,18 @@ function queueIps(pipe: ReturnType<RedisClient['pipeline']>, ctx: LoadContext, o
     }
     return at;
   };
+}
+
+/**
+ * What {@link loadRoundState} brings into `cache` for `events` when Redis holds nothing for them
+ * (new users, empty dedupe buckets, IPs without clicks elsewhere), without a read: the JIT
+ * warm-up's synthetic rounds.
+ */
+export function loadNothingStored(settings: RuleSettings, cache: PartitionCache, events: readonly ReceivedEvent[]): void {
+  const { snapshot, logLength, newest } = nothingStored;
+  for (const e of events) if (!cache.users.has(e.user_id)) cache.users.set(e.user_id, cachedUserOf(restoreUserState(snapshot, logLength, newest, settings)));
+  for (const h of cache.dedupe.missingHours(events.map((e) => e.ts))) cache.dedupe.load(h, null);
+  for (const ip of clickIps(events)) if (!cache.ips.has(ip)) cache.ips.set(ip, createIpState());
 }
 
 /** One partition's events of a round, with its cache. */
