@@ -37,7 +37,14 @@ async function serialize(conn: DuckDBConnection, sql: string): Promise<Serialize
  */
 let notSelectErrorType: Promise<string | undefined> | undefined;
 function notSelectError(conn: DuckDBConnection): Promise<string | undefined> {
-  notSelectErrorType ??= serialize(conn, 'SET threads = 1').then((parsed) => parsed.error_type);
+  // A failed ask (the connection closing) is not kept: the next check asks again.
+  notSelectErrorType ??= serialize(conn, 'SET threads = 1').then(
+    (parsed) => parsed.error_type,
+    (err: unknown) => {
+      notSelectErrorType = undefined;
+      throw err;
+    },
+  );
   return notSelectErrorType;
 }
 
