@@ -1,7 +1,8 @@
 // The platform's soak (`npm run test:soak`): every service of the data path as `npm start` runs
 // it (collector, speed layer, archiver, batch worker on its shipped schedule, API), on the
-// shipped settings and partition count, for 30 minutes at half the rate (or less) this set-up
-// sustains on this machine, with one service killed (SIGKILL) and started again every 5 minutes, in turn:
+// shipped settings and partition count, for 30 minutes at a quarter of the rate this set-up
+// drains from a fresh start on this machine (below), with one service killed (SIGKILL) and
+// started again every 5 minutes, in turn:
 // speed, archiver, collector, batch worker, speed. Judged at the end against the generator's
 // truth: the speed views (every counter and cell), the batch layer's views of every hour, the
 // API's hourly campaign metrics, and the archive (every event id); the RSS of every service,
