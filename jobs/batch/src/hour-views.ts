@@ -3,35 +3,12 @@ import {
   causeName,
   HOUR_MS,
   hourStart,
-  eachAttributionCredit,
-  invalidTrafficOf,
-  orderAttribution,
-  orderHeatmap,
-  orderPageActivity,
-  orderInvalidTraffic,
-  orderWindowMetrics,
-  orderChannelSpend,
-  orderEventCounts,
-  windowMetricSums,
-  channelSpendSums,
-  attributionSums,
-  heatmapSums,
-  pageActivitySums,
-  eventCountSums,
-  invalidTrafficSums,
-  type AttributionDelta,
-  type AttributionModel,
-  type Credit,
-  type ChannelSpend,
+  orderViewRows,
+  ViewRowTotals,
   type EventOutcome,
-  type HeatmapIncrement,
-  type PageActivityIncrement,
-  type InvalidTrafficCount,
   type InvalidReason,
-  type EventCount,
   type ViewDeltas,
-  type ViewSums,
-  type WindowMetrics,
+  type ViewRows,
 } from '@sigflow/core';
 import { field } from '@sigflow/store';
 
@@ -54,92 +31,33 @@ export interface HourViews {
   readonly quality: Map<string, number>;
 }
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+/** No rows of any view. */
+function emptyRows(): ViewRows {
+  return { windowMetrics: [], spend: [], attribution: [], heatmap: [], pageActivity: [], invalidTraffic: [], eventCounts: [] };
+}
 
-/** The Map under `key` in `level`, created when missing. */
-function childOf(level: Map<unknown, unknown>, key: unknown): Map<unknown, unknown> {
-  let next = level.get(key) as Map<unknown, unknown> | undefined;
-  if (next === undefined) level.set(key, (next = new Map()));
-  return next;
+/** Each hour's share of the rows, by the hour of their window. */
+function rowsByHour(rows: ViewRows): Map<number, ViewRows> {
+  const hours = new Map<number, ViewRows>();
+  for (const view of Object.keys(rows) as (keyof ViewRows)[]) {
+    for (const row of rows[view] as { readonly windowStart: number }[]) {
+      const h = hourStart(row.windowStart);
+      let ofHour = hours.get(h);
+      if (!ofHour) hours.set(h, (ofHour = emptyRows()));
+      (ofHour[view] as unknown[]).push(row);
+    }
+  }
+  return hours;
 }
 
 /**
- * Running sums of one view under its core definition (`ViewSums`), indexed by a row's identity:
- * its window (as an offset from the pass start) and the view's key parts. The parts are numbered
- * as a combination (nested Maps of the parts' own numbers and dictionary-shared strings, whose
- * hashes V8 keeps; few entries, so they stay in cache), and each window keeps its totals in an
- * array indexed by that number. An add is one short chain of lookups in small structures and
- * one array read, instead of a Map per part over every row of the pass: one pass's adds (one
- * million outcomes) took 863 against 1,247 ms (medians of 7) with the nested Maps of all rows.
- */
-class Totals<T extends { readonly windowStart: number }> {
-  private readonly combinations = new Map<unknown, unknown>();
-  private combinationCount = 0;
-  private readonly windows = new Map<number, (Mutable<T> | undefined)[]>();
-  private readonly rows: Mutable<T>[] = [];
-  private readonly parts: unknown[] = [];
-  constructor(
-    private readonly sums: ViewSums<T>,
-    private readonly from: number,
-  ) {}
-  add(row: T): void {
-    const { parts, sums } = this;
-    sums.parts(row, parts);
-    let level = childOf(this.combinations, parts[0]);
-    if (sums.partCount === 3) level = childOf(level, parts[1]);
-    const last = parts[sums.partCount - 1];
-    let combination = level.get(last) as number | undefined;
-    if (combination === undefined) level.set(last, (combination = this.combinationCount++));
-    // Windows are keyed by their offset from the pass start (ms): a small integer for any pass
-    // shorter than 12 days, which V8's Maps hash without boxing a double per lookup.
-    const window = row.windowStart - this.from;
-    let slots = this.windows.get(window);
-    if (slots === undefined) this.windows.set(window, (slots = []));
-    const t = slots[combination];
-    if (t !== undefined) return sums.add(t, row);
-    const total = sums.create(row);
-    // Filled up to the index first, so the array stays packed (holes make V8 switch to a slower kind).
-    while (slots.length < combination) slots.push(undefined);
-    slots[combination] = total;
-    this.rows.push(total);
-  }
-  values(): T[] {
-    return [...this.rows];
-  }
-}
-
-/**
- * Collects the outcomes of the events whose ts is in [from, to) into per-hour views: the same
- * rows `foldOutcomes` takes from each outcome (window metric, channel spend, core's `eachAttributionCredit`, heatmap
- * and page activity increments, core's `foldInvalidTraffic`), summed by the folds' keys as they come, then folded
- * once by core (the folds are sums, so this equals `foldOutcomes` over all outcomes, up to the
- * order of float additions in attribution). Memory is bounded by the number of view rows.
+ * Collects the outcomes of the events whose ts is in [from, to) into per-hour views: their view
+ * rows summed as they come by core's accumulator (`ViewRowTotals`, which the speed layer folds a
+ * round with), put in core's canonical order once at the end. Memory is bounded by the number of
+ * view rows.
  */
 export class HourViewsAccumulator {
-  // Each outcome's view rows are summed here under core's definitions of the views (key and
-  // summed fields); the totals are put in core's canonical order once at the end.
-  private readonly windowMetrics: Totals<WindowMetrics>;
-  private readonly spend: Totals<ChannelSpend>;
-  private readonly attribution: Totals<AttributionDelta>;
-  private readonly heatmap: Totals<HeatmapIncrement>;
-  private readonly pageActivity: Totals<PageActivityIncrement>;
-  private readonly eventCounts: Totals<EventCount>;
-  private readonly invalidTraffic: Totals<InvalidTrafficCount>;
-  /**
-   * A conversion's credits as attribution rows, one row object refilled per credit (`Totals`
-   * copies a row only when its key is new): a pass has about as many credits as all its other
-   * view rows together (every model credits every touchpoint of the path).
-   */
-  private readonly credit: Mutable<AttributionDelta> = { windowStart: 0, model: 'linear', campaign_id: '', channel: '', conversions: 0, revenue: 0 };
-  private readonly addCredit = (model: AttributionModel, c: Credit): void => {
-    const r = this.credit;
-    r.model = model;
-    r.campaign_id = c.campaign_id;
-    r.channel = c.channel;
-    r.conversions = c.fraction;
-    r.revenue = c.revenue;
-    this.attribution.add(r);
-  };
+  private readonly rows = new ViewRowTotals();
   private readonly counts = new Map<number, { events: number; invalid: number }>();
   private readonly quality = new Map<number, Map<string, number>>();
   private readonly invalidTouchpointIds: string[] = [];
@@ -154,15 +72,7 @@ export class HourViewsAccumulator {
     private readonly to: number,
     private readonly duplicates: ReadonlyMap<number, ReadonlyMap<string, number>>,
     private readonly eventsPerHour: ReadonlyMap<number, number>,
-  ) {
-    this.windowMetrics = new Totals(windowMetricSums, from);
-    this.spend = new Totals(channelSpendSums, from);
-    this.attribution = new Totals(attributionSums, from);
-    this.heatmap = new Totals(heatmapSums, from);
-    this.pageActivity = new Totals(pageActivitySums, from);
-    this.eventCounts = new Totals(eventCountSums, from);
-    this.invalidTraffic = new Totals(invalidTrafficSums, from);
-  }
+  ) {}
 
   /** Takes one outcome (outcomes of context events, before `from`, are ignored). */
   add(outcome: EventOutcome, event: { type: string; campaign_id?: string }): void {
@@ -178,30 +88,13 @@ export class HourViewsAccumulator {
       // Like the speed layer: invalid touchpoints, per campaign and reason.
       if (outcome.windowMetric) this.bump(hour, field(causeCampaign(event), causeName({ kind: 'invalid', reason: outcome.reason as string })), 1);
     }
-    const { windowMetric: w, spend: s, heatmap: h, pageActivity: p, eventCount: e } = outcome;
-    if (w) this.windowMetrics.add(w);
-    if (s) this.spend.add(s);
-    if (outcome.attribution) {
-      this.credit.windowStart = outcome.windowStart;
-      eachAttributionCredit(outcome, this.addCredit);
-    }
-    if (h) this.heatmap.add(h);
-    if (p) this.pageActivity.add(p);
-    if (e) this.eventCounts.add(e);
-    const invalid = invalidTrafficOf(outcome);
-    if (invalid) this.invalidTraffic.add(invalid);
+    this.rows.add(outcome);
   }
 
   /** The sums so far as plain data (what a rule thread sends back to be merged). */
   snapshot(): HourTotals {
     return {
-      windowMetrics: this.windowMetrics.values(),
-      spend: this.spend.values(),
-      attribution: this.attribution.values(),
-      heatmap: this.heatmap.values(),
-      pageActivity: this.pageActivity.values(),
-      invalidTraffic: this.invalidTraffic.values(),
-      eventCounts: this.eventCounts.values(),
+      ...this.rows.values(),
       counts: [...this.counts],
       quality: [...this.quality].map(([h, q]) => [h, [...q]]),
       invalidTouchpoints: this.invalidTouchpointIds,
@@ -221,13 +114,7 @@ export class HourViewsAccumulator {
 
   /** Adds the sums of another accumulator of the same hours (other users' outcomes). */
   merge(t: HourTotals): void {
-    for (const r of t.windowMetrics) this.windowMetrics.add(r);
-    for (const r of t.spend) this.spend.add(r);
-    for (const r of t.attribution) this.attribution.add(r);
-    for (const r of t.heatmap) this.heatmap.add(r);
-    for (const r of t.pageActivity) this.pageActivity.add(r);
-    for (const r of t.invalidTraffic) this.invalidTraffic.add(r);
-    for (const r of t.eventCounts) this.eventCounts.add(r);
+    this.rows.merge(t);
     for (const [hour, n] of t.counts) {
       const c = this.counts.get(hour);
       if (c) {
@@ -248,24 +135,7 @@ export class HourViewsAccumulator {
 
   /** The views of every hour of [from, to), empty hours included (they replace older versions). */
   finish(): HourViews[] {
-    const byHour = <T extends { windowStart: number }>(rows: T[]) => {
-      const map = new Map<number, T[]>();
-      for (const r of rows) {
-        const h = hourStart(r.windowStart);
-        const list = map.get(h);
-        if (list) list.push(r);
-        else map.set(h, [r]);
-      }
-      return map;
-    };
-    // Each key is summed once here: core's order functions give the folds' canonical order.
-    const windowMetrics = byHour(this.windowMetrics.values());
-    const spend = byHour(this.spend.values());
-    const attribution = byHour(this.attribution.values());
-    const heatmap = byHour(this.heatmap.values());
-    const pageActivity = byHour(this.pageActivity.values());
-    const invalidTraffic = byHour(this.invalidTraffic.values());
-    const eventCounts = byHour(this.eventCounts.values());
+    const byHour = rowsByHour(this.rows.values());
     const hours: HourViews[] = [];
     for (let h = hourStart(this.from); h < this.to; h += HOUR_MS) {
       const dup = this.duplicates.get(h);
@@ -278,13 +148,7 @@ export class HourViewsAccumulator {
       hours.push({
         hourStart: h,
         deltas: {
-          windowMetrics: orderWindowMetrics(windowMetrics.get(h) ?? []),
-          spend: orderChannelSpend(spend.get(h) ?? []),
-          attribution: orderAttribution(attribution.get(h) ?? []),
-          heatmap: orderHeatmap(heatmap.get(h) ?? []),
-          pageActivity: orderPageActivity(pageActivity.get(h) ?? []),
-          invalidTraffic: orderInvalidTraffic(invalidTraffic.get(h) ?? []),
-          eventCounts: orderEventCounts(eventCounts.get(h) ?? []),
+          ...orderViewRows(byHour.get(h) ?? emptyRows()),
           counts: { events: this.eventsPerHour.get(h) ?? c.events, duplicates, late: 0, invalid: c.invalid },
         },
         quality: this.quality.get(h) ?? new Map(),

@@ -82,11 +82,10 @@ export { pageActivitySums, orderPageActivity } from './views/page-activity-delta
 export {
   invalidTrafficSums,
   invalidTrafficOf,
-  foldInvalidTraffic,
   orderInvalidTraffic,
   type InvalidTrafficCount,
 } from './views/invalid-traffic.js';
-export { foldOutcomes, type ViewDeltas } from './views/fold-outcomes.js';
+export { foldOutcomes, orderViewRows, OutcomeFold, ViewRowTotals, type ViewDeltas, type ViewRows } from './views/fold-outcomes.js';
 export { channelSpendSums, orderChannelSpend, type ChannelSpend } from './views/channel-spend.js';
 export { causeCampaign, causeName, parseCause, NO_CAMPAIGN } from './views/reconciliation-causes.js';
 

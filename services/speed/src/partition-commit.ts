@@ -1,4 +1,4 @@
-import { currentWatermark, encodeUserSnapshot, foldOutcomes, HOUR_MS, ipClickRetentionMs, type RuleSettings } from '@sigflow/core';
+import { currentWatermark, encodeUserSnapshot, HOUR_MS, ipClickRetentionMs, type RuleSettings } from '@sigflow/core';
 import type { SpeedConfig } from '@sigflow/config';
 import type { StoreKeys } from '@sigflow/store';
 import { speedKeyspace } from '@sigflow/store/batch';
@@ -191,7 +191,7 @@ function partitionCommands(ctx: CommitContext, cache: PartitionCache, changes: R
  * TTLs set) forward.
  */
 export function buildPartitionCommit(ctx: CommitContext, cache: PartitionCache, changes: RoundChanges): RedisCommand[] {
-  const deltas = foldOutcomes(changes.outcomes);
+  const deltas = changes.views.deltas();
   return [
     ...windowViewCommands(speedKeyspace(ctx.keys, cache.partition), deltas, (key) => cache.expiries.dueSeconds(key, ctx.speed.viewTtlMs, ctx.now)),
     ...userCommands(ctx, cache, changes),

@@ -1,4 +1,4 @@
-import { hourStart } from '@sigflow/core';
+import { hourStart, OutcomeFold } from '@sigflow/core';
 import type { EventOutcome } from '@sigflow/core';
 import type { ReceivedEvent } from '@sigflow/events';
 import { signalReviewLine } from '@sigflow/store/speed-state';
@@ -8,13 +8,14 @@ import { SegmentChanges } from './segment-changes.js';
 
 /**
  * Everything one partition's part of a round changes, collected in one pass over its events:
- * the outcomes (folded into view deltas), each user's new signals, the IPs whose state changed,
+ * the outcomes (folded into view deltas as they come), each user's new signals, the IPs whose state changed,
  * what the speed layer left out per hour and campaign (reconciliation), counters, new listings,
  * the analytics messages and the dead letters sent. The partition's cache is updated as it goes;
  * the commit is built from these changes alone (`buildPartitionCommit`).
  */
 export class RoundChanges {
-  readonly outcomes: EventOutcome[] = [];
+  /** The outcomes folded into view deltas: an outcome is garbage once applied. */
+  readonly views = new OutcomeFold();
   readonly signals = new Map<string, { readonly cached: CachedUser; readonly entries: string[] }>();
   readonly ips = new Set<string>();
   /** `${hour}\t${campaign}\t${cause}` -> count. */
@@ -46,8 +47,8 @@ export class RoundChanges {
 }
 
 /**
- * What the metrics need of a round's part once its commit is acknowledged: counts, not
- * outcomes, so its events and outcomes are garbage as soon as its commit is built.
+ * What the metrics need of a round's part once its commit is acknowledged: counts, so its
+ * changes are garbage as soon as its commit is built.
  */
 export interface RoundSummary {
   readonly receivedAt: readonly number[];
@@ -60,12 +61,8 @@ export interface RoundSummary {
 }
 
 export function summarizeRound(changes: RoundChanges): RoundSummary {
-  let late = 0;
-  const byStatus = { valid: 0, invalid: 0, duplicate: 0 };
-  for (const o of changes.outcomes) {
-    byStatus[o.status]++;
-    if (o.late) late++;
-  }
+  const { outcomes, duplicates, invalid, late } = changes.views;
+  const byStatus = { valid: outcomes - duplicates - invalid, invalid, duplicate: duplicates };
   const { entries, exits } = changes.segments;
-  return { receivedAt: changes.receivedAt, byStatus, late, events: changes.outcomes.length, analytics: changes.analytics.length, segmentEntries: entries, segmentExits: exits };
+  return { receivedAt: changes.receivedAt, byStatus, late, events: outcomes, analytics: changes.analytics.length, segmentEntries: entries, segmentExits: exits };
 }

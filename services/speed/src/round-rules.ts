@@ -110,7 +110,7 @@ function applyEvent(rules: RuleContext, work: PartitionWork, event: ReceivedEven
     },
     event,
   );
-  changes.outcomes.push(outcome);
+  changes.views.add(outcome);
   changes.receivedAt.push(event.received_at);
   if (outcome.status === 'duplicate') {
     changes.bump(changes.quality, field(hourStart(event.ts), causeCampaign(event), causeName({ kind: 'duplicates' })));

@@ -186,7 +186,8 @@ describe('a partition batch commit (no Kafka, no Redis)', () => {
     }
     for (const part of parts) part.cache.ips.set(nat, { v: 1, maxTs: null, recentClicks: [] });
     collectRoundChanges({ settings, shapley: null }, parts, [p0, p1], new Map());
-    const floods = parts.flatMap((p) => p.changes.outcomes).filter((o) => o.reason === 'flood').map((o) => o.event_id).sort();
+    const signals = parts.flatMap((p) => [...p.changes.signals.values()].flatMap((s) => s.entries.map((e) => JSON.parse(e) as { event_id: string; reason: string | null })));
+    const floods = signals.filter((s) => s.reason === 'flood').map((s) => s.event_id).sort();
     expect(floods).toEqual(['k10', 'k11']);
   });
 

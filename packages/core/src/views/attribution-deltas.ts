@@ -19,7 +19,7 @@ export interface AttributionDelta {
 
 /**
  * Calls `visit` with each credit of an attributed conversion's outcome, model by model in the
- * order of its credits (the order {@link attributionRows} lists them). A credit becomes the row
+ * order of its credits. A credit becomes the row
  * (outcome's windowStart, model, credit's campaign_id and channel, conversions = fraction,
  * revenue); a caller that sums rows can take them from here without building them.
  */
@@ -28,17 +28,6 @@ export function eachAttributionCredit(outcome: EventOutcome, visit: (model: Attr
   for (const [model, credits] of Object.entries(outcome.attribution.credits) as [AttributionModel, readonly Credit[]][]) {
     for (const credit of credits) visit(model, credit);
   }
-}
-
-/** One row per credit of every attributed conversion in `outcomes` (not folded). */
-export function attributionRows(outcomes: Iterable<EventOutcome>): AttributionDelta[] {
-  const rows: AttributionDelta[] = [];
-  for (const o of outcomes) {
-    eachAttributionCredit(o, (model, c) =>
-      rows.push({ windowStart: o.windowStart, model, campaign_id: c.campaign_id, channel: c.channel, conversions: c.fraction, revenue: c.revenue }),
-    );
-  }
-  return rows;
 }
 
 /** Attributed conversions per (windowStart, model, campaign_id, channel). */

@@ -1,15 +1,19 @@
 import type { EventCount, EventOutcome, HeatmapIncrement, WindowMetrics } from '../processor/event-outcome.js';
-import { foldEventCounts } from './event-counts.js';
-import { foldWindowMetrics } from './window-metrics.js';
-import { attributionRows, foldAttribution, type AttributionDelta } from './attribution-deltas.js';
-import { foldHeatmap } from './heatmap-deltas.js';
-import { foldInvalidTraffic, type InvalidTrafficCount } from './invalid-traffic.js';
-import { foldPageActivity } from './page-activity-deltas.js';
+import type { Credit } from '../attribution/touchpoint.js';
+import type { AttributionModel } from '../attribution/attribute-conversion.js';
+import { eventCountSums, orderEventCounts } from './event-counts.js';
+import { orderWindowMetrics, windowMetricSums } from './window-metrics.js';
+import { attributionSums, eachAttributionCredit, orderAttribution, type AttributionDelta } from './attribution-deltas.js';
+import { heatmapSums, orderHeatmap } from './heatmap-deltas.js';
+import { invalidTrafficOf, invalidTrafficSums, orderInvalidTraffic, type InvalidTrafficCount } from './invalid-traffic.js';
+import { orderPageActivity, pageActivitySums } from './page-activity-deltas.js';
 import type { PageActivityIncrement } from '../heatmap/page-activity.js';
-import { foldChannelSpend, type ChannelSpend } from './channel-spend.js';
+import { channelSpendSums, orderChannelSpend, type ChannelSpend } from './channel-spend.js';
+import type { Mutable } from './sum-by-key.js';
+import { ViewTotals } from './view-totals.js';
 
-/** Everything a run of outcomes adds to the windowed views, plus the counters. */
-export interface ViewDeltas {
+/** The windowed views' rows of a run of outcomes, each key summed once. */
+export interface ViewRows {
   readonly windowMetrics: WindowMetrics[];
   /** Spend, invalid spend and valid clicks per (window, campaign, channel). */
   readonly spend: ChannelSpend[];
@@ -19,6 +23,10 @@ export interface ViewDeltas {
   readonly invalidTraffic: InvalidTrafficCount[];
   /** Custom events per (window, name, outcome). */
   readonly eventCounts: EventCount[];
+}
+
+/** Everything a run of outcomes adds to the windowed views, plus the counters. */
+export interface ViewDeltas extends ViewRows {
   readonly counts: {
     /** Non-duplicate events. */
     readonly events: number;
@@ -29,34 +37,115 @@ export interface ViewDeltas {
   };
 }
 
-/** Folds outcomes into view deltas; both layers aggregate with this one function. */
-export function foldOutcomes(outcomes: readonly EventOutcome[]): ViewDeltas {
-  const metrics: WindowMetrics[] = [];
-  const spend: ChannelSpend[] = [];
-  const heatmap: HeatmapIncrement[] = [];
-  const pageActivity: PageActivityIncrement[] = [];
-  const eventCounts: EventCount[] = [];
-  let duplicates = 0;
-  let late = 0;
-  let invalid = 0;
-  for (const o of outcomes) {
-    if (o.windowMetric) metrics.push(o.windowMetric);
-    if (o.spend) spend.push(o.spend);
-    if (o.heatmap) heatmap.push(o.heatmap);
-    if (o.pageActivity) pageActivity.push(o.pageActivity);
-    if (o.eventCount) eventCounts.push(o.eventCount);
-    if (o.status === 'duplicate') duplicates++;
-    else if (o.status === 'invalid') invalid++;
-    if (o.late) late++;
-  }
+/** Rows of every view, each put in the order both layers write (the folds' canonical order). */
+export function orderViewRows(rows: ViewRows): ViewRows {
   return {
-    windowMetrics: foldWindowMetrics(metrics),
-    spend: foldChannelSpend(spend),
-    attribution: foldAttribution(attributionRows(outcomes)),
-    heatmap: foldHeatmap(heatmap),
-    pageActivity: foldPageActivity(pageActivity),
-    invalidTraffic: foldInvalidTraffic(outcomes),
-    eventCounts: foldEventCounts(eventCounts),
-    counts: { events: outcomes.length - duplicates, duplicates, late, invalid },
+    windowMetrics: orderWindowMetrics(rows.windowMetrics),
+    spend: orderChannelSpend(rows.spend),
+    attribution: orderAttribution(rows.attribution),
+    heatmap: orderHeatmap(rows.heatmap),
+    pageActivity: orderPageActivity(rows.pageActivity),
+    invalidTraffic: orderInvalidTraffic(rows.invalidTraffic),
+    eventCounts: orderEventCounts(rows.eventCounts),
   };
+}
+
+/**
+ * The view rows of outcomes summed as they come, under each view's core definition (a Beam
+ * accumulator: add an outcome, merge another's values, extract): the speed layer keeps one per
+ * partition and round, the batch layer one per pass and rule thread. An outcome is garbage once
+ * added, so a round does not keep its outcomes until its commit is built.
+ */
+export class ViewRowTotals {
+  private readonly windowMetrics = new ViewTotals(windowMetricSums);
+  private readonly spend = new ViewTotals(channelSpendSums);
+  private readonly attribution = new ViewTotals(attributionSums);
+  private readonly heatmap = new ViewTotals(heatmapSums);
+  private readonly pageActivity = new ViewTotals(pageActivitySums);
+  private readonly eventCounts = new ViewTotals(eventCountSums);
+  private readonly invalidTraffic = new ViewTotals(invalidTrafficSums);
+  /**
+   * A conversion's credits as attribution rows, one row object refilled per credit (a total
+   * copies a row only when its key is new): every model credits every touchpoint of the path.
+   */
+  private readonly credit: Mutable<AttributionDelta> = { windowStart: 0, model: 'linear', campaign_id: '', channel: '', conversions: 0, revenue: 0 };
+  private readonly addCredit = (model: AttributionModel, c: Credit): void => {
+    const r = this.credit;
+    r.model = model;
+    r.campaign_id = c.campaign_id;
+    r.channel = c.channel;
+    r.conversions = c.fraction;
+    r.revenue = c.revenue;
+    this.attribution.add(r);
+  };
+
+  /** Adds every view row the outcome carries. */
+  add(outcome: EventOutcome): void {
+    const { windowMetric: w, spend: s, heatmap: h, pageActivity: p, eventCount: e } = outcome;
+    if (w) this.windowMetrics.add(w);
+    if (s) this.spend.add(s);
+    if (outcome.attribution) {
+      this.credit.windowStart = outcome.windowStart;
+      eachAttributionCredit(outcome, this.addCredit);
+    }
+    if (h) this.heatmap.add(h);
+    if (p) this.pageActivity.add(p);
+    if (e) this.eventCounts.add(e);
+    const invalid = invalidTrafficOf(outcome);
+    if (invalid) this.invalidTraffic.add(invalid);
+  }
+
+  /** Adds another accumulator's totals (other outcomes of the same views). */
+  merge(rows: ViewRows): void {
+    for (const r of rows.windowMetrics) this.windowMetrics.add(r);
+    for (const r of rows.spend) this.spend.add(r);
+    for (const r of rows.attribution) this.attribution.add(r);
+    for (const r of rows.heatmap) this.heatmap.add(r);
+    for (const r of rows.pageActivity) this.pageActivity.add(r);
+    for (const r of rows.invalidTraffic) this.invalidTraffic.add(r);
+    for (const r of rows.eventCounts) this.eventCounts.add(r);
+  }
+
+  /** The totals so far, in the order their keys first came (plain data: what a rule thread sends back). */
+  values(): ViewRows {
+    return {
+      windowMetrics: this.windowMetrics.values(),
+      spend: this.spend.values(),
+      attribution: this.attribution.values(),
+      heatmap: this.heatmap.values(),
+      pageActivity: this.pageActivity.values(),
+      invalidTraffic: this.invalidTraffic.values(),
+      eventCounts: this.eventCounts.values(),
+    };
+  }
+}
+
+/** Outcomes folded as they come into view deltas: {@link foldOutcomes} one outcome at a time. */
+export class OutcomeFold {
+  private readonly rows = new ViewRowTotals();
+  /** Outcomes added, duplicates included. */
+  outcomes = 0;
+  duplicates = 0;
+  invalid = 0;
+  late = 0;
+
+  add(outcome: EventOutcome): void {
+    this.outcomes++;
+    if (outcome.status === 'duplicate') this.duplicates++;
+    else if (outcome.status === 'invalid') this.invalid++;
+    if (outcome.late) this.late++;
+    this.rows.add(outcome);
+  }
+
+  deltas(): ViewDeltas {
+    const { duplicates, late, invalid } = this;
+    return { ...orderViewRows(this.rows.values()), counts: { events: this.outcomes - duplicates, duplicates, late, invalid } };
+  }
+}
+
+/** Folds outcomes into view deltas; both layers aggregate with this one definition. */
+export function foldOutcomes(outcomes: Iterable<EventOutcome>): ViewDeltas {
+  const fold = new OutcomeFold();
+  for (const o of outcomes) fold.add(o);
+  return fold.deltas();
 }

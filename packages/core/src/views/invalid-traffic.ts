@@ -1,7 +1,7 @@
 import type { EventType } from '@sigflow/events';
 import type { InvalidReason } from '../validity/invalid-reason.js';
 import type { EventOutcome } from '../processor/event-outcome.js';
-import { sortByKey, sumRows, type ViewSums } from './sum-by-key.js';
+import { sortByKey, type ViewSums } from './sum-by-key.js';
 
 /** Invalid events per window, event type and reason (reconciliation: "why do the numbers differ"). */
 export interface InvalidTrafficCount {
@@ -30,17 +30,7 @@ export function invalidTrafficOf(o: EventOutcome): InvalidTrafficCount | null {
   return o.status === 'invalid' && o.reason !== null && !o.late ? { windowStart: o.windowStart, type: o.type, reason: o.reason, events: 1 } : null;
 }
 
-/** Counts the invalid, non-late events of `outcomes` per (windowStart, type, reason), sorted by that key. */
-export function foldInvalidTraffic(outcomes: Iterable<EventOutcome>): InvalidTrafficCount[] {
-  const rows: InvalidTrafficCount[] = [];
-  for (const o of outcomes) {
-    const row = invalidTrafficOf(o);
-    if (row) rows.push(row);
-  }
-  return sumRows(invalidTrafficSums, rows);
-}
-
-/** InvalidTrafficCount rows already summed per key (each key once), in foldInvalidTraffic's order. */
+/** InvalidTrafficCount rows already summed per key (each key once), in the invalid-traffic fold's order. */
 export function orderInvalidTraffic(rows: readonly InvalidTrafficCount[]): InvalidTrafficCount[] {
   return sortByKey(rows, invalidTrafficSums.key);
 }
