@@ -97,7 +97,9 @@ describe('encodeSignal', () => {
     const { outcomes } = runSpeed(events);
     const signals = outcomes.flatMap((o) => (o.signal ? [o.signal] : []));
     const odd = { ...signals[0]!, event_id: 'q"uo\\te\u2028', campaign_id: 'ü\u{1F600}', value: 1.5e-7 };
-    for (const s of [...signals, odd]) expect(encodeSignal(s)).toBe(JSON.stringify(s));
+    // Longer than the encoder's first buffer (512 bytes), with non-ASCII keys and values.
+    const long = { ...signals[0]!, type: 'track' as const, name: 'wishlisted\u00e9', properties: { 'cl\u00e9': 'v\u00fc'.repeat(400), n: 2, ok: true } };
+    for (const s of [...signals, odd, long, signals[1]!]) expect(encodeSignal(s)).toBe(JSON.stringify(s));
     expect(new Set(signals.map((s) => s.type)).size).toBeGreaterThan(3);
   });
 

@@ -22,7 +22,12 @@ export interface CommitContext {
  * in a Lua script, whose `unpack` takes a few thousand arguments at most.
  */
 function pushChunked(commands: RedisCommand[], words: [string, string, ...string[]], values: readonly (string | number)[], chunk = 1_000): void {
-  for (let i = 0; i < values.length; i += chunk) commands.push([...words, ...values.slice(i, i + chunk)]);
+  for (let i = 0; i < values.length; i += chunk) {
+    const command: RedisCommand = [...words];
+    const end = Math.min(values.length, i + chunk);
+    for (let j = i; j < end; j++) command.push(values[j] as string | number);
+    commands.push(command);
+  }
 }
 
 /**
@@ -37,7 +42,6 @@ function userCommands(ctx: CommitContext, cache: PartitionCache, changes: RoundC
   const ttl = String(speed.userTtlMs);
   for (const [userId, { cached, entries }] of changes.signals) {
     const list = keys.signals(cache.partition, userId);
-    const snapshotKey = keys.userSnapshot(cache.partition, userId);
     // LPUSH in arrival order leaves the newest signal at the head.
     pushChunked(commands, ['LPUSH', list], entries);
     cached.signals += entries.length;
@@ -48,7 +52,7 @@ function userCommands(ctx: CommitContext, cache: PartitionCache, changes: RoundC
         commands.push(['LTRIM', list, 0, speed.signalsCap - 1]);
         cached.signals = speed.signalsCap;
       }
-      commands.push(['SET', snapshotKey, encodeUserSnapshot({ user: cached.user, signals: cached.signals, writtenAt: now }), 'PX', ttl]);
+      commands.push(['SET', keys.userSnapshot(cache.partition, userId), encodeUserSnapshot({ user: cached.user, signals: cached.signals, writtenAt: now }), 'PX', ttl]);
       commands.push(['PEXPIRE', list, ttl]);
       cache.directory.written(userId);
       cached.sinceSnapshot = 0;
@@ -56,7 +60,7 @@ function userCommands(ctx: CommitContext, cache: PartitionCache, changes: RoundC
       cached.ttlAt = now;
     } else if (cached.ttlAt === 0 || now - cached.ttlAt > speed.userTtlMs / 4) {
       commands.push(['PEXPIRE', list, ttl]);
-      if (cached.hasSnapshot) commands.push(['PEXPIRE', snapshotKey, ttl]);
+      if (cached.hasSnapshot) commands.push(['PEXPIRE', keys.userSnapshot(cache.partition, userId), ttl]);
       cache.directory.written(userId);
       cached.ttlAt = now;
     }

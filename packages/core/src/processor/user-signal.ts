@@ -32,10 +32,72 @@ export function signalOf(event: SigflowEvent, reason: InvalidReason | null, late
   return signal;
 }
 
-const str = JSON.stringify;
-
 /** The field of an entry appended without a check for copies (`UserSignal.unchecked`). */
 const UNCHECKED_FIELD = ',"unchecked":true';
+
+/**
+ * The bytes of one signal's JSON, written into one reused array and cut out as one flat string:
+ * the speed layer writes a signal per event, and a string built by concatenation is a chain of
+ * pieces the commit's packing flattens into a second copy. Constant parts and ASCII strings
+ * that need no escape are copied unit by unit; anything else goes through `JSON.stringify`.
+ */
+class SignalJson {
+  private bytes = new Uint8Array(512);
+  private at = 0;
+  private readonly utf8 = new TextEncoder();
+  private readonly text = new TextDecoder();
+
+  start(): this {
+    this.at = 0;
+    return this;
+  }
+
+  /** ASCII written as it is (the layout's constant parts, numbers, enum values). */
+  ascii(s: string): this {
+    this.room(s.length);
+    const { bytes } = this;
+    for (let i = 0; i < s.length; i++) bytes[this.at++] = s.charCodeAt(i);
+    return this;
+  }
+
+  /** A JSON string, as `JSON.stringify(s)` writes it. */
+  string(s: string): this {
+    this.room(s.length + 2);
+    const { bytes } = this;
+    const from = this.at;
+    bytes[this.at++] = 0x22;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c === 0x22 || c === 0x5c || c >= 0x7f) {
+        this.at = from;
+        return this.encoded(JSON.stringify(s));
+      }
+      bytes[this.at++] = c;
+    }
+    bytes[this.at++] = 0x22;
+    return this;
+  }
+
+  /** Any JSON text, UTF-8 encoded. */
+  encoded(json: string): this {
+    this.room(3 * json.length);
+    this.at += this.utf8.encodeInto(json, this.bytes.subarray(this.at)).written;
+    return this;
+  }
+
+  finish(): string {
+    return this.text.decode(this.bytes.subarray(0, this.at));
+  }
+
+  private room(n: number): void {
+    if (this.at + n <= this.bytes.length) return;
+    const next = new Uint8Array(Math.max(2 * this.bytes.length, this.at + n));
+    next.set(this.bytes.subarray(0, this.at));
+    this.bytes = next;
+  }
+}
+
+const json = new SignalJson();
 
 /**
  * The JSON of a signal, as `JSON.stringify(signal)` writes a signal of {@link signalOf} (same
@@ -48,16 +110,22 @@ const UNCHECKED_FIELD = ',"unchecked":true';
  * can skip invalid traffic without parsing or searching.
  */
 export function encodeSignal(signal: UserSignal): string {
-  let json = `{"invalid":${signal.invalid}${signal.unchecked ? UNCHECKED_FIELD : ''},"event_id":${str(signal.event_id)},"type":"${signal.type}","ts":${signal.ts},"reason":${signal.reason === null ? 'null' : `"${signal.reason}"`},"late":${signal.late},"source":"${signal.source}"`;
-  if (signal.campaign_id !== undefined) json += `,"campaign_id":${str(signal.campaign_id)}`;
-  if (signal.ad_id !== undefined) json += `,"ad_id":${str(signal.ad_id)}`;
-  if (signal.channel !== undefined) json += `,"channel":${str(signal.channel)}`;
-  if (signal.page_id !== undefined) json += `,"page_id":${str(signal.page_id)}`;
-  if (signal.element_id !== undefined) json += `,"element_id":${str(signal.element_id)}`;
-  if (signal.value !== undefined) json += `,"value":${str(signal.value)}`;
-  if (signal.name !== undefined) json += `,"name":${str(signal.name)}`;
-  if (signal.properties !== undefined) json += `,"properties":${str(signal.properties)}`;
-  return `${json}}`;
+  json.start().ascii(signal.invalid ? '{"invalid":true' : '{"invalid":false');
+  if (signal.unchecked) json.ascii(UNCHECKED_FIELD);
+  json.ascii(',"event_id":').string(signal.event_id).ascii(',"type":').string(signal.type);
+  json.ascii(',"ts":').ascii(String(signal.ts)).ascii(',"reason":');
+  if (signal.reason === null) json.ascii('null');
+  else json.string(signal.reason);
+  json.ascii(signal.late ? ',"late":true,"source":' : ',"late":false,"source":').string(signal.source);
+  if (signal.campaign_id !== undefined) json.ascii(',"campaign_id":').string(signal.campaign_id);
+  if (signal.ad_id !== undefined) json.ascii(',"ad_id":').string(signal.ad_id);
+  if (signal.channel !== undefined) json.ascii(',"channel":').string(signal.channel);
+  if (signal.page_id !== undefined) json.ascii(',"page_id":').string(signal.page_id);
+  if (signal.element_id !== undefined) json.ascii(',"element_id":').string(signal.element_id);
+  if (signal.value !== undefined) json.ascii(',"value":').encoded(JSON.stringify(signal.value));
+  if (signal.name !== undefined) json.ascii(',"name":').string(signal.name);
+  if (signal.properties !== undefined) json.ascii(',"properties":').encoded(JSON.stringify(signal.properties));
+  return json.ascii('}').finish();
 }
 
 /**
