@@ -7,7 +7,7 @@ import { addToSessionsInPlace, type SessionChange } from '../sessions/session-wi
 import { absorbEngagementInPlace, engagementWeights } from '../engagement/engagement-score.js';
 import { absorbSegmentFeatures } from '../segments/segment-features.js';
 import type { Touchpoint } from '../attribution/touchpoint.js';
-import type { UserState } from './user-state.js';
+import { ownList, type UserState } from './user-state.js';
 import { floodClickCap, outOfOrderSlackMs, stateLimits } from './state-limits.js';
 
 /**
@@ -50,13 +50,13 @@ function absorbValid(user: UserState, event: KeyedStateInput, touchpoint: Touchp
       const limits = { perAdCap: stateLimits.joinImpressionsPerAd, cap: stateLimits.joinImpressions };
       // The same object as in the path (a touchpoint is a join impression with its type): one
       // copy per impression held in memory, not two.
-      rememberImpression(user.recentImpressions, touchpoint, (user.maxTs as number) - settings.joinWindowMs - slack, limits);
+      rememberImpression((user.recentImpressions = ownList(user.recentImpressions)), touchpoint, (user.maxTs as number) - settings.joinWindowMs - slack, limits);
     }
-    insertByEventKey(user.path, touchpoint);
+    insertByEventKey((user.path = ownList(user.path)), touchpoint);
     if (user.lastTouch === null || compareEventKeys(touchpoint, user.lastTouch) > 0) user.lastTouch = touchpoint;
   }
   if (viewsOnly) return null;
-  const change = addToSessionsInPlace(user.sessions, event.ts, settings.sessionGapMs);
+  const change = addToSessionsInPlace((user.sessions = ownList(user.sessions)), event.ts, settings.sessionGapMs);
   absorbEngagementInPlace(user.engagement, event.ts, engagementWeights[event.type], settings.engagementHalfLifeMs);
   if (event.type === 'conversion') {
     user.conversions = { count: user.conversions.count + 1, value: user.conversions.value + (event.value ?? 0) };
@@ -77,7 +77,7 @@ export function updateKeyedState(user: UserState, event: KeyedStateInput, valid:
   user.maxTs = user.maxTs === null ? event.ts : Math.max(user.maxTs, event.ts);
   if (event.type === 'click') {
     const keepFrom = user.maxTs - settings.floodWindowMs - outOfOrderSlackMs(settings);
-    recordFloodClick(user.recentClicks, event, keepFrom, floodClickCap(settings));
+    recordFloodClick((user.recentClicks = ownList(user.recentClicks)), event, keepFrom, floodClickCap(settings));
   }
   const change = valid ? absorbValid(user, event, touchpointOf(event), settings, viewsOnly) : null;
   if (!viewsOnly) absorbSegmentFeatures(user.segmentFeatures, event, valid, user.maxTs);

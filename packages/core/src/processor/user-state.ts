@@ -49,20 +49,40 @@ function listWithRoomForOne<T>(): T[] {
   return list;
 }
 
+/**
+ * What every user without a conversion or a segment holds, one shared object each: both are
+ * replaced when they change, never changed in place (frozen, so a change in place would throw).
+ * Most users of a stream never convert nor enter a segment; a cached user is copied by every
+ * scavenge that keeps it, so each object less per user is less work for the GC.
+ */
+const NO_CONVERSIONS = Object.freeze({ count: 0, value: 0 }) as UserState['conversions'];
+const NO_SEGMENTS = Object.freeze([]) as unknown as SegmentMembership[];
+
+/**
+ * The empty list a new user starts with in each of its lists, shared (frozen): a user seen once
+ * fills one or two of its four. {@link ownList} gives the user its own before its first item.
+ */
+const NO_ITEMS = Object.freeze([]) as unknown as never[];
+
+/** `list`, or a list of the user's own in place of the shared empty one (to put the first item in). */
+export function ownList<T>(list: T[]): T[] {
+  return list === NO_ITEMS ? listWithRoomForOne<T>() : list;
+}
+
 /** A user with no history. */
 export function createUserState(): UserState {
   return {
     v: 1,
     maxTs: null,
-    recentClicks: listWithRoomForOne(),
-    recentImpressions: listWithRoomForOne(),
-    path: listWithRoomForOne(),
-    sessions: listWithRoomForOne(),
+    recentClicks: NO_ITEMS,
+    recentImpressions: NO_ITEMS,
+    path: NO_ITEMS,
+    sessions: NO_ITEMS,
     engagement: createEngagement(),
     lastTouch: null,
-    conversions: { count: 0, value: 0 },
+    conversions: NO_CONVERSIONS,
     segmentFeatures: createSegmentFeatures(),
-    segments: [],
+    segments: NO_SEGMENTS,
   };
 }
 

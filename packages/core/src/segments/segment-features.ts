@@ -42,9 +42,12 @@ const maxChannels = 64;
 /** Custom event names whose times are kept per user (the ones seen most recently). */
 export const maxTrackNames = 32;
 
+/** The traits of every user without any, shared (frozen): {@link absorbTraits} gives a user its own at its first. */
+const NO_TRAITS: SegmentFeatureState['traits'] = Object.freeze({});
+
 /** No history. */
 export function createSegmentFeatures(): SegmentFeatureState {
-  return { times: {}, channels: {}, lastInvalid: null, lastConversion: null, traits: {} };
+  return { times: {}, channels: {}, lastInvalid: null, lastConversion: null, traits: NO_TRAITS };
 }
 
 /** Inserts `ts` into an ascending list (appends in the common in-order case). */
@@ -90,8 +93,8 @@ const newer = (ts: number, id: string, kept: TraitValue) => ts > kept[1] || (ts 
 
 /** An identify's traits: the latest per trait wins; a new trait beyond `maxTraits` is left out. */
 function absorbTraits(state: SegmentFeatureState, event: FeatureInput): void {
-  // States kept before traits existed have none.
-  state.traits ??= {};
+  // States kept before traits existed have none; a new state shares the empty set.
+  if (state.traits === undefined || state.traits === NO_TRAITS) state.traits = {};
   let count = Object.keys(state.traits).length;
   for (const [name, value] of Object.entries(event.traits ?? {})) {
     const kept = state.traits[name];
