@@ -88,7 +88,7 @@ export function warmUpRoundPath(
     loadNothingStored(config.rules, cache, messages.map((m) => m.event));
     const changes = new RoundChanges();
     collectRoundChanges(rules, [{ cache, messages, changes }], [cache], new Map());
-    events += changes.views.outcomes;
+    events += changes.views.counts.outcomes;
     packedBytes += packedCommitBytes(buildPartitionCommit({ keys, settings: config.rules, speed: config.speed, now }, cache, changes));
     summarizeRound(changes);
   }

@@ -8,9 +8,9 @@ import { SegmentChanges } from './segment-changes.js';
 
 /**
  * Everything one partition's part of a round changes, collected in one pass over its events:
- * the outcomes (folded into view deltas as they come), each user's new signals, the IPs whose state changed,
- * what the speed layer left out per hour and campaign (reconciliation), counters, new listings,
- * the analytics messages and the dead letters sent. The partition's cache is updated as it goes;
+ * the outcomes (folded into view deltas as they come), each user's new signals, the IPs whose
+ * state changed, what the speed layer left out per hour and campaign (reconciliation), counters,
+ * new listings, the analytics messages and the dead letters sent. The partition's cache is updated as it goes;
  * the commit is built from these changes alone (`buildPartitionCommit`).
  */
 export class RoundChanges {
@@ -61,7 +61,7 @@ export interface RoundSummary {
 }
 
 export function summarizeRound(changes: RoundChanges): RoundSummary {
-  const { outcomes, duplicates, invalid, late } = changes.views;
+  const { outcomes, duplicates, invalid, late } = changes.views.counts;
   const byStatus = { valid: outcomes - duplicates - invalid, invalid, duplicate: duplicates };
   const { entries, exits } = changes.segments;
   return { receivedAt: changes.receivedAt, byStatus, late, events: outcomes, analytics: changes.analytics.length, segmentEntries: entries, segmentExits: exits };

@@ -19,9 +19,9 @@ export interface AttributionDelta {
 
 /**
  * Calls `visit` with each credit of an attributed conversion's outcome, model by model in the
- * order of its credits. A credit becomes the row
- * (outcome's windowStart, model, credit's campaign_id and channel, conversions = fraction,
- * revenue); a caller that sums rows can take them from here without building them.
+ * order of its credits. A credit becomes the row (outcome's windowStart, model, credit's
+ * campaign_id and channel, conversions = fraction, revenue); a caller that sums rows can take
+ * them from here without building them.
  */
 export function eachAttributionCredit(outcome: EventOutcome, visit: (model: AttributionModel, credit: Credit) => void): void {
   if (!outcome.attribution) return;

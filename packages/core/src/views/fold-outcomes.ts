@@ -123,23 +123,25 @@ export class ViewRowTotals {
 /** Outcomes folded as they come into view deltas: {@link foldOutcomes} one outcome at a time. */
 export class OutcomeFold {
   private readonly rows = new ViewRowTotals();
-  /** Outcomes added, duplicates included. */
-  outcomes = 0;
-  duplicates = 0;
-  invalid = 0;
-  late = 0;
+  private readonly counted = { outcomes: 0, duplicates: 0, invalid: 0, late: 0 };
+
+  /** The outcomes added (duplicates included), and the duplicate, invalid and late ones among them. */
+  get counts(): Readonly<{ outcomes: number; duplicates: number; invalid: number; late: number }> {
+    return this.counted;
+  }
 
   add(outcome: EventOutcome): void {
-    this.outcomes++;
-    if (outcome.status === 'duplicate') this.duplicates++;
-    else if (outcome.status === 'invalid') this.invalid++;
-    if (outcome.late) this.late++;
+    const c = this.counted;
+    c.outcomes++;
+    if (outcome.status === 'duplicate') c.duplicates++;
+    else if (outcome.status === 'invalid') c.invalid++;
+    if (outcome.late) c.late++;
     this.rows.add(outcome);
   }
 
   deltas(): ViewDeltas {
-    const { duplicates, late, invalid } = this;
-    return { ...orderViewRows(this.rows.values()), counts: { events: this.outcomes - duplicates, duplicates, late, invalid } };
+    const { outcomes, duplicates, late, invalid } = this.counted;
+    return { ...orderViewRows(this.rows.values()), counts: { events: outcomes - duplicates, duplicates, late, invalid } };
   }
 }
 
