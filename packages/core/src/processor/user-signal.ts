@@ -112,11 +112,12 @@ const json = new SignalJson();
 export function encodeSignal(signal: UserSignal): string {
   json.start().ascii(signal.invalid ? '{"invalid":true' : '{"invalid":false');
   if (signal.unchecked) json.ascii(UNCHECKED_FIELD);
-  json.ascii(',"event_id":').string(signal.event_id).ascii(',"type":').string(signal.type);
+  // The enum fields as the layout always wrote them, a value even when a caller left one out.
+  json.ascii(',"event_id":').string(signal.event_id).ascii(',"type":').string(String(signal.type));
   json.ascii(',"ts":').ascii(String(signal.ts)).ascii(',"reason":');
   if (signal.reason === null) json.ascii('null');
   else json.string(signal.reason);
-  json.ascii(signal.late ? ',"late":true,"source":' : ',"late":false,"source":').string(signal.source);
+  json.ascii(signal.late ? ',"late":true,"source":' : ',"late":false,"source":').string(String(signal.source));
   if (signal.campaign_id !== undefined) json.ascii(',"campaign_id":').string(signal.campaign_id);
   if (signal.ad_id !== undefined) json.ascii(',"ad_id":').string(signal.ad_id);
   if (signal.channel !== undefined) json.ascii(',"channel":').string(signal.channel);
