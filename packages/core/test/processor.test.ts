@@ -135,6 +135,22 @@ describe('spend per window, campaign and channel', () => {
 });
 
 describe('state bounds and persistence', () => {
+  it('new users share their empty lists and objects until they fill them, and never what they change', () => {
+    const [ann, bob] = [createUserState(), createUserState()];
+    for (const [id, type, ts] of [['i1', 'impression', T0 + SECOND], ['k1', 'click', T0 + 6 * SECOND], ['v1', 'conversion', T0 + MINUTE]] as const) {
+      const event = { impression, click, conversion }[type]({ id, ts, value: 5 });
+      processEvent({ user: ann, settings, shapley: null, isDuplicate: false }, event);
+    }
+    processEvent({ user: ann, settings, shapley: null, isDuplicate: false }, { ...impression({ id: 'id1', ts: T0 }), type: 'identify', traits: { plan: 'pro' } } as never);
+    expect([ann.path.length, ann.recentClicks.length, ann.recentImpressions.length, ann.sessions.length, ann.conversions.count]).toEqual([2, 1, 1, 1, 1]);
+    expect(ann.segmentFeatures.traits).toEqual({ plan: ['pro', T0, 'id1'] });
+    const empty = createUserState();
+    expect(bob).toEqual(empty);
+    expect([bob.path, bob.recentClicks, bob.recentImpressions, bob.sessions, bob.conversions, bob.segments, bob.segmentFeatures.traits]).toEqual([[], [], [], [], { count: 0, value: 0 }, [], {}]);
+    // What is shared is frozen: a change in place, not through the rules, throws instead of reaching every user.
+    expect(() => bob.path.push(ann.path[0]!)).toThrow(TypeError);
+  });
+
   it('keeps at most 256 touchpoints in the path and 16 sessions', () => {
     const user = createUserState();
     for (let i = 0; i < 300; i++) {
