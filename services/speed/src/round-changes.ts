@@ -1,5 +1,4 @@
-import { hourStart, OutcomeFold } from '@sigflow/core';
-import type { EventOutcome } from '@sigflow/core';
+import { hourStart, OutcomeFold, type EventOutcome } from '@sigflow/core';
 import type { ReceivedEvent } from '@sigflow/events';
 import { signalReviewLine } from '@sigflow/store/speed-state';
 import type { CachedUser } from './partition-cache.js';
