@@ -4,7 +4,7 @@
 // the views in Redis and cleans up). Two comparisons: 1 speed instance against Flink at
 // parallelism 1 (`peer.ratioOneInstance`), and 2 against parallelism 2 (`peer.ratio`). The
 // speed processes start as the peer's script starts them: `node` with the service's own
-// `sigflow.nodeArgs` (none on Node 24), i.e. bare. Not part of `npm test`.
+// `sigflow.nodeArgs`, as every launcher does. Not part of `npm test`.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
