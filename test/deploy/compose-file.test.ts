@@ -41,6 +41,17 @@ describe('the Docker deployment description', () => {
     expect(chown).toBeLessThan(finalStage.indexOf('USER node'));
   });
 
+  it("starts each service with the Node flags its package.json declares (sigflow.nodeArgs), in that order, and no others", () => {
+    const entries = sigflowServices.filter(([, s]) => s.command?.[0] === 'node' && /\/dist\/main\.js$/.test(s.command.at(-1) ?? ''));
+    expect(entries.map(([name]) => name).sort()).toEqual(['alerts', 'api', 'archiver', 'batch', 'bidding', 'collector', 'speed']);
+    for (const [name, service] of entries) {
+      const entry = service.command!.at(-1)!;
+      const folder = entry.slice(0, entry.indexOf('/dist/'));
+      const declared = JSON.parse(fs.readFileSync(path.join(repoRoot, folder, 'package.json'), 'utf8')).sigflow?.nodeArgs ?? [];
+      expect(service.command!.slice(1, -1), name).toEqual(declared);
+    }
+  });
+
   it('takes every secret from the environment and refuses to start without it', () => {
     expect(sigflowServices).toHaveLength(8);
     for (const [name, service] of sigflowServices) {
