@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { repoRoot } from '../support/services.js';
+import { declaredNodeArgs, repoRoot } from '../support/services.js';
 
 interface ComposeService {
   command?: string[];
@@ -47,8 +47,7 @@ describe('the Docker deployment description', () => {
     for (const [name, service] of entries) {
       const entry = service.command!.at(-1)!;
       const folder = entry.slice(0, entry.indexOf('/dist/'));
-      const declared = JSON.parse(fs.readFileSync(path.join(repoRoot, folder, 'package.json'), 'utf8')).sigflow?.nodeArgs ?? [];
-      expect(service.command!.slice(1, -1), name).toEqual(declared);
+      expect(service.command!.slice(1, -1), name).toEqual(declaredNodeArgs(folder));
     }
   });
 

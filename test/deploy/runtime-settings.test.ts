@@ -7,10 +7,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childPids } from '@sigflow/test-support';
 import { Scenario } from '../support/scenario.js';
-import { repoRoot, type ServiceProcess } from '../support/services.js';
+import { declaredNodeArgs, type ServiceProcess } from '../support/services.js';
 
-/** The flags a service's package.json declares, read here apart from the code under test. */
-const declared = (folder: string): string[] => JSON.parse(fs.readFileSync(path.join(repoRoot, folder, 'package.json'), 'utf8')).sigflow?.nodeArgs ?? [];
 const gauge = async (service: ServiceProcess, name: string) => {
   const text = await (await fetch(`http://127.0.0.1:${service.metricsPort}/metrics`)).text();
   return Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
@@ -45,7 +43,7 @@ describe('runtime settings a service starts with', () => {
 
   /** Starts `service` bare, then the same service by its launcher: what each says of its flags. */
   const bareThenLaunched = async (folder: string, bare: ServiceProcess, launched: ServiceProcess) => {
-    const expected = declared(folder);
+    const expected = declaredNodeArgs(folder);
     expect(expected.length).toBeGreaterThan(0);
     bare.bare = true;
     await bare.start();

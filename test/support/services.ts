@@ -6,6 +6,13 @@ import { serviceNodeArgs } from '../../infra/lib/process.mjs';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 
+/**
+ * The Node flags a service's package.json declares (`sigflow.nodeArgs`), read here apart from
+ * the launchers' own reading (`serviceNodeArgs`), so tests can hold them to it. `folder` is the
+ * service's folder from the repository root (`services/speed`).
+ */
+export const declaredNodeArgs = (folder: string): string[] => JSON.parse(fs.readFileSync(path.join(repoRoot, folder, 'package.json'), 'utf8')).sigflow?.nodeArgs ?? [];
+
 /** A platform service run as its own process, as `npm start` runs it. */
 export class ServiceProcess {
   private child: ChildProcess | undefined;
