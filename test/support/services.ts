@@ -40,6 +40,12 @@ export class ServiceProcess {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** How the process ended (`exit code 1`, `signal SIGKILL`), or undefined while it runs or before it started. */
+  get ended(): string | undefined {
+    if (this.child === undefined || this.running) return undefined;
+    return this.child.signalCode !== null ? `signal ${this.child.signalCode}` : `exit code ${this.child.exitCode}`;
+  }
+
   /** Starts the process and resolves once its /healthz answers. */
   async start(): Promise<void> {
     const out = fs.openSync(this.log, 'a');

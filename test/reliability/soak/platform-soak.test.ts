@@ -25,7 +25,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance, LIST, VARCHAR, listValue } from '@duckdb/node-api';
 import { hourStart } from '@sigflow/core';
 import { EventStream, HttpSink, runGenerator, type TruthFile } from '@sigflow/loadgen';
@@ -77,6 +77,37 @@ function soakScenario(name: string): Scenario {
   return new Scenario(name, { SIGFLOW_EVENT_PARTITIONS: '16', SIGFLOW_ARCHIVER_IDLE_WATERMARK_DELAY_MS: String(4 * HOUR), SIGFLOW_LOG_LEVEL: 'warn' });
 }
 
+/** Scenarios set up and not yet torn down, with their archive folders: `afterAll` stops them when the test timed out (vitest then skips its `finally`). */
+const open = new Map<Scenario, string>();
+
+/** Runs `use` on a soak scenario of its own and an archive folder, both removed after it. */
+async function withSoakScenario<T>(name: string, use: (scenario: Scenario, archiveDir: string) => Promise<T>): Promise<T> {
+  const scenario = soakScenario(name);
+  const archiveDir = fs.mkdtempSync(path.join(os.tmpdir(), `sigflow-${name}-`));
+  open.set(scenario, archiveDir);
+  try {
+    await scenario.setUp();
+    return await use(scenario, archiveDir);
+  } finally {
+    await closeScenario(scenario);
+  }
+}
+
+async function closeScenario(scenario: Scenario): Promise<void> {
+  const archiveDir = open.get(scenario);
+  if (archiveDir === undefined) return;
+  open.delete(scenario);
+  await scenario.tearDown();
+  fs.rmSync(archiveDir, { recursive: true, force: true });
+}
+
+/**
+ * What the test may take: the calibration (its traffic and the consumers' catch-up, at most 600 s),
+ * the soak's traffic, and each wait after it at its own bound (speed layer 300 s, archiver 300 s,
+ * batch layer 900 s), with 10 minutes for start-ups, kills and the checks.
+ */
+const TEST_TIMEOUT_MS = (SECONDS + 600 + 300 + 300 + 900 + 600) * 1000;
+
 /** The hours of a stream from `start` over 3 hours that end 10 minutes of event time before it does: sealed by its watermark. */
 function sealedHours(truth: TruthFile, start: number): number[] {
   return truthHours(truth).filter((h) => h + HOUR <= start + 3 * HOUR - 10 * 60_000);
@@ -93,10 +124,7 @@ async function bothCaughtUp(scenario: Scenario): Promise<boolean> {
  * request's round trip), over the time until both consumers committed the last one.
  */
 async function measureSustainedRate(): Promise<{ eventsPerSecond: number; events: number; ms: number; collectorEventsPerSecond: number }> {
-  const scenario = soakScenario('soak-rate');
-  const archiveDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-soak-rate-'));
-  try {
-    await scenario.setUp();
+  return withSoakScenario('soak-rate', async (scenario, archiveDir) => {
     const services = await startPlatform(scenario, archiveDir);
     const started = Date.now();
     const options = faultTraffic(7, CALIBRATION_EVENTS, { start: hourStart(Date.now()) - 3 * HOUR, span: 2 * HOUR, partitions: 16 });
@@ -108,10 +136,7 @@ async function measureSustainedRate(): Promise<{ eventsPerSecond: number; events
     await timeUntil('both consumers to commit the calibration traffic', () => bothCaughtUp(scenario), 600_000, 250);
     const ms = Date.now() - started;
     return { eventsPerSecond: Math.round((stats.sent * 1000) / ms), events: stats.sent, ms, collectorEventsPerSecond: Math.round((stats.sent * 1000) / accepted) };
-  } finally {
-    await scenario.tearDown();
-    fs.rmSync(archiveDir, { recursive: true, force: true });
-  }
+  });
 }
 
 interface Sample {
@@ -180,7 +205,12 @@ async function apiDifferences(port: number, truth: TruthFile, windowMs: number):
 }
 
 describe(`platform soak: every service for ${SECONDS} s at a quarter of a fresh start's rate, one killed every ${KILL_EVERY_S} s`, () => {
-  it('loses and double-counts nothing, every view equals the truth, no service grows without bound', { timeout: (SECONDS + 1_800) * 1000 }, () =>
+  // A test that timed out leaves its services running (its `finally` is not reached): stopped here.
+  afterAll(async () => {
+    for (const scenario of [...open.keys()]) await closeScenario(scenario);
+  });
+
+  it('loses and double-counts nothing, every view equals the truth, no service grows without bound', { timeout: TEST_TIMEOUT_MS }, () =>
     faultScenario(
       'platform soak',
       async (row: RowDraft) => {
@@ -189,11 +219,8 @@ describe(`platform soak: every service for ${SECONDS} s at a quarter of a fresh 
         row.details['sustained'] = sustained;
         row.details['rate'] = rate;
 
-        const scenario = soakScenario('soak');
-        const archiveDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-soak-'));
         const resultFile = path.join(repoRoot, 'bench/results/reliability-soak.json');
-        try {
-          await scenario.setUp();
+        await withSoakScenario('soak', async (scenario, archiveDir) => {
           const services = await startPlatform(scenario, archiveDir);
           const start = hourStart(Date.now()) - 3 * HOUR;
           const options = faultTraffic(11, rate * SECONDS, { start, span: 3 * HOUR, partitions: 16 });
@@ -212,6 +239,9 @@ describe(`platform soak: every service for ${SECONDS} s at a quarter of a fresh 
           for (let next = started + SAMPLE_MS, k = 0; !trafficDone; next += SAMPLE_MS) {
             await sleep(Math.max(0, next - Date.now()));
             const t = round((Date.now() - started) / 1000);
+            // A service that ended on its own (kills restart theirs at once) ends the soak now, saying how.
+            const ended = SERVICES.filter((n) => !services[n].running).map((n) => `${n} (${services[n].ended}; log ${services[n].log})`);
+            if (ended.length > 0) throw new Error(`at ${t} s of traffic, ended on its own: ${ended.join(', ')}`);
             const rssMiB = Object.fromEntries(SERVICES.map((n) => [n, round((WITH_CHILDREN.has(n) ? treeRssBytes : rssBytes)(services[n].pid) / MIB)])) as Record<ServiceName, number>;
             const memory = /used_memory:(\d+)/.exec(await scenario.redis.info('memory'))?.[1];
             samples.push({ t, rssMiB, speedLag: await scenario.speedLag().catch(() => NaN), redisUsedMiB: round(Number(memory) / MIB) });
@@ -251,7 +281,8 @@ describe(`platform soak: every service for ${SECONDS} s at a quarter of a fresh 
           ).catch(() => NaN);
           const api = await apiDifferences(services.api.metricsPort, sent.truth, scenario.config.rules.windowMs);
           const memory = memoryVerdict(samples, SECONDS);
-          const alive = Object.fromEntries(SERVICES.map((n) => [n, services[n].running]));
+          // Running, or how it ended (a signal nobody here sent is the kernel's: the OOM killer).
+          const alive = Object.fromEntries(SERVICES.map((n) => [n, services[n].ended ?? true]));
           // The archive read once nothing rewrites it (the archiver compacts small files, the batch layer reads them).
           await Promise.all([services.archiver.stop(), services.batch.stop()]);
           const archived = await archivedIds(archiveDir);
@@ -296,10 +327,7 @@ describe(`platform soak: every service for ${SECONDS} s at a quarter of a fresh 
           expect(archived).toBe(sent.truth.totals.unique);
           expect(apiReads.failed, 'API reads that failed during the soak').toBe(0);
           for (const [name, m] of Object.entries(memory)) expect(m.bounded, `${name} RSS: middle third's peak ${m.middlePeakMiB} MiB, last third's ${m.lastPeakMiB}`).toBe(true);
-        } finally {
-          await scenario.tearDown();
-          fs.rmSync(archiveDir, { recursive: true, force: true });
-        }
+        });
       },
       'soak',
     ));
