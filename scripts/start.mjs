@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { root, setUp } from './lib.mjs';
-import { serviceNodeArgs } from '../infra/lib/process.mjs';
+import { serviceNodeArgs, sharedMachineEnv } from '../infra/lib/process.mjs';
 import { localArchiveDefaults } from '../infra/s3proxy/s3proxy.mjs';
 
 const log = (line) => console.log(`[start] ${line}`);
@@ -23,7 +23,7 @@ if (demoKeys) env.SIGFLOW_API_KEYS = 'demo-reader:reader,demo-analyst:analyst,de
 // The demo recomputes dirty hours every minute (the default schedule is every 5 minutes).
 env.SIGFLOW_BATCH_RECOMPUTE_EVERY ??= '* * * * *';
 // Every service shares this machine: the batch layer's recomputes take the cores the speed layer leaves.
-env.SIGFLOW_BATCH_NICE ??= '10';
+for (const [name, value] of Object.entries(sharedMachineEnv)) env[name] ??= value;
 // The demo's alert webhook receiver runs on this machine (below): the demo allows loopback targets.
 env.SIGFLOW_ALERTS_WEBHOOK_ALLOW ??= '127.0.0.0/8';
 const port = (name, fallback) => Number(env[name] ?? fallback);

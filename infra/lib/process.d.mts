@@ -5,3 +5,4 @@ export declare function portAnswers(port: number, host?: string, timeoutMs?: num
 export declare function freePort(): Promise<number>;
 export declare function waitFor(what: string, check: () => unknown, options?: { timeoutMs?: number; intervalMs?: number }): Promise<void>;
 export declare function serviceNodeArgs(entry: string): string[];
+export declare const sharedMachineEnv: Readonly<Record<string, string>>;

@@ -28,6 +28,13 @@ export function serviceNodeArgs(entry) {
   }
 }
 
+/**
+ * What a platform whose services share one machine runs with unless its environment says
+ * otherwise (`npm start` sets these; the compose file has the same defaults): the batch layer's
+ * recomputes at nice 10, so they take the cores the speed layer leaves.
+ */
+export const sharedMachineEnv = Object.freeze({ SIGFLOW_BATCH_NICE: '10' });
+
 export function isAlive(pid) {
   try {
     process.kill(pid, 0);

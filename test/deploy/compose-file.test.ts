@@ -1,9 +1,10 @@
 // The Docker path cannot run here (no Docker engine); what can be checked is the deployment's
-// description: who the services run as, where the archive lives, the Node flags each starts with, and that no secret is in it.
+// description: who the services run as, where the archive lives, the Node flags each starts with, the batch layer's nice, and that no secret is in it.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { sharedMachineEnv } from '../../infra/lib/process.mjs';
 import { declaredNodeArgs, repoRoot } from '../support/services.js';
 
 interface ComposeService {
@@ -49,6 +50,10 @@ describe('the Docker deployment description', () => {
       const folder = entry.slice(0, entry.indexOf('/dist/'));
       expect(service.command!.slice(1, -1), name).toEqual(declaredNodeArgs(folder));
     }
+  });
+
+  it("defaults what npm start sets for services sharing one machine as npm start does (the batch layer's nice)", () => {
+    for (const [name, value] of Object.entries(sharedMachineEnv)) expect(compose.services['batch']?.environment?.[name], name).toBe(`\${${name}:-${value}}`);
   });
 
   it('takes every secret from the environment and refuses to start without it', () => {

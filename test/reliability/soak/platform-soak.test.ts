@@ -1,6 +1,6 @@
 // The platform's soak (`npm run test:soak`): every service of the data path as `npm start` runs
-// it (collector, speed layer, archiver, batch worker on its shipped schedule, API), on the
-// shipped settings and partition count, for 30 minutes at a quarter of the rate this set-up
+// it (collector, speed layer, archiver, batch worker on its shipped schedule and at the nice
+// `npm start` gives it on a shared machine, API), on the shipped settings and partition count, for 30 minutes at a quarter of the rate this set-up
 // drains from a fresh start on this machine (below), with one service killed (SIGKILL) and
 // started again every 5 minutes, in turn:
 // speed, archiver, collector, batch worker, speed. Judged at the end against the generator's
@@ -30,6 +30,7 @@ import { DuckDBInstance, LIST, VARCHAR, listValue } from '@duckdb/node-api';
 import { hourStart } from '@sigflow/core';
 import { EventStream, HttpSink, runGenerator, type TruthFile } from '@sigflow/loadgen';
 import { Scenario } from '../../support/scenario.js';
+import { sharedMachineEnv } from '../../../infra/lib/process.mjs';
 import { repoRoot, type ServiceProcess } from '../../support/services.js';
 import { expectedSpeedViews, rollUpAds, truthHours } from '../../support/speed-truth.js';
 import { faultScenario, timeUntil, type RowDraft } from '../faults/lib/fault-run.js';
@@ -72,9 +73,9 @@ async function startPlatform(scenario: Scenario, archiveDir: string): Promise<Re
   return services;
 }
 
-/** The shipped settings, but for what a run on the shared broker and Redis must have of its own. */
+/** The shipped settings as `npm start` sets them on one machine, but for what a run on the shared broker and Redis must have of its own. */
 function soakScenario(name: string): Scenario {
-  return new Scenario(name, { SIGFLOW_EVENT_PARTITIONS: '16', SIGFLOW_ARCHIVER_IDLE_WATERMARK_DELAY_MS: String(4 * HOUR), SIGFLOW_LOG_LEVEL: 'warn' });
+  return new Scenario(name, { ...sharedMachineEnv, SIGFLOW_EVENT_PARTITIONS: '16', SIGFLOW_ARCHIVER_IDLE_WATERMARK_DELAY_MS: String(4 * HOUR), SIGFLOW_LOG_LEVEL: 'warn' });
 }
 
 /** Scenarios set up and not yet torn down, with their archive folders: `afterAll` stops them when the test timed out (vitest then skips its `finally`). */
