@@ -15,6 +15,8 @@ export interface GroupCommitOptions {
    * refuses a partition's record batch over `message.max.bytes` (1 MiB by default).
    */
   readonly maxBatchBytes: number;
+  /** Messages of one produce at most (a request of one send may exceed it), likewise. */
+  readonly maxBatchMessages: number;
 }
 
 interface Waiter {
@@ -93,7 +95,7 @@ export class GroupCommit<M extends SizedMessage> {
     let n = 0;
     while (n < this.waiters.length) {
       const w = this.waiters[n] as Waiter;
-      if (n > 0 && bytes + w.bytes > this.options.maxBatchBytes) break;
+      if (n > 0 && (bytes + w.bytes > this.options.maxBatchBytes || count + w.count > this.options.maxBatchMessages)) break;
       count += w.count;
       bytes += w.bytes;
       n++;

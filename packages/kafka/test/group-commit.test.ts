@@ -15,7 +15,7 @@ function manualProduce() {
 }
 
 const msgs = (...values: string[]): Msg[] => values.map((value) => ({ value }));
-const options = { timeoutMs: 10_000, maxQueuedMessages: 100, maxBatchBytes: 1_000 };
+const options = { timeoutMs: 10_000, maxQueuedMessages: 100, maxBatchBytes: 1_000, maxBatchMessages: 100 };
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('GroupCommit', () => {
@@ -44,6 +44,19 @@ describe('GroupCommit', () => {
     await Promise.all(sends);
     // 'x'; then 8 bytes, + 4 would pass 10; then 'cccc'; then the 30-byte call alone.
     expect(calls.map((c) => c.messages)).toEqual([['x'], ['aaaa', 'bbbb'], ['cccc'], ['d'.repeat(30)]]);
+  });
+
+  it('keeps one produce under maxBatchMessages, taking whole calls (a larger call goes alone)', async () => {
+    const { calls, produce } = manualProduce();
+    const group = new GroupCommit(produce, { ...options, maxBatchMessages: 3 });
+    const sends = [group.send(msgs('a')), group.send(msgs('b', 'c')), group.send(msgs('d')), group.send(msgs('e')), group.send(msgs('f', 'g', 'h', 'i'))];
+    for (let i = 0; i < 4; i++) {
+      calls[i]!.resolve();
+      await tick();
+    }
+    await Promise.all(sends);
+    // 'a'; then 3 messages, + 'e' would pass 3; then 'e' (+ 4 would pass 3); then the 4-message call alone.
+    expect(calls.map((c) => c.messages)).toEqual([['a'], ['b', 'c', 'd'], ['e'], ['f', 'g', 'h', 'i']]);
   });
 
   it('fails every call of a refused produce with KafkaUnavailableError and carries on', async () => {
