@@ -1,5 +1,6 @@
 // The Docker path cannot run here (no Docker engine); what can be checked is the deployment's
-// description: who the services run as, where the archive lives, the Node flags each starts with, the batch layer's nice, and that no secret is in it.
+// description: who the services run as, where the archive lives, the Node flags each starts
+// with, the batch layer's nice, and that no secret is in it.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';

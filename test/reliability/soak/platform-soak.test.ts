@@ -1,7 +1,8 @@
 // The platform's soak (`npm run test:soak`): every service of the data path as `npm start` runs
 // it (collector, speed layer, archiver, batch worker on its shipped schedule and at the nice
-// `npm start` gives it on a shared machine, API), on the shipped settings and partition count, for 30 minutes at a quarter of the rate this set-up
-// drains from a fresh start on this machine (below), with one service killed (SIGKILL) and
+// `npm start` gives it on a shared machine, API), on the shipped settings and partition count,
+// for 30 minutes at a quarter of the rate this set-up drains from a fresh start on this
+// machine (below), with one service killed (SIGKILL) and
 // started again every 5 minutes, in turn:
 // speed, archiver, collector, batch worker, speed. Judged at the end against the generator's
 // truth: the speed views (every counter and cell), the batch layer's views of every hour, the
@@ -73,12 +74,18 @@ async function startPlatform(scenario: Scenario, archiveDir: string): Promise<Re
   return services;
 }
 
-/** The shipped settings as `npm start` sets them on one machine, but for what a run on the shared broker and Redis must have of its own. */
+/**
+ * The shipped settings as `npm start` sets them on one machine, but for what a run on the
+ * shared broker and Redis must have of its own.
+ */
 function soakScenario(name: string): Scenario {
   return new Scenario(name, { ...sharedMachineEnv, SIGFLOW_EVENT_PARTITIONS: '16', SIGFLOW_ARCHIVER_IDLE_WATERMARK_DELAY_MS: String(4 * HOUR), SIGFLOW_LOG_LEVEL: 'warn' });
 }
 
-/** Scenarios set up and not yet torn down, with their archive folders: `afterAll` stops them when the test timed out (vitest then skips its `finally`). */
+/**
+ * Scenarios set up and not yet torn down, with their archive folders: `afterAll` stops them
+ * when the test timed out (vitest then skips its `finally`).
+ */
 const open = new Map<Scenario, string>();
 
 /** Runs `use` on a soak scenario of its own and an archive folder, both removed after it. */
