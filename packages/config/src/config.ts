@@ -107,9 +107,10 @@ export interface SpeedConfig {
    */
   readonly cachedUsers: number;
   /**
-   * The heap in use a speed process's cache of users may grow to, in MiB (default 256; it was
+   * The heap in use a speed process's cache of users may grow to, in MiB (default 128; it was
    * 1,536 until a catch-up with 256 ran 1.5x as fast, its major collections tracing a quarter
-   * of the heap, with no more Redis CPU an event: README, "Bounded in bytes too"): the users
+   * of the heap, with no more Redis CPU an event, then 256 until 96-128 ran 1.03-1.22x as fast
+   * in interleaved pairs: README, "Bounded in bytes too"): the users
    * kept are bounded by what one is measured to cost (`CacheBudget` in services/speed), and by
    * {@link cachedUsers}.
    */
@@ -604,7 +605,7 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
       recentUsers: r.int('SIGFLOW_SPEED_RECENT_USERS', 200, 0, 10_000),
       snapshotEvery: r.int('SIGFLOW_SPEED_SNAPSHOT_EVERY', 32, 1, 10_000),
       cachedUsers: r.int('SIGFLOW_SPEED_CACHED_USERS', 1_000_000, 1),
-      cacheHeapMb: r.int('SIGFLOW_SPEED_CACHE_HEAP_MB', 256, 64),
+      cacheHeapMb: r.int('SIGFLOW_SPEED_CACHE_HEAP_MB', 128, 64),
       shapleyRefreshMs: r.int('SIGFLOW_SPEED_SHAPLEY_REFRESH_MS', 5_000, 100),
       sessionTimeoutMs: r.int('SIGFLOW_SPEED_SESSION_TIMEOUT_MS', 6_000, 1_000),
       heartbeatIntervalMs: r.int('SIGFLOW_SPEED_HEARTBEAT_MS', 500, 100),
