@@ -107,12 +107,11 @@ export interface SpeedConfig {
    */
   readonly cachedUsers: number;
   /**
-   * The heap in use a speed process's cache of users may grow to, in MiB (default 128; it was
-   * 1,536 until a catch-up with 256 ran 1.5x as fast, its major collections tracing a quarter
-   * of the heap, with no more Redis CPU an event, then 256 until 96-128 ran 1.03-1.22x as fast
-   * in interleaved pairs: README, "Bounded in bytes too"): the users
-   * kept are bounded by what one is measured to cost (`CacheBudget` in services/speed), and by
-   * {@link cachedUsers}.
+   * The heap in use a speed process's cache of users may grow to, in MiB (default 128: a smaller
+   * cache runs a catch-up faster, its garbage collector tracing less; the measurements behind
+   * 128, and behind the 256 and 1,536 before it, are in the README, "Bounded in bytes too"): the
+   * users kept are bounded by what one is measured to cost (`CacheBudget` in services/speed),
+   * and by {@link cachedUsers}.
    */
   readonly cacheHeapMb: number;
   /** How often the published Shapley table version is checked. */
