@@ -12,14 +12,10 @@ import { topicsFor } from '@sigflow/events';
 import { createKafka, deleteTopics, ensureTopics } from '@sigflow/kafka';
 import { freePort } from '../infra/lib/process.mjs';
 import { closedLoop } from './closed-loop.mjs';
-import { bodies, nativeLoad, segmentBodies, segmentLoad } from './ingest.bench.mjs';
-import { cpuSeconds, root, startService, stopService, treeCpuSeconds } from './lib.mjs';
+import { WRITE_KEY, bodies, nativeLoad, segmentBodies, segmentLoad } from './ingest.bench.mjs';
+import { commandLineArg, cpuSeconds, root, startService, stopService, treeCpuSeconds } from './lib.mjs';
 
-const arg = (name, fallback) => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? process.argv[at + 1] : fallback;
-};
-const SECONDS = Number(arg('seconds', 8));
+const SECONDS = Number(commandLineArg('seconds', 8));
 const CONNECTIONS = 16;
 
 /** Segment's batches merged `k` at a time (the same messages, fewer requests). */
@@ -75,12 +71,12 @@ const kafka = createKafka(config.kafka);
 const topics = topicsFor(config.kafka.topicPrefix);
 const brokerPid = Number(fs.readFileSync(path.join(root, 'var/kafka/kafka.pid'), 'utf8'));
 const kinds = loads();
-const wanted = arg('loops', 'native,segment,segment500,track1,native1').split(',');
+const wanted = commandLineArg('loops', 'native,segment,segment500,track1,native1').split(',');
 for (const name of wanted) if (!kinds[name]) throw new Error(`unknown loop ${name}: one of ${Object.keys(kinds).join(', ')}`);
 await ensureTopics(kafka, topics, { eventPartitions: config.kafka.eventPartitions });
 const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
-const env = { SIGFLOW_TOPIC_PREFIX: config.kafka.topicPrefix, SIGFLOW_COLLECTOR_PORT: String(port), SIGFLOW_COLLECTOR_SITE_KEYS: 'bench-write-key:bench', SIGFLOW_COLLECTOR_PROCESSES: arg('processes', '1') };
+const env = { SIGFLOW_TOPIC_PREFIX: config.kafka.topicPrefix, SIGFLOW_COLLECTOR_PORT: String(port), SIGFLOW_COLLECTOR_SITE_KEYS: `${WRITE_KEY}:bench`, SIGFLOW_COLLECTOR_PROCESSES: commandLineArg('processes', '1') };
 const collector = await startService('services/collector/dist/main.js', { env, url });
 try {
   // Uncounted: the JIT of every path, the producer's connections.

@@ -36,7 +36,7 @@ export function bodies(count) {
 const TARGET_EVENTS_PER_SECOND = 50_000;
 /** analytics-node's batches: 100 messages each (its flushAt at most 100 under 500 KB). */
 const SEGMENT_BATCH = 100;
-const WRITE_KEY = 'bench-write-key';
+export const WRITE_KEY = 'bench-write-key';
 
 /** Segment batches as analytics-node sends them: custom events, pages, identifies and promotions of 5,000 users. */
 export function segmentBodies(count) {

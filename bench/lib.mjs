@@ -96,3 +96,9 @@ export function median(values) {
 export function load() {
   return { loadavg1m: os.loadavg()[0], cpus: os.cpus().length };
 }
+
+/** The value after `--name` on the command line, else `fallback`. */
+export function commandLineArg(name, fallback) {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? process.argv[at + 1] : fallback;
+}

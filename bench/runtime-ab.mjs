@@ -10,20 +10,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setUp } from '../scripts/lib.mjs';
 import { jsonFromChild } from './child-json.mjs';
-import { load, median, root } from './lib.mjs';
+import { commandLineArg, load, median, root } from './lib.mjs';
 
-const arg = (name, fallback) => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? process.argv[at + 1] : fallback;
-};
-const rounds = Number(arg('rounds', 2));
-const other = arg('other', '/usr/bin/node');
+const rounds = Number(commandLineArg('rounds', 2));
+const other = commandLineArg('other', '/usr/bin/node');
 const arms = [
   { name: 'other', node: other, env: { SIGFLOW_RUNTIME: 'current' } },
   { name: 'pinned', node: process.execPath, env: {} },
   { name: 'pinnedBare', node: process.execPath, env: { SIGFLOW_SERVICE_NODE_ARGS: 'off' } },
 ];
-const parts = (arg('parts', 'speed,api,batch')).split(',');
+const parts = (commandLineArg('parts', 'speed,api,batch')).split(',');
 const dayDir = path.join(root, 'var/bench-runtime-day');
 
 await setUp();
