@@ -58,17 +58,23 @@ if (extra.length > 0) {
 }
 
 let passed = 0;
-let failed = 0;
 let skipped = 0;
+/** Each failure as one line: where, which test, and the first line of why. */
+const failures = [];
+const firstLine = (text) => String(text ?? '').split('\n').find((line) => line.trim() !== '')?.trim().slice(0, 300) ?? '';
 for (const file of fs.readdirSync(reports)) {
   const report = JSON.parse(fs.readFileSync(path.join(reports, file), 'utf8'));
   passed += report.numPassedTests ?? 0;
-  failed += report.numFailedTests ?? 0;
-  // A file whose set-up failed has no failed test of its own: count it as one failure.
-  for (const file of report.testResults ?? []) {
-    if (file.status === 'failed' && !(file.assertionResults ?? []).some((a) => a.status === 'failed')) failed += 1;
+  for (const result of report.testResults ?? []) {
+    const where = path.relative(root, result.name ?? '');
+    const failedTests = (result.assertionResults ?? []).filter((a) => a.status === 'failed');
+    for (const test of failedTests) failures.push(`${where} > ${test.fullName}: ${firstLine(test.failureMessages?.[0])}`);
+    // A file whose set-up failed has no failed test of its own: count it as one failure.
+    if (result.status === 'failed' && failedTests.length === 0) failures.push(`${where} (set-up): ${firstLine(result.message)}`);
   }
   skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
 }
-console.log(`\ntests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-process.exit(code !== 0 ? code : failed > 0 ? 1 : 0);
+// Last, so that the tail of a long log (all a CI page may keep) names what failed.
+if (failures.length > 0) console.log(`\nfailed:\n${failures.map((f) => `- ${f}`).join('\n')}`);
+console.log(`\ntests: ${passed} passed, ${failures.length} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(code !== 0 ? code : failures.length > 0 ? 1 : 0);

@@ -87,16 +87,21 @@ describe('faults: Redis restarted and unreachable', () => {
     let sent: Sent;
     try {
       await sleep(3_000);
+      log.faultStarted();
       await fault({ speed, api, archiver });
       sent = await traffic;
-      await sleep(500);
+      // The fault lasts until the speed layer has caught up: its catch-up after the outage
+      // loads Redis, and on a starved host an API read may time out (a 503) meanwhile. From
+      // then on the pollers run 2 s more, and every request of theirs must succeed.
+      await waitSpeedCaughtUp(scenario, 60_000);
+      log.faultEnded();
+      await sleep(2_000);
     } finally {
       stop.abort();
       await pollers;
     }
     const clients = log.summary();
     log.uninstall();
-    await waitSpeedCaughtUp(scenario, 60_000);
     const group = scenario.env['SIGFLOW_ARCHIVER_GROUP']!;
     await timeUntil('the archiver to commit everything', async () => (await scenario!.groupLag(group)) === 0, 60_000, 250);
     const views = await speedTally(scenario, sent.truth);
@@ -120,7 +125,6 @@ describe('faults: Redis restarted and unreachable', () => {
     faultScenario('Redis restart (AOF)', async (row) => {
       await underTraffic('f-redis-restart', 79, row, async ({ speed, api, archiver }) => {
         const downAt = Date.now();
-        log!.faultStarted(downAt);
         await redis.stop();
         await sleep(2_000);
         await redis.start();
@@ -131,7 +135,6 @@ describe('faults: Redis restarted and unreachable', () => {
           100,
         );
         noteRecovery(row, recovered);
-        log!.faultEnded();
         row.details = { downMs: Date.now() - downAt - recovered, readyAfterRestartMs: recovered };
       });
     }));
@@ -141,7 +144,6 @@ describe('faults: Redis restarted and unreachable', () => {
       let readiness: Awaited<ReturnType<ReadinessWatch['end']>> | undefined;
       const clients = await underTraffic('f-redis-freeze', 83, row, async ({ speed, api, archiver }) => {
         const frozenAt = Date.now();
-        log!.faultStarted(frozenAt);
         redis.pause();
         const watch = new ReadinessWatch([speed, api, archiver], frozenAt);
         await sleep(10_000);
@@ -154,7 +156,6 @@ describe('faults: Redis restarted and unreachable', () => {
           100,
         );
         noteRecovery(row, recovered);
-        log!.faultEnded();
         row.details = { readiness, readyAfterResumeMs: recovered };
       });
       expect(readiness!.probeHangs).toBe(0);
