@@ -107,7 +107,7 @@ export interface SpeedConfig {
    */
   readonly cachedUsers: number;
   /**
-   * The heap in use a speed process's cache of users may grow to, in MiB (default 128: a smaller
+   * The old generation a speed process's cache of users may grow to, in MiB (default 128: a smaller
    * cache runs a catch-up faster, its garbage collector tracing less; the measurements behind
    * 128, and behind the 256 and 1,536 before it, are in the README, "Bounded in bytes too"): the
    * users kept are bounded by what one is measured to cost (`CacheBudget` in services/speed),

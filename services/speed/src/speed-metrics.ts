@@ -112,7 +112,7 @@ function stateMetrics(registry: Registry) {
     }),
     cacheBytesPerUser: new Gauge({
       name: 'sigflow_speed_cache_bytes_per_user',
-      help: 'Heap a cached user is estimated to cost (heap in use / users cached, averaged): bounds the users kept to SIGFLOW_SPEED_CACHE_HEAP_MB',
+      help: 'Heap a cached user is estimated to cost (the old generation after a full collection, less its size at start, / users cached, averaged): bounds the users kept to SIGFLOW_SPEED_CACHE_HEAP_MB',
       registers: [registry],
     }),
     cacheBudgetBytes: new Gauge({

@@ -200,7 +200,7 @@ export class SpeedRound {
   /** The users the process may keep now (its cache's heap budget); the estimate goes to a gauge. */
   private usersKept(): number {
     const cached = this.ownership.all.reduce((n, o) => n + o.cache.users.size, 0);
-    const users = this.cacheBudget.users(cached, Date.now());
+    const users = this.cacheBudget.users(cached);
     this.deps.metrics.cacheBytesPerUser.set(this.cacheBudget.estimatedBytesPerUser);
     return users;
   }

@@ -1,30 +1,43 @@
 // The users a speed process keeps, bounded by its heap budget (hand-computed: the estimate
-// starts at 4,096 bytes a user and moves a fifth of the way to each reading of heap / users).
+// starts at 4,096 bytes a user and moves half the way to each new reading of the old
+// generation's growth / users).
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { CacheBudget, cacheBudgetBytes } from '../src/cache-budget.js';
+import { CacheBudget, cacheBudgetBytes, liveOldGeneration, type LiveReading } from '../src/cache-budget.js';
 
 const MIB = 1024 * 1024;
 
 describe('CacheBudget', () => {
   it('starts from 4 KiB a user, and never passes the configured count', () => {
-    expect(new CacheBudget(100 * MIB, 1_000_000, () => 0).users(0, 0)).toBe(25_600); // 104,857,600 / 4,096
-    expect(new CacheBudget(100 * MIB, 10, () => 0).users(0, 0)).toBe(10);
+    expect(new CacheBudget(100 * MIB, 1_000_000, () => undefined, 0).users(0)).toBe(25_600); // 104,857,600 / 4,096
+    expect(new CacheBudget(100 * MIB, 10, () => undefined, 0).users(0)).toBe(10);
   });
 
-  it('moves its estimate towards heap / users, once a second, from 10,000 users on', () => {
-    let heap = 200_000_000;
-    const budget = new CacheBudget(100 * MIB, 1_000_000, () => heap);
-    expect(budget.users(9_999, 0)).toBe(25_600); // too few users to measure
-    // 200,000,000 / 20,000 = 10,000 bytes read: 4,096 + 0.2 x 5,904 = 5,276.8; 104,857,600 / 5,276.8 = 19,871.6
-    expect(budget.users(20_000, 1_000)).toBe(19_871);
-    expect(budget.estimatedBytesPerUser).toBe(5_277);
-    expect(budget.users(20_000, 1_500)).toBe(19_871); // within the second: no new reading
-    // Again 10,000: 5,276.8 + 0.2 x 4,723.2 = 6,221.44; 104,857,600 / 6,221.44 = 16,854.3
-    expect(budget.users(20_000, 2_000)).toBe(16_854);
-    // The heap falls (the users it held were dropped and collected): 40,000,000 / 20,000 = 2,000 read.
-    heap = 40_000_000;
-    // 6,221.44 + 0.2 x (2,000 - 6,221.44) = 5,377.152; 104,857,600 / 5,377.152 = 19,500.6
-    expect(budget.users(20_000, 3_000)).toBe(19_500);
+  it("moves its estimate towards the old generation's growth / users, once a collection, from 1,000 users on", () => {
+    let live: LiveReading | undefined = { bytes: 90_000_000, seq: 1 };
+    const budget = new CacheBudget(100 * MIB, 1_000_000, () => live, 50_000_000);
+    expect(budget.users(999)).toBe(25_600); // too few users to measure
+    // (90,000,000 - 50,000,000) / 20,000 = 2,000 bytes read: 4,096 + 0.5 x (2,000 - 4,096) = 3,048; 104,857,600 / 3,048 = 34,402.4
+    expect(budget.users(20_000)).toBe(34_402);
+    expect(budget.estimatedBytesPerUser).toBe(3_048);
+    expect(budget.users(10_000)).toBe(34_402); // the same collection's reading: no change
+    // (150,000,000 - 50,000,000) / 20,000 = 5,000: 3,048 + 0.5 x 1,952 = 4,024; 104,857,600 / 4,024 = 26,058.0
+    live = { bytes: 150_000_000, seq: 2 };
+    expect(budget.users(20_000)).toBe(26_058);
+    // Below the start (what was garbage then is collected now): 256 bytes at least, 4,024 + 0.5 x (256 - 4,024) = 2,140
+    live = { bytes: 40_000_000, seq: 3 };
+    expect(budget.users(20_000)).toBe(48_998); // 104,857,600 / 2,140 = 48,998.9
+  });
+
+  it('reads the old generation after a full collection of the process', async () => {
+    const before = liveOldGeneration()?.seq ?? 0;
+    v8.setFlagsFromString('--expose-gc');
+    (vm.runInNewContext('gc') as () => void)();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const reading = liveOldGeneration();
+    expect(reading?.seq).toBeGreaterThan(before);
+    expect(reading?.bytes).toBeGreaterThan(1 * MIB);
   });
 
   it('keeps to 60 % of the heap limit when the setting asks for more', () => {
