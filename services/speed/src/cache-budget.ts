@@ -67,8 +67,8 @@ export function liveOldGeneration(): LiveReading | undefined {
  * collection, the old generation's growth since the start (`baselineBytes`) divided by the
  * users cached, averaged over the readings. The growth holds more than the users (the dedupe
  * index, IP states), so the figure errs towards fewer users. Not the heap in use: between
- * collections that is mostly garbage (a young generation of up to 3 x 64 MiB under the
- * launcher's flags), which made a 128 MiB budget keep about 5,000 users at an estimated 25 KB each.
+ * collections that is mostly garbage (a young generation of up to 3 x 64 MiB by V8's default),
+ * which made a 128 MiB budget keep about 5,300 users at an estimated 23-28 KB each.
  */
 export class CacheBudget {
   private bytesPerUser = INITIAL_BYTES_PER_USER;
