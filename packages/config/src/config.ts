@@ -107,9 +107,9 @@ export interface SpeedConfig {
    */
   readonly cachedUsers: number;
   /**
-   * The old generation a speed process's cache of users may grow to, in MiB (default 128: a smaller
+   * The old generation a speed process's cache of users may grow to, in MiB (default 32: a smaller
    * cache runs a catch-up faster, its garbage collector tracing less; the measurements behind
-   * 128, and behind the 256 and 1,536 before it, are in the README, "Bounded in bytes too"): the
+   * 32, and behind the 128, 256 and 1,536 before it, are in the README, "Bounded in bytes too"): the
    * users kept are bounded by what one is measured to cost (`CacheBudget` in services/speed),
    * and by {@link cachedUsers}.
    */
@@ -604,7 +604,7 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
       recentUsers: r.int('SIGFLOW_SPEED_RECENT_USERS', 200, 0, 10_000),
       snapshotEvery: r.int('SIGFLOW_SPEED_SNAPSHOT_EVERY', 32, 1, 10_000),
       cachedUsers: r.int('SIGFLOW_SPEED_CACHED_USERS', 1_000_000, 1),
-      cacheHeapMb: r.int('SIGFLOW_SPEED_CACHE_HEAP_MB', 128, 64),
+      cacheHeapMb: r.int('SIGFLOW_SPEED_CACHE_HEAP_MB', 32, 16),
       shapleyRefreshMs: r.int('SIGFLOW_SPEED_SHAPLEY_REFRESH_MS', 5_000, 100),
       sessionTimeoutMs: r.int('SIGFLOW_SPEED_SESSION_TIMEOUT_MS', 6_000, 1_000),
       heartbeatIntervalMs: r.int('SIGFLOW_SPEED_HEARTBEAT_MS', 500, 100),
