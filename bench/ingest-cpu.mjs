@@ -13,7 +13,7 @@ import { createKafka, deleteTopics, ensureTopics } from '@sigflow/kafka';
 import { freePort } from '../infra/lib/process.mjs';
 import { closedLoop } from './closed-loop.mjs';
 import { WRITE_KEY, bodies, nativeLoad, segmentBodies, segmentLoad } from './ingest.bench.mjs';
-import { commandLineArg, cpuSeconds, root, startService, stopService, treeCpuSeconds } from './lib.mjs';
+import { commandLineArg, cpuSeconds, load, root, startService, stopService, treeCpuSeconds } from './lib.mjs';
 
 const SECONDS = Number(commandLineArg('seconds', 8));
 const CONNECTIONS = 16;
@@ -47,14 +47,14 @@ function machineJiffies() {
   return { idle: f[3] + f[4], total: f.reduce((a, b) => a + b, 0) };
 }
 
-/** One closed loop of `load`, with the CPU each process spent on it. */
-async function measure(url, load, collectorPid, brokerPid) {
+/** One closed loop of `kind`, with the CPU each process spent on it. */
+async function measure(url, kind, collectorPid, brokerPid) {
   let next = 0;
-  const request = () => ({ path: load.path, body: load.bodies[next++ % load.bodies.length] });
+  const request = () => ({ path: kind.path, body: kind.bodies[next++ % kind.bodies.length] });
   const [m0, c0, b0, self0] = [machineJiffies(), treeCpuSeconds(collectorPid), cpuSeconds(brokerPid), process.cpuUsage()];
-  const r = await closedLoop(url, request, { seconds: SECONDS, connections: CONNECTIONS, headers: load.headers });
+  const r = await closedLoop(url, request, { seconds: SECONDS, connections: CONNECTIONS, headers: kind.headers });
   const [m1, c1, b1, self] = [machineJiffies(), treeCpuSeconds(collectorPid), cpuSeconds(brokerPid), process.cpuUsage(self0)];
-  const events = r.ok * load.eventsPerBody;
+  const events = r.ok * kind.eventsPerBody;
   const us = (seconds) => Math.round((seconds * 1e7) / events) / 10;
   return {
     eventsPerSecond: Math.round(events / r.seconds),
@@ -62,7 +62,7 @@ async function measure(url, load, collectorPid, brokerPid) {
     machineIdlePercent: Math.round((1000 * (m1.idle - m0.idle)) / (m1.total - m0.total)) / 10,
     cpuMicrosPerEvent: { collector: us(c1 - c0), broker: us(b1 - b0), client: us((self.user + self.system) / 1e6) },
     latencyMs: { p50: r.latencyMs.p50, p99: r.latencyMs.p99 },
-    loadavg1m: Number(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]),
+    loadavg1m: load().loadavg1m,
   };
 }
 
