@@ -3,6 +3,7 @@
 // load client, and how idle the machine was. Explains `bench:ingest`'s Segment / native ratio on a
 // host: per request or per message, and which process pays. Prints a line a loop; writes nothing.
 //   node bench/ingest-cpu.mjs [--processes 1] [--seconds 8] [--loops native,segment,segment500,track1,native1]
+// BENCH_COLLECTOR_NODE_ARGS adds Node flags to the collector (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
 // (the single-node broker of `npm run infra:up` must be running; the collector is started here).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -77,7 +78,8 @@ await ensureTopics(kafka, topics, { eventPartitions: config.kafka.eventPartition
 const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
 const env = { SIGFLOW_TOPIC_PREFIX: config.kafka.topicPrefix, SIGFLOW_COLLECTOR_PORT: String(port), SIGFLOW_COLLECTOR_SITE_KEYS: `${WRITE_KEY}:bench`, SIGFLOW_COLLECTOR_PROCESSES: commandLineArg('processes', '1') };
-const collector = await startService('services/collector/dist/main.js', { env, url });
+const nodeArgs = (process.env.BENCH_COLLECTOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const collector = await startService('services/collector/dist/main.js', { env, url, nodeArgs });
 try {
   // Uncounted: the JIT of every path, the producer's connections.
   for (const name of wanted) await closedLoop(url, () => ({ path: kinds[name].path, body: kinds[name].bodies[0] }), { seconds: 2, connections: CONNECTIONS, headers: kinds[name].headers });
