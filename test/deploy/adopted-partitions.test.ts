@@ -3,12 +3,15 @@
 // SIGFLOW_EVENT_PARTITIONS, take the topic's 4 partitions. The API finds a user's keys by
 // partition: read by 16 instead of 4, three users in four would come back empty, and the
 // collector would refuse to start on the topic. A count set to another than the topic's stops
-// the start, naming both.
+// the start, naming both. An API that starts while Kafka does not answer serves by the count an
+// earlier start recorded in Redis (bidders and recommendation services keep their reads through
+// a Kafka outage); with none recorded it waits for Kafka.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_EVENT_PARTITIONS } from '@sigflow/config';
 import { userPartition } from '@sigflow/events';
+import { freePort } from '../../infra/lib/process.mjs';
 import { Scenario, oneServerProcess } from '../support/scenario.js';
 import type { ServiceProcess } from '../support/services.js';
 
@@ -32,6 +35,14 @@ describe('a topic made with another partition count', () => {
   });
   afterAll(() => scenario.tearDown());
 
+  /** The event ids of a user's signals as `from` serves them. */
+  const served = async (from: ServiceProcess, user: string) => {
+    const res = await fetch(`http://127.0.0.1:${from.metricsPort}/v1/users/${user}/signals`, { headers: { 'x-api-key': 'k' } });
+    return ((await res.json()) as { signals: { event_id: string }[] }).signals.map((s) => s.event_id).sort();
+  };
+  /** An API's environment whose Kafka does not answer (nothing listens on the port). */
+  const kafkaDown = async () => ({ ...unset, SIGFLOW_KAFKA_BROKERS: `127.0.0.1:${await freePort()}`, SIGFLOW_KAFKA_CONNECTION_TIMEOUT_MS: '500' });
+
   it('serves every user the signals posted, found at the topic’s 4 partitions', async () => {
     expect(DEFAULT_EVENT_PARTITIONS).not.toBe(4);
     // Users whose partition differs between 4 and the default: read by the default, they would be missed.
@@ -41,13 +52,27 @@ describe('a topic made with another partition count', () => {
     const posted = await fetch(`http://127.0.0.1:${collector.metricsPort}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': serverKey }, body: JSON.stringify(events) });
     expect(posted.status, await posted.text()).toBe(202);
 
-    const served = async (user: string) => {
-      const res = await fetch(`http://127.0.0.1:${api.metricsPort}/v1/users/${user}/signals`, { headers: { 'x-api-key': 'k' } });
-      return ((await res.json()) as { signals: { event_id: string }[] }).signals.map((s) => s.event_id).sort();
-    };
-    await expect.poll(async () => (await Promise.all(users.map(served))).filter((ids) => ids.length === 2).length, { timeout: 30_000, interval: 250 }).toBe(USERS);
-    for (const user of users) expect(await served(user)).toEqual([`${user}-0`, `${user}-1`]);
+    await expect.poll(async () => (await Promise.all(users.map((u) => served(api, u)))).filter((ids) => ids.length === 2).length, { timeout: 30_000, interval: 250 }).toBe(USERS);
+    for (const user of users) expect(await served(api, user)).toEqual([`${user}-0`, `${user}-1`]);
     expect(fs.readFileSync(api.log, 'utf8')).toContain('exists with 4 partitions');
+  });
+
+  it('serves through a Kafka that does not answer, by the count the last start recorded in Redis', async () => {
+    const cut = await scenario.api('api-no-kafka', await kafkaDown());
+    await cut.start();
+    for (const user of users) expect(await served(cut, user)).toEqual([`${user}-0`, `${user}-1`]);
+    expect(fs.readFileSync(cut.log, 'utf8')).toContain("partition count recorded in Redis (4)");
+    await cut.stop();
+  });
+
+  it('waits for Kafka when no count is recorded', async () => {
+    await scenario.redis.del(scenario.keys.eventPartitions());
+    const cut = await scenario.api('api-waits', await kafkaDown());
+    const started = cut.start().then(() => 'serving', () => 'not serving');
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    await cut.stop();
+    expect(await started).toBe('not serving');
+    expect(fs.readFileSync(cut.log, 'utf8')).toContain('the start waits for it');
   });
 
   it('stops a service whose SIGFLOW_EVENT_PARTITIONS names another count than the topic has', async () => {

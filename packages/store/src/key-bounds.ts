@@ -35,6 +35,7 @@ const boundedKeys: readonly BoundedKey[] = [
   { pattern: /^\{alerts\}:(episodes|episodes-by-time|deliveries)$/, bound: 'the newest SIGFLOW_ALERTS_KEEP episodes and their deliveries (older ones are removed as new ones fire)' },
   { pattern: /^\{alerts\}:outbox$/, bound: 'drained: each delivery is removed once queued, right after the evaluation that committed it' },
   { pattern: /^meta:store$/, bound: 'one hash of three fields (the store marker)' },
+  { pattern: /^meta:event-partitions$/, bound: 'one value' },
   { pattern: /^(\{[^}]+\}:meta:store|meta:store:\{.+\})$/, bound: "one value per hash slot of ops decisions (the store marker's copies)" },
   { pattern: /^privacy:tombstones$/, bound: 'the deletions of one retention period (older tombstones are removed)' },
   { pattern: /^(bull|\{bull\}):[^:]+:(completed|failed)$/, bound: 'finished jobs, removed by age and count (SIGFLOW_BATCH_KEEP_*)' },

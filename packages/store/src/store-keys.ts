@@ -344,6 +344,13 @@ export class StoreKeys {
     const tag = /\{[^}]+\}/.exec(key)?.[0];
     return tag ? this.k(tag, 'meta', 'store') : this.k('meta', 'store', `{${key}}`);
   }
+  /**
+   * STRING: the events topic's partition count as Kafka last told a service: the API reads users'
+   * keys by it when it starts while Kafka does not answer (`@sigflow/store/ops` eventPartitions).
+   */
+  eventPartitions(): string {
+    return this.k('meta', 'event-partitions');
+  }
   /** STRING: held (with a TTL) by the process restoring a lost store, so one restores at a time. */
   storeRestoring(): string {
     return this.k('meta', 'restoring');

@@ -1,7 +1,6 @@
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '@sigflow/config';
-import { adoptEventPartitions, createKafka } from '@sigflow/kafka';
 import { createLogger, onShutdown, reportRuntimeSettings, ServerCluster, serveAsClusterWorker } from '@sigflow/observability';
 
 // Without configured keys the API is not left open: it makes one ops key for this run (shared by
@@ -23,8 +22,9 @@ if (cluster.isPrimary && config.api.processes > 1) {
   // BullMQ, DuckDB, every route) cost it as much CPU as a worker's start: 3 of 9.8 CPU-seconds
   // for an API of 2 workers.
   const { startServer } = await import('./server.js');
-  // Users' keys are found by partition: the events topic's count.
-  const served = await adoptEventPartitions(createKafka(config.kafka, { clientId: 'sigflow-api', log: logger }), config, logger);
+  const { servedEventPartitions } = await import('./served-partitions.js');
+  // Users' keys are found by partition: the events topic's count (Kafka's, or the one recorded in Redis while Kafka does not answer).
+  const served = await servedEventPartitions(config, logger);
   const stopServer = await startServer(served, logger);
   onShutdown(logger, cluster.isWorker ? serveAsClusterWorker(stopServer) : stopServer);
 }

@@ -1,4 +1,4 @@
-// @sigflow/store/ops: Ops decisions as records of the ops log (restore after a store loss), the store marker, and privacy: tombstones and erasures.
+// @sigflow/store/ops: Ops decisions as records of the ops log (restore after a store loss), the store marker, the events topic's recorded partition count, and privacy: tombstones and erasures.
 export {
   recordTombstone,
   pruneTombstones,
@@ -21,3 +21,4 @@ export {
   tombstoneRecord,
 } from './ops-state.js';
 export { readStoreMarker, markStore, storeLayoutVersion, upgradeStoreMarker, holdRestoreLease, releaseRestoreLease } from './store-marker.js';
+export { recordEventPartitions, recordedEventPartitions } from './event-partitions.js';
