@@ -26,7 +26,7 @@ export function cacheBudgetBytes(configuredMb: number, heapLimitBytes: number): 
 }
 
 /** Bytes in use in V8's old generation (old space, large objects): where a cached user lives once two scavenges kept it. */
-export function oldGenerationBytes(): number {
+function oldGenerationBytes(): number {
   let used = 0;
   for (const space of v8.getHeapSpaceStatistics()) {
     if (space.space_name === 'old_space' || space.space_name === 'large_object_space') used += space.space_used_size;
