@@ -18,13 +18,14 @@ function existingPartitions(kafka: KafkaClient, topic: string): Promise<number |
  * deployment made with an older default keeps running on it). When the variable was set to
  * another count than the topic's, the start stops with {@link TopicLayoutError}: a deployment
  * that asked for 32 must not run on 4 unnoticed. While Kafka does not answer, the start waits,
- * asking again every `retryMs` (a warning each time), until `signal` aborts.
+ * asking again every `retryMs` (a warning each time, saying what the process does meanwhile:
+ * `waiting`), until `signal` aborts.
  */
 export async function adoptEventPartitions(
   kafka: KafkaClient,
   config: SigflowConfig,
   log: KafkaLogSink,
-  { retryMs = 2_000, signal }: { retryMs?: number; signal?: AbortSignal } = {},
+  { retryMs = 2_000, signal, waiting = () => 'the start waits for it' }: { retryMs?: number; signal?: AbortSignal; waiting?: () => string } = {},
 ): Promise<SigflowConfig> {
   const topic = topicsFor(config.kafka.topicPrefix).events;
   for (let attempt = 1; ; attempt++) {
@@ -32,7 +33,7 @@ export async function adoptEventPartitions(
     try {
       found = await existingPartitions(kafka, topic);
     } catch (err) {
-      log.warn({ err, attempt, topic }, 'Kafka did not say how many partitions the events topic has; the start waits for it');
+      log.warn({ err, attempt, topic }, `Kafka did not say how many partitions the events topic has; ${waiting()}`);
       await sleep(retryMs, undefined, { signal });
       continue;
     }

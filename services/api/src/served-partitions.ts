@@ -34,7 +34,8 @@ const exitOnMismatch =
 export async function servedEventPartitions(config: SigflowConfig, logger: Logger, options: ServedPartitionsOptions = {}): Promise<SigflowConfig> {
   const redis = createRedis(config.redis, { maxRetriesPerRequest: 1, commandTimeout: 2_000 });
   const keys = new StoreKeys(config.redis.keyPrefix);
-  const fromKafka = adoptEventPartitions(createKafka(config.kafka, { clientId: 'sigflow-api', log: logger }), config, logger);
+  let meanwhile = 'the start waits for it';
+  const fromKafka = adoptEventPartitions(createKafka(config.kafka, { clientId: 'sigflow-api', log: logger }), config, logger, { waiting: () => meanwhile });
   const recorded = fromKafka.then(async (adopted) => {
     await recordEventPartitions(redis, keys, adopted.kafka.eventPartitions).catch((err: unknown) => logger.warn({ err }, "recording the events topic's partition count in Redis failed"));
     return adopted;
@@ -45,6 +46,7 @@ export async function servedEventPartitions(config: SigflowConfig, logger: Logge
   const count = await recordedEventPartitions(redis, keys).catch(() => null);
   if (count === null) return recorded;
   if (config.kafka.eventPartitionsSet && count !== config.kafka.eventPartitions) throw new TopicLayoutError(topicsFor(config.kafka.topicPrefix).events, count, config.kafka.eventPartitions);
+  meanwhile = `the API serves by the count recorded in Redis (${count}) meanwhile`;
   logger.warn({ partitions: count }, `Kafka did not answer within ${(options.graceMs ?? 5_000) / 1000} s: serving by the events topic's partition count recorded in Redis (${count}) while it is asked on`);
   const onMismatch = options.onMismatch ?? exitOnMismatch(logger);
   recorded.then(
