@@ -32,6 +32,7 @@ const exitOnMismatch =
  * process (`onMismatch`). With nothing recorded the start waits for Kafka, as every service's.
  */
 export async function servedEventPartitions(config: SigflowConfig, logger: Logger, options: ServedPartitionsOptions = {}): Promise<SigflowConfig> {
+  const graceMs = options.graceMs ?? 5_000;
   const redis = createRedis(config.redis, { maxRetriesPerRequest: 1, commandTimeout: 2_000 });
   const keys = new StoreKeys(config.redis.keyPrefix);
   let meanwhile = 'the start waits for it';
@@ -41,21 +42,25 @@ export async function servedEventPartitions(config: SigflowConfig, logger: Logge
     return adopted;
   });
   recorded.catch(() => undefined).finally(() => redis.disconnect());
-  const answered = await Promise.race([recorded, sleep(options.graceMs ?? 5_000, null)]);
+  const answered = await Promise.race([recorded, sleep(graceMs, null)]);
   if (answered !== null) return answered;
   const count = await recordedEventPartitions(redis, keys).catch(() => null);
   if (count === null) return recorded;
   if (config.kafka.eventPartitionsSet && count !== config.kafka.eventPartitions) throw new TopicLayoutError(topicsFor(config.kafka.topicPrefix).events, count, config.kafka.eventPartitions);
   meanwhile = `the API serves by the count recorded in Redis (${count}) meanwhile`;
-  logger.warn({ partitions: count }, `Kafka did not answer within ${(options.graceMs ?? 5_000) / 1000} s: serving by the events topic's partition count recorded in Redis (${count}) while it is asked on`);
-  const onMismatch = options.onMismatch ?? exitOnMismatch(logger);
-  recorded.then(
+  logger.warn({ partitions: count }, `Kafka did not answer within ${graceMs / 1000} s: serving by the events topic's partition count recorded in Redis (${count}) while it is asked on`);
+  checkWhenKafkaAnswers(recorded, count, logger, options.onMismatch ?? exitOnMismatch(logger));
+  return { ...config, kafka: { ...config.kafka, eventPartitions: count } };
+}
+
+/** Once Kafka answers, whether its count is the recorded one the process serves by (`onMismatch` when not). */
+function checkWhenKafkaAnswers(fromKafka: Promise<SigflowConfig>, served: number, logger: Logger, onMismatch: (problem: string) => void): void {
+  fromKafka.then(
     (adopted) => {
       const found = adopted.kafka.eventPartitions;
-      if (found !== count) onMismatch(`the events topic has ${found} partitions, not the ${count} recorded in Redis this process serves by: stopping, so that a restart reads users by ${found}`);
+      if (found !== served) onMismatch(`the events topic has ${found} partitions, not the ${served} recorded in Redis this process serves by: stopping, so that a restart reads users by ${found}`);
       else logger.info({ partitions: found }, "Kafka answered: the events topic's partition count is the recorded one");
     },
     (err: unknown) => onMismatch(`Kafka refused the partition count this process serves by: ${(err as Error).message}`),
   );
-  return { ...config, kafka: { ...config.kafka, eventPartitions: count } };
 }
