@@ -593,13 +593,16 @@ async function recomputeBench(events, parts, s3) {
 }
 
 /**
- * After a bench run: its Redis keys (prefix `bench-<id>`) and its archive folder, or only the
- * views written into a kept one (`keep`: the folder a variable named, reused by the next run).
+ * After a bench run: its Redis keys (prefix `bench-<id>`), the topics its batch service's ops log
+ * made (prefix `bench-<id>-`), and its archive folder, or only the views written into a kept one
+ * (`keep`: the folder a variable named, reused by the next run).
  */
 export async function removeBenchRun(redis, id, dir, keep) {
   const keys = await redis.keys(`bench-${id}:*`);
   for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
   redis.disconnect();
+  const { kafka: kafkaConfig } = loadConfig({ ...process.env, SIGFLOW_TOPIC_PREFIX: `bench-${id}-` });
+  await deleteTopics(createKafka(kafkaConfig), Object.values(topicsFor(kafkaConfig.topicPrefix)));
   if (keep === undefined) fs.rmSync(dir, { recursive: true, force: true });
   else fs.rmSync(path.join(dir, 'views'), { recursive: true, force: true });
 }
