@@ -37,9 +37,19 @@ export async function adoptEventPartitions(
       await sleep(retryMs, undefined, { signal });
       continue;
     }
-    if (found === null || found === config.kafka.eventPartitions) return config;
-    if (config.kafka.eventPartitionsSet) throw new TopicLayoutError(topic, found, config.kafka.eventPartitions);
-    log.warn({ topic, partitions: found, createdWith: config.kafka.eventPartitions }, `the events topic exists with ${found} partitions: this process uses them (SIGFLOW_EVENT_PARTITIONS applies to a new topic)`);
-    return { ...config, kafka: { ...config.kafka, eventPartitions: found } };
+    return withEventPartitions(config, found, log);
   }
+}
+
+/**
+ * The configuration with the events topic's partition count `found` (null: no topic yet, the
+ * configured count stands): {@link TopicLayoutError} when `SIGFLOW_EVENT_PARTITIONS` was set to
+ * another count, else the topic's count, with a warning when it is not the configured one.
+ */
+export function withEventPartitions(config: SigflowConfig, found: number | null, log: KafkaLogSink): SigflowConfig {
+  if (found === null || found === config.kafka.eventPartitions) return config;
+  const topic = topicsFor(config.kafka.topicPrefix).events;
+  if (config.kafka.eventPartitionsSet) throw new TopicLayoutError(topic, found, config.kafka.eventPartitions);
+  log.warn({ topic, partitions: found, createdWith: config.kafka.eventPartitions }, `the events topic exists with ${found} partitions: this process uses them (SIGFLOW_EVENT_PARTITIONS applies to a new topic)`);
+  return { ...config, kafka: { ...config.kafka, eventPartitions: found } };
 }

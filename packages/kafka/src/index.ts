@@ -2,7 +2,7 @@ export { createKafka, KafkaClient } from './client.js';
 export type { KafkaClientOptions, KafkaLogSink } from './client.js';
 export { connectionSecurity } from './connection-security.js';
 export type { ConnectionSecurity } from './connection-security.js';
-export { adoptEventPartitions } from './event-partitions.js';
+export { adoptEventPartitions, withEventPartitions } from './event-partitions.js';
 export { ensureTopics, deleteTopics, topicRetentionMs, configuredTopicLayout } from './topics.js';
 export type { TopicLayout } from './topics.js';
 export { committedOffsets, partitionOffsets, topicOffsets } from './topic-offsets.js';

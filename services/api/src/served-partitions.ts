@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SigflowConfig } from '@sigflow/config';
-import { topicsFor } from '@sigflow/events';
-import { adoptEventPartitions, createKafka, TopicLayoutError } from '@sigflow/kafka';
+import { adoptEventPartitions, createKafka, withEventPartitions } from '@sigflow/kafka';
 import type { Logger } from '@sigflow/observability';
 import { createRedis, StoreKeys } from '@sigflow/store';
 import { recordEventPartitions, recordedEventPartitions } from '@sigflow/store/ops';
@@ -46,11 +45,11 @@ export async function servedEventPartitions(config: SigflowConfig, logger: Logge
   if (answered !== null) return answered;
   const count = await recordedEventPartitions(redis, keys).catch(() => null);
   if (count === null) return recorded;
-  if (config.kafka.eventPartitionsSet && count !== config.kafka.eventPartitions) throw new TopicLayoutError(topicsFor(config.kafka.topicPrefix).events, count, config.kafka.eventPartitions);
+  const served = withEventPartitions(config, count, logger);
   meanwhile = `the API serves by the count recorded in Redis (${count}) meanwhile`;
   logger.warn({ partitions: count }, `Kafka did not answer within ${graceMs / 1000} s: serving by the events topic's partition count recorded in Redis (${count}) while it is asked on`);
   checkWhenKafkaAnswers(recorded, count, logger, options.onMismatch ?? exitOnMismatch(logger));
-  return { ...config, kafka: { ...config.kafka, eventPartitions: count } };
+  return served;
 }
 
 /** Once Kafka answers, whether its count is the recorded one the process serves by (`onMismatch` when not). */
