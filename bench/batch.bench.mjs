@@ -31,7 +31,7 @@ import { trainMarkovChain, trainShapleyTable } from '@sigflow/core';
 import { bullConnection, bullPrefix, openBatchQueue } from '@sigflow/batch-jobs';
 import { QueueEvents } from 'bullmq';
 import { execFileSync, spawn } from 'node:child_process';
-import { load, root } from './lib.mjs';
+import { load, nodeArgsFrom, root } from './lib.mjs';
 import { serviceNodeArgs } from '../infra/lib/process.mjs';
 import { fetchS3ProxyJar, startScratchS3Proxy } from '../infra/s3proxy/s3proxy.mjs';
 
@@ -392,7 +392,7 @@ export async function recomputeJob(redis, env, workers, { before = [] } = {}) {
   };
   const config = loadConfig(serviceEnv);
   const entry = 'jobs/batch/dist/main.js';
-  const nodeArgs = [...serviceNodeArgs(entry), ...(process.env.BENCH_RECOMPUTE_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  const nodeArgs = [...serviceNodeArgs(entry), ...nodeArgsFrom('BENCH_RECOMPUTE_NODE_ARGS')];
   const service = spawn(process.execPath, [...nodeArgs, path.join(root, entry)], { cwd: root, env: serviceEnv, stdio: ['ignore', 'inherit', 'inherit'] });
   const exited = new Promise((resolve) => service.once('exit', resolve));
   const queue = openBatchQueue(config);

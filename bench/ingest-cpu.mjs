@@ -14,7 +14,7 @@ import { createKafka, deleteTopics, ensureTopics } from '@sigflow/kafka';
 import { freePort } from '../infra/lib/process.mjs';
 import { closedLoop } from './closed-loop.mjs';
 import { WRITE_KEY, bodies, nativeLoad, segmentBodies, segmentLoad } from './ingest.bench.mjs';
-import { commandLineArg, cpuSeconds, load, root, startService, stopService, treeCpuSeconds } from './lib.mjs';
+import { commandLineArg, cpuSeconds, load, nodeArgsFrom, root, startService, stopService, treeCpuSeconds } from './lib.mjs';
 
 const SECONDS = Number(commandLineArg('seconds', 8));
 const CONNECTIONS = 16;
@@ -78,8 +78,7 @@ await ensureTopics(kafka, topics, { eventPartitions: config.kafka.eventPartition
 const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
 const env = { SIGFLOW_TOPIC_PREFIX: config.kafka.topicPrefix, SIGFLOW_COLLECTOR_PORT: String(port), SIGFLOW_COLLECTOR_SITE_KEYS: `${WRITE_KEY}:bench`, SIGFLOW_COLLECTOR_PROCESSES: commandLineArg('processes', '1') };
-const nodeArgs = (process.env.BENCH_COLLECTOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
-const collector = await startService('services/collector/dist/main.js', { env, url, nodeArgs });
+const collector = await startService('services/collector/dist/main.js', { env, url, nodeArgs: nodeArgsFrom('BENCH_COLLECTOR_NODE_ARGS') });
 try {
   // Uncounted: the JIT of every path, the producer's connections.
   for (const name of wanted) await closedLoop(url, () => ({ path: kinds[name].path, body: kinds[name].bodies[0] }), { seconds: 2, connections: CONNECTIONS, headers: kinds[name].headers });

@@ -51,6 +51,11 @@ export function cpuSeconds(pid) {
   }
 }
 
+/** Node flags an environment variable lists, space-separated (experiments: `--trace-gc`, `--cpu-prof ...`); none when unset. */
+export function nodeArgsFrom(variable) {
+  return (process.env[variable] ?? '').split(' ').filter(Boolean);
+}
+
 /** Node flags that write a CPU profile to bench/results/profiles/ when BENCH_PROFILE is set (none otherwise). */
 export const profileNodeArgs = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(root, 'bench/results/profiles')}`] : [];
 

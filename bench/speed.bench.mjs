@@ -20,7 +20,7 @@ import { freePort } from '../infra/lib/process.mjs';
 import { brokerLayout } from '../infra/kafka/broker.mjs';
 import path from 'node:path';
 import { jsonFromChild } from './child-json.mjs';
-import { cpuSeconds, isolatedSpeedRun, load, median, profileNodeArgs, redisCpuSeconds, root, startService, stopService } from './lib.mjs';
+import { cpuSeconds, isolatedSpeedRun, load, median, nodeArgsFrom, profileNodeArgs, redisCpuSeconds, root, startService, stopService } from './lib.mjs';
 
 const SUSTAIN_SECONDS = Number(process.env.BENCH_SUSTAIN_SECONDS ?? 60);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 30);
@@ -34,7 +34,7 @@ const STEADY_EVENTS = Number(process.env.BENCH_STEADY_EVENTS ?? 6_000_000);
  */
 const ONLY = (process.env.BENCH_SPEED_ONLY ?? '').split(',').filter(Boolean);
 /** Node flags of the speed processes: BENCH_SPEED_NODE_ARGS (experiments, e.g. "--trace-gc"), then the profiler's. */
-const SPEED_NODE_ARGS = [...(process.env.BENCH_SPEED_NODE_ARGS ?? '').split(' ').filter(Boolean), ...profileNodeArgs];
+const SPEED_NODE_ARGS = [...nodeArgsFrom('BENCH_SPEED_NODE_ARGS'), ...profileNodeArgs];
 
 /** Bucket counts of the event-to-view histogram, by upper bound (seconds). */
 async function latencyBuckets(url) {
