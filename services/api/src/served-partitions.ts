@@ -40,10 +40,15 @@ export async function servedEventPartitions(config: SigflowConfig, logger: Logge
     await recordEventPartitions(redis, keys, adopted.kafka.eventPartitions).catch((err: unknown) => logger.warn({ err }, "recording the events topic's partition count in Redis failed"));
     return adopted;
   });
-  recorded.catch(() => undefined).finally(() => redis.disconnect());
-  const answered = await Promise.race([recorded, sleep(graceMs, null)]);
-  if (answered !== null) return answered;
-  const count = await recordedEventPartitions(redis, keys).catch(() => null);
+  let count: number | null;
+  try {
+    const answered = await Promise.race([recorded, sleep(graceMs, null)]);
+    if (answered !== null) return answered;
+    count = await recordedEventPartitions(redis, keys).catch(() => null);
+  } finally {
+    // Closed once Kafka's count is recorded and the start has read Redis: not under that read.
+    void recorded.catch(() => undefined).finally(() => redis.disconnect());
+  }
   if (count === null) return recorded;
   const served = withEventPartitions(config, count, logger);
   meanwhile = `the API serves by the count recorded in Redis (${count}) meanwhile`;
