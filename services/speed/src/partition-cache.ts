@@ -55,8 +55,10 @@ export class PartitionCache {
 
   /**
    * Bounds memory: keeps at most `maxUsers` users (the oldest loaded go first; they reload
-   * from Redis when they come back), drops IPs whose clicks left the flood window (a sweep of
-   * every IP, at most every {@link ipSweepEveryMs} of wall clock, not every round), and
+   * from Redis when they come back), drops IPs whose clicks left the flood window and IPs with
+   * no click in this partition (loaded because they clicked in another owned partition; one
+   * left in memory per owned partition and click IP was never swept before 2026-11-27), in a
+   * sweep of every IP at most every {@link ipSweepEveryMs} of wall clock, not every round, and
    * dedupe buckets past the horizon. Users and IPs in `keep` (what a commit not yet applied
    * writes) stay: read back from Redis now, they would miss that commit.
    */
@@ -71,7 +73,7 @@ export class PartitionCache {
     }
     if (ipKeepFromTs !== null && now - this.ipsSweptAt >= PartitionCache.ipSweepEveryMs) {
       this.ipsSweptAt = now;
-      for (const [ip, state] of this.ips) if (state.maxTs !== null && state.maxTs < ipKeepFromTs && !keep.ips.has(ip)) this.ips.delete(ip);
+      for (const [ip, state] of this.ips) if ((state.maxTs === null || state.maxTs < ipKeepFromTs) && !keep.ips.has(ip)) this.ips.delete(ip);
     }
     this.dedupe.evict();
   }

@@ -129,12 +129,15 @@ export class PartitionOwnership {
   sampleMemory(): void {
     let users = 0;
     let ids = 0;
+    let ips = 0;
     for (const { cache } of this.owned.values()) {
       users += cache.users.size;
       ids += cache.dedupe.stats().ids;
+      ips += cache.ips.size;
     }
     this.deps.metrics.cachedUsers.set(users);
     this.deps.metrics.dedupeIds.set(ids);
+    this.deps.metrics.ipStates.set(ips);
   }
 
   /** Stops processing a partition the group still gives this instance, and says so. */

@@ -102,7 +102,7 @@ function timingMetrics(registry: Registry) {
   };
 }
 
-/** The keyed state in memory: users, remembered event ids, states found incomplete. */
+/** The keyed state in memory: users, remembered event ids, IP states, states found incomplete. */
 function stateMetrics(registry: Registry) {
   return {
     cachedUsers: new Gauge({
@@ -123,6 +123,11 @@ function stateMetrics(registry: Registry) {
     dedupeIds: new Gauge({
       name: 'sigflow_speed_dedupe_ids',
       help: 'Event ids remembered in memory for de-duplication (owned partitions)',
+      registers: [registry],
+    }),
+    ipStates: new Gauge({
+      name: 'sigflow_speed_ip_states',
+      help: "IPs' click states held in memory for the flood rule (owned partitions)",
       registers: [registry],
     }),
     incompleteStates: new Counter({
