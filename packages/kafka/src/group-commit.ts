@@ -81,7 +81,7 @@ export class GroupCommit<M extends SizedMessage> {
         await this.produce(messages);
         for (const w of waiters) w.resolve();
       } catch (cause) {
-        const err = new KafkaUnavailableError(`Kafka refused the produce: ${(cause as Error).message}`, { cause });
+        const err = new KafkaUnavailableError(`Kafka refused the produce: ${reasonsOf(cause)}`, { cause });
         for (const w of waiters) w.reject(err);
       }
     }
@@ -120,4 +120,22 @@ export class GroupCommit<M extends SizedMessage> {
       clearTimeout(timer);
     }
   }
+}
+
+/**
+ * A refused produce's reasons: the client's error message, then the messages at the ends of its
+ * AggregateErrors (one per broker request, then one per partition the broker answered with an
+ * error: what the broker said), the first three.
+ */
+function reasonsOf(cause: unknown): string {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  const leaves = leafMessages(cause);
+  if (leaves.length === 0 || (leaves.length === 1 && leaves[0] === message)) return message;
+  const more = leaves.length > 3 ? ` (and ${leaves.length - 3} more)` : '';
+  return `${message}: ${leaves.slice(0, 3).join('; ')}${more}`;
+}
+
+function leafMessages(err: unknown): string[] {
+  if (err instanceof AggregateError && err.errors.length > 0) return (err.errors as unknown[]).flatMap(leafMessages);
+  return [err instanceof Error ? err.message : String(err)];
 }

@@ -72,6 +72,15 @@ describe('GroupCommit', () => {
     await expect(second).resolves.toBeUndefined();
   });
 
+  it("names what the broker said: the messages at the ends of the client's nested AggregateErrors", async () => {
+    const { calls, produce } = manualProduce();
+    const group = new GroupCommit(produce, options);
+    const sent = group.send(msgs('a'));
+    const perPartition = [new Error('MESSAGE_TOO_LARGE on events.v1-3'), new Error('NOT_LEADER_OR_FOLLOWER on events.v1-5')];
+    calls[0]!.reject(new AggregateError([new AggregateError(perPartition, 'Received response with error')], 'Producing messages failed.'));
+    await expect(sent).rejects.toThrow('Kafka refused the produce: Producing messages failed.: MESSAGE_TOO_LARGE on events.v1-3; NOT_LEADER_OR_FOLLOWER on events.v1-5');
+  });
+
   it('fails a call not acknowledged in time, and refuses at once past the queue bound', async () => {
     const { produce } = manualProduce();
     const group = new GroupCommit(produce, { ...options, timeoutMs: 50, maxQueuedMessages: 3 });
