@@ -232,6 +232,9 @@ export async function catchUp(instances, partitions = 4) {
   }
 }
 
+/** What the long run samples besides the RSS: the cache, the heap (used, committed), memory outside it (typed arrays, buffers), ids remembered. */
+const steadyGauges = ['sigflow_speed_cached_users', 'sigflow_speed_cache_bytes_per_user', 'sigflow_nodejs_heap_size_used_bytes', 'sigflow_nodejs_heap_size_total_bytes', 'sigflow_nodejs_external_memory_bytes', 'sigflow_speed_dedupe_ids'];
+
 /**
  * Pace with warm state: one speed process drains a backlog of STEADY_EVENTS (the catch-up's mix)
  * long enough for its users' cache to fill (its first trim: the cached users fall) and run on
@@ -239,9 +242,6 @@ export async function catchUp(instances, partitions = 4) {
  * `steadyStateEventsPerSecond` is the pace from the first trim to the end; null when the cache
  * never filled or less than 30 s followed.
  */
-/** What the long run samples besides the RSS: the cache, the heap (used, committed), memory outside it (typed arrays, buffers), ids remembered. */
-const steadyGauges = ['sigflow_speed_cached_users', 'sigflow_speed_cache_bytes_per_user', 'sigflow_nodejs_heap_size_used_bytes', 'sigflow_nodejs_heap_size_total_bytes', 'sigflow_nodejs_external_memory_bytes', 'sigflow_speed_dedupe_ids'];
-
 export async function steadyState() {
   const lab = new Lab('steady', 4);
   await lab.setUp();
@@ -254,7 +254,7 @@ export async function steadyState() {
     for (let lag = Infinity; lag > 0; ) {
       await sleep(2_000);
       lag = await lab.lag();
-      const [cachedUsers, bytesPerUser, heapUsed, heapTotal, external, dedupeIds] = await gauges(url, [...steadyGauges]);
+      const [cachedUsers, bytesPerUser, heapUsed, heapTotal, external, dedupeIds] = await gauges(url, steadyGauges);
       const mb = (bytes) => Math.round(bytes / 2 ** 20);
       samples.push({ t: (Date.now() - started) / 1000, done: STEADY_EVENTS - lag, cachedUsers, bytesPerUser, rssMb: Math.round(rssMb(pid)), heapUsedMb: mb(heapUsed), heapTotalMb: mb(heapTotal), externalMb: mb(external), dedupeIds });
       if (Date.now() - started > 1_800_000) throw new Error(`the steady-state run did not finish: lag ${lag}`);

@@ -56,9 +56,9 @@ export class PartitionCache {
   /**
    * Bounds memory: keeps at most `maxUsers` users (the oldest loaded go first; they reload
    * from Redis when they come back), drops IPs whose clicks left the flood window and IPs with
-   * no click in this partition (loaded because they clicked in another owned partition; one
-   * left in memory per owned partition and click IP was never swept before 2026-11-27), in a
-   * sweep of every IP at most every {@link ipSweepEveryMs} of wall clock, not every round, and
+   * no click in this partition (loaded because they clicked in another owned partition: kept,
+   * they would grow with every IP that ever clicked), in a sweep of every IP at most every
+   * {@link ipSweepEveryMs} of wall clock, not every round, and
    * dedupe buckets past the horizon. Users and IPs in `keep` (what a commit not yet applied
    * writes) stay: read back from Redis now, they would miss that commit.
    */
