@@ -238,7 +238,7 @@ const steadyGauges = ['sigflow_speed_cached_users', 'sigflow_speed_cache_bytes_p
 /**
  * Pace with warm state: one speed process drains a backlog of STEADY_EVENTS (the catch-up's mix)
  * long enough for its users' cache to fill (its first trim: the cached users fall) and run on
- * full. Every 2 s: events committed, users cached, the cache's estimate of a user's bytes, RSS.
+ * full. Every 2 s: events committed, users cached, the cache's estimate of a user's bytes, RSS, the heap (`steadyGauges`).
  * `steadyStateEventsPerSecond` is the pace from the first trim to the end; null when the cache
  * never filled or less than 30 s followed.
  */
