@@ -15,7 +15,8 @@ import { INTERRUPT_GRACE_MS } from '../src/sql/sql-queries.js';
 import { keysByRole, startTestApi, testConfig, type TestApi } from './helpers.js';
 
 const T0 = Date.UTC(2026, 10, 20, 10);
-// Long enough that the memory bomb meets the memory limit before it, on a loaded 2-core host.
+// The memory bomb meets the 64-MiB memory limit well before this on a loaded 2-core host (CI on
+// 2026-11-27, with 256 MiB, took more than 4 s to fill it: a 408 where a 413 was expected).
 const TIMEOUT_MS = 4_000;
 
 describe('SQL sandbox against a hostile analyst key', () => {
@@ -36,7 +37,7 @@ describe('SQL sandbox against a hostile analyst key', () => {
         },
       },
     });
-    const config = testConfig({ SIGFLOW_ARCHIVE_DIR: dir, SIGFLOW_SQL_TIMEOUT_MS: String(TIMEOUT_MS), SIGFLOW_SQL_MAX_ROWS: '1000', SIGFLOW_SQL_MEMORY_MB: '256', SIGFLOW_SQL_TEMP_MB: '64', SIGFLOW_SQL_THREADS: '1' });
+    const config = testConfig({ SIGFLOW_ARCHIVE_DIR: dir, SIGFLOW_SQL_TIMEOUT_MS: String(TIMEOUT_MS), SIGFLOW_SQL_MAX_ROWS: '1000', SIGFLOW_SQL_MEMORY_MB: '64', SIGFLOW_SQL_TEMP_MB: '64', SIGFLOW_SQL_THREADS: '1' });
     api = await startTestApi(config, { logger });
     const writer = await ArchiveWriter.open({ root: dir });
     const events: ReceivedEvent[] = Array.from({ length: 10 }, (_, i) => ({ event_id: `e${i}`, type: 'page_view', user_id: `u${i % 3}`, ts: T0 + i * 1_000, received_at: T0 + i * 1_000 + 5, page_id: 'home' }));
