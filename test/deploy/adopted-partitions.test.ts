@@ -71,10 +71,11 @@ describe('a topic made with another partition count', () => {
     await scenario.redis.del(scenario.keys.eventPartitions());
     const cut = await scenario.api('api-waits', await kafkaDown());
     const started = cut.start().then(() => 'serving', () => 'not serving');
-    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    await expect.poll(() => fs.readFileSync(cut.log, 'utf8'), { timeout: 20_000, interval: 250 }).toContain('the start waits for it');
+    // Still waiting well after it said so (Kafka's connection timeout here is 500 ms).
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
     await cut.stop();
     expect(await started).toBe('not serving');
-    expect(fs.readFileSync(cut.log, 'utf8')).toContain('the start waits for it');
   });
 
   it('stops a service whose SIGFLOW_EVENT_PARTITIONS names another count than the topic has', async () => {

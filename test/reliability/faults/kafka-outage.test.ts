@@ -10,7 +10,7 @@ import { faultTraffic, recentStart, sendThroughCollector } from './lib/traffic.j
 import { collectorPathOutcome, expectCollectorPathWhole } from './lib/views.js';
 
 // The only broker stops for 10 s while clients send through the collector: the collector answers
-// 503 + Retry-After (never hangs), clients re-send, and once the broker is back the speed views
+// 503 + Retry-After with its reason (never hangs), clients re-send, and once the broker is back the speed views
 // equal the truth and the archive holds every event. A broker of the test's own, on spare ports.
 describe('faults: Kafka broker down for 10 s', () => {
   let broker: OwnKafka | undefined;
@@ -79,5 +79,7 @@ describe('faults: Kafka broker down for 10 s', () => {
       // outage seen (503s, re-sent); no request failed outside it.
       expectCollectorPathWhole(outcome);
       expect(clients.failedOutsideFault).toBe(0);
+      // Each refusal said when to retry (the configured 1 s) and that none of its events was taken.
+      expect(await log.unavailableAnswers()).toEqual(['Retry-After 1: Kafka is unavailable; nothing from this request was accepted, retry later']);
     }));
 });

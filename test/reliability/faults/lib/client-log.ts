@@ -10,6 +10,8 @@ interface Entry {
   end: number;
   status?: number;
   error?: string;
+  /** A 503's Retry-After header and reason (the documented "retry later" must say when and why). */
+  unavailable?: Promise<string>;
 }
 
 export interface ClientSummary {
@@ -49,6 +51,7 @@ export class ClientLog {
       try {
         const res = await original(input, init);
         entry.status = res.status;
+        if (res.status === 503) entry.unavailable = unavailableAnswer(res.clone());
         return res;
       } catch (err) {
         entry.error = (err as Error).name === 'TimeoutError' ? 'timeout' : String((err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
@@ -84,6 +87,11 @@ export class ClientLog {
     return this.windows.some((w) => e.start <= w.end && end >= w.start);
   }
 
+  /** Each distinct 503 answer (`Retry-After <seconds>: <error>`), once its body has been read. */
+  async unavailableAnswers(): Promise<string[]> {
+    return [...new Set(await Promise.all(this.entries.flatMap((e) => (e.unavailable ? [e.unavailable] : []))))];
+  }
+
   summary(): ClientSummary {
     const byStatus: Record<string, number> = {};
     let errors = 0;
@@ -111,6 +119,11 @@ export class ClientLog {
       .map((e) => `${new URL(e.url).pathname} ${(e.end || Date.now()) - e.start} ms ${e.status ?? e.error ?? 'pending'} at +${e.start - (this.windows[0]?.start ?? e.start)} ms`);
     return { requests: this.entries.length, byStatus, errors, hangs, serverErrors, failedDuringFault, failedOutsideFault, maxLatencyMs, slowest };
   }
+}
+
+async function unavailableAnswer(res: Response): Promise<string> {
+  const body = (await res.json().catch(() => ({}))) as { error?: string };
+  return `Retry-After ${res.headers.get('retry-after')}: ${body.error ?? '(no error in the body)'}`;
 }
 
 /**
