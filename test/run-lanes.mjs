@@ -1,16 +1,16 @@
 // `npm test` of the integration suites: two lanes at once, each running its files one at a time.
 // Lane "faults" holds the fault and load scenarios (they stop, kill and load servers of their
-// own, and the load test measures a rate); lane "flows" holds every other suite, the
-// hostile-input ones included. Most of a suite's time is spent waiting for services, so two
-// lanes on 2 cores take about as long as the longer one: the split keeps them within a minute
-// of each other (on 2026-11-23 here: 478 s and 573 s with the input suites in the fault lane,
-// of which the input suites took 66 s). Extra arguments (file filters) run one plain
-// vitest process instead.
+// own, and the load test measures a rate) and the deployment suites (brokers of their own,
+// Kafka unreachable, bare starts); lane "flows" holds every other suite, the hostile-input ones
+// included. Most of a suite's time is spent waiting for services, so two lanes on 2 cores take
+// about as long as the longer one: the split keeps them within a minute of each other (on
+// 2026-11-27 here, with the deployment suites in the flows lane: 285 s and 375 s, of which the
+// deployment suites took 46 s). Extra arguments (file filters) run one plain vitest process instead.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
-const faultFiles = ['reliability/faults/**', 'reliability/load/**'];
+const faultFiles = ['reliability/faults/**', 'reliability/load/**', 'deploy/**'];
 
 function vitest(args, report) {
   const reportArgs = process.env.SIGFLOW_TEST_REPORT ? [`--outputFile.json=${path.join(process.env.SIGFLOW_TEST_REPORT, `_sigflow_integration-tests-${report}.json`)}`] : [];
