@@ -46,7 +46,7 @@ export class PartitionCache {
     /** The users that may have state in Redis (the rest load as new without a read). */
     readonly directory: UserDirectory,
   ) {
-    this.pending = { messages: [], deadLetters: [], fetchedNext: storedOffset === null ? 0 : Number(storedOffset) };
+    this.pending = { messages: [], deadLetters: [], fetchedNext: storedOffset === null ? 0 : Number(storedOffset), caughtUp: false };
     this.dedupe = new DedupeIndex(dedupeHorizonMs, state);
   }
 

@@ -8,9 +8,11 @@ export const MAX_PENDING_MESSAGES = 20_000;
  * fetch spans its own stretch of event time; processing them whole would let one partition run
  * minutes ahead of another, and the IP flood rule would count an IP's clicks of the others too
  * late. So the round stops at the earliest of the newest event times of the partitions that
- * fetched something (`cutoff`): each partition takes its messages in arrival order up to the
- * first one past it, the rest waits for the next round. A partition that fetched nothing (caught
- * up) holds nobody back, and one holding too many messages takes them all. A partition whose
+ * fetched something and have more to read (`cutoff`): each partition takes its messages in
+ * arrival order up to the first one past it, the rest waits for the next round. A caught-up
+ * partition (it fetched nothing, or up to its high watermark) holds nobody back: what it has
+ * not fetched has not been written yet, and waiting for it held live events a fetch longer.
+ * One holding too many messages takes them all. A partition whose
  * fetches moved past its committed offset with nothing to process gets an empty part, so its
  * commit moves the offset on.
  *
@@ -24,7 +26,7 @@ export function alignRound(
   let cutoff = Infinity;
   for (const p of fetchedThisRound) {
     const pending = pendingOf.get(p);
-    if (!pending || pending.messages.length === 0) continue;
+    if (!pending || pending.messages.length === 0 || pending.caughtUp) continue;
     let newest = -Infinity;
     for (const m of pending.messages) if (m.event.ts > newest) newest = m.event.ts;
     if (newest < cutoff) cutoff = newest;

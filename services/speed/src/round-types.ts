@@ -26,6 +26,8 @@ export interface PendingMessages {
   deadLetters: DeadLetter[];
   /** The offset after the last fetched message. */
   fetchedNext: number;
+  /** Whether the last fetch reached the partition's high watermark: nothing more to read for now. */
+  caughtUp: boolean;
 }
 
 /** What one partition processes this round, and the offset its commit moves to. */

@@ -144,6 +144,7 @@ export class SpeedRound {
       if (dropped > 0) this.deps.metrics.tombstonedEvents.inc(dropped);
       for (const d of deadLetters) pending.deadLetters.push(d);
       pending.fetchedNext = fetch.nextOffset;
+      pending.caughtUp = fetch.nextOffset >= fetch.highWatermark;
       this.deps.metrics.lag.set({ partition: String(fetch.partition) }, Math.max(0, fetch.highWatermark - fetch.nextOffset));
       fetched.add(fetch.partition);
     }
