@@ -143,9 +143,10 @@ export class SpeedRound {
       }
       if (dropped > 0) this.deps.metrics.tombstonedEvents.inc(dropped);
       for (const d of deadLetters) pending.deadLetters.push(d);
+      const lag = Math.max(0, fetch.highWatermark - fetch.nextOffset);
       pending.fetchedNext = fetch.nextOffset;
-      pending.caughtUp = fetch.nextOffset >= fetch.highWatermark;
-      this.deps.metrics.lag.set({ partition: String(fetch.partition) }, Math.max(0, fetch.highWatermark - fetch.nextOffset));
+      pending.caughtUp = lag === 0;
+      this.deps.metrics.lag.set({ partition: String(fetch.partition) }, lag);
       fetched.add(fetch.partition);
     }
     return fetched;
