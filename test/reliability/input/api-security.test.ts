@@ -664,6 +664,9 @@ describe('API and batch layer: keys, roles, hostile parameters, traversal, job p
       "table.columns.map((c) => `${c.name} ${c.type}`).join(', ')",
       // Archive column names of a constant set, NULL for the others (archive-scan.ts keptColumns).
       'keptColumns(kept)',
+      // archive-scan.ts loadArchiveRows: `CREATE OR REPLACE TEMP TABLE ${table} AS` for the first batch
+      // of files, `INSERT INTO ${table}` for the others (the reviewed `table`).
+      'into',
       "keptColumns(contextColumns, 'n')",
       'keptColumns(verdictColumns)',
       // Touchpoint verdicts (touchpoint-verdicts.ts): the verdict column names, as a list or as
