@@ -40,10 +40,30 @@ export function keptColumns(kept: ReadonlySet<ArchiveColumn>, source?: string): 
 export const archiveFilesPerRead = 1_000;
 
 /** `files` in batches of at most `size` (at least one batch: the empty list gives one empty batch). */
-export function fileBatches(files: readonly string[], size = archiveFilesPerRead): string[][] {
+function fileBatches(files: readonly string[], size = archiveFilesPerRead): string[][] {
   const batches: string[][] = [];
   for (let i = 0; i < files.length; i += size) batches.push(files.slice(i, i + size));
   return batches.length > 0 ? batches : [[]];
+}
+
+/**
+ * Runs the statement `statementOf(columns, batchIndex)` gives once per batch of at most
+ * `filesPerRead` of `files` ({@link archiveFilesPerRead}), with `params` and the batch bound as
+ * `$files` ({@link readFiles}); `columns` selects the archive columns from files of any format.
+ */
+export async function runOverFileBatches(
+  conn: DuckDBConnection,
+  files: readonly string[],
+  params: Record<string, number | string>,
+  statementOf: (columns: string, batchIndex: number) => string,
+  filesPerRead = archiveFilesPerRead,
+): Promise<void> {
+  for (const [batchIndex, batch] of fileBatches(files, filesPerRead).entries()) {
+    const f = filesParam(batch);
+    await withArchiveColumns(conn, batch, (columns) =>
+      conn.run(statementOf(columns, batchIndex), { ...params, files: f.value }, { files: f.type }),
+    );
+  }
 }
 
 /**
@@ -63,21 +83,12 @@ export async function loadArchiveRows(
 ): Promise<void> {
   if (files.length === 0) return createEmptyArchiveTable(conn, table);
   try {
-    let first = true;
-    for (const batch of fileBatches(files, filesPerRead)) {
-      const f = filesParam(batch);
-      const into = first ? `CREATE OR REPLACE TEMP TABLE ${table} AS` : `INSERT INTO ${table}`;
-      await withArchiveColumns(conn, batch, (columns) =>
-        conn.run(
-          kept
-            ? `${into} SELECT ${keptColumns(kept)} FROM (SELECT ${columns} FROM ${readFiles('files')} WHERE ${where})`
-            : `${into} SELECT ${columns} FROM ${readFiles('files')} WHERE ${where}`,
-          { ...params, files: f.value },
-          { files: f.type },
-        ),
-      );
-      first = false;
-    }
+    await runOverFileBatches(conn, files, params, (columns, batchIndex) => {
+      const into = batchIndex === 0 ? `CREATE OR REPLACE TEMP TABLE ${table} AS` : `INSERT INTO ${table}`;
+      return kept
+        ? `${into} SELECT ${keptColumns(kept)} FROM (SELECT ${columns} FROM ${readFiles('files')} WHERE ${where})`
+        : `${into} SELECT ${columns} FROM ${readFiles('files')} WHERE ${where}`;
+    }, filesPerRead);
   } catch (cause) {
     throw new ArchiveScanError(`reading ${files.length} archive files failed: ${(cause as Error).message}`, { cause });
   }

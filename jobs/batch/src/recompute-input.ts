@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { readableRange, withArchiveColumns, type ArchiveColumn, type ArchiveStorage } from '@sigflow/archive';
+import { readableRange, type ArchiveColumn, type ArchiveStorage } from '@sigflow/archive';
 import type { RuleSettings } from '@sigflow/core';
-import { countRows, deleteLaterCopies, fileBatches, filesParam, keptColumns, loadArchiveRows, markRepeatedIds, readFiles, repeatedIds } from './archive-scan.js';
+import { countRows, deleteLaterCopies, keptColumns, loadArchiveRows, markRepeatedIds, readFiles, repeatedIds, runOverFileBatches } from './archive-scan.js';
 import { ArchiveScanError } from './errors.js';
 import { loadConverterVerdicts, verdictColumnNames } from './touchpoint-verdicts.js';
 import { hourStart, HOUR_MS } from './hour-range.js';
@@ -179,9 +179,11 @@ async function loadArchiveContext(conn: DuckDBConnection, archive: ArchiveStorag
   // In batches of files (`archiveFilesPerRead`: DuckDB holds each file's reader until the query
   // ends). The rows inserted are of non-converting users, which the join's side never reads.
   try {
-    for (const batch of fileBatches(contextFiles)) {
-      const f = filesParam(batch);
-      await withArchiveColumns(conn, batch, (columns) => conn.run(
+    await runOverFileBatches(
+      conn,
+      contextFiles,
+      { lo: window.contextFrom - settings.floodWindowMs, nearFrom: window.nearFrom, flood: settings.floodWindowMs },
+      (columns) =>
         `INSERT INTO ctx_copies
          SELECT ${keptColumns(contextColumns, 'n')} FROM (SELECT ${columns} FROM ${readFiles('files')}
                           WHERE type = 'click' AND coalesce(ip_key, ip) IS NOT NULL AND ts >= $lo AND ts < $nearFrom
@@ -189,10 +191,7 @@ async function loadArchiveContext(conn: DuckDBConnection, archive: ArchiveStorag
          SEMI JOIN (SELECT coalesce(ip_key, ip) AS flood_ip, ts FROM ctx_copies
                     WHERE type = 'click' AND coalesce(ip_key, ip) IS NOT NULL AND user_id IN (SELECT user_id FROM converters)) k
            ON coalesce(n.ip_key, n.ip) = k.flood_ip AND n.ts >= k.ts - $flood AND n.ts <= k.ts`,
-        { files: f.value, lo: window.contextFrom - settings.floodWindowMs, nearFrom: window.nearFrom, flood: settings.floodWindowMs },
-        { files: f.type },
-      ));
-    }
+    );
   } catch (cause) {
     throw new ArchiveScanError(`reading IP flood context failed: ${(cause as Error).message}`, { cause });
   }
