@@ -23,7 +23,10 @@ describe('faults: consumer group rebalance', () => {
       const second = await scenario.speed('speed-b');
       await first.start();
       await first.ready();
-      const traffic = sendToKafka(scenario, faultTraffic(97, 30_000), 2_500);
+      // 18 s of traffic: it must outlast the second instance's start and join (3-13 s on a busy
+      // 2-core host), or the second finds nothing left to process (12 s failed that way in
+      // `npm test` on 2026-11-27).
+      const traffic = sendToKafka(scenario, faultTraffic(97, 45_000), 2_500);
       await sleep(3_000);
       const joinAt = Date.now();
       await second.start();
