@@ -9,12 +9,6 @@ import { ensureChromium } from '../infra/lib/chromium.mjs';
 import { fetchS3ProxyJar } from '../infra/s3proxy/s3proxy.mjs';
 import { root, run, setUp } from './lib.mjs';
 
-// V8's compiled code of every module, kept on disk for the processes this run starts (Node's
-// compile cache; an entry is used only while its source is unchanged): the suites start some
-// 170 service processes, each loading the same modules, and tsc and eslint load theirs twice.
-// 9-10 % less CPU for a suite (privacy/deletion.test.ts: 22.0-23.0 s against 24.6-26.1 s).
-process.env.NODE_COMPILE_CACHE ??= path.join(root, 'var/node-compile-cache');
-
 // The browser tests' Chromium installs while the project builds (apt is network and disk).
 const chromium = ensureChromium().then(
   () => null,

@@ -10,7 +10,7 @@ import { createRedis, type RedisClient } from '@sigflow/store';
 import { raiseArchiveWatermarks, readBatchHourEntries } from '@sigflow/store/batch';
 import { startScratchS3Proxy, type ScratchS3Proxy } from '../../../infra/s3proxy/s3proxy.mjs';
 import { compactHour, createBatchContext, deleteUser, DuckDBSession, enforceRetention, openBatchContext, recomputeHours, type BatchContext } from '../src/index.js';
-import { HOUR, MINUTE, SECOND, T0, actualHashes, click, conversion, endTestRun, impression, pageView, rounded, testConfig, writeArchive } from './helpers.js';
+import { HOUR, MINUTE, SECOND, T0, actualHashes, click, conversion, deleteKeys, endTestRun, impression, pageView, rounded, testConfig, writeArchive } from './helpers.js';
 
 const BUCKET = 'sigflow-batch-test';
 const TARGET = 'person-on-s3';
@@ -108,7 +108,11 @@ describe('the batch layer with the archive on S3', () => {
   afterAll(async () => {
     duckdb?.close();
     await ctx?.archive.close();
-    for (const r of [local, reference]) await endTestRun({ config: r.config, dir: r.dir });
+    // The twin's and the reference's views share the run's Redis client: their keys go first.
+    for (const r of [local, reference]) {
+      if (redis) await deleteKeys(redis, r.config.redis.keyPrefix);
+      await endTestRun({ dir: r.dir });
+    }
     await endTestRun({ ...run, redis });
     await s3?.stop();
   });
