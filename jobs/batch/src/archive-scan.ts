@@ -39,11 +39,11 @@ export function keptColumns(kept: ReadonlySet<ArchiveColumn>, source?: string): 
  */
 export const archiveFilesPerRead = 1_000;
 
-/** `files` in batches of at most `size` (at least one batch: the empty list gives one empty batch). */
+/** `files` in batches of at most `size`. */
 function fileBatches(files: readonly string[], size = archiveFilesPerRead): string[][] {
   const batches: string[][] = [];
   for (let i = 0; i < files.length; i += size) batches.push(files.slice(i, i + size));
-  return batches.length > 0 ? batches : [[]];
+  return batches;
 }
 
 /**
