@@ -2,6 +2,7 @@
 // (jemalloc's background thread), and archive files are read in batches (DuckDB keeps every
 // file's reader until its query ends). README: "The batch layer's memory".
 import fs from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { listHourFiles, type ArchivedEvent } from '@sigflow/archive';
@@ -11,7 +12,6 @@ import { MINUTE, T0, click, endTestRun, impression, testConfig, writeArchive } f
 
 /** This process's resident set (MiB), as the soak samples it. */
 const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) / 1024;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('DuckDB memory between jobs', () => {
   // DuckDB allocates its blocks with the jemalloc built into libduckdb, which gives freed pages
