@@ -38,6 +38,8 @@ export class PartitionOwnership {
   private readonly owned = new Map<number, OwnedPartition>();
   /** Partitions the group gave this instance that it does not process, and why. */
   private readonly stalled = new Map<number, string>();
+  /** Per stalled partition, the timer that says so at error level if the group has not moved it by then. */
+  private readonly stallAlarms = new Map<number, NodeJS.Timeout>();
 
   constructor(private readonly deps: OwnershipDeps) {}
 
@@ -140,15 +142,30 @@ export class PartitionOwnership {
     this.deps.metrics.ipStates.set(ips);
   }
 
-  /** Stops processing a partition the group still gives this instance, and says so. */
+  /**
+   * Stops processing a partition the group still gives this instance, and says so: a warning
+   * first (a member that joins takes partitions under a new epoch before the group revokes them
+   * here: a normal rebalance), an error when the group has not moved it within one and a half
+   * rebalance timeouts (the speed layer's is its session timeout).
+   */
   private stall(partition: number, why: string): void {
+    const { logger, metrics, config } = this.deps;
     this.owned.delete(partition);
     this.stalled.set(partition, why);
-    this.deps.metrics.stalledPartitions.set(this.stalled.size);
-    this.deps.logger.error({ partition, why }, 'partition held in the consumer group but not processed');
+    metrics.stalledPartitions.set(this.stalled.size);
+    logger.warn({ partition, why }, 'partition fenced by a newer owner: not processed here until the group moves it (a rebalance under way)');
+    clearTimeout(this.stallAlarms.get(partition));
+    const waitMs = 1.5 * config.speed.sessionTimeoutMs;
+    const alarm = setTimeout(() => {
+      this.stallAlarms.delete(partition);
+      if (this.stalled.has(partition)) logger.error({ partition, why, waitMs }, 'partition held in the consumer group but not processed');
+    }, waitMs);
+    this.stallAlarms.set(partition, alarm.unref());
   }
 
   private unstall(partition: number): void {
+    clearTimeout(this.stallAlarms.get(partition));
+    this.stallAlarms.delete(partition);
     if (this.stalled.delete(partition)) this.deps.metrics.stalledPartitions.set(this.stalled.size);
   }
 

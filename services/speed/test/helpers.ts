@@ -18,6 +18,8 @@ export interface SpeedRun {
   readonly registry: Registry;
   readonly speed: SpeedLayer;
   readonly producer: EventProducer;
+  /** The speed layer's log lines at warn level and above, parsed. */
+  readonly logs: readonly { level: number; msg: string; partition?: number }[];
   /** Stops the speed layer and the producer, deletes the topics and keys. */
   close(): Promise<void>;
 }
@@ -38,7 +40,9 @@ export async function startSpeedRun(name: string, env: Record<string, string> = 
   await ensureTopics(kafka, topics, { eventPartitions: 2 });
   const redis = createRedis(config.redis);
   const registry = createMetricsRegistry('speed');
-  const speed = new SpeedLayer({ config, kafka, redis, logger: createLogger('speed-test', 'silent'), registry });
+  const logs: { level: number; msg: string }[] = [];
+  const logger = createLogger('speed-test', 'warn', {}, { write: (line: string) => void logs.push(JSON.parse(line)) });
+  const speed = new SpeedLayer({ config, kafka, redis, logger, registry });
   await speed.start();
   const producer = new EventProducer(kafka, topics.events);
   await producer.connect();
@@ -52,6 +56,7 @@ export async function startSpeedRun(name: string, env: Record<string, string> = 
     registry,
     speed,
     producer,
+    logs,
     async close() {
       await speed.stop();
       await producer.disconnect();

@@ -53,5 +53,12 @@ describe('speed layer after the store lost its data (real Kafka and Redis)', () 
     await waitUntil('unready', () => run.speed.ready(), (ready) => !ready, 20_000);
     expect(await metric('sigflow_speed_partitions_held_not_processed')).toBe(2);
     expect(await events()).toBe(before);
+    // A warning at once (a rebalance under way looks the same at first), an error once the group
+    // has left the partitions here for 1.5 rebalance timeouts (9 s with the shipped 6-s one).
+    const said = (level: number) => run.logs.filter((l) => l.level === level && /^partition (fenced|held)/.test(l.msg)).map((l) => l.partition).sort();
+    expect(said(40)).toEqual([0, 1]);
+    expect(said(50)).toEqual([]);
+    await waitUntil('the error after 1.5 rebalance timeouts', async () => said(50), (p) => p.length === 2, 20_000);
+    expect(said(50)).toEqual([0, 1]);
   });
 });
