@@ -67,7 +67,7 @@ describe('runtime settings a service starts with', () => {
     const launched = await scenario.speed('speed-budget');
     await launched.start();
     await launched.ready();
-    expect(await gauge(launched, 'sigflow_speed_cache_budget_bytes')).toBe(32 * MIB); // the default budget, whole
+    expect(await gauge(launched, 'sigflow_speed_cache_budget_bytes')).toBe(16 * MIB); // the default budget (README), whole
     await launched.stop();
 
     // 3,000 MiB asked for under the declared --max-old-space-size=2560: 0.6 x (2,560 MiB + the young generation, under 256 MiB).

@@ -604,7 +604,7 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
       recentUsers: r.int('SIGFLOW_SPEED_RECENT_USERS', 200, 0, 10_000),
       snapshotEvery: r.int('SIGFLOW_SPEED_SNAPSHOT_EVERY', 32, 1, 10_000),
       cachedUsers: r.int('SIGFLOW_SPEED_CACHED_USERS', 1_000_000, 1),
-      cacheHeapMb: r.int('SIGFLOW_SPEED_CACHE_HEAP_MB', 32, 16),
+      cacheHeapMb: r.int('SIGFLOW_SPEED_CACHE_HEAP_MB', 16, 16),
       shapleyRefreshMs: r.int('SIGFLOW_SPEED_SHAPLEY_REFRESH_MS', 5_000, 100),
       sessionTimeoutMs: r.int('SIGFLOW_SPEED_SESSION_TIMEOUT_MS', 6_000, 1_000),
       heartbeatIntervalMs: r.int('SIGFLOW_SPEED_HEARTBEAT_MS', 500, 100),
