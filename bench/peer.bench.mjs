@@ -5,6 +5,10 @@
 // parallelism 1 (`peer.ratioOneInstance`), and 2 against parallelism 2 (`peer.ratio`). The
 // speed processes start as the peer's script starts them: `node` with the service's own
 // `sigflow.nodeArgs`, as every launcher does. Not part of `npm test`.
+// A single run of either engine moved 15-25 % from one sitting to the next on one host
+// (README, "Against the Flink peer"), so each comparison runs BENCH_PEER_ROUNDS times (3),
+// the two comparisons interleaved and the engines' order alternating (ORDER flink-first /
+// sigflow-first); the ratios written are the medians, every run is kept in `runs`.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,6 +17,7 @@ import { createKafka, deleteTopics } from '@sigflow/kafka';
 import { load, root } from './lib.mjs';
 
 const EVENTS = Number(process.env.BENCH_PEER_EVENTS ?? 2_000_000);
+const ROUNDS = Number(process.env.BENCH_PEER_ROUNDS ?? 3);
 const script = path.resolve(root, '../shared/peers/flink/run-compare.sh');
 
 const kafka = createKafka(loadConfig().kafka);
@@ -28,9 +33,9 @@ async function peerTopics() {
 }
 
 /** Runs the peer's comparison with `instances` speed processes against Flink at that parallelism; its summary and view comparison. */
-async function compare(instances) {
+async function compare(instances, order) {
   const outDir = path.join(root, 'var/peer-results', `bench-${instances}-${Date.now()}`);
-  const env = { ...process.env, SIGFLOW_ROOT: root, PARALLELISM: String(instances), SIGFLOW_INSTANCES: String(instances), OUT_DIR: outDir };
+  const env = { ...process.env, SIGFLOW_ROOT: root, PARALLELISM: String(instances), SIGFLOW_INSTANCES: String(instances), OUT_DIR: outDir, ORDER: order };
   const loadBefore = load();
   const before = new Set(await peerTopics());
   const code = await new Promise((resolve) => {
@@ -45,6 +50,7 @@ async function compare(instances) {
   const views = JSON.parse(fs.readFileSync(path.join(outDir, 'compare.json'), 'utf8'));
   const row = {
     instances,
+    order,
     events: summary.events,
     flinkEventsPerSecond: summary.flink_eps,
     sigflowEventsPerSecond: summary.sigflow_eps,
@@ -54,13 +60,26 @@ async function compare(instances) {
     loadAfter: load(),
     ...(summary.warning ? { warning: summary.warning } : {}),
   };
-  console.log(`peer, ${instances} instance(s): Flink ${row.flinkEventsPerSecond} events/s, sigflow ${row.sigflowEventsPerSecond}: ratio ${row.ratio}; views identical: ${row.viewsIdentical}`);
+  console.log(`peer, ${instances} instance(s), ${order}: Flink ${row.flinkEventsPerSecond} events/s, sigflow ${row.sigflowEventsPerSecond}: ratio ${row.ratio}; views identical: ${row.viewsIdentical}`);
   return row;
+}
+
+/** The middle value (the mean of the two middle ones for an even count). */
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : Number(((sorted[mid - 1] + sorted[mid]) / 2).toFixed(3));
 }
 
 export async function run() {
   if (!fs.existsSync(script)) throw new Error(`the Flink peer is not at ${script}`);
-  const one = await compare(1);
-  const two = await compare(2);
-  return { peer: { ratio: two.ratio, ratioOneInstance: one.ratio, viewsIdentical: one.viewsIdentical && two.viewsIdentical }, runs: [one, two] };
+  const runs = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? 'flink-first' : 'sigflow-first';
+    runs.push(await compare(1, order), await compare(2, order));
+  }
+  const ratios = (instances) => runs.filter((r) => r.instances === instances).map((r) => r.ratio);
+  const peer = { ratio: median(ratios(2)), ratioOneInstance: median(ratios(1)), viewsIdentical: runs.every((r) => r.viewsIdentical), rounds: ROUNDS };
+  console.log(`peer: median ratio ${peer.ratio} (2 instances), ${peer.ratioOneInstance} (1 instance) over ${ROUNDS} round(s); views identical in every run: ${peer.viewsIdentical}`);
+  return { peer, runs };
 }
