@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '@sigflow/config';
 import { createKafka, deleteTopics } from '@sigflow/kafka';
-import { load, root } from './lib.mjs';
+import { load, median, root } from './lib.mjs';
 
 const EVENTS = Number(process.env.BENCH_PEER_EVENTS ?? 2_000_000);
 const ROUNDS = Number(process.env.BENCH_PEER_ROUNDS ?? 3);
@@ -62,13 +62,6 @@ async function compare(instances, order) {
   };
   console.log(`peer, ${instances} instance(s), ${order}: Flink ${row.flinkEventsPerSecond} events/s, sigflow ${row.sigflowEventsPerSecond}: ratio ${row.ratio}; views identical: ${row.viewsIdentical}`);
   return row;
-}
-
-/** The middle value (the mean of the two middle ones for an even count). */
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : Number(((sorted[mid - 1] + sorted[mid]) / 2).toFixed(3));
 }
 
 export async function run() {
