@@ -36,10 +36,8 @@ export interface OwnershipDeps extends CommitterDeps {
  */
 export class PartitionOwnership {
   private readonly owned = new Map<number, OwnedPartition>();
-  /** Partitions the group gave this instance that it does not process, and why. */
-  private readonly stalled = new Map<number, string>();
-  /** Per stalled partition, the timer that says so at error level if the group has not moved it by then. */
-  private readonly stallAlarms = new Map<number, NodeJS.Timeout>();
+  /** Partitions the group gave this instance that it does not process: why, and the timer that says so at error level if the group has not moved them by then. */
+  private readonly stalled = new Map<number, { readonly why: string; readonly alarm: NodeJS.Timeout }>();
 
   constructor(private readonly deps: OwnershipDeps) {}
 
@@ -56,7 +54,7 @@ export class PartitionOwnership {
   }
 
   /** Partitions held in the group but not processed (another owner fenced this one out). */
-  get stalledPartitions(): ReadonlyMap<number, string> {
+  get stalledPartitions(): ReadonlyMap<number, { readonly why: string }> {
     return this.stalled;
   }
 
@@ -151,22 +149,21 @@ export class PartitionOwnership {
   private stall(partition: number, why: string): void {
     const { logger, metrics, config } = this.deps;
     this.owned.delete(partition);
-    this.stalled.set(partition, why);
+    clearTimeout(this.stalled.get(partition)?.alarm);
+    const waitMs = 1.5 * config.speed.sessionTimeoutMs;
+    const alarm = setTimeout(() => logger.error({ partition, why, waitMs }, 'partition held in the consumer group but not processed'), waitMs).unref();
+    this.stalled.set(partition, { why, alarm });
     metrics.stalledPartitions.set(this.stalled.size);
     logger.warn({ partition, why }, 'partition fenced by a newer owner: not processed here until the group moves it (a rebalance under way)');
-    clearTimeout(this.stallAlarms.get(partition));
-    const waitMs = 1.5 * config.speed.sessionTimeoutMs;
-    const alarm = setTimeout(() => {
-      this.stallAlarms.delete(partition);
-      if (this.stalled.has(partition)) logger.error({ partition, why, waitMs }, 'partition held in the consumer group but not processed');
-    }, waitMs);
-    this.stallAlarms.set(partition, alarm.unref());
   }
 
+  /** Takes a partition out of the stalled ones (revoked, or assigned again), its alarm with it. */
   private unstall(partition: number): void {
-    clearTimeout(this.stallAlarms.get(partition));
-    this.stallAlarms.delete(partition);
-    if (this.stalled.delete(partition)) this.deps.metrics.stalledPartitions.set(this.stalled.size);
+    const stalled = this.stalled.get(partition);
+    if (!stalled) return;
+    clearTimeout(stalled.alarm);
+    this.stalled.delete(partition);
+    this.deps.metrics.stalledPartitions.set(this.stalled.size);
   }
 
   /** A fresh cache of a partition from Redis: its stored offset and watermark; users load lazily. */
