@@ -64,34 +64,42 @@ function clickIps(events: readonly ReceivedEvent[]): string[] {
   return [...ips];
 }
 
+/** Queues one MGET of `keys` (one partition's: a slot's, so a cluster takes it too); none when empty. */
+function queueMget(pipe: ReturnType<RedisClient['pipeline']>, keys: string[]): void {
+  if (keys.length > 0) pipe.mget(keys);
+}
+
 /**
  * The IP states a round needs: in every partition this instance owns, the state of each IP
  * that clicks in the round (read from Redis where not in memory: the partitions count each
  * other's clicks in memory); from every other partition, the clicks it committed for those IPs.
+ * One MGET per partition: a round's clicks come from hundreds of IPs.
  */
 function queueIps(pipe: ReturnType<RedisClient['pipeline']>, ctx: LoadContext, owned: readonly PartitionCache[], ips: readonly string[], foreign: ForeignClicks): Step {
   const missing = owned.map((cache) => ips.filter((ip) => !cache.ips.has(ip)));
-  owned.forEach((cache, i) => {
-    for (const ip of missing[i] as string[]) pipe.get(ctx.keys.ipState(cache.partition, ip));
-  });
+  owned.forEach((cache, i) => queueMget(pipe, (missing[i] as string[]).map((ip) => ctx.keys.ipState(cache.partition, ip))));
   const ownedSet = new Set(owned.map((r) => r.partition));
   const others = Array.from({ length: ctx.partitions }, (_, q) => q).filter((q) => !ownedSet.has(q));
-  for (const ip of ips) for (const q of others) pipe.get(ctx.keys.ipState(q, ip));
+  for (const q of others) queueMget(pipe, ips.map((ip) => ctx.keys.ipState(q, ip)));
   return (results, at) => {
+    const mgetReplies = (count: number) => (count === 0 ? [] : (results[at++] as (string | null)[]));
     owned.forEach((cache, i) => {
-      for (const ip of missing[i] as string[]) {
-        const json = results[at++] as string | null;
+      const list = missing[i] as string[];
+      const replies = mgetReplies(list.length);
+      list.forEach((ip, k) => {
+        const json = replies[k];
         cache.ips.set(ip, json ? parseIpState(JSON.parse(json)) : createIpState());
-      }
+      });
     });
-    for (const ip of ips) {
+    const elsewhere = others.map(() => mgetReplies(ips.length));
+    ips.forEach((ip, k) => {
       const lists: EventKey[][] = [];
-      for (let q = 0; q < others.length; q++) {
-        const json = results[at++] as string | null;
+      for (const replies of elsewhere) {
+        const json = replies[k];
         if (json) lists.push(parseIpState(JSON.parse(json)).recentClicks);
       }
       if (lists.length > 0) foreign.set(ip, lists);
-    }
+    });
     return at;
   };
 }
