@@ -345,13 +345,17 @@ export async function publishBenchModels(redis, keyPrefix) {
   await redis.set(keys.markovModel(), JSON.stringify({ version: 'bench-markov', from: 0, to: 1, model: trainMarkovChain(users) }));
 }
 
-/** Peak resident set (VmHWM) and CPU seconds of a live process, from /proc. */
+/**
+ * Peak resident set (VmHWM) and CPU seconds of a live process, from /proc: its own and that of
+ * its children that have exited (a batch worker process replaced after a job to free its memory).
+ */
 function processStats(pid) {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const hwmKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
   const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  // utime and stime (fields 14 and 15 of stat; 12 and 13 after the command), in clock ticks of 1/100 s.
-  return { pid, peakRssMb: Math.round(hwmKb / 1024), cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100 };
+  // utime, stime, cutime and cstime (fields 14-17 of stat; 12-15 after the command), in clock ticks of 1/100 s.
+  const ticks = fields.slice(11, 15).reduce((a, f) => a + Number(f), 0);
+  return { pid, peakRssMb: Math.round(hwmKb / 1024), cpuSeconds: ticks / 100 };
 }
 
 /** CPU seconds Redis has used so far (user and system), from INFO. */
@@ -361,13 +365,29 @@ async function redisCpuSeconds(redis) {
   return value('used_cpu_user') + value('used_cpu_sys');
 }
 
+/** Each process's peak RSS (VmHWM) in the batch service's tree, read every 250 ms until stopped (worker processes come and go). */
+function samplePeaks(pid) {
+  const byPid = new Map();
+  const read = () => {
+    for (const p of serviceProcesses(pid)) {
+      try {
+        byPid.set(p, Math.max(byPid.get(p) ?? 0, processStats(p).peakRssMb));
+      } catch {
+        // exited between the listing and the read
+      }
+    }
+  };
+  const timer = setInterval(read, 250);
+  return { byPid, stop: () => clearInterval(timer) };
+}
+
 /** The batch service's process and the worker processes it started. */
 function serviceProcesses(pid) {
   let children = [];
   try {
     children = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
   } catch {
-    // pgrep exits 1 when the service started no other process (one worker).
+    // pgrep exits 1 when the service has no worker process at that moment (one being replaced).
   }
   return [pid, ...children];
 }
@@ -418,13 +438,16 @@ export async function recomputeJob(redis, env, workers, { before = [] } = {}) {
     if (before.length > 0) for (const pid of serviceProcesses(service.pid)) fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
     const t = performance.now();
     const job = await queue.add('recompute', { from: DAY_START, to: DAY_START + 24 * HOUR, requestedBy: 'bench' });
-    const result = await job.waitUntilFinished(events, 30 * 60_000);
+    const peaks = samplePeaks(service.pid);
+    const result = await job.waitUntilFinished(events, 30 * 60_000).finally(peaks.stop);
     const ms = performance.now() - t;
     // The parent's last run: once its parts were done, the range's segments.
     const done = await queue.getJob(job.id);
     result.segmentsMs = done?.finishedOn && done.processedOn ? done.finishedOn - done.processedOn : null;
     const processes = serviceProcesses(service.pid).map(processStats);
-    return { result, ms, processes, setup, cpuBeforeSeconds: cpuBefore, redisCpuSeconds: Math.round(((await redisCpuSeconds(redis)) - redisCpu) * 100) / 100 };
+    // Worker processes replaced after a job to free their memory: their peaks (their CPU is the service's, as its children's).
+    const replacedPeaksMb = [...peaks.byPid].filter(([pid]) => !processes.some((p) => p.pid === pid)).map(([, mb]) => mb);
+    return { result, ms, processes, replacedPeaksMb, setup, cpuBeforeSeconds: cpuBefore, redisCpuSeconds: Math.round(((await redisCpuSeconds(redis)) - redisCpu) * 100) / 100 };
   } finally {
     service.kill('SIGTERM');
     await exited;
@@ -466,7 +489,9 @@ export function recomputeFigures(shipped, { archiveRows, workers, loadBefore, lo
       redisAndParquetWrites: seconds(r.timings.writeMs),
     },
     // The largest worker process's peak RSS (each process has its own DuckDB and heap).
-    peakRssMb: Math.max(...shipped.processes.map((p) => p.peakRssMb)),
+    peakRssMb: Math.max(...shipped.processes.map((p) => p.peakRssMb), ...shipped.replacedPeaksMb),
+    // Worker processes that exited after a job with their RSS over SIGFLOW_BATCH_WORKER_RECYCLE_MB, and their peaks.
+    replacedWorkerPeaksMb: shipped.replacedPeaksMb,
     // CPU of the service's processes (JS and DuckDB threads) for the measured job: the work done, less sensitive to load than wall time.
     cpuSeconds: Math.round((shipped.processes.reduce((a, p) => a + p.cpuSeconds, 0) - (shipped.cpuBeforeSeconds ?? 0)) * 100) / 100,
     processes: shipped.processes.map(({ peakRssMb, cpuSeconds }) => ({ peakRssMb, cpuSeconds })),

@@ -86,19 +86,20 @@ describe('runtime settings a service starts with', () => {
     await bareThenLaunched('jobs/batch', await scenario.batchWorker(archive, 'batch-bare', env), await scenario.batchWorker(archive, 'batch-launched', env));
   });
 
-  it("the batch layer runs at SIGFLOW_BATCH_NICE: every thread of the service (libuv's pool, where DuckDB starts its own) and its worker process", async () => {
+  it("the batch layer runs at SIGFLOW_BATCH_NICE: every thread of the service and of each of its worker processes (libuv's pool, where DuckDB starts its own)", async () => {
     const batch = await scenario.batchWorker(archive, 'batch-nice', { SIGFLOW_BATCH_WORKERS: '2', SIGFLOW_BATCH_NICE: '7' });
     await batch.start();
     await batch.ready();
     const pid = batch.pid as number;
-    const own = threadNice(pid);
-    expect(own.get(pid)).toBe(7);
-    // Every thread: libuv's pool (where DuckDB is opened and starts its own threads) and V8's.
-    expect([...own.values()].filter((n) => n !== 7)).toEqual([]);
-    expect(own.size).toBeGreaterThan(os.cpus().length);
     const workers = childPids(pid);
-    expect(workers).toHaveLength(1);
-    expect(threadNice(workers[0] as number).get(workers[0] as number)).toBe(7);
+    expect(workers).toHaveLength(2);
+    for (const proc of [pid, ...workers]) {
+      const threads = threadNice(proc);
+      expect(threads.get(proc)).toBe(7);
+      // Every thread: libuv's pool and V8's.
+      expect([...threads.values()].filter((n) => n !== 7)).toEqual([]);
+      expect(threads.size).toBeGreaterThan(os.cpus().length);
+    }
     await batch.stop();
   });
 });

@@ -31,6 +31,11 @@ export interface BatchWorkerDeps {
   readonly queue?: Queue;
   /** BullMQ connection (default: a new one from the configuration). */
   readonly connection?: RedisClient;
+  /**
+   * Called once each job is done, whatever its outcome (a worker process's recycle check): true
+   * closes the worker before it fetches another job.
+   */
+  readonly afterJob?: () => boolean;
 }
 
 /** The running worker. */
@@ -197,6 +202,8 @@ export function startBatchWorker(deps: BatchWorkerDeps): BatchWorker {
       // A recompute waiting for its parts: not a failure, it runs again once they are done.
       if (err instanceof WaitingChildrenError) throw err;
       throw jobFailure(deps, metrics, job, err, end);
+    } finally {
+      if (deps.afterJob?.()) void worker.close();
     }
   };
   const worker = new Worker(ctx.config.batch.queueName, processor, {

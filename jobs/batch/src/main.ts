@@ -9,7 +9,7 @@ import { openBatchContext } from './batch-context.js';
 import { recoverBatchStore } from './store-loss.js';
 import { startBatchWorker } from './batch-worker.js';
 import { lowerCpuPriority } from './cpu-priority.js';
-import { answerMetricsRequests, exitWithParent, serviceMetrics, startWorkerProcesses, workerIndex, type WorkerProcesses } from './worker-processes.js';
+import { announceReady, answerMetricsRequests, exitWithParent, recycleAfterJob, serviceMetrics, startWorkerProcesses, workerIndex, type WorkerProcesses } from './worker-processes.js';
 
 const configured = loadConfig();
 const logger = createLogger('batch', configured.logLevel);
@@ -21,37 +21,41 @@ if (index > 0) exitWithParent(logger);
 const registry = createMetricsRegistry('batch');
 reportRuntimeSettings(logger, registry, new URL('../package.json', import.meta.url));
 const redis = createRedis(config.redis);
-// The service (index 0) installs the schedulers and starts `batch.workers - 1` more worker
-// processes of this script; they take jobs and parts of jobs from the same queue. It also
-// watches the store: after a loss it restores the schedulers and has every archived hour
-// recomputed (store-loss.ts).
+// The service (index 0) installs the schedulers and starts `batch.workers` worker processes of
+// this script, which take jobs and parts of jobs from the queue; it runs none itself, so that a
+// worker can exit when a job left it holding too much memory (`batch.workerRecycleBytes`) and be
+// replaced. It also watches the store: after a loss it restores the schedulers and has every
+// archived hour recomputed (store-loss.ts).
 const queue = openBatchQueue(config);
 const ops = new OpsLog({ config, redis, logger, onStoreLoss: index === 0 ? [async (records) => logger.warn({ hoursMarkedDirty: await recoverBatchStore(context, queue, records) }, 'batch views will be recomputed')] : [] });
 // The health server answers first: liveness while the steps below run (on a loaded host they
-// have taken over 30 s), readiness once the worker runs.
+// have taken over 30 s), readiness once a worker takes jobs.
 const started: { worker?: ReturnType<typeof startBatchWorker> } = {};
-let extraWorkers: WorkerProcesses | undefined;
+let workers: WorkerProcesses | undefined;
+const takesJobs = () => (index === 0 ? workers?.ready() === true : started.worker?.worker.isRunning() === true);
 const health = await startHealthServer({
   host: config.metricsHost,
   port: config.batch.metricsPort,
-  registry: index === 0 ? serviceMetrics(registry, () => extraWorkers) : registry,
-  ready: async () => started.worker !== undefined && started.worker.worker.isRunning() && (await redisAnswers(redis, 1_000)),
+  registry: index === 0 ? serviceMetrics(registry, () => workers) : registry,
+  ready: async () => takesJobs() && (await redisAnswers(redis, 1_000)),
 });
 const context = await openBatchContext(config, redis, ops, logger);
 if (index === 0) {
   await installSchedulers(queue, config);
   await ops.watch();
+  workers = startWorkerProcesses(fileURLToPath(import.meta.url), config.batch.workers, logger, registry);
+} else {
+  started.worker = startBatchWorker({ context, registry, logger, queue, afterJob: recycleAfterJob(config.batch.workerRecycleBytes, logger) });
+  answerMetricsRequests(registry);
+  announceReady();
 }
-started.worker = startBatchWorker({ context, registry, logger, queue });
-if (index === 0) extraWorkers = startWorkerProcesses(fileURLToPath(import.meta.url), config.batch.workers - 1, logger);
-else answerMetricsRequests(registry);
 logger.info(
   { worker: index, workers: config.batch.workers, queue: config.batch.queueName, recomputeEvery: config.batch.recomputeEvery, retrainEvery: config.batch.retrainEvery, archive: context.archive.location, port: health.port },
-  'batch worker running',
+  index === 0 ? 'batch service running' : 'batch worker running',
 );
 
 onShutdown(logger, async () => {
-  await extraWorkers?.stop();
+  await workers?.stop();
   await started.worker?.close();
   await context.archive.close();
   await queue.close();

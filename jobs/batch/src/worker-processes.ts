@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue, type Registry } from 'prom-client';
+import { AggregatorRegistry, Counter, type MetricObjectWithValues, type MetricValue, type Registry } from 'prom-client';
 import type { Logger } from '@sigflow/observability';
 
 type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
@@ -7,20 +7,24 @@ type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
 /** IPC between the batch service and its worker processes: a metrics request and its answer. */
 type MetricsRequest = { readonly metricsRequest: number };
 type MetricsAnswer = { readonly metricsAnswer: number; readonly metrics: MetricsJson };
+/** A worker process's news to the service: it takes jobs, or it exits after its job to free its memory. */
+type WorkerNews = { readonly workerReady: true } | { readonly recyclingAtRss: number };
 
 /** How long the service waits for a worker process's metrics before leaving them out of a scrape. */
 const metricsAnswerMs = 2_000;
 
-/** Set in the environment of the batch service's extra worker processes: their number, from 1. */
+/** Set in the environment of the batch service's worker processes: their number, from 1. */
 export const workerIndexVariable = 'SIGFLOW_BATCH_WORKER_INDEX';
 
-/** This process's worker index: 0 for the batch service itself, 1.. for the workers it started. */
+/** This process's worker index: 0 for the batch service itself, 1.. for the worker processes it started. */
 export function workerIndex(): number {
   return Number(process.env[workerIndexVariable] ?? 0);
 }
 
-/** The extra worker processes of the batch service. */
+/** The worker processes of the batch service. */
 export interface WorkerProcesses {
+  /** Whether one of them takes jobs now. */
+  ready(): boolean;
   /** Their metrics (as `getMetricsAsJSON`), one list per process that answered in time. */
   metrics(): Promise<MetricsJson[]>;
   /** Stops them (SIGTERM: each finishes or hands back its job) and waits for their exit. */
@@ -43,13 +47,16 @@ export function serviceMetrics(registry: Registry, workers: () => WorkerProcesse
 }
 
 /**
- * Starts `count` extra batch worker processes of `script` (the service's own entry, with the same
- * node flags), each with its own DuckDB, one job at a time, no schedulers and its `/metrics` on
- * a port of its own (logged). One that exits is started again after a second; each one exits when
- * this process is gone (its IPC channel closes), so a kill -9 of the service leaves none behind.
+ * Starts `count` batch worker processes of `script` (the service's own entry, with the same node
+ * flags), each with its own DuckDB, one job at a time, no schedulers and its `/metrics` on a port
+ * of its own (logged). One that exits after a job to free its memory (`recycleAfterJob`) is
+ * started again at once, one that died after a second; each one exits when this process is gone
+ * (its IPC channel closes), so a kill -9 of the service leaves none behind.
  */
-export function startWorkerProcesses(script: string, count: number, logger: Logger): WorkerProcesses {
+export function startWorkerProcesses(script: string, count: number, logger: Logger, registry: Registry): WorkerProcesses {
+  const recycles = new Counter({ name: 'sigflow_batch_worker_recycles_total', help: 'Worker processes that exited after a job with their RSS over SIGFLOW_BATCH_WORKER_RECYCLE_MB, replaced by new ones', registers: [registry] });
   const children = new Map<number, ChildProcess>();
+  const ready = new Set<number>();
   let stopping = false;
   const start = (index: number) => {
     const child = fork(script, [], {
@@ -58,9 +65,21 @@ export function startWorkerProcesses(script: string, count: number, logger: Logg
       stdio: 'inherit',
     });
     children.set(index, child);
+    let recyclingAtRss: number | undefined;
+    child.on('message', (m: unknown) => {
+      const news = m as { workerReady?: unknown; recyclingAtRss?: unknown } | undefined;
+      if (news?.workerReady === true) ready.add(index);
+      if (typeof news?.recyclingAtRss === 'number') recyclingAtRss = news.recyclingAtRss;
+    });
     child.on('exit', (code, signal) => {
       children.delete(index);
+      ready.delete(index);
       if (stopping) return;
+      if (recyclingAtRss !== undefined && code === 0) {
+        recycles.inc();
+        logger.info({ worker: index, rssMiB: Math.round(recyclingAtRss / 2 ** 20) }, 'batch worker process exited after its job to free its memory; starting a new one');
+        return start(index);
+      }
       logger.warn({ worker: index, code, signal }, 'batch worker process exited; starting it again');
       setTimeout(() => !stopping && start(index), 1_000).unref();
     });
@@ -83,6 +102,7 @@ export function startWorkerProcesses(script: string, count: number, logger: Logg
       if (!child.connected || !child.send({ metricsRequest: id } satisfies MetricsRequest)) done(undefined);
     });
   return {
+    ready: () => ready.size > 0,
     metrics: async () => (await Promise.all([...children.values()].map(metricsOf))).filter((m): m is MetricsJson => m !== undefined),
     stop: async () => {
       stopping = true;
@@ -101,7 +121,7 @@ export function startWorkerProcesses(script: string, count: number, logger: Logg
 }
 
 /**
- * In an extra worker process, first thing: exits when the batch service that started it is gone
+ * In a worker process, first thing: exits when the batch service that started it is gone
  * (also when it went before this process got here), so none is left behind by a kill -9.
  */
 export function exitWithParent(logger: Logger): void {
@@ -113,7 +133,30 @@ export function exitWithParent(logger: Logger): void {
   process.on('disconnect', exit);
 }
 
-/** In an extra worker process: answers the service's metrics requests with `registry`'s metrics. */
+/** In a worker process, once its BullMQ worker runs: tells the service it takes jobs. */
+export function announceReady(): void {
+  process.send?.({ workerReady: true } satisfies WorkerNews);
+}
+
+/**
+ * In a worker process: what to call after each job. Once the process's RSS is above
+ * `limitBytes` (0: never), it tells the service and shuts down as on SIGTERM, and answers true
+ * (the worker is to take no other job); the service starts a new process.
+ */
+export function recycleAfterJob(limitBytes: number, logger: Logger): () => boolean {
+  let recycling = false;
+  return () => {
+    const rss = process.memoryUsage.rss();
+    if (recycling || limitBytes === 0 || rss <= limitBytes) return recycling;
+    recycling = true;
+    logger.info({ rssMiB: Math.round(rss / 2 ** 20), limitMiB: Math.round(limitBytes / 2 ** 20) }, 'RSS over the recycle limit after a job: this worker process exits');
+    process.send?.({ recyclingAtRss: rss } satisfies WorkerNews);
+    process.kill(process.pid, 'SIGTERM');
+    return true;
+  };
+}
+
+/** In a worker process: answers the service's metrics requests with `registry`'s metrics. */
 export function answerMetricsRequests(registry: Registry): void {
   process.on('message', (m: unknown) => {
     const id = (m as MetricsRequest | undefined)?.metricsRequest;

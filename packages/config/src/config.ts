@@ -228,9 +228,18 @@ export interface BatchConfig {
    * one job at a time (`SIGFLOW_BATCH_WORKERS`, 2). The JS rules run on a process's main thread,
    * so on 2 cores two workers sharing a day's parts keep both cores busy: a 10 M-event day 180 k
    * events/s with two processes on halves of it against 135 k with one, at the same CPU in all
-   * (97.5 s against 99.5 s); each worker's peak RSS stays that of one (1.24-1.47 GB).
+   * (97.5 s against 99.5 s); each worker's peak RSS stays that of one (1.24-1.47 GB). The
+   * service's own process only schedules and supervises them: it runs no job.
    */
   readonly workers: number;
+  /**
+   * A worker process whose RSS is above this many bytes after a job exits once the job is done
+   * and the service starts a new one (`SIGFLOW_BATCH_WORKER_RECYCLE_MB`, 1024; 0: never). DuckDB
+   * and the C allocator keep memory a job freed (arenas, readers' buffers), and a long-lived
+   * worker's RSS grew about 100 MiB a minute over the platform soak's recomputes; a new process
+   * costs a second or two of start-up between jobs.
+   */
+  readonly workerRecycleBytes: number;
   /**
    * The CPU priority the batch service and its worker processes run at, as `nice` sets it
    * (`SIGFLOW_BATCH_NICE`, 0: unchanged; `npm start` and the compose file, which run every
@@ -639,6 +648,7 @@ export function loadConfig(env: Env = process.env): SigflowConfig {
       ruleThreads: r.int('SIGFLOW_BATCH_RULE_THREADS', 1, 1, 64),
       hoursPerPart: r.int('SIGFLOW_BATCH_HOURS_PER_PART', 4, 1, 24 * 31),
       workers: r.int('SIGFLOW_BATCH_WORKERS', 2, 1, 64),
+      workerRecycleBytes: r.int('SIGFLOW_BATCH_WORKER_RECYCLE_MB', 1_024, 0) * 1024 * 1024,
       nice: r.int('SIGFLOW_BATCH_NICE', 0, 0, 19),
       duckdbMemoryLimit: r.string('SIGFLOW_BATCH_DUCKDB_MEMORY', '768MB'),
       viewEventsOnly: r.bool('SIGFLOW_BATCH_VIEW_EVENTS_ONLY', true),

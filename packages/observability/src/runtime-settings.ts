@@ -33,6 +33,9 @@ export function reportRuntimeSettings(logger: Logger, registry: Registry | null,
     new Gauge({
       name: 'sigflow_runtime_flags_missing',
       help: "Node flags of the service's package.json (sigflow.nodeArgs) this process was started without",
+      // A service whose processes' metrics are summed into one scrape (the batch service's
+      // worker processes inherit its flags) reports the most any of them lacks, not the sum.
+      aggregator: 'max',
       registers: [registry],
     }).set(settings.missing.length);
   }

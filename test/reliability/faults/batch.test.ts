@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openBatchQueue } from '@sigflow/batch-jobs';
 import { recomputeHours } from '@sigflow/batch';
 import { hourFolder } from '@sigflow/archive';
+import { childPids } from '@sigflow/test-support';
 import { Scenario } from '../../support/scenario.js';
 import type { ServiceProcess } from '../../support/services.js';
 import { truthHours } from '../../support/speed-truth.js';
@@ -44,7 +45,8 @@ async function activeParts(queue: Queue, parentId: string): Promise<Job[]> {
 // The batch layer under faults: the batch service (both its worker processes) killed (kill -9) in
 // the middle of a recompute, twice, must still finish the job (BullMQ hands a dead worker's parts
 // out again) with views equal to the truth; a job that fails on one hour keeps the served
-// version, its part is retried, and the job is reported failed with the part's reason.
+// version, its part is retried, and the job is reported failed with the part's reason; a worker
+// process replaced after each job to free its memory loses and repeats nothing.
 describe('faults: batch layer', () => {
   let scenario: Scenario;
   let archiveDir: string;
@@ -110,6 +112,53 @@ describe('faults: batch layer', () => {
       expect(tally.versions.size).toBe(hours.length);
       expect(tally.diffs).toEqual([]);
       expect(tally.served).toBe(sent.truth.totals.unique);
+    }));
+
+  it('a worker process over its memory limit after a job is replaced by a new one: the job completes, views equal the truth, the replacements show in /metrics', () =>
+    faultScenario('batch worker process replaced after each job (recycle limit 1 MiB)', async (row) => {
+      // One worker process, over any limit after every job: the recompute's first run, each part and its last run each end in a new process.
+      worker = await scenario.batchWorker(archiveDir, 'batch-recycle', { ...workerEnv, SIGFLOW_BATCH_WORKERS: '1', SIGFLOW_BATCH_WORKER_RECYCLE_MB: '1' });
+      await worker.start();
+      await worker.ready();
+      const service = worker.pid as number;
+      const pidsSeen = new Set(childPids(service));
+      expect(pidsSeen.size).toBe(1);
+      queue = newQueue();
+      const startedAt = Date.now();
+      const job = await queue.add('recompute', range());
+      await timeUntil(
+        'the job to finish',
+        async () => {
+          for (const pid of childPids(service)) pidsSeen.add(pid);
+          return ['completed', 'failed'].includes(await job.getState());
+        },
+        120_000,
+        50,
+      );
+      noteRecovery(row, Date.now() - startedAt);
+      const finished = (await queue.getJob(job.id!))!;
+      const tally = await batchTally(scenario.redis, scenario, sent.truth);
+      // The service counts and logs each replacement as the process exits: read both once the last one settled.
+      const replacements = async () => ({
+        recycles: await metricSum(worker!.metricsPort, 'sigflow_batch_worker_recycles_total'),
+        logged: fs.readFileSync(worker!.log, 'utf8').split('\n').filter((l) => l.includes('to free its memory')).length,
+      });
+      await timeUntil('the last replacement to settle', async () => childPids(service).length === 1 && (await replacements()).recycles === (await replacements()).logged, 30_000, 100);
+      const { recycles, logged } = await replacements();
+      const parts = (await queue.getJobs(['completed', 'failed'])).filter((j) => j.parent?.id === job.id);
+      Object.assign(row, { eventsSent: sent.truth.totals.sent, eventsInViews: tally.served, lost: tally.lost, doubleCounted: tally.doubleCounted });
+      row.details = { workerProcesses: pidsSeen.size, recycles, logged, state: await finished.getState(), attemptsMade: [finished, ...parts].map((j) => j.attemptsMade) };
+      expect(await finished.getState(), finished.failedReason).toBe('completed');
+      // No attempt is spent on a replacement: the job and each of its two parts completed at their first.
+      expect(parts.map((p) => p.attemptsMade)).toEqual([1, 1]);
+      expect(finished.attemptsMade).toBe(1);
+      expect(tally.diffs).toEqual([]);
+      expect(tally.served).toBe(sent.truth.totals.unique);
+      // The first run, two parts and the last run: at least three replacements, each counted and logged.
+      expect(recycles).toBeGreaterThanOrEqual(3);
+      expect(logged).toBe(recycles);
+      expect(pidsSeen.size).toBeGreaterThanOrEqual(3);
+      await worker.ready(10_000);
     }));
 
   it('a job that fails on one hour: retried, reported failed, the served version of that hour stays', () =>
