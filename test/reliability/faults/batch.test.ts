@@ -20,7 +20,7 @@ const HOUR = 3_600_000;
 /**
  * The worker of these scenarios: one hour per pass (progress to kill in the middle of), no
  * schedules; the shipped lock and stalled-job check, and the shipped parts (a 6-hour recompute
- * runs as parts of 4 and 2 hours) and worker processes (the service and one more).
+ * runs as parts of 4 and 2 hours) and worker processes (two, beside the service's own process).
  */
 const workerEnv: Record<string, string> = {
   SIGFLOW_BATCH_HOURS_PER_PASS: '1',
