@@ -86,38 +86,40 @@ export function startWorkerProcesses(script: string, count: number, logger: Logg
   };
   for (let i = 1; i <= count; i++) start(i);
   let nextRequest = 0;
-  const metricsOf = (child: ChildProcess) =>
-    new Promise<MetricsJson | undefined>((resolve) => {
-      const id = ++nextRequest;
-      const done = (answer: MetricsJson | undefined) => {
-        clearTimeout(timer);
-        child.off('message', onMessage);
-        resolve(answer);
-      };
-      const onMessage = (m: unknown) => {
-        if ((m as MetricsAnswer | undefined)?.metricsAnswer === id) done((m as MetricsAnswer).metrics);
-      };
-      const timer = setTimeout(() => done(undefined), metricsAnswerMs);
-      child.on('message', onMessage);
-      if (!child.connected || !child.send({ metricsRequest: id } satisfies MetricsRequest)) done(undefined);
-    });
   return {
     ready: () => ready.size > 0,
-    metrics: async () => (await Promise.all([...children.values()].map(metricsOf))).filter((m): m is MetricsJson => m !== undefined),
+    metrics: async () => (await Promise.all([...children.values()].map((child) => metricsOf(child, ++nextRequest)))).filter((m): m is MetricsJson => m !== undefined),
     stop: async () => {
       stopping = true;
-      await Promise.all(
-        [...children.values()].map(
-          (child) =>
-            new Promise<void>((resolve) => {
-              if (child.exitCode !== null || child.signalCode !== null) return resolve();
-              child.once('exit', () => resolve());
-              child.kill('SIGTERM');
-            }),
-        ),
-      );
+      await Promise.all([...children.values()].map(stopChild));
     },
   };
+}
+
+/** A worker process's metrics, asked over IPC as request `id` (undefined when it does not answer in time). */
+function metricsOf(child: ChildProcess, id: number): Promise<MetricsJson | undefined> {
+  return new Promise((resolve) => {
+    const done = (answer: MetricsJson | undefined) => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      resolve(answer);
+    };
+    const onMessage = (m: unknown) => {
+      if ((m as MetricsAnswer | undefined)?.metricsAnswer === id) done((m as MetricsAnswer).metrics);
+    };
+    const timer = setTimeout(() => done(undefined), metricsAnswerMs);
+    child.on('message', onMessage);
+    if (!child.connected || !child.send({ metricsRequest: id } satisfies MetricsRequest)) done(undefined);
+  });
+}
+
+/** SIGTERM to a worker process (it finishes or hands back its job), resolved once it exited. */
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
 }
 
 /**
