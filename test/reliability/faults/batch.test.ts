@@ -143,8 +143,17 @@ describe('faults: batch layer', () => {
         recycles: await metricSum(worker!.metricsPort, 'sigflow_batch_worker_recycles_total'),
         logged: fs.readFileSync(worker!.log, 'utf8').split('\n').filter((l) => l.includes('to free its memory')).length,
       });
-      await timeUntil('the last replacement to settle', async () => childPids(service).length === 1 && (await replacements()).recycles === (await replacements()).logged, 30_000, 100);
-      const { recycles, logged } = await replacements();
+      let settled = { recycles: NaN, logged: NaN };
+      await timeUntil(
+        'the last replacement to settle',
+        async () => {
+          settled = await replacements();
+          return childPids(service).length === 1 && settled.recycles === settled.logged;
+        },
+        30_000,
+        100,
+      );
+      const { recycles, logged } = settled;
       const parts = (await queue.getJobs(['completed', 'failed'])).filter((j) => j.parent?.id === job.id);
       Object.assign(row, { eventsSent: sent.truth.totals.sent, eventsInViews: tally.served, lost: tally.lost, doubleCounted: tally.doubleCounted });
       row.details = { workerProcesses: pidsSeen.size, recycles, logged, state: await finished.getState(), attemptsMade: [finished, ...parts].map((j) => j.attemptsMade) };
