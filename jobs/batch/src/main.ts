@@ -9,7 +9,7 @@ import { openBatchContext } from './batch-context.js';
 import { recoverBatchStore } from './store-loss.js';
 import { startBatchWorker } from './batch-worker.js';
 import { lowerCpuPriority } from './cpu-priority.js';
-import { announceReady, answerMetricsRequests, exitWithParent, recycleAfterJob, serviceMetrics, startWorkerProcesses, workerIndex, type WorkerProcesses } from './worker-processes.js';
+import { announceReady, answerMetricsRequests, exitWithParent, recycleAfterJob, sendLastWords, serviceMetrics, startWorkerProcesses, workerIndex, type WorkerProcesses } from './worker-processes.js';
 
 const configured = loadConfig();
 const logger = createLogger('batch', configured.logLevel);
@@ -57,6 +57,7 @@ logger.info(
 onShutdown(logger, async () => {
   await workers?.stop();
   await started.worker?.close();
+  if (index > 0) await sendLastWords(registry);
   await context.archive.close();
   await queue.close();
   await ops.close();

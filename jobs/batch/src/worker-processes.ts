@@ -1,14 +1,13 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { AggregatorRegistry, Counter, type MetricObjectWithValues, type MetricValue, type Registry } from 'prom-client';
+import { AggregatorRegistry, Counter, type Registry } from 'prom-client';
 import type { Logger } from '@sigflow/observability';
-
-type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
+import { RetiredMetrics, type MetricsJson } from './retired-metrics.js';
 
 /** IPC between the batch service and its worker processes: a metrics request and its answer. */
 type MetricsRequest = { readonly metricsRequest: number };
 type MetricsAnswer = { readonly metricsAnswer: number; readonly metrics: MetricsJson };
-/** A worker process's news to the service: it takes jobs, or it exits after its job to free its memory. */
-type WorkerNews = { readonly workerReady: true } | { readonly recyclingAtRss: number };
+/** A worker process's news to the service: it takes jobs, it exits after its job to free its memory, its metrics as it exits. */
+type WorkerNews = { readonly workerReady: true } | { readonly recyclingAtRss: number } | { readonly finalMetrics: MetricsJson };
 
 /** How long the service waits for a worker process's metrics before leaving them out of a scrape. */
 const metricsAnswerMs = 2_000;
@@ -25,7 +24,11 @@ export function workerIndex(): number {
 export interface WorkerProcesses {
   /** Whether one of them takes jobs now. */
   ready(): boolean;
-  /** Their metrics (as `getMetricsAsJSON`), one list per process that answered in time. */
+  /**
+   * Their metrics (as `getMetricsAsJSON`), one list per process that answered in time, and one
+   * more with the counters and histograms of those that exited (their last words, or what they
+   * answered last), so that the summed counters never fall when a worker is replaced.
+   */
   metrics(): Promise<MetricsJson[]>;
   /** Stops them (SIGTERM: each finishes or hands back its job) and waits for their exit. */
   stop(): Promise<void>;
@@ -57,6 +60,10 @@ export function startWorkerProcesses(script: string, count: number, logger: Logg
   const recycles = new Counter({ name: 'sigflow_batch_worker_recycles_total', help: 'Worker processes that exited after a job with their RSS over SIGFLOW_BATCH_WORKER_RECYCLE_MB, replaced by new ones', registers: [registry] });
   const children = new Map<number, ChildProcess>();
   const ready = new Set<number>();
+  // Per live worker process, its last metrics: its answer to the last scrape, or its last words.
+  const lastAnswers = new Map<ChildProcess, MetricsJson>();
+  const lastWords = new Map<ChildProcess, MetricsJson>();
+  const retired = new RetiredMetrics();
   let stopping = false;
   const start = (index: number) => {
     const child = fork(script, [], {
@@ -67,17 +74,24 @@ export function startWorkerProcesses(script: string, count: number, logger: Logg
     children.set(index, child);
     let recyclingAtRss: number | undefined;
     child.on('message', (m: unknown) => {
-      const news = m as { workerReady?: unknown; recyclingAtRss?: unknown } | undefined;
+      const news = m as { workerReady?: unknown; recyclingAtRss?: unknown; finalMetrics?: unknown } | undefined;
       if (news?.workerReady === true) ready.add(index);
       if (typeof news?.recyclingAtRss === 'number') recyclingAtRss = news.recyclingAtRss;
+      if (Array.isArray(news?.finalMetrics)) lastWords.set(child, news.finalMetrics as MetricsJson);
     });
     child.on('exit', (code, signal) => {
       children.delete(index);
-      ready.delete(index);
+      // A worker replaced to free its memory stays counted as ready until its replacement is
+      // (the queue keeps the jobs meanwhile): the service's readiness does not flap for a recycle.
+      const recycled = recyclingAtRss !== undefined && code === 0;
+      if (!recycled || stopping) ready.delete(index);
+      retired.add(lastWords.get(child) ?? lastAnswers.get(child) ?? []);
+      lastWords.delete(child);
+      lastAnswers.delete(child);
       if (stopping) return;
-      if (recyclingAtRss !== undefined && code === 0) {
+      if (recycled) {
         recycles.inc();
-        logger.info({ worker: index, rssMiB: Math.round(recyclingAtRss / 2 ** 20) }, 'batch worker process exited after its job to free its memory; starting a new one');
+        logger.info({ worker: index, rssMiB: Math.round((recyclingAtRss ?? 0) / 2 ** 20) }, 'batch worker process exited after its job to free its memory; starting a new one');
         return start(index);
       }
       logger.warn({ worker: index, code, signal }, 'batch worker process exited; starting it again');
@@ -88,7 +102,16 @@ export function startWorkerProcesses(script: string, count: number, logger: Logg
   let nextRequest = 0;
   return {
     ready: () => ready.size > 0,
-    metrics: async () => (await Promise.all([...children.values()].map((child) => metricsOf(child, ++nextRequest)))).filter((m): m is MetricsJson => m !== undefined),
+    metrics: async () => {
+      const answers = await Promise.all(
+        [...children.values()].map(async (child) => {
+          const answer = await metricsOf(child, ++nextRequest);
+          if (answer !== undefined && child.exitCode === null && child.signalCode === null) lastAnswers.set(child, answer);
+          return answer;
+        }),
+      );
+      return [...answers.filter((m): m is MetricsJson => m !== undefined), retired.toJson()];
+    },
     stop: async () => {
       stopping = true;
       await Promise.all([...children.values()].map(stopChild));
@@ -156,6 +179,18 @@ export function recycleAfterJob(limitBytes: number, logger: Logger): () => boole
     process.kill(process.pid, 'SIGTERM');
     return true;
   };
+}
+
+/**
+ * In a worker process, as it shuts down (its jobs closed): its metrics, sent to the service,
+ * which keeps counting them once the process is gone.
+ */
+export async function sendLastWords(registry: Registry): Promise<void> {
+  const metrics = (await registry.getMetricsAsJSON()) as MetricsJson;
+  await new Promise<void>((resolve) => {
+    if (!process.connected || process.send === undefined) return resolve();
+    process.send({ finalMetrics: metrics } satisfies WorkerNews, () => resolve());
+  });
 }
 
 /** In a worker process: answers the service's metrics requests with `registry`'s metrics. */

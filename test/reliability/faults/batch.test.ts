@@ -126,10 +126,12 @@ describe('faults: batch layer', () => {
       queue = newQueue();
       const startedAt = Date.now();
       const job = await queue.add('recompute', range());
+      const readiness: number[] = [];
       await timeUntil(
         'the job to finish',
         async () => {
           for (const pid of childPids(service)) pidsSeen.add(pid);
+          readiness.push((await fetch(`http://127.0.0.1:${worker!.metricsPort}/readyz`)).status);
           return ['completed', 'failed'].includes(await job.getState());
         },
         120_000,
@@ -141,9 +143,12 @@ describe('faults: batch layer', () => {
       // The service counts and logs each replacement as the process exits: read both once the last one settled.
       const replacements = async () => ({
         recycles: await metricSum(worker!.metricsPort, 'sigflow_batch_worker_recycles_total'),
+        completedCounted:
+          (await metricSum(worker!.metricsPort, 'sigflow_batch_jobs_total', 'kind="recompute",outcome="completed"')) +
+          (await metricSum(worker!.metricsPort, 'sigflow_batch_jobs_total', 'kind="recompute-part",outcome="completed"')),
         logged: fs.readFileSync(worker!.log, 'utf8').split('\n').filter((l) => l.includes('to free its memory')).length,
       });
-      let settled = { recycles: NaN, logged: NaN };
+      let settled = { recycles: NaN, completedCounted: NaN, logged: NaN };
       await timeUntil(
         'the last replacement to settle',
         async () => {
@@ -153,10 +158,10 @@ describe('faults: batch layer', () => {
         30_000,
         100,
       );
-      const { recycles, logged } = settled;
+      const { recycles, completedCounted, logged } = settled;
       const parts = (await queue.getJobs(['completed', 'failed'])).filter((j) => j.parent?.id === job.id);
       Object.assign(row, { eventsSent: sent.truth.totals.sent, eventsInViews: tally.served, lost: tally.lost, doubleCounted: tally.doubleCounted });
-      row.details = { workerProcesses: pidsSeen.size, recycles, logged, state: await finished.getState(), attemptsMade: [finished, ...parts].map((j) => j.attemptsMade) };
+      row.details = { workerProcesses: pidsSeen.size, recycles, logged, completedCounted, readinessSamples: readiness.length, state: await finished.getState(), attemptsMade: [finished, ...parts].map((j) => j.attemptsMade) };
       expect(await finished.getState(), finished.failedReason).toBe('completed');
       // No attempt is spent on a replacement: the job and each of its two parts completed at their first.
       expect(parts.map((p) => p.attemptsMade)).toEqual([1, 1]);
@@ -167,6 +172,11 @@ describe('faults: batch layer', () => {
       expect(recycles).toBeGreaterThanOrEqual(3);
       expect(logged).toBe(recycles);
       expect(pidsSeen.size).toBeGreaterThanOrEqual(3);
+      // Each completed job ran in a worker process that is gone since: the service still counts them.
+      expect(completedCounted).toBe(1 + parts.length);
+      // A planned replacement is no outage: the service answered ready all along.
+      expect(readiness.filter((status) => status !== 200)).toEqual([]);
+      expect(readiness.length).toBeGreaterThan(10);
       await worker.ready(10_000);
     }));
 
