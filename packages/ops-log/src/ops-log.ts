@@ -4,7 +4,7 @@ import { opsRecordKey, topicsFor, type OpsRecord } from '@sigflow/events';
 import { configuredTopicLayout, createKafka, ensureTopics, OpsTopic } from '@sigflow/kafka';
 import type { Logger } from '@sigflow/observability';
 import { type RedisClient, StoreKeys, StoreLayoutError } from '@sigflow/store';
-import { applyOpsRecords, holdRestoreLease, markStore, opsRecordsOfStore, readStoreMarker, releaseRestoreLease, upgradeStoreMarker } from '@sigflow/store/ops';
+import { applyOpsRecords, markStore, opsRecordsOfStore, readStoreMarker, upgradeStoreMarker, withRestoreLease, type StoreMarker } from '@sigflow/store/ops';
 
 /** What a service does once it finds that the store lost its data (after the shared restore). */
 export type StoreLossHook = (records: readonly OpsRecord[]) => Promise<void>;
@@ -20,6 +20,12 @@ export interface OpsLogOptions {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/**
+ * How long the restore lease outlives a holder that stopped renewing it (it renews every fifth
+ * of it): a service that dies mid-restore holds the others' start-up this long at most.
+ */
+export const RESTORE_LEASE_MS = 15_000;
 
 /**
  * Which decision a record is: its key, but a budget change by its campaign, time and author
@@ -118,31 +124,32 @@ export class OpsLog {
 
   /** Restores the store under the lease, or waits for the process that holds it; returns the new marker. */
   private async restore(): Promise<NonNullable<Awaited<ReturnType<typeof readStoreMarker>>>> {
-    const { redis, config, logger } = this.options;
+    const { redis } = this.options;
     for (;;) {
-      if (await holdRestoreLease(redis, this.keys, this.holder, 60_000)) {
-        try {
-          const started = Date.now();
-          const records = await this.topic.readLatest();
-          if (records.length > 0) {
-            const applied = await applyOpsRecords(redis, this.keys, records, { now: Date.now(), retentionMs: config.limits.retentionMs });
-            logger.warn({ applied, records: records.length, ms: Date.now() - started }, 'restored the ops decisions and tombstones Redis lacked');
-          }
-          // Decisions only Redis holds (a release before the ops topic; a migration stopped
-          // midway) go to the topic before the marker says the store is whole.
-          const inTopic = new Set(records.map(decisionOf));
-          const own = (await opsRecordsOfStore(redis, this.keys, Date.now())).filter((r) => !inTopic.has(decisionOf(r)));
-          await this.topic.append(own);
-          if (own.length > 0) logger.info({ records: own.length }, 'appended to the ops topic the decisions only Redis held');
-          return await markStore(redis, this.keys, Date.now());
-        } finally {
-          await releaseRestoreLease(redis, this.keys, this.holder);
-        }
-      }
+      const restored = await withRestoreLease(redis, this.keys, this.holder, RESTORE_LEASE_MS, () => this.restoreHoldingLease());
+      if (restored.held) return restored.value;
       await sleep(200);
       const marker = await readStoreMarker(redis, this.keys);
       if (marker) return marker;
     }
+  }
+
+  /** The ops topic's decisions back into Redis, the ones only Redis holds into the topic, then the marker. */
+  private async restoreHoldingLease(): Promise<StoreMarker> {
+    const { redis, config, logger } = this.options;
+    const started = Date.now();
+    const records = await this.topic.readLatest();
+    if (records.length > 0) {
+      const applied = await applyOpsRecords(redis, this.keys, records, { now: Date.now(), retentionMs: config.limits.retentionMs });
+      logger.warn({ applied, records: records.length, ms: Date.now() - started }, 'restored the ops decisions and tombstones Redis lacked');
+    }
+    // Decisions only Redis holds (a release before the ops topic; a migration stopped
+    // midway) go to the topic before the marker says the store is whole.
+    const inTopic = new Set(records.map(decisionOf));
+    const own = (await opsRecordsOfStore(redis, this.keys, Date.now())).filter((r) => !inTopic.has(decisionOf(r)));
+    await this.topic.append(own);
+    if (own.length > 0) logger.info({ records: own.length }, 'appended to the ops topic the decisions only Redis held');
+    return markStore(redis, this.keys, Date.now());
   }
 
   async close(): Promise<void> {

@@ -20,5 +20,5 @@ export {
   modelRecord,
   tombstoneRecord,
 } from './ops-state.js';
-export { readStoreMarker, markStore, storeLayoutVersion, upgradeStoreMarker, holdRestoreLease, releaseRestoreLease } from './store-marker.js';
+export { readStoreMarker, markStore, storeLayoutVersion, upgradeStoreMarker, withRestoreLease, type StoreMarker } from './store-marker.js';
 export { recordEventPartitions, recordedEventPartitions } from './event-partitions.js';

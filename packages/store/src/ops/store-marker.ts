@@ -56,12 +56,21 @@ export async function upgradeStoreMarker(redis: RedisClient, keys: StoreKeys, ma
   return { ...marker, layout: storeLayoutVersion };
 }
 
-/** Takes the restore lease for `ms` (one restorer at a time); false when another holds it. */
-export async function holdRestoreLease(redis: RedisClient, keys: StoreKeys, holder: string, ms: number): Promise<boolean> {
-  return (await redis.set(keys.storeRestoring(), holder, 'PX', ms, 'NX')) === 'OK';
-}
+const renewIfHeld = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
 
-/** Gives the restore lease back (only its holder's). */
-export async function releaseRestoreLease(redis: RedisClient, keys: StoreKeys, holder: string): Promise<void> {
-  if ((await redis.get(keys.storeRestoring())) === holder) await redis.del(keys.storeRestoring());
+/**
+ * Runs `work` under the restore lease (one restorer at a time), renewing the lease every fifth
+ * of `ms` while it runs and giving it back after: a holder that dies (kill -9, or a SIGTERM
+ * during its start-up) frees it within `ms`. `{ held: false }` when another holds it.
+ */
+export async function withRestoreLease<T>(redis: RedisClient, keys: StoreKeys, holder: string, ms: number, work: () => Promise<T>): Promise<{ held: true; value: T } | { held: false }> {
+  const key = keys.storeRestoring();
+  if ((await redis.set(key, holder, 'PX', ms, 'NX')) !== 'OK') return { held: false };
+  const renewal = setInterval(() => void redis.eval(renewIfHeld, 1, key, holder, ms).catch(() => undefined), Math.max(1, Math.floor(ms / 5)));
+  try {
+    return { held: true, value: await work() };
+  } finally {
+    clearInterval(renewal);
+    if ((await redis.get(key)) === holder) await redis.del(key);
+  }
 }
