@@ -9,6 +9,9 @@ type MetricsAnswer = { readonly metricsAnswer: number; readonly metrics: Metrics
 /** A worker process's news to the service: it takes jobs, it exits after its job to free its memory, its metrics as it exits. */
 type WorkerNews = { readonly workerReady: true } | { readonly recyclingAtRss: number } | { readonly finalMetrics: MetricsJson };
 
+/** How long a worker replaced to free its memory counts as ready while its replacement starts (1-2 s when all is well). */
+const replacementGraceMs = 30_000;
+
 /** How long the service waits for a worker process's metrics before leaving them out of a scrape. */
 const metricsAnswerMs = 2_000;
 
@@ -60,6 +63,9 @@ export function startWorkerProcesses(script: string, count: number, logger: Logg
   const recycles = new Counter({ name: 'sigflow_batch_worker_recycles_total', help: 'Worker processes that exited after a job with their RSS over SIGFLOW_BATCH_WORKER_RECYCLE_MB, replaced by new ones', registers: [registry] });
   const children = new Map<number, ChildProcess>();
   const ready = new Set<number>();
+  // Workers being replaced to free their memory, and until when that counts as ready (the queue
+  // keeps the jobs meanwhile: the service's readiness does not flap for a planned replacement).
+  const replacing = new Map<number, number>();
   // Per live worker process, its last metrics: its answer to the last scrape, or its last words.
   const lastAnswers = new Map<ChildProcess, MetricsJson>();
   const lastWords = new Map<ChildProcess, MetricsJson>();
@@ -75,16 +81,19 @@ export function startWorkerProcesses(script: string, count: number, logger: Logg
     let recyclingAtRss: number | undefined;
     child.on('message', (m: unknown) => {
       const news = m as { workerReady?: unknown; recyclingAtRss?: unknown; finalMetrics?: unknown } | undefined;
-      if (news?.workerReady === true) ready.add(index);
+      if (news?.workerReady === true) {
+        ready.add(index);
+        replacing.delete(index);
+      }
       if (typeof news?.recyclingAtRss === 'number') recyclingAtRss = news.recyclingAtRss;
       if (Array.isArray(news?.finalMetrics)) lastWords.set(child, news.finalMetrics as MetricsJson);
     });
     child.on('exit', (code, signal) => {
       children.delete(index);
-      // A worker replaced to free its memory stays counted as ready until its replacement is
-      // (the queue keeps the jobs meanwhile): the service's readiness does not flap for a recycle.
+      ready.delete(index);
       const recycled = recyclingAtRss !== undefined && code === 0;
-      if (!recycled || stopping) ready.delete(index);
+      if (recycled && !stopping) replacing.set(index, Date.now() + replacementGraceMs);
+      else replacing.delete(index);
       retired.add(lastWords.get(child) ?? lastAnswers.get(child) ?? []);
       lastWords.delete(child);
       lastAnswers.delete(child);
@@ -101,7 +110,7 @@ export function startWorkerProcesses(script: string, count: number, logger: Logg
   for (let i = 1; i <= count; i++) start(i);
   let nextRequest = 0;
   return {
-    ready: () => ready.size > 0,
+    ready: () => ready.size > 0 || [...replacing.values()].some((until) => until > Date.now()),
     metrics: async () => {
       const answers = await Promise.all(
         [...children.values()].map(async (child) => {
