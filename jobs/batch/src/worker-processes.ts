@@ -66,9 +66,6 @@ export function startWorkerProcesses(script: string, count: number, logger: Logg
   // Workers being replaced to free their memory, and until when that counts as ready (the queue
   // keeps the jobs meanwhile: the service's readiness does not flap for a planned replacement).
   const replacing = new Map<number, number>();
-  // Per live worker process, its last metrics: its answer to the last scrape, or its last words.
-  const lastAnswers = new Map<ChildProcess, MetricsJson>();
-  const lastWords = new Map<ChildProcess, MetricsJson>();
   const retired = new RetiredMetrics();
   let stopping = false;
   const start = (index: number) => {
@@ -86,7 +83,7 @@ export function startWorkerProcesses(script: string, count: number, logger: Logg
         replacing.delete(index);
       }
       if (typeof news?.recyclingAtRss === 'number') recyclingAtRss = news.recyclingAtRss;
-      if (Array.isArray(news?.finalMetrics)) lastWords.set(child, news.finalMetrics as MetricsJson);
+      if (Array.isArray(news?.finalMetrics)) retired.lastWordsOf(child, news.finalMetrics as MetricsJson);
     });
     child.on('exit', (code, signal) => {
       children.delete(index);
@@ -94,9 +91,7 @@ export function startWorkerProcesses(script: string, count: number, logger: Logg
       const recycled = recyclingAtRss !== undefined && code === 0;
       if (recycled && !stopping) replacing.set(index, Date.now() + replacementGraceMs);
       else replacing.delete(index);
-      retired.add(lastWords.get(child) ?? lastAnswers.get(child) ?? []);
-      lastWords.delete(child);
-      lastAnswers.delete(child);
+      retired.retire(child);
       if (stopping) return;
       if (recycled) {
         recycles.inc();
@@ -115,7 +110,7 @@ export function startWorkerProcesses(script: string, count: number, logger: Logg
       const answers = await Promise.all(
         [...children.values()].map(async (child) => {
           const answer = await metricsOf(child, ++nextRequest);
-          if (answer !== undefined && child.exitCode === null && child.signalCode === null) lastAnswers.set(child, answer);
+          if (answer !== undefined && child.exitCode === null && child.signalCode === null) retired.answered(child, answer);
           return answer;
         }),
       );

@@ -15,11 +15,17 @@ async function workerMetrics(completed: number, failed: number, observed: number
 }
 
 describe('RetiredMetrics', () => {
-  it('sums the counters and histograms of exited processes by label set and drops their gauges', async () => {
+  it('sums the counters and histograms of exited processes (their last words, else their last answer) by label set and drops their gauges', async () => {
     const retired = new RetiredMetrics();
     expect(retired.toJson()).toEqual([]);
-    retired.add(await workerMetrics(2, 1, [0.5, 5]));
-    retired.add(await workerMetrics(3, 0, [20]));
+    const [a, b] = [{}, {}];
+    retired.answered(a, await workerMetrics(1, 0, [0.5]));
+    // Its last words, sent as it shut down, count instead of its last answer.
+    retired.lastWordsOf(a, await workerMetrics(2, 1, [0.5, 5]));
+    retired.retire(a);
+    // Killed: what it answered last counts.
+    retired.answered(b, await workerMetrics(3, 0, [20]));
+    retired.retire(b);
     const text = await AggregatorRegistry.aggregate([retired.toJson()]).metrics();
     expect(text).toContain('jobs_total{kind="recompute",outcome="completed"} 5');
     expect(text).toContain('jobs_total{kind="recompute",outcome="failed"} 1');
@@ -35,7 +41,9 @@ describe('RetiredMetrics', () => {
   it('added to the live processes, keeps the summed counter from falling when a worker is replaced', async () => {
     const before = AggregatorRegistry.aggregate([await workerMetrics(4, 0, []), await workerMetrics(1, 0, [])]);
     const retired = new RetiredMetrics();
-    retired.add(await workerMetrics(4, 0, []));
+    const replaced = {};
+    retired.answered(replaced, await workerMetrics(4, 0, []));
+    retired.retire(replaced);
     // The replaced worker's successor starts from zero and completes one job.
     const after = AggregatorRegistry.aggregate([await workerMetrics(1, 0, []), await workerMetrics(1, 0, []), retired.toJson()]);
     expect(await before.metrics()).toContain('jobs_total{kind="recompute",outcome="completed"} 5');

@@ -123,7 +123,7 @@ export class OpsLog {
   }
 
   /** Restores the store under the lease, or waits for the process that holds it; returns the new marker. */
-  private async restore(): Promise<NonNullable<Awaited<ReturnType<typeof readStoreMarker>>>> {
+  private async restore(): Promise<StoreMarker> {
     const { redis } = this.options;
     for (;;) {
       const restored = await withRestoreLease(redis, this.keys, this.holder, RESTORE_LEASE_MS, () => this.restoreHoldingLease());
