@@ -62,10 +62,10 @@ export function serviceMetrics(registry: Registry, workers: () => WorkerProcesse
 export function startWorkerProcesses(script: string, count: number, logger: Logger, registry: Registry): WorkerProcesses {
   const recycles = new Counter({ name: 'sigflow_batch_worker_recycles_total', help: 'Worker processes that exited after a job with their RSS over SIGFLOW_BATCH_WORKER_RECYCLE_MB, replaced by new ones', registers: [registry] });
   const children = new Map<number, ChildProcess>();
-  const ready = new Set<number>();
-  // Workers being replaced to free their memory, and until when that counts as ready (the queue
-  // keeps the jobs meanwhile: the service's readiness does not flap for a planned replacement).
-  const replacing = new Map<number, number>();
+  // Per worker index, until when it counts as ready: for good once its process takes jobs; for a
+  // while when it is being replaced to free its memory (the queue keeps the jobs meanwhile: the
+  // service's readiness does not flap for a planned replacement).
+  const readyUntil = new Map<number, number>();
   const retired = new RetiredMetrics();
   let stopping = false;
   const start = (index: number) => {
@@ -78,19 +78,15 @@ export function startWorkerProcesses(script: string, count: number, logger: Logg
     let recyclingAtRss: number | undefined;
     child.on('message', (m: unknown) => {
       const news = m as { workerReady?: unknown; recyclingAtRss?: unknown; finalMetrics?: unknown } | undefined;
-      if (news?.workerReady === true) {
-        ready.add(index);
-        replacing.delete(index);
-      }
+      if (news?.workerReady === true) readyUntil.set(index, Infinity);
       if (typeof news?.recyclingAtRss === 'number') recyclingAtRss = news.recyclingAtRss;
       if (Array.isArray(news?.finalMetrics)) retired.lastWordsOf(child, news.finalMetrics as MetricsJson);
     });
     child.on('exit', (code, signal) => {
       children.delete(index);
-      ready.delete(index);
       const recycled = recyclingAtRss !== undefined && code === 0;
-      if (recycled && !stopping) replacing.set(index, Date.now() + replacementGraceMs);
-      else replacing.delete(index);
+      if (recycled && !stopping) readyUntil.set(index, Date.now() + replacementGraceMs);
+      else readyUntil.delete(index);
       retired.retire(child);
       if (stopping) return;
       if (recycled) {
@@ -105,7 +101,7 @@ export function startWorkerProcesses(script: string, count: number, logger: Logg
   for (let i = 1; i <= count; i++) start(i);
   let nextRequest = 0;
   return {
-    ready: () => ready.size > 0 || [...replacing.values()].some((until) => until > Date.now()),
+    ready: () => [...readyUntil.values()].some((until) => until > Date.now()),
     metrics: async () => {
       const answers = await Promise.all(
         [...children.values()].map(async (child) => {
@@ -114,7 +110,7 @@ export function startWorkerProcesses(script: string, count: number, logger: Logg
           return answer;
         }),
       );
-      return [...answers.filter((m): m is MetricsJson => m !== undefined), retired.toJson()];
+      return [...answers.filter((m): m is MetricsJson => m !== undefined), await retired.toJson()];
     },
     stop: async () => {
       stopping = true;

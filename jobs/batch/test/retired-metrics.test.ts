@@ -17,7 +17,7 @@ async function workerMetrics(completed: number, failed: number, observed: number
 describe('RetiredMetrics', () => {
   it('sums the counters and histograms of exited processes (their last words, else their last answer) by label set and drops their gauges', async () => {
     const retired = new RetiredMetrics();
-    expect(retired.toJson()).toEqual([]);
+    expect(await retired.toJson()).toEqual([]);
     const [a, b] = [{}, {}];
     retired.answered(a, await workerMetrics(1, 0, [0.5]));
     // Its last words, sent as it shut down, count instead of its last answer.
@@ -26,7 +26,7 @@ describe('RetiredMetrics', () => {
     // Killed: what it answered last counts.
     retired.answered(b, await workerMetrics(3, 0, [20]));
     retired.retire(b);
-    const text = await AggregatorRegistry.aggregate([retired.toJson()]).metrics();
+    const text = await AggregatorRegistry.aggregate([await retired.toJson()]).metrics();
     expect(text).toContain('jobs_total{kind="recompute",outcome="completed"} 5');
     expect(text).toContain('jobs_total{kind="recompute",outcome="failed"} 1');
     // Buckets are cumulative: le=1 holds 0.5; le=10 holds 0.5 and 5; +Inf all three.
@@ -45,7 +45,7 @@ describe('RetiredMetrics', () => {
     retired.answered(replaced, await workerMetrics(4, 0, []));
     retired.retire(replaced);
     // The replaced worker's successor starts from zero and completes one job.
-    const after = AggregatorRegistry.aggregate([await workerMetrics(1, 0, []), await workerMetrics(1, 0, []), retired.toJson()]);
+    const after = AggregatorRegistry.aggregate([await workerMetrics(1, 0, []), await workerMetrics(1, 0, []), await retired.toJson()]);
     expect(await before.metrics()).toContain('jobs_total{kind="recompute",outcome="completed"} 5');
     expect(await after.metrics()).toContain('jobs_total{kind="recompute",outcome="completed"} 6');
   });
