@@ -8,3 +8,4 @@ export type { PartitionFetch, PartitionHandler, PartitionConsumerOptions, RoundA
 export { fixTaggedFieldsReader } from './tagged-fields.js';
 export { connectionSecurity } from './connection-security.js';
 export type { ConnectionSecurity } from './connection-security.js';
+export { recordValuesAsFetched } from './record-batch.js';

@@ -9,3 +9,4 @@ export type { ServerClusterOptions } from './server-cluster.js';
 export { clusterMetricsText } from './cluster-metrics.js';
 export { reportRuntimeSettings, runtimeSettings } from './runtime-settings.js';
 export type { RuntimeSettings } from './runtime-settings.js';
+export { collectGarbageNow } from './full-collection.js';

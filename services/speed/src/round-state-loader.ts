@@ -104,18 +104,6 @@ function queueIps(pipe: ReturnType<RedisClient['pipeline']>, ctx: LoadContext, o
   };
 }
 
-/**
- * What {@link loadRoundState} brings into `cache` for `events` when Redis holds nothing for them
- * (new users, empty dedupe buckets, IPs without clicks elsewhere), without a read: the JIT
- * warm-up's synthetic rounds.
- */
-export function loadNothingStored(settings: RuleSettings, cache: PartitionCache, events: readonly ReceivedEvent[]): void {
-  const { snapshot, logLength, newest } = nothingStored;
-  for (const e of events) if (!cache.users.has(e.user_id)) cache.users.set(e.user_id, cachedUserOf(restoreUserState(snapshot, logLength, newest, settings)));
-  for (const h of cache.dedupe.missingHours(events.map((e) => e.ts))) cache.dedupe.load(h, null);
-  for (const ip of clickIps(events)) if (!cache.ips.has(ip)) cache.ips.set(ip, createIpState());
-}
-
 /** One partition's events of a round, with its cache. */
 export interface RoundPart {
   readonly cache: PartitionCache;

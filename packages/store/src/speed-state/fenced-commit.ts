@@ -125,11 +125,19 @@ export async function fencedCommit(
   if (result !== 'OK') throw new OffsetFenceError(fence.offsetKey, expected ?? '', String(result));
 }
 
-/** How many bytes {@link fencedCommit} would send for `commands`, packed and sent nowhere (a warm-up of the packing). */
-export function packedCommitBytes(commands: readonly RedisCommand[]): number {
+/** Reads the arguments of a commit and writes nothing: the warm-up's stand-in for {@link commitScript}. */
+const dryRunScript = new LuaScript('return string.len(ARGV[#ARGV])');
+
+/**
+ * Sends `commands` as {@link fencedCommit} sends them (packed; the keys they write as arguments,
+ * not as keys, so none is touched) to a script that writes nothing: a warm-up of the packing and
+ * of the client's path to Redis and back. Resolves with the packed bytes Redis received.
+ */
+export async function dryRunCommit(redis: RedisClient, commands: readonly RedisCommand[]): Promise<number> {
+  const keys = ['offset', 'epoch'];
   const writer = new LuaPackWriter();
-  packCommands(writer, commands, ['offset', 'epoch']);
-  return writer.bytes().length;
+  packCommands(writer, commands, keys);
+  return Number(await dryRunScript.run(redis, [], [...keys, '', '0', '0', writer.bytes()]));
 }
 
 /** Writers of answered commits, reused: a commit's packed bytes cost no new buffer. */

@@ -1,9 +1,9 @@
 // @sigflow/store/speed-state: The speed layer's own state: the fenced commit (owner epoch, offsets, outbox), users' stored state and recent users, and the signal corrections the batch layer applies to it.
 export {
+  dryRunCommit,
   epochState,
   fencedCommit,
   fencedOutboxTrim,
-  packedCommitBytes,
   OffsetFenceError,
   retakeEpoch,
 } from './fenced-commit.js';
