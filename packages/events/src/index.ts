@@ -30,6 +30,6 @@ export { topicNames, topicsFor } from './topics.js';
 export { opsRecordKinds, OpsRecordSchema, opsRecordKey, parseOpsRecord } from './ops-records.js';
 export type { OpsRecord, OpsRecordKind } from './ops-records.js';
 export type { Topics, TopicRole } from './topics.js';
-export { userPartition } from './user-partition.js';
+export { userKeyHash, userPartition } from './user-partition.js';
 export { AnalyticsMessageSchema, AttributedConversionMessage, SegmentChangeMessage, analyticsMessageProblem } from './analytics-messages.js';
 export type { AnalyticsMessageValue } from './analytics-messages.js';

@@ -5,7 +5,12 @@
  * speed-layer state and signals. Readers use it to find a user's keys without asking Kafka.
  */
 export function userPartition(userId: string, partitions: number): number {
-  return (murmur2(Buffer.from(userId, 'utf8')) & 0x7fffffff) % partitions;
+  return userKeyHash(Buffer.from(userId, 'utf8')) % partitions;
+}
+
+/** The positive murmur2 of a key's bytes: what Kafka's default partitioner takes modulo the partition count. */
+export function userKeyHash(key: Buffer): number {
+  return murmur2(key) & 0x7fffffff;
 }
 
 /** Kafka's murmur2 (seed 0x9747b28c) of a key's bytes, as a signed 32-bit integer. */

@@ -1,7 +1,8 @@
-import { compatibilityPartitioner, Producer, ProduceAcks } from '@platformatic/kafka';
+import { Producer, ProduceAcks } from '@platformatic/kafka';
 import type { KafkaClient } from './client.js';
 import { KafkaUnavailableError } from './errors.js';
 import { GroupCommit } from './group-commit.js';
+import { userKeyPartitioner } from './partitioner.js';
 
 export interface EventMessage {
   /** Kafka key: the user id, so one user's events stay in one partition, in order. */
@@ -64,7 +65,7 @@ export class EventProducer {
         idempotent,
         acks: ProduceAcks.ALL,
         compression: 'none',
-        partitioner: compatibilityPartitioner,
+        partitioner: userKeyPartitioner,
         autocreateTopics: false,
         // The idempotent producer retries without bound, with the same sequence numbers (the
         // broker drops a copy it has); the group commit's timeout bounds what a caller waits.

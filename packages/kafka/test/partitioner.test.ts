@@ -4,6 +4,7 @@
 import { compatibilityPartitioner } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
 import { partitionOf } from '../src/index.js';
+import { userKeyPartitioner } from '../src/partitioner.js';
 
 /**
  * murmur2 of keys as Kafka's Java client computes it (`Utils.murmur2`; the values of its own
@@ -36,10 +37,17 @@ describe('the partition of a key', () => {
   });
 
   it("is where the producers' partitioner puts it (the producer takes its answer modulo the partition count)", () => {
+    for (const [key, hash] of javaMurmur2) expect(userKeyPartitioner(undefined, Buffer.from(key, 'utf8')), key).toBe(hash & 0x7fffffff);
     const keys = [...javaMurmur2.map(([k]) => k), '', 'ü-nicode', '日本', ...Array.from({ length: 2_000 }, (_, i) => `user-${i * 7919}`)];
     for (const key of keys) {
-      const hash = compatibilityPartitioner({ topic: 't', key: Buffer.from(key) }, Buffer.from(key, 'utf8'));
+      const hash = userKeyPartitioner(undefined, Buffer.from(key, 'utf8'));
       for (const partitions of [1, 4, 7, 64]) expect(hash % partitions, key).toBe(partitionOf(key, partitions));
+      // The Kafka client's own Java-compatible partitioner agrees, key for key.
+      expect(compatibilityPartitioner({ topic: 't', key: Buffer.from(key) }, Buffer.from(key, 'utf8')), key).toBe(hash);
     }
+  });
+
+  it('puts a message without a key in partition 0', () => {
+    expect(userKeyPartitioner(undefined, undefined)).toBe(0);
   });
 });
