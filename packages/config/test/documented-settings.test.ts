@@ -33,6 +33,7 @@ const readElsewhere: readonly { name: string; file: string; why: string }[] = [
   { name: 'SIGFLOW_FUZZ_SEED', file: 'test/reliability/input/collector-fuzz.test.ts', why: 'collector fuzz test seed' },
   { name: 'SIGFLOW_SERVICE_NODE_ARGS', file: 'infra/lib/process.mjs', why: 'off: launchers leave out the services\' V8 flags (the runtime A/B)' },
   { name: 'SIGFLOW_RUNTIME', file: 'scripts/runtime.mjs', why: 'current: the root scripts keep the machine\'s node (the runtime A/B)' },
+  { name: 'SIGFLOW_KEEP_CLUSTER', file: 'scripts/test-cluster.mjs', why: '1: `npm run test:cluster` leaves the local cluster running' },
 ];
 
 /** The variables `loadConfig` reads: it is run over an environment that records every name asked. */
