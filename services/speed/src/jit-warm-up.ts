@@ -8,7 +8,7 @@ import { PartitionCache } from './partition-cache.js';
 import { buildPartitionCommit } from './partition-commit.js';
 import { RoundChanges, summarizeRound } from './round-changes.js';
 import { collectRoundChanges } from './round-rules.js';
-import { loadRoundState } from './round-state-loader.js';
+import { loadContextOf, loadRoundState } from './round-state-loader.js';
 import { UserDirectory } from './user-directory.js';
 
 /** Synthetic rounds and their size: enough calls of the hot functions for V8's optimizing tiers. */
@@ -104,7 +104,7 @@ export async function warmUpRoundPath({ config, keys, redis, shapley, segments }
   // A directory that does not know its users: every new one is read, as returning users are.
   const cache = new PartitionCache(-1, null, createPartitionState(), config.rules.dedupeHorizonMs, new UserDirectory(String(now), false, now, config.speed.userTtlMs));
   const rules = { settings: config.rules, shapley, ...(segments ? { segments } : {}) };
-  const loads = { redis, keys, settings: config.rules, partitions: config.kafka.eventPartitions, snapshotEvery: config.speed.snapshotEvery, onIncompleteState: () => undefined };
+  const loads = loadContextOf(config, redis, keys, () => undefined);
   let [events, refused, packedBytes] = [0, 0, 0];
   for (let round = 0; round < ROUNDS; round++) {
     const { messages, deadLetters } = decodeFetch(syntheticFetch(round, now));

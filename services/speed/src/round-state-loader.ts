@@ -1,3 +1,4 @@
+import type { SigflowConfig } from '@sigflow/config';
 import { type RedisClient, type StoreKeys, slotSafePipeline } from '@sigflow/store';
 import { readStoredUserStates, type StoredUserState } from '@sigflow/store/speed-state';
 import { createIpState, parseIpState, restoreUserState, type EventKey, type RuleSettings } from '@sigflow/core';
@@ -16,6 +17,11 @@ export interface LoadContext {
   readonly snapshotEvery: number;
   /** Told when a user's stored state was incomplete (its snapshot or log lost apart). */
   readonly onIncompleteState: (userId: string) => void;
+}
+
+/** The load context of a speed layer with these settings, keys and Redis. */
+export function loadContextOf(config: SigflowConfig, redis: RedisClient, keys: StoreKeys, onIncompleteState: LoadContext['onIncompleteState']): LoadContext {
+  return { redis, keys, settings: config.rules, partitions: config.kafka.eventPartitions, snapshotEvery: config.speed.snapshotEvery, onIncompleteState };
 }
 
 type Step = (results: unknown[], at: number) => number;

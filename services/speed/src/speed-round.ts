@@ -15,7 +15,7 @@ import { applyErasures, type PrivacyErasures } from './privacy-erasures.js';
 import { alignRound } from './round-alignment.js';
 import { RoundChanges, summarizeRound, type RoundSummary } from './round-changes.js';
 import { collectRoundChanges } from './round-rules.js';
-import { loadRoundState } from './round-state-loader.js';
+import { loadContextOf, loadRoundState } from './round-state-loader.js';
 import type { AlignedPart } from './round-types.js';
 import type { SegmentSetCache } from './segment-set-cache.js';
 import type { ShapleyTableCache } from './shapley-table-cache.js';
@@ -163,14 +163,7 @@ export class SpeedRound {
   private async applyRules(works: readonly PartWork[]): Promise<void> {
     const { config, redis, keys, metrics } = this.deps;
     const owned = this.ownership.all.filter((o) => !o.committer.broken).map((o) => o.cache);
-    const context = {
-      redis,
-      keys,
-      settings: config.rules,
-      partitions: config.kafka.eventPartitions,
-      snapshotEvery: config.speed.snapshotEvery,
-      onIncompleteState: () => metrics.incompleteStates.inc(),
-    };
+    const context = loadContextOf(config, redis, keys, () => metrics.incompleteStates.inc());
     const loading = loadRoundState(context, works.map((w) => ({ cache: w.owned.cache, events: w.part.messages.map((m) => m.event) })), owned);
     this.releaseHeldCommits();
     const foreign = await loading;
