@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from '../redis-client.js';
+import { LuaScript } from '../lua-script.js';
 import { StoreLayoutError } from '../errors.js';
 import type { StoreKeys } from '../store-keys.js';
 
@@ -56,7 +57,7 @@ export async function upgradeStoreMarker(redis: RedisClient, keys: StoreKeys, ma
   return { ...marker, layout: storeLayoutVersion };
 }
 
-const renewIfHeld = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
+const renewIfHeld = new LuaScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`);
 
 /**
  * Runs `work` under the restore lease (one restorer at a time), renewing the lease every fifth
@@ -66,7 +67,7 @@ const renewIfHeld = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.
 export async function withRestoreLease<T>(redis: RedisClient, keys: StoreKeys, holder: string, ms: number, work: () => Promise<T>): Promise<{ held: true; value: T } | { held: false }> {
   const key = keys.storeRestoring();
   if ((await redis.set(key, holder, 'PX', ms, 'NX')) !== 'OK') return { held: false };
-  const renewal = setInterval(() => void redis.eval(renewIfHeld, 1, key, holder, ms).catch(() => undefined), Math.max(1, Math.floor(ms / 5)));
+  const renewal = setInterval(() => void renewIfHeld.run(redis, [key], [holder, ms]).catch(() => undefined), Math.max(1, Math.floor(ms / 5)));
   try {
     return { held: true, value: await work() };
   } finally {
