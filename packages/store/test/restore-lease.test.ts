@@ -38,6 +38,18 @@ describe('the restore lease (real Redis)', () => {
     expect(await withRestoreLease(redis, keys, 'c', LEASE_MS, async () => 'c ran')).toEqual({ held: true, value: 'c ran' });
   });
 
+  it('run out and taken by another while its work ran, it stays the new holder\'s', async () => {
+    const result = await withRestoreLease(redis, keys, 'e', LEASE_MS, async () => {
+      // What a holder that stalled past its lease finds: another process took the lease.
+      await redis.set(keys.storeRestoring(), 'other', 'PX', 10_000);
+      await sleep(LEASE_MS / 2);
+      return 'e ran';
+    });
+    expect(result).toEqual({ held: true, value: 'e ran' });
+    expect(await redis.get(keys.storeRestoring())).toBe('other');
+    await redis.del(keys.storeRestoring());
+  });
+
   it('is given back when its work fails', async () => {
     await expect(withRestoreLease(redis, keys, 'd', LEASE_MS, async () => Promise.reject(new Error('restore failed')))).rejects.toThrow('restore failed');
     expect(await redis.exists(keys.storeRestoring())).toBe(0);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from '../redis-client.js';
-import { LuaScript } from '../lua-script.js';
+import { holdLease, releaseLease } from '../lease.js';
 import { StoreLayoutError } from '../errors.js';
 import type { StoreKeys } from '../store-keys.js';
 
@@ -57,21 +57,20 @@ export async function upgradeStoreMarker(redis: RedisClient, keys: StoreKeys, ma
   return { ...marker, layout: storeLayoutVersion };
 }
 
-const renewIfHeld = new LuaScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`);
-
 /**
  * Runs `work` under the restore lease (one restorer at a time), renewing the lease every fifth
- * of `ms` while it runs and giving it back after: a holder that dies (kill -9, or a SIGTERM
- * during its start-up) frees it within `ms`. `{ held: false }` when another holds it.
+ * of `ms` while it runs and giving it back after (in one script: a lease that ran out and was
+ * taken by another meanwhile stays theirs): a holder that dies (kill -9, or a SIGTERM during its
+ * start-up) frees it within `ms`. `{ held: false }` when another holds it.
  */
 export async function withRestoreLease<T>(redis: RedisClient, keys: StoreKeys, holder: string, ms: number, work: () => Promise<T>): Promise<{ held: true; value: T } | { held: false }> {
   const key = keys.storeRestoring();
   if ((await redis.set(key, holder, 'PX', ms, 'NX')) !== 'OK') return { held: false };
-  const renewal = setInterval(() => void renewIfHeld.run(redis, [key], [holder, ms]).catch(() => undefined), Math.max(1, Math.floor(ms / 5)));
+  const renewal = setInterval(() => void holdLease(redis, key, holder, ms).catch(() => undefined), Math.max(1, Math.floor(ms / 5)));
   try {
     return { held: true, value: await work() };
   } finally {
     clearInterval(renewal);
-    if ((await redis.get(key)) === holder) await redis.del(key);
+    await releaseLease(redis, key, holder);
   }
 }
