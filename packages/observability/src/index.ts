@@ -10,3 +10,5 @@ export { clusterMetricsText } from './cluster-metrics.js';
 export { reportRuntimeSettings, runtimeSettings } from './runtime-settings.js';
 export type { RuntimeSettings } from './runtime-settings.js';
 export { collectGarbageNow } from './full-collection.js';
+export { EventHistogram } from './event-histogram.js';
+export type { EventHistogramOptions } from './event-histogram.js';
