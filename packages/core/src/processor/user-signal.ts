@@ -42,13 +42,14 @@ const UNCHECKED_FIELD = ',"unchecked":true';
  * that need no escape are copied unit by unit; anything else goes through `JSON.stringify`.
  */
 class SignalJson {
-  private bytes = new Uint8Array(512);
+  private bytes = Buffer.allocUnsafeSlow(512);
   private at = 0;
-  private readonly utf8 = new TextEncoder();
-  private readonly text = new TextDecoder();
+  /** Whether only ASCII was written (then each byte is a character: a Latin-1 read). */
+  private asciiOnly = true;
 
   start(): this {
     this.at = 0;
+    this.asciiOnly = true;
     return this;
   }
 
@@ -81,18 +82,21 @@ class SignalJson {
   /** Any JSON text, UTF-8 encoded. */
   encoded(json: string): this {
     this.room(3 * json.length);
-    this.at += this.utf8.encodeInto(json, this.bytes.subarray(this.at)).written;
+    const written = this.bytes.write(json, this.at, 'utf8');
+    if (written !== json.length) this.asciiOnly = false;
+    this.at += written;
     return this;
   }
 
+  /** The text written: read straight off the buffer (no view of it made). */
   finish(): string {
-    return this.text.decode(this.bytes.subarray(0, this.at));
+    return this.bytes.toString(this.asciiOnly ? 'latin1' : 'utf8', 0, this.at);
   }
 
   private room(n: number): void {
     if (this.at + n <= this.bytes.length) return;
-    const next = new Uint8Array(Math.max(2 * this.bytes.length, this.at + n));
-    next.set(this.bytes.subarray(0, this.at));
+    const next = Buffer.allocUnsafeSlow(Math.max(2 * this.bytes.length, this.at + n));
+    this.bytes.copy(next, 0, 0, this.at);
     this.bytes = next;
   }
 }
