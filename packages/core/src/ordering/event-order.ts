@@ -60,6 +60,8 @@ export function insertByEventKey<T extends EventKey>(list: T[], item: T): boolea
   }
   const at = list[lo];
   if (at !== undefined && compareEventKeys(at, item) === 0) return false;
-  list.splice(lo, 0, item);
+  // In-order input appends; a push allocates nothing (a splice returns a new, empty array).
+  if (lo === list.length) list.push(item);
+  else list.splice(lo, 0, item);
   return true;
 }
