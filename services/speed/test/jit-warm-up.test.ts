@@ -11,10 +11,10 @@ describe('the JIT warm-up', () => {
   it('runs every synthetic event through the record reader, the contract and the rules, none refused (else it warms a path real events do not take)', async () => {
     const warmUp = await warmUpRoundPath({ config, keys: new StoreKeys(config.redis.keyPrefix), redis, shapley: null, segments: undefined });
     expect(warmUp.refused).toBe(0);
-    // 12 rounds of 2,000 events, each a different event id: none a duplicate, all processed.
-    expect(warmUp.events).toBe(24_000);
+    // 12 rounds of 1,000 events, each a different event id: none a duplicate, all processed.
+    expect(warmUp.events).toBe(12_000);
     // Every round's commit packed as fencedCommit packs it (a command it cannot pack throws) and received by Redis whole.
-    expect(warmUp.packedBytes).toBeGreaterThan(24_000 * 50);
+    expect(warmUp.packedBytes).toBeGreaterThan(12_000 * 50);
   });
 
   it('writes nothing to Redis', async () => {
