@@ -28,6 +28,10 @@ const env = {
   ...process.env,
   SIGFLOW_TEST_REPORT: reports,
   SIGFLOW_LOG_LEVEL: process.env.SIGFLOW_LOG_LEVEL ?? 'warn',
+  // Node's on-disk cache of compiled modules: the suites start some 80 service processes and
+  // 25 test workers, and a service's imports cost 1.4-2.4 s of CPU on a slow host, 12-20 % less
+  // from the cache (README, "Tests").
+  NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? path.join(root, 'var/compile-cache'),
 };
 const extra = process.argv.slice(2);
 // --continue: one failing workspace must not hide the results of the others.
