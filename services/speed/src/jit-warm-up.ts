@@ -11,18 +11,14 @@ import { collectRoundChanges } from './round-rules.js';
 import { loadContextOf, loadRoundState } from './round-state-loader.js';
 import { UserDirectory } from './user-directory.js';
 
-/** Synthetic rounds and their size. */
-export interface WarmUpShape {
-  readonly rounds: number;
-  readonly eventsPerRound: number;
-}
 /**
- * Enough calls of the hot functions for V8's optimizing tiers: 12 rounds (each per-round step
- * run 12 times) of 1,000 events (each per-event step 12,000 times, every event type at least
+ * Synthetic rounds and their size: enough calls of the hot functions for V8's optimizing tiers,
+ * each per-round step run 12 times and each per-event step 12,000 (every event type at least
  * 750). Rounds of 2,000 cost twice the CPU at every start (1.7-1.8 s against 1.0-1.1 on the
  * Intel Xeon host of 2026-11-28) for rounds no faster after it.
  */
-const shipped: WarmUpShape = { rounds: 12, eventsPerRound: 1_000 };
+const ROUNDS = 12;
+const EVENTS_PER_ROUND = 1_000;
 const USERS = 3_000;
 
 /**
@@ -81,11 +77,11 @@ function syntheticEvent(n: number, now: number): Record<string, unknown> {
 }
 
 /** A round's records as the consumer hands them over. */
-function syntheticFetch(round: number, size: number, now: number): PartitionFetch {
-  const first = round * size;
-  const offsets = Array.from({ length: size }, (_, i) => first + i);
+function syntheticFetch(round: number, now: number): PartitionFetch {
+  const first = round * EVENTS_PER_ROUND;
+  const offsets = Array.from({ length: EVENTS_PER_ROUND }, (_, i) => first + i);
   const values = recordValuesAsFetched(offsets.map((n) => Buffer.from(JSON.stringify(syntheticEvent(n, now)))));
-  return { topic: 'warm-up', partition: -1, offsets, values, nextOffset: first + size, highWatermark: first + size };
+  return { topic: 'warm-up', partition: -1, offsets, values, nextOffset: first + EVENTS_PER_ROUND, highWatermark: first + EVENTS_PER_ROUND };
 }
 
 /** What the warm-up runs with: the layer's settings, keys and Redis (read from, never written), its Shapley table and segments. */
@@ -107,7 +103,7 @@ export interface WarmUpDeps {
  * Returns what it ran: events the rules took, records the contract refused (none, or the
  * warm-up no longer warms the path real events take), the commits' packed bytes, milliseconds.
  */
-export async function warmUpRoundPath({ config, keys, redis, shapley, segments }: WarmUpDeps, shape: WarmUpShape = shipped): Promise<{ events: number; refused: number; packedBytes: number; ms: number }> {
+export async function warmUpRoundPath({ config, keys, redis, shapley, segments }: WarmUpDeps): Promise<{ events: number; refused: number; packedBytes: number; ms: number }> {
   const started = performance.now();
   const now = Date.now();
   // A directory that does not know its users: every new one is read, as returning users are.
@@ -115,8 +111,8 @@ export async function warmUpRoundPath({ config, keys, redis, shapley, segments }
   const rules = { settings: config.rules, shapley, ...(segments ? { segments } : {}) };
   const loads = loadContextOf(config, redis, keys, () => undefined);
   let [events, refused, packedBytes] = [0, 0, 0];
-  for (let round = 0; round < shape.rounds; round++) {
-    const { messages, deadLetters } = decodeFetch(syntheticFetch(round, shape.eventsPerRound, now));
+  for (let round = 0; round < ROUNDS; round++) {
+    const { messages, deadLetters } = decodeFetch(syntheticFetch(round, now));
     refused += deadLetters.length;
     const foreign = await loadRoundState(loads, [{ cache, events: messages.map((m) => m.event) }], [cache]);
     const changes = new RoundChanges();
