@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { type RedisClient, createRedis, StoreKeys, deleteKeysWithPrefix } from '@sigflow/store';
+import { type RedisClient, createRedis, StoreKeys, deleteKeysWithPrefix, redisAnswers } from '@sigflow/store';
 import { windowViewCommands, type WindowViewKeyspace } from '@sigflow/store/views';
 import type { Queue } from 'bullmq';
 import { openBatchQueue } from '@sigflow/batch-jobs';
@@ -43,6 +43,7 @@ export async function startTestApi(config: SigflowConfig, extra: Partial<ApiDeps
   const redis = createRedis(config.redis, requestRedisOptions(config));
   const queueRedis = createRedis(config.redis, { enableAutoPipelining: false, maxRetriesPerRequest: null });
   const queue = openBatchQueue(config, queueRedis);
+  await untilRedisAnswers(redis);
   const app = await buildApi({ config, redis, queue, logger: createLogger('api-test', 'silent'), ...extra });
   return {
     app,
@@ -58,6 +59,18 @@ export async function startTestApi(config: SigflowConfig, extra: Partial<ApiDeps
       queueRedis.disconnect();
     },
   };
+}
+
+/**
+ * Waits for the request connection to answer, as a deployment's readiness probe (`/readyz`)
+ * does before traffic: a first request queued behind the connection's opening on a saturated
+ * machine could otherwise meet the shipped command timeout (`SIGFLOW_API_REDIS_TIMEOUT_MS`).
+ */
+async function untilRedisAnswers(redis: RedisClient, withinMs = 30_000): Promise<void> {
+  const until = Date.now() + withinMs;
+  while (!(await redisAnswers(redis, 1_000))) {
+    if (Date.now() > until) throw new Error(`Redis did not answer within ${withinMs} ms`);
+  }
 }
 
 export const deletePrefix = deleteKeysWithPrefix;
