@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@sigflow/config';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { connectionSecurity } from '../src/connection-security.js';
 
 // What the `@platformatic/kafka` clients get from the settings (test/deploy/kafka-sasl.test.ts
@@ -13,7 +13,9 @@ describe('connectionSecurity', () => {
   });
 
   it('gives TLS with the configured CA and checks the host name, and SASL with the mechanism as the client names it', () => {
-    const ca = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-ca-')), 'ca.pem');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-ca-'));
+    onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const ca = path.join(dir, 'ca.pem');
     fs.writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
     const config = loadConfig({
       SIGFLOW_KAFKA_SSL: 'true',

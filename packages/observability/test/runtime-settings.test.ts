@@ -2,11 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runtimeSettings } from '../src/runtime-settings.js';
 
 describe('runtimeSettings', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigflow-runtime-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   const manifest = (nodeArgs?: string[]) => {
     const file = path.join(dir, `${Math.random().toString(36).slice(2)}.json`);
     fs.writeFileSync(file, JSON.stringify(nodeArgs ? { name: 'x', sigflow: { nodeArgs } } : { name: 'x' }));
