@@ -9,6 +9,7 @@ import { loadConfig, type SigflowConfig } from '@sigflow/config';
 import { userPartition } from '@sigflow/events';
 import type { AttributionDelta, ChannelSpend, HeatmapIncrement, PageActivityIncrement, ViewDeltas, WindowMetrics } from '@sigflow/core';
 import { createLogger } from '@sigflow/observability';
+import { waitForTrue } from '@sigflow/test-support';
 import { buildApi, type ApiDeps } from '../src/index.js';
 import { requestRedisOptions } from '../src/redis-connections.js';
 
@@ -43,7 +44,10 @@ export async function startTestApi(config: SigflowConfig, extra: Partial<ApiDeps
   const redis = createRedis(config.redis, requestRedisOptions(config));
   const queueRedis = createRedis(config.redis, { enableAutoPipelining: false, maxRetriesPerRequest: null });
   const queue = openBatchQueue(config, queueRedis);
-  await untilRedisAnswers(redis);
+  // As a deployment's readiness probe (`/readyz`) waits before traffic: a first request queued
+  // behind the connection's opening on a saturated machine could otherwise meet the shipped
+  // command timeout (`SIGFLOW_API_REDIS_TIMEOUT_MS`).
+  await waitForTrue('the request connection to answer', () => redisAnswers(redis, 1_000), 30_000);
   const app = await buildApi({ config, redis, queue, logger: createLogger('api-test', 'silent'), ...extra });
   return {
     app,
@@ -59,18 +63,6 @@ export async function startTestApi(config: SigflowConfig, extra: Partial<ApiDeps
       queueRedis.disconnect();
     },
   };
-}
-
-/**
- * Waits for the request connection to answer, as a deployment's readiness probe (`/readyz`)
- * does before traffic: a first request queued behind the connection's opening on a saturated
- * machine could otherwise meet the shipped command timeout (`SIGFLOW_API_REDIS_TIMEOUT_MS`).
- */
-async function untilRedisAnswers(redis: RedisClient, withinMs = 30_000): Promise<void> {
-  const until = Date.now() + withinMs;
-  while (!(await redisAnswers(redis, 1_000))) {
-    if (Date.now() > until) throw new Error(`Redis did not answer within ${withinMs} ms`);
-  }
 }
 
 export const deletePrefix = deleteKeysWithPrefix;
