@@ -52,6 +52,28 @@ async function gauges(url, names) {
   return names.map((name) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN));
 }
 
+const ROUND_PHASES = ['intake', 'load', 'rules', 'commit'];
+
+/** Seconds each round phase took in the speed processes (`sigflow_speed_round_phase_seconds_total`), summed. */
+async function roundPhaseSeconds(urls) {
+  const sums = Object.fromEntries(ROUND_PHASES.map((p) => [p, 0]));
+  for (const url of urls) {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    for (const m of text.matchAll(/^sigflow_speed_round_phase_seconds_total\{phase="(\w+)"[^}]*\} ([0-9.e+-]+)$/gm)) sums[m[1]] += Number(m[2]);
+  }
+  return sums;
+}
+
+/**
+ * Shares of the processes' catch-up time (seconds x instances) in each round phase, and
+ * `between`: outside rounds (waiting for a fetch's answer, the consumer's own work).
+ */
+function phaseShares(before, after, processSeconds) {
+  const shares = Object.fromEntries(ROUND_PHASES.map((p) => [p, Math.round(((after[p] - before[p]) / processSeconds) * 1000) / 1000]));
+  shares.between = Math.round((1 - ROUND_PHASES.reduce((sum, p) => sum + shares[p], 0)) * 1000) / 1000;
+  return shares;
+}
+
 /** Resident set of a process in MB (Linux /proc; NaN when gone). */
 function rssMb(pid) {
   try {
@@ -209,6 +231,7 @@ export async function catchUp(instances, partitions = 4) {
     await lab.startSpeed(instances, SPEED_NODE_ARGS);
     const cpuAtStart = lab.speeds.map((s) => cpuSeconds(s.pid) ?? 0);
     const infraAtStart = await lab.infraCpu();
+    const phasesAtStart = await roundPhaseSeconds(lab.urls);
     const started = Date.now();
     let lag = await lab.lag();
     while (lag > 0) {
@@ -224,9 +247,10 @@ export async function catchUp(instances, partitions = 4) {
     const perEvent = (a, b) => (a === null || b === null ? null : Math.round(((b - a) / CATCH_UP_EVENTS) * 1e7) / 10);
     const redisCpuMicrosPerEvent = perEvent(infraAtStart.redis, infraAtEnd.redis);
     const brokerCpuMicrosPerEvent = perEvent(infraAtStart.broker, infraAtEnd.broker);
+    const roundPhases = phaseShares(phasesAtStart, await roundPhaseSeconds(lab.urls), seconds * instances);
     const dedupe = await lab.dedupeBytesPerEvent();
-    console.log(`catch-up (${instances} instance${instances > 1 ? 's' : ''}, ${partitions} partitions): ${CATCH_UP_EVENTS} events in ${seconds.toFixed(1)} s = ${eventsPerSecond} events/s; CPU µs/event: speed ${cpuMicrosPerEvent}, Redis ${redisCpuMicrosPerEvent}, broker ${brokerCpuMicrosPerEvent}; dedupe ${dedupe?.bytesPerEvent} B/id`);
-    return { instances, partitions, events: CATCH_UP_EVENTS, seconds, eventsPerSecond, cpuMicrosPerEvent, redisCpuMicrosPerEvent, brokerCpuMicrosPerEvent, dedupe };
+    console.log(`catch-up (${instances} instance${instances > 1 ? 's' : ''}, ${partitions} partitions): ${CATCH_UP_EVENTS} events in ${seconds.toFixed(1)} s = ${eventsPerSecond} events/s; CPU µs/event: speed ${cpuMicrosPerEvent}, Redis ${redisCpuMicrosPerEvent}, broker ${brokerCpuMicrosPerEvent}; dedupe ${dedupe?.bytesPerEvent} B/id; round phases ${JSON.stringify(roundPhases)}`);
+    return { instances, partitions, events: CATCH_UP_EVENTS, seconds, eventsPerSecond, cpuMicrosPerEvent, redisCpuMicrosPerEvent, brokerCpuMicrosPerEvent, roundPhases, dedupe };
   } finally {
     await lab.tearDown();
   }

@@ -94,6 +94,15 @@ function timingMetrics(registry: Registry) {
       buckets: latencyBuckets,
       registers: [registry],
     }),
+    roundPhaseSeconds: new Counter({
+      name: 'sigflow_speed_round_phase_seconds_total',
+      help:
+        "Where the rounds' time goes, by phase: intake (decoding the fetch, aligning the partitions), load (the state reads from Redis, " +
+        'waited for and restored), rules (the shared rules over every event), commit (building the commits, waiting for the last ones); ' +
+        'their rates over a catch-up say what bounds its pace',
+      labelNames: ['phase'] as const,
+      registers: [registry],
+    }),
     roundEvents: new Histogram({
       name: 'sigflow_speed_round_events',
       help: "Messages of one partition's part of a round",

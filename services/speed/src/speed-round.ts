@@ -60,6 +60,20 @@ function cacheBudgetOf({ config, logger, metrics }: RoundDeps): CacheBudget {
   return new CacheBudget(budget.bytes, cachedUsers);
 }
 
+/** A round's phases, each timed from the end of the one before into `sigflow_speed_round_phase_seconds_total`. */
+class RoundPhases {
+  constructor(
+    private readonly seconds: SpeedMetrics['roundPhaseSeconds'],
+    private last: number,
+  ) {}
+
+  ended(phase: 'intake' | 'load' | 'rules' | 'commit'): void {
+    const now = performance.now();
+    this.seconds.inc({ phase }, (now - this.last) / 1000);
+    this.last = now;
+  }
+}
+
 /**
  * A round of the speed layer: what one fetch of the owned partitions brought, processed
  * together. intake (decode, drop deleted people's events) -> align the partitions in event time
@@ -104,13 +118,16 @@ export class SpeedRound {
 
   private async process(fetches: readonly PartitionFetch[]): Promise<ReadonlyMap<number, number>> {
     const started = performance.now();
+    const phases = new RoundPhases(this.deps.metrics.roundPhaseSeconds, started);
     const { seeks, recovered } = await this.recoverBroken();
     applyErasures(this.deps, this.ownership.all);
     const fetched = this.intake(fetches, recovered);
     const works = this.align(fetched);
+    phases.ended('intake');
     if (works.length === 0) return seeks;
-    await this.applyRules(works);
+    await this.applyRules(works, phases);
     await this.submit(works, started);
+    phases.ended('commit');
     return seeks;
   }
 
@@ -160,15 +177,17 @@ export class SpeedRound {
   }
 
   /** Loads what the caches lack (the last round's commits go out behind these reads), then runs the rules. */
-  private async applyRules(works: readonly PartWork[]): Promise<void> {
+  private async applyRules(works: readonly PartWork[], phases: RoundPhases): Promise<void> {
     const { config, redis, keys, metrics } = this.deps;
     const owned = this.ownership.all.filter((o) => !o.committer.broken).map((o) => o.cache);
     const context = loadContextOf(config, redis, keys, () => metrics.incompleteStates.inc());
     const loading = loadRoundState(context, works.map((w) => ({ cache: w.owned.cache, events: w.part.messages.map((m) => m.event) })), owned);
     this.releaseHeldCommits();
     const foreign = await loading;
+    phases.ended('load');
     const rules = { settings: config.rules, shapley: this.deps.shapley.current(), segments: this.deps.segments.current() };
     collectRoundChanges(rules, works.map((w) => ({ cache: w.owned.cache, messages: w.part.messages, changes: w.changes })), owned, foreign);
+    phases.ended('rules');
   }
 
   /** Builds and submits each partition's commit; at most one commit per partition waits behind the one running. */

@@ -79,6 +79,24 @@ describe('speed layer against real Kafka and Redis', () => {
     expect((await summed((p) => keys.speedQuality(p, hourStart(T0))))[field('*', 'shapley:none')]).toBe('1');
   });
 
+  it('times the phases of its rounds, within the time it has run', async () => {
+    const phaseSeconds = async () => {
+      const { values } = await run.registry.getSingleMetric('sigflow_speed_round_phase_seconds_total')!.get();
+      return new Map(values.map((v) => [String(v.labels['phase']), v.value]));
+    };
+    const before = await phaseSeconds();
+    const started = performance.now();
+    await send([{ event_id: `${id}-t1`, type: 'page_view', user_id: 'trent', ts: T0 + 40_000, page_id: 'home', user_agent: UA }]);
+    await waitUntil('the page view timed', () => redis.llen(keys.signals(userPartition('trent', 2), 'trent')), (n) => n === 1);
+    const elapsed = (performance.now() - started) / 1000;
+    const after = await phaseSeconds();
+    for (const phase of ['intake', 'load', 'rules', 'commit']) {
+      const spent = (after.get(phase) ?? 0) - (before.get(phase) ?? 0);
+      expect(spent, phase).toBeGreaterThan(0);
+      expect(spent, phase).toBeLessThan(elapsed);
+    }
+  });
+
   it('sends a poison message to the dead-letter topic and keeps going', async () => {
     await producer.send([{ key: 'mallory', value: '{"this is": not json' }]);
     await send([{ event_id: `${id}-p1`, type: 'page_view', user_id: 'mallory', ts: T0 + 30_000, page_id: 'home' }]);
