@@ -18,17 +18,24 @@ function contiguousSubarray(this: DynamicBuffer, start?: number, end?: number): 
   return view.buffers.length > 1 ? new DynamicBuffer(Buffer.concat(view.buffers, view.length)) : view;
 }
 
+/** Marks the method this module installs with the library's own, whichever copy of the module installed it. */
+const LIBRARY_SUBARRAY = Symbol.for('sigflow.kafka.libraryDynamicBufferSubarray');
+type Subarray = typeof DynamicBuffer.prototype.subarray & { [LIBRARY_SUBARRAY]?: typeof DynamicBuffer.prototype.subarray };
+
 /**
  * The library's own `subarray` (`@platformatic/dynamic-buffer` 0.3.1, under `@platformatic/kafka`
- * 1.35.0: both pinned in package.json, as measured). `contiguous-responses.test.ts` fails when
- * either version, this method's source or the call that parses each answer through it changes:
- * then measure again (README, "Choices that differ") before moving the pins.
+ * 1.35.0: both pinned in package.json, as measured), also when another copy of this module (the
+ * built one beside the sources in a test run, say) installed its method first.
+ * `contiguous-responses.test.ts` fails when either version, this method's source or the call that
+ * parses each answer through it changes: then measure again (README, "Choices that differ")
+ * before moving the pins.
  */
-export const chunkedSubarray = DynamicBuffer.prototype.subarray;
+export const chunkedSubarray = (DynamicBuffer.prototype.subarray as Subarray)[LIBRARY_SUBARRAY] ?? DynamicBuffer.prototype.subarray;
+(contiguousSubarray as Subarray)[LIBRARY_SUBARRAY] = chunkedSubarray;
 
-/** Installs {@link contiguousSubarray}, once per thread; the data path's clients import this module first. */
+/** Installs {@link contiguousSubarray}, once per thread (not over another copy's); the data path's clients import this module first. */
 export function readResponsesContiguously(): void {
-  if (DynamicBuffer.prototype.subarray !== contiguousSubarray) DynamicBuffer.prototype.subarray = contiguousSubarray;
+  if ((DynamicBuffer.prototype.subarray as Subarray)[LIBRARY_SUBARRAY] === undefined) DynamicBuffer.prototype.subarray = contiguousSubarray;
 }
 
 readResponsesContiguously();
