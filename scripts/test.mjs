@@ -36,7 +36,7 @@ const env = {
 const extra = process.argv.slice(2);
 // --continue: one failing workspace must not hide the results of the others.
 // --only: setUp built everything already; turbo runs the tests, not the builds they depend on.
-const turbo = (args, turboEnv = env) => run('npx', ['turbo', 'run', ...args, '--only', '--continue', '--output-logs=new-only'], { env: turboEnv });
+const turbo = (args) => run('npx', ['turbo', 'run', ...args, '--only', '--continue', '--output-logs=new-only'], { env });
 /** The type check and lint of every workspace, the tests and the root's scripts at once. */
 async function checks() {
   const typecheck = await run('npm', ['run', '--silent', 'typecheck'], { env });
@@ -57,14 +57,12 @@ if (extra.length > 0) {
   // The workspaces' own tests run in ONE vitest process (vitest.unit.config.ts), not one per
   // workspace through turbo: 21 start-ups of npm and vitest, each loading and transforming the
   // shared packages again, had made theirs the longest lane (a fresh clone on 2026-11-29 here:
-  // 735 s, 3-7 s between two workspaces and up to 21 s before a workspace's first test).
-  // The integration suites' "late" lane (test/run-lanes.mjs) follows them in their lane.
-  const unitThenLate = async () => {
-    const unit = await run('npx', ['vitest', 'run', '-c', 'vitest.unit.config.ts'], { env });
-    const late = await run('node', ['test/run-lanes.mjs'], { env: { ...env, SIGFLOW_TEST_LANES: 'late' } });
-    return unit || late;
-  };
-  const codes = await Promise.all([turbo(['test', `--filter=${INTEGRATION}`], { ...env, SIGFLOW_TEST_LANES: 'faults,flows' }), checks(), unitThenLate()]);
+  // 825 s, 3-7 s between two workspaces and up to 21 s before a workspace's first test).
+  const codes = await Promise.all([
+    turbo(['test', `--filter=${INTEGRATION}`]),
+    checks(),
+    run('npx', ['vitest', 'run', '-c', 'vitest.unit.config.ts'], { env: { ...env, npm_package_name: '@sigflow/unit-tests' } }),
+  ]);
   code = codes.find((c) => c !== 0) ?? 0;
 }
 

@@ -31,20 +31,8 @@ function vitest(args, report) {
   });
 }
 
-// Lane "late": suites `npm test` runs after the workspaces' unit tests (scripts/test.mjs), whose
-// lane ends first (a fresh clone on 2026-11-29 here: the unit lane 564 s, the flows lane 706 s,
-// the fault lane 671 s); run alone, this script runs it beside the other two.
-const lateFiles = ['privacy/deletion-crash.test.ts', 'ops/ops-surfaces.test.ts'];
-const lanes = {
-  faults: () => vitest(faultFiles.map((g) => g.replace('/**', '/')), 'faults'),
-  flows: () => vitest([...faultFiles, ...lateFiles].flatMap((g) => ['--exclude', g]), 'flows'),
-  late: () => vitest(lateFiles, 'late'),
-};
-// SIGFLOW_TEST_LANES: which lanes to run (comma-separated; default all).
-const chosen = (process.env.SIGFLOW_TEST_LANES ?? Object.keys(lanes).join(',')).split(',');
-const unknown = chosen.filter((lane) => !(lane in lanes));
-if (unknown.length > 0) throw new Error(`SIGFLOW_TEST_LANES: no lane ${unknown.join(', ')} (lanes: ${Object.keys(lanes).join(', ')})`);
-
 const extra = process.argv.slice(2);
-const codes = extra.length > 0 ? [await vitest(extra, 'filtered')] : await Promise.all(chosen.map((lane) => lanes[lane]()));
+const codes = extra.length > 0
+  ? [await vitest(extra, 'filtered')]
+  : await Promise.all([vitest(faultFiles.map((g) => g.replace('/**', '/')), 'faults'), vitest(faultFiles.flatMap((g) => ['--exclude', g]), 'flows')]);
 process.exit(codes.find((c) => c !== 0) ?? 0);
