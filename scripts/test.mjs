@@ -57,11 +57,11 @@ if (extra.length > 0) {
   // The workspaces' own tests run in ONE vitest process (vitest.unit.config.ts), not one per
   // workspace through turbo: 21 start-ups of npm and vitest, each loading and transforming the
   // shared packages again, had made theirs the longest lane (a fresh clone on 2026-11-29 here:
-  // 825 s, 3-7 s between two workspaces and up to 21 s before a workspace's first test).
+  // 735 s, 3-7 s between two workspaces and up to 21 s before a workspace's first test).
   const codes = await Promise.all([
     turbo(['test', `--filter=${INTEGRATION}`]),
     checks(),
-    run('npx', ['vitest', 'run', '-c', 'vitest.unit.config.ts'], { env: { ...env, npm_package_name: '@sigflow/unit-tests' } }),
+    run('npx', ['vitest', 'run', '-c', 'vitest.unit.config.ts'], { env }),
   ]);
   code = codes.find((c) => c !== 0) ?? 0;
 }
