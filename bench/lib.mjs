@@ -41,6 +41,11 @@ export async function stopService(child) {
   await new Promise((resolve) => child.once('exit', resolve));
 }
 
+/** A service's Prometheus exposition: the text of its /metrics. */
+export async function metricsText(url) {
+  return (await fetch(`${url}/metrics`)).text();
+}
+
 /** CPU seconds (user + system) a child process has used so far (Linux /proc). */
 export function cpuSeconds(pid) {
   try {

@@ -10,7 +10,7 @@ import { userPartition } from '@sigflow/events';
 import { deleteTopics, ensureTopics } from '@sigflow/kafka';
 import { deleteKeysWithPrefix } from '@sigflow/store';
 import { freePort } from '../infra/lib/process.mjs';
-import { isolatedSpeedRun, median, startService, stopService } from './lib.mjs';
+import { isolatedSpeedRun, median, metricsText, startService, stopService } from './lib.mjs';
 
 const RUNS = Number(process.env.BENCH_RECOVERY_RUNS ?? 5);
 const VISIBLE_TIMEOUT_MS = 60_000;
@@ -159,7 +159,7 @@ async function replacedVisible(lab) {
 
 /** Partitions instance `slot` owns now, from its metrics. */
 async function ownedBy(lab, slot) {
-  const text = await (await fetch(`${lab.speeds.get(slot).url}/metrics`)).text();
+  const text = await metricsText(lab.speeds.get(slot).url);
   return [...text.matchAll(/^sigflow_speed_owned_partitions\{partition="(\d+)"[^}]*\} 1$/gm)].map((m) => Number(m[1]));
 }
 

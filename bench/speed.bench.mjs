@@ -20,7 +20,7 @@ import { freePort } from '../infra/lib/process.mjs';
 import { brokerLayout } from '../infra/kafka/broker.mjs';
 import path from 'node:path';
 import { jsonFromChild } from './child-json.mjs';
-import { cpuSeconds, isolatedSpeedRun, load, median, nodeArgsFrom, profileNodeArgs, redisCpuSeconds, root, startService, stopService } from './lib.mjs';
+import { cpuSeconds, isolatedSpeedRun, load, median, metricsText, nodeArgsFrom, profileNodeArgs, redisCpuSeconds, root, startService, stopService } from './lib.mjs';
 
 const SUSTAIN_SECONDS = Number(process.env.BENCH_SUSTAIN_SECONDS ?? 60);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 30);
@@ -38,7 +38,7 @@ const SPEED_NODE_ARGS = [...nodeArgsFrom('BENCH_SPEED_NODE_ARGS'), ...profileNod
 
 /** Bucket counts of the event-to-view histogram, by upper bound (seconds). */
 async function latencyBuckets(url) {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const text = await metricsText(url);
   const buckets = new Map();
   for (const m of text.matchAll(/^sigflow_speed_event_to_view_seconds_bucket\{le="([^"]+)"[^}]*\} (\d+)/gm)) {
     buckets.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
@@ -48,7 +48,7 @@ async function latencyBuckets(url) {
 
 /** Gauges' values on a speed process's /metrics, one read (NaN where absent). */
 async function gauges(url, names) {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const text = await metricsText(url);
   return names.map((name) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN));
 }
 
@@ -58,7 +58,7 @@ const ROUND_PHASES = ['intake', 'load', 'rules', 'commit'];
 async function roundPhaseSeconds(urls) {
   const sums = Object.fromEntries(ROUND_PHASES.map((p) => [p, 0]));
   for (const url of urls) {
-    const text = await (await fetch(`${url}/metrics`)).text();
+    const text = await metricsText(url);
     for (const m of text.matchAll(/^sigflow_speed_round_phase_seconds_total\{phase="(\w+)"[^}]*\} ([0-9.e+-]+)$/gm)) sums[m[1]] += Number(m[2]);
   }
   return sums;
