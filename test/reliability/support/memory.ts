@@ -18,16 +18,21 @@ export function rssBytes(pid: number | undefined): number {
   }
 }
 
-/** RSS of a process and its children (a cluster's primary and its workers). */
-export function treeRssBytes(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
+/** RSS of a process and of each of its children (a cluster's primary and its workers), in bytes, the process first. */
+export function processTreeRssBytes(pid: number | undefined): number[] {
+  if (pid === undefined) return [];
   let children: number[] = [];
   try {
     children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
   } catch {
     // no children listed (or gone)
   }
-  return children.reduce((sum, child) => sum + rssBytes(child), rssBytes(pid));
+  return [pid, ...children].map(rssBytes);
+}
+
+/** RSS of a process and its children together. */
+export function treeRssBytes(pid: number | undefined): number {
+  return pid === undefined ? NaN : processTreeRssBytes(pid).reduce((sum, rss) => sum + rss, 0);
 }
 
 export function median(values: readonly number[]): number {
