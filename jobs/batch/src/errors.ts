@@ -4,6 +4,15 @@ export class ArchiveScanError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
+
+  /**
+   * Whether DuckDB found a listed file gone: a compaction or an erasure replaced it between the
+   * listing and the read (on a local archive the merged file is renamed in, then the inputs go).
+   * Listing again finds the replacement.
+   */
+  get fileGone(): boolean {
+    return /No files found that match the pattern|Cannot open file/.test(String((this.cause as Error | undefined)?.message));
+  }
 }
 
 /** A rule thread of a recompute pass crashed or exited (the job fails and is retried). */

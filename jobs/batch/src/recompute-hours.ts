@@ -16,7 +16,7 @@ import { correctPassSignals } from './signal-corrections.js';
 import { RuleThreadPool } from './sharded-rules.js';
 import { writeViewParquet } from './view-parquet.js';
 import { currentVerdictFiles, dropVerdictVersion, pruneHourVerdicts, verdictRules, writeTouchpointVerdicts } from './touchpoint-verdicts.js';
-import { VerdictReadError } from './errors.js';
+import { ArchiveScanError, VerdictReadError } from './errors.js';
 
 /** Progress of a job, as `job.updateProgress` publishes it. */
 export interface JobProgress {
@@ -217,13 +217,32 @@ export async function recomputeHours(input: RecomputeHoursOptions): Promise<Reco
   return { hours, rowsRead, eventsProcessed, files, staleHoursMarked, passes, passesFromVerdicts, timings: { ...timings, totalMs: now() - started } };
 }
 
+/** Times a pass's input is listed and read again after archive files it listed were gone when read. */
+const GONE_FILE_RELISTS = 3;
+
+/**
+ * A pass's input ({@link loadListedPassInput}), listed and read again when a file it listed was
+ * gone by the time DuckDB opened it (a compaction of one of its hours published meanwhile: the
+ * platform soak's recomputes met it three times in a run, each one failing its job's attempt).
+ */
+async function loadPassInput(ctx: BatchContext, conn: DuckDBSession['connection'], window: RecomputeWindow): Promise<RecomputeInput> {
+  for (let relists = 0; ; relists++) {
+    try {
+      return await loadListedPassInput(ctx, conn, window);
+    } catch (err) {
+      if (!(err instanceof ArchiveScanError && err.fileGone) || relists >= GONE_FILE_RELISTS) throw err;
+      await dropRecomputeInput(conn);
+    }
+  }
+}
+
 /**
  * A pass's input, its converting users' context from the touchpoint verdicts when every hour of
  * it has current ones, else from the archive. Verdicts that vanish while being read (a newer
  * version of their hour switched in and pruned them) are looked up again once: the newer
  * version's are current too.
  */
-async function loadPassInput(ctx: BatchContext, conn: DuckDBSession['connection'], window: RecomputeWindow): Promise<RecomputeInput> {
+async function loadListedPassInput(ctx: BatchContext, conn: DuckDBSession['connection'], window: RecomputeWindow): Promise<RecomputeInput> {
   for (let attempt = 1; attempt <= 2; attempt++) {
     const verdictFiles = await currentVerdictFiles(ctx, window.contextFrom, window.from);
     if (verdictFiles === null) break;

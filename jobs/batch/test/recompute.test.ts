@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
 import type { ReceivedEvent } from '@sigflow/events';
 import { foldOutcomes, pickFirstCopies, processBatch, trainMarkovChain, trainShapleyTable, type EventOutcome } from '@sigflow/core';
-import { listHourFiles, type ArchivedEvent } from '@sigflow/archive';
+import { hourFolderKey, listHourFiles, type ArchivedEvent, type ArchiveStorage, type StoredFile } from '@sigflow/archive';
 import { compactHour, createBatchContext, DuckDBSession, recomputeHours, viewFolder } from '../src/index.js';
 import {
   DAY,
@@ -254,6 +254,33 @@ describe('recomputeHours over the Parquet archive', () => {
     expect((await readBatchHourEntries(redis, keys, [T0])).get(T0)).toMatchObject({ rows: served.rows, duplicates: served.duplicates });
     // Not sealed (no archive watermark reported): the scheduled kind leaves it alone.
     expect(await compactHour({ context: ctx, hour: T0 + HOUR, duckdb })).toMatchObject({ skipped: 'not sealed' });
+  });
+
+  it('a compaction that replaces listed files before DuckDB reads them: the pass lists again, the views equal processBatch over everything', async () => {
+    const from = T0 + HOUR;
+    const to = T0 + 2 * HOUR;
+    const ctx = createBatchContext(withBatch(config, { writeViewParquet: false }), redis);
+    expect(await listHourFiles(config.archiver.dir, from)).toHaveLength(4);
+    // The race as it happens on a local archive: the reader has its paths, then the hour's
+    // compaction renames its merged files in and deletes the inputs, then DuckDB opens them.
+    let compactions = 0;
+    const racing: ArchiveStorage = Object.create(ctx.archive, {
+      localPaths: {
+        value: async (files: readonly StoredFile[]) => {
+          const paths = await ctx.archive.localPaths(files);
+          if (compactions === 0 && files.some((f) => f.folder === hourFolderKey('events', from))) {
+            compactions++;
+            expect(await compactHour({ context: ctx, hour: from, force: true })).toMatchObject({ filesBefore: 4, filesAfter: 2 });
+          }
+          return paths;
+        },
+      },
+    });
+    const [hour] = (await recomputeHours({ context: { ...ctx, archive: racing }, from, to, duckdb })).hours;
+    expect(compactions).toBe(1);
+    const deltas = foldOutcomes(expectedOutcomes(data.copies, from, to, { settings: config.rules, shapley, markov }));
+    expect(rounded(await actualHashes(redis, keys, from, hour!.version))).toEqual(rounded(expectedHashes(deltas)));
+    expect((await readBatchHourEntries(redis, keys, [from])).get(from)?.rows).toBe(deltas.counts.events);
   });
 
   it("reads converting users' lookback from the touchpoint verdicts of computed hours: the same views as processBatch over everything", async () => {
