@@ -5,6 +5,26 @@ import type { ReceivedEvent } from '@sigflow/events';
 import { ArchiveScanError } from './errors.js';
 import { readChunkColumns, type ColumnPlan } from './chunk-columns.js';
 
+/** Times a read of archive files lists them again after one it listed was gone when DuckDB opened it. */
+export const GONE_FILE_RELISTS = 3;
+
+/**
+ * Runs `read` (which lists archive files and reads them) again, up to {@link GONE_FILE_RELISTS}
+ * times, when a file it listed was gone by the time DuckDB opened it: a compaction or an erasure
+ * of its hour published in between (on a local archive the new file is renamed in, then the
+ * replaced ones are deleted), and listing again finds the new file. `reset` runs before each
+ * new attempt (dropping what the failed one left).
+ */
+export async function readRelisting<T>(read: () => Promise<T>, reset: () => Promise<void> = async () => undefined): Promise<T> {
+  for (let relists = 0; ; relists++) {
+    try {
+      return await read();
+    } catch (err) {
+      if (!(err instanceof ArchiveScanError && err.fileGone) || relists >= GONE_FILE_RELISTS) throw err;
+      await reset();
+    }
+  }
+}
 
 /** `read_parquet` over a bound list of files (paths are bound, never spliced into SQL). */
 export const readFiles = (param: string) => `read_parquet($${param}, union_by_name = true, hive_partitioning = false)`;

@@ -16,7 +16,8 @@ import { correctPassSignals } from './signal-corrections.js';
 import { RuleThreadPool } from './sharded-rules.js';
 import { writeViewParquet } from './view-parquet.js';
 import { currentVerdictFiles, dropVerdictVersion, pruneHourVerdicts, verdictRules, writeTouchpointVerdicts } from './touchpoint-verdicts.js';
-import { ArchiveScanError, VerdictReadError } from './errors.js';
+import { VerdictReadError } from './errors.js';
+import { readRelisting } from './archive-scan.js';
 
 /** Progress of a job, as `job.updateProgress` publishes it. */
 export interface JobProgress {
@@ -217,23 +218,13 @@ export async function recomputeHours(input: RecomputeHoursOptions): Promise<Reco
   return { hours, rowsRead, eventsProcessed, files, staleHoursMarked, passes, passesFromVerdicts, timings: { ...timings, totalMs: now() - started } };
 }
 
-/** Times a pass's input is listed and read again after archive files it listed were gone when read. */
-const GONE_FILE_RELISTS = 3;
-
 /**
  * A pass's input ({@link loadListedPassInput}), listed and read again when a file it listed was
- * gone by the time DuckDB opened it (a compaction of one of its hours published meanwhile: the
- * platform soak's recomputes met it three times in a run, each one failing its job's attempt).
+ * gone by the time DuckDB opened it ({@link readRelisting}: the platform soak's recomputes met a
+ * compaction's replaced files three times in a run, each one failing its job's attempt).
  */
-async function loadPassInput(ctx: BatchContext, conn: DuckDBSession['connection'], window: RecomputeWindow): Promise<RecomputeInput> {
-  for (let relists = 0; ; relists++) {
-    try {
-      return await loadListedPassInput(ctx, conn, window);
-    } catch (err) {
-      if (!(err instanceof ArchiveScanError && err.fileGone) || relists >= GONE_FILE_RELISTS) throw err;
-      await dropRecomputeInput(conn);
-    }
-  }
+function loadPassInput(ctx: BatchContext, conn: DuckDBSession['connection'], window: RecomputeWindow): Promise<RecomputeInput> {
+  return readRelisting(() => loadListedPassInput(ctx, conn, window), () => dropRecomputeInput(conn));
 }
 
 /**

@@ -2,7 +2,7 @@ import { readableRange } from '@sigflow/archive';
 import { compileSegmentSet, featureLookbackMs } from '@sigflow/core';
 import { readSegmentDefinitions, writeSegmentBatch } from '@sigflow/store/segments-alerts';
 import type { BatchContext } from './batch-context.js';
-import { firstCopyQualify, loadArchiveRows } from './archive-scan.js';
+import { firstCopyQualify, loadArchiveRows, readRelisting } from './archive-scan.js';
 import type { DuckDBSession } from './duckdb-session.js';
 import { hourStart } from './hour-range.js';
 import { runRules } from './run-rules.js';
@@ -63,8 +63,10 @@ export async function recomputeSegments(o: RecomputeSegmentsOptions): Promise<Se
   if (set.segments.length === 0) return { definitionsVersion: version, segments: [], events: 0, skipped };
   const lookbackFrom = o.from - segmentLookbackMs(ctx);
   const conn = o.duckdb.connection;
-  const files = await readableRange(ctx.archive, hourStart(lookbackFrom), o.to);
-  await loadArchiveRows(conn, 'segment_copies', files, 'ts >= $from AND ts < $to', { from: lookbackFrom, to: o.to });
+  await readRelisting(async () => {
+    const files = await readableRange(ctx.archive, hourStart(lookbackFrom), o.to);
+    await loadArchiveRows(conn, 'segment_copies', files, 'ts >= $from AND ts < $to', { from: lookbackFrom, to: o.to });
+  });
   await conn.run(`CREATE OR REPLACE TEMP TABLE segment_fed AS SELECT * FROM segment_copies ${firstCopyQualify}`);
   await conn.run('DROP TABLE IF EXISTS segment_copies');
   const series = new SegmentSeries(set, ctx.settings, o.to);

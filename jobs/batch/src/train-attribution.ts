@@ -4,7 +4,7 @@ import { markovDefinition, markovJourneys, trainMarkovChain, trainShapleyTable, 
 import type { PublishedMarkovModel, PublishedShapleyTable } from '@sigflow/store/batch';
 import { modelRecord } from '@sigflow/store/ops';
 import type { BatchContext } from './batch-context.js';
-import { countRows, firstCopyQualify, loadArchiveRows } from './archive-scan.js';
+import { countRows, firstCopyQualify, loadArchiveRows, readRelisting } from './archive-scan.js';
 import { DuckDBSession } from './duckdb-session.js';
 import { InvalidJobDataError } from '@sigflow/batch-jobs';
 import { hourStart, HOUR_MS } from './hour-range.js';
@@ -77,8 +77,10 @@ export async function trainAttribution(options: TrainAttributionOptions): Promis
     await progress(0);
     const conn = session.connection;
     const lo = from - Math.max(ctx.settings.joinWindowMs, ctx.settings.floodWindowMs);
-    const files = await readableRange(ctx.archive, hourStart(lo), to);
-    await loadArchiveRows(conn, 'train_copies', files, `ts >= $lo AND ts < $to AND type IN ('impression', 'click', 'conversion')`, { lo, to });
+    await readRelisting(async () => {
+      const files = await readableRange(ctx.archive, hourStart(lo), to);
+      await loadArchiveRows(conn, 'train_copies', files, `ts >= $lo AND ts < $to AND type IN ('impression', 'click', 'conversion')`, { lo, to });
+    });
     await conn.run(`CREATE OR REPLACE TEMP TABLE train_fed AS SELECT * FROM train_copies ${firstCopyQualify}`);
     rowsRead = await countRows(conn, 'train_copies');
     const fed = Math.max(1, await countRows(conn, 'train_fed'));
