@@ -2,7 +2,7 @@ import { DOUBLE, LIST, VARCHAR, listValue, type DuckDBConnection } from '@duckdb
 import { eventFolders, readableFiles, readableRange, withArchiveColumns, type ArchiveStorage } from '@sigflow/archive';
 import { markDirtyCommand, readBatchHourEntries } from '@sigflow/store/batch';
 import type { BatchContext } from './batch-context.js';
-import { filesParam, readFiles } from './archive-scan.js';
+import { filesParam, readFiles, readRelisting } from './archive-scan.js';
 import { ArchiveScanError } from './errors.js';
 import { hourStart, HOUR_MS, hoursOf } from './hour-range.js';
 
@@ -41,7 +41,8 @@ export async function markLateDependents(ctx: BatchContext, conn: DuckDBConnecti
   const sources = await lateSources(ctx, from, to);
   const marked = new Set<number>();
   for (const source of sources) {
-    const stale = await staleHoursOf(ctx, conn, source);
+    // Listed and read again when a compaction replaced a listed file before it was read.
+    const stale = await readRelisting(() => staleHoursOf(ctx, conn, source));
     const mark = markDirtyCommand(ctx.keys, stale, source.landedAt);
     if (mark) await ctx.redis.call(...(mark as [string, ...(string | number)[]]));
     for (const hour of stale) marked.add(hour);
