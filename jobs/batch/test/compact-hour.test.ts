@@ -32,21 +32,52 @@ describe('compactHour', () => {
   });
   afterAll(() => endTestRun({ config, dir, redis, duckdb }));
 
+  /** Each column's encodings over every row group of `files`, as `column -> 'ENC ENC'`. */
+  async function encodings(files: readonly string[]): Promise<unknown[][]> {
+    const answer = await duckdb.connection.runAndReadAll(
+      `SELECT path_in_schema, string_agg(DISTINCT encodings, ' ') FROM parquet_metadata($files)
+       WHERE path_in_schema IN ('event_id', 'user_id') GROUP BY ALL ORDER BY ALL`,
+      { files: listValue([...files]) },
+      { files: LIST(VARCHAR) },
+    );
+    return answer.getRows();
+  }
+
   it('merges the files into one with a dictionary for the user ids and none for the event ids', async () => {
     const ctx = createBatchContext(config, redis);
     expect(await listHourFiles(config.archiver.dir, T0)).toHaveLength(2);
     const result = await compactHour({ context: ctx, hour: T0, force: true, duckdb });
     expect(result).toMatchObject({ filesBefore: 2, filesAfter: 1, rows: 3 * USERS });
-    const merged = await listHourFiles(config.archiver.dir, T0);
-    const encodings = await duckdb.connection.runAndReadAll(
-      `SELECT path_in_schema, string_agg(DISTINCT encodings, ' ') FROM parquet_metadata($files)
-       WHERE path_in_schema IN ('event_id', 'user_id') GROUP BY ALL ORDER BY ALL`,
-      { files: listValue(merged) },
-      { files: LIST(VARCHAR) },
-    );
-    expect(encodings.getRows()).toEqual([
+    expect(await encodings(await listHourFiles(config.archiver.dir, T0))).toEqual([
       ['event_id', 'DELTA_LENGTH_BYTE_ARRAY'],
       ['user_id', 'RLE_DICTIONARY'],
+    ]);
+  });
+
+  // A dictionary is a row group's (122,880 rows): the limit must be under a row group's rows,
+  // not half the file's, or every column of a big file's row groups takes one (event ids too)
+  // and the writer holds them all: a dense hour's compaction ran out of DuckDB's memory.
+  it('a file of several row groups: still no dictionary for the event ids', async () => {
+    const ctx = createBatchContext(config, redis);
+    const hour = T0 + 3_600_000;
+    const rows = 250_000;
+    const events: ArchivedEvent[] = [];
+    for (let i = 0; i < rows; i++) {
+      const event = pageView({ id: `big-${i}`, ts: hour + (i % 3_600) * SECOND, user: `user-${i % USERS}`, page: 'home' });
+      events.push({ event, partition: 0, offset: String(i) });
+    }
+    await writeArchive(config.archiver.dir, events.slice(0, rows / 2));
+    await writeArchive(config.archiver.dir, events.slice(rows / 2));
+    expect(await compactHour({ context: ctx, hour, force: true, duckdb })).toMatchObject({ filesBefore: 2, filesAfter: 1, rows });
+    // Per row group: its rows and its event ids' encodings (the last, of 4,240 rows, may take one).
+    const groups = await duckdb.connection.runAndReadAll(
+      `SELECT row_group_num_rows::DOUBLE, encodings FROM parquet_metadata($files) WHERE path_in_schema = 'event_id' ORDER BY row_group_id`,
+      { files: listValue(await listHourFiles(config.archiver.dir, hour)) },
+      { files: LIST(VARCHAR) },
+    );
+    expect(groups.getRows().slice(0, 2)).toEqual([
+      [122_880, 'DELTA_LENGTH_BYTE_ARRAY'],
+      [122_880, 'DELTA_LENGTH_BYTE_ARRAY'],
     ]);
   });
 });

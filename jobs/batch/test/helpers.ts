@@ -62,7 +62,11 @@ export async function writeArchive(root: string, events: readonly ArchivedEvent[
   try {
     // One flush per partition keeps file names (offset ranges) like the archiver's.
     const byPartition = new Map<number, ArchivedEvent[]>();
-    for (const e of events) byPartition.set(e.partition, [...(byPartition.get(e.partition) ?? []), e]);
+    for (const e of events) {
+      const list = byPartition.get(e.partition) ?? [];
+      list.push(e);
+      byPartition.set(e.partition, list);
+    }
     for (const list of byPartition.values()) await writer.write(list);
   } finally {
     await writer.close();
