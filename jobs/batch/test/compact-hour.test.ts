@@ -4,7 +4,7 @@ import type { SigflowConfig } from '@sigflow/config';
 import { createRedis, type RedisClient } from '@sigflow/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compactHour, createBatchContext, DuckDBSession } from '../src/index.js';
-import { endTestRun, pageView, SECOND, T0, testConfig, writeArchive } from './helpers.js';
+import { endTestRun, HOUR, pageView, SECOND, T0, testConfig, writeArchive } from './helpers.js';
 
 /** More users than DuckDB gives a dictionary by default (about 6,000), each with three page views. */
 const USERS = 8_000;
@@ -59,7 +59,7 @@ describe('compactHour', () => {
   // and the writer holds them all: a dense hour's compaction ran out of DuckDB's memory.
   it('a file of several row groups: still no dictionary for the event ids', async () => {
     const ctx = createBatchContext(config, redis);
-    const hour = T0 + 3_600_000;
+    const hour = T0 + HOUR;
     const rows = 250_000;
     const events: ArchivedEvent[] = [];
     for (let i = 0; i < rows; i++) {

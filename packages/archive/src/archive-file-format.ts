@@ -53,9 +53,9 @@ export const archiveFileFormat = 'FORMAT parquet, COMPRESSION zstd, COMPRESSION_
  * The options of a compacted file's `COPY ... TO` (an hour's files of one Kafka partition merged
  * and sorted by user, ts, event_id; see the batch layer's `compactHour`), of `rows` rows:
  * {@link archiveFileFormat} with dictionaries for the columns whose distinct values in a row group
- * are at most half its rows (half the file's when it is one row group). DuckDB gives a column a dictionary only under `DICTIONARY_SIZE_LIMIT`
- * distinct values (by default few), so user ids and IPs, repeated in every hour, had none, and an
- * event id, unique, never gets one under this limit.
+ * are at most half its rows (half the file's when it is one row group). DuckDB gives a column a
+ * dictionary only under `DICTIONARY_SIZE_LIMIT` distinct values (by default few), so user ids and
+ * IPs, repeated in every hour, had none, and an event id, unique, never gets one under this limit.
  *
  * On the bench day (96 files of 103-105 k rows; per file about 44 k users and 27 k IPs), 2
  * threads, rewritten with a limit of 100,000 (the same dictionaries there: user ids and IPs;
