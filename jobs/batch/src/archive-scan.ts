@@ -1,6 +1,6 @@
 import type { DuckDBConnection, DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
 import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
-import { archiveColumns, archiveColumnsDdl, eventsOfColumns, withArchiveColumns, type ArchiveColumn } from '@sigflow/archive';
+import { ArchiveFileGoneError, archiveColumns, archiveColumnsDdl, eventsOfColumns, withArchiveColumns, type ArchiveColumn } from '@sigflow/archive';
 import type { ReceivedEvent } from '@sigflow/events';
 import { ArchiveScanError } from './errors.js';
 import { readChunkColumns, type ColumnPlan } from './chunk-columns.js';
@@ -12,7 +12,9 @@ export const GONE_FILE_RELISTS = 3;
  * Runs `read` (which lists archive files and reads them) again, up to {@link GONE_FILE_RELISTS}
  * times, when a file it listed was gone by the time DuckDB opened it: a compaction or an erasure
  * of its hour published in between (on a local archive the new file is renamed in, then the
- * replaced ones are deleted), and listing again finds the new file. `reset` runs before each
+ * replaced ones are deleted), and listing again finds the new file. Also when the listing's own
+ * relists (`readableFiles`) met replaced files every time (a compaction deleting its inputs one by
+ * one meanwhile: `ArchiveFileGoneError`, seen once in the platform soak). `reset` runs before each
  * new attempt (dropping what the failed one left).
  */
 export async function readRelisting<T>(read: () => Promise<T>, reset: () => Promise<void> = async () => undefined): Promise<T> {
@@ -20,7 +22,8 @@ export async function readRelisting<T>(read: () => Promise<T>, reset: () => Prom
     try {
       return await read();
     } catch (err) {
-      if (!(err instanceof ArchiveScanError && err.fileGone) || relists >= GONE_FILE_RELISTS) throw err;
+      const gone = err instanceof ArchiveFileGoneError || (err instanceof ArchiveScanError && err.fileGone);
+      if (!gone || relists >= GONE_FILE_RELISTS) throw err;
       await reset();
     }
   }

@@ -1,3 +1,4 @@
+import { ArchiveFileGoneError } from '@sigflow/archive';
 import { describe, expect, it } from 'vitest';
 import { GONE_FILE_RELISTS, readRelisting } from '../src/archive-scan.js';
 import { ArchiveScanError } from '../src/errors.js';
@@ -23,6 +24,15 @@ describe('readRelisting: a read of archive files whose listed file was gone when
     );
     expect(answer).toBe('rows');
     expect(calls).toEqual(['read', 'reset', 'read', 'reset', 'read']);
+  });
+
+  it("lists and reads again after the listing's own relists met replaced files every time", async () => {
+    let reads = 0;
+    const answer = await readRelisting(async () => {
+      if (++reads < 2) throw new ArchiveFileGoneError('/archive/events/dt=2026-11-29/hr=01/p4-437772-437837.parquet');
+      return 'rows';
+    });
+    expect([answer, reads]).toEqual(['rows', 2]);
   });
 
   it(`gives up after ${GONE_FILE_RELISTS} new listings, with the last error`, async () => {
