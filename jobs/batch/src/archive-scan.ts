@@ -1,6 +1,6 @@
 import type { DuckDBConnection, DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
 import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
-import { ArchiveFileGoneError, archiveColumns, archiveColumnsDdl, eventsOfColumns, withArchiveColumns, type ArchiveColumn } from '@sigflow/archive';
+import { archiveColumns, archiveColumnsDdl, eventsOfColumns, withArchiveColumns, type ArchiveColumn } from '@sigflow/archive';
 import type { ReceivedEvent } from '@sigflow/events';
 import { ArchiveScanError } from './errors.js';
 import { readChunkColumns, type ColumnPlan } from './chunk-columns.js';
@@ -12,17 +12,17 @@ export const GONE_FILE_RELISTS = 3;
  * Runs `read` (which lists archive files and reads them) again, up to {@link GONE_FILE_RELISTS}
  * times, when a file it listed was gone by the time DuckDB opened it: a compaction or an erasure
  * of its hour published in between (on a local archive the new file is renamed in, then the
- * replaced ones are deleted), and listing again finds the new file. Also when the listing's own
- * relists (`readableFiles`) met replaced files every time (a compaction deleting its inputs one by
- * one meanwhile: `ArchiveFileGoneError`, seen once in the platform soak). `reset` runs before each
- * new attempt (dropping what the failed one left).
+ * replaced ones are deleted), and listing again finds the new file. A file gone before DuckDB was
+ * given the list is the listing's own to list again (`readableFiles`, which pauses for the
+ * replacement to end); its `ArchiveFileGoneError` is final here. `reset` runs before each new
+ * attempt (dropping what the failed one left).
  */
 export async function readRelisting<T>(read: () => Promise<T>, reset: () => Promise<void> = async () => undefined): Promise<T> {
   for (let relists = 0; ; relists++) {
     try {
       return await read();
     } catch (err) {
-      const gone = err instanceof ArchiveFileGoneError || (err instanceof ArchiveScanError && err.fileGone);
+      const gone = err instanceof ArchiveScanError && err.fileGone;
       if (!gone || relists >= GONE_FILE_RELISTS) throw err;
       await reset();
     }

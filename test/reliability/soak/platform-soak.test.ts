@@ -246,6 +246,26 @@ async function apiDifferences(port: number, truth: TruthFile, windowMs: number):
   return { diffs, sources };
 }
 
+interface FailedJob {
+  id: string;
+  name: string;
+  attemptsMade: number;
+  failedReason: string | null;
+}
+
+/**
+ * The batch jobs whose last attempt failed, as the API lists them to ops (`GET /v1/jobs`). The
+ * views' checks cannot see one: a compaction that failed every attempt leaves its hour in small
+ * files, a recompute leaves its hour to the next one (the 2026-11-29 02:29 soak passed with both
+ * sealed hours' compactions failed).
+ */
+async function batchJobsFailed(port: number): Promise<FailedJob[]> {
+  const answer = await apiCaller(() => port)('GET', '/v1/jobs?state=failed&limit=200', undefined, 'k');
+  if (answer.status !== 200) throw new Error(`GET /v1/jobs?state=failed answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+  const jobs = (answer.body as { jobs: FailedJob[] }).jobs;
+  return jobs.map(({ id, name, attemptsMade, failedReason }) => ({ id, name, attemptsMade, failedReason }));
+}
+
 describe(`platform soak: every service for ${SECONDS} s at a quarter of a fresh start's rate, one killed every ${KILL_EVERY_S} s`, () => {
   // A test that timed out leaves its services running (its `finally` is not reached): stopped here.
   afterAll(async () => {
@@ -324,6 +344,7 @@ describe(`platform soak: every service for ${SECONDS} s at a quarter of a fresh 
             5_000,
           ).catch(() => NaN);
           const api = await apiDifferences(services.api.metricsPort, sent.truth, scenario.config.rules.windowMs);
+          const failedJobs = await batchJobsFailed(services.api.metricsPort);
           const memory = memoryVerdict(samples, SECONDS);
           // Running, or how it ended (a signal nobody here sent is the kernel's: the OOM killer).
           const alive = Object.fromEntries(SERVICES.map((n) => [n, services[n].ended ?? true]));
@@ -351,6 +372,7 @@ describe(`platform soak: every service for ${SECONDS} s at a quarter of a fresh 
             recovery: { speedCaughtUpMs, batchRightMs },
             views: { speed: { lost: speed.lost, doubleCounted: speed.doubleCounted, diffs: speed.diffs }, batch: { lost: batch.lost, doubleCounted: batch.doubleCounted, diffs: batch.diffs, hours: sealed.map((h) => new Date(h).toISOString()) }, api, archive: { idsSent: sent.truth.totals.unique, idsArchived: archived } },
             apiReads,
+            failedJobs,
             memory,
             maxSpeedLag: Math.max(0, ...samples.map((s) => s.speedLag).filter(Number.isFinite)),
             redisUsedMiB: { first: samples[0]?.redisUsedMiB, last: samples.at(-1)?.redisUsedMiB },
@@ -370,6 +392,7 @@ describe(`platform soak: every service for ${SECONDS} s at a quarter of a fresh 
           expect(api.diffs).toEqual([]);
           expect(archived).toBe(sent.truth.totals.unique);
           expect(apiReads.failed, 'API reads that failed during the soak').toBe(0);
+          expect(failedJobs, 'batch jobs whose last attempt failed (each with its error)').toEqual([]);
           for (const [name, m] of Object.entries(memory)) expect(m.bounded, `${name} RSS of its largest process: middle third's peak ${m.middlePeakMiB} MiB, last third's ${m.lastPeakMiB}`).toBe(true);
         });
       },

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { HOUR_MS } from '@sigflow/core';
 import { hourFolderKey } from '../archive-layout.js';
 import { ArchiveFileGoneError } from '../errors.js';
@@ -7,9 +8,18 @@ import type { ArchiveStorage, ReadableFile } from './archive-storage.js';
 const RELISTS = 3;
 
 /**
+ * The pause before the first relisting, doubled before each next one (100, 200, 400 ms). A local
+ * compaction deletes its inputs one by one after publishing its file: relisting at once met
+ * that deletion still running three times in a row (the soak of 2026-11-29 03:47), so a
+ * relisting waits for it to end.
+ */
+export const FIRST_RELIST_PAUSE_MS = 100;
+
+/**
  * The published files of `folders` with local paths DuckDB can read, in folder order. A file
  * replaced between the listing and its copy (a compaction or erasure that published meanwhile)
- * makes it list again: the reader gets the folder as it was before the replacement or after it.
+ * makes it list again after a pause: the reader gets the folder as it was before the replacement
+ * or after it.
  */
 export async function readableFiles(storage: ArchiveStorage, folders: readonly string[]): Promise<ReadableFile[]> {
   for (let attempt = 1; ; attempt++) {
@@ -20,6 +30,7 @@ export async function readableFiles(storage: ArchiveStorage, folders: readonly s
     } catch (err) {
       if (!(err instanceof ArchiveFileGoneError) || attempt > RELISTS) throw err;
     }
+    await sleep(FIRST_RELIST_PAUSE_MS * 2 ** (attempt - 1));
   }
 }
 
