@@ -22,8 +22,7 @@ export async function readRelisting<T>(read: () => Promise<T>, reset: () => Prom
     try {
       return await read();
     } catch (err) {
-      const gone = err instanceof ArchiveScanError && err.fileGone;
-      if (!gone || relists >= GONE_FILE_RELISTS) throw err;
+      if (!(err instanceof ArchiveScanError && err.fileGone) || relists >= GONE_FILE_RELISTS) throw err;
       await reset();
     }
   }

@@ -68,11 +68,12 @@ export const archiveFileFormat = 'FORMAT parquet, COMPRESSION zstd, COMPRESSION_
  * limit took event ids into a dictionary that was 55 % larger than without.
  */
 export function compactedFileFormat(rows: number): string {
-  return `${archiveFileFormat}, DICTIONARY_SIZE_LIMIT ${Math.max(1, Math.floor(Math.min(rows, parquetRowGroupRows) / 2))}`;
+  return `${archiveFileFormat}, ROW_GROUP_SIZE ${parquetRowGroupRows}, DICTIONARY_SIZE_LIMIT ${Math.max(1, Math.floor(Math.min(rows, parquetRowGroupRows) / 2))}`;
 }
 
 /**
- * Rows of a Parquet row group as DuckDB writes them (its `ROW_GROUP_SIZE` default). A dictionary
+ * Rows of a compacted file's Parquet row group (DuckDB's `ROW_GROUP_SIZE` default, stated in the
+ * format so the limit below cannot drift from the writer's row groups). A dictionary
  * is a row group's column's, so {@link compactedFileFormat}'s limit is half of one row group's rows
  * at most: with half of a larger file's rows, every column of a row group was under it, unique
  * ones too (event ids, properties), and the writer held all their dictionaries at once: a dense

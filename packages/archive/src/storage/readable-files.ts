@@ -13,7 +13,7 @@ const RELISTS = 3;
  * that deletion still running three times in a row (the soak of 2026-11-29 03:47), so a
  * relisting waits for it to end.
  */
-export const FIRST_RELIST_PAUSE_MS = 100;
+const FIRST_RELIST_PAUSE_MS = 100;
 
 /**
  * The published files of `folders` with local paths DuckDB can read, in folder order. A file
