@@ -22,10 +22,10 @@ export interface EventProducerOptions {
   readonly timeoutMs?: number;
   /** Sends beyond this many queued messages fail at once. Default 200 000. */
   readonly maxQueuedMessages?: number;
-  /** Value bytes of one produce request at most (one send may exceed it). Default 900 000. */
+  /** Value bytes of one produce request at most (a larger send goes out in several). Default 900 000. */
   readonly maxBatchBytes?: number;
   /**
-   * Messages of one produce request at most (one send may exceed it). Default 1,500: past about
+   * Messages of one produce request at most (a larger send goes out in several). Default 1,500: past about
    * 2,000 records a request, `@platformatic/kafka` 1.35 spends 2-3 times as much CPU a record
    * building it (its buffer lists outgrow V8's regular heap objects; measured in the README's
    * "Choices": the collector's CPU an event 7.8-8.3 µs with it against 9.7-10.7 without).

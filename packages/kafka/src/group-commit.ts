@@ -11,14 +11,16 @@ export interface GroupCommitOptions {
   /** Sends beyond this many queued messages fail at once (Kafka slow or down) instead of growing memory. */
   readonly maxQueuedMessages: number;
   /**
-   * Value bytes of one produce at most (a request of one send may exceed it): the broker
-   * refuses a partition's record batch over `message.max.bytes` (1 MiB by default).
+   * Value bytes of one produce at most (a single larger message goes alone): the broker refuses
+   * a partition's record batch over `message.max.bytes` (1 MiB by default), and retrying the
+   * same batch fails the same way.
    */
   readonly maxBatchBytes: number;
-  /** Messages of one produce at most (a request of one send may exceed it), likewise. */
+  /** Messages of one produce at most, likewise. */
   readonly maxBatchMessages: number;
 }
 
+/** A run of a send's messages that fits one produce, and who waits for it. */
 interface Waiter {
   readonly count: number;
   readonly bytes: number;
@@ -58,19 +60,41 @@ export class GroupCommit<M extends SizedMessage> {
     while (this.inFlight && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   }
 
+  /**
+   * Queues messages for the next produce; resolves once Kafka acknowledged all of them. A send
+   * larger than one produce goes out in several, each within the bounds (a message over
+   * `maxBatchBytes` alone), and fails when any of them fails.
+   */
   send(messages: readonly M[]): Promise<void> {
     if (messages.length === 0) return Promise.resolve();
     if (this.queued.length + messages.length > this.options.maxQueuedMessages) {
       return Promise.reject(new KafkaUnavailableError(`Kafka is behind: ${this.queued.length} messages already wait for a produce`));
     }
+    for (const m of messages) this.queued.push(m);
+    const parts = this.partsOf(messages).map(
+      ({ count, bytes }) => new Promise<void>((resolve, reject) => this.waiters.push({ count, bytes, resolve, reject })),
+    );
+    if (!this.inFlight) void this.flush();
+    return this.withTimeout(parts.length === 1 ? (parts[0] as Promise<void>) : Promise.all(parts).then(() => undefined));
+  }
+
+  /** A send's messages cut into runs that each fit one produce: their counts and value bytes. */
+  private partsOf(messages: readonly M[]): { count: number; bytes: number }[] {
+    const { maxBatchBytes, maxBatchMessages } = this.options;
+    const parts: { count: number; bytes: number }[] = [];
+    let count = 0;
     let bytes = 0;
     for (const m of messages) {
-      this.queued.push(m);
+      if (count > 0 && (bytes + m.value.length > maxBatchBytes || count === maxBatchMessages)) {
+        parts.push({ count, bytes });
+        count = 0;
+        bytes = 0;
+      }
+      count++;
       bytes += m.value.length;
     }
-    const done = new Promise<void>((resolve, reject) => this.waiters.push({ count: messages.length, bytes, resolve, reject }));
-    if (!this.inFlight) void this.flush();
-    return this.withTimeout(done);
+    parts.push({ count, bytes });
+    return parts;
   }
 
   private async flush(): Promise<void> {
@@ -88,7 +112,7 @@ export class GroupCommit<M extends SizedMessage> {
     this.inFlight = false;
   }
 
-  /** The queued sends that fit in one produce (at least one), whole. */
+  /** The queued runs that fit in one produce (at least one), whole. */
   private takeBatch(): { messages: M[]; waiters: Waiter[] } {
     let count = 0;
     let bytes = 0;

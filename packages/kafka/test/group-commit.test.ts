@@ -33,30 +33,46 @@ describe('GroupCommit', () => {
     await Promise.all(rest);
   });
 
-  it('keeps one produce under maxBatchBytes, taking whole calls (a larger call goes alone)', async () => {
+  it('keeps one produce under maxBatchBytes, taking whole calls (a larger call in parts, a larger message alone)', async () => {
     const { calls, produce } = manualProduce();
     const group = new GroupCommit(produce, { ...options, maxBatchBytes: 10 });
-    const sends = [group.send(msgs('x')), group.send(msgs('aaaa', 'bbbb')), group.send(msgs('cccc')), group.send(msgs('d'.repeat(30)))];
-    for (let i = 0; i < 4; i++) {
+    const sends = [group.send(msgs('x')), group.send(msgs('aaaa', 'bbbb')), group.send(msgs('cccc')), group.send(msgs('d'.repeat(30), 'eeeeee', 'fffff', 'g'))];
+    for (let i = 0; i < 6; i++) {
       calls[i]!.resolve();
       await tick();
     }
     await Promise.all(sends);
-    // 'x'; then 8 bytes, + 4 would pass 10; then 'cccc'; then the 30-byte call alone.
-    expect(calls.map((c) => c.messages)).toEqual([['x'], ['aaaa', 'bbbb'], ['cccc'], ['d'.repeat(30)]]);
+    // 'x'; then 8 bytes, + 4 would pass 10; then 'cccc' (+ 30 would pass 10); then the last
+    // call in parts: the 30-byte message alone, 6 bytes (+ 5 would pass 10), 5 + 1.
+    expect(calls.map((c) => c.messages)).toEqual([['x'], ['aaaa', 'bbbb'], ['cccc'], ['d'.repeat(30)], ['eeeeee'], ['fffff', 'g']]);
   });
 
-  it('keeps one produce under maxBatchMessages, taking whole calls (a larger call goes alone)', async () => {
+  it('keeps one produce under maxBatchMessages, taking whole calls (a larger call in parts)', async () => {
     const { calls, produce } = manualProduce();
     const group = new GroupCommit(produce, { ...options, maxBatchMessages: 3 });
     const sends = [group.send(msgs('a')), group.send(msgs('b', 'c')), group.send(msgs('d')), group.send(msgs('e')), group.send(msgs('f', 'g', 'h', 'i'))];
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 5; i++) {
       calls[i]!.resolve();
       await tick();
     }
     await Promise.all(sends);
-    // 'a'; then 3 messages, + 'e' would pass 3; then 'e' (+ 4 would pass 3); then the 4-message call alone.
-    expect(calls.map((c) => c.messages)).toEqual([['a'], ['b', 'c', 'd'], ['e'], ['f', 'g', 'h', 'i']]);
+    // 'a'; then 3 messages, + 'e' would pass 3; then 'e' (+ the last call's first part of 3
+    // would pass 3); then that part; then its rest.
+    expect(calls.map((c) => c.messages)).toEqual([['a'], ['b', 'c', 'd'], ['e'], ['f', 'g', 'h'], ['i']]);
+  });
+
+  it('fails a call sent in parts when one of its parts is refused, after the parts before it went', async () => {
+    const { calls, produce } = manualProduce();
+    const group = new GroupCommit(produce, { ...options, maxBatchMessages: 2 });
+    const send = group.send(msgs('a', 'b', 'c', 'd', 'e'));
+    const failed = expect(send).rejects.toBeInstanceOf(KafkaUnavailableError);
+    calls[0]!.resolve();
+    await tick();
+    calls[1]!.reject(new Error('MESSAGE_TOO_LARGE'));
+    await tick();
+    calls[2]!.resolve();
+    await failed;
+    expect(calls.map((c) => c.messages)).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
   });
 
   it('fails every call of a refused produce with KafkaUnavailableError and carries on', async () => {

@@ -55,4 +55,20 @@ describe('analytics outbox with two owners of a partition at once (real Kafka an
     const ids = new Set(published.map((m) => (JSON.parse(m.value) as { conversion_event_id: string }).conversion_event_id));
     expect(ids.size).toBe(2_500);
   });
+
+  it('drains a backlog larger than one record batch of a partition may be (one user, 1.5 MB)', async () => {
+    const padding = 'p'.repeat(1_000);
+    const values = Array.from({ length: 1_500 }, (_, i) => JSON.stringify({ conversion_event_id: `big${i}`, padding }));
+    await redis.rpush(keys.speedOutbox(1), ...values.map((value) => JSON.stringify({ key: 'one-user', value })));
+    await redis.set(keys.speedEpoch(1), '1');
+    const outbox = new AnalyticsOutbox(redis, keys, producer, logger);
+    // A drain step sends 1,000 messages of one key (1 MB of values to one partition): the broker
+    // refuses a record batch over 1 MiB, so they must go out in produces it takes.
+    outbox.drain(1, '1');
+    await outbox.settled(1);
+    expect(await redis.llen(keys.speedOutbox(1))).toBe(0);
+    const total = [...(await topicOffsets(kafka, topics.analytics, 'latest')).values()].reduce((n, high) => n + high, 0);
+    const published = (await readTopicMessages(kafka, topics.analytics, total, 60_000)).filter((m) => m.key === 'one-user');
+    expect(published.map((m) => m.value)).toEqual(values);
+  });
 });
