@@ -127,7 +127,11 @@ export async function eraseFromArchive(
   try {
     for (let pass = 1; pass <= maxPasses; pass++) {
       const holding = await filesHolding(session, ctx.archive, userId);
-      if (holding.length === 0) return { filesRewritten, filesRemoved, rowsRemoved, hours: [...hours].sort((a, b) => a - b), passes: pass };
+      if (holding.length === 0) {
+        // Reads in flight keep the files they listed readable: not the person's rows.
+        await ctx.archive.releaseReads();
+        return { filesRewritten, filesRemoved, rowsRemoved, hours: [...hours].sort((a, b) => a - b), passes: pass };
+      }
       let done = 0;
       // Every hour this pass will change is reported (kept in the job's progress) before any file
       // changes: an attempt killed right after a rewrite leaves that hour listed for the retry,

@@ -7,7 +7,7 @@ import { type RedisClient, createRedis } from '@sigflow/store';
 import { raiseArchiveWatermarks, readBatchHourEntries } from '@sigflow/store/batch';
 import { hasTombstone } from '@sigflow/store/ops';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, LIST, listValue, VARCHAR } from '@duckdb/node-api';
 import { listArchiveHours, listHourFiles, type ArchivedEvent } from '@sigflow/archive';
 import type { SigflowConfig } from '@sigflow/config';
 import { userPartition } from '@sigflow/events';
@@ -119,6 +119,19 @@ describe('delete-user in the batch layer', () => {
     return Number(read.getRows()[0]?.[0]);
   };
 
+  /** Rows of `user` in the files the run's reads hold (`_reads`: links to what they listed). */
+  const heldRows = async (user: string) => {
+    const held = path.join(ctx.root, '_reads');
+    const files = fs.existsSync(held) ? fs.readdirSync(held, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => path.join(d.parentPath, d.name)) : [];
+    if (files.length === 0) return 0;
+    const read = await duckdb.connection.runAndReadAll(
+      'SELECT count(*)::INTEGER FROM read_parquet($files, union_by_name = true) WHERE user_id = $user',
+      { files: listValue(files), user },
+      { files: LIST(VARCHAR), user: VARCHAR },
+    );
+    return Number(read.getRows()[0]?.[0]);
+  };
+
   it('removes the person from the archive and the speed state, recomputes their hours, and leaves everyone else as a run without them', async () => {
     const partition = userPartition(TARGET, run.config.kafka.eventPartitions);
     const other = { p: userPartition('ann', run.config.kafka.eventPartitions), user: 'ann' };
@@ -131,6 +144,8 @@ describe('delete-user in the batch layer', () => {
     // The views really counted the person before, and the hours' touchpoint verdicts held them.
     expect(await servedHashes(ctx)).not.toEqual(await servedHashes(refCtx));
     expect(await verdictRows(TARGET)).toBeGreaterThan(0);
+    // The recomputes' reads still hold the files they read (10 minutes), the person's rows with them.
+    expect(await heldRows(TARGET)).toBeGreaterThan(0);
 
     const progress: DeletionProgress[] = [];
     const result = await deleteUser({ context: ctx, userId: TARGET, requestId: 'del-test', duckdb, onProgress: (p) => void progress.push(p) });
@@ -148,6 +163,7 @@ describe('delete-user in the batch layer', () => {
     expect(after.holding).toBe(0);
     expect(await verdictRows(TARGET)).toBe(0);
     expect(await verdictRows('ann')).toBeGreaterThan(0);
+    expect(await heldRows(TARGET)).toBe(0);
     const theirs = new Set([...events, ...lateOnly].filter((e) => e.event.user_id === TARGET).map((e) => `${e.event.event_id}/${e.partition}/${e.offset}`));
     expect(after.rows).toEqual(before.rows.filter((r) => !theirs.has(r)));
     expect(await servedHashes(ctx)).toEqual(await servedHashes(refCtx));

@@ -256,13 +256,14 @@ describe('recomputeHours over the Parquet archive', () => {
     expect(await compactHour({ context: ctx, hour: T0 + HOUR, duckdb })).toMatchObject({ skipped: 'not sealed' });
   });
 
-  it('a compaction that replaces listed files before DuckDB reads them: the pass lists again, the views equal processBatch over everything', async () => {
+  it('a compaction that replaces listed files before DuckDB reads them: the pass reads what it listed, the views equal processBatch over everything', async () => {
     const from = T0 + HOUR;
     const to = T0 + 2 * HOUR;
     const ctx = createBatchContext(withBatch(config, { writeViewParquet: false }), redis);
     expect(await listHourFiles(config.archiver.dir, from)).toHaveLength(4);
     // The race as it happens on a local archive: the reader has its paths, then the hour's
-    // compaction renames its merged files in and deletes the inputs, then DuckDB opens them.
+    // compaction renames its merged files in and deletes the inputs, then DuckDB opens them
+    // (the read's links to them: the rows it listed).
     let compactions = 0;
     const racing: ArchiveStorage = Object.create(ctx.archive, {
       localPaths: {

@@ -13,6 +13,8 @@ import path from 'node:path';
  *   batch version and rules;
  * - `_staging/<host>-<pid>/`: files being written; never read, renamed into `events/` when
  *   complete. Same filesystem as `events/`, so the rename is atomic.
+ * - `_reads/<host>--<pid>--<id>/<read>/<folder>/<name>`: hard links to the files a read listed,
+ *   so a compaction deleting them does not fail it (`storage/read-holds.ts`; 10 minutes).
  *
  * The same layout holds as keys under an S3 prefix (`S3ArchiveStorage`), where a replaced file's
  * replacement carries a tag (`p<partition>-<first>-<last>.<tag>.parquet`) and each hour folder a

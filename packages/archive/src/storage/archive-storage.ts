@@ -67,10 +67,17 @@ export interface ArchiveStorage {
   /** Removes a folder with everything in it (retention); returns the published files it held. */
   removeFolder(folder: string): Promise<number>;
   /**
-   * Local paths of `files` for DuckDB: the files themselves on a local folder, copies in this
-   * process's cache on S3. Throws `ArchiveFileGoneError` when one was replaced meanwhile.
+   * Local paths of `files` for DuckDB, which stay readable for 10 minutes even if the files are
+   * replaced meanwhile: hard links in a folder of the read on a local folder, copies in this
+   * process's cache on S3. Throws `ArchiveFileGoneError` when one was replaced already.
    */
   localPaths(files: readonly StoredFile[]): Promise<string[]>;
+  /**
+   * Ends what keeps replaced files readable for reads in flight (a person's erasure is done: the
+   * rows it removed must not stay readable). Local: every read's links, of every process; S3:
+   * nothing (a cache drops the copies no longer visible at its next listing of their folder).
+   */
+  releaseReads(): Promise<void>;
   /** Where a file is, for answers and logs (a path or an s3:// URL). */
   locationOf(file: StoredFile): string;
   close(): Promise<void>;

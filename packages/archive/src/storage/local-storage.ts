@@ -2,8 +2,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseHourPartition } from '../archive-layout.js';
 import { publishFile } from '../atomic-file.js';
-import { ArchiveFileGoneError } from '../errors.js';
 import type { ArchiveStorage, PublishMode, StagedFile, StoredFile } from './archive-storage.js';
+import { ReadHolds } from './read-holds.js';
 
 async function readdirOrNone(dir: string): Promise<string[]> {
   try {
@@ -18,13 +18,16 @@ async function readdirOrNone(dir: string): Promise<string[]> {
  * The archive in a local folder (the default, `SIGFLOW_ARCHIVE_DIR`): a file is published by
  * fsync and rename (visible whole or not at all), a replacement is published before what it
  * replaces is removed (a reader in between sees some rows twice, which the batch layer's dedupe
- * absorbs), and DuckDB reads the files in place.
+ * absorbs), and DuckDB reads hard links to the files a read listed (`ReadHolds`), so a
+ * replacement that deletes them meanwhile does not fail the read.
  */
 export class LocalArchiveStorage implements ArchiveStorage {
   readonly location: string;
+  private readonly holds: ReadHolds;
 
   constructor(readonly localRoot: string) {
     this.location = localRoot;
+    this.holds = new ReadHolds(localRoot);
   }
 
   private pathOf(folder: string, name = ''): string {
@@ -90,15 +93,19 @@ export class LocalArchiveStorage implements ArchiveStorage {
     return files;
   }
 
-  async localPaths(files: readonly StoredFile[]): Promise<string[]> {
-    const paths = files.map((f) => this.pathOf(f.folder, f.name));
-    for (const p of paths) if (!(await fs.access(p).then(() => true, () => false))) throw new ArchiveFileGoneError(p);
-    return paths;
+  localPaths(files: readonly StoredFile[]): Promise<string[]> {
+    return this.holds.hold(files, files.map((f) => this.pathOf(f.folder, f.name)));
+  }
+
+  releaseReads(): Promise<void> {
+    return this.holds.releaseAll();
   }
 
   locationOf(file: StoredFile): string {
     return this.pathOf(file.folder, file.name);
   }
 
-  async close(): Promise<void> {}
+  close(): Promise<void> {
+    return this.holds.close();
+  }
 }

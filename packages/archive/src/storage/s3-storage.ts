@@ -347,6 +347,9 @@ export class S3ArchiveStorage implements ArchiveStorage {
     return inParallel(files, (f) => cache.get(`${f.folder}/${f.name}`, f.bytes, (temp) => this.download(this.key(f.folder, f.name), temp)));
   }
 
+  /** Nothing to end: a cache drops the copies no longer visible at its next listing of their folder. */
+  async releaseReads(): Promise<void> {}
+
   async close(): Promise<void> {
     await this.cache?.close();
     this.client.destroy();
