@@ -203,6 +203,8 @@ export function startBatchWorker(deps: BatchWorkerDeps): BatchWorker {
       if (err instanceof WaitingChildrenError) throw err;
       throw jobFailure(deps, metrics, job, err, end);
     } finally {
+      // The job's reads are over: the archive files it held for them can go (a local archive's links).
+      await ctx.archive.endReads().catch((err: unknown) => deps.logger.warn({ err }, 'ending the job\'s archive reads failed'));
       if (deps.afterJob?.()) void worker.close();
     }
   };

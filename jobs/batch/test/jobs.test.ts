@@ -34,6 +34,14 @@ function traffic(): ReceivedEvent[] {
   return events;
 }
 
+/** Files under `dir` once none are left or `withinMs` passed (a queued job may still be reading). */
+async function heldFilesWithin(dir: string, withinMs: number): Promise<number> {
+  const count = () => (fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).length : 0);
+  const deadline = Date.now() + withinMs;
+  while (count() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  return count();
+}
+
 function capture() {
   const lines: string[] = [];
   return { lines, out: { log: (l: string) => lines.push(l), error: (l: string) => lines.push(`ERR ${l}`) } };
@@ -102,6 +110,9 @@ describe('batch jobs on BullMQ', () => {
     expect(seen.map((p) => p.rowsRead)).toEqual([...seen.map((p) => p.rowsRead)].sort((a, b) => a - b));
     const text = await worker.metrics.jobs.get();
     expect(text.values.find((v) => v.labels.kind === 'recompute' && v.labels.outcome === 'completed')?.value).toBe(1);
+    // Its reads are over: the worker keeps none of the archive files it read (a local archive's
+    // links under _reads, which would otherwise stay 10 minutes), once the jobs it queued are done too.
+    expect(await heldFilesWithin(path.join(config.archiver.dir, '_reads'), 10_000)).toBe(0);
   });
 
   it('a job that keeps throwing is retried, then failed with its error; the previous version keeps serving', async () => {

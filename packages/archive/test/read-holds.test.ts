@@ -73,6 +73,21 @@ describe('read holds of a local archive', () => {
     expect(fs.existsSync(path.join(root, HOUR, files[0]!.name))).toBe(true);
   });
 
+  it("endReads ends this process's holds only (a batch job's reads are over)", async () => {
+    const other = new LocalArchiveStorage(root);
+    try {
+      const mine = await readableFiles(storage, [HOUR]);
+      const theirs = await readableFiles(other, [NEXT]);
+      await storage.endReads();
+      expect(mine.map((f) => fs.existsSync(f.path))).toEqual([false, false]);
+      expect(theirs.map((f) => fs.readFileSync(f.path, 'utf8'))).toEqual(['p1-0-0.parquet']);
+      const again = await readableFiles(storage, [HOUR]);
+      expect(again.map((f) => fs.readFileSync(f.path, 'utf8'))).toEqual(['p0-0-0.parquet', 'p0-1-1.parquet']);
+    } finally {
+      await other.close();
+    }
+  });
+
   it("releaseReads ends every process's holds (a person's erasure is done), and reads go on after it", async () => {
     const other = new LocalArchiveStorage(root);
     try {

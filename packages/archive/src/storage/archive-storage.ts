@@ -78,6 +78,11 @@ export interface ArchiveStorage {
    * nothing (a cache drops the copies no longer visible at its next listing of their folder).
    */
   releaseReads(): Promise<void>;
+  /**
+   * This process's reads are over (a batch worker's job ended): what keeps their files readable
+   * goes. Local: this process's read links; S3: nothing (its cache keeps copies by its own bound).
+   */
+  endReads(): Promise<void>;
   /** Where a file is, for answers and logs (a path or an s3:// URL). */
   locationOf(file: StoredFile): string;
   close(): Promise<void>;

@@ -101,6 +101,10 @@ export class LocalArchiveStorage implements ArchiveStorage {
     return this.holds.releaseAll();
   }
 
+  endReads(): Promise<void> {
+    return this.holds.releaseOwn();
+  }
+
   locationOf(file: StoredFile): string {
     return this.pathOf(file.folder, file.name);
   }

@@ -26,9 +26,10 @@ async function entriesOf(dir: string): Promise<string[]> {
  * Hard links to the files a read of a local archive listed, in a folder of that read: a
  * compaction deleting a listed file once its merge is published leaves the read its link (the
  * file's data stays until the link goes), so a long read is not failed by the compactions of
- * the hours it spans. A read's folder goes after {@link READ_HOLD_MS} (swept at this process's
- * next read, with this process's folder at its close or, after a kill, at another process's
- * start on the host); a person's erasure ends every hold at once ({@link releaseAll}).
+ * the hours it spans. A read's folder goes when its process's reads are over (a batch job's end:
+ * {@link releaseOwn}), else after {@link READ_HOLD_MS} (swept at the process's next read), with
+ * the process's folder at its close or, after a kill, at another process's start on the host; a
+ * person's erasure ends every hold at once ({@link releaseAll}).
  */
 export class ReadHolds {
   private processFolder: Promise<string> | undefined;
@@ -69,6 +70,13 @@ export class ReadHolds {
     for (const owner of await entriesOf(base)) {
       for (const read of await entriesOf(path.join(base, owner))) await fs.rm(path.join(base, owner, read), { recursive: true, force: true });
     }
+  }
+
+  /** Ends this process's holds: its reads are over (a batch worker's job ended). */
+  async releaseOwn(): Promise<void> {
+    if (!this.processFolder) return;
+    const own = await this.processFolder;
+    for (const read of await entriesOf(own)) await fs.rm(path.join(own, read), { recursive: true, force: true });
   }
 
   /** Removes this process's folder (a clean close). */

@@ -350,6 +350,9 @@ export class S3ArchiveStorage implements ArchiveStorage {
   /** Nothing to end: a cache drops the copies no longer visible at its next listing of their folder. */
   async releaseReads(): Promise<void> {}
 
+  /** Nothing to end: the cache keeps copies by its own bound and hold time. */
+  async endReads(): Promise<void> {}
+
   async close(): Promise<void> {
     await this.cache?.close();
     this.client.destroy();
