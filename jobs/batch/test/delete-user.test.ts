@@ -8,12 +8,12 @@ import { raiseArchiveWatermarks, readBatchHourEntries } from '@sigflow/store/bat
 import { hasTombstone } from '@sigflow/store/ops';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance, LIST, listValue, VARCHAR } from '@duckdb/node-api';
-import { hourFolderKey, listArchiveHours, listHourFiles, type ArchivedEvent, type ArchiveStorage, type StoredFile } from '@sigflow/archive';
+import { listArchiveHours, listHourFiles, type ArchivedEvent } from '@sigflow/archive';
 import type { SigflowConfig } from '@sigflow/config';
 import { userPartition } from '@sigflow/events';
 import { tombstoneHash } from '@sigflow/privacy';
-import { compactHour, createBatchContext, deleteUser, DuckDBSession, recomputeHours, type BatchContext, type DeletionProgress } from '../src/index.js';
-import { HOUR, MINUTE, SECOND, T0, actualHashes, click, conversion, deleteKeys, impression, pageView, rounded, testConfig, writeArchive } from './helpers.js';
+import { createBatchContext, deleteUser, DuckDBSession, recomputeHours, type BatchContext, type DeletionProgress } from '../src/index.js';
+import { HOUR, MINUTE, SECOND, T0, actualHashes, click, compactingOnFirstRead, conversion, deleteKeys, impression, pageView, rounded, testConfig, writeArchive } from './helpers.js';
 
 const TARGET = 'person-to-forget';
 const USERS = ['ann', 'bob', TARGET, 'cid', 'dee'];
@@ -182,35 +182,23 @@ describe('delete-user in the batch layer', () => {
   });
 
   it("reads the files it listed when a compaction replaces them before DuckDB opens them, and leaves no row of the person", async () => {
-    const race = testConfig('delete-race', env);
+    const raced = testConfig('delete-race', env);
     try {
-      const raceCtx = await recomputedRun(race.config, redis, events);
+      const raceCtx = await recomputedRun(raced.config, redis, events);
       // A second file of partition 0 in the first hour: the hour has something to compact.
       await writeArchive(raceCtx.root, lateOnly);
       expect(await listHourFiles(raceCtx.root, T0)).toHaveLength(3);
       // The race on a local archive: the erasure has its paths, then the hour's compaction
       // publishes its merge and deletes the inputs, then DuckDB opens them.
-      let compactions = 0;
-      const racing: ArchiveStorage = Object.create(raceCtx.archive, {
-        localPaths: {
-          value: async (files: readonly StoredFile[]) => {
-            const paths = await raceCtx.archive.localPaths(files);
-            if (compactions === 0 && files.some((f) => f.folder === hourFolderKey('events', T0))) {
-              compactions++;
-              expect(await compactHour({ context: raceCtx, hour: T0, force: true })).toMatchObject({ filesBefore: 3, filesAfter: 2 });
-            }
-            return paths;
-          },
-        },
-      });
-      const result = await deleteUser({ context: { ...raceCtx, archive: racing }, userId: TARGET, requestId: 'del-race', duckdb });
-      expect(compactions).toBe(1);
+      const race = compactingOnFirstRead(raceCtx, T0);
+      const result = await deleteUser({ context: { ...raceCtx, archive: race.archive }, userId: TARGET, requestId: 'del-race', duckdb });
+      expect(race.compactions).toMatchObject([{ filesBefore: 3, filesAfter: 2 }]);
       expect(result.rowsRemoved).toBeGreaterThan(0);
       expect((await archiveRows(raceCtx.root, TARGET)).holding).toBe(0);
       expect(await heldRows(TARGET, raceCtx.root)).toBe(0);
     } finally {
-      await deleteKeys(redis, race.config.redis.keyPrefix);
-      fs.rmSync(race.dir, { recursive: true, force: true });
+      await deleteKeys(redis, raced.config.redis.keyPrefix);
+      fs.rmSync(raced.dir, { recursive: true, force: true });
     }
   });
 });

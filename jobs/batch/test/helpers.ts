@@ -9,7 +9,8 @@ import { batchVersionKeysKey } from '@sigflow/store/batch';
 import { windowViewCommands, type WindowViewKeyspace } from '@sigflow/store/views';
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
 import type { ViewDeltas } from '@sigflow/core';
-import { ArchiveWriter, type ArchivedEvent, type ArchiveStorage } from '@sigflow/archive';
+import { ArchiveWriter, hourFolderKey, type ArchivedEvent, type ArchiveStorage, type StoredFile } from '@sigflow/archive';
+import { compactHour, type BatchContext, type CompactResult } from '../src/index.js';
 import { eventBuilders } from '@sigflow/test-support';
 
 export { CHROME_UA, DAY, GOOGLEBOT_UA, HOUR, MINUTE, SECOND, seededRandom } from '@sigflow/test-support';
@@ -55,6 +56,27 @@ export async function endTestRun(run: { config?: SigflowConfig; dir?: string; re
 
 /** Events received 100 ms after their time; conversions with a value are in EUR. */
 export const { impression, click, conversion, elementClick, pageView } = eventBuilders({ receivedAfterMs: 100, currency: 'EUR' });
+
+/**
+ * The archive of `ctx` with the race of a local archive: the first read listing `hour` gets its
+ * paths, then the hour's compaction (forced) publishes its merge and deletes its inputs, then
+ * DuckDB opens them. `compactions` holds what that compaction answered.
+ */
+export function compactingOnFirstRead(ctx: BatchContext, hour: number): { archive: ArchiveStorage; compactions: CompactResult[] } {
+  const compactions: CompactResult[] = [];
+  const archive: ArchiveStorage = Object.create(ctx.archive, {
+    localPaths: {
+      value: async (files: readonly StoredFile[]) => {
+        const paths = await ctx.archive.localPaths(files);
+        if (compactions.length === 0 && files.some((f) => f.folder === hourFolderKey('events', hour))) {
+          compactions.push(await compactHour({ context: ctx, hour, force: true }));
+        }
+        return paths;
+      },
+    },
+  });
+  return { archive, compactions };
+}
 
 /** Writes events into the archive with the archiver's writer (partition and offsets as given): the local folder `root`, or `storage`. */
 export async function writeArchive(root: string, events: readonly ArchivedEvent[], storage?: ArchiveStorage): Promise<void> {

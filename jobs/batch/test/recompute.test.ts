@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
 import type { ReceivedEvent } from '@sigflow/events';
 import { foldOutcomes, pickFirstCopies, processBatch, trainMarkovChain, trainShapleyTable, type EventOutcome } from '@sigflow/core';
-import { hourFolderKey, listHourFiles, type ArchivedEvent, type ArchiveStorage, type StoredFile } from '@sigflow/archive';
+import { listHourFiles, type ArchivedEvent } from '@sigflow/archive';
 import { compactHour, createBatchContext, DuckDBSession, recomputeHours, viewFolder } from '../src/index.js';
 import {
   DAY,
@@ -17,6 +17,7 @@ import {
   T0,
   actualHashes,
   click,
+  compactingOnFirstRead,
   conversion,
   elementClick,
   expectedHashes,
@@ -264,21 +265,9 @@ describe('recomputeHours over the Parquet archive', () => {
     // The race as it happens on a local archive: the reader has its paths, then the hour's
     // compaction renames its merged files in and deletes the inputs, then DuckDB opens them
     // (the read's links to them: the rows it listed).
-    let compactions = 0;
-    const racing: ArchiveStorage = Object.create(ctx.archive, {
-      localPaths: {
-        value: async (files: readonly StoredFile[]) => {
-          const paths = await ctx.archive.localPaths(files);
-          if (compactions === 0 && files.some((f) => f.folder === hourFolderKey('events', from))) {
-            compactions++;
-            expect(await compactHour({ context: ctx, hour: from, force: true })).toMatchObject({ filesBefore: 4, filesAfter: 2 });
-          }
-          return paths;
-        },
-      },
-    });
-    const [hour] = (await recomputeHours({ context: { ...ctx, archive: racing }, from, to, duckdb })).hours;
-    expect(compactions).toBe(1);
+    const race = compactingOnFirstRead(ctx, from);
+    const [hour] = (await recomputeHours({ context: { ...ctx, archive: race.archive }, from, to, duckdb })).hours;
+    expect(race.compactions).toMatchObject([{ filesBefore: 4, filesAfter: 2 }]);
     const deltas = foldOutcomes(expectedOutcomes(data.copies, from, to, { settings: config.rules, shapley, markov }));
     expect(rounded(await actualHashes(redis, keys, from, hour!.version))).toEqual(rounded(expectedHashes(deltas)));
     expect((await readBatchHourEntries(redis, keys, [from])).get(from)?.rows).toBe(deltas.counts.events);
