@@ -48,14 +48,13 @@ export class ReadHolds {
   async hold(files: readonly StoredFile[], paths: readonly string[]): Promise<string[]> {
     let read: string | undefined;
     try {
-      const own = await (this.processFolder ??= openProcessFolder(readHoldsRoot(this.root)));
+      const own = await (this.processFolder ??= this.openProcessFolder());
       await this.sweep(own);
       read = path.join(own, `${this.now()}-${this.reads++}`);
       return await linkAll(read, files, paths);
     } catch (err) {
       if (!UNHELD.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
       if (read !== undefined) await fs.rm(read, { recursive: true, force: true });
-      else this.processFolder = undefined; // its folder could not be made: try again next read
       return inPlace(paths);
     }
   }
@@ -83,6 +82,14 @@ export class ReadHolds {
   async close(): Promise<void> {
     if (this.processFolder) await fs.rm(await this.processFolder, { recursive: true, force: true });
     this.processFolder = undefined;
+  }
+
+  /** This process's folder; opened again at the next read when it could not be made. */
+  private openProcessFolder(): Promise<string> {
+    return openProcessFolder(readHoldsRoot(this.root)).catch((err: unknown) => {
+      this.processFolder = undefined;
+      throw err;
+    });
   }
 
   /** Removes this process's reads older than {@link READ_HOLD_MS}. */
