@@ -13,7 +13,7 @@ import type { SigflowConfig } from '@sigflow/config';
 import { userPartition } from '@sigflow/events';
 import { tombstoneHash } from '@sigflow/privacy';
 import { createBatchContext, deleteUser, DuckDBSession, recomputeHours, type BatchContext, type DeletionProgress } from '../src/index.js';
-import { HOUR, MINUTE, SECOND, T0, actualHashes, click, compactingOnFirstRead, conversion, deleteKeys, impression, pageView, rounded, testConfig, writeArchive } from './helpers.js';
+import { HOUR, MINUTE, SECOND, T0, actualHashes, click, compactingOnFirstRead, conversion, deleteKeys, filesUnder, impression, pageView, rounded, testConfig, writeArchive } from './helpers.js';
 
 const TARGET = 'person-to-forget';
 const USERS = ['ann', 'bob', TARGET, 'cid', 'dee'];
@@ -121,8 +121,7 @@ describe('delete-user in the batch layer', () => {
 
   /** Rows of `user` in the files a run's reads hold (`_reads`: links to what they listed). */
   const heldRows = async (user: string, root = ctx.root) => {
-    const held = path.join(root, '_reads');
-    const files = fs.existsSync(held) ? fs.readdirSync(held, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => path.join(d.parentPath, d.name)) : [];
+    const files = filesUnder(path.join(root, '_reads'));
     if (files.length === 0) return 0;
     const read = await duckdb.connection.runAndReadAll(
       'SELECT count(*)::INTEGER FROM read_parquet($files, union_by_name = true) WHERE user_id = $user',

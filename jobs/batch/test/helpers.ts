@@ -78,6 +78,12 @@ export function compactingOnFirstRead(ctx: BatchContext, hour: number): { archiv
   return { archive, compactions };
 }
 
+/** Every file under `dir` (absolute paths); none when it is missing. */
+export function filesUnder(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => path.join(d.parentPath, d.name));
+}
+
 /** Writes events into the archive with the archiver's writer (partition and offsets as given): the local folder `root`, or `storage`. */
 export async function writeArchive(root: string, events: readonly ArchivedEvent[], storage?: ArchiveStorage): Promise<void> {
   const writer = await ArchiveWriter.open({ root, ...(storage ? { storage } : {}) });

@@ -8,6 +8,7 @@ import type { SigflowConfig } from '@sigflow/config';
 import type { ReceivedEvent } from '@sigflow/events';
 import { hourFolder } from '@sigflow/archive';
 import { createLogger, createMetricsRegistry } from '@sigflow/observability';
+import { waitUntil } from '@sigflow/test-support';
 import { bullConnection, bullPrefix, installSchedulers, openBatchQueue } from '@sigflow/batch-jobs';
 import {
   createBatchContext,
@@ -17,7 +18,7 @@ import {
   type BatchWorker,
   type JobProgress,
 } from '../src/index.js';
-import { HOUR, MINUTE, SECOND, T0, actualHashes, click, conversion, deleteKeys, impression, rounded, testConfig, writeArchive } from './helpers.js';
+import { HOUR, MINUTE, SECOND, T0, actualHashes, click, conversion, deleteKeys, filesUnder, impression, rounded, testConfig, writeArchive } from './helpers.js';
 
 /** Three hours of simple traffic for 20 users. */
 function traffic(): ReceivedEvent[] {
@@ -32,14 +33,6 @@ function traffic(): ReceivedEvent[] {
     }
   }
   return events;
-}
-
-/** Files under `dir` once none are left or `withinMs` passed (a queued job may still be reading). */
-async function heldFilesWithin(dir: string, withinMs: number): Promise<number> {
-  const count = () => (fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).length : 0);
-  const deadline = Date.now() + withinMs;
-  while (count() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-  return count();
 }
 
 function capture() {
@@ -112,7 +105,8 @@ describe('batch jobs on BullMQ', () => {
     expect(text.values.find((v) => v.labels.kind === 'recompute' && v.labels.outcome === 'completed')?.value).toBe(1);
     // Its reads are over: the worker keeps none of the archive files it read (a local archive's
     // links under _reads, which would otherwise stay 10 minutes), once the jobs it queued are done too.
-    expect(await heldFilesWithin(path.join(config.archiver.dir, '_reads'), 10_000)).toBe(0);
+    const held = path.join(config.archiver.dir, '_reads');
+    expect(await waitUntil('no archive file held once the jobs are done', () => filesUnder(held).length, (n) => n === 0, 10_000, 100)).toBe(0);
   });
 
   it('a job that keeps throwing is retried, then failed with its error; the previous version keeps serving', async () => {

@@ -67,9 +67,10 @@ export interface ArchiveStorage {
   /** Removes a folder with everything in it (retention); returns the published files it held. */
   removeFolder(folder: string): Promise<number>;
   /**
-   * Local paths of `files` for DuckDB, which stay readable for 10 minutes even if the files are
-   * replaced meanwhile: hard links in a folder of the read on a local folder, copies in this
-   * process's cache on S3. Throws `ArchiveFileGoneError` when one was replaced already.
+   * Local paths of `files` for DuckDB, which stay readable even if the files are replaced
+   * meanwhile, until {@link endReads} or for 10 minutes: hard links in a folder of the read on a
+   * local folder, copies in this process's cache on S3. Throws `ArchiveFileGoneError` when one
+   * was replaced already.
    */
   localPaths(files: readonly StoredFile[]): Promise<string[]>;
   /**

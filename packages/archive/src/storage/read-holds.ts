@@ -22,6 +22,11 @@ async function entriesOf(dir: string): Promise<string[]> {
   return fs.readdir(dir).catch(() => []);
 }
 
+/** Removes the reads (`<ms>-<n>` folders) of a process's folder that `which` picks (all by default). */
+async function removeReads(owner: string, which: (read: string) => boolean = () => true): Promise<void> {
+  for (const read of await entriesOf(owner)) if (which(read)) await fs.rm(path.join(owner, read), { recursive: true, force: true });
+}
+
 /**
  * Hard links to the files a read of a local archive listed, in a folder of that read: a
  * compaction deleting a listed file once its merge is published leaves the read its link (the
@@ -66,16 +71,12 @@ export class ReadHolds {
    */
   async releaseAll(): Promise<void> {
     const base = readHoldsRoot(this.root);
-    for (const owner of await entriesOf(base)) {
-      for (const read of await entriesOf(path.join(base, owner))) await fs.rm(path.join(base, owner, read), { recursive: true, force: true });
-    }
+    for (const owner of await entriesOf(base)) await removeReads(path.join(base, owner));
   }
 
   /** Ends this process's holds: its reads are over (a batch worker's job ended). */
   async releaseOwn(): Promise<void> {
-    if (!this.processFolder) return;
-    const own = await this.processFolder;
-    for (const read of await entriesOf(own)) await fs.rm(path.join(own, read), { recursive: true, force: true });
+    if (this.processFolder) await removeReads(await this.processFolder);
   }
 
   /** Removes this process's folder (a clean close). */
@@ -94,9 +95,7 @@ export class ReadHolds {
 
   /** Removes this process's reads older than {@link READ_HOLD_MS}. */
   private async sweep(own: string): Promise<void> {
-    for (const read of await entriesOf(own)) {
-      if (this.now() - Number(read.split('-')[0]) > READ_HOLD_MS) await fs.rm(path.join(own, read), { recursive: true, force: true });
-    }
+    await removeReads(own, (read) => this.now() - Number(read.split('-')[0]) > READ_HOLD_MS);
   }
 }
 
