@@ -56,6 +56,26 @@ describe('read holds of a local archive', () => {
     await expect(storage.localPaths(listed)).rejects.toBeInstanceOf(ArchiveFileGoneError);
   });
 
+  it('reads the files in place where the holds folder takes no links to them (another filesystem: EXDEV), and leaves no read folder', async () => {
+    // The holds folder on /dev/shm's tmpfs, the archive on the temporary folder's filesystem.
+    const elsewhere = fs.mkdtempSync(path.join('/dev/shm', 'sigflow-holds-'));
+    try {
+      expect(fs.statSync(elsewhere).dev).not.toBe(fs.statSync(root).dev);
+      fs.symlinkSync(elsewhere, readHoldsRoot(root));
+      const listed = await readableFiles(storage, [HOUR, NEXT]);
+      expect(listed.map((f) => f.path)).toEqual([path.join(root, HOUR, 'p0-0-0.parquet'), path.join(root, HOUR, 'p0-1-1.parquet'), path.join(root, NEXT, 'p1-0-0.parquet')]);
+      expect(listed.map((f) => fs.readFileSync(f.path, 'utf8'))).toEqual(['p0-0-0.parquet', 'p0-1-1.parquet', 'p1-0-0.parquet']);
+      // Only the process's folder is there: the read's own folder went with its failed links.
+      expect(fs.readdirSync(elsewhere, { recursive: true })).toHaveLength(1);
+      // Unheld, a file a compaction removed is gone for the read: it lists again.
+      await storage.replace(HOUR, await storage.list(HOUR), [stage('p0-0-1.parquet', 'merged')]);
+      await expect(storage.localPaths(listed)).rejects.toBeInstanceOf(ArchiveFileGoneError);
+    } finally {
+      await storage.close();
+      fs.rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
   it("sweeps this process's reads older than 10 minutes at its next read, and its folder at close", async () => {
     let now = 1_000_000;
     const holds = new ReadHolds(root, () => now);

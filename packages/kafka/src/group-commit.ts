@@ -85,13 +85,14 @@ export class GroupCommit<M extends SizedMessage> {
     let count = 0;
     let bytes = 0;
     for (const m of messages) {
-      if (count > 0 && (bytes + m.value.length > maxBatchBytes || count === maxBatchMessages)) {
+      const size = valueBytes(m.value);
+      if (count > 0 && (bytes + size > maxBatchBytes || count === maxBatchMessages)) {
         parts.push({ count, bytes });
         count = 0;
         bytes = 0;
       }
       count++;
-      bytes += m.value.length;
+      bytes += size;
     }
     parts.push({ count, bytes });
     return parts;
@@ -144,6 +145,11 @@ export class GroupCommit<M extends SizedMessage> {
       clearTimeout(timer);
     }
   }
+}
+
+/** A value's bytes on the wire: a string's UTF-8 length (its `length` counts UTF-16 units, up to 3 times fewer). */
+function valueBytes(value: string | Buffer): number {
+  return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
 }
 
 /**

@@ -47,6 +47,19 @@ describe('GroupCommit', () => {
     expect(calls.map((c) => c.messages)).toEqual([['x'], ['aaaa', 'bbbb'], ['cccc'], ['d'.repeat(30)], ['eeeeee'], ['fffff', 'g']]);
   });
 
+  it('weighs a string by its UTF-8 bytes, not its length', async () => {
+    const { calls, produce } = manualProduce();
+    const group = new GroupCommit(produce, { ...options, maxBatchBytes: 10 });
+    // 'é' is 2 bytes and '€' 3 in UTF-8 (1 unit each in a JS string): 4 + 6 bytes fit, + 3 do not.
+    const sends = [group.send(msgs('x')), group.send(msgs('éé', '€€', '€'))];
+    for (let i = 0; i < 3; i++) {
+      calls[i]!.resolve();
+      await tick();
+    }
+    await Promise.all(sends);
+    expect(calls.map((c) => c.messages)).toEqual([['x'], ['éé', '€€'], ['€']]);
+  });
+
   it('keeps one produce under maxBatchMessages, taking whole calls (a larger call in parts)', async () => {
     const { calls, produce } = manualProduce();
     const group = new GroupCommit(produce, { ...options, maxBatchMessages: 3 });
