@@ -12,7 +12,7 @@ export function batchMetrics(registry: Registry) {
     }),
     jobs: new Counter({
       name: 'sigflow_batch_jobs_total',
-      help: 'Job attempts by kind and outcome (completed, failed, retrying)',
+      help: 'Job attempts by kind and outcome (completed, failed, retrying, invalid, stopped: its worker lost the lock)',
       labelNames: ['kind', 'outcome'] as const,
       registers: [registry],
     }),

@@ -10,7 +10,7 @@ import { bullConnection, bullPrefix, InvalidJobDataError, parseJobRequest, type 
 import { batchMetrics, type BatchMetrics } from './batch-metrics.js';
 import { compactHour } from './compact-hour.js';
 import { DuckDBSession } from './duckdb-session.js';
-import { RecomputePartError } from './errors.js';
+import { JobStoppedError, RecomputePartError } from './errors.js';
 import { recomputeDirtyHours } from './recompute-dirty.js';
 import { recomputeHours, type JobProgress, type RecomputeResult } from './recompute-hours.js';
 import { awaitRecomputeParts, fansOut, reportPartToParent, sumPartAnswers, type HourSpan, type PartAnswer } from './recompute-flow.js';
@@ -52,18 +52,18 @@ export interface BatchWorker {
 export async function runJobRequest(
   request: JobRequest,
   ctx: BatchContext,
-  options: { duckdb?: DuckDBSession; onProgress?: (p: JobProgress) => void | Promise<void>; computedBy?: string } = {},
+  options: { duckdb?: DuckDBSession; onProgress?: (p: JobProgress) => void | Promise<void>; computedBy?: string; signal?: AbortSignal | undefined } = {},
 ): Promise<Record<string, unknown> & { rowsRead: number; recomputedHours?: number[] }> {
-  const { duckdb, onProgress, computedBy } = options;
+  const { duckdb, onProgress, computedBy, signal } = options;
   switch (request.kind) {
     case 'recompute': {
-      const hours = await recomputeHoursAnswer(ctx, request, { duckdb, onProgress, computedBy });
+      const hours = await recomputeHoursAnswer(ctx, request, { duckdb, onProgress, computedBy, signal });
       return { segments: await recomputeRangeSegments(ctx, request, duckdb, computedBy), ...hours };
     }
     case 'recompute-part':
-      return { ...(await recomputeHoursAnswer(ctx, request, { duckdb, onProgress, computedBy })) };
+      return { ...(await recomputeHoursAnswer(ctx, request, { duckdb, onProgress, computedBy, signal })) };
     case 'recompute-dirty': {
-      const r = await recomputeDirtyHours({ context: ctx, duckdb, onProgress, computedBy });
+      const r = await recomputeDirtyHours({ context: ctx, duckdb, onProgress, computedBy, signal });
       return {
         dirty: r.dirty,
         hours: r.hours.length,
@@ -116,7 +116,12 @@ export async function runJobRequest(
 async function recomputeHoursAnswer(
   ctx: BatchContext,
   span: HourSpan,
-  options: { duckdb?: DuckDBSession | undefined; onProgress?: ((p: JobProgress) => void | Promise<void>) | undefined; computedBy?: string | undefined },
+  options: {
+    duckdb?: DuckDBSession | undefined;
+    onProgress?: ((p: JobProgress) => void | Promise<void>) | undefined;
+    computedBy?: string | undefined;
+    signal?: AbortSignal | undefined;
+  },
 ): Promise<PartAnswer & { timings: RecomputeResult['timings'] }> {
   const r = await recomputeHours({ context: ctx, from: span.from, to: span.to, ...options });
   return {
@@ -187,14 +192,15 @@ export function startBatchWorker(deps: BatchWorkerDeps): BatchWorker {
   const { context: ctx } = deps;
   const metrics = batchMetrics(deps.registry);
   let session: DuckDBSession | undefined;
-  const processor = async (job: Job, token?: string): Promise<unknown> => {
+  // Three parameters: BullMQ then hands each job an abort signal (`cancelJob` below).
+  const processor = async (job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<unknown> => {
     const end = metrics.jobDuration.startTimer({ kind: job.name });
     try {
       // A deletion that died after its last step left no id to run again: it is done.
       if (job.name === 'delete-user' && (job.data as { erased?: unknown } | undefined)?.erased === true) return job.returnvalue ?? { erased: true };
       const request = parseJobRequest(job.name, job.data);
       session ??= await DuckDBSession.forBatch(ctx.config.batch);
-      const result = await runQueuedJob(deps, metrics, { job, token }, request, session);
+      const result = await runQueuedJob(deps, metrics, { job, token, signal }, request, session);
       metrics.jobs.inc({ kind: job.name, outcome: 'completed' });
       end({ outcome: 'completed' });
       return result;
@@ -220,6 +226,11 @@ export function startBatchWorker(deps: BatchWorkerDeps): BatchWorker {
     autorun: true,
   });
   worker.on('error', (err) => deps.logger.error({ err }, 'batch worker error'));
+  // The job's lock expired before this worker renewed it (a starved process): the job is another
+  // worker's now, so this one stops it before its next pass instead of running on beside it.
+  worker.on('lockRenewalFailed', (jobIds) => {
+    for (const id of jobIds) worker.cancelJob(id, 'its lock expired and went to another worker');
+  });
   return {
     worker,
     metrics,
@@ -245,8 +256,14 @@ async function runFannedOutRecompute(deps: BatchWorkerDeps, queue: Queue, job: J
 }
 
 /** Runs a checked request for a queued job: progress to the job, rows to the metrics, follow-ups. */
-async function runQueuedJob(deps: BatchWorkerDeps, metrics: BatchMetrics, held: { job: Job; token: string | undefined }, request: JobRequest, duckdb: DuckDBSession): Promise<unknown> {
-  const { job, token } = held;
+async function runQueuedJob(
+  deps: BatchWorkerDeps,
+  metrics: BatchMetrics,
+  held: { job: Job; token: string | undefined; signal: AbortSignal | undefined },
+  request: JobRequest,
+  duckdb: DuckDBSession,
+): Promise<unknown> {
+  const { job, token, signal } = held;
   if (request.kind === 'delete-user') return runDeletionJob(deps, job, request.userId, duckdb);
   if (request.kind === 'recompute' && deps.queue && token !== undefined && fansOut(request, deps.context.config.batch.hoursPerPart)) {
     return runFannedOutRecompute(deps, deps.queue, job, token, request, duckdb);
@@ -257,6 +274,7 @@ async function runQueuedJob(deps: BatchWorkerDeps, metrics: BatchMetrics, held: 
   const result = await runJobRequest(request, deps.context, {
     duckdb,
     computedBy: `job:${job.id ?? '?'}`,
+    signal,
     onProgress: async (p) => {
       metrics.rowsRead.inc({ kind }, Math.max(0, p.rowsRead - lastRows));
       lastRows = Math.max(lastRows, p.rowsRead);
@@ -285,6 +303,12 @@ function jobFailure(deps: BatchWorkerDeps, metrics: BatchMetrics, job: Job, err:
     metrics.jobs.inc({ kind, outcome: 'invalid' });
     end({ outcome: 'invalid' });
     return new UnrecoverableError(err.message);
+  }
+  if (err instanceof JobStoppedError) {
+    metrics.jobs.inc({ kind, outcome: 'stopped' });
+    end({ outcome: 'stopped' });
+    deps.logger.warn({ job: job.id, kind, reason: err.message }, 'batch job stopped: another worker holds it now');
+    return err;
   }
   if (err instanceof RecomputePartError) {
     metrics.jobs.inc({ kind, outcome: 'failed' });

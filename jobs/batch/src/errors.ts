@@ -44,3 +44,16 @@ export class VerdictReadError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * A queued job stopped between two passes because its worker lost the job's lock: the lock had
+ * expired (a starved process could not renew it in time) and another worker holds the job now.
+ */
+export class JobStoppedError extends Error {
+  override readonly name = 'JobStoppedError';
+}
+
+/** Throws {@link JobStoppedError} once `signal` is aborted (the worker's signal for the job). */
+export function throwIfStopped(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new JobStoppedError(`job stopped before its next pass: ${String(signal.reason)}`);
+}

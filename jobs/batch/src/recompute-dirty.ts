@@ -27,6 +27,8 @@ export async function recomputeDirtyHours(options: {
   computedBy?: string;
   duckdb?: DuckDBSession;
   onProgress?: (progress: JobProgress) => void | Promise<void>;
+  /** As `RecomputeHoursOptions.signal`. */
+  signal?: AbortSignal | undefined;
   now?: () => number;
 }): Promise<RecomputeDirtyResult> {
   const ctx = options.context;
@@ -53,6 +55,7 @@ export async function recomputeDirtyHours(options: {
       to: range.to,
       computedBy: options.computedBy,
       duckdb: options.duckdb,
+      signal: options.signal,
       now,
       onProgress: (p) =>
         options.onProgress?.({

@@ -16,7 +16,7 @@ import { correctPassSignals } from './signal-corrections.js';
 import { RuleThreadPool } from './sharded-rules.js';
 import { writeViewParquet } from './view-parquet.js';
 import { currentVerdictFiles, dropVerdictVersion, pruneHourVerdicts, verdictRules, writeTouchpointVerdicts } from './touchpoint-verdicts.js';
-import { VerdictReadError } from './errors.js';
+import { throwIfStopped, VerdictReadError } from './errors.js';
 import { readRelisting } from './archive-scan.js';
 
 /** Progress of a job, as `job.updateProgress` publishes it. */
@@ -82,6 +82,8 @@ export interface RecomputeHoursOptions {
   /** Recorded in each hour's entry (the BullMQ job id). */
   readonly computedBy?: string;
   readonly onProgress?: (progress: JobProgress) => void | Promise<void>;
+  /** Aborted when the job must stop (its worker lost the job's lock): checked before each pass. */
+  readonly signal?: AbortSignal | undefined;
   /** Reuse a DuckDB session (the worker keeps one); default: one for this call. */
   readonly duckdb?: DuckDBSession;
   readonly now?: () => number;
@@ -134,6 +136,7 @@ export async function recomputeHours(input: RecomputeHoursOptions): Promise<Reco
     // Before this range's switch takes its dirty hours off the set (nothing else remembers a late file).
     staleHoursMarked = await markLateDependents(ctx, session.connection, from, to);
     for (const { from: passFrom, to: passTo } of hourSpans(from, to, batch.hoursPerPass)) {
+      throwIfStopped(input.signal);
       const passHours = (passTo - passFrom) / HOUR_MS;
       const hoursDone = (passFrom - from) / HOUR_MS;
       const asOf = now();
