@@ -13,7 +13,7 @@ import { ArchiveWriter, hourFolderKey, type ArchivedEvent, type ArchiveStorage, 
 import { compactHour, type BatchContext, type CompactResult } from '../src/index.js';
 import { eventBuilders } from '@sigflow/test-support';
 
-export { CHROME_UA, DAY, GOOGLEBOT_UA, HOUR, MINUTE, SECOND, seededRandom } from '@sigflow/test-support';
+export { CHROME_UA, DAY, GOOGLEBOT_UA, HOUR, MINUTE, SECOND, filesUnder, seededRandom } from '@sigflow/test-support';
 /** 2026-11-20 10:00 UTC. */
 export const T0 = Date.UTC(2026, 10, 20, 10);
 
@@ -76,12 +76,6 @@ export function compactingOnFirstRead(ctx: BatchContext, hour: number): { archiv
     },
   });
   return { archive, compactions };
-}
-
-/** Every file under `dir` (absolute paths); none when it is missing. */
-export function filesUnder(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => path.join(d.parentPath, d.name));
 }
 
 /** Writes events into the archive with the archiver's writer (partition and offsets as given): the local folder `root`, or `storage`. */

@@ -4,13 +4,10 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ArchiveFileGoneError, LocalArchiveStorage, readableFiles } from '../src/index.js';
 import { READ_HOLD_MS, ReadHolds, readHoldsRoot } from '../src/storage/read-holds.js';
+import { filesUnder } from '@sigflow/test-support';
 
 const HOUR = 'events/dt=2026-11-20/hr=10';
 const NEXT = 'events/dt=2026-11-20/hr=11';
-
-/** Every file under `dir`, relative to it. */
-const filesUnder = (dir: string) =>
-  fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => path.relative(dir, path.join(d.parentPath, d.name))) : [];
 
 // A read of a local archive reads hard links to the files it listed: a compaction that deletes
 // them after publishing its merge (a long recompute read spans several) no longer fails it.

@@ -14,3 +14,4 @@ export {
 } from './event-builders.js';
 export { waitForTrue, waitUntil } from './wait-until.js';
 export { checkClusterLifecycle, childPids, isAlive, type ServerClusterUnderTest } from './child-processes.js';
+export { filesUnder } from './files-under.js';

@@ -8,7 +8,7 @@ import { committedOffsets, createKafka, ensureTopics, EventProducer, topicOffset
 import { createLogger, createMetricsRegistry } from '@sigflow/observability';
 import { hourPartitionPath } from '@sigflow/archive';
 import { Archiver } from '../src/index.js';
-import { listFiles, makeEvents, produce, readArchive, removeTestRun, testConfig, waitUntil } from './helpers.js';
+import { filesUnder, makeEvents, produce, readArchive, removeTestRun, testConfig, waitUntil } from './helpers.js';
 
 const H = 3_600_000;
 const hourOf = (ts: number) => ts - (ts % H);
@@ -59,7 +59,7 @@ describe('archiver against a real Kafka broker and Redis', () => {
         expect(r.offset).toBeLessThanOrEqual(Number(last));
       }
       expect(rows.filter((r) => r.event_id.startsWith('late')).every((r) => r.file.includes(hourPartitionPath(hourOf(start - 5 * H))))).toBe(true);
-      expect(listFiles(path.join(config.archiver.dir, 'events')).every((f) => f.endsWith('.parquet'))).toBe(true);
+      expect(filesUnder(path.join(config.archiver.dir, 'events')).every((f) => f.endsWith('.parquet'))).toBe(true);
 
       const keys = new StoreKeys(config.redis.keyPrefix);
       const dirty = (await redis.zrange(keys.dirtyHours(), 0, -1)).map(Number);

@@ -8,7 +8,7 @@ import { topicsFor } from '@sigflow/events';
 import { createKafka, ensureTopics, EventProducer, type KafkaClient } from '@sigflow/kafka';
 import { freePort } from '../../../infra/lib/process.mjs';
 import { stagingRoot } from '@sigflow/archive';
-import { listFiles, makeEvents, produce, readArchive, removeTestRun, testConfig, waitUntil } from './helpers.js';
+import { filesUnder, makeEvents, produce, readArchive, removeTestRun, testConfig, waitUntil } from './helpers.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 const entry = path.join(root, 'services/archiver/dist/main.js');
@@ -33,7 +33,7 @@ async function healthy(port: number): Promise<void> {
 
 /** Staged files being written right now (a flush in progress). */
 function stagedFiles(archiveRoot: string): string[] {
-  return listFiles(stagingRoot(archiveRoot)).filter((f) => f.endsWith('.tmp'));
+  return filesUnder(stagingRoot(archiveRoot)).filter((f) => f.endsWith('.tmp'));
 }
 
 describe('archiver killed with SIGKILL during a flush', () => {
@@ -81,7 +81,7 @@ describe('archiver killed with SIGKILL during a flush', () => {
     const deadline = Date.now() + 30_000;
     let midFlush = false;
     while (Date.now() < deadline) {
-      const visible = listFiles(path.join(archiveRoot, 'events')).length;
+      const visible = filesUnder(path.join(archiveRoot, 'events')).length;
       if (visible >= 3 && stagedFiles(archiveRoot).length > 0) {
         midFlush = true;
         break;
@@ -95,7 +95,7 @@ describe('archiver killed with SIGKILL during a flush', () => {
     expect(sent).toBeLessThan(events.length);
 
     // What a reader sees now: only complete Parquet files (DuckDB reads them all).
-    const visible = listFiles(path.join(archiveRoot, 'events'));
+    const visible = filesUnder(path.join(archiveRoot, 'events'));
     expect(visible.length).toBeGreaterThan(0);
     expect(visible.every((f) => f.endsWith('.parquet'))).toBe(true);
     const seenBefore = await readArchive(archiveRoot);
@@ -118,7 +118,7 @@ describe('archiver killed with SIGKILL during a flush', () => {
     const copies = new Map<string, Set<string>>();
     for (const r of rows) copies.set(r.event_id, (copies.get(r.event_id) ?? new Set()).add(`${r.partition}:${r.offset}`));
     expect([...copies.values()].every((s) => s.size === 1)).toBe(true);
-    expect(listFiles(path.join(archiveRoot, 'events')).every((f) => f.endsWith('.parquet'))).toBe(true);
+    expect(filesUnder(path.join(archiveRoot, 'events')).every((f) => f.endsWith('.parquet'))).toBe(true);
     // The dead writer's staging folder (with its partial file) was removed on restart.
     expect(fs.readdirSync(stagingRoot(archiveRoot)).some((d) => d.includes(`--${killedPid}--`))).toBe(false);
 

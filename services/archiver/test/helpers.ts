@@ -88,9 +88,4 @@ export async function readArchive(root: string): Promise<{ event_id: string; ts:
 
 /** Polls until `check` returns true or the time runs out. */
 export { waitForTrue as waitUntil } from '@sigflow/test-support';
-
-/** Every file under a folder (relative paths). */
-export function listFiles(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(dir, f)).isFile());
-}
+export { filesUnder } from '@sigflow/test-support';

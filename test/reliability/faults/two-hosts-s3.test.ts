@@ -5,6 +5,7 @@ import type { Job, Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventFolders, openArchiveStorage, readableFiles, stagingRoot, type ArchiveStorage } from '@sigflow/archive';
 import { openBatchQueue } from '@sigflow/batch-jobs';
+import { filesUnder } from '@sigflow/test-support';
 import { startScratchS3Proxy, type ScratchS3Proxy } from '../../../infra/s3proxy/s3proxy.mjs';
 import { Scenario } from '../../support/scenario.js';
 import type { ServiceProcess } from '../../support/services.js';
@@ -31,18 +32,9 @@ const workerEnv: Record<string, string> = {
   SIGFLOW_BATCH_RETENTION_EVERY: '0 0 1 1 *',
 };
 
-/** Files under `dir` (a host's staging folders), 0 when it does not exist yet. */
-function filesUnder(dir: string): number {
-  try {
-    return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
-  } catch {
-    return 0;
-  }
-}
-
 /** kill -9 of `archiver` while a flush of its host is staged and not yet published. */
 async function killMidFlush(archiver: ServiceProcess, hostDir: string): Promise<void> {
-  await timeUntil('a flush of the archiver in progress', async () => filesUnder(stagingRoot(hostDir)) > 0, 30_000, 1);
+  await timeUntil('a flush of the archiver in progress', async () => filesUnder(stagingRoot(hostDir)).length > 0, 30_000, 1);
   await archiver.kill9();
 }
 
