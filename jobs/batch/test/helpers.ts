@@ -10,7 +10,9 @@ import { windowViewCommands, type WindowViewKeyspace } from '@sigflow/store/view
 import { loadConfig, type SigflowConfig } from '@sigflow/config';
 import type { ViewDeltas } from '@sigflow/core';
 import { ArchiveWriter, hourFolderKey, type ArchivedEvent, type ArchiveStorage, type StoredFile } from '@sigflow/archive';
-import { compactHour, type BatchContext, type CompactResult } from '../src/index.js';
+import { QueueEvents, type Queue } from 'bullmq';
+import { bullConnection, bullPrefix, openBatchQueue } from '@sigflow/batch-jobs';
+import { compactHour, type BatchContext, type BatchWorker, type CompactResult, type JobProgress } from '../src/index.js';
 import { eventBuilders } from '@sigflow/test-support';
 
 export { CHROME_UA, DAY, GOOGLEBOT_UA, HOUR, MINUTE, SECOND, filesUnder, seededRandom } from '@sigflow/test-support';
@@ -52,6 +54,37 @@ export async function endTestRun(run: { config?: SigflowConfig; dir?: string; re
     run.redis.disconnect();
   }
   if (run.dir) fs.rmSync(run.dir, { recursive: true, force: true });
+}
+
+/** A test run's batch queue and the listener of its jobs' events (progress, completion). */
+export async function openQueue(config: SigflowConfig): Promise<{ queue: Queue; events: QueueEvents }> {
+  const queue = openBatchQueue(config);
+  const events = new QueueEvents(config.batch.queueName, { connection: bullConnection(config), prefix: bullPrefix(config) });
+  await events.waitUntilReady();
+  return { queue, events };
+}
+
+/** Ends a test run with a queue: its workers, the listener, the queue and its jobs, then {@link endTestRun}. */
+export async function endQueueTestRun(
+  run: Parameters<typeof endTestRun>[0] & { workers?: readonly BatchWorker[]; events?: QueueEvents; queue?: Queue },
+): Promise<void> {
+  for (const worker of run.workers ?? []) await worker.close();
+  await run.events?.close();
+  await run.queue?.obliterate({ force: true }).catch(() => undefined);
+  await run.queue?.close();
+  await endTestRun(run);
+}
+
+/** Every progress report of the job `jobId`, in order, until `stop()`. */
+export function recordProgress(events: QueueEvents, jobId: string | undefined, onEach?: (p: JobProgress) => void): { seen: JobProgress[]; stop(): void } {
+  const seen: JobProgress[] = [];
+  const listener = ({ jobId: id, data }: { jobId: string; data: unknown }) => {
+    if (id !== jobId) return;
+    seen.push(data as JobProgress);
+    onEach?.(data as JobProgress);
+  };
+  events.on('progress', listener);
+  return { seen, stop: () => events.off('progress', listener) };
 }
 
 /** Events received 100 ms after their time; conversions with a value are in EUR. */

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { QueueEvents, type Queue } from 'bullmq';
+import type { Queue, QueueEvents } from 'bullmq';
 import { type RedisClient, createRedis, StoreKeys } from '@sigflow/store';
 import { readBatchHourEntries } from '@sigflow/store/batch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,16 +9,15 @@ import type { ReceivedEvent } from '@sigflow/events';
 import { hourFolder } from '@sigflow/archive';
 import { createLogger, createMetricsRegistry } from '@sigflow/observability';
 import { waitUntil } from '@sigflow/test-support';
-import { bullConnection, bullPrefix, installSchedulers, openBatchQueue } from '@sigflow/batch-jobs';
+import { installSchedulers } from '@sigflow/batch-jobs';
 import {
   createBatchContext,
   runCli,
   startBatchWorker,
   type BatchContext,
   type BatchWorker,
-  type JobProgress,
 } from '../src/index.js';
-import { HOUR, MINUTE, SECOND, T0, actualHashes, click, conversion, deleteKeys, filesUnder, impression, rounded, testConfig, writeArchive } from './helpers.js';
+import { HOUR, MINUTE, SECOND, T0, actualHashes, click, conversion, endQueueTestRun, filesUnder, impression, openQueue, recordProgress, rounded, testConfig, writeArchive } from './helpers.js';
 
 /** Three hours of simple traffic for 20 users. */
 function traffic(): ReceivedEvent[] {
@@ -66,33 +65,17 @@ describe('batch jobs on BullMQ', () => {
       config.archiver.dir,
       traffic().map((event, i) => ({ event, partition: i % 2, offset: String(i) })),
     );
-    queue = openBatchQueue(config);
-    events = new QueueEvents(config.batch.queueName, { connection: bullConnection(config), prefix: bullPrefix(config) });
-    await events.waitUntilReady();
+    ({ queue, events } = await openQueue(config));
     worker = startBatchWorker({ context: ctx, registry: createMetricsRegistry('batch-test'), logger: createLogger('batch-test', 'silent') });
   });
 
-  afterAll(async () => {
-    await worker?.close();
-    await events?.close();
-    await queue?.obliterate({ force: true }).catch(() => undefined);
-    await queue?.close();
-    if (redis) {
-      await deleteKeys(redis, config.redis.keyPrefix);
-      redis.disconnect();
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => endQueueTestRun({ workers: worker ? [worker] : [], events, queue, config, redis, dir }));
 
   it('reports progress (hours done, rows read) up to 100%', async () => {
     const job = await queue.add('recompute', { from: T0, to: T0 + 3 * HOUR });
-    const seen: JobProgress[] = [];
-    const onProgress = ({ jobId, data }: { jobId: string; data: unknown }) => {
-      if (jobId === job.id) seen.push(data as JobProgress);
-    };
-    events.on('progress', onProgress);
+    const { seen, stop } = recordProgress(events, job.id);
     const result = (await job.waitUntilFinished(events, 60_000)) as { hours: number; rowsRead: number };
-    events.off('progress', onProgress);
+    stop();
     expect(result.hours).toBe(3);
     expect(result.rowsRead).toBeGreaterThan(0);
     const percents = seen.map((p) => p.percent);

@@ -1,15 +1,14 @@
 // A worker whose job lock expired (a starved process did not renew it in time) must stop the job
 // before its next pass, not run on beside the worker that holds the job now.
-import fs from 'node:fs';
-import { QueueEvents, type Queue } from 'bullmq';
+import type { Queue, QueueEvents } from 'bullmq';
 import { type RedisClient, createRedis } from '@sigflow/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
 import type { ReceivedEvent } from '@sigflow/events';
 import { createLogger, createMetricsRegistry } from '@sigflow/observability';
-import { bullConnection, bullPrefix, openBatchQueue } from '@sigflow/batch-jobs';
-import { createBatchContext, startBatchWorker, type BatchWorker, type JobProgress } from '../src/index.js';
-import { HOUR, MINUTE, SECOND, T0, click, deleteKeys, impression, testConfig, writeArchive } from './helpers.js';
+import { bullPrefix } from '@sigflow/batch-jobs';
+import { createBatchContext, startBatchWorker, type BatchWorker } from '../src/index.js';
+import { HOUR, MINUTE, SECOND, T0, click, endQueueTestRun, impression, openQueue, recordProgress, testConfig, writeArchive } from './helpers.js';
 
 const HOURS = 24;
 
@@ -46,46 +45,30 @@ describe('a batch job whose lock went to another worker', () => {
     }));
     redis = createRedis(config.redis);
     await writeArchive(config.archiver.dir, traffic().map((event, i) => ({ event, partition: i % 2, offset: String(i) })));
-    queue = openBatchQueue(config);
-    events = new QueueEvents(config.batch.queueName, { connection: bullConnection(config), prefix: bullPrefix(config) });
-    await events.waitUntilReady();
+    ({ queue, events } = await openQueue(config));
     const ctx = createBatchContext(config, redis);
     worker = startBatchWorker({ context: ctx, registry: createMetricsRegistry('batch-test'), logger: createLogger('batch-test', 'silent') });
   });
 
-  afterAll(async () => {
-    await worker?.close();
-    await events?.close();
-    await queue?.obliterate({ force: true }).catch(() => undefined);
-    await queue?.close();
-    if (redis) {
-      await deleteKeys(redis, config.redis.keyPrefix);
-      redis.disconnect();
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => endQueueTestRun({ workers: worker ? [worker] : [], events, queue, config, redis, dir }));
 
   it('stops before its next pass; the job, handed out again once the lock is free, completes', async () => {
     const job = await queue.add('recompute', { from: T0, to: T0 + HOURS * HOUR });
     const lockKey = `${bullPrefix(config)}:${config.batch.queueName}:${job.id}:lock`;
-    const percents: number[] = [];
     let taken = false;
-    const onProgress = ({ jobId, data }: { jobId: string; data: unknown }) => {
-      if (jobId !== job.id) return;
-      const { percent } = data as JobProgress;
-      percents.push(percent);
+    const progress = recordProgress(events, job.id, ({ percent }) => {
       // After the first pass: another worker takes the job over (its lock, its token), for 1.5 s.
       if (!taken && percent > 0) {
         taken = true;
         void redis.set(lockKey, 'another-worker', 'PX', 1_500, 'XX');
       }
-    };
-    events.on('progress', onProgress);
+    });
     const result = (await job.waitUntilFinished(events, 60_000)) as { hours: number };
-    events.off('progress', onProgress);
+    progress.stop();
     expect(result.hours).toBe(HOURS);
 
     // The first run's progress, up to where the second began again from 0.
+    const percents = progress.seen.map((p) => p.percent);
     const restart = percents.findIndex((p, i) => i > 0 && p < (percents[i - 1] as number));
     expect(restart).toBeGreaterThan(0);
     expect(Math.max(...percents.slice(0, restart))).toBeLessThan(100);

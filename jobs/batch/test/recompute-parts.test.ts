@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { QueueEvents, type Queue } from 'bullmq';
+import type { Queue, QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
 import { foldOutcomes, processBatch, type EventOutcome } from '@sigflow/core';
@@ -9,10 +9,9 @@ import { hourFolder } from '@sigflow/archive';
 import { createLogger, createMetricsRegistry } from '@sigflow/observability';
 import { createRedis, StoreKeys, type RedisClient } from '@sigflow/store';
 import { readBatchHourEntries } from '@sigflow/store/batch';
-import { bullConnection, bullPrefix, openBatchQueue } from '@sigflow/batch-jobs';
-import { createBatchContext, startBatchWorker, type BatchWorker, type JobProgress } from '../src/index.js';
+import { createBatchContext, startBatchWorker, type BatchWorker } from '../src/index.js';
 import { listJobs } from '../src/cli-views.js';
-import { HOUR, MINUTE, SECOND, T0, actualHashes, click, conversion, deleteKeys, expectedHashes, impression, rounded, testConfig, writeArchive } from './helpers.js';
+import { HOUR, MINUTE, SECOND, T0, actualHashes, click, conversion, endQueueTestRun, expectedHashes, impression, openQueue, recordProgress, rounded, testConfig, writeArchive } from './helpers.js';
 
 const HOURS = 5;
 
@@ -63,35 +62,19 @@ describe('a long recompute fans out as parts that several workers take', () => {
     redis = createRedis(config.redis);
     keys = new StoreKeys(config.redis.keyPrefix);
     await writeArchive(config.archiver.dir, rows);
-    queue = openBatchQueue(config);
-    events = new QueueEvents(config.batch.queueName, { connection: bullConnection(config), prefix: bullPrefix(config) });
-    await events.waitUntilReady();
+    ({ queue, events } = await openQueue(config));
     const ctx = createBatchContext(config, redis);
     const logger = createLogger('parts-test', 'silent');
     workers = [0, 1].map((i) => startBatchWorker({ context: ctx, registry: createMetricsRegistry(`parts-${i}`), logger, queue }));
   });
 
-  afterAll(async () => {
-    for (const w of workers) await w.close();
-    await events?.close();
-    await queue?.obliterate({ force: true }).catch(() => undefined);
-    await queue?.close();
-    if (redis) {
-      await deleteKeys(redis, config.redis.keyPrefix);
-      redis.disconnect();
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => endQueueTestRun({ workers, events, queue, config, redis, dir }));
 
   it('five hours run as parts of 2, 2 and 1 hours on both workers; every hour equals core processBatch; the parent sums them', async () => {
     const job = await queue.add('recompute', { from: T0, to: T0 + HOURS * HOUR, requestedBy: 'test:parts' });
-    const seen: JobProgress[] = [];
-    const onProgress = ({ jobId, data }: { jobId: string; data: unknown }) => {
-      if (jobId === job.id) seen.push(data as JobProgress);
-    };
-    events.on('progress', onProgress);
+    const { seen, stop } = recordProgress(events, job.id);
     const result = (await job.waitUntilFinished(events, 90_000)) as { parts: number; hours: number; events: number; recomputedHours: number[]; segments: unknown };
-    events.off('progress', onProgress);
+    stop();
 
     const parts = (await queue.getJobs(['completed'])).filter((j) => j.name === 'recompute-part' && j.parent?.id === job.id);
     expect(parts.map((p) => [p.data.from, p.data.to]).sort((a, b) => a[0] - b[0])).toEqual([
