@@ -10,6 +10,7 @@ import type { StoreKeys, RedisClient } from '@sigflow/store';
 import { batchKeyspace, readBatchHourEntries } from '@sigflow/store/batch';
 import { putSegmentDefinition, readSegmentMembers, readSegmentSizes } from '@sigflow/store/segments-alerts';
 import { Scenario } from '../support/scenario.js';
+import { inOrder } from '../speed/speed-run.js';
 import { waitUntil } from '../support/redis-keys.js';
 import { expectedSpeedViews, readBiddingCells, readViews, rollUpAds, truthHours, viewDifferences } from '../support/speed-truth.js';
 
@@ -98,22 +99,8 @@ describe('speed views equal batch views on in-order data', () => {
     const shoppers = shopperEvents();
     await sink.write(shoppers);
     await sink.flush();
-    const stream = new EventStream({
-      seed: 23,
-      events: 20_000,
-      start: START,
-      span: 4 * 3_600_000,
-      partitions: 4,
-      duplicates: 0.02,
-      bots: 0.02,
-      floods: 0.01,
-      orphans: 0.01,
-      tooFast: 0.01,
-      // IP floods across partitions: NATs and 50-user botnets put one IP's clicks everywhere.
-      nats: 0.005,
-      botnetUsers: 50,
-      rules: scenario.config.rules,
-    });
+    // The speed suites' hard cases, IP floods across partitions included (NATs and 50-user botnets).
+    const stream = new EventStream({ ...inOrder, seed: 23, events: 20_000, start: START, span: 4 * 3_600_000, rules: scenario.config.rules });
     const run = await runGenerator({ stream, sink, truth: true });
     await sink.close();
     const truth: TruthFile = run.truth!.toJSON();
