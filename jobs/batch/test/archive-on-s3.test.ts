@@ -4,7 +4,8 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3Client, eventFolders, readableFiles, type ArchivedEvent, type ArchiveStorage } from '@sigflow/archive';
+import { eventFolders, readableFiles, type ArchivedEvent, type ArchiveStorage } from '@sigflow/archive';
+import { createS3Client } from '@sigflow/archive/s3';
 import type { SigflowConfig } from '@sigflow/config';
 import { createRedis, type RedisClient } from '@sigflow/store';
 import { raiseArchiveWatermarks, readBatchHourEntries } from '@sigflow/store/batch';

@@ -27,7 +27,8 @@ export { landedAtOf, publishFile, StagingArea } from './atomic-file.js';
 export { ArchiveWriteError, ArchiveFileGoneError, ArchiveStorageError } from './errors.js';
 export type { ArchiveStorage, StoredFile, StagedFile, ReadableFile, PublishMode } from './storage/archive-storage.js';
 export { LocalArchiveStorage } from './storage/local-storage.js';
-export { S3ArchiveStorage, createS3Client } from './storage/s3-storage.js';
+// The S3 storage is `@sigflow/archive/s3`, loaded only by a process whose archive is on S3: the
+// AWS SDK's modules cost every other process's start 93-118 ms of CPU (an Intel Xeon host).
 export type { S3ArchiveOptions } from './storage/s3-storage.js';
 export { ArchiveFileCache } from './storage/file-cache.js';
 export { openArchiveStorage } from './storage/open-storage.js';

@@ -5,11 +5,9 @@ import path from 'node:path';
 import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScratchS3Proxy, type ScratchS3Proxy } from '../../../infra/s3proxy/s3proxy.mjs';
-import type {
-  S3ArchiveStorage} from '../src/index.js';
+import { createS3Client, type S3ArchiveStorage } from '../src/storage/s3-storage.js';
 import {
   ArchiveFileGoneError,
-  createS3Client,
   openArchiveStorage,
   readableFiles,
   type ArchiveStorage,

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { ArchiveStorage } from './archive-storage.js';
 import { ArchiveFileCache } from './file-cache.js';
 import { LocalArchiveStorage } from './local-storage.js';
-import { createS3Client, S3ArchiveStorage, type S3ArchiveOptions } from './s3-storage.js';
+import type { S3ArchiveOptions } from './s3-storage.js';
 
 /** The settings an archive storage is opened with (`@sigflow/config`: `archiver.dir` and `archive`). */
 export interface ArchiveStorageSettings {
@@ -31,5 +31,7 @@ export async function openArchiveStorage(settings: ArchiveStorageSettings, use: 
   const cache = use.reads
     ? await ArchiveFileCache.open(path.resolve(settings.cacheDir), { maxBytes: settings.cacheBytes, ...(use.onCacheOverflow ? { onOverflow: use.onCacheOverflow } : {}) })
     : null;
+  // Loaded here, not imported above: a process with a local archive never loads the AWS SDK.
+  const { createS3Client, S3ArchiveStorage } = await import('./s3-storage.js');
   return new S3ArchiveStorage(createS3Client(settings.s3), settings.s3, dir, cache);
 }
