@@ -45,6 +45,14 @@ export interface BatchWorker {
   close(): Promise<void>;
 }
 
+/** How a job request runs: the session to reuse, where progress goes, who computed it, the signal to stop. */
+export interface JobRunOptions {
+  readonly duckdb?: DuckDBSession | undefined;
+  readonly onProgress?: ((p: JobProgress) => void | Promise<void>) | undefined;
+  readonly computedBy?: string | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
 /**
  * Runs one job request and returns a small JSON summary (BullMQ keeps it as the return value).
  * Exposed so tests and the CLI can run a kind without a queue.
@@ -52,7 +60,7 @@ export interface BatchWorker {
 export async function runJobRequest(
   request: JobRequest,
   ctx: BatchContext,
-  options: { duckdb?: DuckDBSession; onProgress?: (p: JobProgress) => void | Promise<void>; computedBy?: string; signal?: AbortSignal | undefined } = {},
+  options: JobRunOptions = {},
 ): Promise<Record<string, unknown> & { rowsRead: number; recomputedHours?: number[] }> {
   const { duckdb, onProgress, computedBy, signal } = options;
   switch (request.kind) {
@@ -116,12 +124,7 @@ export async function runJobRequest(
 async function recomputeHoursAnswer(
   ctx: BatchContext,
   span: HourSpan,
-  options: {
-    duckdb?: DuckDBSession | undefined;
-    onProgress?: ((p: JobProgress) => void | Promise<void>) | undefined;
-    computedBy?: string | undefined;
-    signal?: AbortSignal | undefined;
-  },
+  options: JobRunOptions,
 ): Promise<PartAnswer & { timings: RecomputeResult['timings'] }> {
   const r = await recomputeHours({ context: ctx, from: span.from, to: span.to, ...options });
   return {

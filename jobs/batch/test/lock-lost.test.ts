@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SigflowConfig } from '@sigflow/config';
 import type { ReceivedEvent } from '@sigflow/events';
 import { createLogger, createMetricsRegistry } from '@sigflow/observability';
-import { bullPrefix } from '@sigflow/batch-jobs';
 import { createBatchContext, startBatchWorker, type BatchWorker } from '../src/index.js';
 import { HOUR, MINUTE, SECOND, T0, click, endQueueTestRun, impression, openQueue, recordProgress, testConfig, writeArchive } from './helpers.js';
 
@@ -54,7 +53,7 @@ describe('a batch job whose lock went to another worker', () => {
 
   it('stops before its next pass; the job, handed out again once the lock is free, completes', async () => {
     const job = await queue.add('recompute', { from: T0, to: T0 + HOURS * HOUR });
-    const lockKey = `${bullPrefix(config)}:${config.batch.queueName}:${job.id}:lock`;
+    const lockKey = queue.toKey(`${job.id}:lock`);
     let taken = false;
     const progress = recordProgress(events, job.id, ({ percent }) => {
       // After the first pass: another worker takes the job over (its lock, its token), for 1.5 s.
